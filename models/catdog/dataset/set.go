@@ -1,0 +1,120 @@
+// Package dataset holds labelled grayscale images for the cat/dog models:
+// the in-memory Set, readers for photo folders, and the helpers that turn
+// images into float32 batches.
+package dataset
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Label values. The model's single sigmoid output is read as P(cat), so a cat
+// is the positive class.
+const (
+	Dog uint8 = 0
+	Cat uint8 = 1
+)
+
+// ClassNames maps a label to its name.
+var ClassNames = [2]string{"dog", "cat"}
+
+// Set is a list of square grayscale images, stored as uint8 luma values
+// back to back in row-major order, with one label per image.
+type Set struct {
+	Side   int      // width and height of every image, in pixels
+	Pixels []uint8  // Len()*Side*Side luma values in [0, 255]
+	Labels []uint8  // Cat or Dog per image
+	Paths  []string // where each image came from (a file, or "synthetic:N")
+}
+
+// Len returns the number of images.
+func (s *Set) Len() int { return len(s.Labels) }
+
+// Size returns the number of pixels in one image.
+func (s *Set) Size() int { return s.Side * s.Side }
+
+// Image returns the pixels of image i (not a copy).
+func (s *Set) Image(i int) []uint8 {
+	n := s.Size()
+	return s.Pixels[i*n : (i+1)*n]
+}
+
+// Counts returns how many images of each class the set holds.
+func (s *Set) Counts() (cats, dogs int) {
+	for _, l := range s.Labels {
+		if l == Cat {
+			cats++
+		} else {
+			dogs++
+		}
+	}
+	return cats, dogs
+}
+
+// Subset returns a new Set holding copies of the images at idx, in that order.
+func (s *Set) Subset(idx []int) *Set {
+	n := s.Size()
+	out := &Set{
+		Side:   s.Side,
+		Pixels: make([]uint8, 0, len(idx)*n),
+		Labels: make([]uint8, 0, len(idx)),
+		Paths:  make([]string, 0, len(idx)),
+	}
+	for _, i := range idx {
+		out.Pixels = append(out.Pixels, s.Image(i)...)
+		out.Labels = append(out.Labels, s.Labels[i])
+		out.Paths = append(out.Paths, s.Paths[i])
+	}
+	return out
+}
+
+// Append adds the images of o to s. Both must have the same side.
+func (s *Set) Append(o *Set) error {
+	if s.Side != o.Side {
+		return fmt.Errorf("dataset: cannot append %dx%d images to a set of %dx%d", o.Side, o.Side, s.Side, s.Side)
+	}
+	s.Pixels = append(s.Pixels, o.Pixels...)
+	s.Labels = append(s.Labels, o.Labels...)
+	s.Paths = append(s.Paths, o.Paths...)
+	return nil
+}
+
+// Split divides the set into two stratified parts: a fraction frac of each
+// class (rounded) goes to the second part, chosen by a generator seeded with
+// seed, so the same seed always gives the same split.
+func (s *Set) Split(frac float64, seed uint64) (rest, part *Set, err error) {
+	if frac < 0 || frac >= 1 {
+		return nil, nil, fmt.Errorf("dataset: split fraction %v is not in [0, 1)", frac)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	var restIdx, partIdx []int
+	for _, label := range []uint8{Dog, Cat} {
+		var idx []int
+		for i, l := range s.Labels {
+			if l == label {
+				idx = append(idx, i)
+			}
+		}
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		k := int(float64(len(idx))*frac + 0.5)
+		partIdx = append(partIdx, idx[:k]...)
+		restIdx = append(restIdx, idx[k:]...)
+	}
+	return s.Subset(restIdx), s.Subset(partIdx), nil
+}
+
+// Fill writes the images at idx into x as float32 values in [0, 1]
+// (len(idx)*Size() of them, one image per row) and their labels into y
+// (len(idx) values, 1 for cat). y may be nil.
+func (s *Set) Fill(x, y []float32, idx []int) {
+	n := s.Size()
+	for r, i := range idx {
+		row := x[r*n : (r+1)*n]
+		for j, p := range s.Image(i) {
+			row[j] = float32(p) * (1.0 / 255)
+		}
+		if y != nil {
+			y[r] = float32(s.Labels[i])
+		}
+	}
+}
