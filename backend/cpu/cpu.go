@@ -1,0 +1,53 @@
+// Package cpu runs Neurone graphs on the CPU. Importing it registers the
+// "cpu" kind with backend.Open.
+//
+// # Overview
+//
+// Compile sorts the graph once, keeps only the nodes each mode needs
+// (training, evaluation, prediction), gives every node a buffer of its own,
+// and then runs each op's UsePreallocDo into that buffer on every call: a
+// training step allocates nothing. Unlike Gorgonia's tape machine, buffers
+// are never shared between nodes, so no intermediate can be overwritten
+// before it is read (Gorgonia issue 576), and gradient nodes that no
+// parameter needs (such as the gradient of the input images) are never
+// computed. Gorgonia's own ops, should a graph hold any, run through their
+// UsePreallocDo or Do.
+//
+// Matrix products call the BLAS chosen at build time (OpenBLAS with the
+// build tag "openblas", gonum's pure-Go BLAS otherwise); Name says which.
+// Parameters live in their nodes' values and are updated in place.
+package cpu
+
+import (
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/internal/blas"
+)
+
+func init() {
+	backend.Register("cpu", func(index int) (backend.Backend, error) {
+		if index != 0 {
+			return nil, backend.ErrUnavailable
+		}
+		return New(), nil
+	})
+}
+
+// Backend is the CPU backend.
+type Backend struct{}
+
+// New returns the CPU backend.
+func New() *Backend { return &Backend{} }
+
+// Name says "cpu" and which BLAS runs the matrix products.
+func (*Backend) Name() string { return "cpu (" + BLAS() + ")" }
+
+// BLAS names the BLAS implementation compiled in.
+func BLAS() string { return blas.Name }
+
+// Close does nothing: the CPU backend holds no device resources.
+func (*Backend) Close() error { return nil }
+
+// Compile plans spec for repeated execution.
+func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
+	return compile(spec)
+}

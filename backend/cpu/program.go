@@ -1,0 +1,434 @@
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+)
+
+// step runs one node: its op reads the values in slots in and writes the
+// value in slot out.
+type step struct {
+	node *G.Node
+	op   G.Op
+	pd   G.UsePreallocDoer // nil when the op has no UsePreallocDo
+	in   []int
+	args []G.Value // reused argument list, so a step allocates nothing
+	out  int
+}
+
+// program is a compiled Spec.
+type program struct {
+	spec  backend.Spec
+	vals  []G.Value      // one value per planned node
+	slots map[*G.Node]int
+	// inputs are the fed input slots, in Spec order.
+	inputs  []int
+	loss    int // slot of the loss, or -1
+	outputs []int
+	params  []*tensor.Dense
+	grads   []int
+	// train, eval and predict are the steps of each mode.
+	train, eval, predict []step
+	// needed[mode][i] says whether Spec.Inputs[i] feeds that mode.
+	predictNeeds []bool
+	state        *graph.OptimizerState
+	closed       bool
+}
+
+func compile(spec backend.Spec) (*program, error) {
+	if err := validate(spec); err != nil {
+		return nil, err
+	}
+	p := &program{spec: spec, slots: map[*G.Node]int{}, loss: -1}
+	for _, in := range spec.Inputs {
+		slot := p.slot(in)
+		p.vals[slot] = tensor.New(tensor.WithShape(in.Shape()...), tensor.Of(in.Dtype()))
+		p.inputs = append(p.inputs, slot)
+	}
+	var err error
+	if spec.Loss != nil {
+		trainTargets := append([]*G.Node{spec.Loss}, spec.Grads...)
+		if p.train, err = p.plan(trainTargets); err != nil {
+			return nil, err
+		}
+		if p.eval, err = p.plan(append([]*G.Node{spec.Loss}, spec.Outputs...)); err != nil {
+			return nil, err
+		}
+		p.loss = p.slots[spec.Loss]
+	}
+	if p.predict, err = p.plan(spec.Outputs); err != nil {
+		return nil, err
+	}
+	p.predictNeeds = make([]bool, len(spec.Inputs))
+	used := map[int]bool{}
+	for _, s := range p.predict {
+		for _, in := range s.in {
+			used[in] = true
+		}
+	}
+	for i, slot := range p.inputs {
+		p.predictNeeds[i] = used[slot]
+	}
+	for _, o := range spec.Outputs {
+		p.outputs = append(p.outputs, p.slots[o])
+	}
+	sizes := make([]int, len(spec.Params))
+	for i, prm := range spec.Params {
+		p.params = append(p.params, p.vals[p.slots[prm]].(*tensor.Dense))
+		p.grads = append(p.grads, p.slots[spec.Grads[i]])
+		sizes[i] = prm.Shape().TotalSize()
+	}
+	p.state = spec.Optimizer.NewState(sizes)
+	return p, nil
+}
+
+func validate(spec backend.Spec) error {
+	if len(spec.Outputs) == 0 && spec.Loss == nil {
+		return fmt.Errorf("%w: nothing to compute (no loss, no outputs)", backend.ErrSpec)
+	}
+	if spec.Loss != nil {
+		if !spec.Loss.IsScalar() {
+			return fmt.Errorf("%w: loss %v has shape %v, want a scalar", backend.ErrSpec, spec.Loss, spec.Loss.Shape())
+		}
+		if len(spec.Grads) != len(spec.Params) {
+			return fmt.Errorf("%w: %d parameters but %d gradients", backend.ErrSpec, len(spec.Params), len(spec.Grads))
+		}
+		if err := spec.Optimizer.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", backend.ErrSpec, err)
+		}
+	}
+	for _, prm := range spec.Params {
+		v, ok := prm.Value().(*tensor.Dense)
+		if !ok || v.Dtype() != tensor.Float32 {
+			return fmt.Errorf("%w: parameter %s has no float32 tensor value", backend.ErrSpec, prm.Name())
+		}
+	}
+	for _, in := range spec.Inputs {
+		if in.Dtype() != tensor.Float32 {
+			return fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
+		}
+	}
+	return nil
+}
+
+// slot returns the value slot of n, creating an empty one if needed.
+func (p *program) slot(n *G.Node) int {
+	if s, ok := p.slots[n]; ok {
+		return s
+	}
+	p.slots[n] = len(p.vals)
+	p.vals = append(p.vals, nil)
+	return len(p.vals) - 1
+}
+
+// plan returns the steps that compute targets, in dependency order,
+// allocating a value for every node it visits for the first time.
+func (p *program) plan(targets []*G.Node) ([]step, error) {
+	var steps []step
+	visited := map[*G.Node]bool{}
+	var visit func(n *G.Node) error
+	visit = func(n *G.Node) error {
+		if visited[n] {
+			return nil
+		}
+		visited[n] = true
+		g := n.Graph()
+		children := g.From(n.ID())
+		var in []int
+		for children.Next() {
+			c := children.Node().(*G.Node)
+			if err := visit(c); err != nil {
+				return err
+			}
+			in = append(in, p.slots[c])
+		}
+		_, known := p.slots[n]
+		slot := p.slot(n)
+		if len(in) == 0 {
+			if p.vals[slot] != nil { // a fed input
+				return nil
+			}
+			if n.Value() == nil {
+				return fmt.Errorf("%w: node %s has no value and is not a fed input", backend.ErrSpec, n.Name())
+			}
+			p.vals[slot] = n.Value()
+			return nil
+		}
+		if !known {
+			v, err := newValue(n.Dtype(), n.Shape())
+			if err != nil {
+				return fmt.Errorf("backend/cpu: node %s: %w", n.Name(), err)
+			}
+			p.vals[slot] = v
+		}
+		s := step{node: n, op: n.Op(), in: in, args: make([]G.Value, len(in)), out: slot}
+		s.pd, _ = n.Op().(G.UsePreallocDoer)
+		steps = append(steps, s)
+		return nil
+	}
+	for _, t := range targets {
+		if t == nil {
+			return nil, fmt.Errorf("%w: nil target node", backend.ErrSpec)
+		}
+		if err := visit(t); err != nil {
+			return nil, err
+		}
+	}
+	return steps, nil
+}
+
+func newValue(dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
+	if shape.IsScalar() {
+		switch dt {
+		case tensor.Float32:
+			return G.NewF32(0), nil
+		case tensor.Float64:
+			return G.NewF64(0), nil
+		}
+		return nil, fmt.Errorf("unsupported scalar dtype %v", dt)
+	}
+	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(dt)), nil
+}
+
+// run executes steps in order.
+func (p *program) run(steps []step) error {
+	for i := range steps {
+		s := &steps[i]
+		for j, slot := range s.in {
+			s.args[j] = p.vals[slot]
+		}
+		var v G.Value
+		var err error
+		if s.pd != nil {
+			v, err = s.pd.UsePreallocDo(p.vals[s.out], s.args...)
+		} else {
+			v, err = s.op.Do(s.args...)
+		}
+		if err != nil {
+			return fmt.Errorf("backend/cpu: %v (node %s): %w", s.op, s.node.Name(), err)
+		}
+		p.vals[s.out] = v
+	}
+	return nil
+}
+
+// feed copies the caller's inputs into the input buffers; need says which
+// inputs must be present (nil: all).
+func (p *program) feed(inputs [][]float32, need []bool) error {
+	if len(inputs) != len(p.inputs) {
+		return fmt.Errorf("%w: got %d inputs, the spec has %d", backend.ErrSpec, len(inputs), len(p.inputs))
+	}
+	for i, slot := range p.inputs {
+		dst := p.vals[slot].Data().([]float32)
+		if inputs[i] == nil && need != nil && !need[i] {
+			continue
+		}
+		if len(inputs[i]) != len(dst) {
+			return fmt.Errorf("%w: input %s needs %d values %v, got %d", backend.ErrSpec,
+				p.spec.Inputs[i].Name(), len(dst), p.spec.Inputs[i].Shape(), len(inputs[i]))
+		}
+		copy(dst, inputs[i])
+	}
+	return nil
+}
+
+func (p *program) scalarAt(slot int) float32 {
+	switch v := p.vals[slot].(type) {
+	case *G.F32:
+		return float32(*v)
+	case *G.F64:
+		return float32(*v)
+	case *tensor.Dense:
+		switch d := v.Data().(type) {
+		case []float32:
+			return d[0]
+		case float32:
+			return d
+		}
+	}
+	return float32(0)
+}
+
+func (p *program) check() error {
+	if p.closed {
+		return backend.ErrClosed
+	}
+	return nil
+}
+
+// Train runs forward, backward and the optimizer update.
+func (p *program) Train(inputs ...[]float32) (float32, error) {
+	if err := p.check(); err != nil {
+		return 0, err
+	}
+	if p.loss < 0 {
+		return 0, fmt.Errorf("%w: Train needs a loss", backend.ErrSpec)
+	}
+	if err := p.feed(inputs, nil); err != nil {
+		return 0, err
+	}
+	if err := p.run(p.train); err != nil {
+		return 0, err
+	}
+	loss := p.scalarAt(p.loss)
+	p.state.Step++
+	c := p.spec.Optimizer.Coefficients(p.state.Step)
+	for i, prm := range p.params {
+		grad := p.vals[p.grads[i]].Data().([]float32)
+		p.update(c, prm.Data().([]float32), grad, p.state.Slots[i])
+	}
+	return loss, nil
+}
+
+// update applies the optimizer to one parameter, split across cores when
+// the parameter is large enough for that to pay.
+func (p *program) update(c graph.Coefficients, param, grad []float32, slots [][]float32) {
+	const minChunk = 1 << 16
+	workers := min(runtime.GOMAXPROCS(0), len(param)/minChunk)
+	if workers <= 1 {
+		p.spec.Optimizer.Update(c, param, grad, slots)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (len(param) + workers - 1) / workers
+	for lo := 0; lo < len(param); lo += chunk {
+		hi := min(lo+chunk, len(param))
+		sub := make([][]float32, len(slots))
+		for j, s := range slots {
+			sub[j] = s[lo:hi]
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.spec.Optimizer.Update(c, param[lo:hi], grad[lo:hi], sub)
+		}()
+	}
+	wg.Wait()
+}
+
+// Evaluate runs forward and the loss.
+func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, error) {
+	if err := p.check(); err != nil {
+		return 0, err
+	}
+	if p.loss < 0 {
+		return 0, fmt.Errorf("%w: Evaluate needs a loss", backend.ErrSpec)
+	}
+	if err := p.feed(inputs, nil); err != nil {
+		return 0, err
+	}
+	if err := p.run(p.eval); err != nil {
+		return 0, err
+	}
+	return p.scalarAt(p.loss), p.readOutputs(outputs)
+}
+
+// Predict runs forward to the outputs.
+func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	if err := p.feed(inputs, p.predictNeeds); err != nil {
+		return err
+	}
+	if err := p.run(p.predict); err != nil {
+		return err
+	}
+	return p.readOutputs(outputs)
+}
+
+func (p *program) readOutputs(outputs [][]float32) error {
+	if outputs == nil {
+		return nil
+	}
+	if len(outputs) != len(p.outputs) {
+		return fmt.Errorf("%w: got %d output slices, the spec has %d outputs", backend.ErrSpec, len(outputs), len(p.outputs))
+	}
+	for i, slot := range p.outputs {
+		if outputs[i] == nil {
+			continue
+		}
+		src := p.vals[slot].Data().([]float32)
+		if len(outputs[i]) != len(src) {
+			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec, p.spec.Outputs[i].Name(), len(src), len(outputs[i]))
+		}
+		copy(outputs[i], src)
+	}
+	return nil
+}
+
+// OptimizerState returns a copy of the optimizer state.
+func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.state.Slots))}
+	for i, slots := range p.state.Slots {
+		for _, v := range slots {
+			s.Slots[i] = append(s.Slots[i], append([]float32(nil), v...))
+		}
+	}
+	return s, nil
+}
+
+// SetOptimizerState replaces the optimizer state after checking its sizes.
+func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	if len(s.Slots) != len(p.state.Slots) {
+		return fmt.Errorf("%w: optimizer state for %d parameters, the program has %d", backend.ErrSpec, len(s.Slots), len(p.state.Slots))
+	}
+	for i, slots := range p.state.Slots {
+		if len(s.Slots[i]) != len(slots) {
+			return fmt.Errorf("%w: parameter %s: %d optimizer slots, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i]), len(slots))
+		}
+		for j, v := range slots {
+			if len(s.Slots[i][j]) != len(v) {
+				return fmt.Errorf("%w: parameter %s: optimizer slot of %d values, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i][j]), len(v))
+			}
+		}
+	}
+	for i, slots := range p.state.Slots {
+		for j, v := range slots {
+			copy(v, s.Slots[i][j])
+		}
+	}
+	p.state.Step = s.Step
+	return nil
+}
+
+// Sync does nothing: parameters are updated in their nodes' values.
+func (p *program) Sync() error { return p.check() }
+
+// Load picks up parameter values that were replaced on their nodes (with
+// gorgonia.Let) since Compile; values changed in place need nothing.
+func (p *program) Load() error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	for i, prm := range p.spec.Params {
+		v, ok := prm.Value().(*tensor.Dense)
+		if !ok || !v.Shape().Eq(p.params[i].Shape()) {
+			return fmt.Errorf("%w: parameter %s changed shape or type", backend.ErrSpec, prm.Name())
+		}
+		if v != p.params[i] {
+			copy(p.params[i].Data().([]float32), v.Data().([]float32))
+		}
+	}
+	return nil
+}
+
+// Close releases the buffers.
+func (p *program) Close() error {
+	p.closed = true
+	p.vals = nil
+	return nil
+}

@@ -1,0 +1,174 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+)
+
+// Optimizer methods.
+const (
+	SGD      = "sgd"
+	Momentum = "momentum"
+	Adam     = "adam"
+)
+
+// Optimizer says how parameters are updated from their gradients. Backends
+// carry out the update where the parameters live; Update is the reference
+// every backend is checked against.
+//
+//	sgd:       p -= lr·(g + wd·p)
+//	momentum:  v = μ·v + g + wd·p;  p -= lr·v
+//	adam:      m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
+//	           p -= lr·(m̂/(√v̂ + ε) + wd·p)   with m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ)
+//
+// For Adam the weight decay is decoupled from the gradient (AdamW); for SGD
+// and momentum it is the classic L2 term added to the gradient.
+type Optimizer struct {
+	Method       string  // SGD, Momentum or Adam
+	LearningRate float64 // lr
+	Momentum     float64 // μ, for Momentum
+	Beta1, Beta2 float64 // for Adam
+	Epsilon      float64 // for Adam
+	WeightDecay  float64 // wd; 0 disables it
+}
+
+// NewSGD returns plain stochastic gradient descent.
+func NewSGD(lr float64) Optimizer { return Optimizer{Method: SGD, LearningRate: lr} }
+
+// NewMomentum returns SGD with (PyTorch-style) momentum mu.
+func NewMomentum(lr, mu float64) Optimizer {
+	return Optimizer{Method: Momentum, LearningRate: lr, Momentum: mu}
+}
+
+// NewAdam returns Adam with the usual β1 = 0.9, β2 = 0.999, ε = 1e-8.
+func NewAdam(lr float64) Optimizer {
+	return Optimizer{Method: Adam, LearningRate: lr, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
+}
+
+// NewOptimizer returns the optimizer a command-line user names: "sgd",
+// "momentum" (μ = 0.9) or "adam".
+func NewOptimizer(method string, lr float64) (Optimizer, error) {
+	switch method {
+	case SGD:
+		return NewSGD(lr), nil
+	case Momentum:
+		return NewMomentum(lr, 0.9), nil
+	case Adam:
+		return NewAdam(lr), nil
+	}
+	return Optimizer{}, fmt.Errorf("graph: unknown optimizer %q (want sgd, momentum or adam)", method)
+}
+
+// Validate checks the hyper-parameters.
+func (o Optimizer) Validate() error {
+	bad := func(what string, v float64) error {
+		return fmt.Errorf("graph: %s optimizer: %s %v is out of range", o.Method, what, v)
+	}
+	if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
+		return bad("learning rate", o.LearningRate)
+	}
+	if o.WeightDecay < 0 {
+		return bad("weight decay", o.WeightDecay)
+	}
+	switch o.Method {
+	case SGD:
+	case Momentum:
+		if o.Momentum < 0 || o.Momentum >= 1 {
+			return bad("momentum", o.Momentum)
+		}
+	case Adam:
+		if o.Beta1 < 0 || o.Beta1 >= 1 {
+			return bad("beta1", o.Beta1)
+		}
+		if o.Beta2 < 0 || o.Beta2 >= 1 {
+			return bad("beta2", o.Beta2)
+		}
+		if !(o.Epsilon > 0) {
+			return bad("epsilon", o.Epsilon)
+		}
+	default:
+		return fmt.Errorf("graph: unknown optimizer %q (want sgd, momentum or adam)", o.Method)
+	}
+	return nil
+}
+
+// Slots is the number of state vectors the optimizer keeps per parameter,
+// each as long as the parameter.
+func (o Optimizer) Slots() int {
+	switch o.Method {
+	case Momentum:
+		return 1
+	case Adam:
+		return 2
+	}
+	return 0
+}
+
+// OptimizerState is what an optimizer remembers between steps: the number
+// of steps taken and, per parameter, its Slots() vectors.
+type OptimizerState struct {
+	Step  int
+	Slots [][][]float32 // [parameter][slot][element]
+}
+
+// NewState returns a zero state for parameters of the given sizes.
+func (o Optimizer) NewState(sizes []int) *OptimizerState {
+	s := &OptimizerState{Slots: make([][][]float32, len(sizes))}
+	for i, n := range sizes {
+		s.Slots[i] = make([][]float32, o.Slots())
+		for j := range s.Slots[i] {
+			s.Slots[i][j] = make([]float32, n)
+		}
+	}
+	return s
+}
+
+// Coefficients are the per-step scalars of an update, computed once per
+// step in float64 so that every backend uses the same values.
+type Coefficients struct {
+	LR, WD, Mu   float32
+	Beta1, Beta2 float32
+	Eps          float32
+	Bias1, Bias2 float32 // Adam's 1/(1−β1ᵗ) and 1/(1−β2ᵗ)
+}
+
+// Coefficients returns the scalars of update number step (1-based).
+func (o Optimizer) Coefficients(step int) Coefficients {
+	c := Coefficients{
+		LR: float32(o.LearningRate), WD: float32(o.WeightDecay), Mu: float32(o.Momentum),
+		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: float32(o.Epsilon),
+	}
+	if o.Method == Adam {
+		c.Bias1 = float32(1 / (1 - math.Pow(o.Beta1, float64(step))))
+		c.Bias2 = float32(1 / (1 - math.Pow(o.Beta2, float64(step))))
+	}
+	return c
+}
+
+// Update applies one step with coefficients c to param given grad and the
+// parameter's slots. It is the CPU implementation and the reference for
+// device kernels.
+func (o Optimizer) Update(c Coefficients, param, grad []float32, slots [][]float32) {
+	grad = grad[:len(param)]
+	switch o.Method {
+	case SGD:
+		for i, g := range grad {
+			param[i] -= c.LR * (g + c.WD*param[i])
+		}
+	case Momentum:
+		v := slots[0][:len(param)]
+		for i, g := range grad {
+			v[i] = c.Mu*v[i] + g + c.WD*param[i]
+			param[i] -= c.LR * v[i]
+		}
+	case Adam:
+		m, v := slots[0][:len(param)], slots[1][:len(param)]
+		for i, g := range grad {
+			m[i] = c.Beta1*m[i] + (1-c.Beta1)*g
+			v[i] = c.Beta2*v[i] + (1-c.Beta2)*g*g
+			mHat := m[i] * c.Bias1
+			vHat := v[i] * c.Bias2
+			param[i] -= c.LR * (mHat/(float32(math.Sqrt(float64(vHat)))+c.Eps) + c.WD*param[i])
+		}
+	}
+}

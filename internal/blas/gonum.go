@@ -1,0 +1,9 @@
+//go:build !openblas
+
+package blas
+
+import "gonum.org/v1/gonum/blas/gonum"
+
+var impl = gonum.Implementation{}
+
+const name = "gonum (pure Go; build with -tags openblas for OpenBLAS)"

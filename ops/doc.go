@@ -1,0 +1,31 @@
+// Package ops holds Neurone's own Gorgonia operations.
+//
+// # Overview
+//
+// Every op here is a type implementing gorgonia.Op, with a CPU forward pass
+// on gorgonia.org/tensor values (float32 and float64), and, where it is
+// differentiable, gorgonia.SDOp: its gradient is built from other ops of this
+// package. A forward and backward graph made with these ops therefore holds
+// only ops whose type and parameters the project knows, which is what lets a
+// device backend lower every node (gorgonia.Grad adds nothing else, except a
+// "+" node when one value feeds several consumers).
+//
+// Each op also implements gorgonia.UsePreallocDoer, so an executor can plan
+// every node's buffer once and run training steps without allocating.
+//
+// The node constructors (MatMul, BiasAdd, ReLU, ...) wrap gorgonia.ApplyOp;
+// most users reach them through package graph.
+//
+// # Gradients
+//
+// The backward ops (ReLUBackward, SigmoidBackward, ...) are not themselves
+// differentiable: asking for a second derivative through them is an error.
+// Step (the Heaviside function) has a zero derivative almost everywhere;
+// Step.StraightThrough makes its gradient pass through where |x| <= 1
+// instead, the usual straight-through estimator.
+//
+// # Errors and concurrency
+//
+// Shape and type mismatches are reported when a node is built, as errors.
+// An op value is immutable and may be shared between graphs and goroutines.
+package ops

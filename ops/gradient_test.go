@@ -1,0 +1,150 @@
+package ops_test
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/neurone-dl/neurone/internal/gradcheck"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+func unary(f func(*G.Node) (*G.Node, error)) func([]*G.Node) (*G.Node, error) {
+	return func(in []*G.Node) (*G.Node, error) { return f(in[0]) }
+}
+
+func binary(f func(a, b *G.Node) (*G.Node, error)) func([]*G.Node) (*G.Node, error) {
+	return func(in []*G.Node) (*G.Node, error) { return f(in[0], in[1]) }
+}
+
+func matmul(ta, tb bool) func([]*G.Node) (*G.Node, error) {
+	return func(in []*G.Node) (*G.Node, error) { return ops.MatMul(in[0], in[1], ta, tb) }
+}
+
+// TestGradients checks every differentiable op against central finite
+// differences in float64.
+func TestGradients(t *testing.T) {
+	t.Parallel()
+	x := func(shape ...int) gradcheck.Input { return gradcheck.Input{Name: "x", Shape: shape, Range: 2, Gap: 1e-3} }
+	cases := []gradcheck.Case{
+		{Name: "MatMul", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{3, 4}}, {Name: "b", Shape: []int{4, 5}}}, Build: matmul(false, false)},
+		{Name: "MatMul/TransA", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{4, 3}}, {Name: "b", Shape: []int{4, 5}}}, Build: matmul(true, false)},
+		{Name: "MatMul/TransB", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{3, 4}}, {Name: "b", Shape: []int{5, 4}}}, Build: matmul(false, true)},
+		{Name: "MatMul/TransAB", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{4, 3}}, {Name: "b", Shape: []int{5, 4}}}, Build: matmul(true, true)},
+		{Name: "BiasAdd", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{4, 3}}, {Name: "b", Shape: []int{3}}}, Build: binary(ops.BiasAdd)},
+		{Name: "ReLU", Inputs: []gradcheck.Input{x(5, 4)}, Build: unary(ops.ReLU)},
+		{Name: "LeakyReLU", Inputs: []gradcheck.Input{x(5, 4)}, Build: unary(func(n *G.Node) (*G.Node, error) { return ops.LeakyReLU(n, 0.1) })},
+		{Name: "Sigmoid", Inputs: []gradcheck.Input{x(5, 4)}, Build: unary(ops.Sigmoid)},
+		{Name: "Sigmoid/saturated", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{2, 3}, Data: []float64{-40, -20, -12, 12, 20, 40}}}, Build: unary(ops.Sigmoid)},
+		{Name: "Tanh", Inputs: []gradcheck.Input{x(5, 4)}, Build: unary(ops.Tanh)},
+		{Name: "Step", Inputs: []gradcheck.Input{x(5, 4)}, Build: unary(func(n *G.Node) (*G.Node, error) { return ops.Step(n, false) })},
+		{Name: "Add", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{3, 4}}, {Name: "b", Shape: []int{3, 4}}}, Build: binary(ops.Add)},
+		{Name: "Mul", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{3, 4}}, {Name: "b", Shape: []int{3, 4}}}, Build: binary(ops.Mul)},
+		{Name: "Sum", Inputs: []gradcheck.Input{x(3, 4)}, Build: unary(ops.Sum)},
+		{Name: "Expand", Inputs: []gradcheck.Input{{Name: "s", Shape: []int{}, Data: []float64{0.7}}}, Build: unary(func(n *G.Node) (*G.Node, error) { return ops.Expand(n, []int{2, 3}) })},
+		{Name: "BCEWithLogits", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{6, 1}, Range: 4}, {Name: "y", Shape: []int{6, 1}, Data: []float64{1, 0, 1, 0, 0.3, 1}, Const: true}}, Build: binary(ops.BCEWithLogits)},
+		{Name: "BCEWithLogits/huge", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{4, 1}, Data: []float64{1000, -1000, 1000, -1000}}, {Name: "y", Shape: []int{4, 1}, Data: []float64{1, 0, 0, 1}, Const: true}}, Build: binary(ops.BCEWithLogits), Step: 1e-3},
+		{Name: "MSE", Inputs: []gradcheck.Input{{Name: "p", Shape: []int{4, 2}}, {Name: "y", Shape: []int{4, 2}, Const: true}}, Build: binary(ops.MSE)},
+		{Name: "Dense/ReLU chain", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{3, 4}, Const: true}, {Name: "w", Shape: []int{4, 5}}, {Name: "b", Shape: []int{5}}},
+			Build: func(in []*G.Node) (*G.Node, error) {
+				h, err := ops.MatMul(in[0], in[1], false, false)
+				if err != nil {
+					return nil, err
+				}
+				if h, err = ops.BiasAdd(h, in[2]); err != nil {
+					return nil, err
+				}
+				return ops.Tanh(h)
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			r := gradcheck.Check(t, c)
+			t.Logf("max relative error %.2g", r.MaxRelErr)
+		})
+	}
+}
+
+// TestAwkwardPoints checks the gradients where finite differences cannot:
+// at kinks, where the convention is documented, and the straight-through step.
+func TestAwkwardPoints(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		x     []float64
+		build func(*G.Node) (*G.Node, error)
+		want  []float64 // gradient of Sum(op(x))
+	}{
+		{"ReLU at 0 has gradient 0", []float64{0, -0.5, 0.5}, ops.ReLU, []float64{0, 0, 1}},
+		{"LeakyReLU at 0 takes the negative slope", []float64{0, -0.5, 0.5},
+			func(n *G.Node) (*G.Node, error) { return ops.LeakyReLU(n, 0.1) }, []float64{0.1, 0.1, 1}},
+		{"Step has gradient 0", []float64{0, -0.5, 3},
+			func(n *G.Node) (*G.Node, error) { return ops.Step(n, false) }, []float64{0, 0, 0}},
+		{"Step straight-through passes |x| <= 1", []float64{0, -0.5, 1, 3, -1.5},
+			func(n *G.Node) (*G.Node, error) { return ops.Step(n, true) }, []float64{1, 1, 1, 0, 0}},
+		{"Sigmoid saturates to a finite 0", []float64{-800, 800}, ops.Sigmoid, []float64{0, 0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := gradcheck.Run(gradcheck.Case{
+				Inputs: []gradcheck.Input{{Name: "x", Shape: []int{len(c.x)}, Data: c.x}},
+				Build: func(in []*G.Node) (*G.Node, error) {
+					y, err := c.build(in[0])
+					if err != nil {
+						return nil, err
+					}
+					return ops.Sum(y)
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range c.want {
+				if got := r.Analytic[0][i]; got != w {
+					t.Errorf("x=%v: gradient %v, want %v", c.x[i], got, w)
+				}
+			}
+		})
+	}
+}
+
+// TestBCEHugeLogits checks that the fused loss stays finite and exact where
+// a sigmoid followed by a logarithm would give Inf or NaN.
+func TestBCEHugeLogits(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		z, y, loss float64
+	}{
+		{1000, 1, 0},
+		{-1000, 0, 0},
+		{1000, 0, 1000},
+		{-1000, 1, 1000},
+		{0, 1, math.Ln2},
+	}
+	for _, c := range cases {
+		g := G.NewGraph()
+		z := G.NewMatrix(g, G.Float64, G.WithShape(1, 1), G.WithName("z"), G.WithValue(tensorOf(c.z)))
+		y := G.NewMatrix(g, G.Float64, G.WithShape(1, 1), G.WithName("y"), G.WithValue(tensorOf(c.y)))
+		l, err := ops.BCEWithLogits(z, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := G.Grad(l, z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, err := gradcheck.Eval([]*G.Node{l, grads[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss := float64(*vals[0].(*G.F64))
+		grad := vals[1].Data().([]float64)[0]
+		if math.Abs(loss-c.loss) > 1e-12 || math.IsNaN(grad) || math.IsInf(grad, 0) {
+			t.Errorf("z=%v y=%v: loss %v (want %v), gradient %v", c.z, c.y, loss, c.loss, grad)
+		}
+		if want := 1/(1+math.Exp(-c.z)) - c.y; math.Abs(grad-want) > 1e-12 {
+			t.Errorf("z=%v y=%v: gradient %v, want %v", c.z, c.y, grad, want)
+		}
+	}
+}

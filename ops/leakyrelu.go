@@ -1,0 +1,87 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// LeakyReLUOp is y = x for x > 0 and Alpha·x otherwise. Its gradient is
+// dx = dy for x > 0 and Alpha·dy otherwise, computed by LeakyReLUBackwardOp.
+type LeakyReLUOp struct {
+	elementwise
+	Alpha float64
+}
+
+// LeakyReLU returns the node leaky_relu(x) with the given negative slope.
+func LeakyReLU(x *G.Node, alpha float64) (*G.Node, error) {
+	return apply(LeakyReLUOp{elementwise{arity: 1}, alpha}, x)
+}
+
+// Do computes the leaky ReLU.
+func (op LeakyReLUOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the leaky ReLU into prealloc.
+func (op LeakyReLUOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	return mapDo(op, p, vs, leakyKernel[float32](op.Alpha), leakyKernel[float64](op.Alpha))
+}
+
+func leakyKernel[T Float](alpha float64) kernel[T] {
+	a := T(alpha)
+	return func(dst []T, in ...[]T) {
+		for i, v := range in[0][:len(dst)] {
+			if v > 0 {
+				dst[i] = v
+			} else {
+				dst[i] = a * v
+			}
+		}
+	}
+}
+
+// DiffWRT reports x differentiable.
+func (op LeakyReLUOp) DiffWRT(n int) []bool { return allTrue(n) }
+
+// SymDiff returns LeakyReLUBackward(x, dy).
+func (op LeakyReLUOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := apply(LeakyReLUBackwardOp{elementwise{arity: 2}, notDiffable{}, op.Alpha}, in[0], grad)
+	return G.Nodes{dx}, err
+}
+
+func (op LeakyReLUOp) String() string         { return fmt.Sprintf("LeakyReLU(%g)", op.Alpha) }
+func (op LeakyReLUOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op LeakyReLUOp) Hashcode() uint32      { return hashOf(op) }
+
+// LeakyReLUBackwardOp computes dx from (x, dy).
+type LeakyReLUBackwardOp struct {
+	elementwise
+	notDiffable
+	Alpha float64
+}
+
+// Do computes the gradient.
+func (op LeakyReLUBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the gradient into prealloc.
+func (op LeakyReLUBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	return mapDo(op, p, vs, leakyBackwardKernel[float32](op.Alpha), leakyBackwardKernel[float64](op.Alpha))
+}
+
+func leakyBackwardKernel[T Float](alpha float64) kernel[T] {
+	a := T(alpha)
+	return func(dst []T, in ...[]T) {
+		x, dy := in[0][:len(dst)], in[1][:len(dst)]
+		for i, v := range x {
+			if v > 0 {
+				dst[i] = dy[i]
+			} else {
+				dst[i] = a * dy[i]
+			}
+		}
+	}
+}
+
+func (op LeakyReLUBackwardOp) String() string         { return fmt.Sprintf("LeakyReLUBackward(%g)", op.Alpha) }
+func (op LeakyReLUBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op LeakyReLUBackwardOp) Hashcode() uint32      { return hashOf(op) }

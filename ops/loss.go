@@ -1,0 +1,218 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// LossKind selects the formula of a LossOp.
+type LossKind int
+
+// The losses LossOp computes.
+const (
+	BCEWithLogitsLoss LossKind = iota // binary cross-entropy from logits
+	MSELoss                           // mean squared error
+)
+
+// LossOp is a mean loss over every element of a prediction tensor and a
+// target tensor of the same shape, returning a scalar:
+//
+//   - binary cross-entropy from logits z and targets y in [0, 1]:
+//     mean(max(z,0) − z·y + log(1+e^−|z|)), equal to
+//     −mean(y·log σ(z) + (1−y)·log(1−σ(z))) but finite for any z: it fuses
+//     the last sigmoid into the loss. Gradient dz = (σ(z) − y)/N.
+//   - mean squared error of predictions p: mean((p − y)²). Gradient
+//     dp = 2(p − y)/N.
+//
+// Targets are data, not parameters: the loss is differentiable with respect
+// to its first input only.
+type LossOp struct {
+	pure
+	Kind LossKind
+	Dims int // number of dimensions of the inputs
+}
+
+// BCEWithLogits returns the scalar node of the mean binary cross-entropy of
+// logits against targets.
+func BCEWithLogits(logits, targets *G.Node) (*G.Node, error) {
+	return apply(LossOp{Kind: BCEWithLogitsLoss, Dims: logits.Dims()}, logits, targets)
+}
+
+// MSE returns the scalar node of the mean squared error of predictions
+// against targets.
+func MSE(predictions, targets *G.Node) (*G.Node, error) {
+	return apply(LossOp{Kind: MSELoss, Dims: predictions.Dims()}, predictions, targets)
+}
+
+// Arity is 2.
+func (op LossOp) Arity() int { return 2 }
+
+// Type is Tensor a → Tensor a → a.
+func (op LossOp) Type() hm.Type {
+	t := tensorT(op.Dims)
+	return hm.NewFnType(t, t, typeA)
+}
+
+// InferShape checks that both inputs have one shape and returns the scalar shape.
+func (op LossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 2, ds)
+	if err != nil {
+		return nil, err
+	}
+	if !s[0].Eq(s[1]) {
+		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, s[0], s[1])
+	}
+	return tensor.ScalarShape(), nil
+}
+
+// Do computes the loss.
+func (op LossOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the loss into prealloc.
+func (op LossOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, err
+	}
+	if _, err := op.InferShape(vs[0].Shape(), vs[1].Shape()); err != nil {
+		return nil, err
+	}
+	dt, err := sameDtype(op, vs...)
+	if err != nil {
+		return nil, err
+	}
+	return run(op, p, dt, tensor.ScalarShape(),
+		func(out G.Value) error {
+			return setScalar(out, lossValue(op.Kind, slice[float32](vs[0]), slice[float32](vs[1])))
+		},
+		func(out G.Value) error {
+			return setScalar(out, lossValue(op.Kind, slice[float64](vs[0]), slice[float64](vs[1])))
+		})
+}
+
+// lossValue accumulates in float64.
+func lossValue[T Float](kind LossKind, pred, target []T) float64 {
+	var s float64
+	for i, p := range pred {
+		z, y := float64(p), float64(target[i])
+		switch kind {
+		case BCEWithLogitsLoss:
+			s += max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
+		case MSELoss:
+			s += (z - y) * (z - y)
+		}
+	}
+	return s / float64(len(pred))
+}
+
+// DiffWRT reports the predictions differentiable, the targets not.
+func (op LossOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	d[0] = true
+	return d
+}
+
+// SymDiff returns LossBackward(pred, target, dL) for the predictions.
+func (op LossOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := apply(LossBackwardOp{Kind: op.Kind, Dims: op.Dims}, in[0], in[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{d, nil}, nil
+}
+
+func (op LossOp) String() string {
+	if op.Kind == BCEWithLogitsLoss {
+		return "BCEWithLogits"
+	}
+	return "MSE"
+}
+func (op LossOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op LossOp) Hashcode() uint32      { return hashOf(op) }
+
+// LossBackwardOp computes a LossOp's gradient with respect to the
+// predictions from (predictions, targets, dL).
+type LossBackwardOp struct {
+	pure
+	notDiffable
+	Kind LossKind
+	Dims int
+}
+
+// Arity is 3.
+func (op LossBackwardOp) Arity() int { return 3 }
+
+// Type is Tensor a → Tensor a → a → Tensor a.
+func (op LossBackwardOp) Type() hm.Type {
+	t := tensorT(op.Dims)
+	return hm.NewFnType(t, t, typeA, t)
+}
+
+// InferShape returns the predictions' shape.
+func (op LossBackwardOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 3, ds)
+	if err != nil {
+		return nil, err
+	}
+	if !s[0].Eq(s[1]) {
+		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, s[0], s[1])
+	}
+	return s[0].Clone(), nil
+}
+
+// Do computes the gradient.
+func (op LossBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the gradient into prealloc.
+func (op LossBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, err
+	}
+	shape, err := op.InferShape(vs[0].Shape(), vs[1].Shape(), vs[2].Shape())
+	if err != nil {
+		return nil, err
+	}
+	dL, err := scalar(vs[2])
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	dt, err := sameDtype(op, vs[0], vs[1])
+	if err != nil {
+		return nil, err
+	}
+	return run(op, p, dt, shape,
+		func(out G.Value) error {
+			lossGrad(op.Kind, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]), dL)
+			return nil
+		},
+		func(out G.Value) error {
+			lossGrad(op.Kind, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]), dL)
+			return nil
+		})
+}
+
+func lossGrad[T Float](kind LossKind, dst, pred, target []T, dL float64) {
+	scale := dL / float64(len(dst))
+	for i, p := range pred {
+		z, y := float64(p), float64(target[i])
+		switch kind {
+		case BCEWithLogitsLoss:
+			dst[i] = T((sigmoid(z) - y) * scale)
+		case MSELoss:
+			dst[i] = T(2 * (z - y) * scale)
+		}
+	}
+}
+
+func (op LossBackwardOp) String() string {
+	if op.Kind == BCEWithLogitsLoss {
+		return "BCEWithLogitsBackward"
+	}
+	return "MSEBackward"
+}
+func (op LossBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op LossBackwardOp) Hashcode() uint32      { return hashOf(op) }

@@ -1,0 +1,161 @@
+package ops
+
+import (
+	"fmt"
+	"github.com/chewxy/hm"
+	"hash"
+
+	gonumblas "gonum.org/v1/gonum/blas"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/internal/blas"
+)
+
+// MatMulOp is the matrix product C = op(A)·op(B) of two matrices, where
+// op(X) is X or its transpose Xᵀ as TransA and TransB say.
+//
+// With dC the gradient of C, the gradients are
+//
+//	C = A·B:    dA = dC·Bᵀ   dB = Aᵀ·dC
+//	C = Aᵀ·B:   dA = B·dCᵀ   dB = A·dC
+//	C = A·Bᵀ:   dA = dC·B    dB = dCᵀ·A
+//	C = Aᵀ·Bᵀ:  dA = Bᵀ·dCᵀ  dB = dCᵀ·Aᵀ
+//
+// each again a MatMulOp, so a backend that runs one SGEMM runs all of them.
+type MatMulOp struct {
+	pure
+	TransA, TransB bool
+}
+
+// MatMul returns the node op(a)·op(b).
+func MatMul(a, b *G.Node, transA, transB bool) (*G.Node, error) {
+	return apply(MatMulOp{TransA: transA, TransB: transB}, a, b)
+}
+
+// Arity is 2.
+func (op MatMulOp) Arity() int { return 2 }
+
+// Type is Matrix a → Matrix a → Matrix a.
+func (op MatMulOp) Type() hm.Type { return fnType(2, 2, 2) }
+
+// dims returns m, k of op(A) and k, n of op(B).
+func (op MatMulOp) dims(a, b tensor.Shape) (m, k, k2, n int) {
+	m, k = a[0], a[1]
+	if op.TransA {
+		m, k = k, m
+	}
+	k2, n = b[0], b[1]
+	if op.TransB {
+		k2, n = n, k2
+	}
+	return
+}
+
+// InferShape returns (m, n).
+func (op MatMulOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 2, ds)
+	if err != nil {
+		return nil, err
+	}
+	if s[0].Dims() != 2 || s[1].Dims() != 2 {
+		return nil, fmt.Errorf("%w: %v needs matrices, got %v and %v", ErrShape, op, s[0], s[1])
+	}
+	m, k, k2, n := op.dims(s[0], s[1])
+	if k != k2 {
+		return nil, fmt.Errorf("%w: %v: inner sizes of %v and %v differ (%d vs %d)", ErrShape, op, s[0], s[1], k, k2)
+	}
+	return tensor.Shape{m, n}, nil
+}
+
+// Do computes the product into a new matrix.
+func (op MatMulOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the product into prealloc (allocated when nil).
+func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, err
+	}
+	out, err := op.InferShape(vs[0].Shape(), vs[1].Shape())
+	if err != nil {
+		return nil, err
+	}
+	dt, err := sameDtype(op, vs...)
+	if err != nil {
+		return nil, err
+	}
+	a, b := vs[0].Shape(), vs[1].Shape()
+	m, k, _, n := op.dims(a, b)
+	ta, tb := gonumblas.NoTrans, gonumblas.NoTrans
+	if op.TransA {
+		ta = gonumblas.Trans
+	}
+	if op.TransB {
+		tb = gonumblas.Trans
+	}
+	return run(op, prealloc, dt, out,
+		func(c G.Value) error {
+			if m*n == 0 {
+				return nil
+			}
+			blas.Impl.Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
+			return nil
+		},
+		func(c G.Value) error {
+			if m*n == 0 {
+				return nil
+			}
+			blas.Impl.Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
+			return nil
+		})
+}
+
+// DiffWRT reports both inputs differentiable.
+func (op MatMulOp) DiffWRT(n int) []bool { return allTrue(n) }
+
+// SymDiff returns dA and dB as products (see the type's documentation).
+func (op MatMulOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	a, b := in[0], in[1]
+	var da, db *G.Node
+	var err error
+	switch {
+	case !op.TransA && !op.TransB:
+		if da, err = MatMul(grad, b, false, true); err == nil {
+			db, err = MatMul(a, grad, true, false)
+		}
+	case op.TransA && !op.TransB:
+		if da, err = MatMul(b, grad, false, true); err == nil {
+			db, err = MatMul(a, grad, false, false)
+		}
+	case !op.TransA && op.TransB:
+		if da, err = MatMul(grad, b, false, false); err == nil {
+			db, err = MatMul(grad, a, true, false)
+		}
+	default:
+		if da, err = MatMul(b, grad, true, true); err == nil {
+			db, err = MatMul(grad, a, true, true)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{da, db}, nil
+}
+
+// String names the op with its transposes, e.g. "MatMul(Aᵀ·B)".
+func (op MatMulOp) String() string {
+	a, b := "A", "B"
+	if op.TransA {
+		a = "Aᵀ"
+	}
+	if op.TransB {
+		b = "Bᵀ"
+	}
+	return "MatMul(" + a + "·" + b + ")"
+}
+
+// WriteHash writes the op's identity to h.
+func (op MatMulOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+
+// Hashcode returns the op's hash.
+func (op MatMulOp) Hashcode() uint32 { return hashOf(op) }
