@@ -36,7 +36,7 @@ func (op AddOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{grad, grad}, nil
 }
 
-func (op AddOp) String() string         { return "Add" }
+func (op AddOp) String() string        { return "Add" }
 func (op AddOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op AddOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -78,6 +78,6 @@ func (op MulOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{da, db}, nil
 }
 
-func (op MulOp) String() string         { return "Mul" }
+func (op MulOp) String() string        { return "Mul" }
 func (op MulOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op MulOp) Hashcode() uint32      { return hashOf(op) }

@@ -51,8 +51,14 @@ func (op BiasAddOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	return run(op, p, dt, shape,
-		func(out G.Value) error { biasAdd(slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1])); return nil },
-		func(out G.Value) error { biasAdd(slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1])); return nil })
+		func(out G.Value) error {
+			biasAdd(slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
+			return nil
+		},
+		func(out G.Value) error {
+			biasAdd(slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
+			return nil
+		})
 }
 
 func biasAdd[T Float](dst, x, b []T) {
@@ -77,6 +83,6 @@ func (op BiasAddOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{grad, db}, nil
 }
 
-func (op BiasAddOp) String() string         { return "BiasAdd" }
+func (op BiasAddOp) String() string        { return "BiasAdd" }
 func (op BiasAddOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op BiasAddOp) Hashcode() uint32      { return hashOf(op) }

@@ -26,7 +26,9 @@ func matmul(ta, tb bool) func([]*G.Node) (*G.Node, error) {
 // differences in float64.
 func TestGradients(t *testing.T) {
 	t.Parallel()
-	x := func(shape ...int) gradcheck.Input { return gradcheck.Input{Name: "x", Shape: shape, Range: 2, Gap: 1e-3} }
+	x := func(shape ...int) gradcheck.Input {
+		return gradcheck.Input{Name: "x", Shape: shape, Range: 2, Gap: 1e-3}
+	}
 	cases := []gradcheck.Case{
 		{Name: "MatMul", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{3, 4}}, {Name: "b", Shape: []int{4, 5}}}, Build: matmul(false, false)},
 		{Name: "MatMul/TransA", Inputs: []gradcheck.Input{{Name: "a", Shape: []int{4, 3}}, {Name: "b", Shape: []int{4, 5}}}, Build: matmul(true, false)},

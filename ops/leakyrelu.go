@@ -49,7 +49,7 @@ func (op LeakyReLUOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op LeakyReLUOp) String() string         { return fmt.Sprintf("LeakyReLU(%g)", op.Alpha) }
+func (op LeakyReLUOp) String() string        { return fmt.Sprintf("LeakyReLU(%g)", op.Alpha) }
 func (op LeakyReLUOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op LeakyReLUOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -82,6 +82,6 @@ func leakyBackwardKernel[T Float](alpha float64) kernel[T] {
 	}
 }
 
-func (op LeakyReLUBackwardOp) String() string         { return fmt.Sprintf("LeakyReLUBackward(%g)", op.Alpha) }
+func (op LeakyReLUBackwardOp) String() string        { return fmt.Sprintf("LeakyReLUBackward(%g)", op.Alpha) }
 func (op LeakyReLUBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op LeakyReLUBackwardOp) Hashcode() uint32      { return hashOf(op) }

@@ -38,7 +38,7 @@ func (op ReLUOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op ReLUOp) String() string         { return "ReLU" }
+func (op ReLUOp) String() string        { return "ReLU" }
 func (op ReLUOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op ReLUOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -67,6 +67,6 @@ func reluBackwardKernel[T Float](dst []T, in ...[]T) {
 	}
 }
 
-func (op ReLUBackwardOp) String() string         { return "ReLUBackward" }
+func (op ReLUBackwardOp) String() string        { return "ReLUBackward" }
 func (op ReLUBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op ReLUBackwardOp) Hashcode() uint32      { return hashOf(op) }

@@ -47,7 +47,7 @@ func (op SigmoidOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op SigmoidOp) String() string         { return "Sigmoid" }
+func (op SigmoidOp) String() string        { return "Sigmoid" }
 func (op SigmoidOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op SigmoidOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -72,6 +72,6 @@ func sigmoidBackwardKernel[T Float](dst []T, in ...[]T) {
 	}
 }
 
-func (op SigmoidBackwardOp) String() string         { return "SigmoidBackward" }
+func (op SigmoidBackwardOp) String() string        { return "SigmoidBackward" }
 func (op SigmoidBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op SigmoidBackwardOp) Hashcode() uint32      { return hashOf(op) }

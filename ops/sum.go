@@ -64,7 +64,7 @@ func (op SumOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op SumOp) String() string         { return fmt.Sprintf("Sum(%dD)", op.Dims) }
+func (op SumOp) String() string        { return fmt.Sprintf("Sum(%dD)", op.Dims) }
 func (op SumOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op SumOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -127,6 +127,6 @@ func (op ExpandOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{ds}, err
 }
 
-func (op ExpandOp) String() string         { return fmt.Sprintf("Expand%v", op.Shape) }
+func (op ExpandOp) String() string        { return fmt.Sprintf("Expand%v", op.Shape) }
 func (op ExpandOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op ExpandOp) Hashcode() uint32      { return hashOf(op) }

@@ -65,6 +65,6 @@ func sumRows[T Float](dst, x []T) {
 	}
 }
 
-func (op SumRowsOp) String() string         { return "SumRows" }
+func (op SumRowsOp) String() string        { return "SumRows" }
 func (op SumRowsOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op SumRowsOp) Hashcode() uint32      { return hashOf(op) }

@@ -37,7 +37,7 @@ func (op TanhOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op TanhOp) String() string         { return "Tanh" }
+func (op TanhOp) String() string        { return "Tanh" }
 func (op TanhOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op TanhOp) Hashcode() uint32      { return hashOf(op) }
 
@@ -62,6 +62,6 @@ func tanhBackwardKernel[T Float](dst []T, in ...[]T) {
 	}
 }
 
-func (op TanhBackwardOp) String() string         { return "TanhBackward" }
+func (op TanhBackwardOp) String() string        { return "TanhBackward" }
 func (op TanhBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op TanhBackwardOp) Hashcode() uint32      { return hashOf(op) }

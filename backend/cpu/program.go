@@ -26,7 +26,7 @@ type step struct {
 // program is a compiled Spec.
 type program struct {
 	spec  backend.Spec
-	vals  []G.Value      // one value per planned node
+	vals  []G.Value // one value per planned node
 	slots map[*G.Node]int
 	// inputs are the fed input slots, in Spec order.
 	inputs  []int

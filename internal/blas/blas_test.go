@@ -9,7 +9,7 @@ import (
 // TestSgemm checks the selected implementation on a small product worked by
 // hand, so a mislinked BLAS shows up in either build.
 func TestSgemm(t *testing.T) {
-	a := []float32{1, 2, 3, 4, 5, 6} // 2x3
+	a := []float32{1, 2, 3, 4, 5, 6}    // 2x3
 	b := []float32{7, 8, 9, 10, 11, 12} // 3x2
 	c := make([]float32, 4)
 	Impl.Sgemm(gonumblas.NoTrans, gonumblas.NoTrans, 2, 2, 3, 1, a, 3, b, 2, 0, c, 2)

@@ -118,10 +118,10 @@ func (ic *imageCache) stale(decoded, candidates int) bool {
 	return ic != nil && (decoded > 0 || len(ic.entries) != candidates)
 }
 
-// write replaces the cache file with the outcome of a load: the pixels of
-// the kept files (in set, in order) and the errors of the others (errs,
-// indexed like cands). Failure is ignored: the next load decodes again.
-func (ic *imageCache) write(set *Set, kept, cands []candidate, errs []error) {
+// write replaces the cache file with the outcome of a load: for each of
+// cands, its error from errs or, when that is nil, its pixels, which are
+// the next image of set. Failure is ignored: the next load decodes again.
+func (ic *imageCache) write(set *Set, cands []candidate, errs []error) {
 	if os.MkdirAll(filepath.Dir(ic.path), 0o755) != nil {
 		return
 	}

@@ -171,3 +171,13 @@ func TestCacheOfAnotherFolderIsIgnored(t *testing.T) {
 	}
 	load(t, dirB, opt, 8)
 }
+
+func TestCacheThatCannotBeWrittenIsNoError(t *testing.T) {
+	t.Parallel()
+	dir := cacheFolder(t)
+	// A folder cannot be made under a regular file, even by root.
+	blocker := writeFile(t, t.TempDir(), "file", []byte("x"))
+	opt := Options{Side: 10, CacheDir: filepath.Join(blocker, "cache")}
+	load(t, dir, opt, 8)
+	load(t, dir, opt, 8)
+}

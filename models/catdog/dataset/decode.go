@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	// Decoders register themselves with package image; the file's content,
@@ -68,13 +69,7 @@ var imageExts = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp"}
 
 // isImageName reports whether name has one of imageExts, in any case.
 func isImageName(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	for _, e := range imageExts {
-		if ext == e {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(imageExts, strings.ToLower(filepath.Ext(name)))
 }
 
 // Kinds of problem that make a file unusable. Report.Summary counts skipped
@@ -283,11 +278,10 @@ func centreSquare(r image.Rectangle) image.Rectangle {
 // toGray returns an *image.Gray holding at least the pixels of img in r, at
 // the same coordinates.
 //
-// A JPEG's Y plane already is luma with the weights color.GrayModel uses
-// (ITU-R BT.601), so it is used as it is, without a copy. Other images are
-// converted pixel by pixel with color.GrayModel's weights, after
-// compositing any transparency over white: a cut-out photo is shown on a
-// white page, and premultiplied colour alone would turn it black.
+// A JPEG's Y plane already is luma with color.GrayModel's weights (ITU-R
+// BT.601), so it is used as it is, without a copy. Other images are
+// converted pixel by pixel with those weights (see gray), reading the
+// common decoded types directly rather than through At, which allocates.
 func toGray(img image.Image, r image.Rectangle) *image.Gray {
 	switch m := img.(type) {
 	case *image.Gray:
@@ -296,32 +290,38 @@ func toGray(img image.Image, r image.Rectangle) *image.Gray {
 		return &image.Gray{Pix: m.Y, Stride: m.YStride, Rect: m.Rect}
 	}
 	out := image.NewGray(r)
-	opaque := isOpaque(img)
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		row := out.Pix[out.PixOffset(r.Min.X, y):]
-		for x := r.Min.X; x < r.Max.X; x++ {
-			c := img.At(x, y)
-			if !opaque {
-				c = overWhite(c)
+		switch m := img.(type) {
+		case *image.RGBA:
+			for x := r.Min.X; x < r.Max.X; x++ {
+				p := m.Pix[m.PixOffset(x, y):]
+				row[x-r.Min.X] = gray(color.RGBA{p[0], p[1], p[2], p[3]})
 			}
-			row[x-r.Min.X] = color.GrayModel.Convert(c).(color.Gray).Y
+		case *image.NRGBA:
+			for x := r.Min.X; x < r.Max.X; x++ {
+				p := m.Pix[m.PixOffset(x, y):]
+				row[x-r.Min.X] = gray(color.NRGBA{p[0], p[1], p[2], p[3]})
+			}
+		default:
+			for x := r.Min.X; x < r.Max.X; x++ {
+				row[x-r.Min.X] = gray(m.At(x, y))
+			}
 		}
 	}
 	return out
 }
 
-// isOpaque reports whether img says all its pixels are opaque.
-func isOpaque(img image.Image) bool {
-	o, ok := img.(interface{ Opaque() bool })
-	return ok && o.Opaque()
-}
-
-// overWhite composites the (alpha-premultiplied) colour c over white.
-func overWhite(c color.Color) color.Color {
+// gray returns the luma of c, after compositing any transparency over
+// white: a cut-out photo is shown on a white page, and its premultiplied
+// colour alone would turn it black. The weights and rounding are
+// color.GrayModel's (a test checks they agree), written out because
+// calling through the color.Model interface allocates for every pixel.
+// The type parameter keeps the typed callers above from boxing c.
+func gray[C color.Color](c C) uint8 {
 	r, g, b, a := c.RGBA()
-	if a == 0xffff {
-		return c
+	if a != 0xffff {
+		r, g, b = r+0xffff-a, g+0xffff-a, b+0xffff-a
 	}
-	t := 0xffff - a
-	return color.RGBA64{R: uint16(r + t), G: uint16(g + t), B: uint16(b + t), A: 0xffff}
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
 }

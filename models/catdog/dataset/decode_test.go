@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/png"
 	"io"
 	"os"
@@ -79,19 +80,53 @@ func TestDecodeSolidColour(t *testing.T) {
 	}
 }
 
-// TestToGrayMatchesGrayModel checks the conversion of image types that
-// have no fast path, CMYK among them, against color.GrayModel.
+func TestGrayMatchesGrayModel(t *testing.T) {
+	t.Parallel()
+	for r := 0; r < 256; r += 3 {
+		for g := 0; g < 256; g += 5 {
+			for b := 0; b < 256; b += 7 {
+				c := color.RGBA{uint8(r), uint8(g), uint8(b), 255}
+				if got, want := gray(c), color.GrayModel.Convert(c).(color.Gray).Y; got != want {
+					t.Fatalf("gray(%v) = %d, color.GrayModel gives %d", c, got, want)
+				}
+			}
+		}
+	}
+	// Transparency is composited over white.
+	for _, tc := range []struct {
+		c    color.Color
+		want uint8
+	}{
+		{color.NRGBA{0, 0, 0, 0}, 255},
+		{color.NRGBA{0, 0, 0, 255}, 0},
+		{color.NRGBA{0, 0, 0, 128}, 127},
+		{color.NRGBA{200, 100, 50, 0}, 255},
+		{color.NRGBA{255, 255, 255, 77}, 255},
+	} {
+		if got := gray(tc.c); got != tc.want {
+			t.Errorf("gray(%v) = %d, want %d", tc.c, got, tc.want)
+		}
+	}
+}
+
+// TestToGrayMatchesGrayModel checks the conversion of opaque images of
+// several types, CMYK among them, against color.GrayModel.
 func TestToGrayMatchesGrayModel(t *testing.T) {
 	t.Parallel()
-	cmyk := image.NewCMYK(image.Rect(0, 0, 4, 1))
-	for x, c := range []color.CMYK{{0, 0, 0, 0}, {255, 0, 0, 0}, {0, 128, 64, 10}, {10, 20, 30, 200}} {
-		cmyk.SetCMYK(x, 0, c)
-	}
-	got := toGray(cmyk, cmyk.Bounds())
-	for x := range 4 {
-		want := color.GrayModel.Convert(cmyk.At(x, 0)).(color.Gray).Y
-		if got.GrayAt(x, 0).Y != want {
-			t.Errorf("CMYK %v: luma %d, want %d", cmyk.At(x, 0), got.GrayAt(x, 0).Y, want)
+	colours := []color.Color{color.CMYK{0, 0, 0, 0}, color.CMYK{255, 0, 0, 0}, color.CMYK{0, 128, 64, 10},
+		color.RGBA{10, 20, 30, 255}, color.NRGBA{200, 100, 50, 255}, color.Gray16{0x7777}}
+	rect := image.Rect(0, 0, len(colours), 1)
+	for _, img := range []draw.Image{image.NewCMYK(rect), image.NewRGBA(rect), image.NewNRGBA(rect),
+		image.NewRGBA64(rect), image.NewNRGBA64(rect), image.NewGray16(rect)} {
+		for x, c := range colours {
+			img.Set(x, 0, c)
+		}
+		got := toGray(img, rect)
+		for x := range colours {
+			want := color.GrayModel.Convert(img.At(x, 0)).(color.Gray).Y
+			if got.GrayAt(x, 0).Y != want {
+				t.Errorf("%T %v: luma %d, want %d", img, img.At(x, 0), got.GrayAt(x, 0).Y, want)
+			}
 		}
 	}
 }

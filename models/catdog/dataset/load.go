@@ -108,9 +108,12 @@ func plural(n int, one, many string) string {
 // no dog image can be used. On error the Report, when not nil, says what was
 // found.
 //
-// Images are decoded by opt.Workers goroutines. With opt.CacheDir set,
-// decoded images are kept in a cache file there, and a later call decodes
-// only the files that are new or changed (see the cache notes in cache.go).
+// Images are decoded by opt.Workers goroutines. With opt.CacheDir set, the
+// outcome for every file (pixels, or why it was skipped) is kept in a cache
+// file there, one per folder and Side/Crop setting, and a later call
+// decodes only the files whose path, size or modification time changed. A
+// damaged or outdated cache file is ignored and rewritten, and failing to
+// write one is not an error.
 func LoadFolder(dir string, opt Options) (*Set, *Report, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
@@ -169,7 +172,6 @@ func loadFolder(dir string, opt Options) (*Set, *Report, int, error) {
 	})
 
 	set := &Set{Side: opt.Side}
-	kept := make([]candidate, 0, len(cands))
 	for i, c := range cands {
 		path := filepath.Join(dir, c.rel)
 		if errs[i] != nil {
@@ -180,7 +182,6 @@ func loadFolder(dir string, opt Options) (*Set, *Report, int, error) {
 		copy(pixels[n*size:(n+1)*size], pixels[i*size:(i+1)*size])
 		set.Labels = append(set.Labels, c.label)
 		set.Paths = append(set.Paths, path)
-		kept = append(kept, c)
 	}
 	set.Pixels = pixels[:len(set.Labels)*size]
 	rep.Skipped = append(rep.Skipped, found.skipped...)
@@ -189,7 +190,7 @@ func loadFolder(dir string, opt Options) (*Set, *Report, int, error) {
 	rep.FromCache = len(toDecode) == 0
 
 	if cache.stale(len(toDecode), len(cands)) {
-		cache.write(set, kept, cands, errs)
+		cache.write(set, cands, errs)
 	}
 	if rep.Cats == 0 || rep.Dogs == 0 {
 		return nil, rep, len(toDecode), fmt.Errorf("%w: %d cat and %d dog images in %s could be used; %s",

@@ -1,0 +1,245 @@
+// Package backendtest is the conformance suite every backend runs: it
+// compares a backend's forward pass, loss, gradients and optimizer updates
+// with a plain-Go float64 reference of the same network. A backend's tests
+// call RunAll with a backend to check.
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+)
+
+// Tolerances of the comparisons, relative to the largest reference value of
+// each tensor (float32 arithmetic over long sums).
+const (
+	ForwardTol = 1e-4
+	GradTol    = 1e-4
+)
+
+// RunAll runs every conformance test on b.
+func RunAll(t *testing.T, b backend.Backend) {
+	t.Run("MLP6", func(t *testing.T) { testMLP(t, b, MLP6Spec(8, 1), 1) })
+	t.Run("Activations", func(t *testing.T) {
+		testMLP(t, b, graph.MLPSpec{Inputs: 12, Batch: 6, Seed: 2, Layers: []graph.LayerSpec{
+			{Units: 10, Activation: graph.Tanh}, {Units: 9, Activation: graph.LeakyReLU},
+			{Units: 8, Activation: graph.Sigmoid}, {Units: 7, Activation: graph.StepSTE},
+			{Units: 6, Activation: graph.Linear}, {Units: 1, Activation: graph.Sigmoid},
+		}}, 2)
+	})
+	t.Run("Optimizers", func(t *testing.T) { testOptimizers(t, b) })
+}
+
+// MLP6Spec is the canonical benchmark network: 100×100 inputs, five ReLU
+// layers of 512, one sigmoid output.
+func MLP6Spec(batch int, seed uint64) graph.MLPSpec {
+	s := graph.MLPSpec{Inputs: 100 * 100, Batch: batch, Seed: seed}
+	for range 5 {
+		s.Layers = append(s.Layers, graph.LayerSpec{Units: 512, Activation: graph.ReLU})
+	}
+	s.Layers = append(s.Layers, graph.LayerSpec{Units: 1, Activation: graph.Sigmoid})
+	return s
+}
+
+// randomBatch returns inputs in [0, 1) and 0/1 targets.
+func randomBatch(n, inputs int, seed uint64) (x, y []float32) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	x = make([]float32, n*inputs)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	y = make([]float32, n)
+	for i := range y {
+		y[i] = float32(rng.IntN(2))
+	}
+	return x, y
+}
+
+// relErr is max|got−want| / max|want| (or the absolute error when want is 0).
+func relErr(got []float32, want []float64) float64 {
+	var diff, scale float64
+	for i, w := range want {
+		diff = math.Max(diff, math.Abs(float64(got[i])-w))
+		scale = math.Max(scale, math.Abs(w))
+	}
+	if scale == 0 {
+		return diff
+	}
+	return diff / scale
+}
+
+func testMLP(t *testing.T, b backend.Backend, spec graph.MLPSpec, seed uint64) {
+	m, err := graph.MLP(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := graph.Targets(m)
+	loss, err := graph.BCEWithLogits(m.Logits, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := m.Params()
+	grads, err := graph.Grad(loss, params...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := newRefMLP(m)
+	x, y := randomBatch(spec.Batch, spec.Inputs, seed)
+	want := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
+
+	// Read the gradients back as outputs of an evaluation.
+	prog, err := b.Compile(backend.Spec{
+		Inputs: []*G.Node{m.Input, targets}, Loss: loss,
+		Outputs: append([]*G.Node{m.Output}, grads...),
+		Params:  params, Grads: grads, Optimizer: graph.NewSGD(0.1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	outs := make([][]float32, 1+len(grads))
+	outs[0] = make([]float32, spec.Batch)
+	for i, g := range grads {
+		outs[i+1] = make([]float32, g.Shape().TotalSize())
+	}
+	got, err := prog.Evaluate(outs, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := math.Abs(float64(got)-want.loss) / math.Abs(want.loss); e > ForwardTol {
+		t.Errorf("loss %v, reference %v (relative error %.2g)", got, want.loss, e)
+	}
+	if e := relErr(outs[0], want.output); e > ForwardTol {
+		t.Errorf("output: relative error %.2g", e)
+	}
+	worst := 0.0
+	for l := range m.Layers {
+		for k, w := range [][]float64{want.dw[l], want.db[l]} {
+			e := relErr(outs[1+2*l+k], w)
+			worst = math.Max(worst, e)
+			if e > GradTol {
+				t.Errorf("gradient of %s: relative error %.2g", params[2*l+k].Name(), e)
+			}
+		}
+	}
+	t.Logf("largest relative gradient error %.2g", worst)
+
+	// One training step: the loss it reports is the one before the update,
+	// and each parameter moves by −lr·gradient.
+	before := make([][]float64, len(params))
+	for i, p := range params {
+		before[i] = toFloat64(p.Value().Data().([]float32))
+	}
+	l, err := prog.Train(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := math.Abs(float64(l)-want.loss) / math.Abs(want.loss); e > ForwardTol {
+		t.Errorf("training loss %v, reference %v", l, want.loss)
+	}
+	if err := prog.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range params {
+		g := want.dw[i/2]
+		if i%2 == 1 {
+			g = want.db[i/2]
+		}
+		exp := make([]float64, len(g))
+		for k := range exp {
+			exp[k] = before[i][k] - 0.1*g[k]
+		}
+		if e := relErr(p.Value().Data().([]float32), exp); e > ForwardTol {
+			t.Errorf("%s after one SGD step: relative error %.2g", p.Name(), e)
+		}
+	}
+}
+
+// testOptimizers trains a tiny network a few steps with each optimizer and
+// compares the parameters with graph.Optimizer.Update applied to reference
+// gradients.
+func testOptimizers(t *testing.T, b backend.Backend) {
+	for _, opt := range []graph.Optimizer{
+		graph.NewSGD(0.05),
+		{Method: graph.SGD, LearningRate: 0.05, WeightDecay: 0.01},
+		graph.NewMomentum(0.05, 0.9),
+		graph.NewAdam(0.01),
+		{Method: graph.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1},
+	} {
+		t.Run(fmt.Sprintf("%s/wd=%g", opt.Method, opt.WeightDecay), func(t *testing.T) {
+			spec := graph.MLPSpec{Inputs: 5, Batch: 4, Seed: 3, Layers: []graph.LayerSpec{
+				{Units: 4, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}}
+			m, err := graph.MLP(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			targets := graph.Targets(m)
+			loss, _ := graph.BCEWithLogits(m.Logits, targets)
+			params := m.Params()
+			grads, err := graph.Grad(loss, params...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := newRefMLP(m)
+			refParams := make([][]float32, len(params))
+			for i, p := range params {
+				refParams[i] = append([]float32(nil), p.Value().Data().([]float32)...)
+			}
+			sizes := make([]int, len(params))
+			for i, p := range params {
+				sizes[i] = p.Shape().TotalSize()
+			}
+			state := opt.NewState(sizes)
+			prog, err := b.Compile(backend.Spec{Inputs: []*G.Node{m.Input, targets}, Loss: loss,
+				Outputs: []*G.Node{m.Output}, Params: params, Grads: grads, Optimizer: opt})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer prog.Close()
+			for step := 1; step <= 4; step++ {
+				x, y := randomBatch(spec.Batch, spec.Inputs, uint64(step))
+				for l := range ref.w {
+					ref.w[l] = toFloat64(refParams[2*l])
+					ref.b[l] = toFloat64(refParams[2*l+1])
+				}
+				r := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
+				c := opt.Coefficients(step)
+				for i := range params {
+					g := r.dw[i/2]
+					if i%2 == 1 {
+						g = r.db[i/2]
+					}
+					gf := make([]float32, len(g))
+					for k, v := range g {
+						gf[k] = float32(v)
+					}
+					opt.Update(c, refParams[i], gf, state.Slots[i])
+				}
+				if _, err := prog.Train(x, y); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := prog.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range params {
+				if e := relErr(p.Value().Data().([]float32), toFloat64(refParams[i])); e > GradTol {
+					t.Errorf("%s after 4 steps: relative error %.2g", p.Name(), e)
+				}
+			}
+			st, err := prog.OptimizerState()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Step != 4 {
+				t.Errorf("optimizer state step %d, want 4", st.Step)
+			}
+		})
+	}
+}

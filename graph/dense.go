@@ -1,0 +1,81 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// Layer is one densely connected layer: Output = act(Input·W + B).
+type Layer struct {
+	Name       string
+	Activation string
+	W          *G.Node // In×Out weights
+	B          *G.Node // Out biases
+	Pre        *G.Node // Input·W + B, before the activation (the logits of a last layer)
+	Output     *G.Node // after the activation
+}
+
+// Dense adds a layer of units neurons on top of x (batch×in) to x's graph,
+// with weights drawn by init (InitializerFor(activation) when nil) from rng,
+// and zero biases. Its parameters are named name+".weight" and name+".bias".
+func Dense(x *G.Node, units int, activation string, name string, init Initializer, rng *rand.Rand) (*Layer, error) {
+	if x.Dims() != 2 {
+		return nil, fmt.Errorf("graph: dense layer %s: input %v is not a batch×features matrix", name, x.Shape())
+	}
+	if units <= 0 {
+		return nil, fmt.Errorf("graph: dense layer %s: %d units", name, units)
+	}
+	if init == nil {
+		var err error
+		if init, err = InitializerFor(activation); err != nil {
+			return nil, fmt.Errorf("graph: dense layer %s: %w", name, err)
+		}
+	}
+	in := x.Shape()[1]
+	g := x.Graph()
+	w := make([]float32, in*units)
+	init(w, in, units, rng)
+	W := G.NewMatrix(g, tensor.Float32, G.WithShape(in, units), G.WithName(name+".weight"),
+		G.WithValue(tensor.New(tensor.WithShape(in, units), tensor.WithBacking(w))))
+	B := G.NewVector(g, tensor.Float32, G.WithShape(units), G.WithName(name+".bias"),
+		G.WithValue(tensor.New(tensor.WithShape(units), tensor.Of(tensor.Float32))))
+	h, err := ops.MatMul(x, W, false, false)
+	if err != nil {
+		return nil, fmt.Errorf("graph: dense layer %s: %w", name, err)
+	}
+	pre, err := ops.BiasAdd(h, B)
+	if err != nil {
+		return nil, fmt.Errorf("graph: dense layer %s: %w", name, err)
+	}
+	out, err := Activate(pre, activation)
+	if err != nil {
+		return nil, fmt.Errorf("graph: dense layer %s: %w", name, err)
+	}
+	return &Layer{Name: name, Activation: activation, W: W, B: B, Pre: pre, Output: out}, nil
+}
+
+// Activate applies the named activation to x.
+func Activate(x *G.Node, activation string) (*G.Node, error) {
+	switch activation {
+	case ReLU:
+		return ops.ReLU(x)
+	case LeakyReLU:
+		return ops.LeakyReLU(x, 0.01)
+	case Sigmoid:
+		return ops.Sigmoid(x)
+	case Tanh:
+		return ops.Tanh(x)
+	case Step:
+		return ops.Step(x, false)
+	case StepSTE:
+		return ops.Step(x, true)
+	case Linear:
+		return x, nil
+	}
+	return nil, fmt.Errorf("graph: unknown activation %q (want one of %v)", activation, Activations)
+}

@@ -1,0 +1,22 @@
+// Package graph builds neural networks as Gorgonia graphs from Neurone's
+// ops: the package research code imports.
+//
+// # Overview
+//
+// Dense adds one densely connected layer (weights, bias, activation) to a
+// graph; MLP builds a whole multi-layer perceptron from a spec, with the
+// activation of each layer chosen by name (relu, leakyrelu, sigmoid, tanh,
+// step, step-ste, linear). Weights are initialised for their activation:
+// He for the ReLU family and step, Glorot for sigmoid, tanh and linear.
+// BCEWithLogits and MSE add a loss, and Grad adds the backward pass. The
+// Optimizer says how a backend updates the parameters.
+//
+// The graph is pure construction: nothing here runs on a device. Hand the
+// nodes to a backend (package backend) to train and predict; the same graph
+// runs on the CPU and on CUDA.
+//
+// # Errors and concurrency
+//
+// Builders return errors for impossible shapes and unknown names. A graph
+// may be built by one goroutine at a time.
+package graph

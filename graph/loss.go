@@ -1,0 +1,34 @@
+package graph
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// Targets adds an input node for the targets of m's output, named "targets",
+// shaped like the output.
+func Targets(m *Model) *G.Node {
+	return G.NewMatrix(m.Graph, tensor.Float32, G.WithShape(m.Output.Shape()...), G.WithName("targets"))
+}
+
+// BCEWithLogits returns the mean binary cross-entropy of logits against
+// targets, computed stably from the logits (the sigmoid is fused into the
+// loss): use the model's Logits, not its sigmoid Output.
+func BCEWithLogits(logits, targets *G.Node) (*G.Node, error) { return ops.BCEWithLogits(logits, targets) }
+
+// MSE returns the mean squared error of predictions against targets.
+func MSE(predictions, targets *G.Node) (*G.Node, error) { return ops.MSE(predictions, targets) }
+
+// Grad adds the backward pass of loss to its graph and returns the
+// gradient node of each of wrt, in order.
+func Grad(loss *G.Node, wrt ...*G.Node) ([]*G.Node, error) {
+	grads, err := G.Grad(loss, wrt...)
+	if err != nil {
+		return nil, fmt.Errorf("graph: differentiating %s: %w", loss.Name(), err)
+	}
+	return grads, nil
+}

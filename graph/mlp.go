@@ -1,0 +1,77 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// LayerSpec describes one layer of an MLP.
+type LayerSpec struct {
+	Units      int
+	Activation string
+}
+
+// MLPSpec describes a multi-layer perceptron.
+type MLPSpec struct {
+	Inputs int         // features per sample
+	Layers []LayerSpec // hidden layers, then the output layer
+	Batch  int         // samples per step; graphs have fixed shapes
+	Seed   uint64      // weight initialisation seed
+}
+
+// Model is a network in a graph, with its input and learnable parameters.
+type Model struct {
+	Graph  *G.ExprGraph
+	Input  *G.Node // Batch×Inputs
+	Layers []*Layer
+	Logits *G.Node // the last layer before its activation
+	Output *G.Node // the last layer after its activation
+	Batch  int
+}
+
+// Params returns the learnable parameters, weights and bias of each layer
+// in order.
+func (m *Model) Params() []*G.Node {
+	var ps []*G.Node
+	for _, l := range m.Layers {
+		ps = append(ps, l.W, l.B)
+	}
+	return ps
+}
+
+// ParamCount returns the number of learnable values.
+func (m *Model) ParamCount() int {
+	n := 0
+	for _, p := range m.Params() {
+		n += p.Shape().TotalSize()
+	}
+	return n
+}
+
+// MLP builds the perceptron of spec in a new graph: layer i is named
+// "layerN" (N from 1) and its parameters "layerN.weight" and "layerN.bias".
+func MLP(spec MLPSpec) (*Model, error) {
+	if spec.Inputs <= 0 || spec.Batch <= 0 || len(spec.Layers) == 0 {
+		return nil, fmt.Errorf("graph: MLP needs inputs, a batch size and at least one layer (got %d inputs, batch %d, %d layers)",
+			spec.Inputs, spec.Batch, len(spec.Layers))
+	}
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(spec.Batch, spec.Inputs), G.WithName("input"))
+	m := &Model{Graph: g, Input: x, Batch: spec.Batch}
+	rng := rand.New(rand.NewPCG(spec.Seed, 0x6e6575726f6e65))
+	h := x
+	for i, ls := range spec.Layers {
+		l, err := Dense(h, ls.Units, ls.Activation, fmt.Sprintf("layer%d", i+1), nil, rng)
+		if err != nil {
+			return nil, err
+		}
+		m.Layers = append(m.Layers, l)
+		h = l.Output
+	}
+	last := m.Layers[len(m.Layers)-1]
+	m.Logits, m.Output = last.Pre, last.Output
+	return m, nil
+}

@@ -1,0 +1,115 @@
+package catdog
+
+import (
+	"fmt"
+
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
+	"github.com/neurone-dl/neurone/models/checkpoint"
+)
+
+// FormatVersion is the version of the checkpoint metadata written by Save.
+const FormatVersion = 1
+
+// Meta is the metadata stored with a checkpoint: enough to rebuild the
+// model, preprocess images as in training, and resume training.
+type Meta struct {
+	Format      int             `json:"format"`
+	Model       string          `json:"model"` // "mlp"
+	Side        int             `json:"side"`
+	Crop        bool            `json:"crop"`
+	Hidden      []int           `json:"hidden"`
+	Activation  string          `json:"activation"`
+	Output      string          `json:"output"`  // "sigmoid: P(cat)"
+	Classes     [2]string       `json:"classes"` // label 0 and 1
+	Seed        uint64          `json:"seed"`
+	Batch       int             `json:"batch"`
+	Epoch       int             `json:"epoch"`
+	Optimizer   graph.Optimizer `json:"optimizer"`
+	OptStep     int             `json:"optimizer_step"`
+	ValAccuracy float64         `json:"val_accuracy"`
+	ValLoss     float64         `json:"val_loss"`
+	Device      string          `json:"device"`
+}
+
+// Config returns the model configuration a checkpoint describes.
+func (m Meta) Config() Config {
+	return Config{Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, Crop: m.Crop, Seed: m.Seed}
+}
+
+const optPrefix = "optimizer."
+
+// Save writes the network's parameters and optimizer state, with meta
+// (whose model fields are filled in here), to path atomically.
+func (n *Network) Save(path string, meta Meta) error {
+	if err := n.Program.Sync(); err != nil {
+		return err
+	}
+	state, err := n.Program.OptimizerState()
+	if err != nil {
+		return err
+	}
+	meta.Format, meta.Model, meta.Output = FormatVersion, "mlp", "sigmoid: P(cat)"
+	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
+	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
+	var ts []checkpoint.Tensor
+	for i, p := range n.Model.Params() {
+		ts = append(ts, checkpoint.Tensor{Name: p.Name(), Shape: p.Shape(), Data: p.Value().Data().([]float32)})
+		for j, slot := range state.Slots[i] {
+			ts = append(ts, checkpoint.Tensor{Name: fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j), Shape: p.Shape(), Data: slot})
+		}
+	}
+	return checkpoint.Save(path, meta, ts)
+}
+
+// ReadMeta reads only what a checkpoint says about itself.
+func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
+	var meta Meta
+	ts, err := checkpoint.Load(path, &meta)
+	if err != nil {
+		return meta, nil, err
+	}
+	if meta.Format != FormatVersion || meta.Model != "mlp" {
+		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d of model %q; this build reads format %d of model \"mlp\"", path, meta.Format, meta.Model, FormatVersion)
+	}
+	return meta, ts, nil
+}
+
+// Load copies the parameters (and, when withOptimizer, the optimizer state)
+// of the checkpoint tensors into the network, which must have the same
+// architecture.
+func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) error {
+	byName := map[string]checkpoint.Tensor{}
+	for _, t := range ts {
+		byName[t.Name] = t
+	}
+	params := n.Model.Params()
+	state := &graph.OptimizerState{Step: meta.OptStep, Slots: make([][][]float32, len(params))}
+	for i, p := range params {
+		t, ok := byName[p.Name()]
+		dst := p.Value().Data().([]float32)
+		if !ok || len(t.Data) != len(dst) {
+			return fmt.Errorf("catdog: checkpoint has no parameter %s of shape %v", p.Name(), p.Shape())
+		}
+		copy(dst, t.Data)
+		if !withOptimizer {
+			continue
+		}
+		for j := 0; ; j++ {
+			s, ok := byName[fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j)]
+			if !ok {
+				break
+			}
+			state.Slots[i] = append(state.Slots[i], s.Data)
+		}
+	}
+	if err := n.Program.Load(); err != nil {
+		return err
+	}
+	if withOptimizer {
+		if err := n.Program.SetOptimizerState(state); err != nil {
+			return fmt.Errorf("catdog: checkpoint optimizer state does not fit %s: %w", meta.Optimizer.Method, err)
+		}
+	}
+	return nil
+}

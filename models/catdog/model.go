@@ -1,0 +1,204 @@
+// Package catdog is the application Neurone grew out of: deciding whether
+// a 100×100 grayscale photo shows a cat or a dog.
+//
+// # Overview
+//
+// The default model is the 6-layer perceptron of the introduction to deep
+// learning: 10000 inputs (one per pixel, 0-255 scaled to [0, 1]), five ReLU
+// layers of 512 neurons, and one sigmoid neuron whose output is read as
+// P(cat). It is trained with the binary cross-entropy, computed from the
+// last layer's logits. Network builds it for a backend; Train runs epochs
+// over a dataset.Set; Save and Load keep it in a safetensors checkpoint
+// with the metadata needed to rebuild it.
+package catdog
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
+)
+
+// Config describes the perceptron.
+type Config struct {
+	Side       int    // input images are Side×Side
+	Hidden     []int  // widths of the hidden layers
+	Activation string // activation of the hidden layers
+	Crop       bool   // centre-crop photos to a square (else stretch)
+	Seed       uint64 // weight initialisation seed
+}
+
+// DefaultConfig is the seed's 6-layer perceptron.
+func DefaultConfig() Config {
+	return Config{Side: 100, Hidden: []int{512, 512, 512, 512, 512}, Activation: graph.ReLU, Seed: 1}
+}
+
+// Spec returns the graph.MLPSpec of the configuration at a batch size.
+func (c Config) Spec(batch int) graph.MLPSpec {
+	s := graph.MLPSpec{Inputs: c.Side * c.Side, Batch: batch, Seed: c.Seed}
+	for _, h := range c.Hidden {
+		s.Layers = append(s.Layers, graph.LayerSpec{Units: h, Activation: c.Activation})
+	}
+	s.Layers = append(s.Layers, graph.LayerSpec{Units: 1, Activation: graph.Sigmoid})
+	return s
+}
+
+// Summary describes the layers, shapes and parameter count.
+func (n *Network) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %-14s %-10s %s\n", "layer", "shape", "activation", "parameters")
+	for _, l := range n.Model.Layers {
+		ws := l.W.Shape()
+		fmt.Fprintf(&b, "%-8s %-14s %-10s %d\n", l.Name, fmt.Sprintf("%d -> %d", ws[0], ws[1]), l.Activation, ws[0]*ws[1]+ws[1])
+	}
+	fmt.Fprintf(&b, "total parameters: %d", n.Model.ParamCount())
+	return b.String()
+}
+
+// Network is the perceptron compiled on a backend at a fixed batch size.
+type Network struct {
+	Config  Config
+	Model   *graph.Model
+	Program backend.Program
+	Batch   int
+
+	targets *G.Node
+	x, y    []float32 // one batch of inputs and targets
+	probs   []float32 // one batch of outputs
+}
+
+// NewNetwork builds the perceptron of cfg and compiles it on b.
+func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (*Network, error) {
+	if cfg.Side <= 0 || batch <= 0 || slices.ContainsFunc(cfg.Hidden, func(h int) bool { return h <= 0 }) {
+		return nil, fmt.Errorf("catdog: invalid model: side %d, batch %d, hidden %v", cfg.Side, batch, cfg.Hidden)
+	}
+	m, err := graph.MLP(cfg.Spec(batch))
+	if err != nil {
+		return nil, err
+	}
+	targets := graph.Targets(m)
+	loss, err := graph.BCEWithLogits(m.Logits, targets)
+	if err != nil {
+		return nil, err
+	}
+	params := m.Params()
+	grads, err := graph.Grad(loss, params...)
+	if err != nil {
+		return nil, err
+	}
+	prog, err := b.Compile(backend.Spec{
+		Inputs: []*G.Node{m.Input, targets}, Loss: loss, Outputs: []*G.Node{m.Output},
+		Params: params, Grads: grads, Optimizer: opt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catdog: compiling on %s: %w", b.Name(), err)
+	}
+	n := cfg.Side * cfg.Side
+	return &Network{
+		Config: cfg, Model: m, Program: prog, Batch: batch, targets: targets,
+		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
+	}, nil
+}
+
+// Close releases the compiled program.
+func (n *Network) Close() error { return n.Program.Close() }
+
+// TrainBatch runs one training step on the images of set at idx (exactly
+// Batch of them) and returns the loss.
+func (n *Network) TrainBatch(set *dataset.Set, idx []int) (float32, error) {
+	if len(idx) != n.Batch {
+		return 0, fmt.Errorf("catdog: training batch of %d images, the network takes %d", len(idx), n.Batch)
+	}
+	set.Fill(n.x, n.y, idx)
+	return n.Program.Train(n.x, n.y)
+}
+
+// Metrics summarise predictions against labels.
+type Metrics struct {
+	Loss     float64
+	Accuracy float64
+	// Confusion[actual][predicted], with labels dataset.Dog and dataset.Cat.
+	Confusion [2][2]int
+}
+
+// Count returns the number of images the metrics cover.
+func (m Metrics) Count() int {
+	return m.Confusion[0][0] + m.Confusion[0][1] + m.Confusion[1][0] + m.Confusion[1][1]
+}
+
+// Evaluate computes the mean loss, the accuracy (P(cat) > 0.5 read as cat)
+// and the confusion matrix over all of set. The last partial batch is
+// padded, and the padding ignored.
+func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
+	var m Metrics
+	if set.Len() == 0 {
+		return m, nil
+	}
+	probs := make([]float32, set.Len())
+	idx := make([]int, n.Batch)
+	var lossSum float64
+	for start := 0; start < set.Len(); start += n.Batch {
+		real := min(n.Batch, set.Len()-start)
+		for i := range idx {
+			idx[i] = start + min(i, real-1)
+		}
+		set.Fill(n.x, n.y, idx)
+		if _, err := n.Program.Evaluate([][]float32{n.probs}, n.x, n.y); err != nil {
+			return m, err
+		}
+		copy(probs[start:start+real], n.probs[:real])
+	}
+	for i, p := range probs {
+		y := set.Labels[i]
+		pred := dataset.Dog
+		if p > 0.5 {
+			pred = dataset.Cat
+		}
+		m.Confusion[y][pred]++
+		lossSum += bce(float64(p), float64(y))
+	}
+	m.Loss = lossSum / float64(set.Len())
+	m.Accuracy = float64(m.Confusion[0][0]+m.Confusion[1][1]) / float64(set.Len())
+	return m, nil
+}
+
+// bce is the cross-entropy of a probability, clamped so that a saturated
+// wrong answer costs a large finite amount.
+func bce(p, y float64) float64 {
+	const eps = 1e-7
+	p = min(max(p, eps), 1-eps)
+	if y > 0.5 {
+		return -math.Log(p)
+	}
+	return -math.Log(1 - p)
+}
+
+// Predict returns P(cat) for each image (Side×Side luma bytes).
+func (n *Network) Predict(images [][]uint8) ([]float32, error) {
+	size := n.Config.Side * n.Config.Side
+	out := make([]float32, 0, len(images))
+	for start := 0; start < len(images); start += n.Batch {
+		real := min(n.Batch, len(images)-start)
+		for r := 0; r < n.Batch; r++ {
+			img := images[start+min(r, real-1)]
+			if len(img) != size {
+				return nil, fmt.Errorf("catdog: image %d has %d pixels, want %d", start+r, len(img), size)
+			}
+			row := n.x[r*size : (r+1)*size]
+			for j, p := range img {
+				row[j] = float32(p) * (1.0 / 255)
+			}
+		}
+		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
+			return nil, err
+		}
+		out = append(out, n.probs[:real]...)
+	}
+	return out, nil
+}
