@@ -7,18 +7,19 @@ import (
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
-// Geometry, in units of the image side unless stated otherwise. The head is
-// kept near the centre and its size within about ±18% so that a perceptron
-// trained on a few thousand images can generalise over the variation.
+// Geometry, in units of the image side unless stated otherwise. The
+// variation is kept modest, and the offsets and tilt are drawn from triangular
+// distributions that favour small values, so that a perceptron trained on raw
+// pixels from a few thousand images can generalise over it.
 const (
-	headRadius    = 0.19  // nominal head radius
-	headScaleJit  = 0.18  // head radius varies by this fraction either way
-	headShift     = 0.13  // the head's centre moves this far either way
-	headDrop      = 0.05  // the head's centre sits this far below the image centre
+	headRadius    = 0.2   // nominal head radius
+	headScaleJit  = 0.12  // head radius varies by this fraction either way
+	headShift     = 0.1   // the head's centre moves up to this far either way
+	headDrop      = 0.04  // the head's centre sits this far below the image centre
 	maxTilt       = 0.222 // tan(12.5°): heads rotate up to 25° either way
-	minContrast   = 50.0  // least luma difference between fur and background
-	maxClutter    = 4     // most blobs, and most lines, behind the head
-	maxNoiseSigma = 8.0   // largest standard deviation of the pixel noise
+	minContrast   = 60.0  // least luma difference between fur and background
+	maxClutter    = 3     // most blobs, and most lines, behind the head
+	maxNoiseSigma = 7.0   // largest standard deviation of the pixel noise
 )
 
 // palette holds one image's grey levels. It is drawn the same way for both
@@ -32,8 +33,15 @@ type palette struct {
 	muzzleMix  float64 // opacity of the muzzle patch
 }
 
+// uniform returns a value drawn uniformly from [lo, hi).
 func uniform(rng *rand.Rand, lo, hi float64) float64 {
 	return lo + float64((hi-lo)*rng.Float64())
+}
+
+// centred returns a value in (-half, half) from a triangular distribution:
+// small offsets are common and the extremes rare.
+func centred(rng *rand.Rand, half float64) float64 {
+	return float64(half * (float64(rng.Float64()) + float64(rng.Float64()) - 1))
 }
 
 // mix returns a + (b-a)*k.
@@ -54,7 +62,7 @@ func newPalette(rng *rand.Rand) palette {
 	} else {
 		p.feature = clampLuma(p.fur + uniform(rng, 70, 120))
 	}
-	p.accent = mix(p.fur, p.feature, uniform(rng, 0.15, 0.4))
+	p.accent = mix(p.fur, p.feature, uniform(rng, 0.25, 0.5))
 	p.muzzle = clampLuma(mix(p.fur, p.feature, uniform(rng, -0.35, -0.1)))
 	p.muzzleMix = uniform(rng, 0.3, 1)
 	return p
@@ -83,10 +91,10 @@ func draw(dst []uint8, scratch []float64, side int, label uint8, rng *rand.Rand)
 	drawBackground(c, rng, pal)
 
 	radius := float64(s * headRadius * uniform(rng, 1-headScaleJit, 1+headScaleJit))
-	cos, sin := rotation(uniform(rng, -maxTilt, maxTilt))
+	cos, sin := rotation(centred(rng, maxTilt))
 	head := frame{
-		cx:    float64(s * (0.5 + uniform(rng, -headShift, headShift))),
-		cy:    float64(s * (0.5 + headDrop + uniform(rng, -headShift, headShift))),
+		cx:    float64(s * (0.5 + centred(rng, headShift))),
+		cy:    float64(s * (0.5 + headDrop + centred(rng, headShift))),
 		cos:   cos,
 		sin:   sin,
 		scale: radius,

@@ -1,0 +1,36 @@
+package catdog_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/synthetic"
+)
+
+// TestDefaultModelFitsSmallSet trains the full-size default perceptron on
+// a small generated set until it classifies every training image right.
+func TestDefaultModelFitsSmallSet(t *testing.T) {
+	set := synthetic.Generate(64, 5, 100)
+	net, err := catdog.NewNetwork(catdog.DefaultConfig(), 32, cpu.New(), graph.NewAdam(1e-3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	var m catdog.Metrics
+	for epoch := 1; epoch <= 30; epoch++ {
+		if _, err := net.TrainEpoch(context.Background(), set, 1, epoch, nil); err != nil {
+			t.Fatal(err)
+		}
+		if m, err = net.Evaluate(set); err != nil {
+			t.Fatal(err)
+		}
+		if m.Accuracy == 1 {
+			t.Logf("100%% training accuracy after %d epochs (loss %.4f)", epoch, m.Loss)
+			return
+		}
+	}
+	t.Fatalf("training accuracy %.3f after 30 epochs, want 1 (confusion %v)", m.Accuracy, m.Confusion)
+}
