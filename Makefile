@@ -37,6 +37,7 @@ bench:
 	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchmem -timeout 60m ./bench
 
 demo: build
+	rm -rf $(DEMO)
 	$(BIN)/catdog-train --out $(DEMO)
 	$(GO) run $(GOFLAGS_TAGS) ./cmd/catdog-samples --out $(DEMO)/samples --n 6
 	$(BIN)/catdog-predict --model $(DEMO) $(DEMO)/samples

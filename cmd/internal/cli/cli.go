@@ -15,6 +15,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
+	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" (an explanatory error in CPU-only builds)
 )
 
 // Exit statuses of the commands.
@@ -95,7 +96,11 @@ func OpenDevice(name string, w io.Writer) (backend.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--device %s: %w", name, err)
 	}
-	fmt.Fprintf(w, "device: %s; CPU BLAS: %s\n", b.Name(), cpu.BLAS())
+	if name := b.Name(); strings.Contains(name, cpu.BLAS()) {
+		fmt.Fprintf(w, "device: %s\n", name)
+	} else {
+		fmt.Fprintf(w, "device: %s; CPU BLAS: %s\n", name, cpu.BLAS())
+	}
 	if note := backend.Note(b); note != "" {
 		fmt.Fprintf(w, "  (%s)\n", note)
 	}
@@ -146,7 +151,7 @@ func PrintUsage(w io.Writer, fs *flag.FlagSet, synopsis string, groups []FlagGro
 		}
 	})
 	if len(other) > 0 {
-		groups = append(groups[:len(groups):len(groups)], FlagGroup{"Other", other})
+		groups = append(groups[:len(groups):len(groups)], FlagGroup{Title: "Other", Flags: other})
 	}
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g.Title)

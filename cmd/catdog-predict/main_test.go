@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/cmd/internal/clitest"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/synthetic"
+	"github.com/neurone-dl/neurone/models/checkpoint"
+)
+
+// model trains a small network for one epoch and saves it as the best and
+// last checkpoints of a training folder, once for all tests.
+var model = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "catdog-predict-test-")
+	if err != nil {
+		return "", err
+	}
+	cfg := catdog.DefaultConfig()
+	cfg.Hidden = []int{16, 8}
+	net, err := catdog.NewNetwork(cfg, 16, cpu.New(), graph.NewAdam(0.001))
+	if err != nil {
+		return "", err
+	}
+	defer net.Close()
+	train := synthetic.Generate(128, 3, cfg.Side)
+	if _, err := net.TrainEpoch(context.Background(), train, 3, 1, nil); err != nil {
+		return "", err
+	}
+	meta := catdog.Meta{Epoch: 1, Optimizer: graph.NewAdam(0.001), ValAccuracy: 0.5, Device: "cpu"}
+	for _, name := range []string{checkpoint.BestFile, checkpoint.LastFile} {
+		if err := net.Save(filepath.Join(dir, name), meta); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir, err := model(); err == nil {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+func modelDir(t *testing.T) string {
+	t.Helper()
+	dir, err := model()
+	if err != nil {
+		t.Fatalf("training the test model: %v", err)
+	}
+	return dir
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runPredict(t *testing.T, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func lines(s string) []string {
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+func TestPredictFolderAndFiles(t *testing.T) {
+	t.Parallel()
+	photos := clitest.WritePhotos(t, t.TempDir(), clitest.Flat, 40, 11)
+	single := photos.Good[0]
+	truncated := photos.Corrupt[0]
+	missing := filepath.Join(photos.Dir, "missing.jpg")
+
+	r := runPredict(t, "--model", modelDir(t), "--device", "cpu", photos.Dir, single, truncated, missing)
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (some files failed)\nstderr:\n%s", r.code, r.stderr)
+	}
+	// The folder's 40 good photos, the single one; the folder's three bad
+	// files and the two bad arguments are errors.
+	out := lines(r.stdout)
+	if len(out) != 41 {
+		t.Fatalf("%d result lines, want 41:\n%s", len(out), r.stdout)
+	}
+	var paths []string
+	for _, l := range out {
+		f := strings.Fields(l)
+		if len(f) != 3 || (f[0] != "cat" && f[0] != "dog") || !strings.HasSuffix(f[1], "%") {
+			t.Fatalf("result line %q is not `label  NN.N%%  path`", l)
+		}
+		p, err := strconv.ParseFloat(strings.TrimSuffix(f[1], "%"), 64)
+		if err != nil || p < 50 || p > 100 {
+			t.Errorf("line %q: the predicted class has probability %v%%", l, p)
+		}
+		paths = append(paths, f[2])
+	}
+	for _, good := range photos.Good {
+		if !slices.Contains(paths, good) {
+			t.Errorf("no result for %s", good)
+		}
+	}
+	if paths[len(paths)-1] != single {
+		t.Errorf("results are not in argument order: last is %s, want %s", paths[len(paths)-1], single)
+	}
+	for _, bad := range append(photos.Corrupt, missing) {
+		if !strings.Contains(r.stderr, bad+": ") {
+			t.Errorf("stderr does not name %s:\n%s", bad, r.stderr)
+		}
+	}
+	for _, want := range []string{"corrupt JPEG", "empty file", "not a supported image", "no such file", "41 classified, 5 failed", "best.safetensors"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+}
+
+func TestPredictJSON(t *testing.T) {
+	t.Parallel()
+	photos := clitest.WritePhotos(t, t.TempDir(), clitest.ClassFolders, 6, 12)
+	// Flags after the paths work too.
+	r := runPredict(t, "--model", filepath.Join(modelDir(t), checkpoint.LastFile), photos.Dir, "--json", "--device", "cpu")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
+	}
+	var ok, failed int
+	var paths []string
+	for _, l := range lines(r.stdout) {
+		var res map[string]any
+		if err := json.Unmarshal([]byte(l), &res); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		path, _ := res["path"].(string)
+		paths = append(paths, path)
+		if errMsg, isErr := res["error"]; isErr {
+			failed++
+			if !slices.Contains(photos.Corrupt, path) || errMsg == "" || res["label"] != nil {
+				t.Errorf("error object %q", l)
+			}
+			continue
+		}
+		ok++
+		p, _ := res["p_cat"].(float64)
+		label := res["label"]
+		if !slices.Contains(photos.Good, path) || p < 0 || p > 1 || (label != "cat" && label != "dog") || (label == "cat") != (p > 0.5) {
+			t.Errorf("result object %q", l)
+		}
+	}
+	if !slices.IsSorted(paths) {
+		t.Errorf("results and errors are not in the folder's order: %q", paths)
+	}
+	if ok != 6 || failed != 3 {
+		t.Errorf("%d results and %d errors, want 6 and 3:\n%s", ok, failed, r.stdout)
+	}
+}
+
+func TestPredictAllGood(t *testing.T) {
+	t.Parallel()
+	photos := clitest.WritePhotos(t, t.TempDir(), clitest.Flat, 4, 13)
+	r := runPredict(t, append([]string{"--model", modelDir(t), "--device", "cpu"}, photos.Good...)...)
+	if r.code != 0 || len(lines(r.stdout)) != 4 {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestPredictBadCommandLines(t *testing.T) {
+	t.Parallel()
+	dir := modelDir(t)
+	empty := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no model", []string{"x.jpg"}, 2, "--model: a model is needed"},
+		{"no images", []string{"--model", dir}, 2, "no images given"},
+		{"bad device", []string{"--model", dir, "--device", "gpu", "x.jpg"}, 2, `--device: "gpu" is not a device`},
+		{"unknown flag", []string{"--model", dir, "--top", "3", "x.jpg"}, 2, "flag provided but not defined: -top"},
+		{"missing model", []string{"--model", filepath.Join(empty, "nope"), "x.jpg"}, 1, "--model: checkpoint: " + filepath.Join(empty, "nope")},
+		{"folder without a model", []string{"--model", empty, "x.jpg"}, 1, "holds neither best.safetensors nor last.safetensors"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runPredict(t, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestPredictDoubleDash(t *testing.T) {
+	photos := clitest.WritePhotos(t, t.TempDir(), clitest.Flat, 2, 14)
+	dir := modelDir(t)
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("--json", mustRead(t, photos.Good[0]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runPredict(t, "--model", dir, "--device", "cpu", "--", "--json")
+	if r.code != 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), "  --json") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBadCommandLines(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	emptyDir := filepath.Join(tmp, "empty")
+	if err := os.Mkdir(emptyDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notADir := filepath.Join(tmp, "file.txt")
+	if err := os.WriteFile(notADir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(tmp, "missing")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string // in stderr
+	}{
+		{"hidden not a number", []string{"--hidden", "x"}, 2, []string{`--hidden: "x" is not a list of positive integers`}},
+		{"hidden with a bad width", []string{"--hidden", "512,x"}, 2, []string{`--hidden: "512,x" is not a list of positive integers`}},
+		{"hidden with zero", []string{"--hidden", "512,0"}, 2, []string{`--hidden: "512,0"`}},
+		{"val above one", []string{"--val", "1.5"}, 2, []string{"--val: 1.5 is not a fraction in [0, 1)"}},
+		{"negative test split", []string{"--test-split", "-0.1"}, 2, []string{"--test-split: -0.1 is not a fraction"}},
+		{"unknown device", []string{"--device", "nope"}, 2, []string{`--device: "nope" is not a device (want auto, cpu, cuda or cuda:N)`}},
+		{"device number", []string{"--device", "cuda:x"}, 2, []string{`--device: "cuda:x"`}},
+		{"zero epochs", []string{"--epochs", "0"}, 2, []string{"--epochs: 0 is not a positive number of epochs"}},
+		{"epochs not a number", []string{"--epochs", "two"}, 2, []string{`invalid value "two" for flag -epochs`}},
+		{"zero batch", []string{"--batch", "0"}, 2, []string{"--batch: 0"}},
+		{"negative learning rate", []string{"--lr", "-1"}, 2, []string{"--lr: -1 is not a positive learning rate"}},
+		{"zero learning rate", []string{"--lr", "0"}, 2, []string{"--lr: 0"}},
+		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
+		{"unknown flag", []string{"--colour"}, 2, []string{"flag provided but not defined: -colour"}},
+		{"stray argument", []string{"photos/"}, 2, []string{`unexpected argument "photos/"`, "--data DIR"}},
+		{"synthetic with data", []string{"--data", emptyDir, "--synthetic", "10"}, 2, []string{"--synthetic: the synthetic set is used only without --data"}},
+		{"missing data folder", []string{"--data", missing}, 2, []string{"--data: cannot read folder " + missing}},
+		{"data is a file", []string{"--data", notADir}, 2, []string{"--data: " + notADir + " is not a folder"}},
+		{"missing test folder", []string{"--test", missing}, 2, []string{"--test: cannot read folder " + missing}},
+		{"empty data folder", []string{"--data", emptyDir, "--out", filepath.Join(tmp, "out"), "--cache", ""}, 1, []string{"--data: dataset: no images", emptyDir, "(it is empty)"}},
+		{"batch larger than the data", []string{"--synthetic", "20", "--batch", "64", "--out", filepath.Join(tmp, "out2")}, 1, []string{"do not fill one batch of 64", "smaller --batch"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runTrain(t, context.Background(), tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if tt.code == 2 && !strings.Contains(r.stderr, "catdog-train -h") {
+				t.Errorf("a usage error does not point to -h:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
+func TestHelpListsEveryFlag(t *testing.T) {
+	t.Parallel()
+	r := runTrain(t, context.Background(), "-h")
+	if r.code != 0 {
+		t.Fatalf("-h: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"--data DIR", "--synthetic N", "--device device", "--epochs N", "--batch N", "--lr rate",
+		"--optimizer method", "--hidden widths", "--seed seed", "--out DIR", "--resume", "--val fraction", "--test DIR",
+		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default auto)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("-h lacks %q", want)
+		}
+	}
+	if strings.Contains(r.stdout, "Other:") {
+		t.Errorf("-h lists flags outside the groups:\n%s", r.stdout)
+	}
+}
+
+// TestBinaryStarts builds the real commands and runs -h, to catch panics
+// at start-up (Gorgonia panics in init under Go 1.26 unless go.mod pins
+// go4.org/unsafe/assume-no-moving-gc to a recent version).
+func TestBinaryStarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the commands; skipped with -short")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build with: %v", err)
+	}
+	t.Parallel()
+	bin := t.TempDir()
+	build := exec.Command(goTool, "build", "-o", bin, ".", "../catdog-predict")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, cmd := range []string{"catdog-train", "catdog-predict"} {
+		out, err := exec.Command(filepath.Join(bin, cmd), "-h").CombinedOutput()
+		if err != nil {
+			t.Errorf("%s -h: %v\n%s", cmd, err, out)
+			continue
+		}
+		if !strings.Contains(string(out), "Usage:") || !strings.Contains(string(out), "--device") {
+			t.Errorf("%s -h printed:\n%s", cmd, out)
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/neurone-dl/neurone/cmd/internal/clitest"
+	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/checkpoint"
+)
+
+// small are the flags that keep a test run to a fraction of a second: a
+// tiny network, a few images, two epochs, no shared cache.
+var small = []string{"--hidden", "32,16", "--epochs", "2", "--batch", "16", "--device", "cpu", "--workers", "2"}
+
+// result is what one in-process run of the command produced.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runTrain(t *testing.T, ctx context.Context, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, args, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// flags joins flag lists.
+func flags(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+func readSummary(t *testing.T, out string) summary {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(out, summaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatalf("%s: %v", summaryFile, err)
+	}
+	return s
+}
+
+func readHistoryLines(t *testing.T, out string) []epochRecord {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, historyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var recs []epochRecord
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r epochRecord
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("%s: line %q: %v", historyFile, sc.Text(), err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+func isFraction(v *float64) bool { return v != nil && *v >= 0 && *v <= 1 }
+
+func TestTrainOnPhotoFolders(t *testing.T) {
+	for _, layout := range []clitest.Layout{clitest.ClassFolders, clitest.Flat} {
+		t.Run(layout.String(), func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			photos := clitest.WritePhotos(t, filepath.Join(tmp, "photos"), layout, 160, 7)
+			out := filepath.Join(tmp, "out")
+			r := runTrain(t, context.Background(), flags(small, []string{"--data", photos.Dir, "--out", out, "--cache", filepath.Join(tmp, "cache")})...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			for _, want := range []string{layout.String(), "skipped 3 files", "corrupt JPEG", "empty file", "epoch 2/2", "test accuracy", "confusion matrix", "total parameters"} {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			if strings.Contains(r.stdout, "SYNTHETIC") {
+				t.Errorf("a photo run says it is synthetic:\n%s", r.stdout)
+			}
+
+			hist := readHistoryLines(t, out)
+			if len(hist) != 2 || hist[0].Epoch != 1 || hist[1].Epoch != 2 {
+				t.Fatalf("history: %+v, want epochs 1 and 2", hist)
+			}
+			for _, h := range hist {
+				if !(h.Loss > 0) || !isFraction(&h.TrainAcc) || !isFraction(h.ValAcc) || h.ValLoss == nil || !(h.SamplesPerSec > 0) {
+					t.Errorf("history line %+v is not sane", h)
+				}
+			}
+
+			s := readSummary(t, out)
+			total := s.Train.Images + s.Val.Images + s.Test.Images
+			switch {
+			case s.Skipped != 3:
+				t.Errorf("summary: skipped %d, want 3", s.Skipped)
+			case total != photos.Cats+photos.Dogs:
+				t.Errorf("summary: %d+%d+%d images, want %d", s.Train.Images, s.Val.Images, s.Test.Images, photos.Cats+photos.Dogs)
+			case s.Test.Images != 16: // 10% of 80 per class
+				t.Errorf("summary: %d test images, want 16", s.Test.Images)
+			case !isFraction(s.TestAccuracy) || s.TestLoss == nil:
+				t.Errorf("summary: test accuracy %v, loss %v", s.TestAccuracy, s.TestLoss)
+			case s.Epochs != 2 || s.BestEpoch < 1 || s.BestEpoch > 2 || !isFraction(s.BestValAccuracy):
+				t.Errorf("summary: epochs %d, best epoch %d, best val %v", s.Epochs, s.BestEpoch, s.BestValAccuracy)
+			case s.Data != photos.Dir || s.Device == "" || s.BLAS == "":
+				t.Errorf("summary: data %q, device %q, BLAS %q", s.Data, s.Device, s.BLAS)
+			}
+			m := s.Confusion.Matrix
+			if got := m[0][0] + m[0][1] + m[1][0] + m[1][1]; got != s.Test.Images {
+				t.Errorf("confusion matrix %v covers %d images, want %d", m, got, s.Test.Images)
+			}
+			if acc := float64(m[0][0]+m[1][1]) / float64(s.Test.Images); math.Abs(acc-*s.TestAccuracy) > 1e-9 {
+				t.Errorf("confusion matrix %v gives accuracy %v, summary says %v", m, acc, *s.TestAccuracy)
+			}
+
+			last, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.LastFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			best, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.BestFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if last.Epoch != 2 || best.Epoch != s.BestEpoch || best.ValAccuracy != *s.BestValAccuracy || last.Optimizer.Method != "adam" || last.Device == "" {
+				t.Errorf("checkpoints: last %+v, best %+v, summary best epoch %d", last, best, s.BestEpoch)
+			}
+		})
+	}
+}
+
+func TestTrainSynthetic(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	r := runTrain(t, context.Background(), flags(small, []string{"--synthetic", "200", "--out", out})...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "SYNTHETIC stand-in for photos") {
+		t.Errorf("output does not say the data is synthetic:\n%s", r.stdout)
+	}
+	if r.stderr != "" {
+		t.Errorf("stderr of a successful run that is not a terminal: %q", r.stderr)
+	}
+	if s := readSummary(t, out); s.Data != "synthetic" || s.Train.Images+s.Val.Images+s.Test.Images != 200 || s.Skipped != 0 {
+		t.Errorf("summary: %+v", s)
+	}
+}
+
+func TestTrainWithoutValidation(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	r := runTrain(t, context.Background(), flags(small, []string{"--synthetic", "100", "--val", "0", "--out", out})...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, checkpoint.BestFile)); !os.IsNotExist(err) {
+		t.Errorf("best.safetensors written without a validation set (stat: %v)", err)
+	}
+	s := readSummary(t, out)
+	if s.BestEpoch != 0 || s.BestValAccuracy != nil || s.TestModel != checkpoint.LastFile || !isFraction(s.TestAccuracy) {
+		t.Errorf("summary: %+v", s)
+	}
+	if h := readHistoryLines(t, out); len(h) != 2 || h[0].ValAcc != nil {
+		t.Errorf("history: %+v", h)
+	}
+}
+
+func TestDivergedRun(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	r := runTrain(t, context.Background(), flags(small, []string{"--synthetic", "100", "--optimizer", "sgd", "--lr", "1e30", "--out", out})...)
+	if r.code != 1 || !strings.Contains(r.stderr, "diverged") || !strings.Contains(r.stderr, "smaller learning rate") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

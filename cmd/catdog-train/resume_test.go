@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/neurone-dl/neurone/models/checkpoint"
+)
+
+// synthSmall trains on a small synthetic set.
+var synthSmall = flags(small, []string{"--synthetic", "200", "--seed", "5"})
+
+// sameTensors fails unless the checkpoints hold the same tensors, bit for
+// bit (optimizer state included).
+func sameTensors(t *testing.T, pathA, pathB string) {
+	t.Helper()
+	a, err := checkpoint.Load(pathA, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := checkpoint.Load(pathB, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != len(b) {
+		t.Fatalf("%d tensors against %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
+			t.Fatalf("tensor %d: %s[%d] against %s[%d]", i, a[i].Name, len(a[i].Data), b[i].Name, len(b[i].Data))
+		}
+		for j := range a[i].Data {
+			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
+				t.Fatalf("tensor %s differs at %d: %v against %v", a[i].Name, j, a[i].Data[j], b[i].Data[j])
+			}
+		}
+	}
+}
+
+func TestResumeGivesTheSameWeights(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	straight, split := filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
+
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", straight})...); r.code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
+		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
+	}
+	// Only --out, --epochs and --resume: the rest comes from the checkpoint.
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--synthetic", "200", "--device", "cpu")
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"resuming", "after epoch 1", "--hidden 32,16", "--batch 16", "--seed 5", "epoch 2/2"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("resumed run's output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "epoch 1/2") {
+		t.Errorf("resumed run trained epoch 1 again:\n%s", r.stdout)
+	}
+
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	sameTensors(t, filepath.Join(straight, checkpoint.BestFile), filepath.Join(split, checkpoint.BestFile))
+	hs, hr := readHistoryLines(t, straight), readHistoryLines(t, split)
+	if len(hr) != 2 {
+		t.Fatalf("resumed history has %d lines, want 2 (the earlier line kept)", len(hr))
+	}
+	for i := range hs {
+		if hs[i].Epoch != hr[i].Epoch || hs[i].Loss != hr[i].Loss || *hs[i].ValAcc != *hr[i].ValAcc {
+			t.Errorf("history line %d: %+v uninterrupted, %+v resumed", i, hs[i], hr[i])
+		}
+	}
+	ss, sr := readSummary(t, straight), readSummary(t, split)
+	if *ss.TestAccuracy != *sr.TestAccuracy || ss.Confusion != sr.Confusion || ss.BestEpoch != sr.BestEpoch {
+		t.Errorf("summaries differ: %+v uninterrupted, %+v resumed", ss, sr)
+	}
+
+	// Resuming a finished run trains nothing and tests again.
+	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--synthetic", "200", "--device", "cpu")
+	if r.code != 0 || !strings.Contains(r.stdout, "nothing to train") {
+		t.Errorf("resuming a finished run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestResumeConflicts(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", out, "--epochs", "1", "--synthetic", "64"})...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"other hidden layers", []string{"--out", out, "--resume", "--hidden", "64"}, `--hidden: 64 differs from the checkpoint's 32,16`},
+		{"other optimizer", []string{"--out", out, "--resume", "--optimizer", "sgd"}, `--optimizer: sgd differs from the checkpoint's adam`},
+		{"other seed", []string{"--out", out, "--resume", "--seed", "9"}, `--seed: 9 differs`},
+		{"nothing to resume", []string{"--out", filepath.Join(out, "none"), "--resume"}, "holds no last.safetensors"},
+		{"run already there", []string{"--out", out, "--synthetic", "64"}, "already holds a training run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runTrain(t, context.Background(), tt.args...)
+			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+// cancelAfter cancels a context once the output shows a given line.
+type cancelAfter struct {
+	w      io.Writer
+	line   string
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.line) {
+		c.cancel()
+	}
+	return c.w.Write(p)
+}
+
+func TestInterruptThenResume(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	out, straight := filepath.Join(tmp, "out"), filepath.Join(tmp, "straight")
+	args := flags(synthSmall, []string{"--out", out, "--epochs", "3"})
+
+	// Ctrl-C during epoch 2: the checkpoint of epoch 1 stays.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr strings.Builder
+	code := run(ctx, args, &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr)
+	if code != 130 {
+		t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	msg := stderr.String()
+	if !strings.Contains(msg, "after epoch 1 is in "+filepath.Join(out, checkpoint.LastFile)) || !strings.Contains(msg, "--resume") {
+		t.Fatalf("interrupt message does not say where the model is and how to resume:\n%s", msg)
+	}
+
+	// The command it suggests finishes the run as if it had not stopped.
+	_, suggested, ok := strings.Cut(msg, "to continue: catdog-train ")
+	if !ok {
+		t.Fatalf("no command to continue in:\n%s", msg)
+	}
+	if r := runTrain(t, context.Background(), strings.Fields(suggested)...); r.code != 0 {
+		t.Fatalf("suggested resume %q: exit %d\n%s", suggested, r.code, r.stderr)
+	}
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", straight, "--epochs", "3"})...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
+	if h := readHistoryLines(t, out); len(h) != 3 {
+		t.Errorf("history after resume has %d lines, want 3", len(h))
+	}
+
+	// Interrupted before any epoch ended: nothing to resume, and it says so.
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	r := runTrain(t, ctx, flags(synthSmall, []string{"--out", filepath.Join(tmp, "early")})...)
+	if r.code != 130 || !strings.Contains(r.stderr, "no checkpoint was written") {
+		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}

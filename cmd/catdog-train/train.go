@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/cmd/internal/cli"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
+	"github.com/neurone-dl/neurone/models/checkpoint"
+)
+
+// Files in --out.
+const (
+	lastFile    = checkpoint.LastFile
+	bestFile    = checkpoint.BestFile
+	historyFile = "history.jsonl"
+	summaryFile = "summary.json"
+)
+
+// trainProbeSize caps the training images on which the training accuracy
+// is measured after each epoch: enough for a stable estimate, cheap next to
+// the epoch itself.
+const trainProbeSize = 2000
+
+// trainer is one run of the command.
+type trainer struct {
+	o              *options
+	stdout, stderr io.Writer
+	start          time.Time
+
+	device    backend.Backend
+	optimizer graph.Optimizer
+	data      *data
+	net       *catdog.Network
+
+	history   []epochRecord
+	lastEpoch int // the epoch last.safetensors holds; 0 before the first
+	bestEpoch int // the epoch best.safetensors holds; 0 when none
+	bestVal   catdog.Metrics
+	resumed   *catdog.Meta // the checkpoint resumed from, or nil
+	resumedTs []checkpoint.Tensor
+}
+
+func (t *trainer) path(name string) string { return filepath.Join(t.o.out, name) }
+
+func (t *trainer) run(ctx context.Context) error {
+	t.start = time.Now()
+	if err := t.prepareOut(); err != nil {
+		return err
+	}
+	var err error
+	if t.resumed != nil {
+		t.optimizer = t.resumed.Optimizer
+	} else if t.optimizer, err = t.o.optimizerSpec(); err != nil {
+		return err
+	}
+	if t.device, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
+		return err
+	}
+	defer t.device.Close()
+	if t.data, err = loadData(t.o, t.stdout); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	cfg := catdog.DefaultConfig()
+	cfg.Hidden, cfg.Crop, cfg.Seed = t.o.hidden, t.o.crop, t.o.seed
+	if t.net, err = catdog.NewNetwork(cfg, t.o.batch, t.device, t.optimizer); err != nil {
+		return err
+	}
+	defer t.net.Close()
+	fmt.Fprintf(t.stdout, "model: %s optimizer, learning rate %g, batch %d\n%s\n",
+		t.optimizer.Method, t.optimizer.LearningRate, t.o.batch, t.net.Summary())
+	if t.resumed != nil {
+		if err := t.net.Load(*t.resumed, t.resumedTs, true); err != nil {
+			return fmt.Errorf("--resume: %s: %w", t.path(lastFile), err)
+		}
+		t.resumedTs = nil
+	}
+	if t.data.val.Len() == 0 {
+		fmt.Fprintf(t.stdout, "no validation set (--val 0): %s is not written, and the test uses the last epoch's model\n", bestFile)
+	}
+
+	if err := t.train(ctx); err != nil {
+		return err
+	}
+	return t.finish()
+}
+
+// prepareOut creates --out and, with --resume, reads the run to continue.
+// Without --resume it refuses to overwrite a run there.
+func (t *trainer) prepareOut() error {
+	o := t.o
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	last := t.path(lastFile)
+	if !o.resume {
+		if _, err := os.Stat(last); err == nil {
+			return cli.Usagef("--out", "%s already holds a training run (%s); add --resume to continue it, or choose another --out", o.out, lastFile)
+		}
+		// Left by a run stopped before its first checkpoint, if at all.
+		for _, name := range []string{bestFile, strings.TrimSuffix(bestFile, ".safetensors") + ".json", summaryFile, historyFile} {
+			if err := os.Remove(t.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("--out: %w", err)
+			}
+		}
+		return nil
+	}
+
+	meta, ts, err := catdog.ReadMeta(last)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cli.Usagef("--resume", "%s holds no %s to resume from", o.out, lastFile)
+	}
+	if err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	if err := o.adopt(meta); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s\n", last, meta.Epoch, describeModel(o.hidden, meta.Optimizer, o.batch, o.seed, o.crop))
+	t.resumed, t.resumedTs = &meta, ts
+	t.lastEpoch = meta.Epoch
+
+	if t.history, err = readHistory(t.path(historyFile), meta.Epoch); err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	if best, _, err := catdog.ReadMeta(t.path(bestFile)); err == nil {
+		t.bestEpoch = best.Epoch
+		t.bestVal = catdog.Metrics{Accuracy: best.ValAccuracy, Loss: best.ValLoss}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	return nil
+}
+
+// adopt takes the settings that the checkpoint fixes (the architecture,
+// the optimizer and everything that decides the batches) from meta, and
+// refuses flags that contradict it.
+func (o *options) adopt(meta catdog.Meta) error {
+	mismatch := func(flag, given, saved string) error {
+		return cli.Usagef(flag, "%s differs from the checkpoint's %s; leave %s out to continue with the checkpoint's", given, saved, flag)
+	}
+	switch {
+	case o.set["hidden"] && !slices.Equal(o.hidden, meta.Hidden):
+		return mismatch("--hidden", cli.FormatInts(o.hidden), cli.FormatInts(meta.Hidden))
+	case o.set["crop"] && o.crop != meta.Crop:
+		return mismatch("--crop", strconv.FormatBool(o.crop), strconv.FormatBool(meta.Crop))
+	case o.set["batch"] && o.batch != meta.Batch:
+		return mismatch("--batch", strconv.Itoa(o.batch), strconv.Itoa(meta.Batch))
+	case o.set["seed"] && o.seed != meta.Seed:
+		return mismatch("--seed", strconv.FormatUint(o.seed, 10), strconv.FormatUint(meta.Seed, 10))
+	case o.set["optimizer"] && o.optimizer != meta.Optimizer.Method:
+		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
+	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
+		return mismatch("--lr", strconv.FormatFloat(o.lr, 'g', -1, 64), strconv.FormatFloat(meta.Optimizer.LearningRate, 'g', -1, 64))
+	case meta.Side != catdog.DefaultConfig().Side:
+		return fmt.Errorf("--resume: the checkpoint takes %dx%d images; this build trains on %dx%d", meta.Side, meta.Side, catdog.DefaultConfig().Side, catdog.DefaultConfig().Side)
+	}
+	o.hidden, o.crop, o.batch, o.seed = meta.Hidden, meta.Crop, meta.Batch, meta.Seed
+	o.optimizer, o.lr = meta.Optimizer.Method, meta.Optimizer.LearningRate
+	return nil
+}
+
+// train runs the epochs from the one after the last checkpoint to --epochs.
+func (t *trainer) train(ctx context.Context) error {
+	o := t.o
+	if t.lastEpoch >= o.epochs {
+		fmt.Fprintf(t.stdout, "%s is at epoch %d of --epochs %d: nothing to train\n", lastFile, t.lastEpoch, o.epochs)
+		return nil
+	}
+	probe := t.data.train
+	if probe.Len() > trainProbeSize {
+		// A fixed random subset, the same every epoch and on resume.
+		idx := rand.New(rand.NewPCG(o.seed, 0x70726f6265)).Perm(probe.Len())[:trainProbeSize]
+		probe = probe.Subset(idx)
+	}
+	batches := t.data.train.Len() / o.batch
+	fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d images per epoch, in a new order each epoch\n",
+		t.lastEpoch+1, o.epochs, batches, o.batch)
+	for epoch := t.lastEpoch + 1; epoch <= o.epochs; epoch++ {
+		st, err := t.trainEpoch(ctx, epoch)
+		if err != nil {
+			return err
+		}
+		trainM, err := t.net.Evaluate(probe)
+		if err != nil {
+			return err
+		}
+		st.Accuracy = trainM.Accuracy
+		if st.Val, err = t.net.Evaluate(t.data.val); err != nil {
+			return err
+		}
+		if err := t.record(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trainEpoch runs one epoch, with a progress bar when stderr is a terminal.
+func (t *trainer) trainEpoch(ctx context.Context, epoch int) (catdog.EpochStats, error) {
+	if !cli.IsTerminal(t.stderr) {
+		return t.net.TrainEpoch(ctx, t.data.train, t.o.seed, epoch, nil)
+	}
+	total := t.data.train.Len() / t.o.batch * t.o.batch
+	desc := fmt.Sprintf("epoch %d/%d", epoch, t.o.epochs)
+	bar := progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(t.stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("img"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	var sum float64
+	var batches int
+	st, err := t.net.TrainEpoch(ctx, t.data.train, t.o.seed, epoch, func(done int, loss float32) {
+		sum += float64(loss)
+		batches++
+		bar.Describe(fmt.Sprintf("%s loss %.4f", desc, sum/float64(batches)))
+		bar.Set(done)
+	})
+	if err != nil {
+		bar.Exit()
+		fmt.Fprintln(t.stderr)
+		return st, err
+	}
+	bar.Finish()
+	return st, nil
+}
+
+// record writes what an epoch measured: the history, then best (when the
+// validation accuracy improved), then last. A crash between these leaves a
+// state that --resume handles: the history is cut back to last's epoch,
+// and the epoch after it is trained again to the same result.
+func (t *trainer) record(st catdog.EpochStats) error {
+	rec := epochRecord{Epoch: st.Epoch, Loss: st.Loss, TrainAcc: st.Accuracy, Seconds: st.Seconds, SamplesPerSec: st.SamplesPerSec}
+	hasVal := t.data.val.Len() > 0
+	if hasVal {
+		rec.ValLoss, rec.ValAcc = &st.Val.Loss, &st.Val.Accuracy
+	}
+	t.history = append(t.history, rec)
+	if err := writeHistory(t.path(historyFile), t.history); err != nil {
+		return err
+	}
+	meta := catdog.Meta{Epoch: st.Epoch, Optimizer: t.optimizer, ValAccuracy: st.Val.Accuracy, ValLoss: st.Val.Loss, Device: t.device.Name()}
+	mark := ""
+	if hasVal && (t.bestEpoch == 0 || st.Val.Accuracy > t.bestVal.Accuracy) {
+		if err := t.net.Save(t.path(bestFile), meta); err != nil {
+			return err
+		}
+		t.bestEpoch, t.bestVal = st.Epoch, st.Val
+		mark = "  saved best"
+	}
+	if err := t.net.Save(t.path(lastFile), meta); err != nil {
+		return err
+	}
+	t.lastEpoch = st.Epoch
+
+	width := len(strconv.Itoa(t.o.epochs))
+	line := fmt.Sprintf("epoch %*d/%d  loss %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, st.Loss, 100*st.Accuracy)
+	if hasVal {
+		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%", st.Val.Loss, 100*st.Val.Accuracy)
+	}
+	fmt.Fprintf(t.stdout, "%s  %.0f img/s  %.1fs%s\n", line, st.SamplesPerSec, st.Seconds, mark)
+	return nil
+}
+
+// whereToResume says, after an interruption, what is saved and how to go on.
+func (t *trainer) whereToResume() string {
+	if t.lastEpoch == 0 {
+		return " before the first epoch ended; no checkpoint was written"
+	}
+	args := slices.Clone(t.o.args)
+	if !t.o.resume {
+		args = append(args, "--resume")
+	}
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`*?[]{}()<>|&;#~") {
+			args[i] = strconv.Quote(a)
+		}
+	}
+	return fmt.Sprintf("; the model after epoch %d is in %s\nto continue: catdog-train %s", t.lastEpoch, t.path(lastFile), strings.Join(args, " "))
+}
+
+// testModel loads the weights the test is run on: best.safetensors when
+// there is one, otherwise the network keeps the last epoch's weights.
+func (t *trainer) testModel() (string, error) {
+	if t.bestEpoch == 0 {
+		return lastFile, nil
+	}
+	meta, ts, err := catdog.ReadMeta(t.path(bestFile))
+	if err != nil {
+		return "", err
+	}
+	if err := t.net.Load(meta, ts, false); err != nil {
+		return "", fmt.Errorf("%s: %w", t.path(bestFile), err)
+	}
+	return bestFile, nil
+}
+
+// confusionText lays out a confusion matrix, rows actual, columns predicted.
+func confusionText(c [2][2]int) string {
+	var b strings.Builder
+	names := dataset.ClassNames
+	fmt.Fprintf(&b, "confusion matrix (rows: actual, columns: predicted):\n")
+	fmt.Fprintf(&b, "  %-8s %8s %8s\n", "", names[dataset.Dog], names[dataset.Cat])
+	for _, actual := range []uint8{dataset.Dog, dataset.Cat} {
+		fmt.Fprintf(&b, "  %-8s %8d %8d\n", names[actual], c[actual][dataset.Dog], c[actual][dataset.Cat])
+	}
+	return b.String()
+}

@@ -1,0 +1,121 @@
+// Package clitest makes the photo folders that the commands' tests train
+// and predict on: synthetic cats and dogs saved as JPEG and PNG files at a
+// camera-like 160x120, with corrupt files among them.
+package clitest
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/image/draw"
+
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
+	"github.com/neurone-dl/neurone/models/catdog/synthetic"
+)
+
+// Layout is how a photo folder is organised.
+type Layout int
+
+const (
+	ClassFolders Layout = iota // DIR/Cat/N.jpg and DIR/Dog/N.png
+	Flat                       // DIR/cat.N.jpg and DIR/dog.N.png
+)
+
+func (l Layout) String() string {
+	if l == Flat {
+		return "flat"
+	}
+	return "class folders"
+}
+
+// Photo sizes: not square, so that stretching and cropping differ.
+const (
+	photoWidth  = 160
+	photoHeight = 120
+)
+
+// Folder is what WritePhotos wrote.
+type Folder struct {
+	Dir     string
+	Cats    int      // good cat photos
+	Dogs    int      // good dog photos
+	Good    []string // paths of the good photos
+	Corrupt []string // paths of the unusable files
+}
+
+// WritePhotos writes n synthetic photos drawn from seed into dir in the
+// given layout, alternately JPEG and PNG, plus three unusable files: a
+// truncated JPEG, an empty .jpg and a text file named .png.
+func WritePhotos(t testing.TB, dir string, layout Layout, n int, seed uint64) Folder {
+	t.Helper()
+	set := synthetic.Generate(n, seed, 100)
+	f := Folder{Dir: dir}
+	name := func(label uint8, i int, ext string) string {
+		class := dataset.ClassNames[label]
+		if layout == Flat {
+			return filepath.Join(dir, fmt.Sprintf("%s.%d%s", class, i, ext))
+		}
+		// Capitalised, as in Microsoft's PetImages.
+		return filepath.Join(dir, string(class[0]-'a'+'A')+class[1:], fmt.Sprintf("%d%s", i, ext))
+	}
+	write := func(path string, data []byte) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var firstJPEG []byte
+	for i := range set.Len() {
+		data, ext := EncodePhoto(t, set.Image(i), set.Side, i%2 == 0)
+		if firstJPEG == nil && ext == ".jpg" {
+			firstJPEG = data
+		}
+		path := name(set.Labels[i], i, ext)
+		write(path, data)
+		f.Good = append(f.Good, path)
+		if set.Labels[i] == dataset.Cat {
+			f.Cats++
+		} else {
+			f.Dogs++
+		}
+	}
+	f.Corrupt = []string{
+		name(dataset.Cat, n, ".jpg"),
+		name(dataset.Dog, n+1, ".jpg"),
+		name(dataset.Cat, n+2, ".png"),
+	}
+	write(f.Corrupt[0], firstJPEG[:len(firstJPEG)/2])
+	write(f.Corrupt[1], nil)
+	write(f.Corrupt[2], []byte("this is not a picture of a cat\n"))
+	return f
+}
+
+// EncodePhoto stretches a side x side luma image to 160x120 and encodes it
+// as JPEG (asJPEG) or PNG, returning the bytes and the file extension.
+func EncodePhoto(t testing.TB, pix []uint8, side int, asJPEG bool) ([]byte, string) {
+	t.Helper()
+	src := image.NewGray(image.Rect(0, 0, side, side))
+	copy(src.Pix, pix)
+	dst := image.NewGray(image.Rect(0, 0, photoWidth, photoHeight))
+	draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
+	var buf bytes.Buffer
+	if asJPEG {
+		if err := jpeg.Encode(&buf, dst, &jpeg.Options{Quality: 90}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes(), ".jpg"
+	}
+	if err := png.Encode(&buf, dst); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), ".png"
+}
