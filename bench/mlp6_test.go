@@ -12,8 +12,8 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/neurone-dl/neurone/backend"
-	_ "github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/backend/backendtest"
+	_ "github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/blas"
 )

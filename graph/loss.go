@@ -18,7 +18,9 @@ func Targets(m *Model) *G.Node {
 // BCEWithLogits returns the mean binary cross-entropy of logits against
 // targets, computed stably from the logits (the sigmoid is fused into the
 // loss): use the model's Logits, not its sigmoid Output.
-func BCEWithLogits(logits, targets *G.Node) (*G.Node, error) { return ops.BCEWithLogits(logits, targets) }
+func BCEWithLogits(logits, targets *G.Node) (*G.Node, error) {
+	return ops.BCEWithLogits(logits, targets)
+}
 
 // MSE returns the mean squared error of predictions against targets.
 func MSE(predictions, targets *G.Node) (*G.Node, error) { return ops.MSE(predictions, targets) }
