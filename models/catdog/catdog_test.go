@@ -14,13 +14,13 @@ import (
 // a small generated set until it classifies every training image right.
 func TestDefaultModelFitsSmallSet(t *testing.T) {
 	set := synthetic.Generate(64, 5, 100)
-	net, err := catdog.NewNetwork(catdog.DefaultConfig(), 32, cpu.New(), graph.NewAdam(1e-3))
+	net, err := catdog.NewNetwork(catdog.DefaultConfig(), 16, cpu.New(), graph.NewAdam(1e-4))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer net.Close()
 	var m catdog.Metrics
-	for epoch := 1; epoch <= 30; epoch++ {
+	for epoch := 1; epoch <= 80; epoch++ {
 		if _, err := net.TrainEpoch(context.Background(), set, 1, epoch, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -32,5 +32,5 @@ func TestDefaultModelFitsSmallSet(t *testing.T) {
 			return
 		}
 	}
-	t.Fatalf("training accuracy %.3f after 30 epochs, want 1 (confusion %v)", m.Accuracy, m.Confusion)
+	t.Fatalf("training accuracy %.3f after 80 epochs, want 1 (confusion %v)", m.Accuracy, m.Confusion)
 }
