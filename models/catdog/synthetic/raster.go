@@ -50,8 +50,8 @@ func (f frame) toPixel(u, v float64) (x, y float64) {
 }
 
 // rotation returns the cosine and sine of an angle given by t = tan(angle/2),
-// using only exact IEEE operations (math.Sin and math.Cos differ between
-// architectures in the last bit).
+// using only correctly rounded IEEE operations (math.Sin and math.Cos may
+// differ between architectures in the last bit).
 func rotation(t float64) (cos, sin float64) {
 	t2 := float64(t * t)
 	return (1 - t2) / (1 + t2), 2 * t / (1 + t2)

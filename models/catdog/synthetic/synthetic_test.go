@@ -3,11 +3,15 @@ package synthetic
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"image"
 	"image/png"
-	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
@@ -160,17 +164,60 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 }
 
-// TestGeneratePortable checks that the bytes do not drift: a change to the
-// drawing, or an arithmetic that differs between machines, changes this hash.
+// TestGeneratePortable pins the bytes of a small set, so that a change to
+// the drawing, or arithmetic that differs between machines (see
+// TestNoFusedMultiplyAdd), shows up. A deliberate change to the drawing
+// changes the data set every model trains on: update the hash and say so.
 func TestGeneratePortable(t *testing.T) {
+	const want = 0x2f8bb13bb52c92ee
 	s := Generate(32, 11, 64)
-	var h uint64 = 14695981039346656037 // FNV-1a
-	for _, p := range s.Pixels {
-		h = (h ^ uint64(p)) * 1099511628211
+	h := fnv.New64a()
+	h.Write(s.Pixels)
+	h.Write(s.Labels)
+	if got := h.Sum64(); got != want {
+		t.Errorf("Generate(32, 11, 64) hashes to %#x, want %#x", got, want)
 	}
-	for _, l := range s.Labels {
-		h = (h ^ uint64(l)) * 1099511628211
+}
+
+// TestNoFusedMultiplyAdd compiles the package for architectures whose
+// compilers fuse x*y + z into one instruction (arm64, ppc64le, s390x,
+// riscv64, loong64, and amd64 from GOAMD64=v3) and fails if any such
+// instruction appears: fusing skips a rounding, which can change a pixel and
+// break the promise that Generate gives the same bytes everywhere. Wrap the
+// product in float64(...) to forbid the fusion.
+func TestNoFusedMultiplyAdd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the package")
 	}
-	t.Logf("hash %#x", h)
-	_ = math.Pi
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command:", err)
+	}
+	fused := regexp.MustCompile(`\b(V?F(N?)M(ADD|SUB)[A-Z0-9]*|WFM[AS]DB|FN?M(ADD|SUB)[DS]?)\b`)
+	targets := []struct {
+		name string
+		env  []string
+	}{
+		{name: "arm64", env: []string{"GOARCH=arm64"}},
+		{name: "ppc64le", env: []string{"GOARCH=ppc64le"}},
+		{name: "s390x", env: []string{"GOARCH=s390x"}},
+		{name: "riscv64", env: []string{"GOARCH=riscv64"}},
+		{name: "loong64", env: []string{"GOARCH=loong64"}},
+		{name: "amd64-v3", env: []string{"GOARCH=amd64", "GOAMD64=v3"}},
+	}
+	for _, tt := range targets {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command(goTool, "build", "-o", os.DevNull, "-gcflags=-S", ".")
+			cmd.Env = append(os.Environ(), append([]string{"GOOS=linux", "CGO_ENABLED=0"}, tt.env...)...)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go build: %v\n%s", err, out)
+			}
+			for line := range strings.Lines(string(out)) {
+				if strings.Contains(line, "/synthetic/") && fused.MatchString(line) {
+					t.Errorf("fused multiply-add: %s", strings.TrimSpace(line))
+				}
+			}
+		})
+	}
 }
