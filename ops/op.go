@@ -94,9 +94,10 @@ func allTrue(n int) []bool {
 	return b
 }
 
-// newValue allocates a zeroed value of the given dtype and shape; an empty
-// shape gives a Gorgonia scalar.
-func newValue(dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
+// NewValue allocates a zeroed value of the given dtype and shape, as the
+// ops' Do methods do; an empty shape gives a Gorgonia scalar. Executors use
+// it to plan buffers the ops' UsePreallocDo accept.
+func NewValue(dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
 	if shape.IsScalar() {
 		switch dt {
 		case tensor.Float32:
@@ -203,7 +204,7 @@ func run(op fmt.Stringer, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape,
 	k32 func(out G.Value) error, k64 func(out G.Value) error) (G.Value, error) {
 	var err error
 	if prealloc == nil {
-		if prealloc, err = newValue(dt, shape); err != nil {
+		if prealloc, err = NewValue(dt, shape); err != nil {
 			return nil, err
 		}
 	} else if err = checkPrealloc(op, prealloc, dt, shape); err != nil {

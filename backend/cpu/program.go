@@ -10,6 +10,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/ops"
 )
 
 // step runs one node: its op reads the values in slots in and writes the
@@ -162,7 +163,7 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 			return nil
 		}
 		if !known {
-			v, err := newValue(n.Dtype(), n.Shape())
+			v, err := ops.NewValue(n.Dtype(), n.Shape())
 			if err != nil {
 				return fmt.Errorf("backend/cpu: node %s: %w", n.Name(), err)
 			}
@@ -182,19 +183,6 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 		}
 	}
 	return steps, nil
-}
-
-func newValue(dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
-	if shape.IsScalar() {
-		switch dt {
-		case tensor.Float32:
-			return G.NewF32(0), nil
-		case tensor.Float64:
-			return G.NewF64(0), nil
-		}
-		return nil, fmt.Errorf("unsupported scalar dtype %v", dt)
-	}
-	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(dt)), nil
 }
 
 // run executes steps in order.
