@@ -1,0 +1,58 @@
+package graph_test
+
+import (
+	"fmt"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/neurone-dl/neurone/backend"
+	_ "github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/graph"
+)
+
+// Train a small perceptron to compute XOR, the function a single neuron
+// cannot learn, on the CPU.
+func ExampleMLP() {
+	m, err := graph.MLP(graph.MLPSpec{Inputs: 2, Batch: 4, Seed: 1, Layers: []graph.LayerSpec{
+		{Units: 8, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	targets := graph.Targets(m)
+	loss, _ := graph.BCEWithLogits(m.Logits, targets)
+	grads, err := graph.Grad(loss, m.Params()...)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	be, _ := backend.Open("cpu")
+	prog, err := be.Compile(backend.Spec{Inputs: []*G.Node{m.Input, targets}, Loss: loss,
+		Outputs: []*G.Node{m.Output}, Params: m.Params(), Grads: grads, Optimizer: graph.NewAdam(0.05)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer prog.Close()
+	x := []float32{0, 0, 0, 1, 1, 0, 1, 1}
+	y := []float32{0, 1, 1, 0}
+	for range 300 {
+		if _, err := prog.Train(x, y); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	p := make([]float32, 4)
+	if err := prog.Predict([][]float32{p}, x, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for i, v := range p {
+		fmt.Printf("%v xor %v = %.0f\n", x[2*i], x[2*i+1], v)
+	}
+	// Output:
+	// 0 xor 0 = 0
+	// 0 xor 1 = 1
+	// 1 xor 0 = 1
+	// 1 xor 1 = 0
+}
