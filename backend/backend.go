@@ -99,3 +99,12 @@ type Program interface {
 	// Close releases the Program's buffers.
 	Close() error
 }
+
+// TrainSpec is the Spec that trains m towards o with opt: its inputs are
+// m.Input then o.Targets, and its output is m.Output.
+func TrainSpec(m *graph.Model, o *graph.Objective, opt graph.Optimizer) Spec {
+	return Spec{
+		Inputs: []*G.Node{m.Input, o.Targets}, Loss: o.Loss, Outputs: []*G.Node{m.Output},
+		Params: o.Params, Grads: o.Grads, Optimizer: opt,
+	}
+}

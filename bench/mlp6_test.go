@@ -9,7 +9,6 @@ import (
 	"time"
 
 	gonumblas "gonum.org/v1/gonum/blas"
-	G "gorgonia.org/gorgonia"
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
@@ -49,18 +48,11 @@ func benchMLP6(b *testing.B, device, mode string, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	targets := graph.Targets(m)
-	loss, err := graph.BCEWithLogits(m.Logits, targets)
+	obj, err := graph.BinaryClassification(m)
 	if err != nil {
 		b.Fatal(err)
 	}
-	params := m.Params()
-	grads, err := graph.Grad(loss, params...)
-	if err != nil {
-		b.Fatal(err)
-	}
-	prog, err := be.Compile(backend.Spec{Inputs: []*G.Node{m.Input, targets}, Loss: loss,
-		Outputs: []*G.Node{m.Output}, Params: params, Grads: grads, Optimizer: graph.NewSGD(0.01)})
+	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewSGD(0.01)))
 	if err != nil {
 		b.Fatal(err)
 	}

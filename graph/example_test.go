@@ -3,8 +3,6 @@ package graph_test
 import (
 	"fmt"
 
-	G "gorgonia.org/gorgonia"
-
 	"github.com/neurone-dl/neurone/backend"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
@@ -19,16 +17,14 @@ func ExampleMLP() {
 		fmt.Println(err)
 		return
 	}
-	targets := graph.Targets(m)
-	loss, _ := graph.BCEWithLogits(m.Logits, targets)
-	grads, err := graph.Grad(loss, m.Params()...)
+	// Targets, the cross-entropy of the logits, and the backward pass.
+	obj, err := graph.BinaryClassification(m)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	be, _ := backend.Open("cpu")
-	prog, err := be.Compile(backend.Spec{Inputs: []*G.Node{m.Input, targets}, Loss: loss,
-		Outputs: []*G.Node{m.Output}, Params: m.Params(), Grads: grads, Optimizer: graph.NewAdam(0.05)})
+	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.05)))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -34,3 +34,29 @@ func Grad(loss *G.Node, wrt ...*G.Node) ([]*G.Node, error) {
 	}
 	return grads, nil
 }
+
+// Objective is what training a model needs: the targets fed with each
+// batch, the scalar loss, and each learnable parameter with its gradient.
+type Objective struct {
+	Targets *G.Node
+	Loss    *G.Node
+	Params  []*G.Node
+	Grads   []*G.Node
+}
+
+// BinaryClassification adds to m's graph the targets, the binary
+// cross-entropy of m's logits against them, and the backward pass to every
+// parameter of m.
+func BinaryClassification(m *Model) (*Objective, error) {
+	targets := Targets(m)
+	loss, err := BCEWithLogits(m.Logits, targets)
+	if err != nil {
+		return nil, err
+	}
+	params := m.Params()
+	grads, err := Grad(loss, params...)
+	if err != nil {
+		return nil, err
+	}
+	return &Objective{Targets: targets, Loss: loss, Params: params, Grads: grads}, nil
+}

@@ -10,8 +10,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	G "gorgonia.org/gorgonia"
-
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
 )
@@ -79,26 +77,19 @@ func testMLP(t *testing.T, b backend.Backend, spec graph.MLPSpec, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := graph.Targets(m)
-	loss, err := graph.BCEWithLogits(m.Logits, targets)
+	obj, err := graph.BinaryClassification(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := m.Params()
-	grads, err := graph.Grad(loss, params...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	params, grads := obj.Params, obj.Grads
 	ref := newRefMLP(m)
 	x, y := randomBatch(spec.Batch, spec.Inputs, seed)
 	want := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
 
 	// Read the gradients back as outputs of an evaluation.
-	prog, err := b.Compile(backend.Spec{
-		Inputs: []*G.Node{m.Input, targets}, Loss: loss,
-		Outputs: append([]*G.Node{m.Output}, grads...),
-		Params:  params, Grads: grads, Optimizer: graph.NewSGD(0.1),
-	})
+	train := backend.TrainSpec(m, obj, graph.NewSGD(0.1))
+	train.Outputs = append(train.Outputs, grads...)
+	prog, err := b.Compile(train)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,13 +170,11 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			targets := graph.Targets(m)
-			loss, _ := graph.BCEWithLogits(m.Logits, targets)
-			params := m.Params()
-			grads, err := graph.Grad(loss, params...)
+			obj, err := graph.BinaryClassification(m)
 			if err != nil {
 				t.Fatal(err)
 			}
+			params := obj.Params
 			ref := newRefMLP(m)
 			refParams := make([][]float32, len(params))
 			for i, p := range params {
@@ -196,8 +185,7 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 				sizes[i] = p.Shape().TotalSize()
 			}
 			state := opt.NewState(sizes)
-			prog, err := b.Compile(backend.Spec{Inputs: []*G.Node{m.Input, targets}, Loss: loss,
-				Outputs: []*G.Node{m.Output}, Params: params, Grads: grads, Optimizer: opt})
+			prog, err := b.Compile(backend.TrainSpec(m, obj, opt))
 			if err != nil {
 				t.Fatal(err)
 			}

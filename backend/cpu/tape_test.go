@@ -23,16 +23,11 @@ func TestTapeMachineAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := graph.Targets(m)
-	loss, err := graph.BCEWithLogits(m.Logits, targets)
+	obj, err := graph.BinaryClassification(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := m.Params()
-	grads, err := graph.Grad(loss, params...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	targets, loss, params, grads := obj.Targets, obj.Loss, obj.Params, obj.Grads
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := make([]float32, 8*30)
 	for i := range x {
@@ -40,8 +35,9 @@ func TestTapeMachineAgrees(t *testing.T) {
 	}
 	y := []float32{1, 0, 1, 1, 0, 0, 1, 0}
 
-	prog, err := cpu.New().Compile(backend.Spec{Inputs: []*G.Node{m.Input, targets}, Loss: loss,
-		Outputs: grads, Params: params, Grads: grads, Optimizer: graph.NewSGD(0.1)})
+	spec := backend.TrainSpec(m, obj, graph.NewSGD(0.1))
+	spec.Outputs = grads
+	prog, err := cpu.New().Compile(spec)
 	if err != nil {
 		t.Fatal(err)
 	}

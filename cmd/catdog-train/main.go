@@ -44,9 +44,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	// Backends register themselves with backend.Open.
-	_ "github.com/neurone-dl/neurone/backend/cpu"
-
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/models/catdog"
 )

@@ -18,8 +18,6 @@ import (
 	"slices"
 	"strings"
 
-	G "gorgonia.org/gorgonia"
-
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
@@ -68,9 +66,8 @@ type Network struct {
 	Program backend.Program
 	Batch   int
 
-	targets *G.Node
-	x, y    []float32 // one batch of inputs and targets
-	probs   []float32 // one batch of outputs
+	x, y  []float32 // one batch of inputs and targets
+	probs []float32 // one batch of outputs
 }
 
 // NewNetwork builds the perceptron of cfg and compiles it on b.
@@ -82,26 +79,17 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (
 	if err != nil {
 		return nil, err
 	}
-	targets := graph.Targets(m)
-	loss, err := graph.BCEWithLogits(m.Logits, targets)
+	obj, err := graph.BinaryClassification(m)
 	if err != nil {
 		return nil, err
 	}
-	params := m.Params()
-	grads, err := graph.Grad(loss, params...)
-	if err != nil {
-		return nil, err
-	}
-	prog, err := b.Compile(backend.Spec{
-		Inputs: []*G.Node{m.Input, targets}, Loss: loss, Outputs: []*G.Node{m.Output},
-		Params: params, Grads: grads, Optimizer: opt,
-	})
+	prog, err := b.Compile(backend.TrainSpec(m, obj, opt))
 	if err != nil {
 		return nil, fmt.Errorf("catdog: compiling on %s: %w", b.Name(), err)
 	}
 	n := cfg.Side * cfg.Side
 	return &Network{
-		Config: cfg, Model: m, Program: prog, Batch: batch, targets: targets,
+		Config: cfg, Model: m, Program: prog, Batch: batch,
 		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
 	}, nil
 }
