@@ -18,11 +18,11 @@ func (op AddOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil
 
 // UsePreallocDo computes a + b into prealloc.
 func (op AddOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, addKernel[float32], addKernel[float64])
+	return mapDo(op, p, vs, 0, addKernel[float32], addKernel[float64])
 }
 
-func addKernel[T Float](dst []T, in ...[]T) {
-	a, b := in[0][:len(dst)], in[1][:len(dst)]
+func addKernel[T Float](dst, a, b []T, _ T) {
+	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] + b[i]
 	}
@@ -52,11 +52,11 @@ func (op MulOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil
 
 // UsePreallocDo computes a ⊙ b into prealloc.
 func (op MulOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, mulKernel[float32], mulKernel[float64])
+	return mapDo(op, p, vs, 0, mulKernel[float32], mulKernel[float64])
 }
 
-func mulKernel[T Float](dst []T, in ...[]T) {
-	a, b := in[0][:len(dst)], in[1][:len(dst)]
+func mulKernel[T Float](dst, a, b []T, _ T) {
+	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] * b[i]
 	}

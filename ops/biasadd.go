@@ -42,23 +42,24 @@ func (op BiasAddOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(vs[0].Shape(), vs[1].Shape())
-	if err != nil {
-		return nil, err
+	x, b := vs[0].Shape(), vs[1].Shape()
+	if x.Dims() != 2 || b.Dims() != 1 || x[1] != b[0] {
+		return nil, fmt.Errorf("%w: %v: cannot add a bias of shape %v to rows of %v", ErrShape, op, b.Clone(), x.Clone())
 	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {
 		return nil, err
 	}
-	return run(op, p, dt, shape,
-		func(out G.Value) error {
-			biasAdd(slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
-			return nil
-		},
-		func(out G.Value) error {
-			biasAdd(slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
-			return nil
-		})
+	out, err := output(op, p, dt, x)
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		biasAdd(slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
+	} else {
+		biasAdd(slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
+	}
+	return out, nil
 }
 
 func biasAdd[T Float](dst, x, b []T) {

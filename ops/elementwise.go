@@ -45,37 +45,44 @@ func (e elementwise) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return s[0].Clone(), nil
 }
 
-// kernel is an element-wise loop over slices of one element type: dst and
-// every input have the same length.
-type kernel[T Float] func(dst []T, in ...[]T)
+// kernel is an element-wise loop over slices of one element type: dst, a
+// and (for binary ops) b have the same length; param is the op's scalar
+// parameter, if it has one. A fixed signature, not a closure or a variadic
+// list, so that calling a kernel allocates nothing.
+type kernel[T Float] func(dst, a, b []T, param T)
 
 // mapDo runs an element-wise op: it checks the inputs, then calls the kernel
 // for their dtype on the output (prealloc, or a new value).
-func mapDo(op G.Op, prealloc G.Value, vs []G.Value, k32 kernel[float32], k64 kernel[float64]) (G.Value, error) {
+func mapDo[O G.Op](op O, prealloc G.Value, vs []G.Value, param float64, k32 kernel[float32], k64 kernel[float64]) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	shapes := make([]G.DimSizer, len(vs))
-	for i, v := range vs {
-		shapes[i] = v.Shape()
-	}
-	shape, err := op.InferShape(shapes...)
-	if err != nil {
-		return nil, fmt.Errorf("%v: %w", op, err)
+	shape := vs[0].Shape()
+	for _, v := range vs[1:] {
+		if !v.Shape().Eq(shape) {
+			return nil, fmt.Errorf("%w: %v on shapes %v and %v", ErrShape, op, shape.Clone(), v.Shape().Clone())
+		}
 	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {
 		return nil, err
 	}
-	return run(op, prealloc, dt, shape,
-		func(out G.Value) error { k32(slice[float32](out), slices[float32](vs)...); return nil },
-		func(out G.Value) error { k64(slice[float64](out), slices[float64](vs)...); return nil })
+	out, err := output(op, prealloc, dt, shape)
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		k32(slice[float32](out), slice[float32](vs[0]), second[float32](vs), float32(param))
+	} else {
+		k64(slice[float64](out), slice[float64](vs[0]), second[float64](vs), param)
+	}
+	return out, nil
 }
 
-func slices[T Float](vs []G.Value) [][]T {
-	out := make([][]T, len(vs))
-	for i, v := range vs {
-		out[i] = slice[T](v)
+// second returns the second input's elements, or nil for a unary op.
+func second[T Float](vs []G.Value) []T {
+	if len(vs) < 2 {
+		return nil
 	}
-	return out
+	return slice[T](vs[1])
 }

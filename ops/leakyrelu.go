@@ -24,18 +24,15 @@ func (op LeakyReLUOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePrealloc
 
 // UsePreallocDo computes the leaky ReLU into prealloc.
 func (op LeakyReLUOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, leakyKernel[float32](op.Alpha), leakyKernel[float64](op.Alpha))
+	return mapDo(op, p, vs, op.Alpha, leakyKernel[float32], leakyKernel[float64])
 }
 
-func leakyKernel[T Float](alpha float64) kernel[T] {
-	a := T(alpha)
-	return func(dst []T, in ...[]T) {
-		for i, v := range in[0][:len(dst)] {
-			if v > 0 {
-				dst[i] = v
-			} else {
-				dst[i] = a * v
-			}
+func leakyKernel[T Float](dst, x, _ []T, alpha T) {
+	for i, v := range x[:len(dst)] {
+		if v > 0 {
+			dst[i] = v
+		} else {
+			dst[i] = alpha * v
 		}
 	}
 }
@@ -65,19 +62,16 @@ func (op LeakyReLUBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.Use
 
 // UsePreallocDo computes the gradient into prealloc.
 func (op LeakyReLUBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, leakyBackwardKernel[float32](op.Alpha), leakyBackwardKernel[float64](op.Alpha))
+	return mapDo(op, p, vs, op.Alpha, leakyBackwardKernel[float32], leakyBackwardKernel[float64])
 }
 
-func leakyBackwardKernel[T Float](alpha float64) kernel[T] {
-	a := T(alpha)
-	return func(dst []T, in ...[]T) {
-		x, dy := in[0][:len(dst)], in[1][:len(dst)]
-		for i, v := range x {
-			if v > 0 {
-				dst[i] = dy[i]
-			} else {
-				dst[i] = a * dy[i]
-			}
+func leakyBackwardKernel[T Float](dst, x, dy []T, alpha T) {
+	x, dy = x[:len(dst)], dy[:len(dst)]
+	for i, v := range x {
+		if v > 0 {
+			dst[i] = dy[i]
+		} else {
+			dst[i] = alpha * dy[i]
 		}
 	}
 }

@@ -78,20 +78,21 @@ func (op LossOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	if _, err := op.InferShape(vs[0].Shape(), vs[1].Shape()); err != nil {
-		return nil, err
+	if pred, target := vs[0].Shape(), vs[1].Shape(); !pred.Eq(target) {
+		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, pred.Clone(), target.Clone())
 	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {
 		return nil, err
 	}
-	return run(op, p, dt, tensor.ScalarShape(),
-		func(out G.Value) error {
-			return setScalar(out, lossValue(op.Kind, slice[float32](vs[0]), slice[float32](vs[1])))
-		},
-		func(out G.Value) error {
-			return setScalar(out, lossValue(op.Kind, slice[float64](vs[0]), slice[float64](vs[1])))
-		})
+	out, err := output(op, p, dt, tensor.ScalarShape())
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		return out, setScalar(out, lossValue(op.Kind, slice[float32](vs[0]), slice[float32](vs[1])))
+	}
+	return out, setScalar(out, lossValue(op.Kind, slice[float64](vs[0]), slice[float64](vs[1])))
 }
 
 // lossValue accumulates in float64.
@@ -172,9 +173,9 @@ func (op LossBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(vs[0].Shape(), vs[1].Shape(), vs[2].Shape())
-	if err != nil {
-		return nil, err
+	pred, target := vs[0].Shape(), vs[1].Shape()
+	if !pred.Eq(target) {
+		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, pred.Clone(), target.Clone())
 	}
 	dL, err := scalar(vs[2])
 	if err != nil {
@@ -184,15 +185,16 @@ func (op LossBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error
 	if err != nil {
 		return nil, err
 	}
-	return run(op, p, dt, shape,
-		func(out G.Value) error {
-			lossGrad(op.Kind, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]), dL)
-			return nil
-		},
-		func(out G.Value) error {
-			lossGrad(op.Kind, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]), dL)
-			return nil
-		})
+	out, err := output(op, p, dt, pred)
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		lossGrad(op.Kind, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]), dL)
+	} else {
+		lossGrad(op.Kind, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]), dL)
+	}
+	return out, nil
 }
 
 func lossGrad[T Float](kind LossKind, dst, pred, target []T, dL float64) {

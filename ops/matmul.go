@@ -76,16 +76,30 @@ func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, erro
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	out, err := op.InferShape(vs[0].Shape(), vs[1].Shape())
-	if err != nil {
-		return nil, err
+	a, b := vs[0].Shape(), vs[1].Shape()
+	if a.Dims() != 2 || b.Dims() != 2 {
+		return nil, fmt.Errorf("%w: %v needs matrices, got %v and %v", ErrShape, op, a.Clone(), b.Clone())
+	}
+	m, k, k2, n := op.dims(a, b)
+	if k != k2 {
+		return nil, fmt.Errorf("%w: %v: inner sizes of %v and %v differ (%d vs %d)", ErrShape, op, a.Clone(), b.Clone(), k, k2)
 	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {
 		return nil, err
 	}
-	a, b := vs[0].Shape(), vs[1].Shape()
-	m, k, _, n := op.dims(a, b)
+	var c G.Value
+	if prealloc != nil && prealloc.Shape().Dims() == 2 && prealloc.Shape()[0] == m && prealloc.Shape()[1] == n {
+		c, err = output(op, prealloc, dt, prealloc.Shape())
+	} else {
+		c, err = output(op, prealloc, dt, tensor.Shape{m, n})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m*n == 0 {
+		return c, nil
+	}
 	ta, tb := gonumblas.NoTrans, gonumblas.NoTrans
 	if op.TransA {
 		ta = gonumblas.Trans
@@ -93,21 +107,12 @@ func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, erro
 	if op.TransB {
 		tb = gonumblas.Trans
 	}
-	return run(op, prealloc, dt, out,
-		func(c G.Value) error {
-			if m*n == 0 {
-				return nil
-			}
-			blas.Impl.Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
-			return nil
-		},
-		func(c G.Value) error {
-			if m*n == 0 {
-				return nil
-			}
-			blas.Impl.Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
-			return nil
-		})
+	if dt == tensor.Float32 {
+		blas.Impl.Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
+	} else {
+		blas.Impl.Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
+	}
+	return c, nil
 }
 
 // DiffWRT reports both inputs differentiable.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -115,7 +116,7 @@ func dtypeOf(v G.Value) tensor.Dtype { return v.Dtype() }
 
 // checkPrealloc verifies that prealloc can hold a result of dtype dt and
 // the given shape.
-func checkPrealloc(op fmt.Stringer, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) error {
+func checkPrealloc[O fmt.Stringer](op O, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) error {
 	if prealloc == nil {
 		return fmt.Errorf("%w: %v: nil", ErrPrealloc, op)
 	}
@@ -133,22 +134,36 @@ func checkPrealloc(op fmt.Stringer, prealloc G.Value, dt tensor.Dtype, shape ten
 		return fmt.Errorf("%w: %v: shape %v, want a scalar", ErrPrealloc, op, prealloc.Shape())
 	}
 	if !prealloc.Shape().Eq(shape) {
-		return fmt.Errorf("%w: %v: shape %v, want %v", ErrPrealloc, op, prealloc.Shape(), shape)
+		return fmt.Errorf("%w: %v: shape %v, want %v", ErrPrealloc, op, prealloc.Shape(), shape.Clone())
 	}
 	return nil
 }
 
-// slice returns the backing data of a tensor value.
+// slice returns the elements of a float value of element type T, aliasing
+// its memory: no copy, no allocation (tensor.Dense.Data allocates through
+// reflection on every call, which a training step must not).
 func slice[T Float](v G.Value) []T {
 	switch v := v.(type) {
 	case *tensor.Dense:
-		return v.Data().([]T)
+		raw := v.Raw // the tensor's bytes, promoted from its storage header
+		var zero T
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/int(unsafe.Sizeof(zero)))
 	case *G.F32:
-		return any([]float32{float32(*v)}).([]T)
+		return unsafe.Slice((*T)(unsafe.Pointer(v)), 1)
 	case *G.F64:
-		return any([]float64{float64(*v)}).([]T)
+		return unsafe.Slice((*T)(unsafe.Pointer(v)), 1)
 	}
 	panic(fmt.Sprintf("%v: %T", errUnknownValue, v))
+}
+
+// Float32s returns the elements of a float32 value (a tensor or a scalar)
+// without copying or allocating; writes go to the value. It panics if v is
+// not float32.
+func Float32s(v G.Value) []float32 {
+	if v.Dtype() != tensor.Float32 {
+		panic(fmt.Sprintf("ops: Float32s of a %v value", v.Dtype()))
+	}
+	return slice[float32](v)
 }
 
 // scalar reads a scalar value (a Gorgonia scalar or a one-element tensor).
@@ -198,34 +213,23 @@ func setScalar(v G.Value, x float64) error {
 	return fmt.Errorf("%w: %T", errUnknownValue, v)
 }
 
-// run allocates the result when prealloc is nil, checks it otherwise, and
-// calls the kernel for the result's dtype.
-func run(op fmt.Stringer, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape,
-	k32 func(out G.Value) error, k64 func(out G.Value) error) (G.Value, error) {
-	var err error
+// output returns the value an op writes its result of dtype dt and the
+// given shape into: prealloc after checking it fits, or a new value.
+func output[O fmt.Stringer](op O, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, fmt.Errorf("%w: %v: %v", ErrDtype, op, dt)
+	}
 	if prealloc == nil {
-		if prealloc, err = NewValue(dt, shape); err != nil {
-			return nil, err
-		}
-	} else if err = checkPrealloc(op, prealloc, dt, shape); err != nil {
-		return nil, err
+		return NewValue(dt, shape)
 	}
-	switch dt {
-	case tensor.Float32:
-		err = k32(prealloc)
-	case tensor.Float64:
-		err = k64(prealloc)
-	default:
-		err = fmt.Errorf("%w: %v: %v", ErrDtype, op, dt)
-	}
-	if err != nil {
+	if err := checkPrealloc(op, prealloc, dt, shape); err != nil {
 		return nil, err
 	}
 	return prealloc, nil
 }
 
 // sameDtype checks that all inputs share one dtype and returns it.
-func sameDtype(op fmt.Stringer, vs ...G.Value) (tensor.Dtype, error) {
+func sameDtype[O fmt.Stringer](op O, vs ...G.Value) (tensor.Dtype, error) {
 	dt := vs[0].Dtype()
 	for _, v := range vs[1:] {
 		if v.Dtype() != dt {
@@ -236,7 +240,7 @@ func sameDtype(op fmt.Stringer, vs ...G.Value) (tensor.Dtype, error) {
 }
 
 // checkArity checks the number of values given to Do.
-func checkArity(op G.Op, vs []G.Value) error {
+func checkArity[O G.Op](op O, vs []G.Value) error {
 	if len(vs) != op.Arity() {
 		return fmt.Errorf("%w: %v takes %d, got %d", ErrInputs, op, op.Arity(), len(vs))
 	}

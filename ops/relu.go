@@ -19,11 +19,11 @@ func (op ReLUOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(ni
 
 // UsePreallocDo computes max(x, 0) into prealloc.
 func (op ReLUOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, reluKernel[float32], reluKernel[float64])
+	return mapDo(op, p, vs, 0, reluKernel[float32], reluKernel[float64])
 }
 
-func reluKernel[T Float](dst []T, in ...[]T) {
-	x := in[0][:len(dst)]
+func reluKernel[T Float](dst, a, b []T, _ T) {
+	x := a[:len(dst)]
 	for i, v := range x {
 		dst[i] = max(v, 0)
 	}
@@ -53,11 +53,11 @@ func (op ReLUBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreal
 
 // UsePreallocDo computes dy·[x > 0] into prealloc.
 func (op ReLUBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, reluBackwardKernel[float32], reluBackwardKernel[float64])
+	return mapDo(op, p, vs, 0, reluBackwardKernel[float32], reluBackwardKernel[float64])
 }
 
-func reluBackwardKernel[T Float](dst []T, in ...[]T) {
-	x, dy := in[0][:len(dst)], in[1][:len(dst)]
+func reluBackwardKernel[T Float](dst, a, b []T, _ T) {
+	x, dy := a[:len(dst)], b[:len(dst)]
 	for i, v := range x {
 		if v > 0 {
 			dst[i] = dy[i]

@@ -20,7 +20,7 @@ func (op SigmoidOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo
 
 // UsePreallocDo computes σ(x) into prealloc.
 func (op SigmoidOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, sigmoidKernel[float32], sigmoidKernel[float64])
+	return mapDo(op, p, vs, 0, sigmoidKernel[float32], sigmoidKernel[float64])
 }
 
 // sigmoid is σ(x) in float64, stable on both sides.
@@ -32,8 +32,8 @@ func sigmoid(x float64) float64 {
 	return e / (1 + e)
 }
 
-func sigmoidKernel[T Float](dst []T, in ...[]T) {
-	for i, v := range in[0][:len(dst)] {
+func sigmoidKernel[T Float](dst, a, b []T, _ T) {
+	for i, v := range a[:len(dst)] {
 		dst[i] = T(sigmoid(float64(v)))
 	}
 }
@@ -62,11 +62,11 @@ func (op SigmoidBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePr
 
 // UsePreallocDo computes the gradient into prealloc.
 func (op SigmoidBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, sigmoidBackwardKernel[float32], sigmoidBackwardKernel[float64])
+	return mapDo(op, p, vs, 0, sigmoidBackwardKernel[float32], sigmoidBackwardKernel[float64])
 }
 
-func sigmoidBackwardKernel[T Float](dst []T, in ...[]T) {
-	y, dy := in[0][:len(dst)], in[1][:len(dst)]
+func sigmoidBackwardKernel[T Float](dst, a, b []T, _ T) {
+	y, dy := a[:len(dst)], b[:len(dst)]
 	for i, v := range y {
 		dst[i] = dy[i] * v * (1 - v)
 	}

@@ -29,11 +29,11 @@ func (op StepOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(ni
 
 // UsePreallocDo computes step(x) into prealloc.
 func (op StepOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, stepKernel[float32], stepKernel[float64])
+	return mapDo(op, p, vs, 0, stepKernel[float32], stepKernel[float64])
 }
 
-func stepKernel[T Float](dst []T, in ...[]T) {
-	for i, v := range in[0][:len(dst)] {
+func stepKernel[T Float](dst, a, b []T, _ T) {
+	for i, v := range a[:len(dst)] {
 		if v > 0 {
 			dst[i] = 1
 		} else {
@@ -74,13 +74,13 @@ func (op StepBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreal
 // UsePreallocDo computes the gradient into prealloc.
 func (op StepBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if op.StraightThrough {
-		return mapDo(op, p, vs, steThroughKernel[float32], steThroughKernel[float64])
+		return mapDo(op, p, vs, 0, steThroughKernel[float32], steThroughKernel[float64])
 	}
-	return mapDo(op, p, vs, zeroKernel[float32], zeroKernel[float64])
+	return mapDo(op, p, vs, 0, zeroKernel[float32], zeroKernel[float64])
 }
 
-func steThroughKernel[T Float](dst []T, in ...[]T) {
-	x, dy := in[0][:len(dst)], in[1][:len(dst)]
+func steThroughKernel[T Float](dst, a, b []T, _ T) {
+	x, dy := a[:len(dst)], b[:len(dst)]
 	for i, v := range x {
 		if v >= -1 && v <= 1 {
 			dst[i] = dy[i]
@@ -90,7 +90,7 @@ func steThroughKernel[T Float](dst []T, in ...[]T) {
 	}
 }
 
-func zeroKernel[T Float](dst []T, _ ...[]T) { clear(dst) }
+func zeroKernel[T Float](dst, _, _ []T, _ T) { clear(dst) }
 
 func (op StepBackwardOp) String() string {
 	if op.StraightThrough {

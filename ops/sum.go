@@ -41,9 +41,15 @@ func (op SumOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	return run(op, p, vs[0].Dtype(), tensor.ScalarShape(),
-		func(out G.Value) error { return setScalar(out, sum(slice[float32](vs[0]))) },
-		func(out G.Value) error { return setScalar(out, sum(slice[float64](vs[0]))) })
+	dt := vs[0].Dtype()
+	out, err := output(op, p, dt, tensor.ScalarShape())
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		return out, setScalar(out, sum(slice[float32](vs[0])))
+	}
+	return out, setScalar(out, sum(slice[float64](vs[0])))
 }
 
 // sum adds in float64 so long float32 vectors lose no precision.
@@ -107,9 +113,17 @@ func (op ExpandOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	return run(op, p, vs[0].Dtype(), op.Shape,
-		func(out G.Value) error { fill(slice[float32](out), float32(s)); return nil },
-		func(out G.Value) error { fill(slice[float64](out), s); return nil })
+	dt := vs[0].Dtype()
+	out, err := output(op, p, dt, op.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		fill(slice[float32](out), float32(s))
+	} else {
+		fill(slice[float64](out), s)
+	}
+	return out, nil
 }
 
 func fill[T Float](dst []T, v T) {

@@ -46,13 +46,21 @@ func (op SumRowsOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
-	shape, err := op.InferShape(vs[0].Shape())
+	x := vs[0].Shape()
+	if x.Dims() != 2 {
+		return nil, fmt.Errorf("%w: %v needs a matrix, got %v", ErrShape, op, x.Clone())
+	}
+	dt := vs[0].Dtype()
+	out, err := output(op, p, dt, tensor.Shape{x[1]})
 	if err != nil {
 		return nil, err
 	}
-	return run(op, p, vs[0].Dtype(), shape,
-		func(out G.Value) error { sumRows(slice[float32](out), slice[float32](vs[0])); return nil },
-		func(out G.Value) error { sumRows(slice[float64](out), slice[float64](vs[0])); return nil })
+	if dt == tensor.Float32 {
+		sumRows(slice[float32](out), slice[float32](vs[0]))
+	} else {
+		sumRows(slice[float64](out), slice[float64](vs[0]))
+	}
+	return out, nil
 }
 
 func sumRows[T Float](dst, x []T) {

@@ -19,11 +19,11 @@ func (op TanhOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(ni
 
 // UsePreallocDo computes tanh(x) into prealloc.
 func (op TanhOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, tanhKernel[float32], tanhKernel[float64])
+	return mapDo(op, p, vs, 0, tanhKernel[float32], tanhKernel[float64])
 }
 
-func tanhKernel[T Float](dst []T, in ...[]T) {
-	for i, v := range in[0][:len(dst)] {
+func tanhKernel[T Float](dst, a, b []T, _ T) {
+	for i, v := range a[:len(dst)] {
 		dst[i] = T(math.Tanh(float64(v)))
 	}
 }
@@ -52,11 +52,11 @@ func (op TanhBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreal
 
 // UsePreallocDo computes the gradient into prealloc.
 func (op TanhBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return mapDo(op, p, vs, tanhBackwardKernel[float32], tanhBackwardKernel[float64])
+	return mapDo(op, p, vs, 0, tanhBackwardKernel[float32], tanhBackwardKernel[float64])
 }
 
-func tanhBackwardKernel[T Float](dst []T, in ...[]T) {
-	y, dy := in[0][:len(dst)], in[1][:len(dst)]
+func tanhBackwardKernel[T Float](dst, a, b []T, _ T) {
+	y, dy := a[:len(dst)], b[:len(dst)]
 	for i, v := range y {
 		dst[i] = dy[i] * (1 - v*v)
 	}

@@ -2,8 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -40,6 +38,8 @@ type program struct {
 	// needed[mode][i] says whether Spec.Inputs[i] feeds that mode.
 	predictNeeds []bool
 	state        *graph.OptimizerState
+	updater      *updater
+	gradData     [][]float32 // reused each step
 	closed       bool
 }
 
@@ -87,6 +87,12 @@ func compile(spec backend.Spec) (*program, error) {
 		sizes[i] = prm.Shape().TotalSize()
 	}
 	p.state = spec.Optimizer.NewState(sizes)
+	paramData := make([][]float32, len(p.params))
+	for i, prm := range p.params {
+		paramData[i] = ops.Float32s(prm)
+	}
+	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots)
+	p.gradData = make([][]float32, len(p.params))
 	return p, nil
 }
 
@@ -214,7 +220,7 @@ func (p *program) feed(inputs [][]float32, need []bool) error {
 		return fmt.Errorf("%w: got %d inputs, the spec has %d", backend.ErrSpec, len(inputs), len(p.inputs))
 	}
 	for i, slot := range p.inputs {
-		dst := p.vals[slot].Data().([]float32)
+		dst := ops.Float32s(p.vals[slot])
 		if inputs[i] == nil && need != nil && !need[i] {
 			continue
 		}
@@ -267,38 +273,11 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	}
 	loss := p.scalarAt(p.loss)
 	p.state.Step++
-	c := p.spec.Optimizer.Coefficients(p.state.Step)
-	for i, prm := range p.params {
-		grad := p.vals[p.grads[i]].Data().([]float32)
-		p.update(c, prm.Data().([]float32), grad, p.state.Slots[i])
+	for i, slot := range p.grads {
+		p.gradData[i] = ops.Float32s(p.vals[slot])
 	}
+	p.updater.step(p.spec.Optimizer.Coefficients(p.state.Step), p.gradData)
 	return loss, nil
-}
-
-// update applies the optimizer to one parameter, split across cores when
-// the parameter is large enough for that to pay.
-func (p *program) update(c graph.Coefficients, param, grad []float32, slots [][]float32) {
-	const minChunk = 1 << 16
-	workers := min(runtime.GOMAXPROCS(0), len(param)/minChunk)
-	if workers <= 1 {
-		p.spec.Optimizer.Update(c, param, grad, slots)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (len(param) + workers - 1) / workers
-	for lo := 0; lo < len(param); lo += chunk {
-		hi := min(lo+chunk, len(param))
-		sub := make([][]float32, len(slots))
-		for j, s := range slots {
-			sub[j] = s[lo:hi]
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p.spec.Optimizer.Update(c, param[lo:hi], grad[lo:hi], sub)
-		}()
-	}
-	wg.Wait()
 }
 
 // Evaluate runs forward and the loss.
@@ -343,7 +322,7 @@ func (p *program) readOutputs(outputs [][]float32) error {
 		if outputs[i] == nil {
 			continue
 		}
-		src := p.vals[slot].Data().([]float32)
+		src := ops.Float32s(p.vals[slot])
 		if len(outputs[i]) != len(src) {
 			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec, p.spec.Outputs[i].Name(), len(src), len(outputs[i]))
 		}
@@ -416,6 +395,10 @@ func (p *program) Load() error {
 
 // Close releases the buffers.
 func (p *program) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.updater.close()
 	p.closed = true
 	p.vals = nil
 	return nil

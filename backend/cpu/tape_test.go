@@ -41,6 +41,7 @@ func TestTapeMachineAgrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer prog.Close()
 	ours := make([][]float32, len(grads))
 	for i, g := range grads {
 		ours[i] = make([]float32, g.Shape().TotalSize())

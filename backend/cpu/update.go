@@ -1,0 +1,97 @@
+package cpu
+
+import (
+	"runtime"
+
+	"github.com/neurone-dl/neurone/graph"
+)
+
+// minChunk is the fewest parameter values worth handing to another core.
+const minChunk = 1 << 16
+
+// chunk is a contiguous range of one parameter and of its optimizer slots.
+type chunk struct {
+	param  int // index into the program's parameters
+	lo, hi int
+	values []float32   // param[lo:hi]
+	slots  [][]float32 // each slot[lo:hi]
+	grad   []float32   // grad[lo:hi], set before each step
+}
+
+// updater applies the optimizer to every parameter, with large parameters
+// split into chunks that worker goroutines update in parallel. The workers
+// live as long as the program, so a training step starts no goroutine and
+// allocates nothing.
+type updater struct {
+	opt    graph.Optimizer
+	chunks []chunk
+	c      graph.Coefficients // of the step in progress
+	work   chan *chunk        // nil when everything runs on the caller's goroutine
+	done   chan struct{}
+}
+
+// newUpdater plans the chunks of params (and their optimizer slots) and
+// starts the workers if there is more than one core to use.
+func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32) *updater {
+	u := &updater{opt: opt}
+	workers := runtime.GOMAXPROCS(0)
+	for i, param := range params {
+		parts := max(1, min(workers, len(param)/minChunk))
+		size := (len(param) + parts - 1) / parts
+		for lo := 0; lo < len(param) || lo == 0; lo += max(size, 1) {
+			hi := min(lo+size, len(param))
+			ch := chunk{param: i, lo: lo, hi: hi, values: param[lo:hi]}
+			for _, s := range slots[i] {
+				ch.slots = append(ch.slots, s[lo:hi])
+			}
+			u.chunks = append(u.chunks, ch)
+			if hi == len(param) {
+				break
+			}
+		}
+	}
+	if workers > 1 && len(u.chunks) > 1 {
+		work, done := make(chan *chunk, len(u.chunks)), make(chan struct{}, len(u.chunks))
+		u.work, u.done = work, done
+		for range workers {
+			go func() {
+				for ch := range work {
+					// The send of ch happened after u.c was set.
+					u.opt.Update(u.c, ch.values, ch.grad, ch.slots)
+					done <- struct{}{}
+				}
+			}()
+		}
+	}
+	return u
+}
+
+// step applies one update with coefficients c, given each parameter's gradient.
+func (u *updater) step(c graph.Coefficients, grads [][]float32) {
+	u.c = c
+	for i := range u.chunks {
+		ch := &u.chunks[i]
+		ch.grad = grads[ch.param][ch.lo:ch.hi]
+	}
+	if u.work == nil {
+		for i := range u.chunks {
+			ch := &u.chunks[i]
+			u.opt.Update(c, ch.values, ch.grad, ch.slots)
+		}
+		return
+	}
+	for i := range u.chunks {
+		u.work <- &u.chunks[i]
+	}
+	for range u.chunks {
+		<-u.done
+	}
+}
+
+// close stops the workers.
+func (u *updater) close() {
+	if u.work != nil {
+		close(u.work)
+		u.work = nil
+	}
+}
