@@ -28,10 +28,18 @@ func (op BiasAddOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s[0].Dims() != 2 || s[1].Dims() != 1 || s[0][1] != s[1][0] {
-		return nil, fmt.Errorf("%w: %v: cannot add a bias of shape %v to rows of %v", ErrShape, op, s[1], s[0])
+	if err := op.check(s[0], s[1]); err != nil {
+		return nil, err
 	}
 	return s[0].Clone(), nil
+}
+
+// check is the shape rule: a bias as long as the rows of x.
+func (op BiasAddOp) check(x, b tensor.Shape) error {
+	if x.Dims() != 2 || b.Dims() != 1 || x[1] != b[0] {
+		return fmt.Errorf("%w: %v: cannot add a bias of shape %v to rows of %v", ErrShape, op, b.Clone(), x.Clone())
+	}
+	return nil
 }
 
 // Do computes x + b.
@@ -43,8 +51,8 @@ func (op BiasAddOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	x, b := vs[0].Shape(), vs[1].Shape()
-	if x.Dims() != 2 || b.Dims() != 1 || x[1] != b[0] {
-		return nil, fmt.Errorf("%w: %v: cannot add a bias of shape %v to rows of %v", ErrShape, op, b.Clone(), x.Clone())
+	if err := op.check(x, b); err != nil {
+		return nil, err
 	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {

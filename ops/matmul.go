@@ -39,17 +39,25 @@ func (op MatMulOp) Arity() int { return 2 }
 // Type is Matrix a → Matrix a → Matrix a.
 func (op MatMulOp) Type() hm.Type { return fnType(2, 2, 2) }
 
-// dims returns m, k of op(A) and k, n of op(B).
-func (op MatMulOp) dims(a, b tensor.Shape) (m, k, k2, n int) {
+// sizes checks that a and b can be multiplied and returns m, k and n of
+// the product of op(A) (m×k) and op(B) (k×n). It is the one shape rule,
+// used when a node is built and each time the op runs.
+func (op MatMulOp) sizes(a, b tensor.Shape) (m, k, n int, err error) {
+	if a.Dims() != 2 || b.Dims() != 2 {
+		return 0, 0, 0, fmt.Errorf("%w: %v needs matrices, got %v and %v", ErrShape, op, a.Clone(), b.Clone())
+	}
 	m, k = a[0], a[1]
 	if op.TransA {
 		m, k = k, m
 	}
-	k2, n = b[0], b[1]
+	k2, n := b[0], b[1]
 	if op.TransB {
 		k2, n = n, k2
 	}
-	return
+	if k != k2 {
+		return 0, 0, 0, fmt.Errorf("%w: %v: inner sizes of %v and %v differ (%d vs %d)", ErrShape, op, a.Clone(), b.Clone(), k, k2)
+	}
+	return m, k, n, nil
 }
 
 // InferShape returns (m, n).
@@ -58,12 +66,9 @@ func (op MatMulOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s[0].Dims() != 2 || s[1].Dims() != 2 {
-		return nil, fmt.Errorf("%w: %v needs matrices, got %v and %v", ErrShape, op, s[0], s[1])
-	}
-	m, k, k2, n := op.dims(s[0], s[1])
-	if k != k2 {
-		return nil, fmt.Errorf("%w: %v: inner sizes of %v and %v differ (%d vs %d)", ErrShape, op, s[0], s[1], k, k2)
+	m, _, n, err := op.sizes(s[0], s[1])
+	if err != nil {
+		return nil, err
 	}
 	return tensor.Shape{m, n}, nil
 }
@@ -77,23 +82,15 @@ func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, erro
 		return nil, err
 	}
 	a, b := vs[0].Shape(), vs[1].Shape()
-	if a.Dims() != 2 || b.Dims() != 2 {
-		return nil, fmt.Errorf("%w: %v needs matrices, got %v and %v", ErrShape, op, a.Clone(), b.Clone())
-	}
-	m, k, k2, n := op.dims(a, b)
-	if k != k2 {
-		return nil, fmt.Errorf("%w: %v: inner sizes of %v and %v differ (%d vs %d)", ErrShape, op, a.Clone(), b.Clone(), k, k2)
+	m, k, n, err := op.sizes(a, b)
+	if err != nil {
+		return nil, err
 	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {
 		return nil, err
 	}
-	var c G.Value
-	if prealloc != nil && prealloc.Shape().Dims() == 2 && prealloc.Shape()[0] == m && prealloc.Shape()[1] == n {
-		c, err = output(op, prealloc, dt, prealloc.Shape())
-	} else {
-		c, err = output(op, prealloc, dt, tensor.Shape{m, n})
-	}
+	c, err := output(op, prealloc, dt, tensor.Shape{m, n})
 	if err != nil {
 		return nil, err
 	}
