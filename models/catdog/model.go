@@ -121,8 +121,10 @@ func (m Metrics) Count() int {
 }
 
 // Evaluate computes the mean loss, the accuracy (P(cat) > 0.5 read as cat)
-// and the confusion matrix over all of set. The last partial batch is
-// padded, and the padding ignored.
+// and the confusion matrix over all of set. It runs the forward pass only
+// and scores the probabilities on the host (the cross-entropy of each,
+// clamped to [1e-7, 1-1e-7]); the last partial batch is padded, and the
+// padding ignored.
 func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
 	var m Metrics
 	if set.Len() == 0 {
@@ -136,8 +138,8 @@ func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
 		for i := range idx {
 			idx[i] = start + min(i, real-1)
 		}
-		set.Fill(n.x, n.y, idx)
-		if _, err := n.Program.Evaluate([][]float32{n.probs}, n.x, n.y); err != nil {
+		set.Fill(n.x, nil, idx)
+		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
 			return m, err
 		}
 		copy(probs[start:start+real], n.probs[:real])
@@ -178,10 +180,7 @@ func (n *Network) Predict(images [][]uint8) ([]float32, error) {
 			if len(img) != size {
 				return nil, fmt.Errorf("catdog: image %d has %d pixels, want %d", start+r, len(img), size)
 			}
-			row := n.x[r*size : (r+1)*size]
-			for j, p := range img {
-				row[j] = float32(p) * (1.0 / 255)
-			}
+			dataset.Scale(n.x[r*size:(r+1)*size], img)
 		}
 		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
 			return nil, err

@@ -109,12 +109,17 @@ func (s *Set) Split(frac float64, seed uint64) (rest, part *Set, err error) {
 func (s *Set) Fill(x, y []float32, idx []int) {
 	n := s.Size()
 	for r, i := range idx {
-		row := x[r*n : (r+1)*n]
-		for j, p := range s.Image(i) {
-			row[j] = float32(p) * (1.0 / 255)
-		}
+		Scale(x[r*n:(r+1)*n], s.Image(i))
 		if y != nil {
 			y[r] = float32(s.Labels[i])
 		}
+	}
+}
+
+// Scale writes the pixels of img as model input, float32 values in [0, 1].
+func Scale(dst []float32, img []uint8) {
+	dst = dst[:len(img)]
+	for j, p := range img {
+		dst[j] = float32(p) * (1.0 / 255)
 	}
 }
