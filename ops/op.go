@@ -111,9 +111,6 @@ func NewValue(dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
 	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(dt)), nil
 }
 
-// dtypeOf returns the element type of a value.
-func dtypeOf(v G.Value) tensor.Dtype { return v.Dtype() }
-
 // checkPrealloc verifies that prealloc can hold a result of dtype dt and
 // the given shape.
 func checkPrealloc[O fmt.Stringer](op O, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) error {
