@@ -125,7 +125,7 @@ func convForward[T Float](g convGeom, y, x, w []T) {
 	defer putScratch(col)
 	for n := range g.n {
 		im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
-		gemm(false, false, g.f, g.colCols(), g.colRows(), w, g.colRows(), *col, g.colCols(), 0, y[n*g.outSize():(n+1)*g.outSize()], g.colCols())
+		gemmColumns(false, g.f, g.colCols(), g.colRows(), w, g.colRows(), *col, g.colCols(), 0, y[n*g.outSize():(n+1)*g.outSize()], g.colCols())
 	}
 }
 

@@ -95,7 +95,7 @@ func convFilterGrad[T Float](g convGeom, dw, x, dy []T) {
 		if n == 0 {
 			beta = 0
 		}
-		gemm(false, true, g.f, g.colRows(), g.colCols(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, dw, g.colRows())
+		gemmInnerNT(g.f, g.colRows(), g.colCols(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, dw, g.colRows())
 	}
 }
 
@@ -183,7 +183,7 @@ func convInputGrad[T Float](g convGeom, dx, w, dy []T) {
 	col := getScratch[T](g.colRows() * g.colCols())
 	defer putScratch(col)
 	for n := range g.n {
-		gemm(true, false, g.colRows(), g.colCols(), g.f, w, g.colRows(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
+		gemmColumns(true, g.colRows(), g.colCols(), g.f, w, g.colRows(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
 		col2im(g, dx[n*g.inSize():(n+1)*g.inSize()], *col)
 	}
 }

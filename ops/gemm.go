@@ -28,6 +28,27 @@ func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb 
 	blas.Impl.Dgemm(ta, tb, m, n, k, 1, as[float64](a), lda, as[float64](b), ldb, float64(beta), as[float64](c), ldc)
 }
 
+// gemmColumns is gemm with op(b) not transposed, split into blocks of
+// columns of b and c small enough (blas.SerialMNK) that the BLAS runs each
+// on the calling thread: for the wide, short products of a convolution.
+func gemmColumns[T Float](transA bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	step := max(1, blas.SerialMNK/max(m*k, 1))
+	for j := 0; j < n; j += step {
+		gemm(transA, false, m, min(step, n-j), k, a, lda, b[j:], ldb, beta, c[j:], ldc)
+	}
+}
+
+// gemmInnerNT computes c = a·bᵀ + beta·c, a m×k and b n×k, in blocks of the
+// inner dimension k small enough (blas.SerialMNK) that the BLAS runs each on
+// the calling thread, accumulating into c.
+func gemmInnerNT[T Float](m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	step := max(1, blas.SerialMNK/max(m*n, 1))
+	for p := 0; p < k; p += step {
+		gemm(false, true, m, n, min(step, k-p), a[p:], lda, b[p:], ldb, beta, c, ldc)
+		beta = 1
+	}
+}
+
 func is32[T Float]() bool {
 	var zero T
 	return unsafe.Sizeof(zero) == 4

@@ -104,17 +104,35 @@ func (op MaxPool2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 // the window at output (i, j). NaNs are passed over unless the whole
 // window is NaN.
 func argmax[T Float](g poolGeom, plane []T, i, j int) int {
-	best := (i*g.sh)*g.w + j*g.sw
+	top := (i*g.sh)*g.w + j*g.sw
+	if g.kh == 2 && g.kw == 2 { // the common case, unrolled
+		best := top
+		if better(plane[top+1], plane[best]) {
+			best = top + 1
+		}
+		if better(plane[top+g.w], plane[best]) {
+			best = top + g.w
+		}
+		if better(plane[top+g.w+1], plane[best]) {
+			best = top + g.w + 1
+		}
+		return best
+	}
+	best := top
 	for p := range g.kh {
-		row := (i*g.sh+p)*g.w + j*g.sw
-		for k, v := range plane[row : row+g.kw] {
-			if v > plane[best] || (plane[best] != plane[best] && v == v) {
-				best = row + k
+		row := top + p*g.w
+		for k := row; k < row+g.kw; k++ {
+			if better(plane[k], plane[best]) {
+				best = k
 			}
 		}
 	}
 	return best
 }
+
+// better reports whether v replaces the maximum so far, m: when it is
+// larger, or when m is NaN and v is not.
+func better[T Float](v, m T) bool { return v > m || (m != m && v == v) }
 
 func maxPool[T Float](g poolGeom, y, x []T) {
 	for c := range g.planes {
@@ -157,8 +175,8 @@ func (op MaxPool2DBackwardOp) check(x, dy tensor.Shape) (poolGeom, error) {
 	if err != nil {
 		return g, err
 	}
-	if want := g.yShape(x); !dy.Eq(want) {
-		return g, fmt.Errorf("%w: %v: gradient %v, want %v", ErrShape, op, dy.Clone(), want)
+	if dy.Dims() != 4 || dy[0] != x[0] || dy[1] != x[1] || dy[2] != g.oh || dy[3] != g.ow {
+		return g, fmt.Errorf("%w: %v: gradient %v, want %v", ErrShape, op, dy.Clone(), g.yShape(x))
 	}
 	return g, nil
 }

@@ -79,6 +79,37 @@ func TestMaxPool2DOverlapAccumulates(t *testing.T) {
 	}
 }
 
+// TestMaxPool2DTiesGeneralWindow: windows other than 2×2 take another
+// path through the kernel; ties there go to the first maximum too, and the
+// last rows that no window covers get no gradient.
+func TestMaxPool2DTiesGeneralWindow(t *testing.T) {
+	t.Parallel()
+	x := []float64{
+		4, 1, 4,
+		2, 4, 4,
+		4, 0, 1,
+		9, 9, 9,
+	}
+	r, err := gradcheck.Run(gradcheck.Case{
+		Inputs: []gradcheck.Input{{Name: "x", Shape: []int{1, 1, 4, 3}, Data: x}},
+		Build: func(in []*G.Node) (*G.Node, error) {
+			y, err := ops.MaxPool2D(in[0], [2]int{3, 2}, [2]int{3, 1})
+			if err != nil {
+				return nil, err
+			}
+			return ops.Sum(y)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Windows: rows 0-2 × columns 0-1 and rows 0-2 × columns 1-2.
+	want := []float64{1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	if !equal(r.Analytic[0], want) {
+		t.Errorf("dx = %v, want %v", r.Analytic[0], want)
+	}
+}
+
 func equal(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
