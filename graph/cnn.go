@@ -32,14 +32,17 @@ type CNNSpec struct {
 // DefaultCNNSpec is the small CNN for cat/dog on height×width grayscale
 // images: three blocks of 3×3 convolutions (padding 1, ReLU) with 8, 16 and
 // 32 filters, each followed by 2×2 max pooling, then a dense layer of 64
-// ReLU units, dropout 0.5 and one sigmoid unit. On 100×100 images it has
-// about 0.3 M parameters and costs about 41 MFLOP per training sample.
+// ReLU units, dropout 0.5 and one sigmoid unit. The first convolution
+// strides 2: on 100×100 images that makes the network 4 times cheaper
+// (about 10 MFLOP per training sample, 80 k parameters), so 8 epochs of
+// 6000 images train in about a minute on 2 CPU cores.
 func DefaultCNNSpec(height, width, batch int) CNNSpec {
 	s := CNNSpec{Channels: 1, Height: height, Width: width, Batch: batch, Seed: 1, Dropout: 0.5,
 		Dense: []LayerSpec{{Units: 64, Activation: ReLU}, {Units: 1, Activation: Sigmoid}}}
 	for _, f := range []int{8, 16, 32} {
 		s.Blocks = append(s.Blocks, ConvBlock{ConvSpec: ConvSpec{Filters: f, Kernel: 3, Padding: 1, Activation: ReLU}, Pool: 2})
 	}
+	s.Blocks[0].Stride = 2
 	return s
 }
 

@@ -24,11 +24,12 @@ func TestCNN(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Errorf("layers %v, want %v", names, want)
 	}
-	// Each block keeps the side (3×3, padding 1) and halves it, rounding down.
+	// Each block keeps the side (3×3, padding 1, unless strided) and halves it, rounding down.
 	side, channels, params := 100, spec.Channels, 0
 	for _, b := range spec.Blocks {
 		params += b.Filters*channels*b.Kernel*b.Kernel + b.Filters
-		side, channels = side/b.Pool, b.Filters
+		side, channels = (side-1)/max(b.Stride, 1)+1, b.Filters
+		side /= b.Pool
 	}
 	features := channels * side * side
 	if got := m.Layers[6].Output.Shape(); !slices.Equal(got, []int{3, features}) {
