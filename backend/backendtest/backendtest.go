@@ -35,6 +35,7 @@ func RunAll(t *testing.T, b backend.Backend) {
 	})
 	t.Run("Optimizers", func(t *testing.T) { testOptimizers(t, b) })
 	t.Run("CNN", func(t *testing.T) { testCNN(t, b) })
+	t.Run("CNN/Resume", func(t *testing.T) { testCNNResume(t, b) })
 }
 
 // MLP6Spec is the canonical benchmark network: 100×100 inputs, five ReLU

@@ -118,6 +118,66 @@ func testCNN(t *testing.T, b backend.Backend) {
 	}
 }
 
+// testCNNResume trains a CNN two steps in one program, and two steps with a
+// new program in between that takes over the parameters and the optimizer
+// state: the second step must draw the same dropout mask, so the
+// parameters must end equal.
+func testCNNResume(t *testing.T, b backend.Backend) {
+	run := func(resume bool) [][]float32 {
+		m, err := graph.CNN(smallCNN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := graph.BinaryClassification(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec := backend.TrainSpec(m, obj, graph.NewMomentum(0.1, 0.9))
+		prog, err := b.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { prog.Close() }()
+		inputs := m.Input.Shape().TotalSize() / smallCNN.Batch
+		for step := 1; step <= 2; step++ {
+			if step == 2 && resume {
+				state, err := prog.OptimizerState()
+				if err == nil {
+					err = prog.Sync()
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				prog.Close()
+				if prog, err = b.Compile(spec); err != nil {
+					t.Fatal(err)
+				}
+				if err := prog.SetOptimizerState(state); err != nil {
+					t.Fatal(err)
+				}
+			}
+			x, y := randomBatch(smallCNN.Batch, inputs, uint64(30+step))
+			if _, err := prog.Train(x, y); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := prog.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		var params [][]float32
+		for _, p := range obj.Params {
+			params = append(params, append([]float32(nil), p.Value().Data().([]float32)...))
+		}
+		return params
+	}
+	straight, resumed := run(false), run(true)
+	for i := range straight {
+		if e := relErr(resumed[i], toFloat64(straight[i])); e > ForwardTol {
+			t.Errorf("parameter %d after a resumed second step: relative error %.2g against an uninterrupted run", i, e)
+		}
+	}
+}
+
 // reference evaluates targets in float64 with gradcheck.EvalMode on a copy
 // of the part of their graph they depend on, the fed inputs taking the
 // values in feeds and every other leaf its node's current value.
