@@ -79,7 +79,30 @@ func (op Conv2DOp) Arity() int { return 2 }
 func (op Conv2DOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 // InferShape returns N×F×OH×OW.
-func (op Conv2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+func (op Conv2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { return convInferShape(op, ds) }
+
+// Do computes the convolution into a new tensor.
+func (op Conv2DOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the convolution into prealloc.
+func (op Conv2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	return convDo(op, p, vs, convForward[float32], convForward[float64])
+}
+
+// resultShape is N×F×OH×OW.
+func (op Conv2DOp) resultShape(g convGeom) []int { return g.yShape() }
+
+// convKernel is one of the convolution's ops: Conv2DOp and its two
+// gradients, each with a shape rule (geometry, from its two inputs) and a
+// kernel computing its result from its two inputs.
+type convKernel interface {
+	G.Op
+	geometry(a, b tensor.Shape) (convGeom, error)
+	resultShape(g convGeom) []int
+}
+
+// convInferShape is the InferShape of the convolution's ops.
+func convInferShape[O convKernel](op O, ds []G.DimSizer) (tensor.Shape, error) {
 	s, err := shapesOf(op, 2, ds)
 	if err != nil {
 		return nil, err
@@ -88,14 +111,13 @@ func (op Conv2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	return g.yShape(), nil
+	return op.resultShape(g), nil
 }
 
-// Do computes the convolution into a new tensor.
-func (op Conv2DOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
-
-// UsePreallocDo computes the convolution into prealloc.
-func (op Conv2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+// convDo is the UsePreallocDo of the convolution's ops: it checks the
+// inputs, then runs the kernel for their dtype into prealloc (allocated
+// when nil).
+func convDo[O convKernel](op O, p G.Value, vs []G.Value, k32 func(g convGeom, out, a, b []float32), k64 func(g convGeom, out, a, b []float64)) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
@@ -107,14 +129,14 @@ func (op Conv2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := output(op, p, dt, g.yShape())
+	out, err := output(op, p, dt, op.resultShape(g))
 	if err != nil {
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		convForward(g, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
+		k32(g, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
 	} else {
-		convForward(g, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
+		k64(g, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
 	}
 	return out, nil
 }
@@ -167,31 +189,34 @@ func colRange(g convGeom, q int) (lo, hi int) {
 
 // im2col writes the column matrix of one image x (C×H×W) into col: row
 // (c,p,q), column (i,j) holds x[c, i·SH+p−PH, j·SW+q−PW], 0 in the padding.
-func im2col[T Float](g convGeom, col, x []T) {
+func im2col[T Float](g convGeom, col, x []T) { walkColumns(g, col, x, true) }
+
+// col2im is the adjoint of im2col: it adds each entry of col to the pixel
+// of dx (C×H×W) it was read from; padding entries are dropped.
+func col2im[T Float](g convGeom, dx, col []T) { walkColumns(g, col, dx, false) }
+
+// walkColumns pairs each row segment of the column matrix col with the
+// image row of img it reads: gather copies the image into col (im2col),
+// otherwise col is added onto the image (col2im).
+func walkColumns[T Float](g convGeom, col, img []T, gather bool) {
 	cols := g.colCols()
 	for c := range g.c {
-		img := x[c*g.h*g.w : (c+1)*g.h*g.w]
+		plane := img[c*g.h*g.w : (c+1)*g.h*g.w]
 		for p := range g.kh {
 			for q := range g.kw {
 				r := (c*g.kh+p)*g.kw + q
-				dst := col[r*cols : (r+1)*cols]
 				lo, hi := colRange(g, q)
 				for i := range g.oh {
-					row := dst[i*g.ow : (i+1)*g.ow]
+					row := col[r*cols+i*g.ow : r*cols+(i+1)*g.ow]
 					y := i*g.sh + p - g.ph
-					if y < 0 || y >= g.h {
+					inside := y >= 0 && y < g.h
+					switch {
+					case gather && !inside:
 						clear(row)
-						continue
-					}
-					src := img[y*g.w : (y+1)*g.w]
-					clear(row[:lo])
-					clear(row[hi:])
-					if g.sw == 1 {
-						copy(row[lo:hi], src[lo+q-g.pw:])
-						continue
-					}
-					for j := lo; j < hi; j++ {
-						row[j] = src[j*g.sw+q-g.pw]
+					case gather:
+						gatherRow(row, plane[y*g.w:(y+1)*g.w], lo, hi, q-g.pw, g.sw)
+					case inside:
+						scatterRow(plane[y*g.w:(y+1)*g.w], row, lo, hi, q-g.pw, g.sw)
 					}
 				}
 			}
@@ -199,29 +224,23 @@ func im2col[T Float](g convGeom, col, x []T) {
 	}
 }
 
-// col2im is the adjoint of im2col: it adds each entry of col to the pixel
-// of dx (C×H×W) it was read from; padding entries are dropped.
-func col2im[T Float](g convGeom, dx, col []T) {
-	cols := g.colCols()
-	for c := range g.c {
-		img := dx[c*g.h*g.w : (c+1)*g.h*g.w]
-		for p := range g.kh {
-			for q := range g.kw {
-				r := (c*g.kh+p)*g.kw + q
-				src := col[r*cols : (r+1)*cols]
-				lo, hi := colRange(g, q)
-				for i := range g.oh {
-					y := i*g.sh + p - g.ph
-					if y < 0 || y >= g.h {
-						continue
-					}
-					row := src[i*g.ow : (i+1)*g.ow]
-					dst := img[y*g.w : (y+1)*g.w]
-					for j := lo; j < hi; j++ {
-						dst[j*g.sw+q-g.pw] += row[j]
-					}
-				}
-			}
-		}
+// gatherRow sets row[j] = line[j·stride+offset] for lo ≤ j < hi and 0
+// elsewhere.
+func gatherRow[T Float](row, line []T, lo, hi, offset, stride int) {
+	clear(row[:lo])
+	clear(row[hi:])
+	if stride == 1 {
+		copy(row[lo:hi], line[lo+offset:])
+		return
+	}
+	for j := lo; j < hi; j++ {
+		row[j] = line[j*stride+offset]
+	}
+}
+
+// scatterRow adds row[j] to line[j·stride+offset] for lo ≤ j < hi.
+func scatterRow[T Float](line, row []T, lo, hi, offset, stride int) {
+	for j := lo; j < hi; j++ {
+		line[j*stride+offset] += row[j]
 	}
 }

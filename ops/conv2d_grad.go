@@ -43,15 +43,7 @@ func (op Conv2DFilterGradOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 // InferShape returns F×C×KH×KW.
 func (op Conv2DFilterGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 2, ds)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(s[0], s[1])
-	if err != nil {
-		return nil, err
-	}
-	return g.wShape(), nil
+	return convInferShape(op, ds)
 }
 
 // Do computes dW into a new tensor.
@@ -59,28 +51,10 @@ func (op Conv2DFilterGradOp) Do(vs ...G.Value) (G.Value, error) { return op.UseP
 
 // UsePreallocDo computes dW into prealloc.
 func (op Conv2DFilterGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	if err := checkArity(op, vs); err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(vs[0].Shape(), vs[1].Shape())
-	if err != nil {
-		return nil, err
-	}
-	dt, err := sameDtype(op, vs...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := output(op, p, dt, g.wShape())
-	if err != nil {
-		return nil, err
-	}
-	if dt == tensor.Float32 {
-		convFilterGrad(g, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
-	} else {
-		convFilterGrad(g, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
-	}
-	return out, nil
+	return convDo(op, p, vs, convFilterGrad[float32], convFilterGrad[float64])
 }
+
+func (op Conv2DFilterGradOp) resultShape(g convGeom) []int { return g.wShape() }
 
 func convFilterGrad[T Float](g convGeom, dw, x, dy []T) {
 	if g.n == 0 {
@@ -139,15 +113,7 @@ func (op Conv2DInputGradOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 // InferShape returns N×C×H×W.
 func (op Conv2DInputGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 2, ds)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(s[0], s[1])
-	if err != nil {
-		return nil, err
-	}
-	return g.xShape(), nil
+	return convInferShape(op, ds)
 }
 
 // Do computes dx into a new tensor.
@@ -155,28 +121,10 @@ func (op Conv2DInputGradOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePr
 
 // UsePreallocDo computes dx into prealloc.
 func (op Conv2DInputGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	if err := checkArity(op, vs); err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(vs[0].Shape(), vs[1].Shape())
-	if err != nil {
-		return nil, err
-	}
-	dt, err := sameDtype(op, vs...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := output(op, p, dt, g.xShape())
-	if err != nil {
-		return nil, err
-	}
-	if dt == tensor.Float32 {
-		convInputGrad(g, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
-	} else {
-		convInputGrad(g, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
-	}
-	return out, nil
+	return convDo(op, p, vs, convInputGrad[float32], convInputGrad[float64])
 }
+
+func (op Conv2DInputGradOp) resultShape(g convGeom) []int { return g.xShape() }
 
 func convInputGrad[T Float](g convGeom, dx, w, dy []T) {
 	clear(dx)

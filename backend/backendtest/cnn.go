@@ -26,12 +26,8 @@ var smallCNN = graph.CNNSpec{
 	Dense: []graph.LayerSpec{{Units: 8, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}},
 }
 
-// testCNN compares a backend with the same graph evaluated in float64 by
-// the plain executor gradcheck.EvalMode (whose ops are checked by finite
-// differences): loss, output and gradients in Evaluate, where dropout is
-// the identity, then two training steps, where it masks with the step's
-// mask, by the parameters after each SGD update.
-func testCNN(t *testing.T, b backend.Backend) {
+// newSmallCNN builds smallCNN with its binary classification objective.
+func newSmallCNN(t *testing.T) (*graph.Model, *graph.Objective) {
 	m, err := graph.CNN(smallCNN)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +36,16 @@ func testCNN(t *testing.T, b backend.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m, obj
+}
+
+// testCNN compares a backend with the same graph evaluated in float64 by
+// the plain executor gradcheck.EvalMode (whose ops are checked by finite
+// differences): loss, output and gradients in Evaluate, where dropout is
+// the identity, then two training steps, where it masks with the step's
+// mask, by the parameters after each SGD update.
+func testCNN(t *testing.T, b backend.Backend) {
+	m, obj := newSmallCNN(t)
 	const lr = 0.1
 	spec := backend.TrainSpec(m, obj, graph.NewSGD(lr))
 	spec.Outputs = append(spec.Outputs, obj.Grads...)
@@ -124,14 +130,7 @@ func testCNN(t *testing.T, b backend.Backend) {
 // parameters must end equal.
 func testCNNResume(t *testing.T, b backend.Backend) {
 	run := func(resume bool) [][]float32 {
-		m, err := graph.CNN(smallCNN)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, err := graph.BinaryClassification(m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, obj := newSmallCNN(t)
 		spec := backend.TrainSpec(m, obj, graph.NewMomentum(0.1, 0.9))
 		prog, err := b.Compile(spec)
 		if err != nil {
