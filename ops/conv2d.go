@@ -90,7 +90,7 @@ func (op Conv2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 }
 
 // resultShape is N×F×OH×OW.
-func (op Conv2DOp) resultShape(g convGeom) []int { return g.yShape() }
+func (op Conv2DOp) resultShape(g convGeom) [4]int { return [4]int(g.yShape()) }
 
 // convKernel is one of the convolution's ops: Conv2DOp and its two
 // gradients, each with a shape rule (geometry, from its two inputs) and a
@@ -98,7 +98,7 @@ func (op Conv2DOp) resultShape(g convGeom) []int { return g.yShape() }
 type convKernel interface {
 	G.Op
 	geometry(a, b tensor.Shape) (convGeom, error)
-	resultShape(g convGeom) []int
+	resultShape(g convGeom) [4]int // by value: no allocation through the generic call
 }
 
 // convInferShape is the InferShape of the convolution's ops.
@@ -111,7 +111,8 @@ func convInferShape[O convKernel](op O, ds []G.DimSizer) (tensor.Shape, error) {
 	if err != nil {
 		return nil, err
 	}
-	return op.resultShape(g), nil
+	shape := op.resultShape(g)
+	return append(tensor.Shape(nil), shape[:]...), nil
 }
 
 // convDo is the UsePreallocDo of the convolution's ops: it checks the
@@ -129,7 +130,8 @@ func convDo[O convKernel](op O, p G.Value, vs []G.Value, k32 func(g convGeom, ou
 	if err != nil {
 		return nil, err
 	}
-	out, err := output(op, p, dt, op.resultShape(g))
+	shape := op.resultShape(g)
+	out, err := output(op, p, dt, shape[:])
 	if err != nil {
 		return nil, err
 	}

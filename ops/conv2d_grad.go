@@ -54,7 +54,7 @@ func (op Conv2DFilterGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, e
 	return convDo(op, p, vs, convFilterGrad[float32], convFilterGrad[float64])
 }
 
-func (op Conv2DFilterGradOp) resultShape(g convGeom) []int { return g.wShape() }
+func (op Conv2DFilterGradOp) resultShape(g convGeom) [4]int { return [4]int(g.wShape()) }
 
 func convFilterGrad[T Float](g convGeom, dw, x, dy []T) {
 	if g.n == 0 {
@@ -124,7 +124,7 @@ func (op Conv2DInputGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, er
 	return convDo(op, p, vs, convInputGrad[float32], convInputGrad[float64])
 }
 
-func (op Conv2DInputGradOp) resultShape(g convGeom) []int { return g.xShape() }
+func (op Conv2DInputGradOp) resultShape(g convGeom) [4]int { return [4]int(g.xShape()) }
 
 func convInputGrad[T Float](g convGeom, dx, w, dy []T) {
 	clear(dx)
