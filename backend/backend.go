@@ -73,9 +73,17 @@ type Spec struct {
 	Grads []*G.Node
 	// Optimizer updates Params in Train.
 	Optimizer graph.Optimizer
+	// AllowTF32 lets a backend compute matrix products with TensorFloat-32
+	// (inputs rounded to 10-bit mantissas, float32 sums), as PyTorch's
+	// allow_tf32 does. Backends without such a mode ignore it.
+	AllowTF32 bool
 }
 
 // Program runs a compiled Spec.
+//
+// An input given as nil keeps the value fed by the previous call (zeros
+// before the first), so a caller that trains on one batch repeatedly, or a
+// benchmark, moves nothing to the device.
 type Program interface {
 	// Train feeds inputs (one flat row-major slice per Spec.Inputs), runs
 	// forward and backward, updates the parameters, and returns the loss

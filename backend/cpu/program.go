@@ -35,12 +35,10 @@ type program struct {
 	grads   []int
 	// train, eval and predict are the steps of each mode.
 	train, eval, predict []step
-	// needed[mode][i] says whether Spec.Inputs[i] feeds that mode.
-	predictNeeds []bool
-	state        *graph.OptimizerState
-	updater      *updater
-	gradData     [][]float32 // reused each step
-	closed       bool
+	state                *graph.OptimizerState
+	updater              *updater
+	gradData             [][]float32 // reused each step
+	closed               bool
 }
 
 func compile(spec backend.Spec) (*program, error) {
@@ -66,16 +64,6 @@ func compile(spec backend.Spec) (*program, error) {
 	}
 	if p.predict, err = p.plan(spec.Outputs); err != nil {
 		return nil, err
-	}
-	p.predictNeeds = make([]bool, len(spec.Inputs))
-	used := map[int]bool{}
-	for _, s := range p.predict {
-		for _, in := range s.in {
-			used[in] = true
-		}
-	}
-	for i, slot := range p.inputs {
-		p.predictNeeds[i] = used[slot]
 	}
 	for _, o := range spec.Outputs {
 		p.outputs = append(p.outputs, p.slots[o])
@@ -213,15 +201,15 @@ func (p *program) run(steps []step) error {
 	return nil
 }
 
-// feed copies the caller's inputs into the input buffers; need says which
-// inputs must be present (nil: all).
-func (p *program) feed(inputs [][]float32, need []bool) error {
+// feed copies the caller's inputs into the input buffers; a nil input
+// keeps the buffer's contents (the previous call's).
+func (p *program) feed(inputs [][]float32) error {
 	if len(inputs) != len(p.inputs) {
 		return fmt.Errorf("%w: got %d inputs, the spec has %d", backend.ErrSpec, len(inputs), len(p.inputs))
 	}
 	for i, slot := range p.inputs {
 		dst := ops.Float32s(p.vals[slot])
-		if inputs[i] == nil && need != nil && !need[i] {
+		if inputs[i] == nil {
 			continue
 		}
 		if len(inputs[i]) != len(dst) {
@@ -265,7 +253,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	if p.loss < 0 {
 		return 0, fmt.Errorf("%w: Train needs a loss", backend.ErrSpec)
 	}
-	if err := p.feed(inputs, nil); err != nil {
+	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
 	if err := p.run(p.train); err != nil {
@@ -288,7 +276,7 @@ func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, e
 	if p.loss < 0 {
 		return 0, fmt.Errorf("%w: Evaluate needs a loss", backend.ErrSpec)
 	}
-	if err := p.feed(inputs, nil); err != nil {
+	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
 	if err := p.run(p.eval); err != nil {
@@ -302,7 +290,7 @@ func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
 	if err := p.check(); err != nil {
 		return err
 	}
-	if err := p.feed(inputs, p.predictNeeds); err != nil {
+	if err := p.feed(inputs); err != nil {
 		return err
 	}
 	if err := p.run(p.predict); err != nil {

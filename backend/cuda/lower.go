@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -404,8 +405,8 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		in.kind, in.loss = opLossBackward, op.Kind
 	default:
 		// Gorgonia adds the gradients of a value with several consumers
-		// with its own "+" of two same-shaped tensors.
-		if n.Op().String() == "+" && len(kids) == 2 && kids[0].Shape().Eq(n.Shape()) && kids[1].Shape().Eq(n.Shape()) {
+		// with its own addition of two same-shaped tensors ("+ false").
+		if s := n.Op().String(); (s == "+" || strings.HasPrefix(s, "+ ")) && len(kids) == 2 && kids[0].Shape().Eq(n.Shape()) && kids[1].Shape().Eq(n.Shape()) {
 			in.kind = opAdd
 			return in, kids, nil
 		}

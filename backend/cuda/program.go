@@ -1,0 +1,616 @@
+//go:build cgo
+
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"os"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/internal/cudadl"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// launch is a kernel launch prepared at compile time.
+type launch struct {
+	fn          cudadl.Function
+	grid, block cudadl.Dim3
+	args        *cudadl.Args
+}
+
+// program is a plan carried out on one device.
+type program struct {
+	b      *Backend
+	spec   backend.Spec
+	plan   *plan
+	opt    graph.Optimizer
+	stream cudadl.Stream
+	blas   *cudadl.BLAS
+	mem    []cudadl.Ptr // one per plan buffer
+	ones   cudadl.Ptr
+	coef   cudadl.Ptr // graph.Coefficients of the step, 8 floats
+	work   cudadl.Ptr // cuBLAS workspace
+	slots  [][]cudadl.Ptr
+	kern   []*launch // per plan instruction; nil for cuBLAS calls
+	update []*launch // per parameter
+	state  graph.OptimizerState
+
+	useGraphs  bool
+	graph      *cudadl.Graph
+	graphErr   error // why capture failed, when it did
+	trainCalls int
+
+	lossHost []float32
+	coefHost []float32
+	closed   bool
+}
+
+// workspaceBytes is cuBLAS's own workspace, given to it so that a captured
+// step allocates nothing (cuBLAS asks for 32 MiB on Hopper).
+const workspaceBytes = 32 << 20
+
+// Compile lowers spec and prepares it on the device.
+func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
+	if err := validate(spec); err != nil {
+		return nil, err
+	}
+	pl, err := lower(spec)
+	if err != nil {
+		return nil, err
+	}
+	leave, err := b.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p := &program{b: b, spec: spec, plan: pl, opt: spec.Optimizer,
+		useGraphs: os.Getenv("NEURONE_CUDA_GRAPHS") != "0",
+		lossHost:  make([]float32, 1), coefHost: make([]float32, 8)}
+	if err := p.setup(); err != nil {
+		p.free()
+		if cudadl.IsOutOfMemory(err) {
+			return nil, fmt.Errorf("%s: out of device memory for this program (%.0f MB of buffers at batch %d): use a smaller batch: %w",
+				b.name, float64(p.bytes())/1e6, batchOf(spec), err)
+		}
+		return nil, fmt.Errorf("%s: %w", b.name, err)
+	}
+	return p, nil
+}
+
+func validate(spec backend.Spec) error {
+	if len(spec.Outputs) == 0 && spec.Loss == nil {
+		return fmt.Errorf("%w: nothing to compute (no loss, no outputs)", backend.ErrSpec)
+	}
+	if spec.Loss != nil {
+		if !spec.Loss.IsScalar() {
+			return fmt.Errorf("%w: loss %v has shape %v, want a scalar", backend.ErrSpec, spec.Loss, spec.Loss.Shape())
+		}
+		if len(spec.Grads) != len(spec.Params) {
+			return fmt.Errorf("%w: %d parameters but %d gradients", backend.ErrSpec, len(spec.Params), len(spec.Grads))
+		}
+		if err := spec.Optimizer.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", backend.ErrSpec, err)
+		}
+	}
+	for _, prm := range spec.Params {
+		if _, err := paramData(prm.Value()); err != nil {
+			return fmt.Errorf("%w: parameter %s: %w", backend.ErrSpec, prm.Name(), err)
+		}
+	}
+	return nil
+}
+
+func batchOf(spec backend.Spec) int {
+	if len(spec.Inputs) > 0 && spec.Inputs[0].Dims() > 0 {
+		return spec.Inputs[0].Shape()[0]
+	}
+	return 0
+}
+
+// bytes is the device memory the program's buffers take.
+func (p *program) bytes() int {
+	n := 0
+	for _, b := range p.plan.bufs {
+		n += 4 * b.size
+	}
+	for _, prm := range p.spec.Params {
+		n += 4 * p.opt.Slots() * prm.Shape().TotalSize()
+	}
+	return n
+}
+
+func (p *program) setup() error {
+	var err error
+	p.kern = make([]*launch, 0, len(p.plan.instrs))
+	if p.stream, err = cudadl.NewStream(); err != nil {
+		return err
+	}
+	if p.blas, err = cudadl.NewBLAS(p.stream); err != nil {
+		return err
+	}
+	if err := p.blas.SetTF32(p.spec.AllowTF32); err != nil {
+		return err
+	}
+	if p.work, err = cudadl.Alloc(workspaceBytes); err != nil {
+		return err
+	}
+	if _, err := p.blas.SetWorkspace(p.work, workspaceBytes); err != nil {
+		return err
+	}
+	p.mem = make([]cudadl.Ptr, len(p.plan.bufs))
+	for i, buf := range p.plan.bufs {
+		if p.mem[i], err = cudadl.Alloc(4 * max(buf.size, 1)); err != nil {
+			return fmt.Errorf("buffer of %s: %w", buf.node.Name(), err)
+		}
+		switch buf.kind {
+		case bufConst:
+			err = cudadl.CopyToDevice(p.mem[i], buf.value, p.stream)
+		case bufParam:
+			// Load copies them below.
+		default:
+			err = cudadl.Fill(p.mem[i], 0, buf.size, p.stream)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if p.plan.ones > 0 {
+		if p.ones, err = cudadl.Alloc(4 * p.plan.ones); err != nil {
+			return err
+		}
+		if err := cudadl.Fill(p.ones, 1, p.plan.ones, p.stream); err != nil {
+			return err
+		}
+	}
+	if p.coef, err = cudadl.Alloc(4 * len(p.coefHost)); err != nil {
+		return err
+	}
+	for _, in := range p.plan.instrs {
+		l, err := p.prepare(&in)
+		if err != nil {
+			return fmt.Errorf("%v (node %s): %w", in.node.Op(), in.node.Name(), err)
+		}
+		p.kern = append(p.kern, l)
+	}
+	if p.spec.Loss != nil {
+		if err := p.setupOptimizer(); err != nil {
+			return err
+		}
+	}
+	if err := p.load(); err != nil {
+		return err
+	}
+	return p.stream.Sync()
+}
+
+func (p *program) setupOptimizer() error {
+	sizes := make([]int, len(p.spec.Params))
+	for i, prm := range p.spec.Params {
+		sizes[i] = prm.Shape().TotalSize()
+	}
+	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
+	p.slots = make([][]cudadl.Ptr, len(sizes))
+	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
+	for i, n := range sizes {
+		for range p.opt.Slots() {
+			s, err := cudadl.Alloc(4 * n)
+			if err != nil {
+				return err
+			}
+			p.slots[i] = append(p.slots[i], s)
+			if err := cudadl.Fill(s, 0, n, p.stream); err != nil {
+				return err
+			}
+		}
+		args := []any{p.mem[p.plan.params[i]]}
+		for _, s := range p.slots[i] {
+			args = append(args, s)
+		}
+		args = append(args, p.mem[p.plan.grads[i]], n, p.coef)
+		l, err := p.kernel(name, n, args...)
+		if err != nil {
+			return err
+		}
+		p.update = append(p.update, l)
+	}
+	return nil
+}
+
+// kernel prepares a launch of kernel name over n elements: a grid-stride
+// grid of 256-thread blocks, a few per multiprocessor at most.
+func (p *program) kernel(name string, n int, args ...any) (*launch, error) {
+	a, err := cudadl.NewArgs(args...)
+	if err != nil {
+		return nil, err
+	}
+	const threads = 256
+	blocks := min((n+threads-1)/threads, 8*p.b.dev.SMs)
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a}, nil
+}
+
+// reduction prepares a launch of a one-block reduction kernel.
+func (p *program) reduction(name string, args ...any) (*launch, error) {
+	a, err := cudadl.NewArgs(args...)
+	if err != nil {
+		return nil, err
+	}
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: 1}, block: cudadl.Dim3{X: reduceThreads}, args: a}, nil
+}
+
+// prepare returns the launch of in, or nil for a cuBLAS call.
+func (p *program) prepare(in *instr) (*launch, error) {
+	m := func(i int) cudadl.Ptr { return p.mem[in.in[i]] }
+	out := p.mem[in.out]
+	switch in.kind {
+	case opGemm, opSumRows:
+		return nil, nil
+	case opBiasAct:
+		var z cudadl.Ptr
+		if in.out2 >= 0 {
+			z = p.mem[in.out2]
+		}
+		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.act, in.alpha)
+	case opAct:
+		return p.kernel("act", in.n, out, m(0), in.n, in.act, in.alpha)
+	case opActBackward:
+		return p.kernel("act_backward", in.n, out, m(0), m(1), in.n, in.act, in.alpha)
+	case opAdd:
+		return p.kernel("add", in.n, out, m(0), m(1), in.n)
+	case opMul:
+		return p.kernel("mul", in.n, out, m(0), m(1), in.n)
+	case opExpand:
+		return p.kernel("expand", in.n, out, m(0), in.n)
+	case opSum:
+		return p.reduction("sum_all", out, m(0), in.n)
+	case opLoss:
+		return p.reduction("loss", out, m(0), m(1), in.n, int(in.loss))
+	case opLossBackward:
+		return p.kernel("loss_backward", in.n, out, m(0), m(1), m(2), in.n, int(in.loss))
+	}
+	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
+}
+
+// run queues the instructions of list on the stream.
+func (p *program) run(list []int) error {
+	for _, i := range list {
+		in := &p.plan.instrs[i]
+		var err error
+		switch in.kind {
+		case opGemm:
+			g := in.gemmCall()
+			err = p.blas.Sgemm(g.transA, g.transB, g.m, g.n, g.k, 1, p.mem[g.a], g.lda, p.mem[g.b], g.ldb, 0, p.mem[g.c], g.ldc)
+		case opSumRows:
+			g := in.gemvCall()
+			err = p.blas.Sgemv(false, g.m, g.n, 1, p.mem[g.x], g.lda, p.ones, 1, 0, p.mem[g.y], 1)
+		default:
+			l := p.kern[i]
+			err = cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %v (node %s): %w", p.b.name, in.node.Op(), in.node.Name(), err)
+		}
+	}
+	return nil
+}
+
+// trainStep queues the forward and backward passes and the update.
+func (p *program) trainStep() error {
+	if err := p.run(p.plan.train); err != nil {
+		return err
+	}
+	for _, l := range p.update {
+		if err := cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args); err != nil {
+			return fmt.Errorf("%s: optimizer update: %w", p.b.name, err)
+		}
+	}
+	return nil
+}
+
+// capture records the training step as a CUDA graph.
+func (p *program) capture() (*cudadl.Graph, error) {
+	if err := cudadl.BeginCapture(p.stream); err != nil {
+		return nil, err
+	}
+	err := p.trainStep()
+	g, endErr := cudadl.EndCapture(p.stream)
+	if err != nil {
+		g.Destroy()
+		return nil, err
+	}
+	return g, endErr
+}
+
+func (p *program) enter() (func(), error) {
+	if p.closed {
+		return nil, backend.ErrClosed
+	}
+	return p.b.enter()
+}
+
+// feed copies the caller's inputs to the device; a nil input keeps what
+// the buffer holds (the previous call's batch).
+func (p *program) feed(inputs [][]float32) error {
+	if len(inputs) != len(p.plan.inputs) {
+		return fmt.Errorf("%w: got %d inputs, the spec has %d", backend.ErrSpec, len(inputs), len(p.plan.inputs))
+	}
+	for i, b := range p.plan.inputs {
+		if inputs[i] == nil {
+			continue
+		}
+		if want := p.plan.bufs[b].size; len(inputs[i]) != want {
+			return fmt.Errorf("%w: input %s needs %d values %v, got %d", backend.ErrSpec,
+				p.spec.Inputs[i].Name(), want, p.spec.Inputs[i].Shape(), len(inputs[i]))
+		}
+		if err := cudadl.CopyToDevice(p.mem[b], inputs[i], p.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Train runs one training step. The first runs eagerly; the second is
+// captured as a CUDA graph that later steps replay.
+func (p *program) Train(inputs ...[]float32) (float32, error) {
+	leave, err := p.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	if p.plan.loss < 0 {
+		return 0, fmt.Errorf("%w: Train needs a loss", backend.ErrSpec)
+	}
+	if err := p.feed(inputs); err != nil {
+		return 0, err
+	}
+	c := p.opt.Coefficients(p.state.Step + 1)
+	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2})
+	if err := cudadl.CopyToDevice(p.coef, p.coefHost, p.stream); err != nil {
+		return 0, err
+	}
+	p.trainCalls++
+	switch {
+	case p.graph != nil:
+		err = p.graph.Launch(p.stream)
+	case p.useGraphs && p.trainCalls >= 2:
+		if p.graph, err = p.capture(); err != nil {
+			// Capture is an optimisation: run eagerly from now on.
+			p.graph, p.graphErr, p.useGraphs = nil, err, false
+			err = p.trainStep()
+		} else {
+			err = p.graph.Launch(p.stream)
+		}
+	default:
+		err = p.trainStep()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := cudadl.CopyToHost(p.lossHost, p.mem[p.plan.loss], p.stream); err != nil {
+		return 0, fmt.Errorf("%s: training step: %w", p.b.name, err)
+	}
+	p.state.Step++
+	return p.lossHost[0], nil
+}
+
+// Evaluate runs the forward pass and the loss, and reads back the outputs.
+func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, error) {
+	leave, err := p.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	if p.plan.loss < 0 {
+		return 0, fmt.Errorf("%w: Evaluate needs a loss", backend.ErrSpec)
+	}
+	if err := p.feed(inputs); err != nil {
+		return 0, err
+	}
+	if err := p.run(p.plan.eval); err != nil {
+		return 0, err
+	}
+	if err := p.read(outputs); err != nil {
+		return 0, err
+	}
+	if err := cudadl.CopyToHost(p.lossHost, p.mem[p.plan.loss], p.stream); err != nil {
+		return 0, err
+	}
+	return p.lossHost[0], nil
+}
+
+// Predict runs the forward pass to the outputs.
+func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if err := p.feed(inputs); err != nil {
+		return err
+	}
+	if err := p.run(p.plan.predict); err != nil {
+		return err
+	}
+	return p.read(outputs)
+}
+
+func (p *program) read(outputs [][]float32) error {
+	for i, b := range p.plan.outputs {
+		if i >= len(outputs) || outputs[i] == nil {
+			continue
+		}
+		if len(outputs[i]) != p.plan.bufs[b].size {
+			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec,
+				p.spec.Outputs[i].Name(), p.plan.bufs[b].size, len(outputs[i]))
+		}
+		if err := cudadl.CopyToHost(outputs[i], p.mem[b], p.stream); err != nil {
+			return err
+		}
+	}
+	return p.stream.Sync()
+}
+
+// OptimizerState copies the optimizer's state from the device.
+func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+	leave, err := p.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.slots))}
+	for i, slots := range p.slots {
+		n := p.spec.Params[i].Shape().TotalSize()
+		for _, d := range slots {
+			h := make([]float32, n)
+			if err := cudadl.CopyToHost(h, d, p.stream); err != nil {
+				return nil, err
+			}
+			s.Slots[i] = append(s.Slots[i], h)
+		}
+	}
+	return s, nil
+}
+
+// SetOptimizerState copies s to the device.
+func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if len(s.Slots) != len(p.slots) {
+		return fmt.Errorf("%w: optimizer state for %d parameters, the program has %d", backend.ErrSpec, len(s.Slots), len(p.slots))
+	}
+	for i, slots := range p.slots {
+		n := p.spec.Params[i].Shape().TotalSize()
+		if len(s.Slots[i]) != len(slots) {
+			return fmt.Errorf("%w: %s: %d optimizer slots, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i]), len(slots))
+		}
+		for j, d := range slots {
+			if len(s.Slots[i][j]) != n {
+				return fmt.Errorf("%w: %s: optimizer slot of %d values, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i][j]), n)
+			}
+			if err := cudadl.CopyToDevice(d, s.Slots[i][j], p.stream); err != nil {
+				return err
+			}
+		}
+	}
+	p.state.Step = s.Step
+	return p.stream.Sync()
+}
+
+// SetLearningRate changes the learning rate from the next step on; a
+// captured step reads it from the device, so it needs no new capture.
+func (p *program) SetLearningRate(lr float64) error {
+	if p.closed {
+		return backend.ErrClosed
+	}
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("%w: learning rate %v", backend.ErrSpec, lr)
+	}
+	p.opt.LearningRate = lr
+	return nil
+}
+
+// Sync copies the parameters from the device into the Params' values.
+func (p *program) Sync() error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	for i, b := range p.plan.params {
+		dst, _ := paramData(p.spec.Params[i].Value())
+		if err := cudadl.CopyToHost(dst, p.mem[b], p.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load copies the Params' values to the device.
+func (p *program) Load() error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if err := p.load(); err != nil {
+		return err
+	}
+	return p.stream.Sync()
+}
+
+func (p *program) load() error {
+	for i, b := range p.plan.params {
+		src, err := paramData(p.spec.Params[i].Value())
+		if err != nil {
+			return err
+		}
+		if err := cudadl.CopyToDevice(p.mem[b], src, p.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close frees everything the program holds on the device.
+func (p *program) Close() error {
+	if p.closed {
+		return nil
+	}
+	leave, err := p.b.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	p.closed = true
+	return p.free()
+}
+
+// free releases whatever setup allocated, keeping the first error.
+func (p *program) free() error {
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	if p.stream != (cudadl.Stream{}) {
+		keep(p.stream.Sync())
+	}
+	keep(p.graph.Destroy())
+	for _, l := range append(p.kern, p.update...) {
+		if l != nil {
+			l.args.Free()
+		}
+	}
+	for _, m := range p.mem {
+		keep(cudadl.Free(m))
+	}
+	for _, s := range p.slots {
+		for _, m := range s {
+			keep(cudadl.Free(m))
+		}
+	}
+	keep(cudadl.Free(p.ones))
+	keep(cudadl.Free(p.coef))
+	keep(cudadl.Free(p.work))
+	keep(p.blas.Destroy())
+	keep(p.stream.Destroy())
+	p.mem, p.slots, p.kern, p.update = nil, nil, nil, nil
+	return first
+}
+
+// paramData returns a parameter's float32 elements, aliased.
+func paramData(v G.Value) ([]float32, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("no float32 tensor value")
+	}
+	return ops.Float32s(d), nil
+}
