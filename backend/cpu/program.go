@@ -42,7 +42,7 @@ type program struct {
 }
 
 func compile(spec backend.Spec) (*program, error) {
-	if err := validate(spec); err != nil {
+	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	p := &program{spec: spec, slots: map[*G.Node]int{}, loss: -1}
@@ -82,35 +82,6 @@ func compile(spec backend.Spec) (*program, error) {
 	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots)
 	p.gradData = make([][]float32, len(p.params))
 	return p, nil
-}
-
-func validate(spec backend.Spec) error {
-	if len(spec.Outputs) == 0 && spec.Loss == nil {
-		return fmt.Errorf("%w: nothing to compute (no loss, no outputs)", backend.ErrSpec)
-	}
-	if spec.Loss != nil {
-		if !spec.Loss.IsScalar() {
-			return fmt.Errorf("%w: loss %v has shape %v, want a scalar", backend.ErrSpec, spec.Loss, spec.Loss.Shape())
-		}
-		if len(spec.Grads) != len(spec.Params) {
-			return fmt.Errorf("%w: %d parameters but %d gradients", backend.ErrSpec, len(spec.Params), len(spec.Grads))
-		}
-		if err := spec.Optimizer.Validate(); err != nil {
-			return fmt.Errorf("%w: %w", backend.ErrSpec, err)
-		}
-	}
-	for _, prm := range spec.Params {
-		v, ok := prm.Value().(*tensor.Dense)
-		if !ok || v.Dtype() != tensor.Float32 {
-			return fmt.Errorf("%w: parameter %s has no float32 tensor value", backend.ErrSpec, prm.Name())
-		}
-	}
-	for _, in := range spec.Inputs {
-		if in.Dtype() != tensor.Float32 {
-			return fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
-		}
-	}
-	return nil
 }
 
 // slot returns the value slot of n, creating an empty one if needed.

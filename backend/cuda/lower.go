@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	G "gorgonia.org/gorgonia"
@@ -474,21 +475,10 @@ func topoSort(targets []*G.Node) ([]*G.Node, error) {
 
 // reach returns the set of nodes targets depend on, targets included.
 func reach(targets []*G.Node) map[*G.Node]bool {
-	seen := map[*G.Node]bool{}
-	var visit func(n *G.Node)
-	visit = func(n *G.Node) {
-		if seen[n] {
-			return
-		}
+	order, _ := topoSort(slices.DeleteFunc(slices.Clone(targets), func(n *G.Node) bool { return n == nil }))
+	seen := make(map[*G.Node]bool, len(order))
+	for _, n := range order {
 		seen[n] = true
-		for _, c := range children(n) {
-			visit(c)
-		}
-	}
-	for _, t := range targets {
-		if t != nil {
-			visit(t)
-		}
 	}
 	return seen
 }

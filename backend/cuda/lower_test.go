@@ -288,28 +288,24 @@ func (s *sim) Load() error {
 
 func TestPlanConformance(t *testing.T) { backendtest.RunAll(t, simBackend{}) }
 
-func mlp6Plan(t *testing.T, batch int) (*plan, *graph.Model, *graph.Objective) {
+func mlp6Plan(t *testing.T, batch int) *plan {
 	t.Helper()
-	m, err := graph.MLP(backendtest.MLP6Spec(batch, 1))
+	spec, _, err := backendtest.MLP6Train(batch, 1, graph.NewSGD(0.01))
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := graph.BinaryClassification(m)
+	pl, err := lower(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := lower(backend.TrainSpec(m, obj, graph.NewSGD(0.01)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pl, m, obj
+	return pl
 }
 
 // The training step of MLP6 is 17 matrix products (6 forward, 6 weight
 // gradients, 5 input gradients: none for the images), 5 fused bias+ReLU
 // kernels, 6 bias gradients as matrix-vector products, and the loss.
 func TestPlanMLP6(t *testing.T) {
-	pl, _, _ := mlp6Plan(t, 256)
+	pl := mlp6Plan(t, 256)
 	count := map[instrKind]int{}
 	for _, i := range pl.train {
 		count[pl.instrs[i].kind]++
@@ -365,7 +361,7 @@ func TestPlanMLP6(t *testing.T) {
 // At batch 512 activations and weight gradients have the same size, so
 // they compete for the same buffers.
 func TestPlanBuffersNotClobbered(t *testing.T) {
-	pl, _, _ := mlp6Plan(t, 512)
+	pl := mlp6Plan(t, 512)
 	shared := 0
 	for _, in := range pl.instrs {
 		if in.kind == opGemm || in.kind == opSumRows {

@@ -56,7 +56,7 @@ const workspaceBytes = 32 << 20
 
 // Compile lowers spec and prepares it on the device.
 func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
-	if err := validate(spec); err != nil {
+	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	pl, err := lower(spec)
@@ -80,29 +80,6 @@ func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
 		return nil, fmt.Errorf("%s: %w", b.name, err)
 	}
 	return p, nil
-}
-
-func validate(spec backend.Spec) error {
-	if len(spec.Outputs) == 0 && spec.Loss == nil {
-		return fmt.Errorf("%w: nothing to compute (no loss, no outputs)", backend.ErrSpec)
-	}
-	if spec.Loss != nil {
-		if !spec.Loss.IsScalar() {
-			return fmt.Errorf("%w: loss %v has shape %v, want a scalar", backend.ErrSpec, spec.Loss, spec.Loss.Shape())
-		}
-		if len(spec.Grads) != len(spec.Params) {
-			return fmt.Errorf("%w: %d parameters but %d gradients", backend.ErrSpec, len(spec.Params), len(spec.Grads))
-		}
-		if err := spec.Optimizer.Validate(); err != nil {
-			return fmt.Errorf("%w: %w", backend.ErrSpec, err)
-		}
-	}
-	for _, prm := range spec.Params {
-		if _, err := paramData(prm.Value()); err != nil {
-			return fmt.Errorf("%w: parameter %s: %w", backend.ErrSpec, prm.Name(), err)
-		}
-	}
-	return nil
 }
 
 func batchOf(spec backend.Spec) int {

@@ -70,17 +70,13 @@ func TestConformance(t *testing.T) { backendtest.RunAll(t, gpu(t)) }
 func TestOpsAgainstCPU(t *testing.T) { compareOps(t, cpuBackend(t), gpu(t), 1e-5) }
 
 // mlp6 builds the benchmark perceptron with a training spec.
-func mlp6(t *testing.T, batch int, opt graph.Optimizer) (backend.Spec, *graph.Model) {
+func mlp6(t *testing.T, batch int, opt graph.Optimizer) backend.Spec {
 	t.Helper()
-	m, err := graph.MLP(backendtest.MLP6Spec(batch, 7))
+	spec, _, err := backendtest.MLP6Train(batch, 7, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return backend.TrainSpec(m, obj, opt), m
+	return spec
 }
 
 func syntheticBatches(n, batch int) (xs, ys [][]float32) {
@@ -107,7 +103,7 @@ func TestMLP6AgainstCPU(t *testing.T) {
 	var losses [2][]float32
 	var weights [2][][]float32
 	for k, b := range []backend.Backend{c, g} {
-		spec, _ := mlp6(t, batch, graph.NewAdam(1e-4))
+		spec := mlp6(t, batch, graph.NewAdam(1e-4))
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -157,7 +153,7 @@ func TestGraphReplayMatchesEager(t *testing.T) {
 	var losses [2][]float32
 	for k, graphs := range []string{"0", "1"} {
 		t.Setenv("NEURONE_CUDA_GRAPHS", graphs)
-		spec, _ := mlp6(t, 16, graph.NewMomentum(0.01, 0.9))
+		spec := mlp6(t, 16, graph.NewMomentum(0.01, 0.9))
 		prog, err := g.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -187,7 +183,7 @@ func TestTF32(t *testing.T) {
 	xs, ys := syntheticBatches(1, 64)
 	var losses [2]float32
 	for k, tf32 := range []bool{false, true} {
-		spec, _ := mlp6(t, 64, graph.NewSGD(0.01))
+		spec := mlp6(t, 64, graph.NewSGD(0.01))
 		spec.AllowTF32 = tf32
 		prog, err := g.Compile(spec)
 		if err != nil {
@@ -213,11 +209,11 @@ func TestOutOfMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	batch := int(total/(4*10000)) + 1 // the images alone exceed the device
-	spec, _ := mlp6(t, batch, graph.NewSGD(0.01))
+	spec := mlp6(t, batch, graph.NewSGD(0.01))
 	if _, err := g.Compile(spec); err == nil || !strings.Contains(err.Error(), "smaller batch") {
 		t.Fatalf("Compile at batch %d = %v, want an out-of-memory error suggesting a smaller batch", batch, err)
 	}
-	spec, _ = mlp6(t, 8, graph.NewSGD(0.01))
+	spec = mlp6(t, 8, graph.NewSGD(0.01))
 	prog, err := g.Compile(spec)
 	if err != nil {
 		t.Fatalf("after running out of memory: %v", err)
@@ -241,7 +237,7 @@ func TestLifetimes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spec, _ := mlp6(t, 8, graph.NewAdam(1e-3))
+		spec := mlp6(t, 8, graph.NewAdam(1e-3))
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
