@@ -13,6 +13,19 @@
 //   - Evaluate: forward and loss, reading the outputs back;
 //   - Predict: forward only.
 //
+// # Modes
+//
+// Some ops compute something else while training: dropout masks its input
+// in Train and is the identity in Evaluate and Predict. Such ops implement
+// ops.ModeDoer. A backend runs every node of the n-th training step (the
+// forward and the backward pass alike) in ops.Mode{Train: true, Step: n},
+// n being the optimizer's step count after that step's update (1 for the
+// first Train of a fresh program; a program given a saved optimizer state
+// continues from its Step), and Evaluate and Predict in the zero Mode. The
+// dropout mask is then a pure function of the op's seed, n and the element
+// index (ops.DropoutMask), so every backend draws the same masks and a
+// resumed run draws those an uninterrupted one would have.
+//
 // Only the fed inputs go in and the loss (and requested outputs) come out:
 // parameters and optimizer state stay on the device until Sync copies them
 // back into the parameter nodes' values (for checkpoints), and Load copies

@@ -39,12 +39,20 @@ func BenchmarkMLP6(b *testing.B) {
 }
 
 func benchMLP6(b *testing.B, device, mode string, batch int) {
+	benchModel(b, device, mode, func() (*graph.Model, error) { return graph.MLP(backendtest.MLP6Spec(batch, 1)) }, mlp6ForwardFLOPs)
+}
+
+// benchModel times training steps (mode "train") or predictions ("infer")
+// of the model build makes, on random inputs, and reports samples/s,
+// GFLOP/s from the forward FLOPs per sample (three times that for a
+// training step) and, on the CPU, the fraction of the BLAS's peak.
+func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, error), forwardFLOPs float64) {
 	be, err := backend.Open(device)
 	if err != nil {
 		b.Skipf("%s: %v", device, err)
 	}
 	defer be.Close()
-	m, err := graph.MLP(backendtest.MLP6Spec(batch, 1))
+	m, err := build()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,8 +65,9 @@ func benchMLP6(b *testing.B, device, mode string, batch int) {
 		b.Fatal(err)
 	}
 	defer prog.Close()
+	batch := m.Batch
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, batch*10000)
+	x := make([]float32, m.Input.Shape().TotalSize())
 	for i := range x {
 		x[i] = rng.Float32()
 	}
@@ -92,9 +101,9 @@ func benchMLP6(b *testing.B, device, mode string, batch int) {
 	// after the work is done.
 	b.StopTimer()
 	perStep := b.Elapsed().Seconds() / float64(b.N)
-	flops := float64(mlp6ForwardFLOPs)
+	flops := forwardFLOPs
 	if mode == "train" {
-		flops = mlp6TrainFLOPs
+		flops *= 3
 	}
 	gflops := flops * float64(batch) / perStep / 1e9
 	b.ReportMetric(float64(batch)/perStep, "samples/s")

@@ -10,12 +10,15 @@ import (
 	"github.com/neurone-dl/neurone/ops"
 )
 
-// Layer is one densely connected layer: Output = act(Input·W + B).
+// Layer is one layer of a model. A dense layer computes
+// Output = act(Input·W + B); see Conv2D, MaxPool2D, Dropout and Flatten for
+// the others. Layers without parameters have nil W and B.
 type Layer struct {
 	Name       string
+	Kind       string // KindDense, KindConv2D, ...
 	Activation string
-	W          *G.Node // In×Out weights
-	B          *G.Node // Out biases
+	W          *G.Node // In×Out weights (F×C×KH×KW filters for a convolution)
+	B          *G.Node // Out biases (one per filter for a convolution)
 	Pre        *G.Node // Input·W + B, before the activation (the logits of a last layer)
 	Output     *G.Node // after the activation
 }
@@ -56,7 +59,7 @@ func Dense(x *G.Node, units int, activation string, name string, init Initialize
 	if err != nil {
 		return nil, fmt.Errorf("graph: dense layer %s: %w", name, err)
 	}
-	return &Layer{Name: name, Activation: activation, W: W, B: B, Pre: pre, Output: out}, nil
+	return &Layer{Name: name, Kind: KindDense, Activation: activation, W: W, B: B, Pre: pre, Output: out}, nil
 }
 
 // Activate applies the named activation to x.

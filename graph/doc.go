@@ -8,6 +8,10 @@
 // activation of each layer chosen by name (relu, leakyrelu, sigmoid, tanh,
 // step, step-ste, linear). Weights are initialised for their activation:
 // He for the ReLU family and step, Glorot for sigmoid, tanh and linear.
+// Conv2D, MaxPool2D, Dropout and Flatten add the layers of a convolutional
+// network over N×C×H×W images, and CNN builds one from a spec
+// (DefaultCNNSpec is the small network for cat/dog); it returns the same
+// Model as MLP, so BinaryClassification and the backends take either.
 // BCEWithLogits and MSE add a loss, and Grad adds the backward pass. The
 // Optimizer says how a backend updates the parameters.
 //

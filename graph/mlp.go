@@ -25,7 +25,7 @@ type MLPSpec struct {
 // Model is a network in a graph, with its input and learnable parameters.
 type Model struct {
 	Graph  *G.ExprGraph
-	Input  *G.Node // Batch×Inputs
+	Input  *G.Node // Batch×Inputs for an MLP, Batch×Channels×Height×Width for a CNN
 	Layers []*Layer
 	Logits *G.Node // the last layer before its activation
 	Output *G.Node // the last layer after its activation
@@ -33,11 +33,13 @@ type Model struct {
 }
 
 // Params returns the learnable parameters, weights and bias of each layer
-// in order.
+// that has them, in order.
 func (m *Model) Params() []*G.Node {
 	var ps []*G.Node
 	for _, l := range m.Layers {
-		ps = append(ps, l.W, l.B)
+		if l.W != nil {
+			ps = append(ps, l.W, l.B)
+		}
 	}
 	return ps
 }

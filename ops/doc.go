@@ -13,12 +13,23 @@
 // Each op also implements gorgonia.UsePreallocDoer, so an executor can plan
 // every node's buffer once and run training steps without allocating.
 //
-// The node constructors (MatMul, BiasAdd, ReLU, ...) wrap gorgonia.ApplyOp;
-// most users reach them through package graph.
+// The node constructors (MatMul, BiasAdd, ReLU, Conv2D, MaxPool2D,
+// Dropout, Flatten, ...) wrap gorgonia.ApplyOp; most users reach them
+// through package graph. Convolutions run as im2col and one GEMM per image
+// through the BLAS internal/blas selects, in float32 and float64.
+//
+// # Modes
+//
+// Dropout masks its input while training and is the identity otherwise.
+// Ops like it implement ModeDoer: their Do gives the inference result, and
+// an executor that trains calls ModeDo with the Mode (training or not, and
+// the number of the training step). The mask is a pure function of the
+// op's seed, the step and the element's index (DropoutMask), so every
+// backend draws the same one.
 //
 // # Gradients
 //
-// The backward ops (ReLUBackward, SigmoidBackward, ...) are not themselves
+// The backward ops (ReLUBackward, SigmoidBackward, Conv2DFilterGrad, ...) are not themselves
 // differentiable: asking for a second derivative through them is an error.
 // Step (the Heaviside function) has a zero derivative almost everywhere;
 // Step.StraightThrough makes its gradient pass through where |x| <= 1

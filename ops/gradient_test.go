@@ -18,6 +18,23 @@ func binary(f func(a, b *G.Node) (*G.Node, error)) func([]*G.Node) (*G.Node, err
 	return func(in []*G.Node) (*G.Node, error) { return f(in[0], in[1]) }
 }
 
+func conv(stride, pad [2]int) func([]*G.Node) (*G.Node, error) {
+	return func(in []*G.Node) (*G.Node, error) { return ops.Conv2D(in[0], in[1], stride, pad) }
+}
+
+func maxPool(kernel, stride [2]int) func([]*G.Node) (*G.Node, error) {
+	return unary(func(x *G.Node) (*G.Node, error) { return ops.MaxPool2D(x, kernel, stride) })
+}
+
+func dropout(rate float64, seed uint64) func([]*G.Node) (*G.Node, error) {
+	return unary(func(x *G.Node) (*G.Node, error) { return ops.Dropout(x, rate, seed) })
+}
+
+// convInputs are an image batch x and filters w of the given shapes.
+func convInputs(x, w []int) []gradcheck.Input {
+	return []gradcheck.Input{{Name: "x", Shape: x}, {Name: "w", Shape: w}}
+}
+
 func matmul(ta, tb bool) func([]*G.Node) (*G.Node, error) {
 	return func(in []*G.Node) (*G.Node, error) { return ops.MatMul(in[0], in[1], ta, tb) }
 }
@@ -48,6 +65,41 @@ func TestGradients(t *testing.T) {
 		{Name: "BCEWithLogits", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{6, 1}, Range: 4}, {Name: "y", Shape: []int{6, 1}, Data: []float64{1, 0, 1, 0, 0.3, 1}, Const: true}}, Build: binary(ops.BCEWithLogits)},
 		{Name: "BCEWithLogits/huge", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{4, 1}, Data: []float64{1000, -1000, 1000, -1000}}, {Name: "y", Shape: []int{4, 1}, Data: []float64{1, 0, 0, 1}, Const: true}}, Build: binary(ops.BCEWithLogits), Step: 1e-3},
 		{Name: "MSE", Inputs: []gradcheck.Input{{Name: "p", Shape: []int{4, 2}}, {Name: "y", Shape: []int{4, 2}, Const: true}}, Build: binary(ops.MSE)},
+		{Name: "Conv2D", Inputs: convInputs([]int{2, 3, 5, 4}, []int{4, 3, 3, 2}), Build: conv([2]int{1, 1}, [2]int{0, 0})},
+		{Name: "Conv2D/stride2/pad1", Inputs: convInputs([]int{2, 2, 7, 6}, []int{3, 2, 3, 3}), Build: conv([2]int{2, 2}, [2]int{1, 1})},
+		{Name: "Conv2D/stride2x1/pad0x2", Inputs: convInputs([]int{1, 2, 6, 5}, []int{2, 2, 2, 3}), Build: conv([2]int{2, 1}, [2]int{0, 2})},
+		{Name: "Conv2D/stride3/pad2/1x1", Inputs: convInputs([]int{2, 3, 4, 5}, []int{2, 3, 1, 1}), Build: conv([2]int{3, 3}, [2]int{2, 2})},
+		{Name: "ChannelBiasAdd", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{2, 3, 4, 5}}, {Name: "b", Shape: []int{3}}}, Build: binary(ops.ChannelBiasAdd)},
+		{Name: "MaxPool2D", Inputs: []gradcheck.Input{x(2, 3, 6, 5)}, Build: maxPool([2]int{2, 2}, [2]int{2, 2})},
+		{Name: "MaxPool2D/overlapping3x2", Inputs: []gradcheck.Input{x(2, 2, 7, 6)}, Build: maxPool([2]int{3, 2}, [2]int{2, 1})},
+		{Name: "Flatten", Inputs: []gradcheck.Input{x(2, 3, 2, 4)}, Build: unary(ops.Flatten)},
+		{Name: "Dropout/train", Inputs: []gradcheck.Input{x(4, 30)}, Build: dropout(0.5, 7), Mode: ops.Mode{Train: true, Step: 3}},
+		{Name: "Dropout/train/4-D", Inputs: []gradcheck.Input{x(2, 3, 4, 5)}, Build: dropout(0.25, 8), Mode: ops.Mode{Train: true, Step: 1}},
+		{Name: "Dropout/inference", Inputs: []gradcheck.Input{x(4, 30)}, Build: dropout(0.5, 7)},
+		{Name: "Conv block chain", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{2, 2, 6, 6}, Const: true}, {Name: "w", Shape: []int{3, 2, 3, 3}}, {Name: "b", Shape: []int{3}}, {Name: "v", Shape: []int{27, 2}}},
+			Mode: ops.Mode{Train: true, Step: 2},
+			Build: func(in []*G.Node) (*G.Node, error) {
+				h, err := ops.Conv2D(in[0], in[1], [2]int{1, 1}, [2]int{1, 1})
+				if err == nil {
+					h, err = ops.ChannelBiasAdd(h, in[2])
+				}
+				if err == nil {
+					h, err = ops.Tanh(h)
+				}
+				if err == nil {
+					h, err = ops.MaxPool2D(h, [2]int{2, 2}, [2]int{2, 2})
+				}
+				if err == nil {
+					h, err = ops.Flatten(h)
+				}
+				if err == nil {
+					h, err = ops.Dropout(h, 0.3, 5)
+				}
+				if err != nil {
+					return nil, err
+				}
+				return ops.MatMul(h, in[3], false, false)
+			}},
 		{Name: "Dense/ReLU chain", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{3, 4}, Const: true}, {Name: "w", Shape: []int{4, 5}}, {Name: "b", Shape: []int{5}}},
 			Build: func(in []*G.Node) (*G.Node, error) {
 				h, err := ops.MatMul(in[0], in[1], false, false)

@@ -1,7 +1,9 @@
 // Package backendtest is the conformance suite every backend runs: it
 // compares a backend's forward pass, loss, gradients and optimizer updates
-// with a plain-Go float64 reference of the same network. A backend's tests
-// call RunAll with a backend to check.
+// with a float64 reference of the same network: plain Go for the
+// perceptrons, the plain executor gradcheck.EvalMode on a float64 copy of
+// the graph for the CNN (convolution, pooling, dropout in both modes). A
+// backend's tests call RunAll with a backend to check.
 package backendtest
 
 import (
@@ -32,6 +34,8 @@ func RunAll(t *testing.T, b backend.Backend) {
 		}}, 2)
 	})
 	t.Run("Optimizers", func(t *testing.T) { testOptimizers(t, b) })
+	t.Run("CNN", func(t *testing.T) { testCNN(t, b) })
+	t.Run("CNN/Resume", func(t *testing.T) { testCNNResume(t, b) })
 }
 
 // MLP6Spec is the canonical benchmark network: 100×100 inputs, five ReLU

@@ -10,7 +10,10 @@
 // are never shared between nodes, so no intermediate can be overwritten
 // before it is read (Gorgonia issue 576), and gradient nodes that no
 // parameter needs (such as the gradient of the input images) are never
-// computed. Gorgonia's own ops, should a graph hold any, run through their
+// computed. A reshape (flatten) shares its input's memory instead of
+// copying it. Ops that depend on the mode (dropout) run through their
+// ModeDo, in training mode with the step number in Train (see package
+// backend). Gorgonia's own ops, should a graph hold any, run through their
 // UsePreallocDo or Do.
 //
 // Matrix products call the BLAS chosen at build time (OpenBLAS with the

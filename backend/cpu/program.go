@@ -17,9 +17,13 @@ type step struct {
 	node *G.Node
 	op   G.Op
 	pd   G.UsePreallocDoer // nil when the op has no UsePreallocDo
-	in   []int
-	args []G.Value // reused argument list, so a step allocates nothing
-	out  int
+	md   ops.ModeDoer      // nil when the op does not depend on the mode
+	// alias marks a reshape whose value shares its input's memory: it
+	// runs (a copy) only if the input's value was replaced since planning.
+	alias bool
+	in    []int
+	args  []G.Value // reused argument list, so a step allocates nothing
+	out   int
 }
 
 // program is a compiled Spec.
@@ -36,6 +40,7 @@ type program struct {
 	// train, eval and predict are the steps of each mode.
 	train, eval, predict []step
 	state                *graph.OptimizerState
+	mode                 ops.Mode // of the call in progress
 	updater              *updater
 	gradData             [][]float32 // reused each step
 	closed               bool
@@ -127,8 +132,9 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 			p.vals[slot] = n.Value()
 			return nil
 		}
+		_, reshape := n.Op().(ops.ReshapeOp)
 		if !known {
-			v, err := ops.NewValue(n.Dtype(), n.Shape())
+			v, err := p.newValue(n, in, reshape)
 			if err != nil {
 				return fmt.Errorf("backend/cpu: node %s: %w", n.Name(), err)
 			}
@@ -136,6 +142,8 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 		}
 		s := step{node: n, op: n.Op(), in: in, args: make([]G.Value, len(in)), out: slot}
 		s.pd, _ = n.Op().(G.UsePreallocDoer)
+		s.md, _ = n.Op().(ops.ModeDoer)
+		s.alias = reshape && n.Dtype() == tensor.Float32 && sameData(p.vals[in[0]], p.vals[slot])
 		steps = append(steps, s)
 		return nil
 	}
@@ -150,18 +158,44 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 	return steps, nil
 }
 
-// run executes steps in order.
+// newValue returns the buffer of node n, whose inputs are in the slots in:
+// for a float32 reshape, a tensor of n's shape over its input's memory.
+func (p *program) newValue(n *G.Node, in []int, reshape bool) (G.Value, error) {
+	if reshape && n.Dtype() == tensor.Float32 {
+		if src, ok := p.vals[in[0]].(*tensor.Dense); ok {
+			return tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(ops.Float32s(src))), nil
+		}
+	}
+	return ops.NewValue(n.Dtype(), n.Shape())
+}
+
+// sameData reports whether two float32 values start at the same element.
+func sameData(a, b G.Value) bool {
+	if a == nil || b == nil || a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
+		return false
+	}
+	x, y := ops.Float32s(a), ops.Float32s(b)
+	return len(x) > 0 && len(x) == len(y) && &x[0] == &y[0]
+}
+
+// run executes steps in order, in the program's current mode.
 func (p *program) run(steps []step) error {
 	for i := range steps {
 		s := &steps[i]
+		if s.alias && sameData(p.vals[s.in[0]], p.vals[s.out]) {
+			continue
+		}
 		for j, slot := range s.in {
 			s.args[j] = p.vals[slot]
 		}
 		var v G.Value
 		var err error
-		if s.pd != nil {
+		switch {
+		case s.md != nil:
+			v, err = s.md.ModeDo(p.mode, p.vals[s.out], s.args...)
+		case s.pd != nil:
 			v, err = s.pd.UsePreallocDo(p.vals[s.out], s.args...)
-		} else {
+		default:
 			v, err = s.op.Do(s.args...)
 		}
 		if err != nil {
@@ -227,6 +261,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
+	p.mode = ops.Mode{Train: true, Step: uint64(p.state.Step) + 1}
 	if err := p.run(p.train); err != nil {
 		return 0, err
 	}
@@ -250,6 +285,7 @@ func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, e
 	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
+	p.mode = ops.Mode{}
 	if err := p.run(p.eval); err != nil {
 		return 0, err
 	}
@@ -264,6 +300,7 @@ func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
 	if err := p.feed(inputs); err != nil {
 		return err
 	}
+	p.mode = ops.Mode{}
 	if err := p.run(p.predict); err != nil {
 		return err
 	}

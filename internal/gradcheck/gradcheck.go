@@ -40,6 +40,9 @@ type Case struct {
 	// (defaults 1e-6 and 1e-8).
 	Step, RelTol, AbsTol float64
 	Seed                 uint64
+	// Mode is the mode every evaluation runs ops.ModeDoer ops in (the
+	// zero Mode: inference); a training mode pins one dropout mask.
+	Mode ops.Mode
 }
 
 // Result of a check.
@@ -147,7 +150,7 @@ func Run(c Case) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("grad: %w", err)
 	}
-	vals, err := Eval(append([]*G.Node{loss}, grads...))
+	vals, err := EvalMode(append([]*G.Node{loss}, grads...), c.Mode)
 	if err != nil {
 		return Result{}, err
 	}
@@ -156,7 +159,7 @@ func Run(c Case) (Result, error) {
 		r.Analytic = append(r.Analytic, values(vals[i+1]))
 	}
 	f := func() (float64, error) {
-		v, err := Eval([]*G.Node{loss})
+		v, err := EvalMode([]*G.Node{loss}, c.Mode)
 		if err != nil {
 			return 0, err
 		}
@@ -191,7 +194,11 @@ func Run(c Case) (Result, error) {
 // Eval computes the values of targets by calling each op's Do on its
 // children's values, in dependency order. It is the plainest possible
 // executor: a reference for the backends.
-func Eval(targets []*G.Node) ([]G.Value, error) {
+func Eval(targets []*G.Node) ([]G.Value, error) { return EvalMode(targets, ops.Mode{}) }
+
+// EvalMode is Eval with the ops that implement ops.ModeDoer run in mode
+// (dropout masks its input when mode.Train).
+func EvalMode(targets []*G.Node, mode ops.Mode) ([]G.Value, error) {
 	memo := map[*G.Node]G.Value{}
 	var visit func(n *G.Node) (G.Value, error)
 	visit = func(n *G.Node) (G.Value, error) {
@@ -214,7 +221,12 @@ func Eval(targets []*G.Node) ([]G.Value, error) {
 			}
 		} else {
 			var err error
-			if v, err = n.Op().Do(args...); err != nil {
+			if md, ok := n.Op().(ops.ModeDoer); ok {
+				v, err = md.ModeDo(mode, nil, args...)
+			} else {
+				v, err = n.Op().Do(args...)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("gradcheck: %v: %w", n.Op(), err)
 			}
 		}

@@ -1,0 +1,43 @@
+package bench
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/neurone-dl/neurone/graph"
+)
+
+// BenchmarkCNN times training steps of the default cat/dog CNN on 100×100
+// images, on every device.
+func BenchmarkCNN(b *testing.B) {
+	for _, device := range []string{"cpu", "cuda"} {
+		for _, batch := range []int{64} {
+			b.Run(fmt.Sprintf("train/%s/batch=%d", device, batch), func(b *testing.B) {
+				spec := graph.DefaultCNNSpec(100, 100, batch)
+				build := func() (*graph.Model, error) { return graph.CNN(spec) }
+				m, err := build()
+				if err != nil {
+					b.Fatal(err)
+				}
+				benchModel(b, device, "train", build, forwardFLOPs(m))
+			})
+		}
+	}
+}
+
+// forwardFLOPs counts the multiply-adds of m's convolution and dense
+// layers for one sample, two FLOPs each; pooling, activations and biases
+// are left out.
+func forwardFLOPs(m *graph.Model) float64 {
+	var f float64
+	for _, l := range m.Layers {
+		switch l.Kind {
+		case graph.KindConv2D:
+			out := l.Output.Shape() // N×F×OH×OW
+			f += 2 * float64(l.W.Shape().TotalSize()*out[2]*out[3])
+		case graph.KindDense:
+			f += 2 * float64(l.W.Shape().TotalSize())
+		}
+	}
+	return f
+}

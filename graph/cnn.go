@@ -1,0 +1,98 @@
+package graph
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ConvBlock is a convolution layer followed, when Pool > 0, by max pooling
+// of Pool×Pool windows side by side.
+type ConvBlock struct {
+	ConvSpec
+	Pool int
+}
+
+// CNNSpec describes a convolutional network: convolution blocks over
+// Channels×Height×Width images, then the feature maps flattened into dense
+// layers, with dropout before the last one.
+type CNNSpec struct {
+	Channels, Height, Width int
+	Blocks                  []ConvBlock
+	Dense                   []LayerSpec // hidden layers, then the output layer
+	// Dropout is the rate of the dropout layer before the last dense
+	// layer; 0 leaves it out.
+	Dropout float64
+	Batch   int    // samples per step; graphs have fixed shapes
+	Seed    uint64 // weight initialisation and dropout seed
+}
+
+// DefaultCNNSpec is the small CNN for cat/dog on height×width grayscale
+// images: three blocks of 3×3 convolutions (padding 1, ReLU) with 8, 16 and
+// 32 filters, each followed by 2×2 max pooling, then a dense layer of 64
+// ReLU units, dropout 0.5 and one sigmoid unit. The first convolution
+// strides 2: on 100×100 images that makes the network 4 times cheaper
+// (about 10 MFLOP per training sample, 80 k parameters), so 8 epochs of
+// 6000 images train in about a minute on 2 CPU cores.
+func DefaultCNNSpec(height, width, batch int) CNNSpec {
+	s := CNNSpec{Channels: 1, Height: height, Width: width, Batch: batch, Seed: 1, Dropout: 0.5,
+		Dense: []LayerSpec{{Units: 64, Activation: ReLU}, {Units: 1, Activation: Sigmoid}}}
+	for _, f := range []int{8, 16, 32} {
+		s.Blocks = append(s.Blocks, ConvBlock{ConvSpec: ConvSpec{Filters: f, Kernel: 3, Padding: 1, Activation: ReLU}, Pool: 2})
+	}
+	s.Blocks[0].Stride = 2
+	return s
+}
+
+// CNN builds the network of spec in a new graph. Its input is
+// Batch×Channels×Height×Width; layers are named "convN" and "poolN" for
+// block N, "flatten", "denseN" and "dropout", and the parameters of a
+// layer name+".weight" and name+".bias". The model's Logits and Output
+// are those of the last dense layer, as for an MLP.
+func CNN(spec CNNSpec) (*Model, error) {
+	if spec.Channels <= 0 || spec.Height <= 0 || spec.Width <= 0 || spec.Batch <= 0 || len(spec.Dense) == 0 {
+		return nil, fmt.Errorf("graph: CNN needs an image shape, a batch size and at least one dense layer (got %d×%d×%d, batch %d, %d dense layers)",
+			spec.Channels, spec.Height, spec.Width, spec.Batch, len(spec.Dense))
+	}
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(spec.Batch, spec.Channels, spec.Height, spec.Width), G.WithName("input"))
+	m := &Model{Graph: g, Input: x, Batch: spec.Batch}
+	rng := rand.New(rand.NewPCG(spec.Seed, 0x6e6575726f6e65))
+	h := x
+	add := func(l *Layer, err error) error {
+		if err != nil {
+			return err
+		}
+		m.Layers = append(m.Layers, l)
+		h = l.Output
+		return nil
+	}
+	for i, b := range spec.Blocks {
+		if err := add(Conv2D(h, b.ConvSpec, fmt.Sprintf("conv%d", i+1), nil, rng)); err != nil {
+			return nil, err
+		}
+		if b.Pool > 0 {
+			if err := add(MaxPool2D(h, b.Pool, b.Pool, fmt.Sprintf("pool%d", i+1))); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := add(Flatten(h, "flatten")); err != nil {
+		return nil, err
+	}
+	for i, ls := range spec.Dense {
+		if i == len(spec.Dense)-1 && spec.Dropout > 0 {
+			if err := add(Dropout(h, spec.Dropout, rng.Uint64(), "dropout")); err != nil {
+				return nil, err
+			}
+		}
+		if err := add(Dense(h, ls.Units, ls.Activation, fmt.Sprintf("dense%d", i+1), nil, rng)); err != nil {
+			return nil, err
+		}
+	}
+	last := m.Layers[len(m.Layers)-1]
+	m.Logits, m.Output = last.Pre, last.Output
+	return m, nil
+}

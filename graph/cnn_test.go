@@ -1,0 +1,72 @@
+package graph_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/neurone-dl/neurone/graph"
+)
+
+// TestCNN checks the layers, shapes and parameters of the default CNN
+// against its spec.
+func TestCNN(t *testing.T) {
+	t.Parallel()
+	spec := graph.DefaultCNNSpec(100, 100, 3)
+	m, err := graph.CNN(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, l := range m.Layers {
+		names = append(names, l.Name)
+	}
+	want := []string{"conv1", "pool1", "conv2", "pool2", "conv3", "pool3", "flatten", "dense1", "dropout", "dense2"}
+	if !slices.Equal(names, want) {
+		t.Errorf("layers %v, want %v", names, want)
+	}
+	// Each block keeps the side (3×3, padding 1, unless strided) and halves it, rounding down.
+	side, channels, params := 100, spec.Channels, 0
+	for _, b := range spec.Blocks {
+		params += b.Filters*channels*b.Kernel*b.Kernel + b.Filters
+		side, channels = (side-1)/max(b.Stride, 1)+1, b.Filters
+		side /= b.Pool
+	}
+	features := channels * side * side
+	if got := m.Layers[6].Output.Shape(); !slices.Equal(got, []int{3, features}) {
+		t.Errorf("flattened shape %v, want [3 %d]", got, features)
+	}
+	in := features
+	for _, d := range spec.Dense {
+		params += in*d.Units + d.Units
+		in = d.Units
+	}
+	if got := m.ParamCount(); got != params {
+		t.Errorf("%d parameters, want %d", got, params)
+	}
+	if got := len(m.Params()); got != 2*(len(spec.Blocks)+len(spec.Dense)) {
+		t.Errorf("%d parameter nodes, want a weight and a bias per convolution and dense layer", got)
+	}
+	if got := m.Output.Shape(); !slices.Equal(got, []int{3, 1}) || m.Logits == m.Output {
+		t.Errorf("output %v (logits distinct: %t), want [3 1] after a sigmoid", got, m.Logits != m.Output)
+	}
+}
+
+func TestCNNRejectsBadSpecs(t *testing.T) {
+	t.Parallel()
+	bad := map[string]func(*graph.CNNSpec){
+		"no batch":           func(s *graph.CNNSpec) { s.Batch = 0 },
+		"no dense layer":     func(s *graph.CNNSpec) { s.Dense = nil },
+		"pooling too large":  func(s *graph.CNNSpec) { s.Blocks[0].Pool = 200 },
+		"kernel too large":   func(s *graph.CNNSpec) { s.Blocks[0].Kernel, s.Blocks[0].Padding = 9, 0; s.Height = 5 },
+		"dropout rate 1":     func(s *graph.CNNSpec) { s.Dropout = 1 },
+		"unknown activation": func(s *graph.CNNSpec) { s.Blocks[1].Activation = "swish" },
+		"no filters":         func(s *graph.CNNSpec) { s.Blocks[2].Filters = 0 },
+	}
+	for name, change := range bad {
+		spec := graph.DefaultCNNSpec(100, 100, 2)
+		change(&spec)
+		if _, err := graph.CNN(spec); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

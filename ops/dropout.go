@@ -1,0 +1,147 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// DropoutOp is inverted dropout: while training it sets each element of x
+// to 0 with probability Rate and multiplies the others by 1/(1−Rate), so
+// that the expected value is unchanged and inference needs no rescaling;
+// in inference it is the identity. It implements ModeDoer: Do and
+// UsePreallocDo compute the identity, ModeDo the mode's result.
+//
+// The mask is a pure function of (Seed, step, element index), with no
+// generator state: see DropoutMask. A backend reproduces it bit for bit,
+// and the forward and backward passes of a step see the same mask.
+//
+// Dropout is linear and diagonal in x, so its gradient is the same op
+// applied to dy (dx = mask·dy/(1−Rate)): DropoutOp is its own backward op.
+type DropoutOp struct {
+	elementwise
+	Rate float64 // probability of dropping an element, in [0, 1)
+	Seed uint64  // chooses the masks; give each dropout layer its own
+}
+
+// Dropout returns the node of inverted dropout of x at the given rate,
+// with masks drawn from seed.
+func Dropout(x *G.Node, rate float64, seed uint64) (*G.Node, error) {
+	op := DropoutOp{elementwise: elementwise{arity: 1}, Rate: rate, Seed: seed}
+	if err := op.check(); err != nil {
+		return nil, err
+	}
+	return apply(op, x)
+}
+
+func (op DropoutOp) check() error {
+	if !(op.Rate >= 0 && op.Rate < 1) {
+		return fmt.Errorf("ops: %v: rate must be in [0, 1)", op)
+	}
+	return nil
+}
+
+// golden is SplitMix64's increment, 2⁶⁴/φ.
+const golden = 0x9e3779b97f4a7c15
+
+// mix64 is SplitMix64's output function (Stafford's variant 13).
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// splitmix64 is the output of a SplitMix64 generator in state s: mix64(s + golden).
+func splitmix64(s uint64) uint64 { return mix64(s + golden) }
+
+// DropoutMask is the mask of one training step. With
+//
+//	splitmix64(s) = mix64(s + 0x9e3779b97f4a7c15)     (SplitMix64's next output from state s)
+//	Key           = splitmix64(Seed ^ splitmix64(step))
+//	h(i)          = splitmix64(Key + i·0x9e3779b97f4a7c15)   (mod 2⁶⁴)
+//
+// element i (the flat row-major index) is kept when the high 32 bits of
+// h(i) are at least Threshold, and then multiplied by Scale; otherwise it
+// is 0. h(i) is output i of a SplitMix64 generator seeded with Key, so a
+// GPU thread computes its element's hash from i alone.
+type DropoutMask struct {
+	Key       uint64
+	Threshold uint32  // round(Rate·2³²), at most 2³²−1
+	Scale     float64 // 1/(1−Rate), rounded to the element type when applied
+}
+
+// Mask returns the mask of training step step.
+func (op DropoutOp) Mask(step uint64) DropoutMask {
+	t := math.Min(math.Round(op.Rate*(1<<32)), math.MaxUint32)
+	return DropoutMask{Key: splitmix64(op.Seed ^ splitmix64(step)), Threshold: uint32(t), Scale: 1 / (1 - op.Rate)}
+}
+
+// Keep reports whether element i survives.
+func (m DropoutMask) Keep(i int) bool {
+	return uint32(splitmix64(m.Key+uint64(i)*golden)>>32) >= m.Threshold
+}
+
+// Do copies x: the inference result.
+func (op DropoutOp) Do(vs ...G.Value) (G.Value, error) { return op.ModeDo(Mode{}, nil, vs...) }
+
+// UsePreallocDo copies x into prealloc: the inference result.
+func (op DropoutOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	return op.ModeDo(Mode{}, p, vs...)
+}
+
+// ModeDo computes dropout of x into prealloc (allocated when nil): masked
+// and scaled when mode.Train, copied otherwise.
+func (op DropoutOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, error) {
+	if err := op.check(); err != nil {
+		return nil, err
+	}
+	if err := checkArity(op, vs); err != nil {
+		return nil, err
+	}
+	out, err := output(op, p, vs[0].Dtype(), vs[0].Shape())
+	if err != nil {
+		return nil, err
+	}
+	active := mode.Train && op.Rate > 0
+	m := op.Mask(mode.Step)
+	if vs[0].Dtype() == tensor.Float32 {
+		dropout(active, m, slice[float32](out), slice[float32](vs[0]))
+	} else {
+		dropout(active, m, slice[float64](out), slice[float64](vs[0]))
+	}
+	return out, nil
+}
+
+func dropout[T Float](active bool, m DropoutMask, dst, x []T) {
+	x = x[:len(dst)]
+	if !active {
+		copy(dst, x)
+		return
+	}
+	scale := T(m.Scale)
+	s := m.Key
+	for i, v := range x {
+		s += golden // s = Key + (i+1)·golden: h(i) = mix64(s)
+		if uint32(mix64(s)>>32) >= m.Threshold {
+			dst[i] = v * scale
+		} else {
+			dst[i] = 0
+		}
+	}
+}
+
+// DiffWRT reports x differentiable.
+func (op DropoutOp) DiffWRT(n int) []bool { return allTrue(n) }
+
+// SymDiff returns the same dropout applied to dy.
+func (op DropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := apply(op, grad)
+	return G.Nodes{dx}, err
+}
+
+func (op DropoutOp) String() string        { return fmt.Sprintf("Dropout(%g, seed %d)", op.Rate, op.Seed) }
+func (op DropoutOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op DropoutOp) Hashcode() uint32      { return hashOf(op) }

@@ -1,0 +1,248 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MaxPool2DOp takes the maximum of each KH×KW window of every channel of a
+// batch x (N×C×H×W), windows SH rows and SW columns apart, without padding:
+//
+//	y[n,c,i,j] = max_{p<KH, q<KW} x[n, c, i·SH+p, j·SW+q]
+//
+// y is N×C×OH×OW with OH = ⌊(H − KH)/SH⌋ + 1 and OW likewise; rows and
+// columns past the last whole window are ignored.
+//
+// Its gradient (MaxPool2DBackwardOp) routes each dy[n,c,i,j] to the
+// element of its window that holds the maximum, the first in row-major
+// order when several do (so a backend's result is the same bit for bit),
+// and adds where windows overlap.
+type MaxPool2DOp struct {
+	pure
+	Kernel [2]int // KH, KW
+	Stride [2]int // SH, SW
+}
+
+// MaxPool2D returns the node of the max pooling of x (N×C×H×W) with the
+// given window and stride (rows, columns).
+func MaxPool2D(x *G.Node, kernel, stride [2]int) (*G.Node, error) {
+	return apply(MaxPool2DOp{Kernel: kernel, Stride: stride}, x)
+}
+
+// poolGeom is the geometry of one pooling.
+type poolGeom struct {
+	planes         int // N·C
+	h, w, oh, ow   int
+	kh, kw, sh, sw int
+}
+
+// geometry is the one shape rule of the pooling and its gradient.
+func (op MaxPool2DOp) geometry(x tensor.Shape) (poolGeom, error) {
+	if x.Dims() != 4 {
+		return poolGeom{}, fmt.Errorf("%w: %v needs N×C×H×W, got %v", ErrShape, op, x.Clone())
+	}
+	g := poolGeom{planes: x[0] * x[1], h: x[2], w: x[3], kh: op.Kernel[0], kw: op.Kernel[1], sh: op.Stride[0], sw: op.Stride[1]}
+	if g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.h < g.kh || g.w < g.kw {
+		return poolGeom{}, fmt.Errorf("%w: %v cannot pool %v", ErrShape, op, x.Clone())
+	}
+	g.oh = (g.h-g.kh)/g.sh + 1
+	g.ow = (g.w-g.kw)/g.sw + 1
+	return g, nil
+}
+
+func (g poolGeom) yShape(x tensor.Shape) tensor.Shape { return tensor.Shape{x[0], x[1], g.oh, g.ow} }
+
+// Arity is 1.
+func (op MaxPool2DOp) Arity() int { return 1 }
+
+// Type is Tensor4 a → Tensor4 a.
+func (op MaxPool2DOp) Type() hm.Type { return fnType(4, 4) }
+
+// InferShape returns N×C×OH×OW.
+func (op MaxPool2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 1, ds)
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geometry(s[0])
+	if err != nil {
+		return nil, err
+	}
+	return g.yShape(s[0]), nil
+}
+
+// Do pools into a new tensor.
+func (op MaxPool2DOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo pools into prealloc.
+func (op MaxPool2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, err
+	}
+	x := vs[0].Shape()
+	g, err := op.geometry(x)
+	if err != nil {
+		return nil, err
+	}
+	out, err := output(op, p, vs[0].Dtype(), g.yShape(x))
+	if err != nil {
+		return nil, err
+	}
+	if vs[0].Dtype() == tensor.Float32 {
+		maxPool(g, slice[float32](out), slice[float32](vs[0]))
+	} else {
+		maxPool(g, slice[float64](out), slice[float64](vs[0]))
+	}
+	return out, nil
+}
+
+// argmax returns the index in plane (H×W) of the first largest element of
+// the window at output (i, j). NaNs are passed over unless the whole
+// window is NaN.
+func argmax[T Float](g poolGeom, plane []T, i, j int) int {
+	top := (i*g.sh)*g.w + j*g.sw
+	if g.kh == 2 && g.kw == 2 { // the common case, unrolled
+		best := top
+		if better(plane[top+1], plane[best]) {
+			best = top + 1
+		}
+		if better(plane[top+g.w], plane[best]) {
+			best = top + g.w
+		}
+		if better(plane[top+g.w+1], plane[best]) {
+			best = top + g.w + 1
+		}
+		return best
+	}
+	best := top
+	for p := range g.kh {
+		row := top + p*g.w
+		for k := row; k < row+g.kw; k++ {
+			if better(plane[k], plane[best]) {
+				best = k
+			}
+		}
+	}
+	return best
+}
+
+// better reports whether v replaces the maximum so far, m: when it is
+// larger, or when m is NaN and v is not.
+func better[T Float](v, m T) bool { return v > m || (m != m && v == v) }
+
+func maxPool[T Float](g poolGeom, y, x []T) {
+	for c := range g.planes {
+		plane, out := x[c*g.h*g.w:(c+1)*g.h*g.w], y[c*g.oh*g.ow:(c+1)*g.oh*g.ow]
+		for i := range g.oh {
+			for j := range g.ow {
+				out[i*g.ow+j] = plane[argmax(g, plane, i, j)]
+			}
+		}
+	}
+}
+
+// DiffWRT reports x differentiable.
+func (op MaxPool2DOp) DiffWRT(n int) []bool { return allTrue(n) }
+
+// SymDiff returns MaxPool2DBackward(x, dy).
+func (op MaxPool2DOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	dx, err := apply(MaxPool2DBackwardOp{Pool: op}, in[0], grad)
+	return G.Nodes{dx}, err
+}
+
+func (op MaxPool2DOp) String() string {
+	return fmt.Sprintf("MaxPool2D(%dx%d, stride %dx%d)", op.Kernel[0], op.Kernel[1], op.Stride[0], op.Stride[1])
+}
+func (op MaxPool2DOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op MaxPool2DOp) Hashcode() uint32      { return hashOf(op) }
+
+// MaxPool2DBackwardOp computes a MaxPool2DOp's input gradient from
+// (x, dy): it finds each window's maximum again, rather than keeping
+// indices from the forward pass, so it needs no state between the two.
+type MaxPool2DBackwardOp struct {
+	pure
+	notDiffable
+	Pool MaxPool2DOp
+}
+
+// check returns the pooling's geometry after checking dy against x.
+func (op MaxPool2DBackwardOp) check(x, dy tensor.Shape) (poolGeom, error) {
+	g, err := op.Pool.geometry(x)
+	if err != nil {
+		return g, err
+	}
+	if dy.Dims() != 4 || dy[0] != x[0] || dy[1] != x[1] || dy[2] != g.oh || dy[3] != g.ow {
+		return g, fmt.Errorf("%w: %v: gradient %v, want %v", ErrShape, op, dy.Clone(), g.yShape(x))
+	}
+	return g, nil
+}
+
+// Arity is 2.
+func (op MaxPool2DBackwardOp) Arity() int { return 2 }
+
+// Type is Tensor4 a → Tensor4 a → Tensor4 a.
+func (op MaxPool2DBackwardOp) Type() hm.Type { return fnType(4, 4, 4) }
+
+// InferShape returns the shape of x.
+func (op MaxPool2DBackwardOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 2, ds)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := op.check(s[0], s[1]); err != nil {
+		return nil, err
+	}
+	return s[0].Clone(), nil
+}
+
+// Do computes dx into a new tensor.
+func (op MaxPool2DBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes dx into prealloc.
+func (op MaxPool2DBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, err
+	}
+	x := vs[0].Shape()
+	g, err := op.check(x, vs[1].Shape())
+	if err != nil {
+		return nil, err
+	}
+	dt, err := sameDtype(op, vs...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := output(op, p, dt, x)
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		maxPoolBackward(g, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]))
+	} else {
+		maxPoolBackward(g, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]))
+	}
+	return out, nil
+}
+
+func maxPoolBackward[T Float](g poolGeom, dx, x, dy []T) {
+	clear(dx)
+	for c := range g.planes {
+		plane, dplane := x[c*g.h*g.w:(c+1)*g.h*g.w], dx[c*g.h*g.w:(c+1)*g.h*g.w]
+		grad := dy[c*g.oh*g.ow : (c+1)*g.oh*g.ow]
+		for i := range g.oh {
+			for j := range g.ow {
+				dplane[argmax(g, plane, i, j)] += grad[i*g.ow+j]
+			}
+		}
+	}
+}
+
+func (op MaxPool2DBackwardOp) String() string {
+	return "MaxPool2DBackward" + op.Pool.String()[len("MaxPool2D"):]
+}
+func (op MaxPool2DBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op MaxPool2DBackwardOp) Hashcode() uint32      { return hashOf(op) }
