@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -41,6 +42,7 @@ func randoms(rng *rand.Rand, n int) []float32 {
 }
 
 var opCases = []opCase{
+	{"conv-pool-dropout", convCase},
 	{"add-mul-sum", func() (backend.Spec, [][]float32, error) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		g := G.NewGraph()
@@ -89,6 +91,44 @@ var opCases = []opCase{
 		}
 		return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v}, [][]float32{randoms(rng, 20), randoms(rng, 12)})
 	}},
+}
+
+// convCase is a convolution with unequal strides, paddings and kernel
+// sides, a channel bias and ReLU, overlapping pooling windows, dropout,
+// a flatten and a dense layer, under an MSE loss.
+func convCase() (backend.Spec, [][]float32, error) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 2, 9, 8), G.WithName("x"))
+	t := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("t"))
+	w, b := param(g, "w", rng, 3, 2, 3, 2), param(g, "b", rng, 3)
+	v := param(g, "v", rng, 3*2*2, 3)
+	var err error
+	step := func(f func() (*G.Node, error)) *G.Node {
+		n, e := f()
+		if err == nil {
+			err = e
+		}
+		return n
+	}
+	y := step(func() (*G.Node, error) { return ops.Conv2D(x, w, [2]int{2, 1}, [2]int{1, 0}) }) // 3×5×7
+	y = step(func() (*G.Node, error) { return ops.ChannelBiasAdd(y, b) })
+	y = step(func() (*G.Node, error) { return ops.ReLU(y) })
+	y = step(func() (*G.Node, error) { return ops.MaxPool2D(y, [2]int{3, 3}, [2]int{2, 3}) }) // 3×2×2
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	y = step(func() (*G.Node, error) { return ops.Dropout(y, 0.3, 9) })
+	y = step(func() (*G.Node, error) { return ops.Flatten(y) })
+	if err == nil && y.Shape()[1] != v.Shape()[0] {
+		return backend.Spec{}, nil, fmt.Errorf("flattened %v does not fit %v", y.Shape(), v.Shape())
+	}
+	y = step(func() (*G.Node, error) { return ops.MatMul(y, v, false, false) })
+	loss := step(func() (*G.Node, error) { return ops.MSE(y, t) })
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, b, v}, [][]float32{randoms(rng, 2*2*9*8), randoms(rng, 6)})
 }
 
 func withGrads(loss *G.Node, inputs, params []*G.Node, feed [][]float32) (backend.Spec, [][]float32, error) {

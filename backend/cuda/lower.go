@@ -20,17 +20,25 @@ import (
 type instrKind int
 
 const (
-	opGemm         instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
-	opSumRows                       // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
-	opBiasAct                       // y = act(x + b), and z = x + b when out2 ≥ 0
-	opAct                           // y = act(x)
-	opActBackward                   // dx = act'(·)·dy
-	opAdd                           // d = a + b
-	opMul                           // d = a ⊙ b
-	opSum                           // scalar Σ x
-	opExpand                        // d = fill(scalar)
-	opLoss                          // scalar mean loss
-	opLossBackward                  // d loss / d prediction, times the upstream scalar
+	opGemm            instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
+	opSumRows                          // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
+	opBiasAct                          // y = act(x + b), and z = x + b when out2 ≥ 0
+	opAct                              // y = act(x)
+	opActBackward                      // dx = act'(·)·dy
+	opAdd                              // d = a + b
+	opMul                              // d = a ⊙ b
+	opSum                              // scalar Σ x
+	opExpand                           // d = fill(scalar)
+	opLoss                             // scalar mean loss
+	opLossBackward                     // d loss / d prediction, times the upstream scalar
+	opConv                             // im2col, then a batched SGEMM
+	opConvFilterGrad                   // im2col, a batched SGEMM, then a sum over the images
+	opConvInputGrad                    // a batched SGEMM, then col2im
+	opMaxPool                          // window maxima
+	opMaxPoolBackward                  // gradient routed to each window's maximum
+	opSumChannels                      // bias gradient of a convolution: Σ over n, h, w
+	opDropout                          // inverted dropout while training, a copy otherwise
+	opCopy                             // a reshape: the same elements in a new buffer
 )
 
 // Activation kinds (ACT_* in kernelSource).
@@ -67,9 +75,19 @@ type instr struct {
 	lda    int // opGemm: row lengths of a and b as stored
 	ldb    int
 	cols   int // opBiasAct: length of the bias
+	inner  int // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
 	act    int // activation or backward kind
 	alpha  float32
 	loss   ops.LossKind
+	geom   geom          // convolution and pooling kinds
+	drop   ops.DropoutOp // opDropout
+}
+
+// geom is the geometry of a convolution or pooling: input maps N×C×H×W,
+// F filters (convolutions) or windows (pooling) KH×KW at stride SH×SW with
+// padding PH×PW, output maps OH×OW.
+type geom struct {
+	n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow int
 }
 
 // bufKind says where a buffer's contents come from.
@@ -104,8 +122,11 @@ type plan struct {
 	outputs []int // buffer of each Spec.Outputs
 	// predictNeeds[i] says whether Predict reads Spec.Inputs[i].
 	predictNeeds []bool
-	// ones is the length of the vector of ones that opSumRows needs.
+	// ones is the length of the vector of ones that sums over rows need.
 	ones int
+	// scratch is the buffer that convolutions unroll their images into,
+	// shared by all (one instruction runs at a time), or -1.
+	scratch int
 }
 
 // lower plans spec. An op without a device implementation is an
@@ -156,7 +177,7 @@ func lower(spec backend.Spec) (*plan, error) {
 			continue
 		}
 		x := children(n)[0]
-		if _, ok := x.Op().(ops.BiasAddOp); !ok || fusedInto[x] != nil {
+		if !isBiasAdd(x.Op()) || fusedInto[x] != nil {
 			continue
 		}
 		fuse := true
@@ -178,6 +199,7 @@ func lower(spec backend.Spec) (*plan, error) {
 		ins []*G.Node
 	}
 	var steps []pending
+	scratch := 0
 	for _, n := range order {
 		kids := children(n)
 		if len(kids) == 0 {
@@ -194,16 +216,24 @@ func lower(spec backend.Spec) (*plan, error) {
 		if in.kind == opAct {
 			if x := kids[0]; fusedInto[x] == n {
 				xk := children(x)
-				st.in = instr{kind: opBiasAct, node: n, n: in.n, cols: xk[1].Shape().TotalSize(), act: in.act, alpha: in.alpha}
+				bias, _, err := lowerNode(x, xk)
+				if err != nil {
+					return nil, err
+				}
+				st.in = instr{kind: opBiasAct, node: n, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}
 				st.ins = xk
 				if len(consumers[x]) > 1 || pinned[x] {
 					st.o2 = x
 				}
 			}
 		}
-		if st.in.kind == opSumRows {
+		switch st.in.kind {
+		case opSumRows:
 			p.ones = max(p.ones, st.in.m)
+		case opConvFilterGrad:
+			p.ones = max(p.ones, st.in.geom.n)
 		}
+		scratch = max(scratch, st.in.scratchSize())
 		steps = append(steps, st)
 	}
 
@@ -297,6 +327,11 @@ func lower(spec backend.Spec) (*plan, error) {
 		}
 		p.instrs = append(p.instrs, in)
 	}
+	p.scratch = -1
+	if scratch > 0 {
+		p.scratch = len(p.bufs)
+		p.bufs = append(p.bufs, buffer{size: scratch})
+	}
 	for mode, need := range needs {
 		var list []int
 		for i, st := range steps {
@@ -375,7 +410,27 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		in.kind, in.m, in.k, in.n = opGemm, m, k, n.Shape()[1]
 		in.transA, in.transB, in.lda, in.ldb = op.TransA, op.TransB, a[1], b[1]
 	case ops.BiasAddOp:
-		in.kind, in.act, in.cols = opBiasAct, actLinear, kids[1].Shape().TotalSize()
+		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, kids[1].Shape().TotalSize(), 1
+	case ops.ChannelBiasAddOp:
+		x := kids[0].Shape()
+		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, x[1], x[2]*x[3]
+	case ops.SumChannelsOp:
+		x := kids[0].Shape()
+		in.kind, in.geom = opSumChannels, geom{n: x[0], c: x[1], h: x[2], w: x[3]}
+	case ops.Conv2DOp:
+		in.kind, in.geom = opConv, convGeom(op, kids[0].Shape(), kids[1].Shape(), n.Shape())
+	case ops.Conv2DFilterGradOp:
+		in.kind, in.geom = opConvFilterGrad, convGeom(op.Conv, kids[0].Shape(), n.Shape(), kids[1].Shape())
+	case ops.Conv2DInputGradOp:
+		in.kind, in.geom = opConvInputGrad, convGeom(op.Conv, n.Shape(), kids[0].Shape(), kids[1].Shape())
+	case ops.MaxPool2DOp:
+		in.kind, in.geom = opMaxPool, poolGeom(op, kids[0].Shape(), n.Shape())
+	case ops.MaxPool2DBackwardOp:
+		in.kind, in.geom = opMaxPoolBackward, poolGeom(op.Pool, kids[0].Shape(), kids[1].Shape())
+	case ops.DropoutOp:
+		in.kind, in.drop = opDropout, op
+	case ops.ReshapeOp:
+		in.kind = opCopy
 	case ops.SumRowsOp:
 		x := kids[0].Shape()
 		in.kind, in.m, in.n = opSumRows, x[0], x[1]
@@ -414,6 +469,27 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		return unsupported("")
 	}
 	return in, kids, nil
+}
+
+func isBiasAdd(op G.Op) bool {
+	switch op.(type) {
+	case ops.BiasAddOp, ops.ChannelBiasAddOp:
+		return true
+	}
+	return false
+}
+
+// convGeom is the geometry of convolution op of x (N×C×H×W) with w
+// (F×C×KH×KW) giving y (N×F×OH×OW).
+func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
+	return geom{n: x[0], c: x[1], h: x[2], w: x[3], f: w[0], kh: w[2], kw: w[3],
+		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
+}
+
+// poolGeom is the geometry of pooling op of x (N×C×H×W) giving y.
+func poolGeom(op ops.MaxPool2DOp, x, y tensor.Shape) geom {
+	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: op.Kernel[0], kw: op.Kernel[1],
+		sh: op.Stride[0], sw: op.Stride[1], oh: y[2], ow: y[3]}
 }
 
 type actSpec struct {
@@ -509,32 +585,79 @@ func constData(v G.Value) ([]float32, error) {
 	return nil, fmt.Errorf("unsupported value %T", v)
 }
 
-// gemmCall is an opGemm as the column-major cuBLAS call computing it. A
-// row-major r×c matrix is a column-major c×r one, so C = op(A)·op(B)
-// row-major is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major: the operands swap places
-// and keep their transpose flags.
+// region is a place in device memory: element off of buffer buf.
+type region struct{ buf, off int }
+
+// gemmCall is a column-major cuBLAS SGEMM, batched with strides between
+// the matrices (batch 1: a plain SGEMM).
 type gemmCall struct {
 	transA, transB bool
 	m, n, k        int
-	a, b, c        int // buffers
+	a, b, c        region
 	lda, ldb, ldc  int
+	sa, sb, sc     int
+	batch          int
 }
 
-func (in *instr) gemmCall() gemmCall {
-	return gemmCall{
-		transA: in.transB, transB: in.transA, m: in.n, n: in.m, k: in.k,
-		a: in.in[1], lda: in.ldb, b: in.in[0], ldb: in.lda, c: in.out, ldc: in.n,
-	}
+// rowMajor is the cuBLAS call computing row-major C = op(A)·op(B), with
+// op(A) m×k and op(B) k×n, A and B stored with rows of lda and ldb
+// elements, C with rows of ldc. A row-major r×c matrix is a column-major
+// c×r one, so this is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major: the operands swap
+// places and keep their transpose flags.
+func rowMajor(transA, transB bool, m, n, k int, a region, lda, sa int, b region, ldb, sb int, c region, ldc, sc, batch int) gemmCall {
+	return gemmCall{transA: transB, transB: transA, m: n, n: m, k: k,
+		a: b, lda: ldb, sa: sb, b: a, ldb: lda, sb: sa, c: c, ldc: ldc, sc: sc, batch: batch}
 }
 
-// gemvCall is an opSumRows as the column-major cuBLAS SGEMV computing it: the
-// row-major rows×cols input is a column-major cols×rows matrix, and y = X·1.
+// gemvCall is a column-major cuBLAS SGEMV y = X·1 summing the n columns of
+// the m×n matrix X (leading dimension lda): the sum over the rows of a
+// row-major n×m matrix.
 type gemvCall struct {
-	m, n int // cols, rows
-	x, y int // buffers; the vector of ones is the program's
+	m, n int
+	x, y region
 	lda  int
 }
 
-func (in *instr) gemvCall() gemvCall {
-	return gemvCall{m: in.n, n: in.m, x: in.in[0], y: in.out, lda: in.n}
+func sumRowsCall(rows, cols int, x, y region) gemvCall {
+	return gemvCall{m: cols, n: rows, x: x, y: y, lda: cols}
+}
+
+// blas returns the cuBLAS calls of in, in order: a matrix product for
+// opGemm, and the products (and the sum over images) of the convolutions,
+// whose unrolled images are in the scratch buffer.
+func (in *instr) blas(scratch int) ([]gemmCall, *gemvCall) {
+	at := func(buf int) region { return region{buf: buf} }
+	g := in.geom
+	K, P := g.c*g.kh*g.kw, g.oh*g.ow
+	col := region{buf: scratch}
+	switch in.kind {
+	case opGemm:
+		return []gemmCall{rowMajor(in.transA, in.transB, in.m, in.n, in.k, at(in.in[0]), in.lda, 0, at(in.in[1]), in.ldb, 0, at(in.out), in.n, 0, 1)}, nil
+	case opSumRows:
+		c := sumRowsCall(in.m, in.n, at(in.in[0]), at(in.out))
+		return nil, &c
+	case opConv: // y[n] (F×P) = W (F×K) · col[n] (K×P)
+		return []gemmCall{rowMajor(false, false, g.f, P, K, at(in.in[1]), K, 0, col, P, K*P, at(in.out), P, g.f*P, g.n)}, nil
+	case opConvFilterGrad: // part[n] (F×K) = dy[n] (F×P) · col[n]ᵀ; dW = Σ_n part[n]
+		part := region{buf: scratch, off: g.n * K * P}
+		c := sumRowsCall(g.n, g.f*K, part, at(in.out))
+		return []gemmCall{rowMajor(false, true, g.f, K, P, at(in.in[1]), P, g.f*P, col, P, K*P, part, K, g.f*K, g.n)}, &c
+	case opConvInputGrad: // col[n] (K×P) = Wᵀ (K×F) · dy[n] (F×P)
+		return []gemmCall{rowMajor(true, false, K, P, g.f, at(in.in[0]), K, 0, at(in.in[1]), P, g.f*P, col, P, K*P, g.n)}, nil
+	}
+	return nil, nil
+}
+
+// scratchSize is the scratch memory in needs: the unrolled images of a
+// convolution, and the per-image filter gradients.
+func (in *instr) scratchSize() int {
+	g := in.geom
+	K, P := g.c*g.kh*g.kw, g.oh*g.ow
+	switch in.kind {
+	case opConv, opConvInputGrad:
+		return g.n * K * P
+	case opConvFilterGrad:
+		return g.n*K*P + g.n*g.f*K
+	}
+	return 0
 }

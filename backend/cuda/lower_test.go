@@ -18,7 +18,7 @@ import (
 
 // The plan is checked without a GPU by carrying it out on the host: sim
 // runs every instruction in plain Go, with the same buffer assignment and
-// the same column-major BLAS calls (gemmCall, gemvCall) that the device
+// the same column-major BLAS calls (instr.blas) that the device
 // program makes. The conformance suite then catches wrong lowering, wrong
 // operand order or transposes, and buffers shared while still live. What
 // it cannot catch, the CUDA C of the kernels, the same suite checks on a
@@ -53,12 +53,13 @@ func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 }
 
 type sim struct {
-	plan  *plan
-	spec  backend.Spec
-	mem   [][]float32
-	ones  []float32
-	opt   graph.Optimizer
-	state *graph.OptimizerState
+	training bool
+	plan     *plan
+	spec     backend.Spec
+	mem      [][]float32
+	ones     []float32
+	opt      graph.Optimizer
+	state    *graph.OptimizerState
 }
 
 func (s *sim) feed(inputs [][]float32) error {
@@ -71,6 +72,84 @@ func (s *sim) feed(inputs [][]float32) error {
 		}
 	}
 	return nil
+}
+
+// at is the float32s of region r from element off on.
+func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
+
+// simIm2col unrolls the images as the im2col kernel does.
+func simIm2col(g geom, col, x []float32) {
+	t := 0
+	for n := range g.n {
+		for c := range g.c {
+			for p := range g.kh {
+				for q := range g.kw {
+					for i := range g.oh {
+						for j := range g.ow {
+							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
+							col[t] = 0
+							if h >= 0 && h < g.h && w >= 0 && w < g.w {
+								col[t] = x[((n*g.c+c)*g.h+h)*g.w+w]
+							}
+							t++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// simCol2im adds the columns back onto the pixels, as the col2im kernel.
+func simCol2im(g geom, dx, col []float32) {
+	clear(dx[:g.n*g.c*g.h*g.w])
+	t := 0
+	for n := range g.n {
+		for c := range g.c {
+			for p := range g.kh {
+				for q := range g.kw {
+					for i := range g.oh {
+						for j := range g.ow {
+							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
+							if h >= 0 && h < g.h && w >= 0 && w < g.w {
+								dx[((n*g.c+c)*g.h+h)*g.w+w] += col[t]
+							}
+							t++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// simPool is max pooling (y from x) or its gradient (dx from x and dy).
+func simPool(in *instr, out, x, dy []float32) {
+	g := in.geom
+	if in.kind == opMaxPoolBackward {
+		clear(out[:g.n*g.c*g.h*g.w])
+	}
+	for plane := range g.n * g.c {
+		xp := x[plane*g.h*g.w:]
+		for i := range g.oh {
+			for j := range g.ow {
+				best := i*g.sh*g.w + j*g.sw
+				for p := range g.kh {
+					for q := range g.kw {
+						if k := (i*g.sh+p)*g.w + j*g.sw + q; xp[k] > xp[best] {
+							best = k
+						}
+					}
+				}
+				o := (plane*g.oh+i)*g.ow + j
+				if in.kind == opMaxPool {
+					out[o] = xp[best]
+				} else {
+					out[plane*g.h*g.w+best] += dy[o]
+				}
+			}
+		}
+	}
 }
 
 func (s *sim) run(list []int) {
@@ -130,23 +209,61 @@ func (s *sim) exec(in *instr) {
 	out := s.mem[in.out]
 	arg := func(i int) []float32 { return s.mem[in.in[i]] }
 	switch in.kind {
-	case opGemm:
-		g := in.gemmCall()
-		colMajorGemm(g.transA, g.transB, g.m, g.n, g.k, s.mem[g.a], g.lda, s.mem[g.b], g.ldb, s.mem[g.c], g.ldc)
-	case opSumRows:
-		g := in.gemvCall()
-		x, y := s.mem[g.x], s.mem[g.y]
-		for i := range g.m {
-			var sum float64
-			for j := range g.n {
-				sum += float64(x[i+j*g.lda]) * float64(s.ones[j])
-			}
-			y[i] = float32(sum)
+	case opGemm, opSumRows, opConv, opConvFilterGrad, opConvInputGrad:
+		if in.kind == opConv || in.kind == opConvFilterGrad {
+			simIm2col(in.geom, s.mem[s.plan.scratch], arg(0))
 		}
+		gemms, sum := in.blas(s.plan.scratch)
+		for _, g := range gemms {
+			for b := range g.batch {
+				colMajorGemm(g.transA, g.transB, g.m, g.n, g.k, s.at(g.a, b*g.sa), g.lda, s.at(g.b, b*g.sb), g.ldb, s.at(g.c, b*g.sc), g.ldc)
+			}
+		}
+		if g := sum; g != nil {
+			x, y := s.at(g.x, 0), s.at(g.y, 0)
+			for i := range g.m {
+				var sum float64
+				for j := range g.n {
+					sum += float64(x[i+j*g.lda]) * float64(s.ones[j])
+				}
+				y[i] = float32(sum)
+			}
+		}
+		if in.kind == opConvInputGrad {
+			simCol2im(in.geom, out, s.mem[s.plan.scratch])
+		}
+	case opMaxPool, opMaxPoolBackward:
+		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
+	case opSumChannels:
+		g := in.geom
+		for c := range g.c {
+			var sum float64
+			for n := range g.n {
+				for _, v := range arg(0)[(n*g.c+c)*g.h*g.w:][:g.h*g.w] {
+					sum += float64(v)
+				}
+			}
+			out[c] = float32(sum)
+		}
+	case opDropout:
+		x := arg(0)
+		m := in.drop.Mask(uint64(s.state.Step + 1))
+		for i := range in.n {
+			switch {
+			case !s.training || in.drop.Rate == 0:
+				out[i] = x[i]
+			case m.Keep(i):
+				out[i] = x[i] * float32(m.Scale)
+			default:
+				out[i] = 0
+			}
+		}
+	case opCopy:
+		copy(out, arg(0)[:in.n])
 	case opBiasAct:
 		x, b := arg(0), arg(1)
 		for i := range in.n {
-			z := x[i] + b[i%in.cols]
+			z := x[i] + b[(i/in.inner)%in.cols]
 			if in.out2 >= 0 {
 				s.mem[in.out2][i] = z
 			}
@@ -232,7 +349,9 @@ func (s *sim) Train(inputs ...[]float32) (float32, error) {
 	if err := s.feed(inputs); err != nil {
 		return 0, err
 	}
+	s.training = true
 	s.run(s.plan.train)
+	s.training = false
 	s.state.Step++
 	c := s.opt.Coefficients(s.state.Step)
 	for i, b := range s.plan.params {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -36,8 +37,11 @@ type program struct {
 	coef   cudadl.Ptr // graph.Coefficients of the step, 8 floats
 	work   cudadl.Ptr // cuBLAS workspace
 	slots  [][]cudadl.Ptr
-	kern   []*launch // per plan instruction; nil for cuBLAS calls
-	update []*launch // per parameter
+	kern   []*launch    // per plan instruction; nil for cuBLAS calls alone
+	infer  []*launch    // per plan instruction: dropout's launch outside training
+	gemms  [][]gemmCall // per plan instruction: its cuBLAS products
+	sums   []*gemvCall  // per plan instruction: its cuBLAS sum over rows
+	update []*launch    // per parameter
 	state  graph.OptimizerState
 
 	useGraphs  bool
@@ -49,6 +53,13 @@ type program struct {
 	coefHost []float32
 	closed   bool
 }
+
+// The step's scalars on the device: graph.Coefficients (8 floats), then the
+// 1-based step number as a uint64 (dropout's masks depend on it).
+const (
+	coefLen    = 10
+	stepOffset = 8
+)
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
 // step allocates nothing (cuBLAS asks for 32 MiB on Hopper).
@@ -70,7 +81,7 @@ func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
 	defer leave()
 	p := &program{b: b, spec: spec, plan: pl, opt: spec.Optimizer,
 		useGraphs: os.Getenv("NEURONE_CUDA_GRAPHS") != "0",
-		lossHost:  make([]float32, 1), coefHost: make([]float32, 8)}
+		lossHost:  make([]float32, 1), coefHost: make([]float32, coefLen)}
 	if err := p.setup(); err != nil {
 		p.free()
 		if cudadl.IsOutOfMemory(err) {
@@ -148,11 +159,20 @@ func (p *program) setup() error {
 		return err
 	}
 	for _, in := range p.plan.instrs {
-		l, err := p.prepare(&in)
+		l, err := p.prepare(&in, true)
+		if err == nil && in.kind == opDropout {
+			var inf *launch
+			inf, err = p.prepare(&in, false)
+			p.infer = append(p.infer, inf)
+		} else {
+			p.infer = append(p.infer, nil)
+		}
 		if err != nil {
 			return fmt.Errorf("%v (node %s): %w", in.node.Op(), in.node.Name(), err)
 		}
 		p.kern = append(p.kern, l)
+		g, s := in.blas(p.plan.scratch)
+		p.gemms, p.sums = append(p.gemms, g), append(p.sums, s)
 	}
 	if p.spec.Loss != nil {
 		if err := p.setupOptimizer(); err != nil {
@@ -210,28 +230,62 @@ func (p *program) kernel(name string, n int, args ...any) (*launch, error) {
 	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a}, nil
 }
 
-// reduction prepares a launch of a one-block reduction kernel.
-func (p *program) reduction(name string, args ...any) (*launch, error) {
+// reduction prepares a launch of a reduction kernel: blocks blocks of
+// reduceThreads threads.
+func (p *program) reduction(name string, blocks int, args ...any) (*launch, error) {
 	a, err := cudadl.NewArgs(args...)
 	if err != nil {
 		return nil, err
 	}
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: 1}, block: cudadl.Dim3{X: reduceThreads}, args: a}, nil
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a}, nil
 }
 
-// prepare returns the launch of in, or nil for a cuBLAS call.
-func (p *program) prepare(in *instr) (*launch, error) {
+// at is the device address of r.
+func (p *program) at(r region) cudadl.Ptr { return p.mem[r.buf] + cudadl.Ptr(4*r.off) }
+
+// prepare returns the kernel launch of in (for dropout, of the training
+// step when train, of inference otherwise), or nil when cuBLAS does all.
+func (p *program) prepare(in *instr, train bool) (*launch, error) {
 	m := func(i int) cudadl.Ptr { return p.mem[in.in[i]] }
 	out := p.mem[in.out]
+	g := in.geom
+	conv := []any{g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow}
+	pool := []any{g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow}
+	var scratch cudadl.Ptr
+	if p.plan.scratch >= 0 {
+		scratch = p.mem[p.plan.scratch]
+	}
 	switch in.kind {
-	case opGemm, opSumRows:
+	case opGemm, opSumRows, opCopy:
 		return nil, nil
+	case opConv, opConvFilterGrad:
+		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
+		return p.kernel("im2col", total, append([]any{scratch, m(0), total}, conv...)...)
+	case opConvInputGrad:
+		total := g.n * g.c * g.h * g.w
+		return p.kernel("col2im", total, append([]any{out, scratch, total}, conv...)...)
+	case opMaxPool:
+		total := g.n * g.c * g.oh * g.ow
+		return p.kernel("maxpool", total, append([]any{out, m(0), total}, pool...)...)
+	case opMaxPoolBackward:
+		total := g.n * g.c * g.h * g.w
+		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
+	case opSumChannels:
+		return p.reduction("sum_channels", g.c, out, m(0), g.n, g.c, g.h*g.w)
+	case opDropout:
+		mask := in.drop.Mask(0)
+		active := 0
+		if train && in.drop.Rate > 0 {
+			active = 1
+		}
+		return p.kernel("dropout", in.n, out, m(0), in.n, in.drop.Seed, mask.Threshold, float32(mask.Scale),
+			p.coef+4*stepOffset, active)
 	case opBiasAct:
 		var z cudadl.Ptr
 		if in.out2 >= 0 {
 			z = p.mem[in.out2]
 		}
-		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.act, in.alpha)
+		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.inner, in.act, in.alpha)
 	case opAct:
 		return p.kernel("act", in.n, out, m(0), in.n, in.act, in.alpha)
 	case opActBackward:
@@ -243,41 +297,73 @@ func (p *program) prepare(in *instr) (*launch, error) {
 	case opExpand:
 		return p.kernel("expand", in.n, out, m(0), in.n)
 	case opSum:
-		return p.reduction("sum_all", out, m(0), in.n)
+		return p.reduction("sum_all", 1, out, m(0), in.n)
 	case opLoss:
-		return p.reduction("loss", out, m(0), m(1), in.n, int(in.loss))
+		return p.reduction("loss", 1, out, m(0), m(1), in.n, int(in.loss))
 	case opLossBackward:
 		return p.kernel("loss_backward", in.n, out, m(0), m(1), m(2), in.n, int(in.loss))
 	}
 	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
 }
 
-// run queues the instructions of list on the stream.
-func (p *program) run(list []int) error {
+// run queues the instructions of list on the stream; train selects the
+// training behaviour of dropout.
+func (p *program) run(list []int, train bool) error {
 	for _, i := range list {
 		in := &p.plan.instrs[i]
-		var err error
-		switch in.kind {
-		case opGemm:
-			g := in.gemmCall()
-			err = p.blas.Sgemm(g.transA, g.transB, g.m, g.n, g.k, 1, p.mem[g.a], g.lda, p.mem[g.b], g.ldb, 0, p.mem[g.c], g.ldc)
-		case opSumRows:
-			g := in.gemvCall()
-			err = p.blas.Sgemv(false, g.m, g.n, 1, p.mem[g.x], g.lda, p.ones, 1, 0, p.mem[g.y], 1)
-		default:
-			l := p.kern[i]
-			err = cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args)
-		}
-		if err != nil {
+		if err := p.exec(i, in, train); err != nil {
 			return fmt.Errorf("%s: %v (node %s): %w", p.b.name, in.node.Op(), in.node.Name(), err)
 		}
 	}
 	return nil
 }
 
+func (p *program) exec(i int, in *instr, train bool) error {
+	launch := func(l *launch) error { return cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args) }
+	switch in.kind {
+	case opCopy:
+		return cudadl.CopyOnDevice(p.mem[in.out], p.mem[in.in[0]], in.n, p.stream)
+	case opDropout:
+		if !train {
+			return launch(p.infer[i])
+		}
+	case opConvInputGrad:
+		if err := p.blasCalls(i); err != nil {
+			return err
+		}
+		return launch(p.kern[i]) // col2im after the product
+	}
+	if l := p.kern[i]; l != nil {
+		if err := launch(l); err != nil { // im2col before a convolution's product
+			return err
+		}
+	}
+	return p.blasCalls(i)
+}
+
+// blasCalls makes instruction i's cuBLAS calls.
+func (p *program) blasCalls(i int) error {
+	for _, g := range p.gemms[i] {
+		var err error
+		if g.batch == 1 {
+			err = p.blas.Sgemm(g.transA, g.transB, g.m, g.n, g.k, 1, p.at(g.a), g.lda, p.at(g.b), g.ldb, 0, p.at(g.c), g.ldc)
+		} else {
+			err = p.blas.SgemmBatched(g.transA, g.transB, g.m, g.n, g.k, 1, p.at(g.a), g.lda, g.sa, p.at(g.b), g.ldb, g.sb,
+				0, p.at(g.c), g.ldc, g.sc, g.batch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if g := p.sums[i]; g != nil {
+		return p.blas.Sgemv(false, g.m, g.n, 1, p.at(g.x), g.lda, p.ones, 1, 0, p.at(g.y), 1)
+	}
+	return nil
+}
+
 // trainStep queues the forward and backward passes and the update.
 func (p *program) trainStep() error {
-	if err := p.run(p.plan.train); err != nil {
+	if err := p.run(p.plan.train, true); err != nil {
 		return err
 	}
 	for _, l := range p.update {
@@ -344,8 +430,10 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
-	c := p.opt.Coefficients(p.state.Step + 1)
-	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2})
+	step := p.state.Step + 1
+	c := p.opt.Coefficients(step)
+	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
+		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32))})
 	if err := cudadl.CopyToDevice(p.coef, p.coefHost, p.stream); err != nil {
 		return 0, err
 	}
@@ -387,7 +475,7 @@ func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, e
 	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
-	if err := p.run(p.plan.eval); err != nil {
+	if err := p.run(p.plan.eval, false); err != nil {
 		return 0, err
 	}
 	if err := p.read(outputs); err != nil {
@@ -409,7 +497,7 @@ func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
 	if err := p.feed(inputs); err != nil {
 		return err
 	}
-	if err := p.run(p.plan.predict); err != nil {
+	if err := p.run(p.plan.predict, false); err != nil {
 		return err
 	}
 	return p.read(outputs)
@@ -561,7 +649,7 @@ func (p *program) free() error {
 		keep(p.stream.Sync())
 	}
 	keep(p.graph.Destroy())
-	for _, l := range append(p.kern, p.update...) {
+	for _, l := range slices.Concat(p.kern, p.infer, p.update) {
 		if l != nil {
 			l.args.Free()
 		}
@@ -579,7 +667,7 @@ func (p *program) free() error {
 	keep(cudadl.Free(p.work))
 	keep(p.blas.Destroy())
 	keep(p.stream.Destroy())
-	p.mem, p.slots, p.kern, p.update = nil, nil, nil, nil
+	p.mem, p.slots, p.kern, p.infer, p.update = nil, nil, nil, nil, nil
 	return first
 }
 

@@ -86,6 +86,15 @@ func (b *BLAS) Sgemm(transA, transB bool, m, n, k int, alpha float32, a Ptr, lda
 		C.float(alpha), C.nrn_dptr(a), C.int(lda), C.nrn_dptr(bm), C.int(ldb), C.float(beta), C.nrn_dptr(c), C.int(ldc)))
 }
 
+// SgemmBatched is Sgemm on batch matrices at once: matrix i of A, B and C
+// starts sa, sb and sc elements after matrix i−1 (a stride of 0 reuses one
+// matrix for the whole batch).
+func (b *BLAS) SgemmBatched(transA, transB bool, m, n, k int, alpha float32, a Ptr, lda, sa int, bm Ptr, ldb, sb int, beta float32, c Ptr, ldc, sc, batch int) error {
+	return checkBLAS("cublasSgemmStridedBatched", C.nrn_cublasSgemmStridedBatched(b.h, op(transA), op(transB), C.int(m), C.int(n), C.int(k),
+		C.float(alpha), C.nrn_dptr(a), C.int(lda), C.longlong(sa), C.nrn_dptr(bm), C.int(ldb), C.longlong(sb),
+		C.float(beta), C.nrn_dptr(c), C.int(ldc), C.longlong(sc), C.int(batch)))
+}
+
 // Sgemv is column-major y = alpha·op(A)·x + beta·y with A m×n.
 func (b *BLAS) Sgemv(trans bool, m, n int, alpha float32, a Ptr, lda int, x Ptr, incx int, beta float32, y Ptr, incy int) error {
 	return checkBLAS("cublasSgemv", C.nrn_cublasSgemv(b.h, op(trans), C.int(m), C.int(n), C.float(alpha),

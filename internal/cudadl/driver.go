@@ -210,8 +210,8 @@ type Args struct {
 	n    int
 }
 
-// NewArgs packs kernel arguments: Ptr and uint64 as 64-bit values, int and
-// int32 as 32-bit ints, float32 as floats.
+// NewArgs packs kernel arguments: Ptr and uint64 as 64-bit values, int,
+// int32 and uint32 as 32-bit integers, float32 as floats.
 func NewArgs(vals ...any) (*Args, error) {
 	n := len(vals)
 	a := &Args{base: C.calloc(C.size_t(max(n, 1)), 16), n: n}
@@ -232,6 +232,8 @@ func NewArgs(vals ...any) (*Args, error) {
 			*(*int32)(slot) = int32(v)
 		case int32:
 			*(*int32)(slot) = v
+		case uint32:
+			*(*uint32)(slot) = v
 		case float32:
 			*(*float32)(slot) = v
 		default:

@@ -184,6 +184,9 @@ static nrn_result (*p_cublasSetMathMode)(nrn_handle, int);
 static nrn_result (*p_cublasSetWorkspace)(nrn_handle, void *, size_t);
 static nrn_result (*p_cublasSgemm)(nrn_handle, int, int, int, int, int, const float *, const float *, int,
                                    const float *, int, const float *, float *, int);
+static nrn_result (*p_cublasSgemmStridedBatched)(nrn_handle, int, int, int, int, int, const float *, const float *,
+                                                 int, long long, const float *, int, long long, const float *,
+                                                 float *, int, long long, int);
 static nrn_result (*p_cublasSgemv)(nrn_handle, int, int, int, const float *, const float *, int, const float *,
                                    int, const float *, float *, int);
 static const char *(*p_cublasGetStatusString)(nrn_result);
@@ -196,6 +199,7 @@ const char *nrn_load_cublas(const char *path) {
 		SYM(p_cublasSetMathMode, "cublasSetMathMode", 1),
 		SYM(p_cublasSetWorkspace, "cublasSetWorkspace_v2", 0),
 		SYM(p_cublasSgemm, "cublasSgemm_v2", 1),
+		SYM(p_cublasSgemmStridedBatched, "cublasSgemmStridedBatched", 1),
 		SYM(p_cublasSgemv, "cublasSgemv_v2", 1),
 		SYM(p_cublasGetStatusString, "cublasGetStatusString", 0),
 	};
@@ -215,6 +219,13 @@ nrn_result nrn_cublasSgemm(nrn_handle h, int ta, int tb, int m, int n, int k, fl
                            nrn_dptr b, int ldb, float beta, nrn_dptr c, int ldc) {
 	return p_cublasSgemm(h, ta, tb, m, n, k, &alpha, (const float *)a, lda, (const float *)b, ldb, &beta,
 	                     (float *)c, ldc);
+}
+nrn_result nrn_cublasSgemmStridedBatched(nrn_handle h, int ta, int tb, int m, int n, int k, float alpha,
+                                         nrn_dptr a, int lda, long long sa, nrn_dptr b, int ldb,
+                                         long long sb, float beta, nrn_dptr c, int ldc, long long sc,
+                                         int batch) {
+	return p_cublasSgemmStridedBatched(h, ta, tb, m, n, k, &alpha, (const float *)a, lda, sa, (const float *)b, ldb,
+	                                   sb, &beta, (float *)c, ldc, sc, batch);
 }
 nrn_result nrn_cublasSgemv(nrn_handle h, int trans, int m, int n, float alpha, nrn_dptr a, int lda, nrn_dptr x,
                            int incx, float beta, nrn_dptr y, int incy) {

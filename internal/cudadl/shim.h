@@ -68,6 +68,10 @@ nrn_result nrn_cublasSetWorkspace(nrn_handle h, nrn_dptr ws, size_t bytes);
 nrn_result nrn_cublasSgemm(nrn_handle h, int ta, int tb, int m, int n, int k, float alpha,
                            nrn_dptr a, int lda, nrn_dptr b, int ldb, float beta,
                            nrn_dptr c, int ldc);
+nrn_result nrn_cublasSgemmStridedBatched(nrn_handle h, int ta, int tb, int m, int n, int k, float alpha,
+                                         nrn_dptr a, int lda, long long sa, nrn_dptr b, int ldb,
+                                         long long sb, float beta, nrn_dptr c, int ldc, long long sc,
+                                         int batch);
 nrn_result nrn_cublasSgemv(nrn_handle h, int trans, int m, int n, float alpha, nrn_dptr a,
                            int lda, nrn_dptr x, int incx, float beta, nrn_dptr y, int incy);
 const char *nrn_cublasStatusString(nrn_result r);
