@@ -11,7 +11,7 @@ TAGS    := $(if $(filter openblas,$(BLAS)),openblas,)
 GOFLAGS_TAGS := -tags '$(TAGS)'
 DEMO    ?= demo-out
 
-.PHONY: all build test test-gonum vet bench demo clean
+.PHONY: all build test test-gonum vet bench demo clean gpu-bundle
 
 all: build
 
@@ -42,5 +42,25 @@ demo: build
 	$(GO) run $(GOFLAGS_TAGS) ./cmd/catdog-samples --out $(DEMO)/samples --n 6
 	$(BIN)/catdog-predict --model $(DEMO) $(DEMO)/samples
 
+# The CUDA backend is in every cgo build (it loads the CUDA libraries at run
+# time). gpu-bundle builds its test and benchmark binaries and the commands,
+# with the pure-Go BLAS so they need no OpenBLAS, for a GPU machine without
+# Go, packed small enough to carry there: run $(GPU_BUNDLE)/run.sh on it.
+GPU_BUNDLE  ?= build/gpu
+TORCH_BENCH ?= ../shared/bench/torch_mlp6.py
+
+gpu-bundle:
+	rm -rf $(GPU_BUNDLE)
+	mkdir -p $(GPU_BUNDLE)/bin
+	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cudadl.test ./internal/cudadl
+	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
+	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
+	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
+	@if [ -f $(TORCH_BENCH) ]; then cp $(TORCH_BENCH) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_BENCH): PyTorch's side will be missing"; fi
+	tar cJf $(GPU_BUNDLE)/bundle.tar.xz -C $(GPU_BUNDLE)/bin .
+	rm -rf $(GPU_BUNDLE)/bin
+	cp bench/gpu-run.sh $(GPU_BUNDLE)/run.sh
+	@du -sh $(GPU_BUNDLE)
+
 clean:
-	rm -rf $(BIN) $(DEMO)
+	rm -rf $(BIN) $(DEMO) $(GPU_BUNDLE)

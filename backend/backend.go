@@ -45,8 +45,10 @@ package backend
 
 import (
 	"errors"
+	"fmt"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/graph"
 )
@@ -86,9 +88,17 @@ type Spec struct {
 	Grads []*G.Node
 	// Optimizer updates Params in Train.
 	Optimizer graph.Optimizer
+	// AllowTF32 lets a backend compute matrix products with TensorFloat-32
+	// (inputs rounded to 10-bit mantissas, float32 sums), as PyTorch's
+	// allow_tf32 does. Backends without such a mode ignore it.
+	AllowTF32 bool
 }
 
 // Program runs a compiled Spec.
+//
+// An input given as nil keeps the value fed by the previous call (zeros
+// before the first), so a caller that trains on one batch repeatedly, or a
+// benchmark, moves nothing to the device.
 type Program interface {
 	// Train feeds inputs (one flat row-major slice per Spec.Inputs), runs
 	// forward and backward, updates the parameters, and returns the loss
@@ -111,6 +121,38 @@ type Program interface {
 	Load() error
 	// Close releases the Program's buffers.
 	Close() error
+}
+
+// Validate checks that the spec can be compiled: something to compute, a
+// scalar loss with one gradient per parameter and a valid optimizer, and
+// float32 inputs and parameter values. Backends call it from Compile.
+func (spec Spec) Validate() error {
+	if len(spec.Outputs) == 0 && spec.Loss == nil {
+		return fmt.Errorf("%w: nothing to compute (no loss, no outputs)", ErrSpec)
+	}
+	if spec.Loss != nil {
+		if !spec.Loss.IsScalar() {
+			return fmt.Errorf("%w: loss %v has shape %v, want a scalar", ErrSpec, spec.Loss, spec.Loss.Shape())
+		}
+		if len(spec.Grads) != len(spec.Params) {
+			return fmt.Errorf("%w: %d parameters but %d gradients", ErrSpec, len(spec.Params), len(spec.Grads))
+		}
+		if err := spec.Optimizer.Validate(); err != nil {
+			return fmt.Errorf("%w: %w", ErrSpec, err)
+		}
+	}
+	for _, prm := range spec.Params {
+		v, ok := prm.Value().(*tensor.Dense)
+		if !ok || v.Dtype() != tensor.Float32 {
+			return fmt.Errorf("%w: parameter %s has no float32 tensor value", ErrSpec, prm.Name())
+		}
+	}
+	for _, in := range spec.Inputs {
+		if in.Dtype() != tensor.Float32 {
+			return fmt.Errorf("%w: input %s is %v, want float32", ErrSpec, in.Name(), in.Dtype())
+		}
+	}
+	return nil
 }
 
 // TrainSpec is the Spec that trains m towards o with opt: its inputs are

@@ -49,6 +49,20 @@ func MLP6Spec(batch int, seed uint64) graph.MLPSpec {
 	return s
 }
 
+// MLP6Train returns MLP6Spec(batch, seed) built, with the spec that trains
+// it with opt on binary cross-entropy.
+func MLP6Train(batch int, seed uint64, opt graph.Optimizer) (backend.Spec, *graph.Model, error) {
+	m, err := graph.MLP(MLP6Spec(batch, seed))
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	return backend.TrainSpec(m, obj, opt), m, nil
+}
+
 // randomBatch returns inputs in [0, 1) and 0/1 targets.
 func randomBatch(n, inputs int, seed uint64) (x, y []float32) {
 	rng := rand.New(rand.NewPCG(seed, 99))

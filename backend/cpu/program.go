@@ -39,17 +39,15 @@ type program struct {
 	grads   []int
 	// train, eval and predict are the steps of each mode.
 	train, eval, predict []step
-	// needed[mode][i] says whether Spec.Inputs[i] feeds that mode.
-	predictNeeds []bool
-	state        *graph.OptimizerState
-	mode         ops.Mode // of the call in progress
-	updater      *updater
-	gradData     [][]float32 // reused each step
-	closed       bool
+	state                *graph.OptimizerState
+	mode                 ops.Mode // of the call in progress
+	updater              *updater
+	gradData             [][]float32 // reused each step
+	closed               bool
 }
 
 func compile(spec backend.Spec) (*program, error) {
-	if err := validate(spec); err != nil {
+	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	p := &program{spec: spec, slots: map[*G.Node]int{}, loss: -1}
@@ -72,16 +70,6 @@ func compile(spec backend.Spec) (*program, error) {
 	if p.predict, err = p.plan(spec.Outputs); err != nil {
 		return nil, err
 	}
-	p.predictNeeds = make([]bool, len(spec.Inputs))
-	used := map[int]bool{}
-	for _, s := range p.predict {
-		for _, in := range s.in {
-			used[in] = true
-		}
-	}
-	for i, slot := range p.inputs {
-		p.predictNeeds[i] = used[slot]
-	}
 	for _, o := range spec.Outputs {
 		p.outputs = append(p.outputs, p.slots[o])
 	}
@@ -99,35 +87,6 @@ func compile(spec backend.Spec) (*program, error) {
 	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots)
 	p.gradData = make([][]float32, len(p.params))
 	return p, nil
-}
-
-func validate(spec backend.Spec) error {
-	if len(spec.Outputs) == 0 && spec.Loss == nil {
-		return fmt.Errorf("%w: nothing to compute (no loss, no outputs)", backend.ErrSpec)
-	}
-	if spec.Loss != nil {
-		if !spec.Loss.IsScalar() {
-			return fmt.Errorf("%w: loss %v has shape %v, want a scalar", backend.ErrSpec, spec.Loss, spec.Loss.Shape())
-		}
-		if len(spec.Grads) != len(spec.Params) {
-			return fmt.Errorf("%w: %d parameters but %d gradients", backend.ErrSpec, len(spec.Params), len(spec.Grads))
-		}
-		if err := spec.Optimizer.Validate(); err != nil {
-			return fmt.Errorf("%w: %w", backend.ErrSpec, err)
-		}
-	}
-	for _, prm := range spec.Params {
-		v, ok := prm.Value().(*tensor.Dense)
-		if !ok || v.Dtype() != tensor.Float32 {
-			return fmt.Errorf("%w: parameter %s has no float32 tensor value", backend.ErrSpec, prm.Name())
-		}
-	}
-	for _, in := range spec.Inputs {
-		if in.Dtype() != tensor.Float32 {
-			return fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
-		}
-	}
-	return nil
 }
 
 // slot returns the value slot of n, creating an empty one if needed.
@@ -247,15 +206,15 @@ func (p *program) run(steps []step) error {
 	return nil
 }
 
-// feed copies the caller's inputs into the input buffers; need says which
-// inputs must be present (nil: all).
-func (p *program) feed(inputs [][]float32, need []bool) error {
+// feed copies the caller's inputs into the input buffers; a nil input
+// keeps the buffer's contents (the previous call's).
+func (p *program) feed(inputs [][]float32) error {
 	if len(inputs) != len(p.inputs) {
 		return fmt.Errorf("%w: got %d inputs, the spec has %d", backend.ErrSpec, len(inputs), len(p.inputs))
 	}
 	for i, slot := range p.inputs {
 		dst := ops.Float32s(p.vals[slot])
-		if inputs[i] == nil && need != nil && !need[i] {
+		if inputs[i] == nil {
 			continue
 		}
 		if len(inputs[i]) != len(dst) {
@@ -299,7 +258,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	if p.loss < 0 {
 		return 0, fmt.Errorf("%w: Train needs a loss", backend.ErrSpec)
 	}
-	if err := p.feed(inputs, nil); err != nil {
+	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
 	p.mode = ops.Mode{Train: true, Step: uint64(p.state.Step) + 1}
@@ -323,7 +282,7 @@ func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, e
 	if p.loss < 0 {
 		return 0, fmt.Errorf("%w: Evaluate needs a loss", backend.ErrSpec)
 	}
-	if err := p.feed(inputs, nil); err != nil {
+	if err := p.feed(inputs); err != nil {
 		return 0, err
 	}
 	p.mode = ops.Mode{}
@@ -338,7 +297,7 @@ func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
 	if err := p.check(); err != nil {
 		return err
 	}
-	if err := p.feed(inputs, p.predictNeeds); err != nil {
+	if err := p.feed(inputs); err != nil {
 		return err
 	}
 	p.mode = ops.Mode{}

@@ -1,0 +1,159 @@
+//go:build cgo
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/internal/cudadl"
+)
+
+func init() { backend.Register("cuda", open) }
+
+// Backend is one CUDA device: its primary context, and the kernels loaded
+// into it.
+type Backend struct {
+	dev     *cudadl.Device
+	name    string
+	module  cudadl.Module
+	kernels map[string]cudadl.Function
+	closed  bool
+}
+
+// open opens device index, or says in an ErrUnavailable what is missing.
+func open(index int) (backend.Backend, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	unavailable := func(what string, err error) error {
+		return fmt.Errorf("%w: cuda:%d: %s: %w", backend.ErrUnavailable, index, what, err)
+	}
+	if err := cudadl.LoadDriver(); err != nil {
+		if errors.Is(err, cudadl.ErrNotLoaded) {
+			return nil, unavailable("no NVIDIA driver on this machine", err)
+		}
+		return nil, unavailable("the NVIDIA driver found no usable GPU", err)
+	}
+	dev, err := cudadl.RetainDevice(index)
+	if err != nil {
+		return nil, unavailable("no such device", err)
+	}
+	b := &Backend{dev: dev, kernels: map[string]cudadl.Function{}}
+	b.name = fmt.Sprintf("cuda:%d (%s, compute %d.%d)", index, dev.Name, dev.Major, dev.Minor)
+	if err := b.load(); err != nil {
+		dev.Release()
+		return nil, unavailable("the CUDA libraries are incomplete", err)
+	}
+	return b, nil
+}
+
+// load compiles (once per process and architecture) and loads the kernels,
+// and checks that cuBLAS is present.
+func (b *Backend) load() error {
+	if err := b.dev.MakeCurrent(); err != nil {
+		return err
+	}
+	if err := cudadl.LoadBLAS(); err != nil {
+		return err
+	}
+	ptx, err := kernelPTX(10*b.dev.Major + b.dev.Minor)
+	if err != nil {
+		return err
+	}
+	if b.module, err = cudadl.LoadModule(ptx); err != nil {
+		return err
+	}
+	for _, name := range kernelNames {
+		f, err := b.module.Function(name)
+		if err != nil {
+			b.module.Unload()
+			return err
+		}
+		b.kernels[name] = f
+	}
+	return nil
+}
+
+var (
+	ptxMu    sync.Mutex
+	ptxCache = map[int]string{}
+)
+
+// kernelPTX compiles kernelSource for compute capability cc (10·major +
+// minor), or for the newest architecture NVRTC knows below it: the driver
+// compiles PTX for the device it runs on.
+func kernelPTX(cc int) (string, error) {
+	ptxMu.Lock()
+	defer ptxMu.Unlock()
+	if ptx, ok := ptxCache[cc]; ok {
+		return ptx, nil
+	}
+	arch := cc
+	archs, err := cudadl.SupportedArchs()
+	if err != nil {
+		return "", err
+	}
+	if len(archs) > 0 {
+		arch = archs[0]
+		for _, a := range archs {
+			if a <= cc {
+				arch = a
+			}
+		}
+	}
+	ptx, err := cudadl.Compile(kernelSource, "neurone_kernels.cu", fmt.Sprintf("--gpu-architecture=compute_%d", arch))
+	if err != nil {
+		return "", err
+	}
+	ptxCache[cc] = ptx
+	return ptx, nil
+}
+
+// Name says which device runs, e.g. "cuda:0 (NVIDIA H100 80GB HBM3, compute 9.0)".
+func (b *Backend) Name() string { return b.name }
+
+// enter locks the calling goroutine to its thread and makes the device's
+// context current there; call the returned function when done.
+func (b *Backend) enter() (func(), error) {
+	if b.closed {
+		return nil, backend.ErrClosed
+	}
+	runtime.LockOSThread()
+	if err := b.dev.MakeCurrent(); err != nil {
+		runtime.UnlockOSThread()
+		return nil, err
+	}
+	return runtime.UnlockOSThread, nil
+}
+
+// Close unloads the kernels and releases the device. Close the backend's
+// programs first.
+func (b *Backend) Close() error {
+	leave, err := b.enter()
+	if err != nil {
+		if errors.Is(err, backend.ErrClosed) {
+			return nil
+		}
+		return err
+	}
+	defer leave()
+	b.closed = true
+	err = b.module.Unload()
+	if rerr := b.dev.Release(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// MemInfo returns the device's free and total memory in bytes.
+func (b *Backend) MemInfo() (free, total uint64, err error) {
+	leave, err := b.enter()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer leave()
+	return cudadl.MemInfo()
+}

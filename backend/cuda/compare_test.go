@@ -1,0 +1,219 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// opCase builds, afresh each call, a small graph exercising ops the MLPs of
+// the conformance suite do not: element-wise Add and Mul, Sum and its
+// gradient Expand, Gorgonia's "+" that adds the gradients of a value read
+// twice, products with every transpose, and the MSE loss.
+type opCase struct {
+	name  string
+	build func() (backend.Spec, [][]float32, error)
+}
+
+func param(g *G.ExprGraph, name string, rng *rand.Rand, shape ...int) *G.Node {
+	n := tensor.Shape(shape).TotalSize()
+	data := make([]float32, n)
+	for i := range data {
+		data[i] = float32(rng.NormFloat64())
+	}
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data))
+	return G.NewTensor(g, tensor.Float32, len(shape), G.WithShape(shape...), G.WithName(name), G.WithValue(t))
+}
+
+func randoms(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.Float64()*2 - 1)
+	}
+	return x
+}
+
+var opCases = []opCase{
+	{"conv-pool-dropout", convCase},
+	{"add-mul-sum", func() (backend.Spec, [][]float32, error) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 5), G.WithName("x"))
+		w, b := param(g, "w", rng, 5, 3), param(g, "b", rng, 3)
+		z, err := ops.MatMul(x, w, false, false)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		h, err := ops.BiasAdd(z, b)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		u, err := ops.Mul(h, z)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		v, err := ops.Add(u, h)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		loss, err := ops.Sum(v)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		return withGrads(loss, []*G.Node{x}, []*G.Node{w, b}, [][]float32{randoms(rng, 20)})
+	}},
+	{"transposes-mse", func() (backend.Spec, [][]float32, error) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 5), G.WithName("x"))
+		t := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 4), G.WithName("t"))
+		w := param(g, "w", rng, 5, 3)
+		v := param(g, "v", rng, 4, 4)
+		q, err := ops.MatMul(w, x, true, true) // wᵀ·xᵀ: 3×4
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		r, err := ops.MatMul(q, v, false, true) // q·vᵀ: 3×4
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		loss, err := ops.MSE(r, t)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v}, [][]float32{randoms(rng, 20), randoms(rng, 12)})
+	}},
+}
+
+// convCase is a convolution with unequal strides, paddings and kernel
+// sides, a channel bias and ReLU, overlapping pooling windows, dropout,
+// a flatten and a dense layer, under an MSE loss.
+func convCase() (backend.Spec, [][]float32, error) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 2, 9, 8), G.WithName("x"))
+	t := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("t"))
+	w, b := param(g, "w", rng, 3, 2, 3, 2), param(g, "b", rng, 3)
+	v := param(g, "v", rng, 3*2*2, 3)
+	var err error
+	step := func(f func() (*G.Node, error)) *G.Node {
+		n, e := f()
+		if err == nil {
+			err = e
+		}
+		return n
+	}
+	y := step(func() (*G.Node, error) { return ops.Conv2D(x, w, [2]int{2, 1}, [2]int{1, 0}) }) // 3×5×7
+	y = step(func() (*G.Node, error) { return ops.ChannelBiasAdd(y, b) })
+	y = step(func() (*G.Node, error) { return ops.ReLU(y) })
+	y = step(func() (*G.Node, error) { return ops.MaxPool2D(y, [2]int{3, 3}, [2]int{2, 3}) }) // 3×2×2
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	y = step(func() (*G.Node, error) { return ops.Dropout(y, 0.3, 9) })
+	y = step(func() (*G.Node, error) { return ops.Flatten(y) })
+	if err == nil && y.Shape()[1] != v.Shape()[0] {
+		return backend.Spec{}, nil, fmt.Errorf("flattened %v does not fit %v", y.Shape(), v.Shape())
+	}
+	y = step(func() (*G.Node, error) { return ops.MatMul(y, v, false, false) })
+	loss := step(func() (*G.Node, error) { return ops.MSE(y, t) })
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, b, v}, [][]float32{randoms(rng, 2*2*9*8), randoms(rng, 6)})
+}
+
+func withGrads(loss *G.Node, inputs, params []*G.Node, feed [][]float32) (backend.Spec, [][]float32, error) {
+	grads, err := graph.Grad(loss, params...)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	return backend.Spec{Inputs: inputs, Loss: loss, Outputs: grads, Params: params, Grads: grads,
+		Optimizer: graph.NewSGD(0.1)}, feed, nil
+}
+
+// compareOps runs each opCase on b and on ref: loss, every gradient, and
+// the parameters after one SGD step must agree within tol, relative to the
+// largest reference value.
+func compareOps(t *testing.T, ref, b backend.Backend, tol float64) {
+	for _, c := range opCases {
+		t.Run(c.name, func(t *testing.T) {
+			var losses [2]float32
+			var grads, params [2][][]float32
+			for k, be := range []backend.Backend{ref, b} {
+				spec, feed, err := c.build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				prog, err := be.Compile(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer prog.Close()
+				outs := make([][]float32, len(spec.Grads))
+				for i, g := range spec.Grads {
+					outs[i] = make([]float32, g.Shape().TotalSize())
+				}
+				if losses[k], err = prog.Evaluate(outs, feed...); err != nil {
+					t.Fatal(err)
+				}
+				grads[k] = outs
+				if _, err := prog.Train(feed...); err != nil {
+					t.Fatal(err)
+				}
+				if err := prog.Sync(); err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range spec.Params {
+					params[k] = append(params[k], append([]float32(nil), ops.Float32s(p.Value())...))
+				}
+			}
+			if e := math.Abs(float64(losses[1]-losses[0])) / max(math.Abs(float64(losses[0])), 1e-30); e > tol {
+				t.Errorf("loss %v, reference %v", losses[1], losses[0])
+			}
+			for i := range grads[0] {
+				if e := relDiff(grads[1][i], grads[0][i]); e > tol {
+					t.Errorf("gradient %d: relative error %.2g", i, e)
+				}
+				if e := relDiff(params[1][i], params[0][i]); e > tol {
+					t.Errorf("parameter %d after a step: relative error %.2g", i, e)
+				}
+			}
+		})
+	}
+}
+
+func relDiff(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.Inf(1)
+	}
+	var diff, scale float64
+	for i := range want {
+		diff = math.Max(diff, math.Abs(float64(got[i])-float64(want[i])))
+		scale = math.Max(scale, math.Abs(float64(want[i])))
+	}
+	if scale == 0 {
+		return diff
+	}
+	return diff / scale
+}
+
+func cpuBackend(t *testing.T) backend.Backend {
+	t.Helper()
+	b, err := backend.Open("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func TestPlanOps(t *testing.T) { compareOps(t, cpuBackend(t), simBackend{}, 1e-6) }

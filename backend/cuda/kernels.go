@@ -1,0 +1,319 @@
+package cuda
+
+// kernelSource is the CUDA C of every kernel the backend launches besides
+// cuBLAS's. It is compiled once per process and device architecture with
+// NVRTC (see compileKernels) and mirrors the CPU kernels in package ops,
+// which are its reference in the conformance tests.
+//
+// Element-wise kernels walk their n elements with a grid-stride loop, so any
+// grid size is correct; reductions that feed the loss run in one block and
+// add in double precision in a fixed order, so a step's loss does not
+// depend on the launch.
+const kernelSource = `
+#define FOR_EACH(i, n) \
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)
+
+// Activation kinds, as actKind in lower.go.
+#define ACT_LINEAR 0
+#define ACT_RELU 1
+#define ACT_LEAKY 2
+#define ACT_SIGMOID 3
+#define ACT_TANH 4
+#define ACT_STEP 5
+
+// Backward kinds, as gradKind in lower.go: what the first input is and
+// how the gradient is formed from it.
+#define GRAD_RELU 0     // x: dy·[x > 0]
+#define GRAD_LEAKY 1    // x: dy·(x > 0 ? 1 : alpha)
+#define GRAD_SIGMOID 2  // y: dy·y·(1 − y)
+#define GRAD_TANH 3     // y: dy·(1 − y²)
+#define GRAD_STE 4      // x: dy·[|x| ≤ 1]
+#define GRAD_ZERO 5     // 0
+
+// Loss kinds, as ops.LossKind.
+#define LOSS_BCE 0
+#define LOSS_MSE 1
+
+__device__ __forceinline__ float sigmoid_f(float z) {
+	// Never overflows: exp of a non-positive number only.
+	if (z >= 0.0f) {
+		return 1.0f / (1.0f + expf(-z));
+	}
+	float e = expf(z);
+	return e / (1.0f + e);
+}
+
+__device__ __forceinline__ float activate(int kind, float z, float alpha) {
+	switch (kind) {
+	case ACT_RELU: return z > 0.0f ? z : 0.0f;
+	case ACT_LEAKY: return z > 0.0f ? z : alpha * z;
+	case ACT_SIGMOID: return sigmoid_f(z);
+	case ACT_TANH: return tanhf(z);
+	case ACT_STEP: return z > 0.0f ? 1.0f : 0.0f;
+	}
+	return z;
+}
+
+// y = act(x + b), where element i of x gets b[(i / inner) % cols]: a dense
+// layer's bias over a rows×cols matrix (inner = 1), or a convolution's
+// bias per channel over N×C×H×W maps (cols = C, inner = H·W); z, when not
+// null, receives x + b (the backward pass of some activations reads it).
+extern "C" __global__ void bias_act(float *y, float *z, const float *x, const float *b,
+                                    int n, int cols, int inner, int kind, float alpha) {
+	FOR_EACH(i, n) {
+		float v = x[i] + b[(i / inner) % cols];
+		if (z) z[i] = v;
+		y[i] = activate(kind, v, alpha);
+	}
+}
+
+extern "C" __global__ void act(float *y, const float *x, int n, int kind, float alpha) {
+	FOR_EACH(i, n) { y[i] = activate(kind, x[i], alpha); }
+}
+
+extern "C" __global__ void act_backward(float *dx, const float *v, const float *dy, int n, int kind,
+                                        float alpha) {
+	FOR_EACH(i, n) {
+		float u = v[i], g = dy[i], d = 0.0f;
+		switch (kind) {
+		case GRAD_RELU: d = u > 0.0f ? g : 0.0f; break;
+		case GRAD_LEAKY: d = u > 0.0f ? g : alpha * g; break;
+		case GRAD_SIGMOID: d = g * u * (1.0f - u); break;
+		case GRAD_TANH: d = g * (1.0f - u * u); break;
+		case GRAD_STE: d = (u >= -1.0f && u <= 1.0f) ? g : 0.0f; break;
+		}
+		dx[i] = d;
+	}
+}
+
+extern "C" __global__ void add(float *d, const float *a, const float *b, int n) {
+	FOR_EACH(i, n) { d[i] = a[i] + b[i]; }
+}
+
+extern "C" __global__ void mul(float *d, const float *a, const float *b, int n) {
+	FOR_EACH(i, n) { d[i] = a[i] * b[i]; }
+}
+
+// expand fills d with the scalar *s.
+extern "C" __global__ void expand(float *d, const float *s, int n) {
+	float v = *s;
+	FOR_EACH(i, n) { d[i] = v; }
+}
+
+// block_sum adds v over the block in double precision; thread 0 gets the
+// total. blockDim.x must be REDUCE_THREADS.
+#define REDUCE_THREADS 1024
+__device__ double block_sum(double v) {
+	__shared__ double part[REDUCE_THREADS];
+	part[threadIdx.x] = v;
+	__syncthreads();
+	for (int s = REDUCE_THREADS / 2; s > 0; s >>= 1) {
+		if (threadIdx.x < s) part[threadIdx.x] += part[threadIdx.x + s];
+		__syncthreads();
+	}
+	return part[0];
+}
+
+// sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
+extern "C" __global__ void sum_all(float *out, const float *x, int n) {
+	double s = 0.0;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) s += x[i];
+	s = block_sum(s);
+	if (threadIdx.x == 0) *out = (float)s;
+}
+
+// loss writes the mean loss of predictions (or logits) p against targets t
+// to *out. One block of REDUCE_THREADS.
+extern "C" __global__ void loss(float *out, const float *p, const float *t, int n, int kind) {
+	double s = 0.0;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		double z = p[i], y = t[i];
+		if (kind == LOSS_BCE) {
+			s += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
+		} else {
+			s += (z - y) * (z - y);
+		}
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0) *out = (float)(s / n);
+}
+
+// loss_backward writes d(loss)/dp, scaled by the upstream scalar *dl.
+extern "C" __global__ void loss_backward(float *dp, const float *p, const float *t, const float *dl,
+                                         int n, int kind) {
+	float scale = *dl / n;
+	FOR_EACH(i, n) {
+		float z = p[i], y = t[i];
+		dp[i] = kind == LOSS_BCE ? (sigmoid_f(z) - y) * scale : 2.0f * (z - y) * scale;
+	}
+}
+
+// sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
+// One block of REDUCE_THREADS per channel.
+extern "C" __global__ void sum_channels(float *out, const float *x, int n, int c, int hw) {
+	int ch = blockIdx.x;
+	double s = 0.0;
+	for (int k = threadIdx.x; k < n * hw; k += blockDim.x) {
+		int img = k / hw, at = k % hw;
+		s += x[(img * c + ch) * hw + at];
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0) out[ch] = (float)s;
+}
+
+// Convolution geometry, as the kernel arguments of im2col and col2im: the
+// input maps are N×C×H×W, the filters KH×KW at stride SH×SW with padding
+// PH×PW, the output maps OH×OW.
+#define CONV_PARAMS int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int OH, int OW
+
+// im2col unrolls every image: col[n][c][p][q][i][j] is the input pixel
+// x[n][c][i·SH+p−PH][j·SW+q−PW] that filter tap (p, q) of output (i, j)
+// reads, 0 in the padding. total = N·C·KH·KW·OH·OW.
+extern "C" __global__ void im2col(float *col, const float *x, int total, CONV_PARAMS) {
+	FOR_EACH(t, total) {
+		int j = t % OW, r = t / OW;
+		int i = r % OH; r /= OH;
+		int q = r % KW; r /= KW;
+		int p = r % KH; r /= KH;
+		int c = r % C, n = r / C;
+		int h = i * SH + p - PH, w = j * SW + q - PW;
+		col[t] = (h >= 0 && h < H && w >= 0 && w < W) ? x[((n * C + c) * H + h) * W + w] : 0.0f;
+	}
+}
+
+// col2im adds the column entries back onto the pixels they were read from:
+// one thread per input pixel gathers its taps in a fixed order, so the
+// result does not depend on scheduling. total = N·C·H·W.
+extern "C" __global__ void col2im(float *dx, const float *col, int total, CONV_PARAMS) {
+	FOR_EACH(t, total) {
+		int w = t % W, r = t / W;
+		int h = r % H; r /= H;
+		int c = r % C, n = r / C;
+		float s = 0.0f;
+		for (int p = 0; p < KH; p++) {
+			int hp = h + PH - p;
+			if (hp < 0 || hp % SH != 0 || hp / SH >= OH) continue;
+			int i = hp / SH;
+			for (int q = 0; q < KW; q++) {
+				int wq = w + PW - q;
+				if (wq < 0 || wq % SW != 0 || wq / SW >= OW) continue;
+				int j = wq / SW;
+				s += col[((((n * C + c) * KH + p) * KW + q) * OH + i) * OW + j];
+			}
+		}
+		dx[t] = s;
+	}
+}
+
+// pool_argmax is the index in a plane of the first largest element of the
+// window at output (i, j); NaNs are passed over unless the whole window is
+// NaN, as ops.MaxPool2DOp.
+__device__ int pool_argmax(const float *plane, int i, int j, int W, int KH, int KW, int SH, int SW) {
+	int top = (i * SH) * W + j * SW, best = top;
+	for (int p = 0; p < KH; p++) {
+		for (int q = 0; q < KW; q++) {
+			int k = top + p * W + q;
+			float v = plane[k], m = plane[best];
+			if (v > m || (m != m && v == v)) best = k;
+		}
+	}
+	return best;
+}
+
+#define POOL_PARAMS int H, int W, int KH, int KW, int SH, int SW, int OH, int OW
+
+// maxpool: total = planes·OH·OW outputs.
+extern "C" __global__ void maxpool(float *y, const float *x, int total, POOL_PARAMS) {
+	FOR_EACH(t, total) {
+		int j = t % OW, i = (t / OW) % OH, plane = t / (OW * OH);
+		const float *xp = x + (long long)plane * H * W;
+		y[t] = xp[pool_argmax(xp, i, j, W, KH, KW, SH, SW)];
+	}
+}
+
+// maxpool_backward routes each window's gradient to its maximum: one thread
+// per input element adds dy of the windows whose maximum it is, in a fixed
+// order. total = planes·H·W.
+extern "C" __global__ void maxpool_backward(float *dx, const float *x, const float *dy, int total, POOL_PARAMS) {
+	FOR_EACH(t, total) {
+		int w = t % W, h = (t / W) % H, plane = t / (W * H);
+		const float *xp = x + (long long)plane * H * W;
+		const float *dp = dy + (long long)plane * OH * OW;
+		int i0 = h >= KH ? (h - KH) / SH + 1 : 0, j0 = w >= KW ? (w - KW) / SW + 1 : 0;
+		float s = 0.0f;
+		for (int i = i0; i < OH && i * SH <= h; i++) {
+			for (int j = j0; j < OW && j * SW <= w; j++) {
+				if (pool_argmax(xp, i, j, W, KH, KW, SH, SW) == h * W + w) s += dp[i * OW + j];
+			}
+		}
+		dx[t] = s;
+	}
+}
+
+// SplitMix64, as ops.DropoutMask.
+#define GOLDEN 0x9e3779b97f4a7c15ULL
+__device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+// dropout is inverted dropout with the mask of training step *step (as
+// ops.DropoutOp.Mask), or a copy when not active. Reading the step from the
+// device lets a captured training step draw a new mask on every replay.
+extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned long long seed,
+                                   unsigned threshold, float scale, const unsigned long long *step,
+                                   int active) {
+	if (!active) {
+		FOR_EACH(i, n) { y[i] = x[i]; }
+		return;
+	}
+	unsigned long long key = mix64((seed ^ mix64(*step + GOLDEN)) + GOLDEN);
+	FOR_EACH(i, n) {
+		unsigned long long h = mix64(key + (unsigned long long)(i + 1) * GOLDEN);
+		y[i] = (unsigned)(h >> 32) >= threshold ? x[i] * scale : 0.0f;
+	}
+}
+
+// Optimizer coefficients, as graph.Coefficients.
+struct coef {
+	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
+};
+
+extern "C" __global__ void sgd(float *p, const float *g, int n, const struct coef *c) {
+	float lr = c->lr, wd = c->wd;
+	FOR_EACH(i, n) { p[i] -= lr * (g[i] + wd * p[i]); }
+}
+
+extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, const struct coef *c) {
+	float lr = c->lr, wd = c->wd, mu = c->mu;
+	FOR_EACH(i, n) {
+		float vi = mu * v[i] + g[i] + wd * p[i];
+		v[i] = vi;
+		p[i] -= lr * vi;
+	}
+}
+
+extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, int n, const struct coef *c) {
+	float lr = c->lr, wd = c->wd, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+	float c1 = c->bias1, c2 = c->bias2;
+	FOR_EACH(i, n) {
+		float gi = g[i];
+		float mi = b1 * m[i] + (1.0f - b1) * gi;
+		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+		m[i] = mi;
+		v[i] = vi;
+		p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
+	}
+}
+`
+
+// kernelNames are the kernels of kernelSource the backend looks up.
+var kernelNames = []string{
+	"bias_act", "act", "act_backward", "add", "mul", "expand", "sum_all",
+	"loss", "loss_backward", "sgd", "momentum", "adam",
+	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "dropout",
+}
+
+// reduceThreads is REDUCE_THREADS of kernelSource.
+const reduceThreads = 1024

@@ -1,0 +1,663 @@
+package cuda
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// This file turns a Spec's graph into a plan: device buffers and the
+// instructions of each mode (train, eval, predict). It touches no device,
+// so it is tested on machines without a GPU; program.go carries a plan out.
+
+// instrKind says what an instruction computes.
+type instrKind int
+
+const (
+	opGemm            instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
+	opSumRows                          // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
+	opBiasAct                          // y = act(x + b), and z = x + b when out2 ≥ 0
+	opAct                              // y = act(x)
+	opActBackward                      // dx = act'(·)·dy
+	opAdd                              // d = a + b
+	opMul                              // d = a ⊙ b
+	opSum                              // scalar Σ x
+	opExpand                           // d = fill(scalar)
+	opLoss                             // scalar mean loss
+	opLossBackward                     // d loss / d prediction, times the upstream scalar
+	opConv                             // im2col, then a batched SGEMM
+	opConvFilterGrad                   // im2col, a batched SGEMM, then a sum over the images
+	opConvInputGrad                    // a batched SGEMM, then col2im
+	opMaxPool                          // window maxima
+	opMaxPoolBackward                  // gradient routed to each window's maximum
+	opSumChannels                      // bias gradient of a convolution: Σ over n, h, w
+	opDropout                          // inverted dropout while training, a copy otherwise
+	opCopy                             // a reshape: the same elements in a new buffer
+)
+
+// Activation kinds (ACT_* in kernelSource).
+const (
+	actLinear = iota
+	actReLU
+	actLeaky
+	actSigmoid
+	actTanh
+	actStep
+)
+
+// Backward kinds (GRAD_* in kernelSource).
+const (
+	gradReLU = iota
+	gradLeaky
+	gradSigmoid
+	gradTanh
+	gradSTE
+	gradZero
+)
+
+// instr is one step of a plan. Buffers are indices into plan.bufs.
+type instr struct {
+	kind   instrKind
+	node   *G.Node // the node computed, for error messages
+	out    int
+	out2   int // opBiasAct: the buffer of x + b, or -1 when nobody reads it
+	in     []int
+	n      int // elements of out (element-wise kinds) or of the input (reductions)
+	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows: rows (m) of the n-column input
+	transA bool
+	transB bool
+	lda    int // opGemm: row lengths of a and b as stored
+	ldb    int
+	cols   int // opBiasAct: length of the bias
+	inner  int // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
+	act    int // activation or backward kind
+	alpha  float32
+	loss   ops.LossKind
+	geom   geom          // convolution and pooling kinds
+	drop   ops.DropoutOp // opDropout
+}
+
+// geom is the geometry of a convolution or pooling: input maps N×C×H×W,
+// F filters (convolutions) or windows (pooling) KH×KW at stride SH×SW with
+// padding PH×PW, output maps OH×OW.
+type geom struct {
+	n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow int
+}
+
+// bufKind says where a buffer's contents come from.
+type bufKind int
+
+const (
+	bufTemp  bufKind = iota // written by an instruction
+	bufInput                // fed by the caller
+	bufParam                // a learnable parameter, kept on the device
+	bufConst                // a constant of the graph, uploaded once
+)
+
+type buffer struct {
+	size  int // float32 elements
+	kind  bufKind
+	node  *G.Node   // the first node stored in it
+	value []float32 // bufConst: the contents
+}
+
+// plan is a compiled Spec, device-independent.
+type plan struct {
+	bufs    []buffer
+	buf     map[*G.Node]int
+	instrs  []instr // every instruction, in one dependency order
+	train   []int   // indices into instrs, per mode
+	eval    []int
+	predict []int
+	inputs  []int // buffer of each Spec.Inputs
+	params  []int // buffer of each Spec.Params
+	grads   []int // buffer of each Spec.Grads
+	loss    int   // buffer of Spec.Loss, or -1
+	outputs []int // buffer of each Spec.Outputs
+	// predictNeeds[i] says whether Predict reads Spec.Inputs[i].
+	predictNeeds []bool
+	// ones is the length of the vector of ones that sums over rows need.
+	ones int
+	// scratch is the buffer that convolutions unroll their images into,
+	// shared by all (one instruction runs at a time), or -1.
+	scratch int
+}
+
+// lower plans spec. An op without a device implementation is an
+// ErrUnsupported naming the op and the node.
+func lower(spec backend.Spec) (*plan, error) {
+	p := &plan{buf: map[*G.Node]int{}, loss: -1}
+	var trainT, evalT []*G.Node
+	if spec.Loss != nil {
+		trainT = append([]*G.Node{spec.Loss}, spec.Grads...)
+		evalT = append([]*G.Node{spec.Loss}, spec.Outputs...)
+	}
+	predictT := spec.Outputs
+
+	// One dependency order for all modes, so that each mode's steps are a
+	// subsequence of it and buffer sharing planned on it is safe in all.
+	order, err := topoSort(append(append(append([]*G.Node{}, trainT...), evalT...), predictT...))
+	if err != nil {
+		return nil, err
+	}
+	needs := [3]map[*G.Node]bool{reach(trainT), reach(evalT), reach(predictT)}
+
+	fed := map[*G.Node]int{}
+	for i, in := range spec.Inputs {
+		fed[in] = i
+	}
+	params := map[*G.Node]bool{}
+	for _, prm := range spec.Params {
+		params[prm] = true
+	}
+	consumers := map[*G.Node][]*G.Node{}
+	for _, n := range order {
+		for _, c := range children(n) {
+			consumers[c] = append(consumers[c], n)
+		}
+	}
+	pinned := map[*G.Node]bool{} // read after a run: never share their buffers
+	for _, ns := range [][]*G.Node{trainT, evalT, predictT} {
+		for _, n := range ns {
+			pinned[n] = true
+		}
+	}
+
+	// Fusion: an activation of a BiasAdd becomes one bias_act kernel when
+	// every mode that needs the BiasAdd also runs the activation.
+	fusedInto := map[*G.Node]*G.Node{} // BiasAdd → activation
+	for _, n := range order {
+		if _, ok := activation(n.Op()); !ok {
+			continue
+		}
+		x := children(n)[0]
+		if !isBiasAdd(x.Op()) || fusedInto[x] != nil {
+			continue
+		}
+		fuse := true
+		for _, need := range needs {
+			if need[x] && !need[n] {
+				fuse = false
+			}
+		}
+		if fuse {
+			fusedInto[x] = n
+		}
+	}
+
+	// Instructions and their node-level inputs, in order.
+	type pending struct {
+		in  instr
+		out *G.Node
+		o2  *G.Node // a fused BiasAdd whose value someone reads
+		ins []*G.Node
+	}
+	var steps []pending
+	scratch := 0
+	for _, n := range order {
+		kids := children(n)
+		if len(kids) == 0 {
+			continue // a leaf: input, parameter or constant
+		}
+		if fusedInto[n] != nil {
+			continue // computed by its activation's instruction
+		}
+		in, ins, err := lowerNode(n, kids)
+		if err != nil {
+			return nil, err
+		}
+		st := pending{in: in, out: n, ins: ins}
+		if in.kind == opAct {
+			if x := kids[0]; fusedInto[x] == n {
+				xk := children(x)
+				bias, _, err := lowerNode(x, xk)
+				if err != nil {
+					return nil, err
+				}
+				st.in = instr{kind: opBiasAct, node: n, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}
+				st.ins = xk
+				if len(consumers[x]) > 1 || pinned[x] {
+					st.o2 = x
+				}
+			}
+		}
+		switch st.in.kind {
+		case opSumRows:
+			p.ones = max(p.ones, st.in.m)
+		case opConvFilterGrad:
+			p.ones = max(p.ones, st.in.geom.n)
+		}
+		scratch = max(scratch, st.in.scratchSize())
+		steps = append(steps, st)
+	}
+
+	// Leaves get buffers of their own; temporaries share by liveness.
+	leaf := func(n *G.Node) (int, error) {
+		if b, ok := p.buf[n]; ok {
+			return b, nil
+		}
+		b := buffer{size: n.Shape().TotalSize(), node: n}
+		switch {
+		case n.Op() == nil && hasKey(fed, n):
+			b.kind = bufInput
+		case params[n]:
+			b.kind = bufParam
+		default:
+			v := n.Value()
+			if v == nil {
+				if n.Op() == nil {
+					return 0, fmt.Errorf("%w: node %s is neither fed nor has a value", backend.ErrSpec, n.Name())
+				}
+				return -1, nil // not a leaf
+			}
+			data, err := constData(v)
+			if err != nil {
+				return 0, fmt.Errorf("%w: constant %s: %w", backend.ErrSpec, n.Name(), err)
+			}
+			b.kind, b.value = bufConst, data
+		}
+		p.buf[n] = len(p.bufs)
+		p.bufs = append(p.bufs, b)
+		return len(p.bufs) - 1, nil
+	}
+	for _, in := range spec.Inputs {
+		if in.Dtype() != tensor.Float32 {
+			return nil, fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
+		}
+		if _, err := leaf(in); err != nil {
+			return nil, err
+		}
+	}
+	for _, prm := range spec.Params {
+		if _, err := leaf(prm); err != nil {
+			return nil, err
+		}
+	}
+	lastUse := map[*G.Node]int{}
+	for i, st := range steps {
+		for _, c := range st.ins {
+			lastUse[c] = i
+		}
+	}
+	free := map[int][]int{} // size → free temporary buffers
+	alloc := func(n *G.Node) int {
+		size := n.Shape().TotalSize()
+		if l := free[size]; len(l) > 0 && !pinned[n] {
+			b := l[len(l)-1]
+			free[size] = l[:len(l)-1]
+			p.buf[n] = b
+			return b
+		}
+		p.buf[n] = len(p.bufs)
+		p.bufs = append(p.bufs, buffer{size: size, node: n})
+		return len(p.bufs) - 1
+	}
+	for i, st := range steps {
+		in := st.in
+		in.out2 = -1
+		for _, c := range st.ins {
+			b, ok := p.buf[c]
+			if !ok {
+				var err error
+				if b, err = leaf(c); err != nil {
+					return nil, err
+				}
+				if b < 0 {
+					return nil, fmt.Errorf("%w: node %s is used before it is computed", backend.ErrSpec, c.Name())
+				}
+			}
+			in.in = append(in.in, b)
+		}
+		in.out = alloc(st.out)
+		if st.o2 != nil {
+			in.out2 = alloc(st.o2)
+		}
+		// Inputs read for the last time here may hold later results.
+		for _, c := range st.ins {
+			if lastUse[c] == i && !pinned[c] && p.bufs[p.buf[c]].kind == bufTemp {
+				b := p.buf[c]
+				free[p.bufs[b].size] = append(free[p.bufs[b].size], b)
+			}
+		}
+		p.instrs = append(p.instrs, in)
+	}
+	p.scratch = -1
+	if scratch > 0 {
+		p.scratch = len(p.bufs)
+		p.bufs = append(p.bufs, buffer{size: scratch})
+	}
+	for mode, need := range needs {
+		var list []int
+		for i, st := range steps {
+			if need[st.out] {
+				list = append(list, i)
+			}
+		}
+		switch mode {
+		case 0:
+			p.train = list
+		case 1:
+			p.eval = list
+		case 2:
+			p.predict = list
+		}
+	}
+
+	for _, in := range spec.Inputs {
+		p.inputs = append(p.inputs, p.buf[in])
+	}
+	for i, prm := range spec.Params {
+		p.params = append(p.params, p.buf[prm])
+		g, ok := p.buf[spec.Grads[i]]
+		if !ok {
+			return nil, fmt.Errorf("%w: gradient of %s is not computed by the graph", backend.ErrSpec, prm.Name())
+		}
+		p.grads = append(p.grads, g)
+	}
+	if spec.Loss != nil {
+		p.loss = p.buf[spec.Loss]
+	}
+	for _, o := range spec.Outputs {
+		b, ok := p.buf[o]
+		if !ok {
+			return nil, fmt.Errorf("%w: output %s is not computed by the graph", backend.ErrSpec, o.Name())
+		}
+		p.outputs = append(p.outputs, b)
+	}
+	p.predictNeeds = make([]bool, len(spec.Inputs))
+	for i, in := range spec.Inputs {
+		p.predictNeeds[i] = needs[2][in]
+	}
+	return p, nil
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
+}
+
+// lowerNode maps one non-leaf node to an instruction (without buffers) and
+// the nodes it reads, in order.
+func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
+	size := n.Shape().TotalSize()
+	in := instr{node: n, n: size}
+	unsupported := func(why string) (instr, []*G.Node, error) {
+		return instr{}, nil, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
+	}
+	if n.Dtype() != tensor.Float32 {
+		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
+	}
+	if a, ok := activation(n.Op()); ok {
+		in.kind, in.act, in.alpha = opAct, a.kind, a.alpha
+		return in, kids, nil
+	}
+	switch op := n.Op().(type) {
+	case ops.MatMulOp:
+		a, b := kids[0].Shape(), kids[1].Shape()
+		if a.Dims() != 2 || b.Dims() != 2 {
+			return unsupported(": operands are not matrices")
+		}
+		m, k := a[0], a[1]
+		if op.TransA {
+			m, k = k, m
+		}
+		in.kind, in.m, in.k, in.n = opGemm, m, k, n.Shape()[1]
+		in.transA, in.transB, in.lda, in.ldb = op.TransA, op.TransB, a[1], b[1]
+	case ops.BiasAddOp:
+		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, kids[1].Shape().TotalSize(), 1
+	case ops.ChannelBiasAddOp:
+		x := kids[0].Shape()
+		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, x[1], x[2]*x[3]
+	case ops.SumChannelsOp:
+		x := kids[0].Shape()
+		in.kind, in.geom = opSumChannels, geom{n: x[0], c: x[1], h: x[2], w: x[3]}
+	case ops.Conv2DOp:
+		in.kind, in.geom = opConv, convGeom(op, kids[0].Shape(), kids[1].Shape(), n.Shape())
+	case ops.Conv2DFilterGradOp:
+		in.kind, in.geom = opConvFilterGrad, convGeom(op.Conv, kids[0].Shape(), n.Shape(), kids[1].Shape())
+	case ops.Conv2DInputGradOp:
+		in.kind, in.geom = opConvInputGrad, convGeom(op.Conv, n.Shape(), kids[0].Shape(), kids[1].Shape())
+	case ops.MaxPool2DOp:
+		in.kind, in.geom = opMaxPool, poolGeom(op, kids[0].Shape(), n.Shape())
+	case ops.MaxPool2DBackwardOp:
+		in.kind, in.geom = opMaxPoolBackward, poolGeom(op.Pool, kids[0].Shape(), kids[1].Shape())
+	case ops.DropoutOp:
+		in.kind, in.drop = opDropout, op
+	case ops.ReshapeOp:
+		in.kind = opCopy
+	case ops.SumRowsOp:
+		x := kids[0].Shape()
+		in.kind, in.m, in.n = opSumRows, x[0], x[1]
+	case ops.ReLUBackwardOp:
+		in.kind, in.act = opActBackward, gradReLU
+	case ops.LeakyReLUBackwardOp:
+		in.kind, in.act, in.alpha = opActBackward, gradLeaky, float32(op.Alpha)
+	case ops.SigmoidBackwardOp:
+		in.kind, in.act = opActBackward, gradSigmoid
+	case ops.TanhBackwardOp:
+		in.kind, in.act = opActBackward, gradTanh
+	case ops.StepBackwardOp:
+		in.kind, in.act = opActBackward, gradZero
+		if op.StraightThrough {
+			in.act = gradSTE
+		}
+	case ops.AddOp:
+		in.kind = opAdd
+	case ops.MulOp:
+		in.kind = opMul
+	case ops.SumOp:
+		in.kind, in.n = opSum, kids[0].Shape().TotalSize()
+	case ops.ExpandOp:
+		in.kind = opExpand
+	case ops.LossOp:
+		in.kind, in.loss, in.n = opLoss, op.Kind, kids[0].Shape().TotalSize()
+	case ops.LossBackwardOp:
+		in.kind, in.loss = opLossBackward, op.Kind
+	default:
+		// Gorgonia adds the gradients of a value with several consumers
+		// with its own addition of two same-shaped tensors ("+ false").
+		if s := n.Op().String(); (s == "+" || strings.HasPrefix(s, "+ ")) && len(kids) == 2 && kids[0].Shape().Eq(n.Shape()) && kids[1].Shape().Eq(n.Shape()) {
+			in.kind = opAdd
+			return in, kids, nil
+		}
+		return unsupported("")
+	}
+	return in, kids, nil
+}
+
+func isBiasAdd(op G.Op) bool {
+	switch op.(type) {
+	case ops.BiasAddOp, ops.ChannelBiasAddOp:
+		return true
+	}
+	return false
+}
+
+// convGeom is the geometry of convolution op of x (N×C×H×W) with w
+// (F×C×KH×KW) giving y (N×F×OH×OW).
+func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
+	return geom{n: x[0], c: x[1], h: x[2], w: x[3], f: w[0], kh: w[2], kw: w[3],
+		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
+}
+
+// poolGeom is the geometry of pooling op of x (N×C×H×W) giving y.
+func poolGeom(op ops.MaxPool2DOp, x, y tensor.Shape) geom {
+	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: op.Kernel[0], kw: op.Kernel[1],
+		sh: op.Stride[0], sw: op.Stride[1], oh: y[2], ow: y[3]}
+}
+
+type actSpec struct {
+	kind  int
+	alpha float32
+}
+
+// activation reports whether op is a forward activation, and which.
+func activation(op G.Op) (actSpec, bool) {
+	switch op := op.(type) {
+	case ops.ReLUOp:
+		return actSpec{kind: actReLU}, true
+	case ops.LeakyReLUOp:
+		return actSpec{kind: actLeaky, alpha: float32(op.Alpha)}, true
+	case ops.SigmoidOp:
+		return actSpec{kind: actSigmoid}, true
+	case ops.TanhOp:
+		return actSpec{kind: actTanh}, true
+	case ops.StepOp:
+		return actSpec{kind: actStep}, true
+	}
+	return actSpec{}, false
+}
+
+// children returns n's inputs in order.
+func children(n *G.Node) []*G.Node {
+	var out []*G.Node
+	it := n.Graph().From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
+}
+
+// topoSort returns the nodes targets depend on (and targets), each after
+// its inputs, in depth-first order.
+func topoSort(targets []*G.Node) ([]*G.Node, error) {
+	var order []*G.Node
+	seen := map[*G.Node]bool{}
+	var visit func(n *G.Node)
+	visit = func(n *G.Node) {
+		if seen[n] {
+			return
+		}
+		seen[n] = true
+		for _, c := range children(n) {
+			visit(c)
+		}
+		order = append(order, n)
+	}
+	for _, t := range targets {
+		if t == nil {
+			return nil, fmt.Errorf("%w: nil target node", backend.ErrSpec)
+		}
+		visit(t)
+	}
+	return order, nil
+}
+
+// reach returns the set of nodes targets depend on, targets included.
+func reach(targets []*G.Node) map[*G.Node]bool {
+	order, _ := topoSort(slices.DeleteFunc(slices.Clone(targets), func(n *G.Node) bool { return n == nil }))
+	seen := make(map[*G.Node]bool, len(order))
+	for _, n := range order {
+		seen[n] = true
+	}
+	return seen
+}
+
+// constData returns a constant's contents as float32s.
+func constData(v G.Value) ([]float32, error) {
+	switch v := v.(type) {
+	case *G.F32:
+		return []float32{float32(*v)}, nil
+	case *G.F64:
+		return []float32{float32(*v)}, nil
+	case *tensor.Dense:
+		switch d := v.Data().(type) {
+		case []float32:
+			return append([]float32(nil), d...), nil
+		case float32:
+			return []float32{d}, nil
+		case []float64:
+			out := make([]float32, len(d))
+			for i, x := range d {
+				out[i] = float32(x)
+			}
+			return out, nil
+		case float64:
+			return []float32{float32(d)}, nil
+		}
+	}
+	return nil, fmt.Errorf("unsupported value %T", v)
+}
+
+// region is a place in device memory: element off of buffer buf.
+type region struct{ buf, off int }
+
+// gemmCall is a column-major cuBLAS SGEMM, batched with strides between
+// the matrices (batch 1: a plain SGEMM).
+type gemmCall struct {
+	transA, transB bool
+	m, n, k        int
+	a, b, c        region
+	lda, ldb, ldc  int
+	sa, sb, sc     int
+	batch          int
+}
+
+// rowMajor is the cuBLAS call computing row-major C = op(A)·op(B), with
+// op(A) m×k and op(B) k×n, A and B stored with rows of lda and ldb
+// elements, C with rows of ldc. A row-major r×c matrix is a column-major
+// c×r one, so this is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major: the operands swap
+// places and keep their transpose flags.
+func rowMajor(transA, transB bool, m, n, k int, a region, lda, sa int, b region, ldb, sb int, c region, ldc, sc, batch int) gemmCall {
+	return gemmCall{transA: transB, transB: transA, m: n, n: m, k: k,
+		a: b, lda: ldb, sa: sb, b: a, ldb: lda, sb: sa, c: c, ldc: ldc, sc: sc, batch: batch}
+}
+
+// gemvCall is a column-major cuBLAS SGEMV y = X·1 summing the n columns of
+// the m×n matrix X (leading dimension lda): the sum over the rows of a
+// row-major n×m matrix.
+type gemvCall struct {
+	m, n int
+	x, y region
+	lda  int
+}
+
+func sumRowsCall(rows, cols int, x, y region) gemvCall {
+	return gemvCall{m: cols, n: rows, x: x, y: y, lda: cols}
+}
+
+// blas returns the cuBLAS calls of in, in order: a matrix product for
+// opGemm, and the products (and the sum over images) of the convolutions,
+// whose unrolled images are in the scratch buffer.
+func (in *instr) blas(scratch int) ([]gemmCall, *gemvCall) {
+	at := func(buf int) region { return region{buf: buf} }
+	g := in.geom
+	K, P := g.c*g.kh*g.kw, g.oh*g.ow
+	col := region{buf: scratch}
+	switch in.kind {
+	case opGemm:
+		return []gemmCall{rowMajor(in.transA, in.transB, in.m, in.n, in.k, at(in.in[0]), in.lda, 0, at(in.in[1]), in.ldb, 0, at(in.out), in.n, 0, 1)}, nil
+	case opSumRows:
+		c := sumRowsCall(in.m, in.n, at(in.in[0]), at(in.out))
+		return nil, &c
+	case opConv: // y[n] (F×P) = W (F×K) · col[n] (K×P)
+		return []gemmCall{rowMajor(false, false, g.f, P, K, at(in.in[1]), K, 0, col, P, K*P, at(in.out), P, g.f*P, g.n)}, nil
+	case opConvFilterGrad: // part[n] (F×K) = dy[n] (F×P) · col[n]ᵀ; dW = Σ_n part[n]
+		part := region{buf: scratch, off: g.n * K * P}
+		c := sumRowsCall(g.n, g.f*K, part, at(in.out))
+		return []gemmCall{rowMajor(false, true, g.f, K, P, at(in.in[1]), P, g.f*P, col, P, K*P, part, K, g.f*K, g.n)}, &c
+	case opConvInputGrad: // col[n] (K×P) = Wᵀ (K×F) · dy[n] (F×P)
+		return []gemmCall{rowMajor(true, false, K, P, g.f, at(in.in[0]), K, 0, at(in.in[1]), P, g.f*P, col, P, K*P, g.n)}, nil
+	}
+	return nil, nil
+}
+
+// scratchSize is the scratch memory in needs: the unrolled images of a
+// convolution, and the per-image filter gradients.
+func (in *instr) scratchSize() int {
+	g := in.geom
+	K, P := g.c*g.kh*g.kw, g.oh*g.ow
+	switch in.kind {
+	case opConv, opConvInputGrad:
+		return g.n * K * P
+	case opConvFilterGrad:
+		return g.n*K*P + g.n*g.f*K
+	}
+	return 0
+}

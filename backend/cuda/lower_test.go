@@ -1,0 +1,532 @@
+package cuda
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
+	_ "github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// The plan is checked without a GPU by carrying it out on the host: sim
+// runs every instruction in plain Go, with the same buffer assignment and
+// the same column-major BLAS calls (instr.blas) that the device
+// program makes. The conformance suite then catches wrong lowering, wrong
+// operand order or transposes, and buffers shared while still live. What
+// it cannot catch, the CUDA C of the kernels, the same suite checks on a
+// GPU (program_test.go).
+
+type simBackend struct{}
+
+func (simBackend) Name() string { return "cuda plan on the host" }
+func (simBackend) Close() error { return nil }
+func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
+	pl, err := lower(spec)
+	if err != nil {
+		return nil, err
+	}
+	s := &sim{plan: pl, spec: spec, mem: make([][]float32, len(pl.bufs)), opt: spec.Optimizer}
+	for i, b := range pl.bufs {
+		s.mem[i] = make([]float32, b.size)
+		if b.kind == bufConst {
+			copy(s.mem[i], b.value)
+		}
+	}
+	s.ones = make([]float32, pl.ones)
+	for i := range s.ones {
+		s.ones[i] = 1
+	}
+	sizes := make([]int, len(spec.Params))
+	for i, prm := range spec.Params {
+		sizes[i] = prm.Shape().TotalSize()
+	}
+	s.state = spec.Optimizer.NewState(sizes)
+	return s, s.Load()
+}
+
+type sim struct {
+	training bool
+	plan     *plan
+	spec     backend.Spec
+	mem      [][]float32
+	ones     []float32
+	opt      graph.Optimizer
+	state    *graph.OptimizerState
+}
+
+func (s *sim) feed(inputs [][]float32) error {
+	if len(inputs) != len(s.plan.inputs) {
+		return backend.ErrSpec
+	}
+	for i, b := range s.plan.inputs {
+		if inputs[i] != nil {
+			copy(s.mem[b], inputs[i])
+		}
+	}
+	return nil
+}
+
+// at is the float32s of region r from element off on.
+func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
+
+// simIm2col unrolls the images as the im2col kernel does.
+func simIm2col(g geom, col, x []float32) {
+	t := 0
+	for n := range g.n {
+		for c := range g.c {
+			for p := range g.kh {
+				for q := range g.kw {
+					for i := range g.oh {
+						for j := range g.ow {
+							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
+							col[t] = 0
+							if h >= 0 && h < g.h && w >= 0 && w < g.w {
+								col[t] = x[((n*g.c+c)*g.h+h)*g.w+w]
+							}
+							t++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// simCol2im adds the columns back onto the pixels, as the col2im kernel.
+func simCol2im(g geom, dx, col []float32) {
+	clear(dx[:g.n*g.c*g.h*g.w])
+	t := 0
+	for n := range g.n {
+		for c := range g.c {
+			for p := range g.kh {
+				for q := range g.kw {
+					for i := range g.oh {
+						for j := range g.ow {
+							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
+							if h >= 0 && h < g.h && w >= 0 && w < g.w {
+								dx[((n*g.c+c)*g.h+h)*g.w+w] += col[t]
+							}
+							t++
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// simPool is max pooling (y from x) or its gradient (dx from x and dy).
+func simPool(in *instr, out, x, dy []float32) {
+	g := in.geom
+	if in.kind == opMaxPoolBackward {
+		clear(out[:g.n*g.c*g.h*g.w])
+	}
+	for plane := range g.n * g.c {
+		xp := x[plane*g.h*g.w:]
+		for i := range g.oh {
+			for j := range g.ow {
+				best := i*g.sh*g.w + j*g.sw
+				for p := range g.kh {
+					for q := range g.kw {
+						if k := (i*g.sh+p)*g.w + j*g.sw + q; xp[k] > xp[best] {
+							best = k
+						}
+					}
+				}
+				o := (plane*g.oh+i)*g.ow + j
+				if in.kind == opMaxPool {
+					out[o] = xp[best]
+				} else {
+					out[plane*g.h*g.w+best] += dy[o]
+				}
+			}
+		}
+	}
+}
+
+func (s *sim) run(list []int) {
+	for _, i := range list {
+		s.exec(&s.plan.instrs[i])
+	}
+}
+
+// colMajorGemm is BLAS SGEMM, column-major, as cuBLAS computes it.
+func colMajorGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	at := func(i, l int) float32 {
+		if transA {
+			return a[l+i*lda]
+		}
+		return a[i+l*lda]
+	}
+	bt := func(l, j int) float32 {
+		if transB {
+			return b[j+l*ldb]
+		}
+		return b[l+j*ldb]
+	}
+	for j := range n {
+		for i := range m {
+			var sum float64
+			for l := range k {
+				sum += float64(at(i, l)) * float64(bt(l, j))
+			}
+			c[i+j*ldc] = float32(sum)
+		}
+	}
+}
+
+func simAct(kind int, z, alpha float32) float32 {
+	switch kind {
+	case actReLU:
+		return max(z, 0)
+	case actLeaky:
+		if z > 0 {
+			return z
+		}
+		return alpha * z
+	case actSigmoid:
+		return float32(1 / (1 + math.Exp(-float64(z))))
+	case actTanh:
+		return float32(math.Tanh(float64(z)))
+	case actStep:
+		if z > 0 {
+			return 1
+		}
+		return 0
+	}
+	return z
+}
+
+func (s *sim) exec(in *instr) {
+	out := s.mem[in.out]
+	arg := func(i int) []float32 { return s.mem[in.in[i]] }
+	switch in.kind {
+	case opGemm, opSumRows, opConv, opConvFilterGrad, opConvInputGrad:
+		if in.kind == opConv || in.kind == opConvFilterGrad {
+			simIm2col(in.geom, s.mem[s.plan.scratch], arg(0))
+		}
+		gemms, sum := in.blas(s.plan.scratch)
+		for _, g := range gemms {
+			for b := range g.batch {
+				colMajorGemm(g.transA, g.transB, g.m, g.n, g.k, s.at(g.a, b*g.sa), g.lda, s.at(g.b, b*g.sb), g.ldb, s.at(g.c, b*g.sc), g.ldc)
+			}
+		}
+		if g := sum; g != nil {
+			x, y := s.at(g.x, 0), s.at(g.y, 0)
+			for i := range g.m {
+				var sum float64
+				for j := range g.n {
+					sum += float64(x[i+j*g.lda]) * float64(s.ones[j])
+				}
+				y[i] = float32(sum)
+			}
+		}
+		if in.kind == opConvInputGrad {
+			simCol2im(in.geom, out, s.mem[s.plan.scratch])
+		}
+	case opMaxPool, opMaxPoolBackward:
+		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
+	case opSumChannels:
+		g := in.geom
+		for c := range g.c {
+			var sum float64
+			for n := range g.n {
+				for _, v := range arg(0)[(n*g.c+c)*g.h*g.w:][:g.h*g.w] {
+					sum += float64(v)
+				}
+			}
+			out[c] = float32(sum)
+		}
+	case opDropout:
+		x := arg(0)
+		m := in.drop.Mask(uint64(s.state.Step + 1))
+		for i := range in.n {
+			switch {
+			case !s.training || in.drop.Rate == 0:
+				out[i] = x[i]
+			case m.Keep(i):
+				out[i] = x[i] * float32(m.Scale)
+			default:
+				out[i] = 0
+			}
+		}
+	case opCopy:
+		copy(out, arg(0)[:in.n])
+	case opBiasAct:
+		x, b := arg(0), arg(1)
+		for i := range in.n {
+			z := x[i] + b[(i/in.inner)%in.cols]
+			if in.out2 >= 0 {
+				s.mem[in.out2][i] = z
+			}
+			out[i] = simAct(in.act, z, in.alpha)
+		}
+	case opAct:
+		for i, z := range arg(0)[:in.n] {
+			out[i] = simAct(in.act, z, in.alpha)
+		}
+	case opActBackward:
+		v, dy := arg(0), arg(1)
+		for i := range in.n {
+			u, g := v[i], dy[i]
+			var d float32
+			switch in.act {
+			case gradReLU:
+				if u > 0 {
+					d = g
+				}
+			case gradLeaky:
+				d = g
+				if u <= 0 {
+					d = in.alpha * g
+				}
+			case gradSigmoid:
+				d = g * u * (1 - u)
+			case gradTanh:
+				d = g * (1 - u*u)
+			case gradSTE:
+				if u >= -1 && u <= 1 {
+					d = g
+				}
+			}
+			out[i] = d
+		}
+	case opAdd, opMul:
+		a, b := arg(0), arg(1)
+		for i := range in.n {
+			if in.kind == opAdd {
+				out[i] = a[i] + b[i]
+			} else {
+				out[i] = a[i] * b[i]
+			}
+		}
+	case opSum:
+		var sum float64
+		for _, v := range arg(0)[:in.n] {
+			sum += float64(v)
+		}
+		out[0] = float32(sum)
+	case opExpand:
+		for i := range out {
+			out[i] = arg(0)[0]
+		}
+	case opLoss:
+		p, t := arg(0), arg(1)
+		var sum float64
+		for i := range in.n {
+			z, y := float64(p[i]), float64(t[i])
+			if in.loss == ops.BCEWithLogitsLoss {
+				sum += max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
+			} else {
+				sum += (z - y) * (z - y)
+			}
+		}
+		out[0] = float32(sum / float64(in.n))
+	case opLossBackward:
+		p, t, dl := arg(0), arg(1), arg(2)
+		scale := dl[0] / float32(in.n)
+		for i := range in.n {
+			if in.loss == ops.BCEWithLogitsLoss {
+				out[i] = (simAct(actSigmoid, p[i], 0) - t[i]) * scale
+			} else {
+				out[i] = 2 * (p[i] - t[i]) * scale
+			}
+		}
+	default:
+		panic("sim: unknown instruction")
+	}
+}
+
+func (s *sim) Train(inputs ...[]float32) (float32, error) {
+	if err := s.feed(inputs); err != nil {
+		return 0, err
+	}
+	s.training = true
+	s.run(s.plan.train)
+	s.training = false
+	s.state.Step++
+	c := s.opt.Coefficients(s.state.Step)
+	for i, b := range s.plan.params {
+		s.opt.Update(c, s.mem[b], s.mem[s.plan.grads[i]], s.state.Slots[i])
+	}
+	return s.mem[s.plan.loss][0], nil
+}
+
+func (s *sim) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, error) {
+	if err := s.feed(inputs); err != nil {
+		return 0, err
+	}
+	s.run(s.plan.eval)
+	s.read(outputs)
+	return s.mem[s.plan.loss][0], nil
+}
+
+func (s *sim) Predict(outputs [][]float32, inputs ...[]float32) error {
+	if err := s.feed(inputs); err != nil {
+		return err
+	}
+	s.run(s.plan.predict)
+	s.read(outputs)
+	return nil
+}
+
+func (s *sim) read(outputs [][]float32) {
+	for i, b := range s.plan.outputs {
+		if i < len(outputs) && outputs[i] != nil {
+			copy(outputs[i], s.mem[b])
+		}
+	}
+}
+
+func (s *sim) OptimizerState() (*graph.OptimizerState, error)   { return s.state, nil }
+func (s *sim) SetOptimizerState(st *graph.OptimizerState) error { s.state = st; return nil }
+func (s *sim) SetLearningRate(lr float64) error                 { s.opt.LearningRate = lr; return nil }
+func (s *sim) Close() error                                     { return nil }
+
+func (s *sim) Sync() error {
+	for i, b := range s.plan.params {
+		copy(s.spec.Params[i].Value().Data().([]float32), s.mem[b])
+	}
+	return nil
+}
+
+func (s *sim) Load() error {
+	for i, b := range s.plan.params {
+		copy(s.mem[b], s.spec.Params[i].Value().Data().([]float32))
+	}
+	return nil
+}
+
+func TestPlanConformance(t *testing.T) { backendtest.RunAll(t, simBackend{}) }
+
+func mlp6Plan(t *testing.T, batch int) *plan {
+	t.Helper()
+	spec, _, err := backendtest.MLP6Train(batch, 1, graph.NewSGD(0.01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := lower(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pl
+}
+
+// The training step of MLP6 is 17 matrix products (6 forward, 6 weight
+// gradients, 5 input gradients: none for the images), 5 fused bias+ReLU
+// kernels, 6 bias gradients as matrix-vector products, and the loss.
+func TestPlanMLP6(t *testing.T) {
+	pl := mlp6Plan(t, 256)
+	count := map[instrKind]int{}
+	for _, i := range pl.train {
+		count[pl.instrs[i].kind]++
+	}
+	want := map[instrKind]int{opGemm: 17, opBiasAct: 6, opSumRows: 6, opActBackward: 5, opLoss: 1, opLossBackward: 1}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("train step has %d instructions of kind %d, want %d (all: %v)", count[k], k, n, count)
+		}
+	}
+	fused := 0
+	for _, i := range pl.train {
+		if in := pl.instrs[i]; in.kind == opBiasAct && in.act == actReLU {
+			fused++
+			if in.out2 < 0 {
+				t.Errorf("%s: fused bias+ReLU does not keep x+b, which ReLU's gradient reads", in.node.Name())
+			}
+		}
+	}
+	if fused != 5 {
+		t.Errorf("%d fused bias+ReLU kernels, want 5", fused)
+	}
+	// Prediction needs only the images and runs 6 products.
+	if !pl.predictNeeds[0] || pl.predictNeeds[1] {
+		t.Errorf("predict needs %v, want the images only", pl.predictNeeds)
+	}
+	gemms := 0
+	for _, i := range pl.predict {
+		if pl.instrs[i].kind == opGemm {
+			gemms++
+		}
+	}
+	if gemms != 6 {
+		t.Errorf("predict runs %d matrix products, want 6", gemms)
+	}
+	// Temporaries share buffers: fewer buffers than nodes computed.
+	temps, bytes := 0, 0
+	for _, b := range pl.bufs {
+		if b.kind == bufTemp {
+			temps++
+			bytes += 4 * b.size
+		}
+	}
+	if temps >= len(pl.instrs) {
+		t.Errorf("%d temporary buffers for %d instructions: no reuse", temps, len(pl.instrs))
+	}
+	t.Logf("%d instructions, %d temporary buffers, %.1f MB", len(pl.instrs), temps, float64(bytes)/1e6)
+}
+
+// No buffer is written while a value in it may still be read: for every
+// instruction, the buffers it reads were last written by the producers of
+// its input nodes, and a matrix product never writes one of its operands.
+// At batch 512 activations and weight gradients have the same size, so
+// they compete for the same buffers.
+func TestPlanBuffersNotClobbered(t *testing.T) {
+	pl := mlp6Plan(t, 512)
+	shared := 0
+	for _, in := range pl.instrs {
+		if in.kind == opGemm || in.kind == opSumRows {
+			for _, b := range in.in {
+				if b == in.out {
+					t.Errorf("%s writes its own operand's buffer %d", in.node.Name(), b)
+				}
+			}
+		}
+		if pl.bufs[in.out].node != in.node {
+			shared++
+		}
+	}
+	if shared == 0 {
+		t.Error("no instruction reuses a buffer: the check below proves nothing")
+	}
+	for _, list := range [][]int{pl.train, pl.eval, pl.predict} {
+		writer := map[int]*G.Node{}
+		for _, i := range list {
+			in := pl.instrs[i]
+			for j, b := range in.in {
+				kid := children(in.node)
+				if in.kind == opBiasAct && len(kid) == 1 { // fused: reads the BiasAdd's inputs
+					kid = children(kid[0])
+				}
+				if w, ok := writer[b]; ok && w != kid[j] {
+					t.Fatalf("%s reads buffer %d for %s, but %s overwrote it", in.node.Name(), b, kid[j].Name(), w.Name())
+				}
+			}
+			writer[in.out] = in.node
+			if in.out2 >= 0 {
+				writer[in.out2] = children(in.node)[0]
+			}
+		}
+	}
+}
+
+func TestPlanUnsupported(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("x"))
+	y, err := G.Exp(x) // Gorgonia's own op, which no backend of ours runs
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lower(backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{y}})
+	if !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), "exp") || !strings.Contains(err.Error(), y.Name()) {
+		t.Errorf("lower = %v, want ErrUnsupported naming the op and the node", err)
+	}
+}

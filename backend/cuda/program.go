@@ -1,0 +1,681 @@
+//go:build cgo
+
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/internal/cudadl"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// launch is a kernel launch prepared at compile time.
+type launch struct {
+	fn          cudadl.Function
+	grid, block cudadl.Dim3
+	args        *cudadl.Args
+}
+
+// program is a plan carried out on one device.
+type program struct {
+	b      *Backend
+	spec   backend.Spec
+	plan   *plan
+	opt    graph.Optimizer
+	stream cudadl.Stream
+	blas   *cudadl.BLAS
+	mem    []cudadl.Ptr // one per plan buffer
+	ones   cudadl.Ptr
+	coef   cudadl.Ptr // graph.Coefficients of the step, 8 floats
+	work   cudadl.Ptr // cuBLAS workspace
+	slots  [][]cudadl.Ptr
+	kern   []*launch    // per plan instruction; nil for cuBLAS calls alone
+	infer  []*launch    // per plan instruction: dropout's launch outside training
+	gemms  [][]gemmCall // per plan instruction: its cuBLAS products
+	sums   []*gemvCall  // per plan instruction: its cuBLAS sum over rows
+	update []*launch    // per parameter
+	state  graph.OptimizerState
+
+	useGraphs  bool
+	graph      *cudadl.Graph
+	graphErr   error // why capture failed, when it did
+	trainCalls int
+
+	lossHost []float32
+	coefHost []float32
+	closed   bool
+}
+
+// The step's scalars on the device: graph.Coefficients (8 floats), then the
+// 1-based step number as a uint64 (dropout's masks depend on it).
+const (
+	coefLen    = 10
+	stepOffset = 8
+)
+
+// workspaceBytes is cuBLAS's own workspace, given to it so that a captured
+// step allocates nothing (cuBLAS asks for 32 MiB on Hopper).
+const workspaceBytes = 32 << 20
+
+// Compile lowers spec and prepares it on the device.
+func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	pl, err := lower(spec)
+	if err != nil {
+		return nil, err
+	}
+	leave, err := b.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	p := &program{b: b, spec: spec, plan: pl, opt: spec.Optimizer,
+		useGraphs: os.Getenv("NEURONE_CUDA_GRAPHS") != "0",
+		lossHost:  make([]float32, 1), coefHost: make([]float32, coefLen)}
+	if err := p.setup(); err != nil {
+		p.free()
+		if cudadl.IsOutOfMemory(err) {
+			return nil, fmt.Errorf("%s: out of device memory for this program (%.0f MB of buffers at batch %d): use a smaller batch: %w",
+				b.name, float64(p.bytes())/1e6, batchOf(spec), err)
+		}
+		return nil, fmt.Errorf("%s: %w", b.name, err)
+	}
+	return p, nil
+}
+
+func batchOf(spec backend.Spec) int {
+	if len(spec.Inputs) > 0 && spec.Inputs[0].Dims() > 0 {
+		return spec.Inputs[0].Shape()[0]
+	}
+	return 0
+}
+
+// bytes is the device memory the program's buffers take.
+func (p *program) bytes() int {
+	n := 0
+	for _, b := range p.plan.bufs {
+		n += 4 * b.size
+	}
+	for _, prm := range p.spec.Params {
+		n += 4 * p.opt.Slots() * prm.Shape().TotalSize()
+	}
+	return n
+}
+
+func (p *program) setup() error {
+	var err error
+	p.kern = make([]*launch, 0, len(p.plan.instrs))
+	if p.stream, err = cudadl.NewStream(); err != nil {
+		return err
+	}
+	if p.blas, err = cudadl.NewBLAS(p.stream); err != nil {
+		return err
+	}
+	if err := p.blas.SetTF32(p.spec.AllowTF32); err != nil {
+		return err
+	}
+	if p.work, err = cudadl.Alloc(workspaceBytes); err != nil {
+		return err
+	}
+	if _, err := p.blas.SetWorkspace(p.work, workspaceBytes); err != nil {
+		return err
+	}
+	p.mem = make([]cudadl.Ptr, len(p.plan.bufs))
+	for i, buf := range p.plan.bufs {
+		if p.mem[i], err = cudadl.Alloc(4 * max(buf.size, 1)); err != nil {
+			return fmt.Errorf("buffer of %s: %w", buf.node.Name(), err)
+		}
+		switch buf.kind {
+		case bufConst:
+			err = cudadl.CopyToDevice(p.mem[i], buf.value, p.stream)
+		case bufParam:
+			// Load copies them below.
+		default:
+			err = cudadl.Fill(p.mem[i], 0, buf.size, p.stream)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if p.plan.ones > 0 {
+		if p.ones, err = cudadl.Alloc(4 * p.plan.ones); err != nil {
+			return err
+		}
+		if err := cudadl.Fill(p.ones, 1, p.plan.ones, p.stream); err != nil {
+			return err
+		}
+	}
+	if p.coef, err = cudadl.Alloc(4 * len(p.coefHost)); err != nil {
+		return err
+	}
+	for _, in := range p.plan.instrs {
+		l, err := p.prepare(&in, true)
+		if err == nil && in.kind == opDropout {
+			var inf *launch
+			inf, err = p.prepare(&in, false)
+			p.infer = append(p.infer, inf)
+		} else {
+			p.infer = append(p.infer, nil)
+		}
+		if err != nil {
+			return fmt.Errorf("%v (node %s): %w", in.node.Op(), in.node.Name(), err)
+		}
+		p.kern = append(p.kern, l)
+		g, s := in.blas(p.plan.scratch)
+		p.gemms, p.sums = append(p.gemms, g), append(p.sums, s)
+	}
+	if p.spec.Loss != nil {
+		if err := p.setupOptimizer(); err != nil {
+			return err
+		}
+	}
+	if err := p.load(); err != nil {
+		return err
+	}
+	return p.stream.Sync()
+}
+
+func (p *program) setupOptimizer() error {
+	sizes := make([]int, len(p.spec.Params))
+	for i, prm := range p.spec.Params {
+		sizes[i] = prm.Shape().TotalSize()
+	}
+	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
+	p.slots = make([][]cudadl.Ptr, len(sizes))
+	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
+	for i, n := range sizes {
+		for range p.opt.Slots() {
+			s, err := cudadl.Alloc(4 * n)
+			if err != nil {
+				return err
+			}
+			p.slots[i] = append(p.slots[i], s)
+			if err := cudadl.Fill(s, 0, n, p.stream); err != nil {
+				return err
+			}
+		}
+		args := []any{p.mem[p.plan.params[i]]}
+		for _, s := range p.slots[i] {
+			args = append(args, s)
+		}
+		args = append(args, p.mem[p.plan.grads[i]], n, p.coef)
+		l, err := p.kernel(name, n, args...)
+		if err != nil {
+			return err
+		}
+		p.update = append(p.update, l)
+	}
+	return nil
+}
+
+// kernel prepares a launch of kernel name over n elements: a grid-stride
+// grid of 256-thread blocks, a few per multiprocessor at most.
+func (p *program) kernel(name string, n int, args ...any) (*launch, error) {
+	a, err := cudadl.NewArgs(args...)
+	if err != nil {
+		return nil, err
+	}
+	const threads = 256
+	blocks := min((n+threads-1)/threads, 8*p.b.dev.SMs)
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a}, nil
+}
+
+// reduction prepares a launch of a reduction kernel: blocks blocks of
+// reduceThreads threads.
+func (p *program) reduction(name string, blocks int, args ...any) (*launch, error) {
+	a, err := cudadl.NewArgs(args...)
+	if err != nil {
+		return nil, err
+	}
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a}, nil
+}
+
+// at is the device address of r.
+func (p *program) at(r region) cudadl.Ptr { return p.mem[r.buf] + cudadl.Ptr(4*r.off) }
+
+// prepare returns the kernel launch of in (for dropout, of the training
+// step when train, of inference otherwise), or nil when cuBLAS does all.
+func (p *program) prepare(in *instr, train bool) (*launch, error) {
+	m := func(i int) cudadl.Ptr { return p.mem[in.in[i]] }
+	out := p.mem[in.out]
+	g := in.geom
+	conv := []any{g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow}
+	pool := []any{g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow}
+	var scratch cudadl.Ptr
+	if p.plan.scratch >= 0 {
+		scratch = p.mem[p.plan.scratch]
+	}
+	switch in.kind {
+	case opGemm, opSumRows, opCopy:
+		return nil, nil
+	case opConv, opConvFilterGrad:
+		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
+		return p.kernel("im2col", total, append([]any{scratch, m(0), total}, conv...)...)
+	case opConvInputGrad:
+		total := g.n * g.c * g.h * g.w
+		return p.kernel("col2im", total, append([]any{out, scratch, total}, conv...)...)
+	case opMaxPool:
+		total := g.n * g.c * g.oh * g.ow
+		return p.kernel("maxpool", total, append([]any{out, m(0), total}, pool...)...)
+	case opMaxPoolBackward:
+		total := g.n * g.c * g.h * g.w
+		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
+	case opSumChannels:
+		return p.reduction("sum_channels", g.c, out, m(0), g.n, g.c, g.h*g.w)
+	case opDropout:
+		mask := in.drop.Mask(0)
+		active := 0
+		if train && in.drop.Rate > 0 {
+			active = 1
+		}
+		return p.kernel("dropout", in.n, out, m(0), in.n, in.drop.Seed, mask.Threshold, float32(mask.Scale),
+			p.coef+4*stepOffset, active)
+	case opBiasAct:
+		var z cudadl.Ptr
+		if in.out2 >= 0 {
+			z = p.mem[in.out2]
+		}
+		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.inner, in.act, in.alpha)
+	case opAct:
+		return p.kernel("act", in.n, out, m(0), in.n, in.act, in.alpha)
+	case opActBackward:
+		return p.kernel("act_backward", in.n, out, m(0), m(1), in.n, in.act, in.alpha)
+	case opAdd:
+		return p.kernel("add", in.n, out, m(0), m(1), in.n)
+	case opMul:
+		return p.kernel("mul", in.n, out, m(0), m(1), in.n)
+	case opExpand:
+		return p.kernel("expand", in.n, out, m(0), in.n)
+	case opSum:
+		return p.reduction("sum_all", 1, out, m(0), in.n)
+	case opLoss:
+		return p.reduction("loss", 1, out, m(0), m(1), in.n, int(in.loss))
+	case opLossBackward:
+		return p.kernel("loss_backward", in.n, out, m(0), m(1), m(2), in.n, int(in.loss))
+	}
+	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
+}
+
+// run queues the instructions of list on the stream; train selects the
+// training behaviour of dropout.
+func (p *program) run(list []int, train bool) error {
+	for _, i := range list {
+		in := &p.plan.instrs[i]
+		if err := p.exec(i, in, train); err != nil {
+			return fmt.Errorf("%s: %v (node %s): %w", p.b.name, in.node.Op(), in.node.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (p *program) exec(i int, in *instr, train bool) error {
+	launch := func(l *launch) error { return cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args) }
+	switch in.kind {
+	case opCopy:
+		return cudadl.CopyOnDevice(p.mem[in.out], p.mem[in.in[0]], in.n, p.stream)
+	case opDropout:
+		if !train {
+			return launch(p.infer[i])
+		}
+	case opConvInputGrad:
+		if err := p.blasCalls(i); err != nil {
+			return err
+		}
+		return launch(p.kern[i]) // col2im after the product
+	}
+	if l := p.kern[i]; l != nil {
+		if err := launch(l); err != nil { // im2col before a convolution's product
+			return err
+		}
+	}
+	return p.blasCalls(i)
+}
+
+// blasCalls makes instruction i's cuBLAS calls.
+func (p *program) blasCalls(i int) error {
+	for _, g := range p.gemms[i] {
+		var err error
+		if g.batch == 1 {
+			err = p.blas.Sgemm(g.transA, g.transB, g.m, g.n, g.k, 1, p.at(g.a), g.lda, p.at(g.b), g.ldb, 0, p.at(g.c), g.ldc)
+		} else {
+			err = p.blas.SgemmBatched(g.transA, g.transB, g.m, g.n, g.k, 1, p.at(g.a), g.lda, g.sa, p.at(g.b), g.ldb, g.sb,
+				0, p.at(g.c), g.ldc, g.sc, g.batch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if g := p.sums[i]; g != nil {
+		return p.blas.Sgemv(false, g.m, g.n, 1, p.at(g.x), g.lda, p.ones, 1, 0, p.at(g.y), 1)
+	}
+	return nil
+}
+
+// trainStep queues the forward and backward passes and the update.
+func (p *program) trainStep() error {
+	if err := p.run(p.plan.train, true); err != nil {
+		return err
+	}
+	for _, l := range p.update {
+		if err := cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args); err != nil {
+			return fmt.Errorf("%s: optimizer update: %w", p.b.name, err)
+		}
+	}
+	return nil
+}
+
+// capture records the training step as a CUDA graph.
+func (p *program) capture() (*cudadl.Graph, error) {
+	if err := cudadl.BeginCapture(p.stream); err != nil {
+		return nil, err
+	}
+	err := p.trainStep()
+	g, endErr := cudadl.EndCapture(p.stream)
+	if err != nil {
+		g.Destroy()
+		return nil, err
+	}
+	return g, endErr
+}
+
+func (p *program) enter() (func(), error) {
+	if p.closed {
+		return nil, backend.ErrClosed
+	}
+	return p.b.enter()
+}
+
+// feed copies the caller's inputs to the device; a nil input keeps what
+// the buffer holds (the previous call's batch).
+func (p *program) feed(inputs [][]float32) error {
+	if len(inputs) != len(p.plan.inputs) {
+		return fmt.Errorf("%w: got %d inputs, the spec has %d", backend.ErrSpec, len(inputs), len(p.plan.inputs))
+	}
+	for i, b := range p.plan.inputs {
+		if inputs[i] == nil {
+			continue
+		}
+		if want := p.plan.bufs[b].size; len(inputs[i]) != want {
+			return fmt.Errorf("%w: input %s needs %d values %v, got %d", backend.ErrSpec,
+				p.spec.Inputs[i].Name(), want, p.spec.Inputs[i].Shape(), len(inputs[i]))
+		}
+		if err := cudadl.CopyToDevice(p.mem[b], inputs[i], p.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Train runs one training step. The first runs eagerly; the second is
+// captured as a CUDA graph that later steps replay.
+func (p *program) Train(inputs ...[]float32) (float32, error) {
+	leave, err := p.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	if p.plan.loss < 0 {
+		return 0, fmt.Errorf("%w: Train needs a loss", backend.ErrSpec)
+	}
+	if err := p.feed(inputs); err != nil {
+		return 0, err
+	}
+	step := p.state.Step + 1
+	c := p.opt.Coefficients(step)
+	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
+		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32))})
+	if err := cudadl.CopyToDevice(p.coef, p.coefHost, p.stream); err != nil {
+		return 0, err
+	}
+	p.trainCalls++
+	switch {
+	case p.graph != nil:
+		err = p.graph.Launch(p.stream)
+	case p.useGraphs && p.trainCalls >= 2:
+		if p.graph, err = p.capture(); err != nil {
+			// Capture is an optimisation: run eagerly from now on.
+			p.graph, p.graphErr, p.useGraphs = nil, err, false
+			err = p.trainStep()
+		} else {
+			err = p.graph.Launch(p.stream)
+		}
+	default:
+		err = p.trainStep()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if err := cudadl.CopyToHost(p.lossHost, p.mem[p.plan.loss], p.stream); err != nil {
+		return 0, fmt.Errorf("%s: training step: %w", p.b.name, err)
+	}
+	p.state.Step++
+	return p.lossHost[0], nil
+}
+
+// Evaluate runs the forward pass and the loss, and reads back the outputs.
+func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, error) {
+	leave, err := p.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	if p.plan.loss < 0 {
+		return 0, fmt.Errorf("%w: Evaluate needs a loss", backend.ErrSpec)
+	}
+	if err := p.feed(inputs); err != nil {
+		return 0, err
+	}
+	if err := p.run(p.plan.eval, false); err != nil {
+		return 0, err
+	}
+	if err := p.read(outputs); err != nil {
+		return 0, err
+	}
+	if err := cudadl.CopyToHost(p.lossHost, p.mem[p.plan.loss], p.stream); err != nil {
+		return 0, err
+	}
+	return p.lossHost[0], nil
+}
+
+// Predict runs the forward pass to the outputs.
+func (p *program) Predict(outputs [][]float32, inputs ...[]float32) error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if err := p.feed(inputs); err != nil {
+		return err
+	}
+	if err := p.run(p.plan.predict, false); err != nil {
+		return err
+	}
+	return p.read(outputs)
+}
+
+func (p *program) read(outputs [][]float32) error {
+	for i, b := range p.plan.outputs {
+		if i >= len(outputs) || outputs[i] == nil {
+			continue
+		}
+		if len(outputs[i]) != p.plan.bufs[b].size {
+			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec,
+				p.spec.Outputs[i].Name(), p.plan.bufs[b].size, len(outputs[i]))
+		}
+		if err := cudadl.CopyToHost(outputs[i], p.mem[b], p.stream); err != nil {
+			return err
+		}
+	}
+	return p.stream.Sync()
+}
+
+// OptimizerState copies the optimizer's state from the device.
+func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+	leave, err := p.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.slots))}
+	for i, slots := range p.slots {
+		n := p.spec.Params[i].Shape().TotalSize()
+		for _, d := range slots {
+			h := make([]float32, n)
+			if err := cudadl.CopyToHost(h, d, p.stream); err != nil {
+				return nil, err
+			}
+			s.Slots[i] = append(s.Slots[i], h)
+		}
+	}
+	return s, nil
+}
+
+// SetOptimizerState copies s to the device.
+func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if len(s.Slots) != len(p.slots) {
+		return fmt.Errorf("%w: optimizer state for %d parameters, the program has %d", backend.ErrSpec, len(s.Slots), len(p.slots))
+	}
+	for i, slots := range p.slots {
+		n := p.spec.Params[i].Shape().TotalSize()
+		if len(s.Slots[i]) != len(slots) {
+			return fmt.Errorf("%w: %s: %d optimizer slots, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i]), len(slots))
+		}
+		for j, d := range slots {
+			if len(s.Slots[i][j]) != n {
+				return fmt.Errorf("%w: %s: optimizer slot of %d values, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i][j]), n)
+			}
+			if err := cudadl.CopyToDevice(d, s.Slots[i][j], p.stream); err != nil {
+				return err
+			}
+		}
+	}
+	p.state.Step = s.Step
+	return p.stream.Sync()
+}
+
+// SetLearningRate changes the learning rate from the next step on; a
+// captured step reads it from the device, so it needs no new capture.
+func (p *program) SetLearningRate(lr float64) error {
+	if p.closed {
+		return backend.ErrClosed
+	}
+	if !(lr > 0) || math.IsInf(lr, 0) {
+		return fmt.Errorf("%w: learning rate %v", backend.ErrSpec, lr)
+	}
+	p.opt.LearningRate = lr
+	return nil
+}
+
+// Sync copies the parameters from the device into the Params' values.
+func (p *program) Sync() error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	for i, b := range p.plan.params {
+		dst, _ := paramData(p.spec.Params[i].Value())
+		if err := cudadl.CopyToHost(dst, p.mem[b], p.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Load copies the Params' values to the device.
+func (p *program) Load() error {
+	leave, err := p.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	if err := p.load(); err != nil {
+		return err
+	}
+	return p.stream.Sync()
+}
+
+func (p *program) load() error {
+	for i, b := range p.plan.params {
+		src, err := paramData(p.spec.Params[i].Value())
+		if err != nil {
+			return err
+		}
+		if err := cudadl.CopyToDevice(p.mem[b], src, p.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close frees everything the program holds on the device.
+func (p *program) Close() error {
+	if p.closed {
+		return nil
+	}
+	leave, err := p.b.enter()
+	if err != nil {
+		return err
+	}
+	defer leave()
+	p.closed = true
+	return p.free()
+}
+
+// free releases whatever setup allocated, keeping the first error.
+func (p *program) free() error {
+	var first error
+	keep := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	if p.stream != (cudadl.Stream{}) {
+		keep(p.stream.Sync())
+	}
+	keep(p.graph.Destroy())
+	for _, l := range slices.Concat(p.kern, p.infer, p.update) {
+		if l != nil {
+			l.args.Free()
+		}
+	}
+	for _, m := range p.mem {
+		keep(cudadl.Free(m))
+	}
+	for _, s := range p.slots {
+		for _, m := range s {
+			keep(cudadl.Free(m))
+		}
+	}
+	keep(cudadl.Free(p.ones))
+	keep(cudadl.Free(p.coef))
+	keep(cudadl.Free(p.work))
+	keep(p.blas.Destroy())
+	keep(p.stream.Destroy())
+	p.mem, p.slots, p.kern, p.infer, p.update = nil, nil, nil, nil, nil
+	return first
+}
+
+// paramData returns a parameter's float32 elements, aliased.
+func paramData(v G.Value) ([]float32, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok || d.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("no float32 tensor value")
+	}
+	return ops.Float32s(d), nil
+}
