@@ -14,7 +14,6 @@ package catdog
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -107,32 +106,20 @@ func (n *Network) TrainBatch(set *dataset.Set, idx []int) (float32, error) {
 	return n.Program.Train(n.x, n.y)
 }
 
-// Metrics summarise predictions against labels.
-type Metrics struct {
-	Loss     float64
-	Accuracy float64
-	// Confusion[actual][predicted], with labels dataset.Dog and dataset.Cat.
-	Confusion [2][2]int
-}
-
-// Count returns the number of images the metrics cover.
-func (m Metrics) Count() int {
-	return m.Confusion[0][0] + m.Confusion[0][1] + m.Confusion[1][0] + m.Confusion[1][1]
-}
-
-// Evaluate computes the mean loss, the accuracy (P(cat) > 0.5 read as cat)
-// and the confusion matrix over all of set. It runs the forward pass only
-// and scores the probabilities on the host (the cross-entropy of each,
-// clamped to [1e-7, 1-1e-7]); the last partial batch is padded, and the
-// padding ignored.
+// Evaluate computes the metrics of the network on all of set (see Score).
 func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
-	var m Metrics
-	if set.Len() == 0 {
-		return m, nil
+	probs, err := n.Probabilities(set)
+	if err != nil {
+		return Metrics{}, err
 	}
+	return Score(probs, set.Labels), nil
+}
+
+// Probabilities returns P(cat) for every image of set. It runs the forward
+// pass only; the last partial batch is padded, and the padding ignored.
+func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 	probs := make([]float32, set.Len())
 	idx := make([]int, n.Batch)
-	var lossSum float64
 	for start := 0; start < set.Len(); start += n.Batch {
 		real := min(n.Batch, set.Len()-start)
 		for i := range idx {
@@ -140,33 +127,11 @@ func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
 		}
 		set.Fill(n.x, nil, idx)
 		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
-			return m, err
+			return nil, err
 		}
 		copy(probs[start:start+real], n.probs[:real])
 	}
-	for i, p := range probs {
-		y := set.Labels[i]
-		pred := dataset.Dog
-		if p > 0.5 {
-			pred = dataset.Cat
-		}
-		m.Confusion[y][pred]++
-		lossSum += bce(float64(p), float64(y))
-	}
-	m.Loss = lossSum / float64(set.Len())
-	m.Accuracy = float64(m.Confusion[0][0]+m.Confusion[1][1]) / float64(set.Len())
-	return m, nil
-}
-
-// bce is the cross-entropy of a probability, clamped so that a saturated
-// wrong answer costs a large finite amount.
-func bce(p, y float64) float64 {
-	const eps = 1e-7
-	p = min(max(p, eps), 1-eps)
-	if y > 0.5 {
-		return -math.Log(p)
-	}
-	return -math.Log(1 - p)
+	return probs, nil
 }
 
 // Predict returns P(cat) for each image (Side×Side luma bytes).
