@@ -14,8 +14,13 @@ const FormatVersion = 1
 // Meta is the metadata stored with a checkpoint: enough to rebuild the
 // model, preprocess images as in training, and resume training.
 type Meta struct {
-	Format      int             `json:"format"`
-	Model       string          `json:"model"` // "mlp"
+	Format int `json:"format"`
+	// Arch is the architecture (Config.Arch); checkpoints written before
+	// the field existed leave it out, and hold ArchMLP6.
+	Arch string `json:"arch,omitempty"`
+	// Model is "mlp", written for builds older than Arch, which check it;
+	// this build reads Arch instead.
+	Model       string          `json:"model"`
 	Side        int             `json:"side"`
 	Crop        bool            `json:"crop"`
 	Hidden      []int           `json:"hidden"`
@@ -34,7 +39,15 @@ type Meta struct {
 
 // Config returns the model configuration a checkpoint describes.
 func (m Meta) Config() Config {
-	return Config{Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, Crop: m.Crop, Seed: m.Seed}
+	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, Crop: m.Crop, Seed: m.Seed}
+}
+
+// arch is Arch, with the default of checkpoints older than the field.
+func (m Meta) arch() string {
+	if m.Arch == "" {
+		return ArchMLP6
+	}
+	return m.Arch
 }
 
 const optPrefix = "optimizer."
@@ -49,7 +62,7 @@ func (n *Network) Save(path string, meta Meta) error {
 	if err != nil {
 		return err
 	}
-	meta.Format, meta.Model, meta.Output = FormatVersion, "mlp", "sigmoid: P(cat)"
+	meta.Format, meta.Arch, meta.Model, meta.Output = FormatVersion, n.Config.Arch, "mlp", "sigmoid: P(cat)"
 	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
 	var ts []checkpoint.Tensor
@@ -69,9 +82,13 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 	if err != nil {
 		return meta, nil, err
 	}
-	if meta.Format != FormatVersion || meta.Model != "mlp" {
-		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d of model %q; this build reads format %d of model \"mlp\"", path, meta.Format, meta.Model, FormatVersion)
+	if meta.Format != FormatVersion {
+		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads format %d", path, meta.Format, FormatVersion)
 	}
+	if err := CheckArch(meta.arch()); err != nil {
+		return meta, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	meta.Arch = meta.arch()
 	return meta, ts, nil
 }
 

@@ -22,8 +22,9 @@ import (
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
-// Config describes the perceptron.
+// Config describes the network.
 type Config struct {
+	Arch       string // architecture: ArchMLP6 (see Archs)
 	Side       int    // input images are Side×Side
 	Hidden     []int  // widths of the hidden layers
 	Activation string // activation of the hidden layers
@@ -33,10 +34,10 @@ type Config struct {
 
 // DefaultConfig is the seed's 6-layer perceptron.
 func DefaultConfig() Config {
-	return Config{Side: 100, Hidden: []int{512, 512, 512, 512, 512}, Activation: graph.ReLU, Seed: 1}
+	return Config{Arch: ArchMLP6, Side: 100, Hidden: []int{512, 512, 512, 512, 512}, Activation: graph.ReLU, Seed: 1}
 }
 
-// Spec returns the graph.MLPSpec of the configuration at a batch size.
+// Spec returns the graph.MLPSpec (of ArchMLP6) of the configuration at a batch size.
 func (c Config) Spec(batch int) graph.MLPSpec {
 	s := graph.MLPSpec{Inputs: c.Side * c.Side, Batch: batch, Seed: c.Seed}
 	for _, h := range c.Hidden {
@@ -58,7 +59,7 @@ func (n *Network) Summary() string {
 	return b.String()
 }
 
-// Network is the perceptron compiled on a backend at a fixed batch size.
+// Network is the network of a Config compiled on a backend at a fixed batch size.
 type Network struct {
 	Config  Config
 	Model   *graph.Model
@@ -69,12 +70,12 @@ type Network struct {
 	probs []float32 // one batch of outputs
 }
 
-// NewNetwork builds the perceptron of cfg and compiles it on b.
+// NewNetwork builds the network of cfg and compiles it on b.
 func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (*Network, error) {
 	if cfg.Side <= 0 || batch <= 0 || slices.ContainsFunc(cfg.Hidden, func(h int) bool { return h <= 0 }) {
 		return nil, fmt.Errorf("catdog: invalid model: side %d, batch %d, hidden %v", cfg.Side, batch, cfg.Hidden)
 	}
-	m, err := graph.MLP(cfg.Spec(batch))
+	m, err := cfg.buildModel(batch)
 	if err != nil {
 		return nil, err
 	}
