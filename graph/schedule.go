@@ -80,14 +80,14 @@ func (s Schedule) String() string {
 	var out string
 	switch s.Kind {
 	case ScheduleCosine:
-		out = fmt.Sprintf("cosine over %d epochs", s.Epochs)
+		out = fmt.Sprintf("cosine until epoch %d", s.Epochs)
 	case ScheduleStep:
-		out = fmt.Sprintf("step: ×%g every %d epochs", s.Gamma, s.StepEvery)
+		out = fmt.Sprintf("step: times %g every %d epochs", s.Gamma, s.StepEvery)
 	default:
 		out = "constant"
 	}
 	if s.Warmup > 0 {
-		out += fmt.Sprintf(", after %d warm-up epochs", s.Warmup)
+		out += fmt.Sprintf(", after a %d-epoch warm-up", s.Warmup)
 	}
 	return out
 }

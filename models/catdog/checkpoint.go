@@ -20,21 +20,27 @@ type Meta struct {
 	Arch string `json:"arch,omitempty"`
 	// Model is "mlp", written for builds older than Arch, which check it;
 	// this build reads Arch instead.
-	Model       string          `json:"model"`
-	Side        int             `json:"side"`
-	Crop        bool            `json:"crop"`
-	Hidden      []int           `json:"hidden"`
-	Activation  string          `json:"activation"`
-	Output      string          `json:"output"`  // "sigmoid: P(cat)"
-	Classes     [2]string       `json:"classes"` // label 0 and 1
-	Seed        uint64          `json:"seed"`
-	Batch       int             `json:"batch"`
-	Epoch       int             `json:"epoch"`
-	Optimizer   graph.Optimizer `json:"optimizer"`
-	OptStep     int             `json:"optimizer_step"`
-	ValAccuracy float64         `json:"val_accuracy"`
-	ValLoss     float64         `json:"val_loss"`
-	Device      string          `json:"device"`
+	Model      string          `json:"model"`
+	Side       int             `json:"side"`
+	Crop       bool            `json:"crop"`
+	Hidden     []int           `json:"hidden"`
+	Activation string          `json:"activation"`
+	Output     string          `json:"output"`  // "sigmoid: P(cat)"
+	Classes    [2]string       `json:"classes"` // label 0 and 1
+	Seed       uint64          `json:"seed"`
+	Batch      int             `json:"batch"`
+	Epoch      int             `json:"epoch"`
+	Optimizer  graph.Optimizer `json:"optimizer"` // with the base learning rate
+	OptStep    int             `json:"optimizer_step"`
+	// Schedule turns the optimizer's base rate into each epoch's; absent
+	// in older checkpoints, which used the base rate throughout.
+	Schedule     graph.Schedule `json:"lr_schedule"`
+	LearningRate float64        `json:"learning_rate"` // the rate of Epoch
+	// Augment is the augmentation the training images had (Network.Augment).
+	Augment     Augmentation `json:"augment"`
+	ValAccuracy float64      `json:"val_accuracy"`
+	ValLoss     float64      `json:"val_loss"`
+	Device      string       `json:"device"`
 }
 
 // Config returns the model configuration a checkpoint describes.
@@ -65,6 +71,7 @@ func (n *Network) Save(path string, meta Meta) error {
 	meta.Format, meta.Arch, meta.Model, meta.Output = FormatVersion, n.Config.Arch, "mlp", "sigmoid: P(cat)"
 	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
+	meta.Augment = n.Augment
 	var ts []checkpoint.Tensor
 	for i, p := range n.Model.Params() {
 		ts = append(ts, checkpoint.Tensor{Name: p.Name(), Shape: p.Shape(), Data: p.Value().Data().([]float32)})
