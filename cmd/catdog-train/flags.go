@@ -106,7 +106,8 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.IntVar(&o.patience, "patience", 0, "stop early after `N` epochs without a validation loss better than the\nbest by more than --min-delta, and test the best model; 0: never stop early")
 	fs.Float64Var(&o.minDelta, "min-delta", 0, "smallest fall of the validation `loss` that counts as better for --patience")
 
-	fs.BoolVar(&o.augment, "augment", false, "transform each training image at random (mirror, shift up to 6%, rotate up to\n10 degrees, zoom up to 10%), anew every epoch; validation and test images\nare left as they are. Off by default: it helps on photos over many epochs,\nbut slows learning of the built-in synthetic set")
+	fs.BoolVar(&o.augment, "augment", false, "transform each training image at random, anew every epoch:\n"+catdog.DefaultAugmentation().String()+";\n"+
+		"validation and test images are left as they are. Off by default: it is meant\nagainst overfitting photos over many epochs; the built-in synthetic set\nreaches the same accuracy without it")
 
 	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
 	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json and the plots")

@@ -95,12 +95,8 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	defer t.net.Close()
 	t.net.Augment = t.o.augmentation()
-	augment := "off"
-	if t.net.Augment.Enabled() {
-		augment = fmt.Sprintf("%+v", t.net.Augment)
-	}
 	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s\n%s\n",
-		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, augment, t.net.Summary())
+		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, t.net.Summary())
 	if t.resumed != nil {
 		if err := t.net.Load(*t.resumed, t.resumedTs, true); err != nil {
 			return fmt.Errorf("--resume: %s: %w", t.path(lastFile), err)

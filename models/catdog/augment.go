@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // Augmentation says how training images are randomly transformed before
@@ -26,6 +27,28 @@ func DefaultAugmentation() Augmentation {
 
 // Enabled reports whether a changes anything.
 func (a Augmentation) Enabled() bool { return a != Augmentation{} }
+
+// String describes the changes in words, e.g. "mirror, shift up to 6%,
+// rotation up to 10 degrees, zoom up to 10%", or "off".
+func (a Augmentation) String() string {
+	var parts []string
+	if a.Flip {
+		parts = append(parts, "mirror")
+	}
+	if a.Shift > 0 {
+		parts = append(parts, fmt.Sprintf("shift up to %g%%", 100*a.Shift))
+	}
+	if a.Rotate > 0 {
+		parts = append(parts, fmt.Sprintf("rotation up to %g degrees", a.Rotate))
+	}
+	if a.Zoom > 0 {
+		parts = append(parts, fmt.Sprintf("zoom up to %g%%", 100*a.Zoom))
+	}
+	if len(parts) == 0 {
+		return "off"
+	}
+	return strings.Join(parts, ", ")
+}
 
 // Validate checks that the ranges keep the image recognisable.
 func (a Augmentation) Validate() error {

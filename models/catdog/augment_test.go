@@ -110,3 +110,13 @@ func TestAugmentationValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestAugmentationString(t *testing.T) {
+	t.Parallel()
+	if got := (Augmentation{}).String(); got != "off" {
+		t.Errorf("zero Augmentation: %q, want off", got)
+	}
+	if got, want := (Augmentation{Flip: true, Rotate: 5, Zoom: 0.2}).String(), "mirror, rotation up to 5 degrees, zoom up to 20%"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}

@@ -7,9 +7,12 @@
 // learning: 10000 inputs (one per pixel, 0-255 scaled to [0, 1]), five ReLU
 // layers of 512 neurons, and one sigmoid neuron whose output is read as
 // P(cat). It is trained with the binary cross-entropy, computed from the
-// last layer's logits. Network builds it for a backend; Train runs epochs
-// over a dataset.Set; Save and Load keep it in a safetensors checkpoint
-// with the metadata needed to rebuild it.
+// last layer's logits. Config.Arch names the architecture (ArchMLP6; see
+// Archs). Network builds it for a backend; TrainEpoch runs an epoch over a
+// dataset.Set, with optional augmentation of the training images
+// (Augmentation); Evaluate scores it (Metrics: loss, accuracy, precision,
+// recall, F1, ROC AUC, confusion matrix); Save and Load keep it in a
+// safetensors checkpoint with the metadata needed to rebuild it.
 package catdog
 
 import (
