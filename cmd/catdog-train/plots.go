@@ -31,6 +31,9 @@ const (
 type chart struct {
 	file, title, x, y string
 	lines             []series
+	// legendTop puts the legend top right, clear of curves that fall (a
+	// loss); otherwise it goes bottom right, clear of curves that rise.
+	legendTop bool
 }
 
 // series is one line of a plot.
@@ -82,9 +85,9 @@ func writePlots(dir string, history []epochRecord, fpr, tpr []float64) ([]string
 
 	plots := []chart{
 		{lossPlot, "Loss (cross-entropy)", "epoch", "loss", []series{
-			{"train", trainLoss, trainColour, withMarkers}, {"validation", valLoss, valColour, withMarkers}}},
+			{"train", trainLoss, trainColour, withMarkers}, {"validation", valLoss, valColour, withMarkers}}, true},
 		{accuracyPlot, "Accuracy", "epoch", "accuracy (%)", []series{
-			{"train", trainAcc, trainColour, withMarkers}, {"validation", valAcc, valColour, withMarkers}}},
+			{"train", trainAcc, trainColour, withMarkers}, {"validation", valAcc, valColour, withMarkers}}, false},
 	}
 	if fpr != nil {
 		roc := make(plotter.XYs, len(fpr))
@@ -92,7 +95,7 @@ func writePlots(dir string, history []epochRecord, fpr, tpr []float64) ([]string
 			roc[i] = plotter.XY{X: fpr[i], Y: tpr[i]}
 		}
 		plots = append(plots, chart{rocPlot, "ROC curve of the test set (cat positive)", "false positive rate", "true positive rate", []series{
-			{"model", roc, trainColour, plain}, {"chance", plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, greyColour, dashed}}})
+			{"model", roc, trainColour, plain}, {"chance", plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, greyColour, dashed}}, false})
 	}
 	var written []string
 	for _, pl := range plots {
@@ -119,10 +122,12 @@ func writePlots(dir string, history []epochRecord, fpr, tpr []float64) ([]string
 			p.Legend.Add(s.name, line)
 		}
 		p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), vg.Points(8)
+		if pl.legendTop {
+			p.Legend.Top, p.Legend.YOffs = true, -vg.Points(8)
+		}
 		if pl.file == rocPlot {
 			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 		} else {
-			p.Legend.Top, p.Legend.YOffs = true, -vg.Points(8)
 			p.X.Tick.Marker = integerTicks{}
 		}
 		w, err := p.WriterTo(plotWidth, plotHeight, "png")
