@@ -199,9 +199,11 @@ func (o *options) checkSchedule() error {
 	default:
 		return cli.Usagef("--lr-schedule", "%q is not a schedule (want none, cosine or step)", o.schedule)
 	}
-	for _, name := range []string{"lr-step", "lr-gamma"} {
-		if o.set[name] && o.schedule != graph.ScheduleStep {
-			return cli.Usagef("--"+name, "applies to --lr-schedule step only, not %s", o.schedule)
+	// On --resume without --lr-schedule, the checkpoint's schedule is
+	// checked instead (options.adoptSchedule).
+	if !o.resume || o.set["lr-schedule"] {
+		if err := o.checkStepFlags(o.schedule, "--lr-schedule is"); err != nil {
+			return err
 		}
 	}
 	switch {
@@ -219,6 +221,17 @@ func (o *options) checkSchedule() error {
 		return cli.Usagef("--min-delta", "%v is not a loss difference of 0 or more", o.minDelta)
 	case o.patience > 0 && o.val == 0:
 		return cli.Usagef("--patience", "early stopping watches the validation loss; it needs --val above 0")
+	}
+	return nil
+}
+
+// checkStepFlags refuses --lr-step and --lr-gamma unless kind, the
+// schedule that whose names, is step.
+func (o *options) checkStepFlags(kind, whose string) error {
+	for _, name := range []string{"lr-step", "lr-gamma"} {
+		if o.set[name] && kind != graph.ScheduleStep {
+			return cli.Usagef("--"+name, "applies to --lr-schedule step only; %s %s", whose, kind)
+		}
 	}
 	return nil
 }

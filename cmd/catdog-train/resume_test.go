@@ -115,6 +115,7 @@ func TestResumeConflicts(t *testing.T) {
 		{"other seed", []string{"--out", out, "--resume", "--seed", "9"}, `--seed: 9 differs`},
 		{"other schedule", []string{"--out", out, "--resume", "--lr-schedule", "cosine"}, `--lr-schedule: cosine differs from the checkpoint's none`},
 		{"other warm-up", []string{"--out", out, "--resume", "--warmup", "2"}, `--warmup: 2 differs from the checkpoint's 0`},
+		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
 		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
 		{"nothing to resume", []string{"--out", filepath.Join(out, "none"), "--resume"}, "holds no last.safetensors"},
 		{"run already there", []string{"--out", out, "--synthetic", "64"}, "already holds a training run"},

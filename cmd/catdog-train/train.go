@@ -207,6 +207,9 @@ func (o *options) adoptSchedule(s graph.Schedule) error {
 	if s.Kind == "" {
 		s.Kind = graph.ScheduleNone
 	}
+	if err := o.checkStepFlags(s.Kind, "the checkpoint's schedule is"); err != nil {
+		return err
+	}
 	itoa := strconv.Itoa
 	switch {
 	case o.set["lr-schedule"] && o.schedule != s.Kind:
