@@ -38,7 +38,7 @@ bench:
 
 demo: build
 	rm -rf $(DEMO)
-	$(BIN)/catdog-train --out $(DEMO)
+	$(BIN)/catdog-train --out $(DEMO) --lr-schedule cosine
 	$(GO) run $(GOFLAGS_TAGS) ./cmd/catdog-samples --out $(DEMO)/samples --n 6
 	$(BIN)/catdog-predict --model $(DEMO) $(DEMO)/samples
 

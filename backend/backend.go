@@ -114,6 +114,11 @@ type Program interface {
 	OptimizerState() (*graph.OptimizerState, error)
 	// SetOptimizerState replaces the optimizer's state, e.g. on resume.
 	SetOptimizerState(*graph.OptimizerState) error
+	// SetLearningRate sets the learning rate of the Train calls that
+	// follow (a schedule calls it between steps or epochs); the rest of
+	// the optimizer and its state are unchanged. lr must be positive and
+	// finite (ErrSpec otherwise).
+	SetLearningRate(lr float64) error
 	// Sync copies the parameters from the device into the Params' values.
 	Sync() error
 	// Load copies the Params' values to the device, after they were

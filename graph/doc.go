@@ -13,7 +13,9 @@
 // (DefaultCNNSpec is the small network for cat/dog); it returns the same
 // Model as MLP, so BinaryClassification and the backends take either.
 // BCEWithLogits and MSE add a loss, and Grad adds the backward pass. The
-// Optimizer says how a backend updates the parameters.
+// Optimizer says how a backend updates the parameters, and a Schedule
+// (none, cosine, step, with an optional warm-up) gives the learning rate of
+// each epoch, which a backend's Program takes through SetLearningRate.
 //
 // The graph is pure construction: nothing here runs on a device. Hand the
 // nodes to a backend (package backend) to train and predict; the same graph

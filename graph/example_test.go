@@ -109,3 +109,25 @@ func ExampleCNN() {
 	// Output:
 	// 12 of 12 images classified correctly
 }
+
+// A cosine schedule over 6 epochs after a 1-epoch warm-up; a training loop
+// passes each epoch's rate to its Program with SetLearningRate.
+func ExampleSchedule() {
+	s := graph.Schedule{Kind: graph.ScheduleCosine, Epochs: 6, Warmup: 1}
+	if err := s.Validate(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s)
+	for epoch := 1; epoch <= 6; epoch++ {
+		fmt.Printf("epoch %d: lr %.6f\n", epoch, s.LearningRate(0.001, epoch))
+	}
+	// Output:
+	// cosine until epoch 6, after a 1-epoch warm-up
+	// epoch 1: lr 0.000500
+	// epoch 2: lr 0.001000
+	// epoch 3: lr 0.000905
+	// epoch 4: lr 0.000655
+	// epoch 5: lr 0.000345
+	// epoch 6: lr 0.000095
+}

@@ -7,6 +7,7 @@
 package backendtest
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -170,7 +171,12 @@ func testMLP(t *testing.T, b backend.Backend, spec graph.MLPSpec, seed uint64) {
 	}
 }
 
-// testOptimizers trains a tiny network a few steps with each optimizer and
+// lrFactors scale the learning rate of each step of testOptimizers, so a
+// backend that ignores SetLearningRate (or applies it a step late) fails.
+var lrFactors = []float64{1, 0.5, 2, 0.25}
+
+// testOptimizers trains a tiny network a few steps with each optimizer,
+// changing the learning rate between steps with SetLearningRate, and
 // compares the parameters with graph.Optimizer.Update applied to reference
 // gradients.
 func testOptimizers(t *testing.T, b backend.Backend) {
@@ -208,14 +214,22 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 				t.Fatal(err)
 			}
 			defer prog.Close()
-			for step := 1; step <= 4; step++ {
+			if err := prog.SetLearningRate(0); !errors.Is(err, backend.ErrSpec) {
+				t.Errorf("SetLearningRate(0): %v, want ErrSpec", err)
+			}
+			for step := 1; step <= len(lrFactors); step++ {
 				x, y := randomBatch(spec.Batch, spec.Inputs, uint64(step))
+				stepOpt := opt
+				stepOpt.LearningRate = opt.LearningRate * lrFactors[step-1]
+				if err := prog.SetLearningRate(stepOpt.LearningRate); err != nil {
+					t.Fatal(err)
+				}
 				for l := range ref.w {
 					ref.w[l] = toFloat64(refParams[2*l])
 					ref.b[l] = toFloat64(refParams[2*l+1])
 				}
 				r := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
-				c := opt.Coefficients(step)
+				c := stepOpt.Coefficients(step)
 				for i := range params {
 					g := r.dw[i/2]
 					if i%2 == 1 {
@@ -225,7 +239,7 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 					for k, v := range g {
 						gf[k] = float32(v)
 					}
-					opt.Update(c, refParams[i], gf, state.Slots[i])
+					stepOpt.Update(c, refParams[i], gf, state.Slots[i])
 				}
 				if _, err := prog.Train(x, y); err != nil {
 					t.Fatal(err)
@@ -236,15 +250,15 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 			}
 			for i, p := range params {
 				if e := relErr(p.Value().Data().([]float32), toFloat64(refParams[i])); e > GradTol {
-					t.Errorf("%s after 4 steps: relative error %.2g", p.Name(), e)
+					t.Errorf("%s after %d steps with changing learning rates: relative error %.2g", p.Name(), len(lrFactors), e)
 				}
 			}
 			st, err := prog.OptimizerState()
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Step != 4 {
-				t.Errorf("optimizer state step %d, want 4", st.Step)
+			if st.Step != len(lrFactors) {
+				t.Errorf("optimizer state step %d, want %d", st.Step, len(lrFactors))
 			}
 		})
 	}

@@ -368,6 +368,20 @@ func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
 	return nil
 }
 
+// SetLearningRate changes the learning rate of the following steps.
+func (p *program) SetLearningRate(lr float64) error {
+	if err := p.check(); err != nil {
+		return err
+	}
+	opt := p.spec.Optimizer
+	opt.LearningRate = lr
+	if err := opt.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", backend.ErrSpec, err)
+	}
+	p.spec.Optimizer = opt
+	return nil
+}
+
 // Sync does nothing: parameters are updated in their nodes' values.
 func (p *program) Sync() error { return p.check() }
 

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -388,8 +389,16 @@ func (s *sim) read(outputs [][]float32) {
 
 func (s *sim) OptimizerState() (*graph.OptimizerState, error)   { return s.state, nil }
 func (s *sim) SetOptimizerState(st *graph.OptimizerState) error { s.state = st; return nil }
-func (s *sim) SetLearningRate(lr float64) error                 { s.opt.LearningRate = lr; return nil }
-func (s *sim) Close() error                                     { return nil }
+func (s *sim) SetLearningRate(lr float64) error {
+	opt := s.opt
+	opt.LearningRate = lr
+	if err := opt.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", backend.ErrSpec, err)
+	}
+	s.opt = opt
+	return nil
+}
+func (s *sim) Close() error { return nil }
 
 func (s *sim) Sync() error {
 	for i, b := range s.plan.params {

@@ -574,10 +574,12 @@ func (p *program) SetLearningRate(lr float64) error {
 	if p.closed {
 		return backend.ErrClosed
 	}
-	if !(lr > 0) || math.IsInf(lr, 0) {
-		return fmt.Errorf("%w: learning rate %v", backend.ErrSpec, lr)
+	opt := p.opt
+	opt.LearningRate = lr
+	if err := opt.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", backend.ErrSpec, err)
 	}
-	p.opt.LearningRate = lr
+	p.opt = opt
 	return nil
 }
 

@@ -7,8 +7,9 @@
 //
 // --model is a checkpoint file, or a training output folder, where
 // best.safetensors is preferred over last.safetensors. The network is
-// rebuilt from the checkpoint's metadata, and each image is preprocessed
-// exactly as in training (grayscale, resized to the model's side, stretched
+// rebuilt from the checkpoint's metadata, its architecture included
+// (checkpoints older than that field hold the mlp6 perceptron), and each
+// image is preprocessed exactly as in training (grayscale, resized to the model's side, stretched
 // or centre-cropped as the model was trained). Folders are searched, at any
 // depth, for .jpg, .jpeg, .png, .gif, .bmp and .webp files.
 //
@@ -196,8 +197,8 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 	if meta.Crop {
 		resize = "centre-cropped"
 	}
-	fmt.Fprintf(info, "model: %s (epoch %d, validation accuracy %.1f%%, hidden %s, images %s to %dx%d)\n",
-		path, meta.Epoch, 100*meta.ValAccuracy, cli.FormatInts(meta.Hidden), resize, meta.Side, meta.Side)
+	fmt.Fprintf(info, "model: %s (%s, epoch %d, validation accuracy %.1f%%, hidden %s, images %s to %dx%d)\n",
+		path, meta.Arch, meta.Epoch, 100*meta.ValAccuracy, cli.FormatInts(meta.Hidden), resize, meta.Side, meta.Side)
 	return net, closeAll, nil
 }
 

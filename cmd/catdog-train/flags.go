@@ -8,9 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog"
 )
 
 // options are the checked command-line settings.
@@ -24,6 +26,7 @@ type options struct {
 	cache     string
 	workers   int
 
+	arch      string
 	hidden    []int
 	optimizer string
 	lr        float64
@@ -31,9 +34,19 @@ type options struct {
 	batch     int
 	seed      uint64
 
+	schedule string // --lr-schedule
+	warmup   int
+	lrStep   int
+	lrGamma  float64
+	patience int
+	minDelta float64
+
+	augment bool
+
 	device string
 	out    string
 	resume bool
+	plots  bool
 
 	args []string // the command line, for the hint on how to resume
 	set  map[string]bool
@@ -51,8 +64,11 @@ Usage:
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
 	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
-	{Title: "Model and training", Flags: []string{"hidden", "optimizer", "lr", "epochs", "batch", "seed"}},
-	{Title: "Device and output", Flags: []string{"device", "out", "resume"}},
+	{Title: "Model", Flags: []string{"model", "hidden", "seed"}},
+	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "epochs", "batch"}},
+	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-step", "lr-gamma", "patience", "min-delta"}},
+	{Title: "Augmentation", Flags: []string{"augment"}},
+	{Title: "Device and output", Flags: []string{"device", "out", "resume", "plots"}},
 }
 
 // parseFlags reads args into options. The error is a cli.UsageError for a
@@ -70,11 +86,12 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.IntVar(&o.synthetic, "synthetic", 6000, "`N` images in the built-in synthetic set, used without --data")
 	fs.StringVar(&o.test, "test", "", "separate test photo folder `DIR`, laid out like --data;\nabsent: a --test-split hold-out of the data")
 	fs.Float64Var(&o.testSplit, "test-split", 0.1, "`fraction` of each class held out as the test set, used neither\nin training nor in model selection")
-	fs.Float64Var(&o.val, "val", 0.2, "`fraction` of each class of the rest held out for validation,\nwhich picks best.safetensors; 0 disables it")
+	fs.Float64Var(&o.val, "val", 0.2, "`fraction` of each class of the rest held out for validation, whose\nloss picks best.safetensors and drives --patience; 0 disables it")
 	fs.BoolVar(&o.crop, "crop", false, "centre-crop photos to a square before resizing to 100x100,\ninstead of stretching them")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "decoded-image cache folder `DIR`, so later runs skip decoding;\n\"\" disables it")
 	fs.IntVar(&o.workers, "workers", 0, "`N` image-decoding goroutines; 0 means one per CPU")
 
+	fs.StringVar(&o.arch, "model", catdog.ArchMLP6, "architecture `name`, one of: "+strings.Join(catdog.Archs(), ", ")+"\n(mlp6 is the perceptron of --hidden)")
 	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers; one sigmoid\nneuron, read as P(cat), follows them")
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
@@ -82,9 +99,20 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.IntVar(&o.batch, "batch", 64, "`N` images per training step")
 	fs.Uint64Var(&seed, "seed", 1, "`seed` of the weights, the data split, the batch order\nand the synthetic set")
 
+	fs.StringVar(&o.schedule, "lr-schedule", graph.ScheduleNone, "learning-rate `schedule`, set at the start of each epoch: none (the --lr\nthroughout), cosine (from --lr down towards 0 over --epochs) or step\n(--lr times --lr-gamma every --lr-step epochs)")
+	fs.IntVar(&o.warmup, "warmup", 0, "`N` epochs of linear warm-up (--lr*e/(N+1) in epoch e) before the schedule")
+	fs.IntVar(&o.lrStep, "lr-step", 10, "`N` epochs between decays of --lr-schedule step")
+	fs.Float64Var(&o.lrGamma, "lr-gamma", 0.1, "`factor` in (0, 1] of each decay of --lr-schedule step")
+	fs.IntVar(&o.patience, "patience", 0, "stop early after `N` epochs without a validation loss better than the\nbest by more than --min-delta, and test the best model; 0: never stop early")
+	fs.Float64Var(&o.minDelta, "min-delta", 0, "smallest fall of the validation `loss` that counts as better for --patience")
+
+	fs.BoolVar(&o.augment, "augment", false, "transform each training image at random, anew every epoch:\n"+catdog.DefaultAugmentation().String()+";\n"+
+		"validation and test images are left as they are. Off by default: it is meant\nagainst overfitting photos over many epochs; the built-in synthetic set\nreaches the same accuracy without it")
+
 	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
-	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json")
+	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json and the plots")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors, up to --epochs")
+	fs.BoolVar(&o.plots, "plots", true, "draw loss.png, accuracy.png and roc.png in --out at the end")
 
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +170,12 @@ func (o *options) check() error {
 	if _, err := o.optimizerSpec(); err != nil {
 		return cli.Usagef("--optimizer", "%q is not an optimizer (want sgd, momentum or adam)", o.optimizer)
 	}
+	if catdog.CheckArch(o.arch) != nil {
+		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
+	}
+	if err := o.checkSchedule(); err != nil {
+		return err
+	}
 	if err := cli.CheckDevice(o.device); err != nil {
 		return err
 	}
@@ -156,6 +190,71 @@ func (o *options) check() error {
 		}
 	}
 	return nil
+}
+
+// checkSchedule validates the schedule and early-stopping flags.
+func (o *options) checkSchedule() error {
+	switch o.schedule {
+	case graph.ScheduleNone, graph.ScheduleCosine, graph.ScheduleStep:
+	default:
+		return cli.Usagef("--lr-schedule", "%q is not a schedule (want none, cosine or step)", o.schedule)
+	}
+	// On --resume without --lr-schedule, the checkpoint's schedule is
+	// checked instead (options.adoptSchedule).
+	if !o.resume || o.set["lr-schedule"] {
+		if err := o.checkStepFlags(o.schedule, "--lr-schedule is"); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.warmup < 0:
+		return cli.Usagef("--warmup", "%d is negative", o.warmup)
+	case o.schedule == graph.ScheduleCosine && o.warmup >= o.epochs:
+		return cli.Usagef("--warmup", "%d warm-up epochs leave none of --epochs %d to the cosine schedule", o.warmup, o.epochs)
+	case o.lrStep < 1:
+		return cli.Usagef("--lr-step", "%d is not a positive number of epochs", o.lrStep)
+	case !(o.lrGamma > 0 && o.lrGamma <= 1):
+		return cli.Usagef("--lr-gamma", "%v is not a factor in (0, 1]", o.lrGamma)
+	case o.patience < 0:
+		return cli.Usagef("--patience", "%d is negative (0 turns early stopping off)", o.patience)
+	case !(o.minDelta >= 0) || math.IsInf(o.minDelta, 0):
+		return cli.Usagef("--min-delta", "%v is not a loss difference of 0 or more", o.minDelta)
+	case o.patience > 0 && o.val == 0:
+		return cli.Usagef("--patience", "early stopping watches the validation loss; it needs --val above 0")
+	}
+	return nil
+}
+
+// checkStepFlags refuses --lr-step and --lr-gamma unless kind, the
+// schedule that whose names, is step.
+func (o *options) checkStepFlags(kind, whose string) error {
+	for _, name := range []string{"lr-step", "lr-gamma"} {
+		if o.set[name] && kind != graph.ScheduleStep {
+			return cli.Usagef("--"+name, "applies to --lr-schedule step only; %s %s", whose, kind)
+		}
+	}
+	return nil
+}
+
+// scheduleSpec returns the learning-rate schedule of the flags; cosine
+// spans --epochs.
+func (o *options) scheduleSpec() graph.Schedule {
+	s := graph.Schedule{Kind: o.schedule, Warmup: o.warmup}
+	switch o.schedule {
+	case graph.ScheduleCosine:
+		s.Epochs = o.epochs
+	case graph.ScheduleStep:
+		s.StepEvery, s.Gamma = o.lrStep, o.lrGamma
+	}
+	return s
+}
+
+// augmentation returns what --augment turns on.
+func (o *options) augmentation() catdog.Augmentation {
+	if !o.augment {
+		return catdog.Augmentation{}
+	}
+	return catdog.DefaultAugmentation()
 }
 
 // optimizerSpec returns the optimizer the flags name, with --lr or the
@@ -192,7 +291,14 @@ func unwrapPath(err error) error {
 
 // describeModel shows the settings a checkpoint fixes, in the words of the
 // flags.
-func describeModel(hidden []int, opt graph.Optimizer, batch int, seed uint64, crop bool) string {
-	return fmt.Sprintf("--hidden %s --optimizer %s --lr %g --batch %d --seed %d --crop=%t",
-		cli.FormatInts(hidden), opt.Method, opt.LearningRate, batch, seed, crop)
+func (o *options) describeModel() string {
+	s := fmt.Sprintf("--model %s --hidden %s --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s",
+		o.arch, cli.FormatInts(o.hidden), o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)
+	if o.warmup > 0 {
+		s += fmt.Sprintf(" --warmup %d", o.warmup)
+	}
+	if o.schedule == graph.ScheduleStep {
+		s += fmt.Sprintf(" --lr-step %d --lr-gamma %g", o.lrStep, o.lrGamma)
+	}
+	return s + fmt.Sprintf(" --augment=%t", o.augment)
 }

@@ -40,6 +40,17 @@ func TestBadCommandLines(t *testing.T) {
 		{"negative learning rate", []string{"--lr", "-1"}, 2, []string{"--lr: -1 is not a positive learning rate"}},
 		{"zero learning rate", []string{"--lr", "0"}, 2, []string{"--lr: 0"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
+		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want mlp6)`}},
+		{"unknown schedule", []string{"--lr-schedule", "linear"}, 2, []string{`--lr-schedule: "linear" is not a schedule (want none, cosine or step)`}},
+		{"step size without step", []string{"--lr-schedule", "cosine", "--lr-step", "3"}, 2, []string{"--lr-step: applies to --lr-schedule step only; --lr-schedule is cosine"}},
+		{"gamma without step", []string{"--lr-gamma", "0.5"}, 2, []string{"--lr-gamma: applies to --lr-schedule step only; --lr-schedule is none"}},
+		{"gamma above one", []string{"--lr-schedule", "step", "--lr-gamma", "2"}, 2, []string{"--lr-gamma: 2 is not a factor in (0, 1]"}},
+		{"zero step", []string{"--lr-schedule", "step", "--lr-step", "0"}, 2, []string{"--lr-step: 0 is not a positive number of epochs"}},
+		{"negative warm-up", []string{"--warmup", "-1"}, 2, []string{"--warmup: -1 is negative"}},
+		{"warm-up fills the cosine", []string{"--lr-schedule", "cosine", "--warmup", "10", "--epochs", "10"}, 2, []string{"--warmup: 10 warm-up epochs leave none of --epochs 10"}},
+		{"negative patience", []string{"--patience", "-1"}, 2, []string{"--patience: -1 is negative"}},
+		{"patience without validation", []string{"--patience", "3", "--val", "0"}, 2, []string{"--patience: early stopping watches the validation loss; it needs --val above 0"}},
+		{"negative min delta", []string{"--min-delta", "-0.1"}, 2, []string{"--min-delta: -0.1 is not a loss difference"}},
 		{"unknown flag", []string{"--colour"}, 2, []string{"flag provided but not defined: -colour"}},
 		{"stray argument", []string{"photos/"}, 2, []string{`unexpected argument "photos/"`, "--data DIR"}},
 		{"synthetic with data", []string{"--data", emptyDir, "--synthetic", "10"}, 2, []string{"--synthetic: the synthetic set is used only without --data"}},
@@ -75,7 +86,9 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	}
 	for _, want := range []string{"--data DIR", "--synthetic N", "--device device", "--epochs N", "--batch N", "--lr rate",
 		"--optimizer method", "--hidden widths", "--seed seed", "--out DIR", "--resume", "--val fraction", "--test DIR",
-		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default auto)"} {
+		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default auto)",
+		"--model name", "(default mlp6)", "--lr-schedule schedule", "--warmup N", "--lr-step N", "--lr-gamma factor", "--patience N", "--min-delta loss",
+		"--augment", "--plots", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("-h lacks %q", want)
 		}

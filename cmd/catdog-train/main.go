@@ -18,12 +18,25 @@
 // (--val of the rest) and the training set. The test set is used once, at
 // the end, on the model that did best on validation.
 //
+// Each epoch runs at the learning rate of --lr-schedule (none, cosine or
+// step, after an optional --warmup), set at the start of the epoch; with
+// --augment every training image is mirrored, shifted, rotated and zoomed
+// at random, drawn anew each epoch from --seed, the epoch and the image.
+// With --patience N, training stops once N epochs have passed without the
+// validation loss falling more than --min-delta below its best, and the
+// test runs on the best epoch's weights.
+//
 // Into --out it writes, after every epoch, last.safetensors and, when the
-// validation accuracy improves, best.safetensors (each with a .json copy of
-// its metadata); history.jsonl, one JSON object per epoch (epoch, loss,
-// train_acc, val_loss, val_acc, seconds, samples_per_s); and at the end
-// summary.json with the test accuracy, the confusion matrix and the run's
-// settings. catdog-predict reads the checkpoints.
+// validation loss falls below its best, best.safetensors (each with a .json
+// copy of its metadata), and history.jsonl, one JSON object per epoch:
+// epoch, lr, loss (the mean training loss over the epoch's batches), train
+// and val (loss, accuracy, precision, recall, f1 and auc, measured after
+// the epoch on up to 2000 training images and on the validation set; cat
+// is the positive class; auc is null when the images are of one class),
+// seconds and samples_per_s. At the end it writes summary.json with the
+// test metrics, the confusion matrix, each class's precision, recall, F1
+// and support, and the run's settings, and (unless --plots=false) loss.png,
+// accuracy.png and roc.png. catdog-predict reads the checkpoints.
 //
 // Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
 // checkpoint stays in --out and --resume continues from it, giving the same

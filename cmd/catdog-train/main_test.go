@@ -76,6 +76,30 @@ func readHistoryLines(t *testing.T, out string) []epochRecord {
 
 func isFraction(v *float64) bool { return v != nil && *v >= 0 && *v <= 1 }
 
+// saneMetrics reports whether every metric is in its range.
+func saneMetrics(m metricsRecord) bool {
+	return m.Loss > 0 && isFraction(&m.Accuracy) && isFraction(&m.Precision) && isFraction(&m.Recall) && isFraction(&m.F1) && isFraction(m.AUC)
+}
+
+// checkPerClass checks the summary's per-class report against its
+// confusion matrix.
+func checkPerClass(t *testing.T, s summary) {
+	t.Helper()
+	m := s.Confusion.Matrix // [actual][predicted], dog 0, cat 1
+	cat, dog := s.PerClass["cat"], s.PerClass["dog"]
+	if cat.Support != m[1][0]+m[1][1] || dog.Support != m[0][0]+m[0][1] {
+		t.Errorf("support: cat %d, dog %d; confusion %v", cat.Support, dog.Support, m)
+	}
+	if m[1][1]+m[0][1] > 0 {
+		if want := float64(m[1][1]) / float64(m[1][1]+m[0][1]); math.Abs(cat.Precision-want) > 1e-9 || s.Test == nil || math.Abs(s.Test.Precision-want) > 1e-9 {
+			t.Errorf("cat precision %v, want %v", cat.Precision, want)
+		}
+	}
+	if want := float64(m[0][0]) / float64(dog.Support); math.Abs(dog.Recall-want) > 1e-9 {
+		t.Errorf("dog recall %v, want %v", dog.Recall, want)
+	}
+}
+
 func TestTrainOnPhotoFolders(t *testing.T) {
 	for _, layout := range []clitest.Layout{clitest.ClassFolders, clitest.Flat} {
 		t.Run(layout.String(), func(t *testing.T) {
@@ -101,20 +125,20 @@ func TestTrainOnPhotoFolders(t *testing.T) {
 				t.Fatalf("history: %+v, want epochs 1 and 2", hist)
 			}
 			for _, h := range hist {
-				if !(h.Loss > 0) || !isFraction(&h.TrainAcc) || !isFraction(h.ValAcc) || h.ValLoss == nil || !(h.SamplesPerSec > 0) {
+				if !(h.Loss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
 					t.Errorf("history line %+v is not sane", h)
 				}
 			}
 
 			s := readSummary(t, out)
-			total := s.Train.Images + s.Val.Images + s.Test.Images
+			total := s.Train.Images + s.Val.Images + s.TestSize.Images
 			switch {
 			case s.Skipped != 3:
 				t.Errorf("summary: skipped %d, want 3", s.Skipped)
 			case total != photos.Cats+photos.Dogs:
-				t.Errorf("summary: %d+%d+%d images, want %d", s.Train.Images, s.Val.Images, s.Test.Images, photos.Cats+photos.Dogs)
-			case s.Test.Images != 16: // 10% of 80 per class
-				t.Errorf("summary: %d test images, want 16", s.Test.Images)
+				t.Errorf("summary: %d+%d+%d images, want %d", s.Train.Images, s.Val.Images, s.TestSize.Images, photos.Cats+photos.Dogs)
+			case s.TestSize.Images != 16: // 10% of 80 per class
+				t.Errorf("summary: %d test images, want 16", s.TestSize.Images)
 			case !isFraction(s.TestAccuracy) || s.TestLoss == nil:
 				t.Errorf("summary: test accuracy %v, loss %v", s.TestAccuracy, s.TestLoss)
 			case s.Epochs != 2 || s.BestEpoch < 1 || s.BestEpoch > 2 || !isFraction(s.BestValAccuracy):
@@ -123,12 +147,13 @@ func TestTrainOnPhotoFolders(t *testing.T) {
 				t.Errorf("summary: data %q, device %q, BLAS %q", s.Data, s.Device, s.BLAS)
 			}
 			m := s.Confusion.Matrix
-			if got := m[0][0] + m[0][1] + m[1][0] + m[1][1]; got != s.Test.Images {
-				t.Errorf("confusion matrix %v covers %d images, want %d", m, got, s.Test.Images)
+			if got := m[0][0] + m[0][1] + m[1][0] + m[1][1]; got != s.TestSize.Images {
+				t.Errorf("confusion matrix %v covers %d images, want %d", m, got, s.TestSize.Images)
 			}
-			if acc := float64(m[0][0]+m[1][1]) / float64(s.Test.Images); math.Abs(acc-*s.TestAccuracy) > 1e-9 {
+			if acc := float64(m[0][0]+m[1][1]) / float64(s.TestSize.Images); math.Abs(acc-*s.TestAccuracy) > 1e-9 {
 				t.Errorf("confusion matrix %v gives accuracy %v, summary says %v", m, acc, *s.TestAccuracy)
 			}
+			checkPerClass(t, s)
 
 			last, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.LastFile))
 			if err != nil {
@@ -158,7 +183,7 @@ func TestTrainSynthetic(t *testing.T) {
 	if r.stderr != "" {
 		t.Errorf("stderr of a successful run that is not a terminal: %q", r.stderr)
 	}
-	if s := readSummary(t, out); s.Data != "synthetic" || s.Train.Images+s.Val.Images+s.Test.Images != 200 || s.Skipped != 0 {
+	if s := readSummary(t, out); s.Data != "synthetic" || s.Train.Images+s.Val.Images+s.TestSize.Images != 200 || s.Skipped != 0 {
 		t.Errorf("summary: %+v", s)
 	}
 }
@@ -177,7 +202,7 @@ func TestTrainWithoutValidation(t *testing.T) {
 	if s.BestEpoch != 0 || s.BestValAccuracy != nil || s.TestModel != checkpoint.LastFile || !isFraction(s.TestAccuracy) {
 		t.Errorf("summary: %+v", s)
 	}
-	if h := readHistoryLines(t, out); len(h) != 2 || h[0].ValAcc != nil {
+	if h := readHistoryLines(t, out); len(h) != 2 || h[0].Val != nil {
 		t.Errorf("history: %+v", h)
 	}
 }

@@ -8,26 +8,50 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/atomicfile"
+	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
-// epochRecord is one line of history.jsonl. The validation fields are null
-// when the run has no validation set.
+// epochRecord is one line of history.jsonl. Val is null when the run has
+// no validation set.
 type epochRecord struct {
-	Epoch         int      `json:"epoch"`
-	Loss          float64  `json:"loss"`      // mean training loss over the epoch's batches
-	TrainAcc      float64  `json:"train_acc"` // on up to trainProbeSize training images, after the epoch
-	ValLoss       *float64 `json:"val_loss"`
-	ValAcc        *float64 `json:"val_acc"`
-	Seconds       float64  `json:"seconds"`       // training time of the epoch, without evaluation
-	SamplesPerSec float64  `json:"samples_per_s"` // training images per second
+	Epoch         int            `json:"epoch"`
+	LearningRate  float64        `json:"lr"`   // the rate of the epoch's steps
+	Loss          float64        `json:"loss"` // mean training loss over the epoch's batches, as trained (augmented)
+	Train         metricsRecord  `json:"train"`
+	Val           *metricsRecord `json:"val"`
+	Seconds       float64        `json:"seconds"`       // training time of the epoch, without evaluation
+	SamplesPerSec float64        `json:"samples_per_s"` // training images per second
+}
+
+// metricsRecord is catdog.Metrics as history.jsonl and summary.json give
+// them: measured after the epoch without augmentation, on the validation
+// set or on up to trainProbeSize training images. AUC is null when the
+// images are all of one class.
+type metricsRecord struct {
+	Loss      float64  `json:"loss"`
+	Accuracy  float64  `json:"accuracy"`
+	Precision float64  `json:"precision"` // of cat, the positive class
+	Recall    float64  `json:"recall"`
+	F1        float64  `json:"f1"`
+	AUC       *float64 `json:"auc"`
+}
+
+func newMetricsRecord(m catdog.Metrics) metricsRecord {
+	r := metricsRecord{Loss: m.Loss, Accuracy: m.Accuracy, Precision: m.Precision, Recall: m.Recall, F1: m.F1}
+	if !math.IsNaN(m.AUC) {
+		r.AUC = &m.AUC
+	}
+	return r
 }
 
 // readHistory reads history.jsonl, keeping the epochs up to through (those
@@ -73,25 +97,37 @@ func writeHistory(path string, history []epochRecord) error {
 
 // summary is summary.json.
 type summary struct {
-	TestModel    string    `json:"test_model"` // the checkpoint the test ran on
+	TestModel string         `json:"test_model"` // the checkpoint the test ran on
+	Test      *metricsRecord `json:"test_metrics"`
+	// TestAccuracy and TestLoss repeat Test's, for readers of older summaries.
 	TestAccuracy *float64  `json:"test_accuracy"`
 	TestLoss     *float64  `json:"test_loss"`
 	Confusion    confusion `json:"confusion"`
+	// PerClass is each class's precision, recall, F1 and support on the
+	// test set, that class taken as the positive one.
+	PerClass map[string]catdog.ClassReport `json:"per_class"`
 
 	BestValAccuracy *float64 `json:"best_val_accuracy"`
+	BestValLoss     *float64 `json:"best_val_loss"`
 	BestEpoch       int      `json:"best_epoch"` // 0 without validation
 	Epochs          int      `json:"epochs"`
+	StoppedEarly    bool     `json:"stopped_early"` // by --patience, after Epochs
 	SamplesPerSec   float64  `json:"samples_per_s"` // over all epochs, resumed ones included
 
-	Device string `json:"device"`
-	BLAS   string `json:"blas"`
+	Arch      string              `json:"arch"`
+	Optimizer graph.Optimizer     `json:"optimizer"`
+	Schedule  graph.Schedule      `json:"lr_schedule"`
+	Augment   catdog.Augmentation `json:"augment"`
+	Device    string              `json:"device"`
+	BLAS      string              `json:"blas"`
+	Plots     []string            `json:"plots"`
 
-	Data    string      `json:"data"` // the --data folder, or "synthetic"
-	Train   classCounts `json:"train"`
-	Val     classCounts `json:"val"`
-	Test    classCounts `json:"test"`
-	Skipped int         `json:"skipped"` // files left out of --data and --test
-	Seed    uint64      `json:"seed"`
+	Data     string      `json:"data"` // the --data folder, or "synthetic"
+	Train    classCounts `json:"train"`
+	Val      classCounts `json:"val"`
+	TestSize classCounts `json:"test"`
+	Skipped  int         `json:"skipped"` // files left out of --data and --test
+	Seed     uint64      `json:"seed"`
 
 	ElapsedSeconds float64 `json:"elapsed_s"` // this invocation, from start to summary
 }
@@ -104,18 +140,20 @@ type confusion struct {
 	Matrix  [2][2]int `json:"matrix"`
 }
 
-// finish tests the chosen model, prints the result and writes summary.json.
+// finish tests the chosen model, prints the result, draws the plots and
+// writes summary.json.
 func (t *trainer) finish() error {
 	s := summary{
 		Confusion: confusion{Rows: "actual", Columns: "predicted", Classes: dataset.ClassNames},
-		BestEpoch: t.bestEpoch, Epochs: t.lastEpoch,
+		BestEpoch: t.bestEpoch, Epochs: t.lastEpoch, StoppedEarly: t.stopped,
+		Arch: t.o.arch, Optimizer: t.optimizer, Schedule: t.schedule, Augment: t.net.Augment,
 		Device: t.device.Name(), BLAS: cpu.BLAS(),
-		Data: t.data.source, Train: countOf(t.data.train), Val: countOf(t.data.val), Test: countOf(t.data.test),
+		Data: t.data.source, Train: countOf(t.data.train), Val: countOf(t.data.val), TestSize: countOf(t.data.test),
 		Skipped: t.data.skipped, Seed: t.o.seed,
 	}
 	if t.bestEpoch > 0 {
-		s.BestValAccuracy = &t.bestVal.Accuracy
-		fmt.Fprintf(t.stdout, "best validation accuracy %.1f%% at epoch %d\n", 100*t.bestVal.Accuracy, t.bestEpoch)
+		s.BestValAccuracy, s.BestValLoss = &t.bestVal.Accuracy, &t.bestVal.Loss
+		fmt.Fprintf(t.stdout, "best validation loss %.4f (accuracy %.1f%%) at epoch %d\n", t.bestVal.Loss, 100*t.bestVal.Accuracy, t.bestEpoch)
 	}
 	var samples, seconds float64
 	for _, r := range t.history {
@@ -130,18 +168,36 @@ func (t *trainer) finish() error {
 	if s.TestModel, err = t.testModel(); err != nil {
 		return err
 	}
+	if t.stopped && t.bestEpoch > 0 {
+		fmt.Fprintf(t.stdout, "stopped early after epoch %d; the best weights, of epoch %d, are restored from %s for the test\n",
+			t.lastEpoch, t.bestEpoch, bestFile)
+	}
+	var fpr, tpr []float64
 	if t.data.test.Len() == 0 {
 		fmt.Fprintln(t.stdout, "no test set (--test-split 0): no test accuracy")
 	} else {
-		m, err := t.net.Evaluate(t.data.test)
+		probs, err := t.net.Probabilities(t.data.test)
 		if err != nil {
 			return err
 		}
-		s.TestAccuracy, s.TestLoss, s.Confusion.Matrix = &m.Accuracy, &m.Loss, m.Confusion
-		fmt.Fprintf(t.stdout, "test accuracy %.1f%% (loss %.4f) on %d images never seen in training, model %s\n%s",
-			100*m.Accuracy, m.Loss, m.Count(), t.path(s.TestModel), confusionText(m.Confusion))
+		m := catdog.Score(probs, t.data.test.Labels)
+		fpr, tpr = catdog.ROC(probs, t.data.test.Labels)
+		rec := newMetricsRecord(m)
+		s.Test, s.TestAccuracy, s.TestLoss, s.Confusion.Matrix = &rec, &m.Accuracy, &m.Loss, m.Confusion
+		per := m.PerClass()
+		s.PerClass = map[string]catdog.ClassReport{}
+		for label, name := range dataset.ClassNames {
+			s.PerClass[name] = per[label]
+		}
+		fmt.Fprintf(t.stdout, "test accuracy %.1f%% (loss %.4f, AUC %s) on %d images never seen in training, model %s\n%s%s",
+			100*m.Accuracy, m.Loss, formatAUC(m.AUC), m.Count(), t.path(s.TestModel), confusionText(m.Confusion), classReportText(per))
 	}
 
+	if t.o.plots {
+		if s.Plots, err = writePlots(t.o.out, t.history, fpr, tpr); err != nil {
+			return err
+		}
+	}
 	s.ElapsedSeconds = time.Since(t.start).Seconds()
 	text, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
@@ -154,6 +210,26 @@ func (t *trainer) finish() error {
 	if t.bestEpoch > 0 {
 		files = slices.Insert(files, 0, bestFile)
 	}
+	files = append(files, s.Plots...)
 	fmt.Fprintf(t.stdout, "wrote %s in %s (%.1fs)\n", strings.Join(files, ", "), t.o.out, s.ElapsedSeconds)
 	return nil
+}
+
+// formatAUC writes an AUC, or says why there is none.
+func formatAUC(auc float64) string {
+	if math.IsNaN(auc) {
+		return "undefined: one class only"
+	}
+	return fmt.Sprintf("%.4f", auc)
+}
+
+// classReportText lays out each class's precision, recall, F1 and support.
+func classReportText(per [2]catdog.ClassReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  %-8s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "support")
+	for _, label := range []uint8{dataset.Cat, dataset.Dog} {
+		r := per[label]
+		fmt.Fprintf(&b, "  %-8s %9.4f %9.4f %9.4f %9d\n", dataset.ClassNames[label], r.Precision, r.Recall, r.F1, r.Support)
+	}
+	return b.String()
 }

@@ -41,6 +41,15 @@ func sameTensors(t *testing.T, pathA, pathB string) {
 	}
 }
 
+// sameMetrics reports whether a and b hold the same values.
+func sameMetrics(a, b metricsRecord) bool {
+	if (a.AUC == nil) != (b.AUC == nil) || (a.AUC != nil && *a.AUC != *b.AUC) {
+		return false
+	}
+	a.AUC, b.AUC = nil, nil
+	return a == b
+}
+
 func TestResumeGivesTheSameWeights(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
@@ -73,7 +82,8 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 		t.Fatalf("resumed history has %d lines, want 2 (the earlier line kept)", len(hr))
 	}
 	for i := range hs {
-		if hs[i].Epoch != hr[i].Epoch || hs[i].Loss != hr[i].Loss || *hs[i].ValAcc != *hr[i].ValAcc {
+		if hs[i].Epoch != hr[i].Epoch || hs[i].Loss != hr[i].Loss || hs[i].LearningRate != hr[i].LearningRate ||
+			!sameMetrics(hs[i].Train, hr[i].Train) || !sameMetrics(*hs[i].Val, *hr[i].Val) {
 			t.Errorf("history line %d: %+v uninterrupted, %+v resumed", i, hs[i], hr[i])
 		}
 	}
@@ -103,6 +113,10 @@ func TestResumeConflicts(t *testing.T) {
 		{"other hidden layers", []string{"--out", out, "--resume", "--hidden", "64"}, `--hidden: 64 differs from the checkpoint's 32,16`},
 		{"other optimizer", []string{"--out", out, "--resume", "--optimizer", "sgd"}, `--optimizer: sgd differs from the checkpoint's adam`},
 		{"other seed", []string{"--out", out, "--resume", "--seed", "9"}, `--seed: 9 differs`},
+		{"other schedule", []string{"--out", out, "--resume", "--lr-schedule", "cosine"}, `--lr-schedule: cosine differs from the checkpoint's none`},
+		{"other warm-up", []string{"--out", out, "--resume", "--warmup", "2"}, `--warmup: 2 differs from the checkpoint's 0`},
+		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
+		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
 		{"nothing to resume", []string{"--out", filepath.Join(out, "none"), "--resume"}, "holds no last.safetensors"},
 		{"run already there", []string{"--out", out, "--synthetic", "64"}, "already holds a training run"},
 	}
@@ -171,5 +185,58 @@ func TestInterruptThenResume(t *testing.T) {
 	r := runTrain(t, ctx, flags(synthSmall, []string{"--out", filepath.Join(tmp, "early")})...)
 	if r.code != 130 || !strings.Contains(r.stderr, "no checkpoint was written") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestResumeWithScheduleAndAugmentation interrupts runs whose learning
+// rate and training images change every epoch, resumes them with no more
+// than --out and --resume, and expects the weights, rates and metrics of an
+// uninterrupted run.
+func TestResumeWithScheduleAndAugmentation(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"cosine with warm-up and augmentation", []string{"--lr-schedule", "cosine", "--warmup", "1", "--augment"}},
+		{"step", []string{"--lr-schedule", "step", "--lr-step", "1", "--lr-gamma", "0.5"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			out, straight := filepath.Join(tmp, "out"), filepath.Join(tmp, "straight")
+			args := flags(synthSmall, tt.args, []string{"--epochs", "3", "--plots=false"})
+			if r := runTrain(t, context.Background(), flags(args, []string{"--out", straight})...); r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var stdout, stderr strings.Builder
+			if code := run(ctx, flags(args, []string{"--out", out}), &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
+				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
+			}
+			r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "3", "--synthetic", "200", "--device", "cpu", "--plots=false")
+			if r.code != 0 {
+				t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
+			}
+			for _, a := range tt.args {
+				if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
+					t.Errorf("resumed run's settings lack %s:\n%s", a, r.stdout)
+				}
+			}
+			sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
+			hs, hr := readHistoryLines(t, straight), readHistoryLines(t, out)
+			if len(hs) != 3 || len(hr) != 3 {
+				t.Fatalf("histories of %d and %d epochs, want 3", len(hs), len(hr))
+			}
+			for i := range hs {
+				if hs[i].LearningRate != hr[i].LearningRate || !sameMetrics(*hs[i].Val, *hr[i].Val) {
+					t.Errorf("epoch %d: lr %v, val %+v uninterrupted; lr %v, val %+v resumed", i+1, hs[i].LearningRate, *hs[i].Val, hr[i].LearningRate, *hr[i].Val)
+				}
+			}
+			if hs[0].LearningRate == hs[1].LearningRate || hs[1].LearningRate == hs[2].LearningRate {
+				t.Errorf("the learning rate did not change: %v, %v, %v", hs[0].LearningRate, hs[1].LearningRate, hs[2].LearningRate)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -44,7 +45,8 @@ type trainer struct {
 	start          time.Time
 
 	device    backend.Backend
-	optimizer graph.Optimizer
+	optimizer graph.Optimizer // with the base learning rate
+	schedule  graph.Schedule
 	data      *data
 	net       *catdog.Network
 
@@ -52,6 +54,7 @@ type trainer struct {
 	lastEpoch int // the epoch last.safetensors holds; 0 before the first
 	bestEpoch int // the epoch best.safetensors holds; 0 when none
 	bestVal   catdog.Metrics
+	stopped   bool         // early stopping ended the run
 	resumed   *catdog.Meta // the checkpoint resumed from, or nil
 	resumedTs []checkpoint.Tensor
 }
@@ -65,9 +68,14 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	var err error
 	if t.resumed != nil {
-		t.optimizer = t.resumed.Optimizer
+		t.optimizer, t.schedule = t.resumed.Optimizer, t.resumed.Schedule
 	} else if t.optimizer, err = t.o.optimizerSpec(); err != nil {
 		return err
+	} else {
+		t.schedule = t.o.scheduleSpec()
+	}
+	if err := t.schedule.Validate(); err != nil {
+		return fmt.Errorf("--lr-schedule: %w", err)
 	}
 	if t.device, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
 		return err
@@ -81,13 +89,14 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 
 	cfg := catdog.DefaultConfig()
-	cfg.Hidden, cfg.Crop, cfg.Seed = t.o.hidden, t.o.crop, t.o.seed
+	cfg.Arch, cfg.Hidden, cfg.Crop, cfg.Seed = t.o.arch, t.o.hidden, t.o.crop, t.o.seed
 	if t.net, err = catdog.NewNetwork(cfg, t.o.batch, t.device, t.optimizer); err != nil {
 		return err
 	}
 	defer t.net.Close()
-	fmt.Fprintf(t.stdout, "model: %s optimizer, learning rate %g, batch %d\n%s\n",
-		t.optimizer.Method, t.optimizer.LearningRate, t.o.batch, t.net.Summary())
+	t.net.Augment = t.o.augmentation()
+	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s\n%s\n",
+		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, t.net.Summary())
 	if t.resumed != nil {
 		if err := t.net.Load(*t.resumed, t.resumedTs, true); err != nil {
 			return fmt.Errorf("--resume: %s: %w", t.path(lastFile), err)
@@ -135,7 +144,7 @@ func (t *trainer) prepareOut() error {
 	if err := o.adopt(meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s\n", last, meta.Epoch, describeModel(o.hidden, meta.Optimizer, o.batch, o.seed, o.crop))
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s\n", last, meta.Epoch, o.describeModel())
 	t.resumed, t.resumedTs = &meta, ts
 	t.lastEpoch = meta.Epoch
 
@@ -155,9 +164,6 @@ func (t *trainer) prepareOut() error {
 // the optimizer and everything that decides the batches) from meta, and
 // refuses flags that contradict it.
 func (o *options) adopt(meta catdog.Meta) error {
-	mismatch := func(flag, given, saved string) error {
-		return cli.Usagef(flag, "%s differs from the checkpoint's %s; leave %s out to continue with the checkpoint's", given, saved, flag)
-	}
 	switch {
 	case o.set["hidden"] && !slices.Equal(o.hidden, meta.Hidden):
 		return mismatch("--hidden", cli.FormatInts(o.hidden), cli.FormatInts(meta.Hidden))
@@ -171,17 +177,65 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
 	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
 		return mismatch("--lr", strconv.FormatFloat(o.lr, 'g', -1, 64), strconv.FormatFloat(meta.Optimizer.LearningRate, 'g', -1, 64))
+	case o.set["model"] && o.arch != meta.Arch:
+		return mismatch("--model", o.arch, meta.Arch)
+	case o.set["augment"] && o.augment != meta.Augment.Enabled():
+		return mismatch("--augment", strconv.FormatBool(o.augment), strconv.FormatBool(meta.Augment.Enabled()))
+	case meta.Augment.Enabled() && meta.Augment != catdog.DefaultAugmentation():
+		return fmt.Errorf("--resume: the checkpoint was trained with augmentation %+v; this build's --augment is %+v", meta.Augment, catdog.DefaultAugmentation())
 	case meta.Side != catdog.DefaultConfig().Side:
 		return fmt.Errorf("--resume: the checkpoint takes %dx%d images; this build trains on %dx%d", meta.Side, meta.Side, catdog.DefaultConfig().Side, catdog.DefaultConfig().Side)
 	}
-	o.hidden, o.crop, o.batch, o.seed = meta.Hidden, meta.Crop, meta.Batch, meta.Seed
+	if err := o.adoptSchedule(meta.Schedule); err != nil {
+		return err
+	}
+	o.arch, o.hidden, o.crop, o.batch, o.seed = meta.Arch, meta.Hidden, meta.Crop, meta.Batch, meta.Seed
 	o.optimizer, o.lr = meta.Optimizer.Method, meta.Optimizer.LearningRate
+	o.augment = meta.Augment.Enabled()
 	return nil
 }
 
-// train runs the epochs from the one after the last checkpoint to --epochs.
+// mismatch is the error for a flag that contradicts the checkpoint resumed.
+func mismatch(flag, given, saved string) error {
+	return cli.Usagef(flag, "%s differs from the checkpoint's %s; leave %s out to continue with the checkpoint's", given, saved, flag)
+}
+
+// adoptSchedule takes the learning-rate schedule of a checkpoint, refusing
+// flags that contradict it. A cosine schedule keeps the span it started
+// with, whatever --epochs says now.
+func (o *options) adoptSchedule(s graph.Schedule) error {
+	if s.Kind == "" {
+		s.Kind = graph.ScheduleNone
+	}
+	if err := o.checkStepFlags(s.Kind, "the checkpoint's schedule is"); err != nil {
+		return err
+	}
+	itoa := strconv.Itoa
+	switch {
+	case o.set["lr-schedule"] && o.schedule != s.Kind:
+		return mismatch("--lr-schedule", o.schedule, s.Kind)
+	case o.set["warmup"] && o.warmup != s.Warmup:
+		return mismatch("--warmup", itoa(o.warmup), itoa(s.Warmup))
+	case o.set["lr-step"] && o.lrStep != s.StepEvery:
+		return mismatch("--lr-step", itoa(o.lrStep), itoa(s.StepEvery))
+	case o.set["lr-gamma"] && o.lrGamma != s.Gamma:
+		return mismatch("--lr-gamma", strconv.FormatFloat(o.lrGamma, 'g', -1, 64), strconv.FormatFloat(s.Gamma, 'g', -1, 64))
+	}
+	o.schedule, o.warmup = s.Kind, s.Warmup
+	if s.Kind == graph.ScheduleStep {
+		o.lrStep, o.lrGamma = s.StepEvery, s.Gamma
+	}
+	return nil
+}
+
+// train runs the epochs from the one after the last checkpoint to --epochs,
+// or until early stopping ends the run.
 func (t *trainer) train(ctx context.Context) error {
 	o := t.o
+	if t.stopEarly() {
+		fmt.Fprintf(t.stdout, "the run in %s stopped early after epoch %d: nothing to train\n", o.out, t.lastEpoch)
+		return nil
+	}
 	if t.lastEpoch >= o.epochs {
 		fmt.Fprintf(t.stdout, "%s is at epoch %d of --epochs %d: nothing to train\n", lastFile, t.lastEpoch, o.epochs)
 		return nil
@@ -196,6 +250,10 @@ func (t *trainer) train(ctx context.Context) error {
 	fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d images per epoch, in a new order each epoch\n",
 		t.lastEpoch+1, o.epochs, batches, o.batch)
 	for epoch := t.lastEpoch + 1; epoch <= o.epochs; epoch++ {
+		lr := t.schedule.LearningRate(t.optimizer.LearningRate, epoch)
+		if err := t.net.Program.SetLearningRate(lr); err != nil {
+			return err
+		}
 		st, err := t.trainEpoch(ctx, epoch)
 		if err != nil {
 			return err
@@ -204,15 +262,47 @@ func (t *trainer) train(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		st.Accuracy = trainM.Accuracy
-		if st.Val, err = t.net.Evaluate(t.data.val); err != nil {
+		valM, err := t.net.Evaluate(t.data.val)
+		if err != nil {
 			return err
 		}
-		if err := t.record(st); err != nil {
+		if err := t.record(st, lr, trainM, valM); err != nil {
 			return err
+		}
+		if t.stopEarly() {
+			fmt.Fprintf(t.stdout, "early stopping: the validation loss has not fallen more than --min-delta %g below its best for --patience %d epochs\n",
+				o.minDelta, o.patience)
+			break
 		}
 	}
 	return nil
+}
+
+// stopEarly reports whether --patience epochs have passed without an
+// improvement of the validation loss, and notes it in t.stopped. It reads
+// the history only, so a resumed run decides as an uninterrupted one.
+func (t *trainer) stopEarly() bool {
+	t.stopped = t.o.patience > 0 && epochsWithoutImprovement(t.history, t.o.minDelta) >= t.o.patience
+	return t.stopped
+}
+
+// epochsWithoutImprovement counts the epochs at the end of history since
+// the validation loss last fell more than minDelta below the best before
+// it (the first epoch always improves). Epochs without a validation loss
+// count as improving.
+func epochsWithoutImprovement(history []epochRecord, minDelta float64) int {
+	best, since := math.Inf(1), 0
+	for _, r := range history {
+		if r.Val == nil || r.Val.Loss < best-minDelta {
+			if r.Val != nil {
+				best = r.Val.Loss
+			}
+			since = 0
+			continue
+		}
+		since++
+	}
+	return since
 }
 
 // trainEpoch runs one epoch, with a progress bar when stderr is a terminal.
@@ -251,26 +341,29 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (catdog.EpochStats,
 }
 
 // record writes what an epoch measured: the history, then best (when the
-// validation accuracy improved), then last. A crash between these leaves a
-// state that --resume handles: the history is cut back to last's epoch,
-// and the epoch after it is trained again to the same result.
-func (t *trainer) record(st catdog.EpochStats) error {
-	rec := epochRecord{Epoch: st.Epoch, Loss: st.Loss, TrainAcc: st.Accuracy, Seconds: st.Seconds, SamplesPerSec: st.SamplesPerSec}
+// validation loss fell below the best so far), then last. A crash between
+// these leaves a state that --resume handles: the history is cut back to
+// last's epoch, and the epoch after it is trained again to the same result.
+func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.Metrics) error {
+	rec := epochRecord{Epoch: st.Epoch, LearningRate: lr, Loss: st.Loss, Train: newMetricsRecord(trainM),
+		Seconds: st.Seconds, SamplesPerSec: st.SamplesPerSec}
 	hasVal := t.data.val.Len() > 0
 	if hasVal {
-		rec.ValLoss, rec.ValAcc = &st.Val.Loss, &st.Val.Accuracy
+		v := newMetricsRecord(valM)
+		rec.Val = &v
 	}
 	t.history = append(t.history, rec)
 	if err := writeHistory(t.path(historyFile), t.history); err != nil {
 		return err
 	}
-	meta := catdog.Meta{Epoch: st.Epoch, Optimizer: t.optimizer, ValAccuracy: st.Val.Accuracy, ValLoss: st.Val.Loss, Device: t.device.Name()}
+	meta := catdog.Meta{Epoch: st.Epoch, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
+		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: t.device.Name()}
 	mark := ""
-	if hasVal && (t.bestEpoch == 0 || st.Val.Accuracy > t.bestVal.Accuracy) {
+	if hasVal && (t.bestEpoch == 0 || valM.Loss < t.bestVal.Loss) {
 		if err := t.net.Save(t.path(bestFile), meta); err != nil {
 			return err
 		}
-		t.bestEpoch, t.bestVal = st.Epoch, st.Val
+		t.bestEpoch, t.bestVal = st.Epoch, valM
 		mark = "  saved best"
 	}
 	if err := t.net.Save(t.path(lastFile), meta); err != nil {
@@ -279,9 +372,9 @@ func (t *trainer) record(st catdog.EpochStats) error {
 	t.lastEpoch = st.Epoch
 
 	width := len(strconv.Itoa(t.o.epochs))
-	line := fmt.Sprintf("epoch %*d/%d  loss %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, st.Loss, 100*st.Accuracy)
+	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  loss %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, lr, st.Loss, 100*trainM.Accuracy)
 	if hasVal {
-		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%", st.Val.Loss, 100*st.Val.Accuracy)
+		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%  val F1 %.3f  val AUC %.3f", valM.Loss, 100*valM.Accuracy, valM.F1, valM.AUC)
 	}
 	fmt.Fprintf(t.stdout, "%s  %.0f img/s  %.1fs%s\n", line, st.SamplesPerSec, st.Seconds, mark)
 	return nil

@@ -14,27 +14,46 @@ const FormatVersion = 1
 // Meta is the metadata stored with a checkpoint: enough to rebuild the
 // model, preprocess images as in training, and resume training.
 type Meta struct {
-	Format      int             `json:"format"`
-	Model       string          `json:"model"` // "mlp"
-	Side        int             `json:"side"`
-	Crop        bool            `json:"crop"`
-	Hidden      []int           `json:"hidden"`
-	Activation  string          `json:"activation"`
-	Output      string          `json:"output"`  // "sigmoid: P(cat)"
-	Classes     [2]string       `json:"classes"` // label 0 and 1
-	Seed        uint64          `json:"seed"`
-	Batch       int             `json:"batch"`
-	Epoch       int             `json:"epoch"`
-	Optimizer   graph.Optimizer `json:"optimizer"`
-	OptStep     int             `json:"optimizer_step"`
-	ValAccuracy float64         `json:"val_accuracy"`
-	ValLoss     float64         `json:"val_loss"`
-	Device      string          `json:"device"`
+	Format int `json:"format"`
+	// Arch is the architecture (Config.Arch); checkpoints written before
+	// the field existed leave it out, and hold ArchMLP6.
+	Arch string `json:"arch,omitempty"`
+	// Model is "mlp", written for builds older than Arch, which check it;
+	// this build reads Arch instead.
+	Model      string          `json:"model"`
+	Side       int             `json:"side"`
+	Crop       bool            `json:"crop"`
+	Hidden     []int           `json:"hidden"`
+	Activation string          `json:"activation"`
+	Output     string          `json:"output"`  // "sigmoid: P(cat)"
+	Classes    [2]string       `json:"classes"` // label 0 and 1
+	Seed       uint64          `json:"seed"`
+	Batch      int             `json:"batch"`
+	Epoch      int             `json:"epoch"`
+	Optimizer  graph.Optimizer `json:"optimizer"` // with the base learning rate
+	OptStep    int             `json:"optimizer_step"`
+	// Schedule turns the optimizer's base rate into each epoch's; absent
+	// in older checkpoints, which used the base rate throughout.
+	Schedule     graph.Schedule `json:"lr_schedule"`
+	LearningRate float64        `json:"learning_rate"` // the rate of Epoch
+	// Augment is the augmentation the training images had (Network.Augment).
+	Augment     Augmentation `json:"augment"`
+	ValAccuracy float64      `json:"val_accuracy"`
+	ValLoss     float64      `json:"val_loss"`
+	Device      string       `json:"device"`
 }
 
 // Config returns the model configuration a checkpoint describes.
 func (m Meta) Config() Config {
-	return Config{Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, Crop: m.Crop, Seed: m.Seed}
+	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, Crop: m.Crop, Seed: m.Seed}
+}
+
+// arch is Arch, with the default of checkpoints older than the field.
+func (m Meta) arch() string {
+	if m.Arch == "" {
+		return ArchMLP6
+	}
+	return m.Arch
 }
 
 const optPrefix = "optimizer."
@@ -49,9 +68,10 @@ func (n *Network) Save(path string, meta Meta) error {
 	if err != nil {
 		return err
 	}
-	meta.Format, meta.Model, meta.Output = FormatVersion, "mlp", "sigmoid: P(cat)"
+	meta.Format, meta.Arch, meta.Model, meta.Output = FormatVersion, n.Config.Arch, "mlp", "sigmoid: P(cat)"
 	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
+	meta.Augment = n.Augment
 	var ts []checkpoint.Tensor
 	for i, p := range n.Model.Params() {
 		ts = append(ts, checkpoint.Tensor{Name: p.Name(), Shape: p.Shape(), Data: p.Value().Data().([]float32)})
@@ -69,9 +89,13 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 	if err != nil {
 		return meta, nil, err
 	}
-	if meta.Format != FormatVersion || meta.Model != "mlp" {
-		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d of model %q; this build reads format %d of model \"mlp\"", path, meta.Format, meta.Model, FormatVersion)
+	if meta.Format != FormatVersion {
+		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads format %d", path, meta.Format, FormatVersion)
 	}
+	if err := CheckArch(meta.arch()); err != nil {
+		return meta, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	meta.Arch = meta.arch()
 	return meta, ts, nil
 }
 

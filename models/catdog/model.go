@@ -7,14 +7,16 @@
 // learning: 10000 inputs (one per pixel, 0-255 scaled to [0, 1]), five ReLU
 // layers of 512 neurons, and one sigmoid neuron whose output is read as
 // P(cat). It is trained with the binary cross-entropy, computed from the
-// last layer's logits. Network builds it for a backend; Train runs epochs
-// over a dataset.Set; Save and Load keep it in a safetensors checkpoint
-// with the metadata needed to rebuild it.
+// last layer's logits. Config.Arch names the architecture (ArchMLP6; see
+// Archs). Network builds it for a backend; TrainEpoch runs an epoch over a
+// dataset.Set, with optional augmentation of the training images
+// (Augmentation); Evaluate scores it (Metrics: loss, accuracy, precision,
+// recall, F1, ROC AUC, confusion matrix); Save and Load keep it in a
+// safetensors checkpoint with the metadata needed to rebuild it.
 package catdog
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 
@@ -23,8 +25,9 @@ import (
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
-// Config describes the perceptron.
+// Config describes the network.
 type Config struct {
+	Arch       string // architecture: ArchMLP6 (see Archs)
 	Side       int    // input images are Side×Side
 	Hidden     []int  // widths of the hidden layers
 	Activation string // activation of the hidden layers
@@ -34,10 +37,10 @@ type Config struct {
 
 // DefaultConfig is the seed's 6-layer perceptron.
 func DefaultConfig() Config {
-	return Config{Side: 100, Hidden: []int{512, 512, 512, 512, 512}, Activation: graph.ReLU, Seed: 1}
+	return Config{Arch: ArchMLP6, Side: 100, Hidden: []int{512, 512, 512, 512, 512}, Activation: graph.ReLU, Seed: 1}
 }
 
-// Spec returns the graph.MLPSpec of the configuration at a batch size.
+// Spec returns the graph.MLPSpec (of ArchMLP6) of the configuration at a batch size.
 func (c Config) Spec(batch int) graph.MLPSpec {
 	s := graph.MLPSpec{Inputs: c.Side * c.Side, Batch: batch, Seed: c.Seed}
 	for _, h := range c.Hidden {
@@ -59,23 +62,27 @@ func (n *Network) Summary() string {
 	return b.String()
 }
 
-// Network is the perceptron compiled on a backend at a fixed batch size.
+// Network is the network of a Config compiled on a backend at a fixed batch size.
 type Network struct {
 	Config  Config
 	Model   *graph.Model
 	Program backend.Program
 	Batch   int
+	// Augment transforms the training images of TrainEpoch (the zero
+	// value: none).
+	Augment Augmentation
 
 	x, y  []float32 // one batch of inputs and targets
+	image []uint8   // one augmented image
 	probs []float32 // one batch of outputs
 }
 
-// NewNetwork builds the perceptron of cfg and compiles it on b.
+// NewNetwork builds the network of cfg and compiles it on b.
 func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (*Network, error) {
 	if cfg.Side <= 0 || batch <= 0 || slices.ContainsFunc(cfg.Hidden, func(h int) bool { return h <= 0 }) {
 		return nil, fmt.Errorf("catdog: invalid model: side %d, batch %d, hidden %v", cfg.Side, batch, cfg.Hidden)
 	}
-	m, err := graph.MLP(cfg.Spec(batch))
+	m, err := cfg.buildModel(batch)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +97,7 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (
 	n := cfg.Side * cfg.Side
 	return &Network{
 		Config: cfg, Model: m, Program: prog, Batch: batch,
-		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
+		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch), image: make([]uint8, n),
 	}, nil
 }
 
@@ -107,32 +114,32 @@ func (n *Network) TrainBatch(set *dataset.Set, idx []int) (float32, error) {
 	return n.Program.Train(n.x, n.y)
 }
 
-// Metrics summarise predictions against labels.
-type Metrics struct {
-	Loss     float64
-	Accuracy float64
-	// Confusion[actual][predicted], with labels dataset.Dog and dataset.Cat.
-	Confusion [2][2]int
-}
-
-// Count returns the number of images the metrics cover.
-func (m Metrics) Count() int {
-	return m.Confusion[0][0] + m.Confusion[0][1] + m.Confusion[1][0] + m.Confusion[1][1]
-}
-
-// Evaluate computes the mean loss, the accuracy (P(cat) > 0.5 read as cat)
-// and the confusion matrix over all of set. It runs the forward pass only
-// and scores the probabilities on the host (the cross-entropy of each,
-// clamped to [1e-7, 1-1e-7]); the last partial batch is padded, and the
-// padding ignored.
-func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
-	var m Metrics
-	if set.Len() == 0 {
-		return m, nil
+// trainAugmented is TrainBatch with each image transformed by the draw of
+// Augment for its index in set, in epoch.
+func (n *Network) trainAugmented(set *dataset.Set, idx []int, seed uint64, epoch int) (float32, error) {
+	size := set.Size()
+	for r, i := range idx {
+		n.Augment.Draw(seed, epoch, i).Apply(n.image, set.Image(i), set.Side)
+		dataset.Scale(n.x[r*size:(r+1)*size], n.image)
+		n.y[r] = float32(set.Labels[i])
 	}
+	return n.Program.Train(n.x, n.y)
+}
+
+// Evaluate computes the metrics of the network on all of set (see Score).
+func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
+	probs, err := n.Probabilities(set)
+	if err != nil {
+		return Metrics{}, err
+	}
+	return Score(probs, set.Labels), nil
+}
+
+// Probabilities returns P(cat) for every image of set. It runs the forward
+// pass only; the last partial batch is padded, and the padding ignored.
+func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 	probs := make([]float32, set.Len())
 	idx := make([]int, n.Batch)
-	var lossSum float64
 	for start := 0; start < set.Len(); start += n.Batch {
 		real := min(n.Batch, set.Len()-start)
 		for i := range idx {
@@ -140,33 +147,11 @@ func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
 		}
 		set.Fill(n.x, nil, idx)
 		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
-			return m, err
+			return nil, err
 		}
 		copy(probs[start:start+real], n.probs[:real])
 	}
-	for i, p := range probs {
-		y := set.Labels[i]
-		pred := dataset.Dog
-		if p > 0.5 {
-			pred = dataset.Cat
-		}
-		m.Confusion[y][pred]++
-		lossSum += bce(float64(p), float64(y))
-	}
-	m.Loss = lossSum / float64(set.Len())
-	m.Accuracy = float64(m.Confusion[0][0]+m.Confusion[1][1]) / float64(set.Len())
-	return m, nil
-}
-
-// bce is the cross-entropy of a probability, clamped so that a saturated
-// wrong answer costs a large finite amount.
-func bce(p, y float64) float64 {
-	const eps = 1e-7
-	p = min(max(p, eps), 1-eps)
-	if y > 0.5 {
-		return -math.Log(p)
-	}
-	return -math.Log(1 - p)
+	return probs, nil
 }
 
 // Predict returns P(cat) for each image (Side×Side luma bytes).

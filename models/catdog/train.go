@@ -32,7 +32,8 @@ type EpochStats struct {
 }
 
 // TrainEpoch runs one epoch over train: full batches in EpochOrder (the
-// last partial batch is left out; the order changes every epoch). progress,
+// last partial batch is left out; the order changes every epoch), each
+// image transformed by n.Augment when that is enabled. progress,
 // if not nil, is called after each batch with the images done so far. A
 // cancelled ctx stops between batches with ctx.Err().
 func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint64, epoch int, progress func(done int, loss float32)) (EpochStats, error) {
@@ -48,7 +49,14 @@ func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint6
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		loss, err := n.TrainBatch(train, order[b*n.Batch:(b+1)*n.Batch])
+		idx := order[b*n.Batch : (b+1)*n.Batch]
+		var loss float32
+		var err error
+		if n.Augment.Enabled() {
+			loss, err = n.trainAugmented(train, idx, seed, epoch)
+		} else {
+			loss, err = n.TrainBatch(train, idx)
+		}
 		if err != nil {
 			return st, err
 		}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/neurone-dl/neurone/models/checkpoint"
+)
+
+func TestEpochsWithoutImprovement(t *testing.T) {
+	t.Parallel()
+	hist := func(losses ...float64) []epochRecord {
+		var h []epochRecord
+		for i, l := range losses {
+			h = append(h, epochRecord{Epoch: i + 1, Val: &metricsRecord{Loss: l}})
+		}
+		return h
+	}
+	tests := []struct {
+		name     string
+		history  []epochRecord
+		minDelta float64
+		want     int
+	}{
+		{"empty", nil, 0, 0},
+		{"first epoch", hist(0.7), 0, 0},
+		{"always better", hist(0.7, 0.6, 0.5), 0, 0},
+		{"two worse", hist(0.7, 0.5, 0.6, 0.55), 0, 2},
+		{"equal is not better", hist(0.5, 0.5), 0, 1},
+		// 0.5 -> 0.45 falls by less than 0.1: not better; 0.35 is.
+		{"min delta", hist(0.5, 0.45, 0.42, 0.35), 0.1, 0},
+		{"min delta, not yet", hist(0.5, 0.45, 0.42), 0.1, 2},
+		{"no validation", []epochRecord{{Epoch: 1}, {Epoch: 2}}, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := epochsWithoutImprovement(tt.history, tt.minDelta); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestEarlyStopping makes every epoch after the first fall short of
+// --min-delta, so that --patience 2 stops after epoch 3 of 6 and the test
+// runs on the best epoch's weights.
+func TestEarlyStopping(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	args := flags(synthSmall, []string{"--epochs", "6", "--patience", "2", "--min-delta", "100", "--plots=false", "--out", out})
+	r := runTrain(t, context.Background(), args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	h := readHistoryLines(t, out)
+	if len(h) != 3 || strings.Contains(r.stdout, "epoch 4/6") {
+		t.Fatalf("%d epochs trained, want 3:\n%s", len(h), r.stdout)
+	}
+	best := 1
+	for i, rec := range h {
+		if rec.Val.Loss < h[best-1].Val.Loss {
+			best = i + 1
+		}
+	}
+	s := readSummary(t, out)
+	if !s.StoppedEarly || s.Epochs != 3 || s.BestEpoch != best || s.TestModel != checkpoint.BestFile {
+		t.Errorf("summary: stopped early %t, epochs %d, best epoch %d (want %d), test model %s", s.StoppedEarly, s.Epochs, s.BestEpoch, best, s.TestModel)
+	}
+	for _, want := range []string{"early stopping", "stopped early after epoch 3", "best weights", checkpoint.BestFile} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	// Resuming a run that stopped early trains nothing more.
+	r = runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "6", "--patience", "2", "--min-delta", "100", "--synthetic", "200", "--device", "cpu", "--plots=false")
+	if r.code != 0 || !strings.Contains(r.stdout, "stopped early after epoch 3: nothing to train") {
+		t.Errorf("resuming a stopped run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestPlots(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", out})...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{lossPlot, accuracyPlot, rocPlot} {
+		f, err := os.Open(filepath.Join(out, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if b := img.Bounds(); b.Dx() < 300 || b.Dy() < 200 || b.Dx() > 2000 || b.Dy() > 2000 {
+			t.Errorf("%s is %dx%d", name, b.Dx(), b.Dy())
+		}
+	}
+	if s := readSummary(t, out); len(s.Plots) != 3 {
+		t.Errorf("summary lists plots %v, want 3", s.Plots)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("a temporary file is left in --out: %s", e.Name())
+		}
+	}
+
+	// --plots=false draws none.
+	none := filepath.Join(tmp, "none")
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", none, "--epochs", "1", "--plots=false"})...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, name := range []string{lossPlot, accuracyPlot, rocPlot} {
+		if _, err := os.Stat(filepath.Join(none, name)); !os.IsNotExist(err) {
+			t.Errorf("--plots=false wrote %s (stat: %v)", name, err)
+		}
+	}
+}

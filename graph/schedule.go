@@ -1,0 +1,93 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+)
+
+// Learning-rate schedules.
+const (
+	ScheduleNone   = "none"   // the base rate every epoch
+	ScheduleCosine = "cosine" // cosine decay from the base rate towards 0
+	ScheduleStep   = "step"   // the base rate times Gamma every StepEvery epochs
+)
+
+// Schedule gives the learning rate of each epoch as a function of the
+// epoch alone, so a run resumed after epoch k uses exactly the rates of an
+// uninterrupted one. The rate is set once per epoch (1-based):
+//
+//	warmup:  lr(e) = base·e/(Warmup+1)                           for e ≤ Warmup
+//	none:    lr(e) = base
+//	cosine:  lr(e) = base·(1 + cos(π·(e−Warmup−1)/(Epochs−Warmup)))/2
+//	step:    lr(e) = base·Gamma^⌊(e−Warmup−1)/StepEvery⌋
+//
+// after the warm-up. Cosine starts at the base rate on the first epoch
+// after the warm-up and decays over the Epochs−Warmup epochs that follow
+// without reaching 0 on the last; epochs past Epochs (a run extended on
+// resume) keep the rate of epoch Epochs.
+type Schedule struct {
+	Kind      string  `json:"kind"`                 // ScheduleNone, ScheduleCosine or ScheduleStep ("" means none)
+	Epochs    int     `json:"epochs,omitempty"`     // cosine: the epochs it spans, warm-up included
+	Warmup    int     `json:"warmup,omitempty"`     // epochs of linear warm-up before the schedule; 0 for none
+	StepEvery int     `json:"step_every,omitempty"` // step: epochs between decays
+	Gamma     float64 `json:"gamma,omitempty"`      // step: factor of each decay, in (0, 1]
+}
+
+// Validate checks the schedule's parameters.
+func (s Schedule) Validate() error {
+	if s.Warmup < 0 {
+		return fmt.Errorf("graph: learning-rate warm-up of %d epochs is negative", s.Warmup)
+	}
+	switch s.Kind {
+	case "", ScheduleNone:
+	case ScheduleCosine:
+		if s.Epochs <= s.Warmup {
+			return fmt.Errorf("graph: cosine schedule over %d epochs leaves none after a warm-up of %d", s.Epochs, s.Warmup)
+		}
+	case ScheduleStep:
+		if s.StepEvery < 1 {
+			return fmt.Errorf("graph: step schedule: decay every %d epochs is not a positive number", s.StepEvery)
+		}
+		if !(s.Gamma > 0 && s.Gamma <= 1) {
+			return fmt.Errorf("graph: step schedule: decay factor %v is not in (0, 1]", s.Gamma)
+		}
+	default:
+		return fmt.Errorf("graph: unknown learning-rate schedule %q (want none, cosine or step)", s.Kind)
+	}
+	return nil
+}
+
+// LearningRate returns the rate of epoch (1-based) for a base rate. The
+// schedule must be valid.
+func (s Schedule) LearningRate(base float64, epoch int) float64 {
+	if epoch <= s.Warmup {
+		return base * float64(epoch) / float64(s.Warmup+1)
+	}
+	after := epoch - s.Warmup - 1 // epochs since the warm-up ended
+	switch s.Kind {
+	case ScheduleCosine:
+		span := s.Epochs - s.Warmup
+		after = min(after, span-1)
+		return base * (1 + math.Cos(math.Pi*float64(after)/float64(span))) / 2
+	case ScheduleStep:
+		return base * math.Pow(s.Gamma, float64(after/s.StepEvery))
+	}
+	return base
+}
+
+// String describes the schedule in a few words.
+func (s Schedule) String() string {
+	var out string
+	switch s.Kind {
+	case ScheduleCosine:
+		out = fmt.Sprintf("cosine until epoch %d", s.Epochs)
+	case ScheduleStep:
+		out = fmt.Sprintf("step: times %g every %d epochs", s.Gamma, s.StepEvery)
+	default:
+		out = "constant"
+	}
+	if s.Warmup > 0 {
+		out += fmt.Sprintf(", after a %d-epoch warm-up", s.Warmup)
+	}
+	return out
+}
