@@ -37,6 +37,45 @@ func RunAll(t *testing.T, b backend.Backend) {
 	t.Run("Optimizers", func(t *testing.T) { testOptimizers(t, b) })
 	t.Run("CNN", func(t *testing.T) { testCNN(t, b) })
 	t.Run("CNN/Resume", func(t *testing.T) { testCNNResume(t, b) })
+	t.Run("NilInputs", func(t *testing.T) { testNilInputs(t, b) })
+}
+
+// testNilInputs checks that a nil input keeps the batch fed before: the
+// same loss and outputs again, and a training step on the kept batch, even
+// after the caller reuses its slices.
+func testNilInputs(t *testing.T, b backend.Backend) {
+	spec, _, err := MLP6Train(4, 3, graph.NewSGD(0.01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := b.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	x, y := randomBatch(4, 100*100, 5)
+	first := [][]float32{make([]float32, 4)}
+	l1, err := prog.Evaluate(first, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(x) // the caller reuses its buffers
+	clear(y)
+	again := [][]float32{make([]float32, 4)}
+	l2, err := prog.Evaluate(again, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 || relErr(again[0], toFloat64(first[0])) != 0 {
+		t.Errorf("nil inputs: loss %v and outputs %v, the fed batch gave %v and %v", l2, again[0], l1, first[0])
+	}
+	lt, err := prog.Train(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lt != l1 {
+		t.Errorf("training on the kept batch reports loss %v, want %v", lt, l1)
+	}
 }
 
 // MLP6Spec is the canonical benchmark network: 100×100 inputs, five ReLU
