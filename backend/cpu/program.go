@@ -20,6 +20,8 @@ type step struct {
 	in   []int
 	args []G.Value // reused argument list, so a step allocates nothing
 	out  int
+	// fused, when set, runs instead of op (see fuse.go).
+	fused fused
 }
 
 // program is a compiled Spec.
@@ -40,10 +42,18 @@ type program struct {
 	state        *graph.OptimizerState
 	updater      *updater
 	gradData     [][]float32 // reused each step
+	pool         *pool       // runs element-wise passes across cores
 	closed       bool
 }
 
-func compile(spec backend.Spec) (*program, error) {
+// options are the planner's switches; tests turn fusion off to compare.
+type options struct {
+	noFusion bool
+}
+
+func compile(spec backend.Spec) (*program, error) { return compileWith(spec, options{}) }
+
+func compileWith(spec backend.Spec, opt options) (*program, error) {
 	if err := validate(spec); err != nil {
 		return nil, err
 	}
@@ -93,6 +103,10 @@ func compile(spec backend.Spec) (*program, error) {
 	}
 	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots)
 	p.gradData = make([][]float32, len(p.params))
+	if !opt.noFusion {
+		p.train, p.eval, p.predict = fuse(p.train), fuse(p.eval), fuse(p.predict)
+	}
+	p.pool = newPool()
 	return p, nil
 }
 
@@ -195,6 +209,10 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 func (p *program) run(steps []step) error {
 	for i := range steps {
 		s := &steps[i]
+		if s.fused != nil {
+			p.pool.run(s.fused, s.fused.prepare(p.vals, p.pool))
+			continue
+		}
 		for j, slot := range s.in {
 			s.args[j] = p.vals[slot]
 		}
@@ -399,6 +417,7 @@ func (p *program) Close() error {
 		return nil
 	}
 	p.updater.close()
+	p.pool.close()
 	p.closed = true
 	p.vals = nil
 	return nil
