@@ -113,28 +113,25 @@ func TestParseTorchCUDAModes(t *testing.T) {
 }
 
 func TestTable(t *testing.T) {
-	ours, err := parseGoBench(bytes.NewReader(readSample(t, "go-bench-cpu.txt")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	torch, err := parseTorch(bytes.NewReader(readSample(t, "torch-cpu.jsonl")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ours, torch := string(readSample(t, "go-bench-cpu.txt")), string(readSample(t, "torch-cpu.jsonl"))
 	tests := []struct {
 		name   string
-		torch  torchRun
+		torch  []string
 		golden string
 	}{
-		{"with PyTorch", torch, "table.md"},
-		{"without PyTorch", torchRun{}, "table-no-torch.md"},
+		{"with PyTorch", []string{torch}, "table.md"},
+		{"without PyTorch", nil, "table-no-torch.md"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			res, err := parseRuns([]string{ours}, tt.torch)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var b bytes.Buffer
-			renderTable(&b, rows(ours, tt.torch))
+			renderTable(&b, rows(res))
 			b.WriteString("\n")
-			renderBounds(&b, ours)
+			renderBounds(&b, res)
 			checkGolden(t, tt.golden, b.Bytes())
 		})
 	}
@@ -175,5 +172,25 @@ func TestParseCPUInfo(t *testing.T) {
 	in := "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: AMD EPYC\n"
 	if got, want := parseCPUInfo([]byte(in)), "AMD EPYC, 2 logical CPUs"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestRatioWithinRuns checks that a ratio is the median of the runs' own
+// ratios, not the ratio of the medians: run 1 was under load for both sides.
+func TestRatioWithinRuns(t *testing.T) {
+	ours := func(rate string) string {
+		return "BenchmarkMLP6/train/cpu/batch=256-2 \t 10\t 1000000 ns/op\t " + rate + " samples/s\n"
+	}
+	torch := func(rate string) string {
+		return `{"device": "cpu", "batch": 256, "mode": "train", "tf32": false, "step_ms": 1, "samples_per_s": ` + rate + "}\n"
+	}
+	res, err := parseRuns([]string{ours("10"), ours("100"), ours("110")}, []string{torch("10"), torch("50"), torch("44")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rows(res)
+	// Per-run ratios 1, 2 and 2.5: median 2 (the medians' ratio would be 100/44).
+	if len(rs) != 1 || rs[0].Ratio != 2 {
+		t.Errorf("rows %+v, want one with ratio 2", rs)
 	}
 }

@@ -99,8 +99,8 @@ type session struct {
 	started  time.Time
 	env      []string // the thread settings, as NAME=value
 	commands []string
-	goOut    bytes.Buffer
-	torchOut bytes.Buffer
+	// goRuns and torchRuns hold each run's standard output.
+	goRuns, torchRuns []string
 	// torchSkipped says why PyTorch did not run (or stopped); "" if it ran.
 	torchSkipped string
 }
@@ -142,41 +142,46 @@ func compare(o options, stdout, stderr io.Writer) error {
 	}
 	for i := range o.count {
 		fmt.Fprintf(stderr, "compare: run %d of %d: ours\n", i+1, o.count)
-		if err := s.exec(benchArgs, &s.goOut, stderr); err != nil {
+		var goOut, torchOut bytes.Buffer
+		if err := s.exec(benchArgs, &goOut, stderr); err != nil {
 			return fmt.Errorf("running the benchmarks: %w", err)
 		}
+		s.goRuns = append(s.goRuns, goOut.String())
 		for _, d := range o.devices {
 			if s.torchSkipped != "" {
 				break
 			}
 			fmt.Fprintf(stderr, "compare: run %d of %d: PyTorch on %s\n", i+1, o.count, d)
 			var errOut bytes.Buffer
-			if err := s.exec([]string{o.python, script, d}, &s.torchOut, &errOut); err != nil {
+			if err := s.exec([]string{o.python, script, d}, &torchOut, &errOut); err != nil {
 				s.torchSkipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, o.script, d, err, lastLine(errOut.String()))
 			}
 		}
+		if s.torchSkipped == "" {
+			s.torchRuns = append(s.torchRuns, torchOut.String())
+		}
 	}
+	info.loadAfter = loadAverage()
 
-	ours, err := parseGoBench(bytes.NewReader(s.goOut.Bytes()))
+	if s.torchSkipped != "" {
+		s.torchRuns = nil // a partial set would pair runs unevenly
+	}
+	res, err := parseRuns(s.goRuns, s.torchRuns)
 	if err != nil {
 		return err
 	}
-	if len(ours.MLP6) == 0 {
-		return fmt.Errorf("the benchmarks printed no MLP6 results:\n%s", s.goOut.String())
+	if len(res.ours.MLP6) == 0 {
+		return fmt.Errorf("the benchmarks printed no MLP6 results:\n%s", strings.Join(s.goRuns, ""))
 	}
-	torch, err := parseTorch(bytes.NewReader(s.torchOut.Bytes()))
-	if err != nil {
-		return err
-	}
-	info.torch = torch
+	info.torch = res.torch
 	table := &bytes.Buffer{}
-	renderTable(table, rows(ours, torch))
+	renderTable(table, rows(res))
 	fmt.Fprint(stdout, table.String())
 	if s.torchSkipped != "" {
 		fmt.Fprintln(stdout, "PyTorch:", s.torchSkipped)
 	}
 	report := &bytes.Buffer{}
-	s.renderReport(report, info, ours, table.String())
+	s.renderReport(report, info, res, table.String())
 	if err := writeFile(s.path(o.out), report.Bytes()); err != nil {
 		return err
 	}

@@ -194,49 +194,97 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// results are the outputs of the interleaved runs: medians over all runs,
+// and each run on its own, so that ratios can be taken within a run (both
+// sides under the same load) before their median is.
+type results struct {
+	ours      goBench
+	torch     torchRun
+	oursRuns  []goBench
+	torchRuns []torchRun // empty when PyTorch did not run
+}
+
+// parseRuns parses the output of each run of each side.
+func parseRuns(ours, torch []string) (results, error) {
+	var res results
+	var err error
+	if res.ours, err = parseGoBench(strings.NewReader(strings.Join(ours, "\n"))); err != nil {
+		return res, err
+	}
+	if res.torch, err = parseTorch(strings.NewReader(strings.Join(torch, "\n"))); err != nil {
+		return res, err
+	}
+	for _, o := range ours {
+		r, err := parseGoBench(strings.NewReader(o))
+		if err != nil {
+			return res, err
+		}
+		res.oursRuns = append(res.oursRuns, r)
+	}
+	for _, t := range torch {
+		r, err := parseTorch(strings.NewReader(t))
+		if err != nil {
+			return res, err
+		}
+		res.torchRuns = append(res.torchRuns, r)
+	}
+	return res, nil
+}
+
+// ratio returns the median over runs of ours ÷ PyTorch in samples/s for c
+// and PyTorch's variant, and whether any run had both.
+func (res results) ratio(c config, variant string) (float64, bool) {
+	var rs []float64
+	for i := range min(len(res.oursRuns), len(res.torchRuns)) {
+		o, ok := res.oursRuns[i].MLP6[c]
+		t, tok := res.torchRuns[i].MLP6[c][variant]
+		if ok && tok && t.SamplesPerS > 0 {
+			rs = append(rs, o.SamplesPerS/t.SamplesPerS)
+		}
+	}
+	return median(rs), len(rs) > 0
+}
+
 // row is one line of the side-by-side table.
 type row struct {
 	Config  config
 	Variant string   // PyTorch's: "eager" or "graph"; "" when it did not run
 	Ours    *measure // nil: not run
 	Torch   *measure // nil: not run
+	Ratio   float64  // median of the runs' ours ÷ PyTorch; 0 when none
 }
 
 // rows pairs every configuration of ours with every PyTorch variant of the
 // same configuration, and lists the configurations only one side ran.
-func rows(ours goBench, torch torchRun) []row {
+func rows(res results) []row {
 	var out []row
-	seen := map[config]bool{}
-	add := func(c config) {
-		if seen[c] {
-			return
-		}
-		seen[c] = true
-		var o *measure
-		if m, ok := ours.MLP6[c]; ok {
-			o = &m
-		}
-		variants := torch.MLP6[c]
-		if len(variants) == 0 {
-			out = append(out, row{Config: c, Ours: o})
-			return
-		}
-		for _, v := range []string{"eager", "graph"} {
-			if m, ok := variants[v]; ok {
-				out = append(out, row{Config: c, Variant: v, Ours: o, Torch: &m})
-			}
-		}
-	}
 	var all []config
-	for c := range ours.MLP6 {
+	for c := range res.ours.MLP6 {
 		all = append(all, c)
 	}
-	for c := range torch.MLP6 {
-		all = append(all, c)
+	for c := range res.torch.MLP6 {
+		if _, ok := res.ours.MLP6[c]; !ok {
+			all = append(all, c)
+		}
 	}
 	slices.SortFunc(all, compareConfigs)
 	for _, c := range all {
-		add(c)
+		var o *measure
+		if m, ok := res.ours.MLP6[c]; ok {
+			o = &m
+		}
+		variants := res.torch.MLP6[c]
+		if len(variants) == 0 {
+			out = append(out, row{Config: c, Ours: o})
+			continue
+		}
+		for _, v := range []string{"eager", "graph"} {
+			if m, ok := variants[v]; ok {
+				r := row{Config: c, Variant: v, Ours: o, Torch: &m}
+				r.Ratio, _ = res.ratio(c, v)
+				out = append(out, r)
+			}
+		}
 	}
 	return out
 }
@@ -273,8 +321,8 @@ func renderTable(w io.Writer, rs []row) {
 		torchMS, torchRate, ratio := notRun, notRun, "—"
 		if r.Torch != nil {
 			torchMS, torchRate = formatMS(r.Torch.StepMS), fmt.Sprintf("%.0f", r.Torch.SamplesPerS)
-			if r.Ours != nil && r.Torch.SamplesPerS > 0 {
-				ratio = fmt.Sprintf("%.2fx", r.Ours.SamplesPerS/r.Torch.SamplesPerS)
+			if r.Ratio > 0 {
+				ratio = fmt.Sprintf("%.2fx", r.Ratio)
 			}
 		}
 		variant := r.Variant
@@ -287,15 +335,16 @@ func renderTable(w io.Writer, rs []row) {
 }
 
 // renderBounds writes, for each CPU configuration of ours, the time its
-// matrix products alone take at the SGEMM rate measured in the same run,
-// and how far the measured step is above it.
-func renderBounds(w io.Writer, ours goBench) {
-	rate := ours.SGEMM["cpu"]
+// matrix products alone take at the SGEMM rate measured in the same runs,
+// and how far the measured step is above it (the median of each run's
+// step ÷ bound, both from one process).
+func renderBounds(w io.Writer, res results) {
+	rate := res.ours.SGEMM["cpu"]
 	if rate <= 0 {
 		return
 	}
 	var cs []config
-	for c := range ours.MLP6 {
+	for c := range res.ours.MLP6 {
 		if c.Device == "cpu" {
 			cs = append(cs, c)
 		}
@@ -304,18 +353,27 @@ func renderBounds(w io.Writer, ours goBench) {
 		return
 	}
 	slices.SortFunc(cs, compareConfigs)
-	fmt.Fprintf(w, "| configuration | matmul GFLOP per step | at %.0f GFLOP/s (SGEMM) ms | ours ms/step | ours ÷ bound |\n", rate)
+	fmt.Fprintf(w, "| configuration | matmul GFLOP per step | ms at %.0f GFLOP/s (SGEMM) | ours ms/step | ours ÷ bound |\n", rate)
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: |")
 	for _, c := range cs {
-		perSample := float64(bench.MLP6ForwardFLOPs)
-		if c.Mode == "train" {
-			perSample = bench.MLP6TrainMatMulFLOPs
+		gflop := matMulGFLOP(c)
+		var ratios []float64
+		for _, r := range res.oursRuns {
+			if m, ok := r.MLP6[c]; ok && r.SGEMM["cpu"] > 0 {
+				ratios = append(ratios, m.StepMS/(gflop/r.SGEMM["cpu"]*1e3))
+			}
 		}
-		gflop := perSample * float64(c.Batch) / 1e9
-		bound := gflop / rate * 1e3
-		m := ours.MLP6[c]
-		fmt.Fprintf(w, "| %s | %.2f | %s | %s | %.2f |\n", c, gflop, formatMS(bound), formatMS(m.StepMS), m.StepMS/bound)
+		fmt.Fprintf(w, "| %s | %.2f | %s | %s | %.2f |\n", c, gflop, formatMS(gflop/rate*1e3), formatMS(res.ours.MLP6[c].StepMS), median(ratios))
 	}
+}
+
+// matMulGFLOP returns the matrix-product work of one step of c.
+func matMulGFLOP(c config) float64 {
+	perSample := float64(bench.MLP6ForwardFLOPs)
+	if c.Mode == "train" {
+		perSample = bench.MLP6TrainMatMulFLOPs
+	}
+	return perSample * float64(c.Batch) / 1e9
 }
 
 // formatMS prints a time in milliseconds with three significant digits.
