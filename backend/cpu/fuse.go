@@ -25,7 +25,15 @@ type fused interface {
 	// prepare takes the step's slices from vals and returns how many
 	// parts to run.
 	prepare(vals []G.Value, pool *pool) int
+	// err reports a failure of the last run.
+	err() error
 }
+
+// cannotFail is embedded by fused steps whose checks were all done when
+// they were planned.
+type cannotFail struct{}
+
+func (cannotFail) err() error { return nil }
 
 // fuse rewrites steps, merging the pairs described above and marking large
 // element-wise steps to run in parallel. Every value a step wrote is still
@@ -105,6 +113,7 @@ func sameShapes(s *step) bool {
 // biasAct computes pre = h + b (b added to each row) and out = act(pre),
 // row by row, rows split across cores.
 type biasAct struct {
+	cannotFail
 	h, bias, pre, out int // slots
 	k                 ops.Float32Kernel
 	param             float32
@@ -133,6 +142,7 @@ func (f *biasAct) runPart(part, parts int) {
 // columns across cores so that each column is summed in row order, as
 // SumRows does.
 type gradSum struct {
+	cannotFail
 	a, dy, d, db int // slots
 	k            ops.Float32Kernel
 	param        float32
@@ -161,6 +171,7 @@ func (f *gradSum) runPart(part, parts int) {
 
 // parallelMap runs an element-wise op on contiguous ranges across cores.
 type parallelMap struct {
+	cannotFail
 	out, a, b int // slots; b < 0 for a unary op
 	k         ops.Float32Kernel
 	param     float32

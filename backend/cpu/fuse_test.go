@@ -10,6 +10,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/internal/blas"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -86,8 +87,11 @@ func TestFusedMatchesUnfused(t *testing.T) {
 }
 
 // TestTrainStepAllocations keeps the fused, parallel training step free of
-// per-step allocations.
+// per-step allocations (with OpenBLAS; gonum's BLAS allocates itself).
 func TestTrainStepAllocations(t *testing.T) {
+	if blas.Name != "OpenBLAS" {
+		t.Skipf("%s's Sgemm allocates for its parallel blocks", blas.Name)
+	}
 	const batch, inputs = 64, 100
 	m, err := graph.MLP(graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 1, Layers: []graph.LayerSpec{
 		{Units: 512, Activation: graph.ReLU}, {Units: 512, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}})
@@ -161,6 +165,62 @@ func TestParallelMapMatchesOps(t *testing.T) {
 	for k := range results[0] {
 		if math.Float32bits(results[0][k]) != math.Float32bits(results[1][k]) {
 			t.Fatalf("[%d]: parallel %v, op by op %v", k, results[1][k], results[0][k])
+		}
+	}
+}
+
+// TestSGDFoldedIntoProducts trains one step of two identical networks, one
+// with every weight's SGD update folded into its gradient product, one
+// with the separate update, and compares the weights.
+func TestSGDFoldedIntoProducts(t *testing.T) {
+	const batch, inputs = 32, 50
+	x, y := make([]float32, batch*inputs), make([]float32, batch)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	for i := range y {
+		y[i] = float32(rng.IntN(2))
+	}
+	train := func(opt options) (*graph.Model, *program) {
+		m, err := graph.MLP(graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 11, Layers: []graph.LayerSpec{
+			{Units: 40, Activation: graph.ReLU}, {Units: 30, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := graph.BinaryClassification(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := compileWith(backend.TrainSpec(m, obj, graph.NewSGD(0.5)), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		for range 3 {
+			if _, err := p.Train(x, y); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m, p
+	}
+	plain, _ := train(options{noFusion: true})
+	folded, p := train(options{})
+	n := 0
+	for _, s := range p.train {
+		if _, ok := s.fused.(*sgdMatMul); ok {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d weight updates folded into products, want 3", n)
+	}
+	for i, prm := range plain.Params() {
+		want, got := prm.Value().Data().([]float32), folded.Params()[i].Value().Data().([]float32)
+		for k := range want {
+			if d := math.Abs(float64(got[k] - want[k])); d > 1e-6*(1+math.Abs(float64(want[k]))) {
+				t.Fatalf("%s[%d] after 3 steps: folded %v, separate %v", prm.Name(), k, got[k], want[k])
+			}
 		}
 	}
 }

@@ -46,6 +46,7 @@ type program struct {
 	updater      *updater
 	gradData     [][]float32 // reused each step
 	pool         *pool       // runs element-wise passes across cores
+	sgdAlpha     float32     // −lr of the step in progress (sgd.go)
 	closed       bool
 }
 
@@ -106,11 +107,13 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	for i, prm := range p.params {
 		paramData[i] = ops.Float32s(prm)
 	}
-	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots)
 	p.gradData = make([][]float32, len(p.params))
+	var folded []bool // parameters the training steps update themselves
 	if !opt.noFusion {
 		p.train, p.eval, p.predict = fuse(p.train), fuse(p.eval), fuse(p.predict)
+		folded = p.foldSGD()
 	}
+	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots, folded)
 	p.pool = newPool()
 	return p, nil
 }
@@ -216,6 +219,9 @@ func (p *program) run(steps []step) error {
 		s := &steps[i]
 		if s.fused != nil {
 			p.pool.run(s.fused, s.fused.prepare(p.vals, p.pool))
+			if err := s.fused.err(); err != nil {
+				return fmt.Errorf("backend/cpu: %v (node %s): %w", s.op, s.node.Name(), err)
+			}
 			continue
 		}
 		for j, slot := range s.in {
@@ -305,6 +311,8 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 		return 0, err
 	}
 	defer p.unfeed()
+	c := p.spec.Optimizer.Coefficients(p.state.Step + 1)
+	p.sgdAlpha = -c.LR // for the products that update their weights (sgd.go)
 	if err := p.run(p.train); err != nil {
 		return 0, err
 	}
@@ -313,7 +321,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	for i, slot := range p.grads {
 		p.gradData[i] = ops.Float32s(p.vals[slot])
 	}
-	p.updater.step(p.spec.Optimizer.Coefficients(p.state.Step), p.gradData)
+	p.updater.step(c, p.gradData)
 	return loss, nil
 }
 
