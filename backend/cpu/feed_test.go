@@ -6,7 +6,6 @@ import (
 
 	"gorgonia.org/tensor"
 
-	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
 )
 
@@ -14,19 +13,8 @@ import (
 // in place during a call and that the program lets go of them afterwards,
 // on success and on a call refused for a wrong input size.
 func TestFeedKeepsNoReference(t *testing.T) {
-	m, err := graph.MLP(graph.MLPSpec{Inputs: 6, Batch: 4, Seed: 1, Layers: []graph.LayerSpec{{Units: 1, Activation: graph.Sigmoid}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compile(backend.TrainSpec(m, obj, graph.NewSGD(0.1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	_, p := compileMLP(t, graph.MLPSpec{Inputs: 6, Batch: 4, Seed: 1, Layers: []graph.LayerSpec{{Units: 1, Activation: graph.Sigmoid}}},
+		0.1, options{}, false)
 	x, y := make([]float32, 4*6), []float32{1, 0, 1, 0}
 	for i := range x {
 		x[i] = float32(i) / 24

@@ -19,19 +19,10 @@ import (
 // at a batch large enough to be split across cores.
 func TestFusedMatchesUnfused(t *testing.T) {
 	const batch, inputs = 96, 40
-	m, err := graph.MLP(graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 3, Layers: []graph.LayerSpec{
+	spec := graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 3, Layers: []graph.LayerSpec{
 		{Units: 512, Activation: graph.ReLU}, {Units: 384, Activation: graph.LeakyReLU},
 		{Units: 256, Activation: graph.Tanh}, {Units: 512, Activation: graph.Sigmoid},
-		{Units: 64, Activation: graph.Linear}, {Units: 1, Activation: graph.Sigmoid}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := backend.TrainSpec(m, obj, graph.NewSGD(0.1))
-	spec.Outputs = append(spec.Outputs, obj.Grads...)
+		{Units: 64, Activation: graph.Linear}, {Units: 1, Activation: graph.Sigmoid}}}
 	rng := rand.New(rand.NewPCG(5, 6))
 	x, y := make([]float32, batch*inputs), make([]float32, batch)
 	for i := range x {
@@ -42,13 +33,9 @@ func TestFusedMatchesUnfused(t *testing.T) {
 	}
 
 	run := func(opt options) (float32, [][]float32, *program) {
-		p, err := compileWith(spec, opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Close() })
-		outs := make([][]float32, len(spec.Outputs))
-		for i, o := range spec.Outputs {
+		_, p := compileMLP(t, spec, 0.1, opt, true)
+		outs := make([][]float32, len(p.spec.Outputs))
+		for i, o := range p.spec.Outputs {
 			outs[i] = make([]float32, o.Shape().TotalSize())
 		}
 		loss, err := p.Evaluate(outs, x, y)
@@ -77,7 +64,7 @@ func TestFusedMatchesUnfused(t *testing.T) {
 	if math.Float32bits(gotLoss) != math.Float32bits(wantLoss) {
 		t.Errorf("loss: fused %v, unfused %v", gotLoss, wantLoss)
 	}
-	for i, o := range spec.Outputs {
+	for i, o := range fusedProg.spec.Outputs {
 		for k := range want[i] {
 			if math.Float32bits(got[i][k]) != math.Float32bits(want[i][k]) {
 				t.Fatalf("%s[%d]: fused %v, unfused %v", o.Name(), k, got[i][k], want[i][k])
@@ -93,20 +80,9 @@ func TestTrainStepAllocations(t *testing.T) {
 		t.Skipf("%s's Sgemm allocates for its parallel blocks", blas.Name)
 	}
 	const batch, inputs = 64, 100
-	m, err := graph.MLP(graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 1, Layers: []graph.LayerSpec{
-		{Units: 512, Activation: graph.ReLU}, {Units: 512, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compile(backend.TrainSpec(m, obj, graph.NewSGD(0.01)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	_, p := compileMLP(t, graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 1, Layers: []graph.LayerSpec{
+		{Units: 512, Activation: graph.ReLU}, {Units: 512, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}},
+		0.01, options{}, false)
 	x, y := make([]float32, batch*inputs), make([]float32, batch)
 	if _, err := p.Train(x, y); err != nil {
 		t.Fatal(err)
@@ -183,20 +159,9 @@ func TestSGDFoldedIntoProducts(t *testing.T) {
 		y[i] = float32(rng.IntN(2))
 	}
 	train := func(opt options) (*graph.Model, *program) {
-		m, err := graph.MLP(graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 11, Layers: []graph.LayerSpec{
-			{Units: 40, Activation: graph.ReLU}, {Units: 30, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, err := graph.BinaryClassification(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := compileWith(backend.TrainSpec(m, obj, graph.NewSGD(0.5)), opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Close() })
+		m, p := compileMLP(t, graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 11, Layers: []graph.LayerSpec{
+			{Units: 40, Activation: graph.ReLU}, {Units: 30, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}},
+			0.5, opt, false)
 		for range 3 {
 			if _, err := p.Train(x, y); err != nil {
 				t.Fatal(err)
@@ -223,4 +188,29 @@ func TestSGDFoldedIntoProducts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// compileMLP builds the network of spec with the binary cross-entropy
+// objective and compiles it for SGD training with lr; withGrads adds the
+// gradients to the outputs, for Evaluate to read back.
+func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withGrads bool) (*graph.Model, *program) {
+	t.Helper()
+	m, err := graph.MLP(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := backend.TrainSpec(m, obj, graph.NewSGD(lr))
+	if withGrads {
+		train.Outputs = append(train.Outputs, obj.Grads...)
+	}
+	p, err := compileWith(train, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return m, p
 }
