@@ -10,8 +10,13 @@ BLAS    ?= $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && ech
 TAGS    := $(if $(filter openblas,$(BLAS)),openblas,)
 GOFLAGS_TAGS := -tags '$(TAGS)'
 DEMO    ?= demo-out
+# bench-compare: PyTorch beside our benchmarks (see bench/compare).
+PYTHON  ?= python3
+TORCH_SCRIPT ?= ../shared/bench/torch_mlp6.py
+COUNT   ?= 5
+DEVICES ?= cpu
 
-.PHONY: all build test test-gonum vet bench demo clean gpu-bundle
+.PHONY: all build test test-gonum vet bench bench-compare demo clean gpu-bundle
 
 all: build
 
@@ -35,6 +40,12 @@ endif
 
 bench:
 	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchmem -timeout 60m ./bench
+
+# Ours and PyTorch's MLP6 in one interleaved run; writes bench/RESULTS.md and
+# the README's benchmark table. DEVICES=cpu,cuda adds the CUDA build.
+bench-compare:
+	$(GO) run ./bench/compare -count $(COUNT) -devices $(DEVICES) -blas $(BLAS) \
+		-python $(PYTHON) -torch $(TORCH_SCRIPT)
 
 demo: build
 	rm -rf $(DEMO)

@@ -98,7 +98,9 @@ type Spec struct {
 //
 // An input given as nil keeps the value fed by the previous call (zeros
 // before the first), so a caller that trains on one batch repeatedly, or a
-// benchmark, moves nothing to the device.
+// benchmark, moves nothing to the device. A backend may read the caller's
+// slices in place (the CPU does), so leave a batch unchanged while
+// reusing it with nil.
 type Program interface {
 	// Train feeds inputs (one flat row-major slice per Spec.Inputs), runs
 	// forward and backward, updates the parameters, and returns the loss

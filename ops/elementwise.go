@@ -86,3 +86,17 @@ func second[T Float](vs []G.Value) []T {
 	}
 	return slice[T](vs[1])
 }
+
+// Float32Kernel is the element-wise loop of an op on float32 slices:
+// dst[i] = f(a[i]) for a unary op, f(a[i], b[i]) for a binary one (b nil
+// otherwise), with the op's scalar parameter param.
+type Float32Kernel func(dst, a, b []float32, param float32)
+
+// ElementwiseKernel is implemented by element-wise ops whose float32 loop an
+// executor may call directly: on parts of a tensor, on several cores, or
+// fused with the pass before or after it. Kernel returns the very loop the
+// op's Do runs and its parameter, so those results are bit-identical.
+type ElementwiseKernel interface {
+	G.Op
+	Kernel() (k Float32Kernel, param float32)
+}

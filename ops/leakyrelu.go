@@ -46,6 +46,11 @@ func (op LeakyReLUOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op LeakyReLUOp) Kernel() (Float32Kernel, float32) {
+	return leakyKernel[float32], float32(op.Alpha)
+}
+
 func (op LeakyReLUOp) String() string        { return fmt.Sprintf("LeakyReLU(%g)", op.Alpha) }
 func (op LeakyReLUOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op LeakyReLUOp) Hashcode() uint32      { return hashOf(op) }
@@ -74,6 +79,11 @@ func leakyBackwardKernel[T Float](dst, x, dy []T, alpha T) {
 			dst[i] = alpha * dy[i]
 		}
 	}
+}
+
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op LeakyReLUBackwardOp) Kernel() (Float32Kernel, float32) {
+	return leakyBackwardKernel[float32], float32(op.Alpha)
 }
 
 func (op LeakyReLUBackwardOp) String() string        { return fmt.Sprintf("LeakyReLUBackward(%g)", op.Alpha) }

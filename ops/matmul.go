@@ -97,19 +97,48 @@ func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, erro
 	if m*n == 0 {
 		return c, nil
 	}
-	ta, tb := gonumblas.NoTrans, gonumblas.NoTrans
-	if op.TransA {
-		ta = gonumblas.Trans
-	}
-	if op.TransB {
-		tb = gonumblas.Trans
-	}
+	ta, tb := op.transposes()
 	if dt == tensor.Float32 {
 		blas.Impl.Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
 	} else {
 		blas.Impl.Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
 	}
 	return c, nil
+}
+
+// transposes returns the BLAS operations on A and B.
+func (op MatMulOp) transposes() (ta, tb gonumblas.Transpose) {
+	ta, tb = gonumblas.NoTrans, gonumblas.NoTrans
+	if op.TransA {
+		ta = gonumblas.Trans
+	}
+	if op.TransB {
+		tb = gonumblas.Trans
+	}
+	return ta, tb
+}
+
+// AccumulateFloat32 computes c = alpha·op(A)·op(B) + beta·c for float32
+// matrices a and b, c holding the m×n result. It lets an executor fold
+// work into the product, such as an SGD step (alpha = −lr, beta = 1, c the
+// weights whose gradient the product is).
+func (op MatMulOp) AccumulateFloat32(alpha float32, a, b G.Value, beta float32, c []float32) error {
+	m, k, n, err := op.sizes(a.Shape(), b.Shape())
+	if err != nil {
+		return err
+	}
+	if a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
+		return fmt.Errorf("%w: %v: %v and %v, want float32", ErrDtype, op, a.Dtype(), b.Dtype())
+	}
+	if len(c) != m*n {
+		return fmt.Errorf("%w: %v: %d values for a %d×%d result", ErrPrealloc, op, len(c), m, n)
+	}
+	if m*n == 0 {
+		return nil
+	}
+	ta, tb := op.transposes()
+	blas.Impl.Sgemm(ta, tb, m, n, k, alpha, slice[float32](a), a.Shape()[1], slice[float32](b), b.Shape()[1], beta, c, n)
+	return nil
 }
 
 // DiffWRT reports both inputs differentiable.

@@ -38,6 +38,9 @@ func (op ReLUOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op ReLUOp) Kernel() (Float32Kernel, float32) { return reluKernel[float32], 0 }
+
 func (op ReLUOp) String() string        { return "ReLU" }
 func (op ReLUOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op ReLUOp) Hashcode() uint32      { return hashOf(op) }
@@ -66,6 +69,9 @@ func reluBackwardKernel[T Float](dst, a, b []T, _ T) {
 		}
 	}
 }
+
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op ReLUBackwardOp) Kernel() (Float32Kernel, float32) { return reluBackwardKernel[float32], 0 }
 
 func (op ReLUBackwardOp) String() string        { return "ReLUBackward" }
 func (op ReLUBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }

@@ -47,6 +47,9 @@ func (op SigmoidOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op SigmoidOp) Kernel() (Float32Kernel, float32) { return sigmoidKernel[float32], 0 }
+
 func (op SigmoidOp) String() string        { return "Sigmoid" }
 func (op SigmoidOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op SigmoidOp) Hashcode() uint32      { return hashOf(op) }
@@ -70,6 +73,11 @@ func sigmoidBackwardKernel[T Float](dst, a, b []T, _ T) {
 	for i, v := range y {
 		dst[i] = dy[i] * v * (1 - v)
 	}
+}
+
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op SigmoidBackwardOp) Kernel() (Float32Kernel, float32) {
+	return sigmoidBackwardKernel[float32], 0
 }
 
 func (op SigmoidBackwardOp) String() string        { return "SigmoidBackward" }

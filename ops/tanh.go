@@ -37,6 +37,9 @@ func (op TanhOp) SymDiff(_ G.Nodes, out, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op TanhOp) Kernel() (Float32Kernel, float32) { return tanhKernel[float32], 0 }
+
 func (op TanhOp) String() string        { return "Tanh" }
 func (op TanhOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op TanhOp) Hashcode() uint32      { return hashOf(op) }
@@ -61,6 +64,9 @@ func tanhBackwardKernel[T Float](dst, a, b []T, _ T) {
 		dst[i] = dy[i] * (1 - v*v)
 	}
 }
+
+// Kernel returns the float32 loop of Do (see ElementwiseKernel).
+func (op TanhBackwardOp) Kernel() (Float32Kernel, float32) { return tanhBackwardKernel[float32], 0 }
 
 func (op TanhBackwardOp) String() string        { return "TanhBackward" }
 func (op TanhBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }

@@ -16,6 +16,15 @@
 // backend). Gorgonia's own ops, should a graph hold any, run through their
 // UsePreallocDo or Do.
 //
+// A peephole pass then merges a bias addition with the activation after it,
+// and an activation's gradient with the bias gradient (the sum over rows)
+// after it, into single passes over the data, and splits large element-wise
+// passes across cores. These passes run the ops' own loops in the same order,
+// so their results are bit-identical to running the ops one by one. With
+// plain SGD, a weight's update is folded into the matrix product that
+// computes its gradient (the product adds −lr·dW to the weights directly),
+// which differs from the separate update by float32 rounding only.
+//
 // Matrix products call the BLAS chosen at build time (OpenBLAS with the
 // build tag "openblas", gonum's pure-Go BLAS otherwise); Name says which.
 // Parameters live in their nodes' values and are updated in place.

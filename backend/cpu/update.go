@@ -31,11 +31,15 @@ type updater struct {
 }
 
 // newUpdater plans the chunks of params (and their optimizer slots) and
-// starts the workers if there is more than one core to use.
-func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32) *updater {
+// starts the workers if there is more than one core to use. Parameters
+// marked in skip are updated elsewhere (skip may be nil).
+func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32, skip []bool) *updater {
 	u := &updater{opt: opt}
 	workers := runtime.GOMAXPROCS(0)
 	for i, param := range params {
+		if skip != nil && skip[i] {
+			continue
+		}
 		parts := max(1, min(workers, len(param)/minChunk))
 		size := (len(param) + parts - 1) / parts
 		for lo := 0; lo < len(param) || lo == 0; lo += max(size, 1) {

@@ -1,0 +1,197 @@
+package cpu
+
+import (
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// A dense layer's element-wise passes each read and write a whole batch of
+// activations; run one after the other they stream the same data through
+// the caches two or three times. The peephole below merges
+//
+//	BiasAdd(h, b) → pre, then act(pre) → out       into one pass (biasAct)
+//	actBackward(a, dy) → d, then SumRows(d) → db    into one pass (gradSum)
+//
+// and splits every element-wise pass of a large tensor across cores
+// (parallelMap). A fused step runs the ops' own float32 loops
+// (ops.ElementwiseKernel) on rows or columns in the same order as the
+// unfused ops, so its results are bit-identical to theirs.
+
+// fused is a step that runs in place of one or two planned nodes.
+type fused interface {
+	job
+	// prepare takes the step's slices from vals and returns how many
+	// parts to run.
+	prepare(vals []G.Value, pool *pool) int
+	// err reports a failure of the last run.
+	err() error
+}
+
+// cannotFail is embedded by fused steps whose checks were all done when
+// they were planned.
+type cannotFail struct{}
+
+func (cannotFail) err() error { return nil }
+
+// fuse rewrites steps, merging the pairs described above and marking large
+// element-wise steps to run in parallel. Every value a step wrote is still
+// written, so outputs, gradients and later plans see the same slots.
+func fuse(steps []step) []step {
+	producer := map[int]int{} // slot → index of the step that writes it
+	for i, s := range steps {
+		producer[s.out] = i
+	}
+	removed := make([]bool, len(steps))
+	for j := range steps {
+		s := &steps[j]
+		if !isFloat32(s.node) {
+			continue
+		}
+		switch op := s.op.(type) {
+		case ops.ElementwiseKernel:
+			i, ok := producer[s.in[0]]
+			if op.Arity() != 1 || !ok || i > j || removed[i] || steps[i].fused != nil {
+				continue
+			}
+			if _, isBias := steps[i].op.(ops.BiasAddOp); !isBias {
+				continue
+			}
+			k, param := op.Kernel()
+			b := &steps[i]
+			b.fused = &biasAct{h: b.in[0], bias: b.in[1], pre: b.out, out: s.out, k: k, param: param}
+			removed[j] = true
+		case ops.SumRowsOp:
+			i, ok := producer[s.in[0]]
+			if !ok || i > j || removed[i] || steps[i].fused != nil || !isFloat32(steps[i].node) {
+				continue
+			}
+			src := &steps[i]
+			e, isElementwise := src.op.(ops.ElementwiseKernel)
+			if !isElementwise || e.Arity() != 2 || !sameShapes(src) {
+				continue
+			}
+			k, param := e.Kernel()
+			src.fused = &gradSum{a: src.in[0], dy: src.in[1], d: src.out, db: s.out, k: k, param: param}
+			removed[j] = true
+		}
+	}
+	var out []step
+	for i, s := range steps {
+		if removed[i] {
+			continue
+		}
+		if e, ok := s.op.(ops.ElementwiseKernel); ok && s.fused == nil && isFloat32(s.node) && sameShapes(&s) &&
+			s.node.Shape().TotalSize() >= 2*parallelMin {
+			k, param := e.Kernel()
+			m := &parallelMap{out: s.out, k: k, param: param, a: s.in[0], b: -1}
+			if len(s.in) == 2 {
+				m.b = s.in[1]
+			}
+			s.fused = m
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func isFloat32(n *G.Node) bool { return n.Dtype() == tensor.Float32 && !n.Shape().IsScalar() }
+
+// sameShapes reports whether every input of s has the shape of its output.
+func sameShapes(s *step) bool {
+	g := s.node.Graph()
+	children := g.From(s.node.ID())
+	for children.Next() {
+		if !children.Node().(*G.Node).Shape().Eq(s.node.Shape()) {
+			return false
+		}
+	}
+	return true
+}
+
+// biasAct computes pre = h + b (b added to each row) and out = act(pre),
+// row by row, rows split across cores.
+type biasAct struct {
+	cannotFail
+	h, bias, pre, out int // slots
+	k                 ops.Float32Kernel
+	param             float32
+
+	hv, bv, prev, outv []float32
+}
+
+func (f *biasAct) prepare(vals []G.Value, pool *pool) int {
+	f.hv, f.bv, f.prev, f.outv = ops.Float32s(vals[f.h]), ops.Float32s(vals[f.bias]), ops.Float32s(vals[f.pre]), ops.Float32s(vals[f.out])
+	return min(pool.parts(len(f.prev)), len(f.prev)/len(f.bv))
+}
+
+func (f *biasAct) runPart(part, parts int) {
+	m := len(f.bv)
+	lo, hi := span(len(f.prev)/m, part, parts)
+	for r := lo * m; r < hi*m; r += m {
+		pre, h := f.prev[r:r+m], f.hv[r:r+m]
+		for j, v := range f.bv {
+			pre[j] = h[j] + v
+		}
+		f.k(f.outv[r:r+m], pre, nil, f.param)
+	}
+}
+
+// gradSum computes d = actBackward(a, dy) and db = Σ_rows d, split by
+// columns across cores so that each column is summed in row order, as
+// SumRows does.
+type gradSum struct {
+	cannotFail
+	a, dy, d, db int // slots
+	k            ops.Float32Kernel
+	param        float32
+
+	av, dyv, dv, dbv []float32
+}
+
+func (f *gradSum) prepare(vals []G.Value, pool *pool) int {
+	f.av, f.dyv, f.dv, f.dbv = ops.Float32s(vals[f.a]), ops.Float32s(vals[f.dy]), ops.Float32s(vals[f.d]), ops.Float32s(vals[f.db])
+	return min(pool.parts(len(f.dv)), len(f.dbv))
+}
+
+func (f *gradSum) runPart(part, parts int) {
+	m := len(f.dbv)
+	lo, hi := span(m, part, parts)
+	db := f.dbv[lo:hi]
+	clear(db)
+	for r := 0; r+m <= len(f.dv); r += m {
+		d := f.dv[r+lo : r+hi]
+		f.k(d, f.av[r+lo:r+hi], f.dyv[r+lo:r+hi], f.param)
+		for j, v := range d {
+			db[j] += v
+		}
+	}
+}
+
+// parallelMap runs an element-wise op on contiguous ranges across cores.
+type parallelMap struct {
+	cannotFail
+	out, a, b int // slots; b < 0 for a unary op
+	k         ops.Float32Kernel
+	param     float32
+
+	outv, av, bv []float32
+}
+
+func (f *parallelMap) prepare(vals []G.Value, pool *pool) int {
+	f.outv, f.av, f.bv = ops.Float32s(vals[f.out]), ops.Float32s(vals[f.a]), nil
+	if f.b >= 0 {
+		f.bv = ops.Float32s(vals[f.b])
+	}
+	return pool.parts(len(f.outv))
+}
+
+func (f *parallelMap) runPart(part, parts int) {
+	lo, hi := span(len(f.outv), part, parts)
+	var b []float32
+	if f.bv != nil {
+		b = f.bv[lo:hi]
+	}
+	f.k(f.outv[lo:hi], f.av[lo:hi], b, f.param)
+}

@@ -1,0 +1,216 @@
+package cpu
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/internal/blas"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// TestFusedMatchesUnfused checks that the fused and parallel passes give
+// the very bits of the ops run one by one, for every activation that fuses,
+// at a batch large enough to be split across cores.
+func TestFusedMatchesUnfused(t *testing.T) {
+	const batch, inputs = 96, 40
+	spec := graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 3, Layers: []graph.LayerSpec{
+		{Units: 512, Activation: graph.ReLU}, {Units: 384, Activation: graph.LeakyReLU},
+		{Units: 256, Activation: graph.Tanh}, {Units: 512, Activation: graph.Sigmoid},
+		{Units: 64, Activation: graph.Linear}, {Units: 1, Activation: graph.Sigmoid}}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	x, y := make([]float32, batch*inputs), make([]float32, batch)
+	for i := range x {
+		x[i] = rng.Float32()*2 - 1
+	}
+	for i := range y {
+		y[i] = float32(rng.IntN(2))
+	}
+
+	run := func(opt options) (float32, [][]float32, *program) {
+		_, p := compileMLP(t, spec, 0.1, opt, true)
+		outs := make([][]float32, len(p.spec.Outputs))
+		for i, o := range p.spec.Outputs {
+			outs[i] = make([]float32, o.Shape().TotalSize())
+		}
+		loss, err := p.Evaluate(outs, x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loss, outs, p
+	}
+	wantLoss, want, plain := run(options{noFusion: true})
+	gotLoss, got, fusedProg := run(options{})
+
+	nFused := 0
+	for _, s := range fusedProg.train {
+		switch s.fused.(type) {
+		case *biasAct, *gradSum:
+			nFused++
+		}
+	}
+	// Four hidden layers with an activation fuse forward and backward; the
+	// linear layer has nothing to fuse, and the last layer's logits feed
+	// the loss directly.
+	if nFused != 8 || len(fusedProg.train) != len(plain.train)-8 {
+		t.Errorf("train plan: %d fused steps, %d steps (unfused %d); want 8 fused, 8 fewer steps",
+			nFused, len(fusedProg.train), len(plain.train))
+	}
+	if math.Float32bits(gotLoss) != math.Float32bits(wantLoss) {
+		t.Errorf("loss: fused %v, unfused %v", gotLoss, wantLoss)
+	}
+	for i, o := range fusedProg.spec.Outputs {
+		for k := range want[i] {
+			if math.Float32bits(got[i][k]) != math.Float32bits(want[i][k]) {
+				t.Fatalf("%s[%d]: fused %v, unfused %v", o.Name(), k, got[i][k], want[i][k])
+			}
+		}
+	}
+}
+
+// TestTrainStepAllocations keeps the fused, parallel training step free of
+// per-step allocations (with OpenBLAS; gonum's BLAS allocates itself).
+func TestTrainStepAllocations(t *testing.T) {
+	if blas.Name != "OpenBLAS" {
+		t.Skipf("%s's Sgemm allocates for its parallel blocks", blas.Name)
+	}
+	const batch, inputs = 64, 100
+	_, p := compileMLP(t, graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 1, Layers: []graph.LayerSpec{
+		{Units: 512, Activation: graph.ReLU}, {Units: 512, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}},
+		0.01, options{}, false)
+	x, y := make([]float32, batch*inputs), make([]float32, batch)
+	if _, err := p.Train(x, y); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if _, err := p.Train(x, y); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("%v allocations per training step, want at most 1", allocs)
+	}
+}
+
+// TestParallelMapMatchesOps runs element-wise ops that follow no bias (so
+// nothing fuses) on a tensor large enough to be split across cores.
+func TestParallelMapMatchesOps(t *testing.T) {
+	const rows, cols = 80, 1000
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(rows, cols), G.WithName("x"))
+	h, err := ops.LeakyReLU(x, 0.1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ops.Tanh(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{out}}
+	rng := rand.New(rand.NewPCG(7, 8))
+	in := make([]float32, rows*cols)
+	for i := range in {
+		in[i] = rng.Float32()*4 - 2
+	}
+	var results [2][]float32
+	for i, opt := range []options{{noFusion: true}, {}} {
+		p, err := compileWith(spec, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		parallel := 0
+		for _, s := range p.predict {
+			if _, ok := s.fused.(*parallelMap); ok {
+				parallel++
+			}
+		}
+		if want := 2 * i; parallel != want {
+			t.Errorf("options %+v: %d parallel steps, want %d", opt, parallel, want)
+		}
+		results[i] = make([]float32, rows*cols)
+		if err := p.Predict([][]float32{results[i]}, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k := range results[0] {
+		if math.Float32bits(results[0][k]) != math.Float32bits(results[1][k]) {
+			t.Fatalf("[%d]: parallel %v, op by op %v", k, results[1][k], results[0][k])
+		}
+	}
+}
+
+// TestSGDFoldedIntoProducts trains one step of two identical networks, one
+// with every weight's SGD update folded into its gradient product, one
+// with the separate update, and compares the weights.
+func TestSGDFoldedIntoProducts(t *testing.T) {
+	const batch, inputs = 32, 50
+	x, y := make([]float32, batch*inputs), make([]float32, batch)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	for i := range y {
+		y[i] = float32(rng.IntN(2))
+	}
+	train := func(opt options) (*graph.Model, *program) {
+		m, p := compileMLP(t, graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 11, Layers: []graph.LayerSpec{
+			{Units: 40, Activation: graph.ReLU}, {Units: 30, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}},
+			0.5, opt, false)
+		for range 3 {
+			if _, err := p.Train(x, y); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return m, p
+	}
+	plain, _ := train(options{noFusion: true})
+	folded, p := train(options{})
+	n := 0
+	for _, s := range p.train {
+		if _, ok := s.fused.(*sgdMatMul); ok {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d weight updates folded into products, want 3", n)
+	}
+	for i, prm := range plain.Params() {
+		want, got := prm.Value().Data().([]float32), folded.Params()[i].Value().Data().([]float32)
+		for k := range want {
+			if d := math.Abs(float64(got[k] - want[k])); d > 1e-6*(1+math.Abs(float64(want[k]))) {
+				t.Fatalf("%s[%d] after 3 steps: folded %v, separate %v", prm.Name(), k, got[k], want[k])
+			}
+		}
+	}
+}
+
+// compileMLP builds the network of spec with the binary cross-entropy
+// objective and compiles it for SGD training with lr; withGrads adds the
+// gradients to the outputs, for Evaluate to read back.
+func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withGrads bool) (*graph.Model, *program) {
+	t.Helper()
+	m, err := graph.MLP(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train := backend.TrainSpec(m, obj, graph.NewSGD(lr))
+	if withGrads {
+		train.Outputs = append(train.Outputs, obj.Grads...)
+	}
+	p, err := compileWith(train, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return m, p
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// The samples in testdata are real output: go-bench-cpu.txt is
+// `go test -tags openblas -run '^$' -bench 'MLP6/.*/cpu|SGEMM' -benchmem -count 6 ./bench`
+// on the 2-core development machine (a shared, noisy one), torch-cpu.jsonl is
+// `torch_mlp6.py cpu` with PyTorch 1.13 on the same machine.
+
+func readSample(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
+
+func TestParseGoBench(t *testing.T) {
+	got, err := parseGoBench(bytes.NewReader(readSample(t, "go-bench-cpu.txt")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.MLP6) != 4 {
+		t.Errorf("%d MLP6 configurations, want 4: %v", len(got.MLP6), got.MLP6)
+	}
+	tests := []struct {
+		config                config
+		stepMS, samples, peak float64
+		runs                  int
+	}{
+		// Six runs each: the median is the mean of the middle two.
+		{config{"train", "cpu", 256, "fp32"}, (116.162385 + 123.359166) / 2, (2075 + 2204) / 2.0, (0.7700 + 0.8177) / 2, 6},
+		{config{"infer", "cpu", 64, "fp32"}, (10.468465 + 10.847010) / 2, (5900 + 6114) / 2.0, (0.7298 + 0.7561) / 2, 6},
+	}
+	for _, tt := range tests {
+		m, ok := got.MLP6[tt.config]
+		if !ok {
+			t.Errorf("%v missing", tt.config)
+			continue
+		}
+		if !near(m.StepMS, tt.stepMS) || !near(m.SamplesPerS, tt.samples) || !near(m.PeakFraction, tt.peak) || m.Runs != tt.runs || m.AllocsPerOp != 1 {
+			t.Errorf("%v: got %+v, want %v ms, %v samples/s, peak %v, %d runs, 1 alloc", tt.config, m, tt.stepMS, tt.samples, tt.peak, tt.runs)
+		}
+	}
+	if want := (143.2 + 145.9) / 2; !near(got.SGEMM["cpu"], want) {
+		t.Errorf("SGEMM cpu %v GFLOP/s, want %v", got.SGEMM["cpu"], want)
+	}
+}
+
+func TestParseGoBenchSkipsOtherLines(t *testing.T) {
+	in := "goos: linux\nBenchmarkMLP6/train/cuda/batch=64-16 \t--- SKIP: cuda: not built in\nPASS\nok  \tx\t1s\n" +
+		"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 100\t 320000 ns/op\t 800000 samples/s\n"
+	got, err := parseGoBench(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := got.MLP6[config{"train", "cuda", 256, "tf32"}]
+	if len(got.MLP6) != 1 || !ok || !near(m.StepMS, 0.32) || m.SamplesPerS != 800000 {
+		t.Errorf("got %+v", got.MLP6)
+	}
+}
+
+func TestParseTorch(t *testing.T) {
+	sample := readSample(t, "torch-cpu.jsonl")
+	got, err := parseTorch(bytes.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != "1.13.0a0" || got.Threads != 2 || got.GPU != "" {
+		t.Errorf("header: %q, %d threads, GPU %q", got.Version, got.Threads, got.GPU)
+	}
+	m := got.MLP6[config{"train", "cpu", 256, "fp32"}]["eager"]
+	if m.StepMS != 167.4101 || m.SamplesPerS != 1529 || m.Runs != 1 {
+		t.Errorf("train batch 256: %+v", m)
+	}
+	// Runs appended one after the other: medians over them.
+	three := bytes.Join([][]byte{sample, sample, bytes.ReplaceAll(sample, []byte(`"step_ms": 167.4101`), []byte(`"step_ms": 1`))}, nil)
+	got, err = parseTorch(bytes.NewReader(three))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := got.MLP6[config{"train", "cpu", 256, "fp32"}]["eager"]; m.StepMS != 167.4101 || m.Runs != 3 {
+		t.Errorf("three runs: %+v", m)
+	}
+}
+
+func TestParseTorchCUDAModes(t *testing.T) {
+	in := `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+{"gemm8192_fp32_tf32": false, "tflops": 51.5}
+{"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": true, "step_ms": 0.32, "samples_per_s": 800000, "tflops": 29.6}
+`
+	got, err := parseTorch(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := got.MLP6[config{"train", "cuda", 256, "tf32"}]["graph"]
+	if got.GPU != "NVIDIA H100 80GB HBM3" || !ok || m.StepMS != 0.32 {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func TestTable(t *testing.T) {
+	ours, torch := string(readSample(t, "go-bench-cpu.txt")), string(readSample(t, "torch-cpu.jsonl"))
+	tests := []struct {
+		name   string
+		torch  []string
+		golden string
+	}{
+		{"with PyTorch", []string{torch}, "table.md"},
+		{"without PyTorch", nil, "table-no-torch.md"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := parseRuns([]string{ours}, tt.torch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b bytes.Buffer
+			renderTable(&b, rows(res))
+			b.WriteString("\n")
+			renderBounds(&b, res)
+			checkGolden(t, tt.golden, b.Bytes())
+		})
+	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test -update rewrites it); got\n%s", path, got)
+	}
+}
+
+func TestSetSection(t *testing.T) {
+	doc := "# Title\n\n" + beginMarker + "\nold table\n" + endMarker + "\n\nmore\n"
+	got, err := setSection(doc, "new table\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "# Title\n\n" + beginMarker + "\nnew table\n" + endMarker + "\n\nmore\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := setSection("no markers", "x"); err == nil {
+		t.Error("no error for a README without markers")
+	}
+}
+
+func TestParseCPUInfo(t *testing.T) {
+	in := "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: AMD EPYC\n"
+	if got, want := parseCPUInfo([]byte(in)), "AMD EPYC, 2 logical CPUs"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestRatioWithinRuns checks that a ratio is the median of the runs' own
+// ratios, not the ratio of the medians: run 1 was under load for both sides.
+func TestRatioWithinRuns(t *testing.T) {
+	ours := func(rate string) string {
+		return "BenchmarkMLP6/train/cpu/batch=256-2 \t 10\t 1000000 ns/op\t " + rate + " samples/s\n"
+	}
+	torch := func(rate string) string {
+		return `{"device": "cpu", "batch": 256, "mode": "train", "tf32": false, "step_ms": 1, "samples_per_s": ` + rate + "}\n"
+	}
+	res, err := parseRuns([]string{ours("10"), ours("100"), ours("110")}, []string{torch("10"), torch("50"), torch("44")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := rows(res)
+	// Per-run ratios 1, 2 and 2.5: median 2 (the medians' ratio would be 100/44).
+	if len(rs) != 1 || rs[0].Ratio != 2 {
+		t.Errorf("rows %+v, want one with ratio 2", rs)
+	}
+}

@@ -1,0 +1,267 @@
+// Command compare times the canonical 6-layer perceptron (MLP6) with
+// Neurone's benchmarks and with PyTorch in one run on one machine, and
+// writes the side-by-side table to bench/RESULTS.md and, between markers,
+// to README.md.
+//
+// Usage (from the repository root; `make bench-compare` runs it):
+//
+//	go run ./bench/compare [-count 5] [-devices cpu] [-blas openblas]
+//	    [-python python3] [-torch ../shared/bench/torch_mlp6.py]
+//	    [-threads N] [-out bench/RESULTS.md] [-readme README.md]
+//
+// It builds the bench package's test binary once (with -tags for the BLAS
+// and, when -devices names cuda, for CUDA), then runs it -count times,
+// each run followed by one run of the PyTorch script per device, so that
+// both sides see the same load on a shared machine. Every figure in the
+// table is the median over those runs. GOMAXPROCS, OPENBLAS_NUM_THREADS
+// and OMP_NUM_THREADS are set to -threads for both sides; the machine's
+// OPENBLAS_CORETYPE is left as it is.
+//
+// When python3, torch or the script is missing, or the script fails, the
+// PyTorch columns say "not run" and the report says why; the command still
+// succeeds.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// options are the command's flags.
+type options struct {
+	count     int
+	devices   []string
+	blas      string
+	python    string
+	script    string
+	threads   int
+	out       string
+	readme    string
+	bench     string
+	benchtime string
+	goCmd     string
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.IntVar(&o.count, "count", 5, "runs of each side; the table shows medians")
+	devices := fs.String("devices", "cpu", "comma-separated devices to time: cpu, cuda")
+	fs.StringVar(&o.blas, "blas", "openblas", "BLAS of the CPU build: openblas or gonum")
+	fs.StringVar(&o.python, "python", "python3", "Python interpreter with torch")
+	fs.StringVar(&o.script, "torch", "../shared/bench/torch_mlp6.py", "PyTorch script, relative to the repository root")
+	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "CPU threads for both sides")
+	fs.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write (relative to the repository root)")
+	fs.StringVar(&o.readme, "readme", "README.md", "README whose bench section to replace; empty: leave it")
+	fs.StringVar(&o.bench, "bench", "", "benchmark pattern (default: MLP6 on the devices, and SGEMM)")
+	fs.StringVar(&o.benchtime, "benchtime", "", "go test -benchtime for our side (default: go test's)")
+	fs.StringVar(&o.goCmd, "go", "go", "go command")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o.devices = strings.Split(*devices, ",")
+	if o.count < 1 || o.threads < 1 || (o.blas != "openblas" && o.blas != "gonum") {
+		fmt.Fprintln(stderr, "compare: -count and -threads must be positive, -blas openblas or gonum")
+		return 2
+	}
+	for _, d := range o.devices {
+		if d != "cpu" && d != "cuda" {
+			fmt.Fprintf(stderr, "compare: unknown device %q (want cpu or cuda)\n", d)
+			return 2
+		}
+	}
+	if o.bench == "" {
+		o.bench = "MLP6/.*/(" + strings.Join(o.devices, "|") + ")|SGEMM"
+	}
+	if err := compare(o, stdout, stderr); err != nil {
+		fmt.Fprintln(stderr, "compare:", err)
+		return 1
+	}
+	return 0
+}
+
+// session is one run of the comparison: what ran, what it printed.
+type session struct {
+	opt      options
+	root     string
+	started  time.Time
+	env      []string // the thread settings, as NAME=value
+	commands []string
+	// goRuns and torchRuns hold each run's standard output.
+	goRuns, torchRuns []string
+	// torchSkipped says why PyTorch did not run (or stopped); "" if it ran.
+	torchSkipped string
+}
+
+func compare(o options, stdout, stderr io.Writer) error {
+	root, err := output("git", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return fmt.Errorf("finding the repository root: %w", err)
+	}
+	s := &session{opt: o, root: root, started: time.Now().UTC()}
+	n := fmt.Sprint(o.threads)
+	s.env = []string{"GOMAXPROCS=" + n, "OPENBLAS_NUM_THREADS=" + n, "OMP_NUM_THREADS=" + n}
+	info := s.machine() // before the runs, so the dirty mark is the tree's, not the report's
+
+	tmp, err := os.MkdirTemp("", "neurone-compare-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	testBin := filepath.Join(tmp, "bench.test")
+	build := []string{o.goCmd, "test", "-c", "-tags", s.tags(), "-o", testBin, "./bench"}
+	s.commands = append(s.commands, shellQuote([]string{o.goCmd, "test", "-c", "-tags", s.tags(), "-o", "bench.test", "./bench"}))
+	if err := s.exec(build, nil, stderr); err != nil {
+		return fmt.Errorf("building the benchmarks: %w", err)
+	}
+	benchArgs := []string{"-test.run", "^$", "-test.bench", o.bench, "-test.benchmem", "-test.count", "1"}
+	if o.benchtime != "" {
+		benchArgs = append(benchArgs, "-test.benchtime", o.benchtime)
+	}
+	s.commands = append(s.commands, fmt.Sprintf("%s bench.test %s   # %d times, each followed by:",
+		strings.Join(s.env, " "), shellQuote(benchArgs), o.count))
+	benchArgs = append([]string{testBin}, benchArgs...)
+	script := s.path(o.script)
+	if _, err := os.Stat(script); err != nil {
+		s.torchSkipped = fmt.Sprintf("the PyTorch script is missing (%v)", err)
+	}
+	for _, d := range o.devices {
+		s.commands = append(s.commands, fmt.Sprintf("%s %s %s %s", strings.Join(s.env, " "), o.python, o.script, d))
+	}
+	for i := range o.count {
+		fmt.Fprintf(stderr, "compare: run %d of %d: ours\n", i+1, o.count)
+		var goOut, torchOut bytes.Buffer
+		if err := s.exec(benchArgs, &goOut, stderr); err != nil {
+			return fmt.Errorf("running the benchmarks: %w", err)
+		}
+		s.goRuns = append(s.goRuns, goOut.String())
+		for _, d := range o.devices {
+			if s.torchSkipped != "" {
+				break
+			}
+			fmt.Fprintf(stderr, "compare: run %d of %d: PyTorch on %s\n", i+1, o.count, d)
+			var errOut bytes.Buffer
+			if err := s.exec([]string{o.python, script, d}, &torchOut, &errOut); err != nil {
+				s.torchSkipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, o.script, d, err, lastLine(errOut.String()))
+			}
+		}
+		if s.torchSkipped == "" {
+			s.torchRuns = append(s.torchRuns, torchOut.String())
+		}
+	}
+	info.loadAfter = loadAverage()
+
+	if s.torchSkipped != "" {
+		s.torchRuns = nil // a partial set would pair runs unevenly
+	}
+	res, err := parseRuns(s.goRuns, s.torchRuns)
+	if err != nil {
+		return err
+	}
+	if len(res.ours.MLP6) == 0 {
+		return fmt.Errorf("the benchmarks printed no MLP6 results:\n%s", strings.Join(s.goRuns, ""))
+	}
+	info.torch = res.torch
+	table := &bytes.Buffer{}
+	renderTable(table, rows(res))
+	fmt.Fprint(stdout, table.String())
+	if s.torchSkipped != "" {
+		fmt.Fprintln(stdout, "PyTorch:", s.torchSkipped)
+	}
+	report := &bytes.Buffer{}
+	s.renderReport(report, info, res, table.String())
+	if err := writeFile(s.path(o.out), report.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "compare: wrote", o.out)
+	if o.readme != "" {
+		section := &bytes.Buffer{}
+		s.renderReadme(section, info, table.String())
+		if err := replaceSection(s.path(o.readme), section.String()); err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, "compare: updated", o.readme)
+	}
+	return nil
+}
+
+// path resolves a path flag against the repository root.
+func (s *session) path(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.root, p)
+}
+
+// shellQuote joins args for a shell, quoting those that need it.
+func shellQuote(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = a
+		if a == "" || strings.ContainsAny(a, " ^$|()*'\"") {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+// tags returns the build tags for the BLAS and the devices.
+func (s *session) tags() string {
+	var tags []string
+	if s.opt.blas == "openblas" {
+		tags = append(tags, "openblas")
+	}
+	for _, d := range s.opt.devices {
+		if d == "cuda" {
+			tags = append(tags, "cuda")
+		}
+	}
+	return strings.Join(tags, ",")
+}
+
+// exec runs argv in the repository root with the thread settings, its
+// standard output going to stdout (discarded when nil) and also to the
+// terminal's standard error so progress shows.
+func (s *session) exec(argv []string, stdout io.Writer, stderr io.Writer) error {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = s.root
+	cmd.Env = append(os.Environ(), s.env...)
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	return cmd.Run()
+}
+
+// output runs a command and returns its trimmed standard output.
+func output(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+			return "", fmt.Errorf("%s: %w: %s", name, err, lastLine(string(ee.Stderr)))
+		}
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// lastLine returns the last non-empty line of s (a Python traceback ends
+// with the error).
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
