@@ -58,7 +58,6 @@ demo: build
 # with the pure-Go BLAS so they need no OpenBLAS, for a GPU machine without
 # Go, packed small enough to carry there: run $(GPU_BUNDLE)/run.sh on it.
 GPU_BUNDLE  ?= build/gpu
-TORCH_BENCH ?= ../shared/bench/torch_mlp6.py
 
 gpu-bundle:
 	rm -rf $(GPU_BUNDLE)
@@ -67,7 +66,8 @@ gpu-bundle:
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
 	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
-	@if [ -f $(TORCH_BENCH) ]; then cp $(TORCH_BENCH) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_BENCH): PyTorch's side will be missing"; fi
+	@if [ -f $(TORCH_SCRIPT) ]; then cp $(TORCH_SCRIPT) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_SCRIPT): PyTorch's side will be missing"; fi
+	printf 'commit=%s%s\ngo=%s\n' "$$(git rev-parse --short=12 HEAD)" "$$(test -z "$$(git status --porcelain)" || echo ' (dirty tree)')" "$$($(GO) env GOVERSION)" >$(GPU_BUNDLE)/bin/BUILD
 	tar cJf $(GPU_BUNDLE)/bundle.tar.xz -C $(GPU_BUNDLE)/bin .
 	rm -rf $(GPU_BUNDLE)/bin
 	cp bench/gpu-run.sh $(GPU_BUNDLE)/run.sh

@@ -19,7 +19,7 @@ func BenchmarkCNN(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				benchModel(b, device, "train", build, forwardFLOPs(m))
+				benchModel(b, device, "train", false, build, forwardFLOPs(m))
 			})
 		}
 	}

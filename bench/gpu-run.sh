@@ -1,16 +1,20 @@
 #!/bin/bash
 # Runs Neurone's CUDA checks on a GPU machine that has no Go: the test and
-# benchmark binaries and commands that `make gpu-bundle` put beside this
-# script, then PyTorch's figures for the same network. Every log goes to
-# $OUT (default ./gpu-out), so one run brings everything back:
+# benchmark binaries and commands that `make gpu-bundle` packed beside this
+# script, then PyTorch's figures for the same network, interleaved with
+# ours. Every log goes to $OUT (default ./gpu-out), so one run brings
+# everything back:
 #
-#   make gpu-bundle                       # on a machine with Go
-#   OUT=/tmp/out build/gpu/run.sh         # on the GPU machine
+#   make gpu-bundle                         # on a machine with Go
+#   OUT=/tmp/out build/gpu/run.sh           # on the GPU machine
+#   go run ./bench/compare -from /tmp/out -out bench/RESULTS-cuda.md -section bench-cuda
 #
-# A failing step is recorded in $OUT/status.txt and the script goes on.
+# COUNT (default 2) sets the interleaved benchmark runs. A failing step is
+# recorded in $OUT/status.txt and the script goes on.
 set -u
 bundle=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-$PWD/gpu-out}
+COUNT=${COUNT:-2}
 mkdir -p "$OUT"
 here=$(mktemp -d)
 tar xJf "$bundle/bundle.tar.xz" -C "$here"
@@ -23,20 +27,43 @@ step() { # step NAME LIMIT_SECONDS COMMAND...
 	local start=$SECONDS
 	timeout "$limit" "$@" >"$OUT/$name.log" 2>&1
 	local rc=$?
-	echo "$name rc=$rc ${SECONDS}s-${start}s" | awk '{split($3,a,"s-"); printf "%-22s %s %ds\n", $1, $2, a[1]-a[2]}' >>"$status"
+	printf '%-22s rc=%-3s %4ds\n' "$name" "$rc" $((SECONDS - start)) >>"$status"
 }
+
+threads=$(nproc)
+{
+	echo "started=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	cat "$here/BUILD"
+	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $threads logical CPUs"
+	echo "gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | paste -sd, -)"
+	echo "blas=gonum (pure Go; the GPU bundle needs no OpenBLAS)"
+	echo "threads=$threads"
+	echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$OUT/machine.txt"
 
 step nvidia-smi 30 nvidia-smi
 step cudadl-test 120 "$here/cudadl.test" -test.v
 step cuda-test 300 "$here/cuda.test" -test.v -test.timeout 290s
-step bench 300 "$here/bench.test" -test.run '^$' -test.bench 'cuda|SGEMM' -test.benchmem -test.count 3 -test.timeout 290s
-if [ -f "$here/torch_mlp6.py" ]; then
-	step torch 300 python3 "$here/torch_mlp6.py" cuda
-fi
+
+# Ours and PyTorch's, interleaved, in the files bench/compare -from reads.
+bench=(-test.run '^$' -test.bench 'MLP6/.*/cuda|SGEMM/cuda|CNN/train/cuda' -test.benchmem -test.count 1)
+printf '%s\n' "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:" \
+	"python3 torch_mlp6.py cuda" >"$OUT/commands.txt"
+for i in $(seq 1 "$COUNT"); do
+	step "go-run-$i" 300 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
+	cp "$OUT/go-run-$i.log" "$OUT/go-run-$i.txt"
+	if [ -f "$here/torch_mlp6.py" ]; then
+		step "torch-run-$i" 300 python3 "$here/torch_mlp6.py" cuda
+		grep '^{' "$OUT/torch-run-$i.log" >"$OUT/torch-run-$i.txt"
+	fi
+done
+echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+
 # End to end on the built-in data, then checkpoints across devices.
 step train-cuda 300 "$here/catdog-train" --device cuda --out "$OUT/train-cuda"
 step samples 60 "$here/catdog-samples" --out "$OUT/samples" --n 6
 step predict-cpu 60 "$here/catdog-predict" --device cpu --model "$OUT/train-cuda" "$OUT/samples"
 step train-cpu 300 "$here/catdog-train" --device cpu --epochs 2 --out "$OUT/train-cpu"
 step predict-cuda 60 "$here/catdog-predict" --device cuda --model "$OUT/train-cpu" "$OUT/samples"
+rm -rf "$here"
 cat "$status"

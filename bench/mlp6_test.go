@@ -13,40 +13,54 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/backend/cuda"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/blas"
 )
 
-// devices and the batch sizes benchmarked on each.
+// devices and the batch sizes benchmarked on each; CUDA also with TF32
+// matrix products (sub-benchmarks ending in /tf32). The CPU's batch 1024
+// is there to set CUDA against it at the same batch.
 var devices = []struct {
 	name    string
 	batches []int
+	tf32    bool
 }{
-	{"cpu", []int{64, 256}},
-	{"cuda", []int{64, 256, 1024, 4096}},
+	{"cpu", []int{64, 256, 1024}, false},
+	{"cuda", []int{64, 256, 1024, 4096}, true},
 }
 
 func BenchmarkMLP6(b *testing.B) {
 	for _, mode := range []string{"train", "infer"} {
 		for _, dev := range devices {
 			for _, batch := range dev.batches {
-				b.Run(fmt.Sprintf("%s/%s/batch=%d", mode, dev.name, batch), func(b *testing.B) {
-					benchMLP6(b, dev.name, mode, batch)
-				})
+				for _, tf32 := range []bool{false, true} {
+					if tf32 && !dev.tf32 {
+						continue
+					}
+					name := fmt.Sprintf("%s/%s/batch=%d", mode, dev.name, batch)
+					if tf32 {
+						name += "/tf32"
+					}
+					b.Run(name, func(b *testing.B) {
+						build := func() (*graph.Model, error) { return graph.MLP(backendtest.MLP6Spec(batch, 1)) }
+						benchModel(b, dev.name, mode, tf32, build, MLP6ForwardFLOPs)
+					})
+				}
 			}
 		}
 	}
 }
 
-func benchMLP6(b *testing.B, device, mode string, batch int) {
-	benchModel(b, device, mode, func() (*graph.Model, error) { return graph.MLP(backendtest.MLP6Spec(batch, 1)) }, MLP6ForwardFLOPs)
-}
-
 // benchModel times training steps (mode "train") or predictions ("infer")
 // of the model build makes, on random inputs, and reports samples/s,
 // GFLOP/s from the forward FLOPs per sample (three times that for a
-// training step) and, on the CPU, the fraction of the BLAS's peak.
-func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, error), forwardFLOPs float64) {
+// training step) and the fraction of the device's measured SGEMM peak.
+//
+// The batch is fed once and then kept where the program holds it (nil
+// inputs), as PyTorch's benchmark keeps its batch on the device: the
+// figures are the step's, without the host-to-device copy of the batch.
+func benchModel(b *testing.B, device, mode string, tf32 bool, build func() (*graph.Model, error), forwardFLOPs float64) {
 	be, err := backend.Open(device)
 	if err != nil {
 		b.Skipf("%s: %v", device, err)
@@ -60,7 +74,9 @@ func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, e
 	if err != nil {
 		b.Fatal(err)
 	}
-	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewSGD(0.01)))
+	spec := backend.TrainSpec(m, obj, graph.NewSGD(0.01))
+	spec.AllowTF32 = tf32
+	prog, err := be.Compile(spec)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,7 +92,7 @@ func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, e
 		y[i] = float32(rng.IntN(2))
 	}
 	probs := [][]float32{make([]float32, batch)}
-	step := func() error {
+	step := func(x, y []float32) error {
 		if mode == "train" {
 			_, err := prog.Train(x, y)
 			return err
@@ -84,7 +100,12 @@ func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, e
 		// Predict copies the outputs back, which synchronises the device.
 		return prog.Predict(probs, x, nil)
 	}
-	if err := step(); err != nil { // warm up: first-touch of every buffer
+	// Warm up: feed the batch, touch every buffer, and (CUDA) capture the
+	// training step as a graph on the second call.
+	if err := step(x, y); err != nil {
+		b.Fatal(err)
+	}
+	if err := step(nil, nil); err != nil {
 		b.Fatal(err)
 	}
 	if err := prog.Sync(); err != nil {
@@ -93,7 +114,7 @@ func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, e
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if err := step(); err != nil {
+		if err := step(nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -108,9 +129,40 @@ func benchModel(b *testing.B, device, mode string, build func() (*graph.Model, e
 	gflops := flops * float64(batch) / perStep / 1e9
 	b.ReportMetric(float64(batch)/perStep, "samples/s")
 	b.ReportMetric(gflops, "GFLOP/s")
-	if device == "cpu" {
+	switch device {
+	case "cpu":
 		b.ReportMetric(gflops/cpuPeakGFLOPS(), "peak-fraction")
+	case "cuda":
+		if peak, err := cudaPeakGFLOPS(be, tf32); err == nil {
+			b.ReportMetric(gflops/peak, "peak-fraction")
+		} else {
+			b.Logf("no CUDA peak: %v", err)
+		}
 	}
+}
+
+var cudaPeak struct {
+	sync.Mutex
+	gflops map[bool]float64
+}
+
+// cudaPeakGFLOPS measures cuBLAS's SGEMM rate (with TF32 or without) on an
+// 8192³ product, once per process, as PyTorch's script measures its peak.
+func cudaPeakGFLOPS(be backend.Backend, tf32 bool) (float64, error) {
+	cudaPeak.Lock()
+	defer cudaPeak.Unlock()
+	if g, ok := cudaPeak.gflops[tf32]; ok {
+		return g, nil
+	}
+	g, err := be.(*cuda.Backend).SGEMMRate(8192, tf32)
+	if err != nil {
+		return 0, err
+	}
+	if cudaPeak.gflops == nil {
+		cudaPeak.gflops = map[bool]float64{}
+	}
+	cudaPeak.gflops[tf32] = g
+	return g, nil
 }
 
 var cpuPeak struct {
@@ -141,8 +193,29 @@ func cpuPeakGFLOPS() float64 {
 }
 
 // BenchmarkSGEMM reports the CPU BLAS's matrix-multiply rate on the shape of
-// MLP6's first layer at batch 256, the product that dominates a step.
+// MLP6's first layer at batch 256, the product that dominates a step, and
+// cuBLAS's on an 8192³ product, with TF32 and without.
 func BenchmarkSGEMM(b *testing.B) {
+	for _, tf32 := range []bool{false, true} {
+		name := "cuda/8192"
+		if tf32 {
+			name = "cuda/8192/tf32"
+		}
+		b.Run(name, func(b *testing.B) {
+			be, err := backend.Open("cuda")
+			if err != nil {
+				b.Skipf("cuda: %v", err)
+			}
+			defer be.Close()
+			var rate float64
+			for b.Loop() {
+				if rate, err = be.(*cuda.Backend).SGEMMRate(8192, tf32); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(rate, "GFLOP/s")
+		})
+	}
 	const m, k, n = 256, 10000, 512
 	a, bb, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
 	b.Run(fmt.Sprintf("cpu/%dx%dx%d", m, k, n), func(b *testing.B) {

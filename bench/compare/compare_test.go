@@ -156,14 +156,14 @@ func checkGolden(t *testing.T, name string, got []byte) {
 
 func TestSetSection(t *testing.T) {
 	doc := "# Title\n\n" + beginMarker + "\nold table\n" + endMarker + "\n\nmore\n"
-	got, err := setSection(doc, "new table\n")
+	got, err := setSection(doc, "bench", "new table\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "# Title\n\n" + beginMarker + "\nnew table\n" + endMarker + "\n\nmore\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if _, err := setSection("no markers", "x"); err == nil {
+	if _, err := setSection("no markers", "bench", "x"); err == nil {
 		t.Error("no error for a README without markers")
 	}
 }
@@ -192,5 +192,48 @@ func TestRatioWithinRuns(t *testing.T) {
 	// Per-run ratios 1, 2 and 2.5: median 2 (the medians' ratio would be 100/44).
 	if len(rs) != 1 || rs[0].Ratio != 2 {
 		t.Errorf("rows %+v, want one with ratio 2", rs)
+	}
+}
+
+// TestFromRecorded renders runs recorded on a GPU machine without Go: the
+// report names the GPU and pairs our CUDA figures with PyTorch's, eager and
+// CUDA-graph, fp32 and TF32. (The recorded lines are in the formats the
+// benchmarks and torch_mlp6.py print; they were not taken from a GPU.)
+func TestFromRecorded(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("machine.txt", "started=2026-11-27T15:00:00Z\ncommit=abc123\ncpu=Some CPU, 16 logical CPUs\ngpu=NVIDIA H100 80GB HBM3\ngo=go1.26.8\nblas=gonum (pure Go)\nthreads=16\nload_before=0.1 0.1 0.1\nload_after=0.2 0.2 0.2\n")
+	write("commands.txt", "bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n")
+	write("go-run-1.txt", "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n"+
+		"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n")
+	write("torch-run-1.txt", `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+{"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
+{"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": false, "step_ms": 0.6, "samples_per_s": 426667, "tflops": 10.0}
+{"device": "cuda", "batch": 256, "mode": "train", "tf32": true, "step_ms": 3.0, "samples_per_s": 85333, "tflops": 2.1}
+{"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": true, "step_ms": 0.4, "samples_per_s": 640000, "tflops": 15.0}
+`)
+	out := filepath.Join(dir, "RESULTS.md")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-from", dir, "-out", out, "-readme", ""}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	report, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	// 512000 samples/s against PyTorch eager's 80000 and graph's 426667.
+	for _, want := range []string{"6.40x", "1.20x"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("table lacks the ratio %s:\n%s", want, stdout.String())
+		}
 	}
 }

@@ -51,6 +51,8 @@ type options struct {
 	bench     string
 	benchtime string
 	goCmd     string
+	from      string
+	section   string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -68,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.bench, "bench", "", "benchmark pattern (default: MLP6 on the devices, and SGEMM)")
 	fs.StringVar(&o.benchtime, "benchtime", "", "go test -benchtime for our side (default: go test's)")
 	fs.StringVar(&o.goCmd, "go", "go", "go command")
+	fs.StringVar(&o.from, "from", "", "read the runs recorded in `DIR` (go-run-N.txt, torch-run-N.txt, machine.txt,\ncommands.txt: what make gpu-bundle's run.sh writes on a GPU machine without Go)\ninstead of running them here")
+	fs.StringVar(&o.section, "section", "bench", "README section to replace: the text between <!-- NAME:begin --> and <!-- NAME:end -->")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -81,6 +85,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "compare: unknown device %q (want cpu or cuda)\n", d)
 			return 2
 		}
+	}
+	if o.from != "" {
+		if err := fromRecorded(o, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "compare:", err)
+			return 1
+		}
+		return 0
 	}
 	if o.bench == "" {
 		o.bench = "MLP6/.*/(" + strings.Join(o.devices, "|") + ")|SGEMM"
@@ -162,7 +173,12 @@ func compare(o options, stdout, stderr io.Writer) error {
 		}
 	}
 	info.loadAfter = loadAverage()
+	return s.finish(info, stdout, stderr)
+}
 
+// finish parses the runs and writes the report and the README section.
+func (s *session) finish(info machineInfo, stdout, stderr io.Writer) error {
+	o := s.opt
 	if s.torchSkipped != "" {
 		s.torchRuns = nil // a partial set would pair runs unevenly
 	}
@@ -189,7 +205,7 @@ func compare(o options, stdout, stderr io.Writer) error {
 	if o.readme != "" {
 		section := &bytes.Buffer{}
 		s.renderReadme(section, info, table.String())
-		if err := replaceSection(s.path(o.readme), section.String()); err != nil {
+		if err := replaceSection(s.path(o.readme), o.section, section.String()); err != nil {
 			return err
 		}
 		fmt.Fprintln(stderr, "compare: updated", o.readme)
@@ -223,11 +239,7 @@ func (s *session) tags() string {
 	if s.opt.blas == "openblas" {
 		tags = append(tags, "openblas")
 	}
-	for _, d := range s.opt.devices {
-		if d == "cuda" {
-			tags = append(tags, "cuda")
-		}
-	}
+	// CUDA needs no tag: every cgo build has it (backend/cuda).
 	return strings.Join(tags, ",")
 }
 
@@ -264,4 +276,57 @@ func output(name string, args ...string) (string, error) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// fromRecorded renders the runs a GPU machine recorded (bench/gpu-run.sh):
+// DIR/go-run-N.txt and DIR/torch-run-N.txt in pairs, DIR/machine.txt with
+// key=value lines (commit, cpu, gpu, go, blas, load_before, load_after,
+// threads, started), DIR/commands.txt.
+func fromRecorded(o options, stdout, stderr io.Writer) error {
+	root, err := output("git", "rev-parse", "--show-toplevel")
+	if err != nil {
+		return fmt.Errorf("finding the repository root: %w", err)
+	}
+	s := &session{opt: o, root: root}
+	dir := o.from
+	facts := map[string]string{}
+	data, err := os.ReadFile(filepath.Join(dir, "machine.txt"))
+	if err != nil {
+		return fmt.Errorf("-from %s: %w", dir, err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			facts[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	s.started, err = time.Parse(time.RFC3339, facts["started"])
+	if err != nil {
+		return fmt.Errorf("-from %s: machine.txt: started=%q: %w", dir, facts["started"], err)
+	}
+	info := machineInfo{commit: facts["commit"], cpu: facts["cpu"], gpu: facts["gpu"], goVer: facts["go"],
+		blas: facts["blas"], blasPkg: "n/a", loadBefore: facts["load_before"], loadAfter: facts["load_after"]}
+	if t := facts["threads"]; t != "" {
+		s.env = []string{"GOMAXPROCS=" + t, "OPENBLAS_NUM_THREADS=" + t, "OMP_NUM_THREADS=" + t}
+	}
+	if c, err := os.ReadFile(filepath.Join(dir, "commands.txt")); err == nil {
+		s.commands = strings.Split(strings.TrimSpace(string(c)), "\n")
+	}
+	for i := 1; ; i++ {
+		g, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("go-run-%d.txt", i)))
+		if err != nil {
+			break
+		}
+		s.goRuns = append(s.goRuns, string(g))
+		t, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("torch-run-%d.txt", i)))
+		if err != nil || len(bytes.TrimSpace(t)) == 0 {
+			s.torchSkipped = fmt.Sprintf("no PyTorch output for run %d in %s", i, dir)
+			continue
+		}
+		s.torchRuns = append(s.torchRuns, string(t))
+	}
+	if len(s.goRuns) == 0 {
+		return fmt.Errorf("-from %s: no go-run-1.txt", dir)
+	}
+	s.opt.count = len(s.goRuns)
+	return s.finish(info, stdout, stderr)
 }

@@ -83,7 +83,11 @@ func parseGoBench(r io.Reader) (goBench, error) {
 		parts := strings.Split(name, "/")
 		switch {
 		case parts[0] == "SGEMM" && len(parts) >= 2:
-			out.SGEMM[parts[1]] = median(s["GFLOP/s"])
+			key := parts[1] // the device; "cuda/tf32" for cuBLAS's TF32 rate
+			if parts[len(parts)-1] == "tf32" {
+				key += "/tf32"
+			}
+			out.SGEMM[key] = median(s["GFLOP/s"])
 		case parts[0] == "MLP6" && len(parts) >= 4 && strings.HasPrefix(parts[3], "batch="):
 			batch, err := strconv.Atoi(strings.TrimPrefix(parts[3], "batch="))
 			if err != nil {
