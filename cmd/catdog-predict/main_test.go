@@ -20,15 +20,29 @@ import (
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
-// model trains a small network for one epoch and saves it as the best and
-// last checkpoints of a training folder, once for all tests.
-var model = sync.OnceValues(func() (string, error) {
+// trained holds, for each architecture, a small network trained for one
+// epoch and saved as the best and last checkpoints of a training folder,
+// once for all tests.
+var trained = map[string]func() (string, error){
+	catdog.ArchMLP6: sync.OnceValues(func() (string, error) {
+		cfg := catdog.DefaultConfig()
+		cfg.Hidden = []int{16, 8}
+		return trainModel(cfg)
+	}),
+	catdog.ArchCNN: sync.OnceValues(func() (string, error) {
+		cfg, err := catdog.ConfigFor(catdog.ArchCNN)
+		if err != nil {
+			return "", err
+		}
+		return trainModel(cfg)
+	}),
+}
+
+func trainModel(cfg catdog.Config) (string, error) {
 	dir, err := os.MkdirTemp("", "catdog-predict-test-")
 	if err != nil {
 		return "", err
 	}
-	cfg := catdog.DefaultConfig()
-	cfg.Hidden = []int{16, 8}
 	net, err := catdog.NewNetwork(cfg, 16, cpu.New(), graph.NewAdam(0.001))
 	if err != nil {
 		return "", err
@@ -45,21 +59,24 @@ var model = sync.OnceValues(func() (string, error) {
 		}
 	}
 	return dir, nil
-})
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if dir, err := model(); err == nil {
-		os.RemoveAll(dir)
+	for _, model := range trained {
+		if dir, err := model(); err == nil {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
 
-func modelDir(t *testing.T) string {
+// modelDir returns the training folder of the small network of arch.
+func modelDir(t *testing.T, arch string) string {
 	t.Helper()
-	dir, err := model()
+	dir, err := trained[arch]()
 	if err != nil {
-		t.Fatalf("training the test model: %v", err)
+		t.Fatalf("training the test model (%s): %v", arch, err)
 	}
 	return dir
 }
@@ -80,14 +97,25 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
+// TestPredictFolderAndFiles classifies a folder and single files with a
+// model of each architecture, rebuilt from its checkpoint's metadata.
 func TestPredictFolderAndFiles(t *testing.T) {
 	t.Parallel()
+	for _, arch := range catdog.Archs() {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			testPredictFolderAndFiles(t, arch)
+		})
+	}
+}
+
+func testPredictFolderAndFiles(t *testing.T, arch string) {
 	photos := clitest.WritePhotos(t, t.TempDir(), clitest.Flat, 40, 11)
 	single := photos.Good[0]
 	truncated := photos.Corrupt[0]
 	missing := filepath.Join(photos.Dir, "missing.jpg")
 
-	r := runPredict(t, "--model", modelDir(t), "--device", "cpu", photos.Dir, single, truncated, missing)
+	r := runPredict(t, "--model", modelDir(t, arch), "--device", "cpu", photos.Dir, single, truncated, missing)
 	if r.code != 1 {
 		t.Errorf("exit %d, want 1 (some files failed)\nstderr:\n%s", r.code, r.stderr)
 	}
@@ -122,7 +150,11 @@ func TestPredictFolderAndFiles(t *testing.T) {
 			t.Errorf("stderr does not name %s:\n%s", bad, r.stderr)
 		}
 	}
-	for _, want := range []string{"corrupt JPEG", "empty file", "not a supported image", "no such file", "41 classified, 5 failed", "best.safetensors"} {
+	layers := "(mlp6, hidden 16,8, 160161 parameters, epoch 1" // 10000·16+16 + 16·8+8 + 8+1
+	if arch == catdog.ArchCNN {
+		layers = "(cnn, 79745 parameters, epoch 1"
+	}
+	for _, want := range []string{"corrupt JPEG", "empty file", "not a supported image", "no such file", "41 classified, 5 failed", "best.safetensors", layers} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
@@ -133,7 +165,7 @@ func TestPredictJSON(t *testing.T) {
 	t.Parallel()
 	photos := clitest.WritePhotos(t, t.TempDir(), clitest.ClassFolders, 6, 12)
 	// Flags after the paths work too.
-	r := runPredict(t, "--model", filepath.Join(modelDir(t), checkpoint.LastFile), photos.Dir, "--json", "--device", "cpu")
+	r := runPredict(t, "--model", filepath.Join(modelDir(t, catdog.ArchMLP6), checkpoint.LastFile), photos.Dir, "--json", "--device", "cpu")
 	if r.code != 1 {
 		t.Errorf("exit %d, want 1\nstderr:\n%s", r.code, r.stderr)
 	}
@@ -171,7 +203,7 @@ func TestPredictJSON(t *testing.T) {
 func TestPredictAllGood(t *testing.T) {
 	t.Parallel()
 	photos := clitest.WritePhotos(t, t.TempDir(), clitest.Flat, 4, 13)
-	r := runPredict(t, append([]string{"--model", modelDir(t), "--device", "cpu"}, photos.Good...)...)
+	r := runPredict(t, append([]string{"--model", modelDir(t, catdog.ArchMLP6), "--device", "cpu"}, photos.Good...)...)
 	if r.code != 0 || len(lines(r.stdout)) != 4 {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -179,7 +211,7 @@ func TestPredictAllGood(t *testing.T) {
 
 func TestPredictBadCommandLines(t *testing.T) {
 	t.Parallel()
-	dir := modelDir(t)
+	dir := modelDir(t, catdog.ArchMLP6)
 	empty := t.TempDir()
 	tests := []struct {
 		name string
@@ -206,7 +238,7 @@ func TestPredictBadCommandLines(t *testing.T) {
 
 func TestPredictDoubleDash(t *testing.T) {
 	photos := clitest.WritePhotos(t, t.TempDir(), clitest.Flat, 2, 14)
-	dir := modelDir(t)
+	dir := modelDir(t, catdog.ArchMLP6)
 	t.Chdir(t.TempDir())
 	if err := os.WriteFile("--json", mustRead(t, photos.Good[0]), 0o644); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ type options struct {
 	workers   int
 
 	arch      string
-	hidden    []int
+	hidden    []int // nil for --model cnn
 	optimizer string
 	lr        float64
 	epochs    int
@@ -44,6 +44,7 @@ type options struct {
 	augment bool
 
 	device string
+	tf32   bool
 	out    string
 	resume bool
 	plots  bool
@@ -52,7 +53,7 @@ type options struct {
 	set  map[string]bool
 }
 
-const synopsis = `catdog-train trains the cat/dog perceptron and writes its checkpoints.
+const synopsis = `catdog-train trains a cat/dog classifier (--model mlp6 or cnn) and writes its checkpoints.
 
 Usage:
   catdog-train [flags]                   train on the built-in synthetic set
@@ -68,7 +69,7 @@ var usageGroups = []cli.FlagGroup{
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
-	{Title: "Device and output", Flags: []string{"device", "out", "resume", "plots"}},
+	{Title: "Device and output", Flags: []string{"device", "tf32", "out", "resume", "plots"}},
 }
 
 // parseFlags reads args into options. The error is a cli.UsageError for a
@@ -91,8 +92,12 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.cache, "cache", defaultCache(), "decoded-image cache folder `DIR`, so later runs skip decoding;\n\"\" disables it")
 	fs.IntVar(&o.workers, "workers", 0, "`N` image-decoding goroutines; 0 means one per CPU")
 
-	fs.StringVar(&o.arch, "model", catdog.ArchMLP6, "architecture `name`, one of: "+strings.Join(catdog.Archs(), ", ")+"\n(mlp6 is the perceptron of --hidden)")
-	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers; one sigmoid\nneuron, read as P(cat), follows them")
+	fs.StringVar(&o.arch, "model", catdog.ArchMLP6, "architecture `name`, one of: "+strings.Join(catdog.Archs(), ", ")+"\n"+
+		"mlp6: the perceptron of --hidden over the 10000 pixels\n"+
+		"cnn: three 3x3 convolution blocks (8, 16, 32 filters, ReLU, 2x2 max\n"+
+		"pooling; the first strides 2), a dense layer of 64 ReLU units, dropout\n"+
+		"0.5 and the sigmoid neuron; about 80k parameters")
+	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers of --model mlp6;\none sigmoid neuron, read as P(cat), follows them. Refused with\n--model cnn, whose layers are fixed")
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.IntVar(&o.epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume")
@@ -110,6 +115,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		"validation and test images are left as they are. Off by default: it is meant\nagainst overfitting photos over many epochs; the built-in synthetic set\nreaches the same accuracy without it")
 
 	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
+	fs.BoolVar(&o.tf32, "tf32", false, "let CUDA compute matrix products in TensorFloat-32 on tensor cores\n(inputs rounded to 10-bit mantissas, float32 sums: faster, about 1e-3\nrelative error); the CPU ignores it. Recorded in summary.json")
 	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json and the plots")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors, up to --epochs")
 	fs.BoolVar(&o.plots, "plots", true, "draw loss.png, accuracy.png and roc.png in --out at the end")
@@ -127,8 +133,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, cli.Usagef("", "unexpected argument %q (photos are passed with --data DIR)", fs.Arg(0))
 	}
-	var err error
-	if o.hidden, err = cli.ParseInts("--hidden", hidden); err != nil {
+	if err := o.checkModel(hidden); err != nil {
 		return nil, err
 	}
 	return o, o.check()
@@ -170,9 +175,6 @@ func (o *options) check() error {
 	if _, err := o.optimizerSpec(); err != nil {
 		return cli.Usagef("--optimizer", "%q is not an optimizer (want sgd, momentum or adam)", o.optimizer)
 	}
-	if catdog.CheckArch(o.arch) != nil {
-		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
-	}
 	if err := o.checkSchedule(); err != nil {
 		return err
 	}
@@ -190,6 +192,24 @@ func (o *options) check() error {
 		}
 	}
 	return nil
+}
+
+// checkModel checks --model and reads --hidden, which sets the layers of
+// mlp6 only: with --model cnn it is refused rather than ignored, so that a
+// command line never claims layers the model does not have.
+func (o *options) checkModel(hidden string) error {
+	if catdog.CheckArch(o.arch) != nil {
+		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
+	}
+	if o.arch != catdog.ArchMLP6 {
+		if o.set["hidden"] {
+			return cli.Usagef("--hidden", "sets the layers of --model %s; --model %s has its own (see catdog-train -h)", catdog.ArchMLP6, o.arch)
+		}
+		return nil
+	}
+	var err error
+	o.hidden, err = cli.ParseInts("--hidden", hidden)
+	return err
 }
 
 // checkSchedule validates the schedule and early-stopping flags.
@@ -292,8 +312,12 @@ func unwrapPath(err error) error {
 // describeModel shows the settings a checkpoint fixes, in the words of the
 // flags.
 func (o *options) describeModel() string {
-	s := fmt.Sprintf("--model %s --hidden %s --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s",
-		o.arch, cli.FormatInts(o.hidden), o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)
+	s := "--model " + o.arch
+	if o.arch == catdog.ArchMLP6 {
+		s += " --hidden " + cli.FormatInts(o.hidden)
+	}
+	s += fmt.Sprintf(" --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s",
+		o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)
 	if o.warmup > 0 {
 		s += fmt.Sprintf(" --warmup %d", o.warmup)
 	}

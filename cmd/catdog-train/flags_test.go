@@ -40,7 +40,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"negative learning rate", []string{"--lr", "-1"}, 2, []string{"--lr: -1 is not a positive learning rate"}},
 		{"zero learning rate", []string{"--lr", "0"}, 2, []string{"--lr: 0"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
-		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want mlp6)`}},
+		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want cnn, mlp6)`}},
+		{"hidden layers of a cnn", []string{"--model", "cnn", "--hidden", "64"}, 2, []string{"--hidden: sets the layers of --model mlp6; --model cnn has its own"}},
 		{"unknown schedule", []string{"--lr-schedule", "linear"}, 2, []string{`--lr-schedule: "linear" is not a schedule (want none, cosine or step)`}},
 		{"step size without step", []string{"--lr-schedule", "cosine", "--lr-step", "3"}, 2, []string{"--lr-step: applies to --lr-schedule step only; --lr-schedule is cosine"}},
 		{"gamma without step", []string{"--lr-gamma", "0.5"}, 2, []string{"--lr-gamma: applies to --lr-schedule step only; --lr-schedule is none"}},
@@ -88,7 +89,7 @@ func TestHelpListsEveryFlag(t *testing.T) {
 		"--optimizer method", "--hidden widths", "--seed seed", "--out DIR", "--resume", "--val fraction", "--test DIR",
 		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default auto)",
 		"--model name", "(default mlp6)", "--lr-schedule schedule", "--warmup N", "--lr-step N", "--lr-gamma factor", "--patience N", "--min-delta loss",
-		"--augment", "--plots", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:"} {
+		"--augment", "--plots", "--tf32", "the CPU ignores it", "cnn: three 3x3 convolution blocks", "Refused with\n    \t--model cnn", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("-h lacks %q", want)
 		}

@@ -20,6 +20,17 @@ import (
 // tiny network, a few images, two epochs, no shared cache.
 var small = []string{"--hidden", "32,16", "--epochs", "2", "--batch", "16", "--device", "cpu", "--workers", "2"}
 
+// smallCNN are small's flags for --model cnn, whose layers are fixed.
+var smallCNN = []string{"--model", "cnn", "--epochs", "2", "--batch", "16", "--device", "cpu", "--workers", "2"}
+
+// smallFor returns the small flags of an architecture.
+func smallFor(arch string) []string {
+	if arch == catdog.ArchCNN {
+		return smallCNN
+	}
+	return small
+}
+
 // result is what one in-process run of the command produced.
 type result struct {
 	code           int
@@ -100,74 +111,83 @@ func checkPerClass(t *testing.T, s summary) {
 	}
 }
 
+// TestTrainOnPhotoFolders trains each architecture on photos in each
+// layout, and checks what it reports and writes.
 func TestTrainOnPhotoFolders(t *testing.T) {
-	for _, layout := range []clitest.Layout{clitest.ClassFolders, clitest.Flat} {
-		t.Run(layout.String(), func(t *testing.T) {
-			t.Parallel()
-			tmp := t.TempDir()
-			photos := clitest.WritePhotos(t, filepath.Join(tmp, "photos"), layout, 160, 7)
-			out := filepath.Join(tmp, "out")
-			r := runTrain(t, context.Background(), flags(small, []string{"--data", photos.Dir, "--out", out, "--cache", filepath.Join(tmp, "cache")})...)
-			if r.code != 0 {
-				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-			}
-			for _, want := range []string{layout.String(), "skipped 3 files", "corrupt JPEG", "empty file", "epoch 2/2", "test accuracy", "confusion matrix", "total parameters"} {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("output lacks %q:\n%s", want, r.stdout)
-				}
-			}
-			if strings.Contains(r.stdout, "SYNTHETIC") {
-				t.Errorf("a photo run says it is synthetic:\n%s", r.stdout)
-			}
-
-			hist := readHistoryLines(t, out)
-			if len(hist) != 2 || hist[0].Epoch != 1 || hist[1].Epoch != 2 {
-				t.Fatalf("history: %+v, want epochs 1 and 2", hist)
-			}
-			for _, h := range hist {
-				if !(h.Loss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
-					t.Errorf("history line %+v is not sane", h)
-				}
-			}
-
-			s := readSummary(t, out)
-			total := s.Train.Images + s.Val.Images + s.TestSize.Images
-			switch {
-			case s.Skipped != 3:
-				t.Errorf("summary: skipped %d, want 3", s.Skipped)
-			case total != photos.Cats+photos.Dogs:
-				t.Errorf("summary: %d+%d+%d images, want %d", s.Train.Images, s.Val.Images, s.TestSize.Images, photos.Cats+photos.Dogs)
-			case s.TestSize.Images != 16: // 10% of 80 per class
-				t.Errorf("summary: %d test images, want 16", s.TestSize.Images)
-			case !isFraction(s.TestAccuracy) || s.TestLoss == nil:
-				t.Errorf("summary: test accuracy %v, loss %v", s.TestAccuracy, s.TestLoss)
-			case s.Epochs != 2 || s.BestEpoch < 1 || s.BestEpoch > 2 || !isFraction(s.BestValAccuracy):
-				t.Errorf("summary: epochs %d, best epoch %d, best val %v", s.Epochs, s.BestEpoch, s.BestValAccuracy)
-			case s.Data != photos.Dir || s.Device == "" || s.BLAS == "":
-				t.Errorf("summary: data %q, device %q, BLAS %q", s.Data, s.Device, s.BLAS)
-			}
-			m := s.Confusion.Matrix
-			if got := m[0][0] + m[0][1] + m[1][0] + m[1][1]; got != s.TestSize.Images {
-				t.Errorf("confusion matrix %v covers %d images, want %d", m, got, s.TestSize.Images)
-			}
-			if acc := float64(m[0][0]+m[1][1]) / float64(s.TestSize.Images); math.Abs(acc-*s.TestAccuracy) > 1e-9 {
-				t.Errorf("confusion matrix %v gives accuracy %v, summary says %v", m, acc, *s.TestAccuracy)
-			}
-			checkPerClass(t, s)
-
-			last, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.LastFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			best, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.BestFile))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if last.Epoch != 2 || best.Epoch != s.BestEpoch || best.ValAccuracy != *s.BestValAccuracy || last.Optimizer.Method != "adam" || last.Device == "" {
-				t.Errorf("checkpoints: last %+v, best %+v, summary best epoch %d", last, best, s.BestEpoch)
-			}
-		})
+	for _, arch := range catdog.Archs() {
+		for _, layout := range []clitest.Layout{clitest.ClassFolders, clitest.Flat} {
+			t.Run(arch+"/"+layout.String(), func(t *testing.T) {
+				t.Parallel()
+				testTrainOnPhotoFolder(t, arch, layout)
+			})
+		}
 	}
+}
+
+func testTrainOnPhotoFolder(t *testing.T, arch string, layout clitest.Layout) {
+	tmp := t.TempDir()
+	photos := clitest.WritePhotos(t, filepath.Join(tmp, "photos"), layout, 160, 7)
+	out := filepath.Join(tmp, "out")
+	r := runTrain(t, context.Background(), flags(smallFor(arch), []string{"--data", photos.Dir, "--out", out, "--cache", filepath.Join(tmp, "cache")})...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{layout.String(), "skipped 3 files", "corrupt JPEG", "empty file", "epoch 2/2", "test accuracy", "confusion matrix", "total parameters", "model: " + arch + ","} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "SYNTHETIC") {
+		t.Errorf("a photo run says it is synthetic:\n%s", r.stdout)
+	}
+
+	hist := readHistoryLines(t, out)
+	if len(hist) != 2 || hist[0].Epoch != 1 || hist[1].Epoch != 2 {
+		t.Fatalf("history: %+v, want epochs 1 and 2", hist)
+	}
+	for _, h := range hist {
+		if !(h.Loss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
+			t.Errorf("history line %+v is not sane", h)
+		}
+	}
+
+	s := readSummary(t, out)
+	total := s.Train.Images + s.Val.Images + s.TestSize.Images
+	switch {
+	case s.Skipped != 3:
+		t.Errorf("summary: skipped %d, want 3", s.Skipped)
+	case total != photos.Cats+photos.Dogs:
+		t.Errorf("summary: %d+%d+%d images, want %d", s.Train.Images, s.Val.Images, s.TestSize.Images, photos.Cats+photos.Dogs)
+	case s.TestSize.Images != 16: // 10% of 80 per class
+		t.Errorf("summary: %d test images, want 16", s.TestSize.Images)
+	case !isFraction(s.TestAccuracy) || s.TestLoss == nil:
+		t.Errorf("summary: test accuracy %v, loss %v", s.TestAccuracy, s.TestLoss)
+	case s.Epochs != 2 || s.BestEpoch < 1 || s.BestEpoch > 2 || !isFraction(s.BestValAccuracy):
+		t.Errorf("summary: epochs %d, best epoch %d, best val %v", s.Epochs, s.BestEpoch, s.BestValAccuracy)
+	case s.Data != photos.Dir || s.Device == "" || s.BLAS == "" || s.Arch != arch:
+		t.Errorf("summary: data %q, device %q, BLAS %q, arch %q", s.Data, s.Device, s.BLAS, s.Arch)
+	}
+	m := s.Confusion.Matrix
+	if got := m[0][0] + m[0][1] + m[1][0] + m[1][1]; got != s.TestSize.Images {
+		t.Errorf("confusion matrix %v covers %d images, want %d", m, got, s.TestSize.Images)
+	}
+	if acc := float64(m[0][0]+m[1][1]) / float64(s.TestSize.Images); math.Abs(acc-*s.TestAccuracy) > 1e-9 {
+		t.Errorf("confusion matrix %v gives accuracy %v, summary says %v", m, acc, *s.TestAccuracy)
+	}
+	checkPerClass(t, s)
+
+	last, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	best, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.BestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Epoch != 2 || best.Epoch != s.BestEpoch || best.ValAccuracy != *s.BestValAccuracy || last.Optimizer.Method != "adam" || last.Device == "" || last.Arch != arch || best.Arch != arch {
+		t.Errorf("checkpoints: last %+v, best %+v, summary best epoch %d", last, best, s.BestEpoch)
+	}
+	checkPlots(t, out)
 }
 
 func TestTrainSynthetic(t *testing.T) {

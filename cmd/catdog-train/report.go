@@ -119,6 +119,7 @@ type summary struct {
 	Schedule  graph.Schedule      `json:"lr_schedule"`
 	Augment   catdog.Augmentation `json:"augment"`
 	Device    string              `json:"device"`
+	TF32      bool                `json:"tf32"` // --tf32: TensorFloat-32 allowed (CUDA only)
 	BLAS      string              `json:"blas"`
 	Plots     []string            `json:"plots"`
 
@@ -147,7 +148,7 @@ func (t *trainer) finish() error {
 		Confusion: confusion{Rows: "actual", Columns: "predicted", Classes: dataset.ClassNames},
 		BestEpoch: t.bestEpoch, Epochs: t.lastEpoch, StoppedEarly: t.stopped,
 		Arch: t.o.arch, Optimizer: t.optimizer, Schedule: t.schedule, Augment: t.net.Augment,
-		Device: t.device.Name(), BLAS: cpu.BLAS(),
+		Device: t.device.Name(), TF32: t.net.Config.TF32, BLAS: cpu.BLAS(),
 		Data: t.data.source, Train: countOf(t.data.train), Val: countOf(t.data.val), TestSize: countOf(t.data.test),
 		Skipped: t.data.skipped, Seed: t.o.seed,
 	}

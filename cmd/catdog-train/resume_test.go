@@ -117,6 +117,7 @@ func TestResumeConflicts(t *testing.T) {
 		{"other warm-up", []string{"--out", out, "--resume", "--warmup", "2"}, `--warmup: 2 differs from the checkpoint's 0`},
 		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
 		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
+		{"other architecture", []string{"--out", out, "--resume", "--model", "cnn"}, `--model: cnn differs from the checkpoint's mlp6`},
 		{"nothing to resume", []string{"--out", filepath.Join(out, "none"), "--resume"}, "holds no last.safetensors"},
 		{"run already there", []string{"--out", out, "--synthetic", "64"}, "already holds a training run"},
 	}
@@ -239,4 +240,45 @@ func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResumeCNN interrupts a cnn run (whose dropout masks change every
+// step) and resumes it to the weights of an uninterrupted run; the
+// checkpoint's architecture cannot be changed on resume.
+func TestResumeCNN(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	straight, split := filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
+	args := flags(smallCNN, []string{"--synthetic", "96", "--seed", "5", "--plots=false"})
+	r := runTrain(t, context.Background(), flags(args, []string{"--out", straight, "--tf32"})...)
+	if r.code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
+	}
+	if s := readSummary(t, straight); s.Arch != "cnn" || !s.TF32 || !strings.Contains(r.stdout, "TF32 on") {
+		t.Errorf("summary arch %q, tf32 %t; output:\n%s", s.Arch, s.TF32, r.stdout)
+	}
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
+		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"as a perceptron", []string{"--model", "mlp6"}, "--model: mlp6 differs from the checkpoint's cnn; leave --model out"},
+		{"with hidden layers", []string{"--hidden", "64"}, "--hidden: sets the layers of --model mlp6; the checkpoint holds --model cnn"},
+	} {
+		r := runTrain(t, context.Background(), flags([]string{"--out", split, "--resume", "--synthetic", "96", "--device", "cpu"}, tt.args)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("resuming %s: exit %d, stderr %q; want exit 2 and %q", tt.name, r.code, r.stderr, tt.want)
+		}
+	}
+	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--synthetic", "96", "--device", "cpu", "--plots=false")
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--model cnn --optimizer adam") || strings.Contains(r.stdout, "--hidden") {
+		t.Errorf("resumed run's settings:\n%s", r.stdout)
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 }

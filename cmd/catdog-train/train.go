@@ -88,15 +88,26 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 
-	cfg := catdog.DefaultConfig()
-	cfg.Arch, cfg.Hidden, cfg.Crop, cfg.Seed = t.o.arch, t.o.hidden, t.o.crop, t.o.seed
+	cfg, err := catdog.ConfigFor(t.o.arch)
+	if err != nil {
+		return err
+	}
+	if cfg.Arch == catdog.ArchMLP6 {
+		cfg.Hidden = t.o.hidden
+	}
+	if t.resumed != nil {
+		// The layers the checkpoint was trained with, whatever this
+		// build's defaults.
+		cfg = t.resumed.Config()
+	}
+	cfg.Crop, cfg.Seed, cfg.TF32 = t.o.crop, t.o.seed, t.o.tf32
 	if t.net, err = catdog.NewNetwork(cfg, t.o.batch, t.device, t.optimizer); err != nil {
 		return err
 	}
 	defer t.net.Close()
 	t.net.Augment = t.o.augmentation()
-	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s\n%s\n",
-		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, t.net.Summary())
+	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s\n%s\n",
+		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, onOff(cfg.TF32), t.net.Summary())
 	if t.resumed != nil {
 		if err := t.net.Load(*t.resumed, t.resumedTs, true); err != nil {
 			return fmt.Errorf("--resume: %s: %w", t.path(lastFile), err)
@@ -165,6 +176,11 @@ func (t *trainer) prepareOut() error {
 // refuses flags that contradict it.
 func (o *options) adopt(meta catdog.Meta) error {
 	switch {
+	// The architecture first: the other checks assume it.
+	case o.set["model"] && o.arch != meta.Arch:
+		return mismatch("--model", o.arch, meta.Arch)
+	case o.set["hidden"] && meta.Arch != catdog.ArchMLP6:
+		return cli.Usagef("--hidden", "sets the layers of --model %s; the checkpoint holds --model %s, which has its own; leave --hidden out", catdog.ArchMLP6, meta.Arch)
 	case o.set["hidden"] && !slices.Equal(o.hidden, meta.Hidden):
 		return mismatch("--hidden", cli.FormatInts(o.hidden), cli.FormatInts(meta.Hidden))
 	case o.set["crop"] && o.crop != meta.Crop:
@@ -177,8 +193,6 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
 	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
 		return mismatch("--lr", strconv.FormatFloat(o.lr, 'g', -1, 64), strconv.FormatFloat(meta.Optimizer.LearningRate, 'g', -1, 64))
-	case o.set["model"] && o.arch != meta.Arch:
-		return mismatch("--model", o.arch, meta.Arch)
 	case o.set["augment"] && o.augment != meta.Augment.Enabled():
 		return mismatch("--augment", strconv.FormatBool(o.augment), strconv.FormatBool(meta.Augment.Enabled()))
 	case meta.Augment.Enabled() && meta.Augment != catdog.DefaultAugmentation():
@@ -193,6 +207,14 @@ func (o *options) adopt(meta catdog.Meta) error {
 	o.optimizer, o.lr = meta.Optimizer.Method, meta.Optimizer.LearningRate
 	o.augment = meta.Augment.Enabled()
 	return nil
+}
+
+// onOff says whether a setting is on.
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }
 
 // mismatch is the error for a flag that contradicts the checkpoint resumed.

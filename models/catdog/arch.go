@@ -15,16 +15,44 @@ const (
 	// one of the introduction). Checkpoints written before Config.Arch
 	// existed hold this architecture.
 	ArchMLP6 = "mlp6"
+	// ArchCNN is the convolutional network of Config.CNN (by default
+	// graph.DefaultCNNSpec's): the same flat images, read as 1×Side×Side.
+	ArchCNN = "cnn"
 )
 
 // ErrUnknownArch is returned for an architecture name this build does not
 // know.
 var ErrUnknownArch = errors.New("catdog: unknown architecture")
 
-// builders maps each architecture to the function that builds its graph at
-// a batch size: adding an architecture is one entry here.
-var builders = map[string]func(cfg Config, batch int) (*graph.Model, error){
-	ArchMLP6: func(cfg Config, batch int) (*graph.Model, error) { return graph.MLP(cfg.Spec(batch)) },
+// architecture is what NewNetwork needs of one: its default layers, and
+// how to build its graph at a batch size.
+type architecture struct {
+	defaults func(c *Config)
+	build    func(c Config, batch int) (*graph.Model, error)
+}
+
+// builders maps each architecture to its defaults and builder: adding an
+// architecture is one entry here.
+var builders = map[string]architecture{
+	ArchMLP6: {
+		defaults: func(c *Config) { c.Hidden, c.Activation, c.CNN = []int{512, 512, 512, 512, 512}, graph.ReLU, nil },
+		build:    func(c Config, batch int) (*graph.Model, error) { return graph.MLP(c.MLPSpec(batch)) },
+	},
+	ArchCNN: {
+		defaults: func(c *Config) { c.Hidden, c.Activation, c.CNN = nil, "", DefaultCNNLayers() },
+		build:    func(c Config, batch int) (*graph.Model, error) { return graph.CNN(c.CNNSpec(batch)) },
+	},
+}
+
+// ConfigFor returns the default configuration of the architecture arch
+// (DefaultConfig for ArchMLP6), or an error wrapping ErrUnknownArch.
+func ConfigFor(arch string) (Config, error) {
+	if err := CheckArch(arch); err != nil {
+		return Config{}, err
+	}
+	c := Config{Arch: arch, Side: 100, Seed: 1}
+	builders[arch].defaults(&c)
+	return c, nil
 }
 
 // Archs returns the names of the architectures, sorted.
@@ -51,5 +79,5 @@ func (c Config) buildModel(batch int) (*graph.Model, error) {
 	if err := CheckArch(c.Arch); err != nil {
 		return nil, err
 	}
-	return builders[c.Arch](c, batch)
+	return builders[c.Arch].build(c, batch)
 }

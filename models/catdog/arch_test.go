@@ -1,15 +1,20 @@
 package catdog_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"math"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -77,6 +82,125 @@ func TestCheckpointArch(t *testing.T) {
 			t.Errorf("%s: ReadMeta error %v, want ErrUnknownArch naming the file", tt.name, err)
 		case !tt.wantErr && (err != nil || got.Arch != catdog.ArchMLP6):
 			t.Errorf("%s: arch %q, error %v; want %q", tt.name, got.Arch, err, catdog.ArchMLP6)
+		}
+	}
+}
+
+// TestCNNCheckpointRoundTrip saves a trained CNN, rebuilds it from the
+// checkpoint's metadata alone, and checks that it predicts the same; a
+// perceptron refuses the CNN's checkpoint.
+func TestCNNCheckpointRoundTrip(t *testing.T) {
+	t.Parallel()
+	cfg, err := catdog.ConfigFor(catdog.ArchCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Seed = 7
+	set := synthetic.Generate(32, 3, cfg.Side)
+	net, err := catdog.NewNetwork(cfg, 8, cpu.New(), graph.NewAdam(1e-3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	if _, err := net.TrainEpoch(context.Background(), set, 1, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, err := net.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cnn.safetensors")
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: graph.NewAdam(1e-3)}); err != nil {
+		t.Fatal(err)
+	}
+
+	meta, ts, err := catdog.ReadMeta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := meta.Config()
+	if meta.Arch != catdog.ArchCNN || meta.Model != catdog.ArchCNN || got.CNN == nil || !reflect.DeepEqual(*got.CNN, *catdog.DefaultCNNLayers()) || got.Seed != 7 || len(got.Hidden) != 0 {
+		t.Fatalf("metadata arch %q, model %q, config %+v", meta.Arch, meta.Model, got)
+	}
+	// Another batch size: the layers come from the metadata, not the batch.
+	loaded, err := catdog.NewNetwork(got, 5, cpu.New(), meta.Optimizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer loaded.Close()
+	if err := loaded.Load(meta, ts, true); err != nil {
+		t.Fatal(err)
+	}
+	probs, err := loaded.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Abs(float64(probs[i]-want[i])) > 1e-5 {
+			t.Fatalf("image %d: P(cat) %v after loading, %v before", i, probs[i], want[i])
+		}
+	}
+
+	mlp := catdog.DefaultConfig()
+	mlp.Hidden = []int{4}
+	other, err := catdog.NewNetwork(mlp, 2, cpu.New(), graph.NewSGD(0.1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Load(meta, ts, false); !errors.Is(err, catdog.ErrArchMismatch) || !strings.Contains(err.Error(), "cnn") {
+		t.Errorf("loading a cnn checkpoint into an mlp6: %v, want ErrArchMismatch", err)
+	}
+}
+
+// TestConfigOfTheOtherArch refuses a layer setting that the architecture
+// does not have.
+func TestConfigOfTheOtherArch(t *testing.T) {
+	t.Parallel()
+	cnn, _ := catdog.ConfigFor(catdog.ArchCNN)
+	cnn.Hidden = []int{64}
+	mlp := catdog.DefaultConfig()
+	mlp.CNN = catdog.DefaultCNNLayers()
+	for name, cfg := range map[string]catdog.Config{"cnn with hidden layers": cnn, "mlp6 with convolutions": mlp} {
+		if _, err := catdog.NewNetwork(cfg, 2, cpu.New(), graph.NewSGD(0.1)); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+	if _, err := catdog.ConfigFor("vgg16"); !errors.Is(err, catdog.ErrUnknownArch) {
+		t.Errorf("ConfigFor(vgg16): %v", err)
+	}
+}
+
+// TestSummary checks that every layer, its kind, its shapes and its
+// parameters are described.
+func TestSummary(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		arch string
+		want []string
+	}{
+		{catdog.ArchMLP6, []string{"layer1", "10000 -> 512", "5120512", "layer6", "512 -> 1", "sigmoid"}},
+		{catdog.ArchCNN, []string{
+			"conv1    conv2d    1x100x100 -> 8x50x50     relu       80\n",
+			"pool1    maxpool2d 8x50x50 -> 8x25x25",
+			"flatten  flatten   32x6x6 -> 1152",
+			"dense1   dense     1152 -> 64               relu       73792\n",
+			"dropout  dropout   64 -> 64                 rate 0.5   0\n",
+			"dense2   dense     64 -> 1                  sigmoid    65\n",
+		}},
+	}
+	for _, tt := range tests {
+		cfg, _ := catdog.ConfigFor(tt.arch)
+		net, err := catdog.NewNetwork(cfg, 2, cpu.New(), graph.NewSGD(0.1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := net.Summary()
+		net.Close()
+		for _, w := range append(tt.want, fmt.Sprintf("total parameters: %d", net.Model.ParamCount())) {
+			if !strings.Contains(s, w) {
+				t.Errorf("%s summary lacks %q:\n%s", tt.arch, w, s)
+			}
 		}
 	}
 }

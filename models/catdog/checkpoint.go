@@ -1,6 +1,7 @@
 package catdog
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/neurone-dl/neurone/graph"
@@ -18,13 +19,17 @@ type Meta struct {
 	// Arch is the architecture (Config.Arch); checkpoints written before
 	// the field existed leave it out, and hold ArchMLP6.
 	Arch string `json:"arch,omitempty"`
-	// Model is "mlp", written for builds older than Arch, which check it;
-	// this build reads Arch instead.
-	Model      string          `json:"model"`
-	Side       int             `json:"side"`
-	Crop       bool            `json:"crop"`
+	// Model is "mlp" for ArchMLP6, written for builds older than Arch,
+	// which check it (and so refuse the other architectures, whose name
+	// it holds); this build reads Arch instead.
+	Model string `json:"model"`
+	Side  int    `json:"side"`
+	Crop  bool   `json:"crop"`
+	// Hidden and Activation are the hidden layers of ArchMLP6, CNN the
+	// layers of ArchCNN (absent for ArchMLP6).
 	Hidden     []int           `json:"hidden"`
 	Activation string          `json:"activation"`
+	CNN        *CNNLayers      `json:"cnn,omitempty"`
 	Output     string          `json:"output"`  // "sigmoid: P(cat)"
 	Classes    [2]string       `json:"classes"` // label 0 and 1
 	Seed       uint64          `json:"seed"`
@@ -45,7 +50,7 @@ type Meta struct {
 
 // Config returns the model configuration a checkpoint describes.
 func (m Meta) Config() Config {
-	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, Crop: m.Crop, Seed: m.Seed}
+	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, CNN: m.CNN, Crop: m.Crop, Seed: m.Seed}
 }
 
 // arch is Arch, with the default of checkpoints older than the field.
@@ -55,6 +60,10 @@ func (m Meta) arch() string {
 	}
 	return m.Arch
 }
+
+// ErrArchMismatch is returned by Load for a checkpoint of another
+// architecture than the network's.
+var ErrArchMismatch = errors.New("catdog: architecture mismatch")
 
 const optPrefix = "optimizer."
 
@@ -68,8 +77,15 @@ func (n *Network) Save(path string, meta Meta) error {
 	if err != nil {
 		return err
 	}
-	meta.Format, meta.Arch, meta.Model, meta.Output = FormatVersion, n.Config.Arch, "mlp", "sigmoid: P(cat)"
+	meta.Format, meta.Arch, meta.Model, meta.Output = FormatVersion, n.Config.Arch, n.Config.Arch, "sigmoid: P(cat)"
+	if n.Config.Arch == ArchMLP6 {
+		meta.Model = "mlp"
+	}
 	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
+	if n.Config.Arch == ArchCNN {
+		spec := n.Config.CNNSpec(n.Batch)
+		meta.CNN = &CNNLayers{Blocks: spec.Blocks, Dense: spec.Dense, Dropout: spec.Dropout}
+	}
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
 	meta.Augment = n.Augment
 	var ts []checkpoint.Tensor
@@ -101,8 +117,11 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 
 // Load copies the parameters (and, when withOptimizer, the optimizer state)
 // of the checkpoint tensors into the network, which must have the same
-// architecture.
+// architecture (ErrArchMismatch otherwise).
 func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) error {
+	if meta.arch() != n.Config.Arch {
+		return fmt.Errorf("%w: the checkpoint holds a %s network, this one is %s", ErrArchMismatch, meta.arch(), n.Config.Arch)
+	}
 	byName := map[string]checkpoint.Tensor{}
 	for _, t := range ts {
 		byName[t.Name] = t

@@ -7,8 +7,11 @@
 // learning: 10000 inputs (one per pixel, 0-255 scaled to [0, 1]), five ReLU
 // layers of 512 neurons, and one sigmoid neuron whose output is read as
 // P(cat). It is trained with the binary cross-entropy, computed from the
-// last layer's logits. Config.Arch names the architecture (ArchMLP6; see
-// Archs). Network builds it for a backend; TrainEpoch runs an epoch over a
+// last layer's logits. Config.Arch names the architecture (see Archs):
+// ArchMLP6, that perceptron, or ArchCNN, a small convolutional network
+// (graph.DefaultCNNSpec) that reads the same 10000 values as one
+// 100×100 channel; ConfigFor gives each one's defaults. Network builds it
+// for a backend; TrainEpoch runs an epoch over a
 // dataset.Set, with optional augmentation of the training images
 // (Augmentation); Evaluate scores it (Metrics: loss, accuracy, precision,
 // recall, F1, ROC AUC, confusion matrix); Save and Load keep it in a
@@ -18,30 +21,57 @@ package catdog
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
+	"github.com/neurone-dl/neurone/ops"
 )
 
 // Config describes the network.
 type Config struct {
-	Arch       string // architecture: ArchMLP6 (see Archs)
-	Side       int    // input images are Side×Side
-	Hidden     []int  // widths of the hidden layers
-	Activation string // activation of the hidden layers
-	Crop       bool   // centre-crop photos to a square (else stretch)
-	Seed       uint64 // weight initialisation seed
+	Arch string // architecture: ArchMLP6 or ArchCNN (see Archs)
+	Side int    // input images are Side×Side
+	// Hidden (the widths) and Activation are the hidden layers of
+	// ArchMLP6; ArchCNN has none.
+	Hidden     []int
+	Activation string
+	// CNN is the layers of ArchCNN (nil: DefaultCNNLayers); ArchMLP6 has
+	// none.
+	CNN  *CNNLayers
+	Crop bool   // centre-crop photos to a square (else stretch)
+	Seed uint64 // weight initialisation (and dropout) seed
+	// TF32 lets the backend compute matrix products in TensorFloat-32
+	// (backend.Spec.AllowTF32; the CPU ignores it). It is a setting of the
+	// run, not of the model: checkpoints do not keep it.
+	TF32 bool
 }
 
-// DefaultConfig is the seed's 6-layer perceptron.
+// CNNLayers are the layers of ArchCNN between its 1×Side×Side input and
+// its sigmoid output (see graph.CNNSpec): what a checkpoint keeps to
+// rebuild it, whatever later builds choose as defaults.
+type CNNLayers struct {
+	Blocks  []graph.ConvBlock `json:"blocks"`
+	Dense   []graph.LayerSpec `json:"dense"` // hidden layers, then the output layer
+	Dropout float64           `json:"dropout"`
+}
+
+// DefaultCNNLayers are the layers of graph.DefaultCNNSpec.
+func DefaultCNNLayers() *CNNLayers {
+	s := graph.DefaultCNNSpec(1, 1, 1)
+	return &CNNLayers{Blocks: s.Blocks, Dense: s.Dense, Dropout: s.Dropout}
+}
+
+// DefaultConfig is the seed's 6-layer perceptron (ConfigFor(ArchMLP6)).
 func DefaultConfig() Config {
-	return Config{Arch: ArchMLP6, Side: 100, Hidden: []int{512, 512, 512, 512, 512}, Activation: graph.ReLU, Seed: 1}
+	c, _ := ConfigFor(ArchMLP6)
+	return c
 }
 
-// Spec returns the graph.MLPSpec (of ArchMLP6) of the configuration at a batch size.
-func (c Config) Spec(batch int) graph.MLPSpec {
+// MLPSpec returns the graph.MLPSpec of ArchMLP6 at a batch size.
+func (c Config) MLPSpec(batch int) graph.MLPSpec {
 	s := graph.MLPSpec{Inputs: c.Side * c.Side, Batch: batch, Seed: c.Seed}
 	for _, h := range c.Hidden {
 		s.Layers = append(s.Layers, graph.LayerSpec{Units: h, Activation: c.Activation})
@@ -50,16 +80,74 @@ func (c Config) Spec(batch int) graph.MLPSpec {
 	return s
 }
 
-// Summary describes the layers, shapes and parameter count.
+// CNNSpec returns the graph.CNNSpec of ArchCNN at a batch size: one
+// channel of Side×Side, the layers of c.CNN.
+func (c Config) CNNSpec(batch int) graph.CNNSpec {
+	layers := c.CNN
+	if layers == nil {
+		layers = DefaultCNNLayers()
+	}
+	return graph.CNNSpec{Channels: 1, Height: c.Side, Width: c.Side, Batch: batch, Seed: c.Seed,
+		Blocks: layers.Blocks, Dense: layers.Dense, Dropout: layers.Dropout}
+}
+
+// check refuses the configurations NewNetwork cannot build: a layer
+// setting of the other architecture is an error, not silently ignored.
+func (c Config) check(batch int) error {
+	if err := CheckArch(c.Arch); err != nil {
+		return err
+	}
+	if c.Side <= 0 || batch <= 0 {
+		return fmt.Errorf("catdog: invalid model: side %d, batch %d", c.Side, batch)
+	}
+	switch {
+	case c.Arch == ArchMLP6 && slices.ContainsFunc(c.Hidden, func(h int) bool { return h <= 0 }):
+		return fmt.Errorf("catdog: invalid model: hidden layers %v", c.Hidden)
+	case c.Arch == ArchMLP6 && c.CNN != nil:
+		return fmt.Errorf("catdog: the %s architecture has no convolution layers (Config.CNN is set)", c.Arch)
+	case c.Arch != ArchMLP6 && len(c.Hidden) > 0:
+		return fmt.Errorf("catdog: the %s architecture has no Hidden layers (got %v); they are the %s's", c.Arch, c.Hidden, ArchMLP6)
+	}
+	return nil
+}
+
+// Summary describes each layer: its kind, the shape of one sample going
+// in and out, its activation (a dropout layer: its rate) and parameter
+// count.
 func (n *Network) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-8s %-14s %-10s %s\n", "layer", "shape", "activation", "parameters")
+	fmt.Fprintf(&b, "%-8s %-9s %-24s %-10s %s\n", "layer", "kind", "shape", "activation", "parameters")
+	in := n.Model.Input.Shape()[1:]
 	for _, l := range n.Model.Layers {
-		ws := l.W.Shape()
-		fmt.Fprintf(&b, "%-8s %-14s %-10s %d\n", l.Name, fmt.Sprintf("%d -> %d", ws[0], ws[1]), l.Activation, ws[0]*ws[1]+ws[1])
+		out := l.Output.Shape()[1:]
+		params := 0
+		if l.W != nil {
+			params = l.W.Shape().TotalSize() + l.B.Shape().TotalSize()
+		}
+		act := l.Activation
+		switch op := l.Output.Op().(type) {
+		case ops.DropoutOp:
+			act = fmt.Sprintf("rate %g", op.Rate)
+		case *ops.DropoutOp:
+			act = fmt.Sprintf("rate %g", op.Rate)
+		}
+		if l.Kind != graph.KindDense && l.Kind != graph.KindConv2D && l.Kind != graph.KindDropout {
+			act = "-"
+		}
+		fmt.Fprintf(&b, "%-8s %-9s %-24s %-10s %d\n", l.Name, l.Kind, shapeText(in)+" -> "+shapeText(out), act, params)
+		in = out
 	}
 	fmt.Fprintf(&b, "total parameters: %d", n.Model.ParamCount())
 	return b.String()
+}
+
+// shapeText writes the shape of one sample as 8x50x50.
+func shapeText(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(parts, "x")
 }
 
 // Network is the network of a Config compiled on a backend at a fixed batch size.
@@ -79,8 +167,8 @@ type Network struct {
 
 // NewNetwork builds the network of cfg and compiles it on b.
 func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (*Network, error) {
-	if cfg.Side <= 0 || batch <= 0 || slices.ContainsFunc(cfg.Hidden, func(h int) bool { return h <= 0 }) {
-		return nil, fmt.Errorf("catdog: invalid model: side %d, batch %d, hidden %v", cfg.Side, batch, cfg.Hidden)
+	if err := cfg.check(batch); err != nil {
+		return nil, err
 	}
 	m, err := cfg.buildModel(batch)
 	if err != nil {
@@ -90,7 +178,9 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (
 	if err != nil {
 		return nil, err
 	}
-	prog, err := b.Compile(backend.TrainSpec(m, obj, opt))
+	spec := backend.TrainSpec(m, obj, opt)
+	spec.AllowTF32 = cfg.TF32
+	prog, err := b.Compile(spec)
 	if err != nil {
 		return nil, fmt.Errorf("catdog: compiling on %s: %w", b.Name(), err)
 	}
