@@ -209,7 +209,8 @@ func TestFromRecorded(t *testing.T) {
 	write("machine.txt", "started=2026-11-27T15:00:00Z\ncommit=abc123\ncpu=Some CPU, 16 logical CPUs\ngpu=NVIDIA H100 80GB HBM3\ngo=go1.26.8\nblas=gonum (pure Go)\nthreads=16\nload_before=0.1 0.1 0.1\nload_after=0.2 0.2 0.2\n")
 	write("commands.txt", "bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n")
 	write("go-run-1.txt", "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n"+
-		"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n")
+		"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n"+
+		"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n")
 	write("torch-run-1.txt", `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
 {"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": false, "step_ms": 0.6, "samples_per_s": 426667, "tflops": 10.0}
@@ -225,7 +226,7 @@ func TestFromRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine"} {
+	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | 2.00 | 32000 |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}

@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "CPU threads for both sides")
 	fs.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write (relative to the repository root)")
 	fs.StringVar(&o.readme, "readme", "README.md", "README whose bench section to replace; empty: leave it")
-	fs.StringVar(&o.bench, "bench", "", "benchmark pattern (default: MLP6 on the devices, and SGEMM)")
+	fs.StringVar(&o.bench, "bench", "", "benchmark pattern (default: MLP6 and the CNN on the devices, and SGEMM)")
 	fs.StringVar(&o.benchtime, "benchtime", "", "go test -benchtime for our side (default: go test's)")
 	fs.StringVar(&o.goCmd, "go", "go", "go command")
 	fs.StringVar(&o.from, "from", "", "read the runs recorded in `DIR` (go-run-N.txt, torch-run-N.txt, machine.txt,\ncommands.txt: what make gpu-bundle's run.sh writes on a GPU machine without Go)\ninstead of running them here")
@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if o.bench == "" {
-		o.bench = "MLP6/.*/(" + strings.Join(o.devices, "|") + ")|SGEMM"
+		o.bench = "MLP6/.*/(" + strings.Join(o.devices, "|") + ")|SGEMM|CNN/.*/(" + strings.Join(o.devices, "|") + ")"
 	}
 	if err := compare(o, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "compare:", err)

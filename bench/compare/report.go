@@ -168,6 +168,19 @@ func (s *session) renderReport(w io.Writer, m machineInfo, res results, table st
 		fmt.Fprintln(w)
 		fmt.Fprint(w, bounds)
 	}
+	if len(res.ours.OtherOrder) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "## Other benchmarks (ours only)")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "The default cat/dog CNN (`graph.DefaultCNNSpec`), which PyTorch's script does not time.")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| benchmark | ms/step | samples/s | fraction of SGEMM peak | allocs/step |")
+		fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: |")
+		for _, name := range res.ours.OtherOrder {
+			m := res.ours.Other[name]
+			fmt.Fprintf(w, "| %s | %s | %.0f | %.2f | %.0f |\n", name, formatMS(m.StepMS), m.SamplesPerS, m.PeakFraction, m.AllocsPerOp)
+		}
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Raw output")
 	fmt.Fprintln(w)

@@ -38,6 +38,10 @@ type measure struct {
 type goBench struct {
 	MLP6  map[config]measure
 	SGEMM map[string]float64 // device → median GFLOP/s
+	// Other holds the benchmarks PyTorch's script has no counterpart for
+	// (the CNN), by name, in the order they ran.
+	Other      map[string]measure
+	OtherOrder []string
 }
 
 // parseGoBench reads `go test -bench` output (the standard benchmark
@@ -77,7 +81,7 @@ func parseGoBench(r io.Reader) (goBench, error) {
 	if err := sc.Err(); err != nil {
 		return goBench{}, err
 	}
-	out := goBench{MLP6: map[config]measure{}, SGEMM: map[string]float64{}}
+	out := goBench{MLP6: map[config]measure{}, SGEMM: map[string]float64{}, Other: map[string]measure{}}
 	for _, name := range order {
 		s := samples[name]
 		parts := strings.Split(name, "/")
@@ -88,6 +92,15 @@ func parseGoBench(r io.Reader) (goBench, error) {
 				key += "/tf32"
 			}
 			out.SGEMM[key] = median(s["GFLOP/s"])
+		case parts[0] == "CNN":
+			out.Other[name] = measure{
+				StepMS:       median(s["ns/op"]) / 1e6,
+				SamplesPerS:  median(s["samples/s"]),
+				PeakFraction: median(s["peak-fraction"]),
+				AllocsPerOp:  median(s["allocs/op"]),
+				Runs:         len(s["ns/op"]),
+			}
+			out.OtherOrder = append(out.OtherOrder, name)
 		case parts[0] == "MLP6" && len(parts) >= 4 && strings.HasPrefix(parts[3], "batch="):
 			batch, err := strconv.Atoi(strings.TrimPrefix(parts[3], "batch="))
 			if err != nil {
