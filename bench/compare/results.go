@@ -93,13 +93,7 @@ func parseGoBench(r io.Reader) (goBench, error) {
 			}
 			out.SGEMM[key] = median(s["GFLOP/s"])
 		case parts[0] == "CNN":
-			out.Other[name] = measure{
-				StepMS:       median(s["ns/op"]) / 1e6,
-				SamplesPerS:  median(s["samples/s"]),
-				PeakFraction: median(s["peak-fraction"]),
-				AllocsPerOp:  median(s["allocs/op"]),
-				Runs:         len(s["ns/op"]),
-			}
+			out.Other[name] = measureOf(s)
 			out.OtherOrder = append(out.OtherOrder, name)
 		case parts[0] == "MLP6" && len(parts) >= 4 && strings.HasPrefix(parts[3], "batch="):
 			batch, err := strconv.Atoi(strings.TrimPrefix(parts[3], "batch="))
@@ -110,16 +104,21 @@ func parseGoBench(r io.Reader) (goBench, error) {
 			if len(parts) > 4 {
 				c.Precision = parts[4]
 			}
-			out.MLP6[c] = measure{
-				StepMS:       median(s["ns/op"]) / 1e6,
-				SamplesPerS:  median(s["samples/s"]),
-				PeakFraction: median(s["peak-fraction"]),
-				AllocsPerOp:  median(s["allocs/op"]),
-				Runs:         len(s["ns/op"]),
-			}
+			out.MLP6[c] = measureOf(s)
 		}
 	}
 	return out, nil
+}
+
+// measureOf is the medians of one benchmark's samples, by unit.
+func measureOf(s map[string][]float64) measure {
+	return measure{
+		StepMS:       median(s["ns/op"]) / 1e6,
+		SamplesPerS:  median(s["samples/s"]),
+		PeakFraction: median(s["peak-fraction"]),
+		AllocsPerOp:  median(s["allocs/op"]),
+		Runs:         len(s["ns/op"]),
+	}
 }
 
 // torchRun is what torch_mlp6.py printed over one or more runs.
