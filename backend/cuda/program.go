@@ -22,6 +22,8 @@ type launch struct {
 	fn          cudadl.Function
 	grid, block cudadl.Dim3
 	args        *cudadl.Args
+	name        string // the kernel's, and the values packed in args,
+	vals        []any  // which the tests check against its CUDA signature
 }
 
 // program is a plan carried out on one device.
@@ -158,6 +160,23 @@ func (p *program) setup() error {
 	if p.coef, err = cudadl.Alloc(4 * len(p.coefHost)); err != nil {
 		return err
 	}
+	if err := p.prepareInstrs(); err != nil {
+		return err
+	}
+	if p.spec.Loss != nil {
+		if err := p.setupOptimizer(); err != nil {
+			return err
+		}
+	}
+	if err := p.load(); err != nil {
+		return err
+	}
+	return p.stream.Sync()
+}
+
+// prepareInstrs prepares every instruction's kernel launches and cuBLAS
+// calls on the allocated buffers.
+func (p *program) prepareInstrs() error {
 	for _, in := range p.plan.instrs {
 		l, err := p.prepare(&in, true)
 		if err == nil && in.kind == opDropout {
@@ -174,15 +193,7 @@ func (p *program) setup() error {
 		g, s := in.blas(p.plan.scratch)
 		p.gemms, p.sums = append(p.gemms, g), append(p.sums, s)
 	}
-	if p.spec.Loss != nil {
-		if err := p.setupOptimizer(); err != nil {
-			return err
-		}
-	}
-	if err := p.load(); err != nil {
-		return err
-	}
-	return p.stream.Sync()
+	return nil
 }
 
 func (p *program) setupOptimizer() error {
@@ -192,7 +203,6 @@ func (p *program) setupOptimizer() error {
 	}
 	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
 	p.slots = make([][]cudadl.Ptr, len(sizes))
-	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
 	for i, n := range sizes {
 		for range p.opt.Slots() {
 			s, err := cudadl.Alloc(4 * n)
@@ -204,6 +214,16 @@ func (p *program) setupOptimizer() error {
 				return err
 			}
 		}
+	}
+	return p.prepareUpdates()
+}
+
+// prepareUpdates prepares the optimizer's launch for each parameter, on the
+// slots setupOptimizer allocated.
+func (p *program) prepareUpdates() error {
+	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
+	for i, prm := range p.spec.Params {
+		n := prm.Shape().TotalSize()
 		args := []any{p.mem[p.plan.params[i]]}
 		for _, s := range p.slots[i] {
 			args = append(args, s)
@@ -227,7 +247,8 @@ func (p *program) kernel(name string, n int, args ...any) (*launch, error) {
 	}
 	const threads = 256
 	blocks := min((n+threads-1)/threads, 8*p.b.dev.SMs)
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a}, nil
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a,
+		name: name, vals: args}, nil
 }
 
 // reduction prepares a launch of a reduction kernel: blocks blocks of
@@ -237,7 +258,8 @@ func (p *program) reduction(name string, blocks int, args ...any) (*launch, erro
 	if err != nil {
 		return nil, err
 	}
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a}, nil
+	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a,
+		name: name, vals: args}, nil
 }
 
 // at is the device address of r.

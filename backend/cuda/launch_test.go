@@ -1,0 +1,156 @@
+//go:build cgo
+
+package cuda
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/internal/cudadl"
+)
+
+// kernelParams parses kernelSource: each kernel's parameter types, in
+// order, as "ptr", "int", "uint32", "uint64" or "float".
+func kernelParams(t *testing.T) map[string][]string {
+	t.Helper()
+	src := kernelSource
+	for _, m := range regexp.MustCompile(`#define (CONV_PARAMS|POOL_PARAMS) (.*)`).FindAllStringSubmatch(src, -1) {
+		src = strings.ReplaceAll(src, m[1]+")", m[2]+")")
+	}
+	sigs := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(?s)extern "C" __global__ void (\w+)\(([^)]*)\)`).FindAllStringSubmatch(src, -1) {
+		var types []string
+		for _, p := range strings.Split(m[2], ",") {
+			p = strings.Join(strings.Fields(p), " ")
+			name := p[strings.LastIndexAny(p, " *")+1:]
+			typ := strings.TrimSpace(strings.TrimSuffix(p, name))
+			switch {
+			case strings.Contains(typ, "*"):
+				types = append(types, "ptr")
+			case typ == "int":
+				types = append(types, "int")
+			case typ == "unsigned":
+				types = append(types, "uint32")
+			case typ == "unsigned long long":
+				types = append(types, "uint64")
+			case typ == "float":
+				types = append(types, "float")
+			default:
+				t.Fatalf("kernel %s: parameter %q of unknown type", m[1], p)
+			}
+		}
+		sigs[m[1]] = types
+	}
+	return sigs
+}
+
+func goType(v any) string {
+	switch v.(type) {
+	case cudadl.Ptr:
+		return "ptr"
+	case int, int32:
+		return "int"
+	case uint32:
+		return "uint32"
+	case uint64:
+		return "uint64"
+	case float32:
+		return "float"
+	}
+	return "unknown"
+}
+
+// Every launch the program prepares passes its kernel exactly the
+// parameters the CUDA C declares, in type and number, and reductions run
+// in blocks of REDUCE_THREADS. Checked without a GPU on the programs of
+// the conformance networks, every op case, and each optimizer.
+func TestLaunchesMatchKernels(t *testing.T) {
+	sigs := kernelParams(t)
+	for _, name := range kernelNames {
+		if _, ok := sigs[name]; !ok {
+			t.Fatalf("kernel %s is not in kernelSource", name)
+		}
+	}
+	specs := map[string]func() (backend.Spec, error){
+		"mlp6": func() (backend.Spec, error) {
+			s, _, err := backendtest.MLP6Train(4, 1, graph.NewAdam(1e-3))
+			return s, err
+		},
+		"cnn": func() (backend.Spec, error) {
+			m, err := graph.CNN(graph.DefaultCNNSpec(100, 100, 2))
+			if err != nil {
+				return backend.Spec{}, err
+			}
+			obj, err := graph.BinaryClassification(m)
+			if err != nil {
+				return backend.Spec{}, err
+			}
+			return backend.TrainSpec(m, obj, graph.NewMomentum(0.01, 0.9)), nil
+		},
+	}
+	for _, c := range opCases {
+		specs[c.name] = func() (backend.Spec, error) {
+			s, _, err := c.build()
+			return s, err
+		}
+	}
+	used := map[string]bool{}
+	for name, build := range specs {
+		t.Run(name, func(t *testing.T) {
+			spec, err := build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			pl, err := lower(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := &program{b: &Backend{dev: &cudadl.Device{SMs: 4}, kernels: map[string]cudadl.Function{}},
+				spec: spec, plan: pl, opt: spec.Optimizer, coef: 1 << 40}
+			p.mem = make([]cudadl.Ptr, len(pl.bufs))
+			for i := range p.mem {
+				p.mem[i] = cudadl.Ptr(i+1) << 32
+			}
+			p.slots = make([][]cudadl.Ptr, len(spec.Params))
+			for i := range p.slots {
+				for j := range p.opt.Slots() {
+					p.slots[i] = append(p.slots[i], cudadl.Ptr(1000+10*i+j)<<32)
+				}
+			}
+			if err := p.prepareInstrs(); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.prepareUpdates(); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range append(append(append([]*launch{}, p.kern...), p.infer...), p.update...) {
+				if l == nil {
+					continue
+				}
+				defer l.args.Free() // only the C memory: no device was touched
+				used[l.name] = true
+				want := sigs[l.name]
+				var got []string
+				for _, v := range l.vals {
+					got = append(got, goType(v))
+				}
+				if strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("kernel %s: launched with (%s), declared (%s)", l.name, strings.Join(got, ", "), strings.Join(want, ", "))
+				}
+				reduction := l.name == "sum_all" || l.name == "loss" || l.name == "sum_channels"
+				if reduction != (l.block.X == reduceThreads) {
+					t.Errorf("kernel %s: blocks of %d threads", l.name, l.block.X)
+				}
+			}
+		})
+	}
+	for _, name := range kernelNames {
+		if !used[name] {
+			t.Logf("kernel %s not launched by these programs", name)
+		}
+	}
+}
