@@ -101,8 +101,11 @@ extern "C" __global__ void expand(float *d, const float *s, int n) {
 }
 
 // block_sum adds v over the block in double precision; thread 0 gets the
-// total. blockDim.x must be REDUCE_THREADS.
+// total. blockDim.x must be REDUCE_THREADS (the tests' host build of these
+// kernels sets it to 1).
+#ifndef REDUCE_THREADS
 #define REDUCE_THREADS 1024
+#endif
 __device__ double block_sum(double v) {
 	__shared__ double part[REDUCE_THREADS];
 	part[threadIdx.x] = v;

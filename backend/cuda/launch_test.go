@@ -13,35 +13,32 @@ import (
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
-// kernelParams parses kernelSource: each kernel's parameter types, in
-// order, as "ptr", "int", "uint32", "uint64" or "float".
-func kernelParams(t *testing.T) map[string][]string {
+// kparam is one kernel parameter: its class ("ptr", "int", "uint32",
+// "uint64" or "float") and its C type.
+type kparam struct{ class, ctype string }
+
+// kernelParams parses kernelSource: each kernel's parameters, in order.
+func kernelParams(t *testing.T) map[string][]kparam {
 	t.Helper()
 	src := kernelSource
 	for _, m := range regexp.MustCompile(`#define (CONV_PARAMS|POOL_PARAMS) (.*)`).FindAllStringSubmatch(src, -1) {
 		src = strings.ReplaceAll(src, m[1]+")", m[2]+")")
 	}
-	sigs := map[string][]string{}
+	sigs := map[string][]kparam{}
 	for _, m := range regexp.MustCompile(`(?s)extern "C" __global__ void (\w+)\(([^)]*)\)`).FindAllStringSubmatch(src, -1) {
-		var types []string
+		var types []kparam
 		for _, p := range strings.Split(m[2], ",") {
 			p = strings.Join(strings.Fields(p), " ")
 			name := p[strings.LastIndexAny(p, " *")+1:]
 			typ := strings.TrimSpace(strings.TrimSuffix(p, name))
-			switch {
-			case strings.Contains(typ, "*"):
-				types = append(types, "ptr")
-			case typ == "int":
-				types = append(types, "int")
-			case typ == "unsigned":
-				types = append(types, "uint32")
-			case typ == "unsigned long long":
-				types = append(types, "uint64")
-			case typ == "float":
-				types = append(types, "float")
-			default:
+			class := map[string]string{"int": "int", "unsigned": "uint32", "unsigned long long": "uint64", "float": "float"}[typ]
+			if strings.Contains(typ, "*") {
+				class = "ptr"
+			}
+			if class == "" {
 				t.Fatalf("kernel %s: parameter %q of unknown type", m[1], p)
 			}
+			types = append(types, kparam{class: class, ctype: typ})
 		}
 		sigs[m[1]] = types
 	}
@@ -133,10 +130,12 @@ func TestLaunchesMatchKernels(t *testing.T) {
 				}
 				defer l.args.Free() // only the C memory: no device was touched
 				used[l.name] = true
-				want := sigs[l.name]
-				var got []string
+				var got, want []string
 				for _, v := range l.vals {
 					got = append(got, goType(v))
+				}
+				for _, p := range sigs[l.name] {
+					want = append(want, p.class)
 				}
 				if strings.Join(got, ",") != strings.Join(want, ",") {
 					t.Errorf("kernel %s: launched with (%s), declared (%s)", l.name, strings.Join(got, ", "), strings.Join(want, ", "))

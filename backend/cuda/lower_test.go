@@ -21,20 +21,26 @@ import (
 // runs every instruction in plain Go, with the same buffer assignment and
 // the same column-major BLAS calls (instr.blas) that the device
 // program makes. The conformance suite then catches wrong lowering, wrong
-// operand order or transposes, and buffers shared while still live. What
-// it cannot catch, the CUDA C of the kernels, the same suite checks on a
-// GPU (program_test.go).
+// operand order or transposes, and buffers shared while still live. The
+// same sim with the kernels' own CUDA C built for the host (emu_test.go)
+// checks the kernels and their launch arguments; what needs a GPU, the
+// same suite checks there (program_test.go).
 
-type simBackend struct{}
+// simBackend compiles specs to sims; engine, when set, makes the engine
+// of each (the Go kernels below when nil).
+type simBackend struct {
+	engine func(*sim) (engine, error)
+}
 
 func (simBackend) Name() string { return "cuda plan on the host" }
 func (simBackend) Close() error { return nil }
-func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
+func (b simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 	pl, err := lower(spec)
 	if err != nil {
 		return nil, err
 	}
 	s := &sim{plan: pl, spec: spec, mem: make([][]float32, len(pl.bufs)), opt: spec.Optimizer}
+	s.engine = goEngine{}
 	for i, b := range pl.bufs {
 		s.mem[i] = make([]float32, b.size)
 		if b.kind == bufConst {
@@ -50,10 +56,45 @@ func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 		sizes[i] = prm.Shape().TotalSize()
 	}
 	s.state = spec.Optimizer.NewState(sizes)
+	if b.engine != nil {
+		if s.engine, err = b.engine(s); err != nil {
+			return nil, err
+		}
+	}
 	return s, s.Load()
 }
 
+// engine carries out a sim's instructions and optimizer updates.
+type engine interface {
+	run(s *sim, list []int, train bool) error
+	// update applies the optimizer after a training step; s.state.Step is
+	// already the step's number.
+	update(s *sim) error
+}
+
+// goEngine runs the instructions with the Go kernels of this file and the
+// optimizer with graph.Optimizer.Update.
+type goEngine struct{}
+
+func (goEngine) run(s *sim, list []int, train bool) error {
+	s.training = train
+	for _, i := range list {
+		s.exec(&s.plan.instrs[i])
+	}
+	s.training = false
+	return nil
+}
+
+func (goEngine) update(s *sim) error {
+	c := s.opt.Coefficients(s.state.Step)
+	for i, b := range s.plan.params {
+		s.opt.Update(c, s.mem[b], s.mem[s.plan.grads[i]], s.state.Slots[i])
+	}
+	return nil
+}
+
 type sim struct {
+	engine   engine
 	training bool
 	plan     *plan
 	spec     backend.Spec
@@ -150,12 +191,6 @@ func simPool(in *instr, out, x, dy []float32) {
 				}
 			}
 		}
-	}
-}
-
-func (s *sim) run(list []int) {
-	for _, i := range list {
-		s.exec(&s.plan.instrs[i])
 	}
 }
 
@@ -350,13 +385,12 @@ func (s *sim) Train(inputs ...[]float32) (float32, error) {
 	if err := s.feed(inputs); err != nil {
 		return 0, err
 	}
-	s.training = true
-	s.run(s.plan.train)
-	s.training = false
+	if err := s.engine.run(s, s.plan.train, true); err != nil {
+		return 0, err
+	}
 	s.state.Step++
-	c := s.opt.Coefficients(s.state.Step)
-	for i, b := range s.plan.params {
-		s.opt.Update(c, s.mem[b], s.mem[s.plan.grads[i]], s.state.Slots[i])
+	if err := s.engine.update(s); err != nil {
+		return 0, err
 	}
 	return s.mem[s.plan.loss][0], nil
 }
@@ -365,7 +399,9 @@ func (s *sim) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, error
 	if err := s.feed(inputs); err != nil {
 		return 0, err
 	}
-	s.run(s.plan.eval)
+	if err := s.engine.run(s, s.plan.eval, false); err != nil {
+		return 0, err
+	}
 	s.read(outputs)
 	return s.mem[s.plan.loss][0], nil
 }
@@ -374,7 +410,9 @@ func (s *sim) Predict(outputs [][]float32, inputs ...[]float32) error {
 	if err := s.feed(inputs); err != nil {
 		return err
 	}
-	s.run(s.plan.predict)
+	if err := s.engine.run(s, s.plan.predict, false); err != nil {
+		return err
+	}
 	s.read(outputs)
 	return nil
 }
@@ -387,8 +425,26 @@ func (s *sim) read(outputs [][]float32) {
 	}
 }
 
-func (s *sim) OptimizerState() (*graph.OptimizerState, error)   { return s.state, nil }
-func (s *sim) SetOptimizerState(st *graph.OptimizerState) error { s.state = st; return nil }
+func (s *sim) OptimizerState() (*graph.OptimizerState, error) {
+	c := &graph.OptimizerState{Step: s.state.Step, Slots: make([][][]float32, len(s.state.Slots))}
+	for i, slots := range s.state.Slots {
+		for _, v := range slots {
+			c.Slots[i] = append(c.Slots[i], append([]float32(nil), v...))
+		}
+	}
+	return c, nil
+}
+func (s *sim) SetOptimizerState(st *graph.OptimizerState) error {
+	// Into the slots in place, as a device program copies them: an engine
+	// may hold them.
+	for i := range s.state.Slots {
+		for j := range s.state.Slots[i] {
+			copy(s.state.Slots[i][j], st.Slots[i][j])
+		}
+	}
+	s.state.Step = st.Step
+	return nil
+}
 func (s *sim) SetLearningRate(lr float64) error {
 	opt := s.opt
 	opt.LearningRate = lr
