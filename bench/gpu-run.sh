@@ -9,7 +9,8 @@
 #   OUT=/tmp/out build/gpu/run.sh           # on the GPU machine
 #   go run ./bench/compare -from /tmp/out -out bench/RESULTS-cuda.md -section bench-cuda
 #
-# COUNT (default 2) sets the interleaved benchmark runs. A failing step is
+# Arguments choose the parts (default all): tests, bench, e2e. COUNT
+# (default 2) sets the interleaved benchmark runs. A failing step is
 # recorded in $OUT/status.txt and the script goes on.
 set -u
 bundle=$(cd "$(dirname "$0")" && pwd)
@@ -19,7 +20,9 @@ mkdir -p "$OUT"
 here=$(mktemp -d)
 tar xJf "$bundle/bundle.tar.xz" -C "$here"
 status="$OUT/status.txt"
-: >"$status"
+touch "$status"
+parts=" ${*:-tests bench e2e} "
+want() { [[ $parts == *" $1 "* ]]; }
 
 step() { # step NAME LIMIT_SECONDS COMMAND...
 	local name=$1 limit=$2
@@ -42,28 +45,35 @@ threads=$(nproc)
 } >"$OUT/machine.txt"
 
 step nvidia-smi 30 nvidia-smi
-step cudadl-test 120 "$here/cudadl.test" -test.v
-step cuda-test 300 "$here/cuda.test" -test.v -test.timeout 290s
+if want tests; then
+	step cudadl-test 120 "$here/cudadl.test" -test.v
+	step cuda-test 300 "$here/cuda.test" -test.v -test.timeout 290s
+fi
 
 # Ours and PyTorch's, interleaved, in the files bench/compare -from reads.
-bench=(-test.run '^$' -test.bench 'MLP6/.*/cuda|SGEMM/cuda|CNN/train/cuda' -test.benchmem -test.count 1)
-printf '%s\n' "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:" \
-	"python3 torch_mlp6.py cuda" >"$OUT/commands.txt"
-for i in $(seq 1 "$COUNT"); do
-	step "go-run-$i" 300 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
-	cp "$OUT/go-run-$i.log" "$OUT/go-run-$i.txt"
-	if [ -f "$here/torch_mlp6.py" ]; then
-		step "torch-run-$i" 300 python3 "$here/torch_mlp6.py" cuda
-		grep '^{' "$OUT/torch-run-$i.log" >"$OUT/torch-run-$i.txt"
-	fi
-done
-echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+if want bench; then
+	bench=(-test.run '^$' -test.bench 'MLP6/.*/cuda|SGEMM/cuda|CNN/train/cuda' -test.benchmem -test.count 1)
+	printf '%s\n' "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:" \
+		"python3 torch_mlp6.py cuda" >"$OUT/commands.txt"
+	for i in $(seq 1 "$COUNT"); do
+		step "go-run-$i" 300 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
+		cp "$OUT/go-run-$i.log" "$OUT/go-run-$i.txt"
+		if [ -f "$here/torch_mlp6.py" ]; then
+			step "torch-run-$i" 300 python3 "$here/torch_mlp6.py" cuda
+			grep '^{' "$OUT/torch-run-$i.log" >"$OUT/torch-run-$i.txt"
+		fi
+	done
+	echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+fi
 
 # End to end on the built-in data, then checkpoints across devices.
-step train-cuda 300 "$here/catdog-train" --device cuda --out "$OUT/train-cuda"
-step samples 60 "$here/catdog-samples" --out "$OUT/samples" --n 6
-step predict-cpu 60 "$here/catdog-predict" --device cpu --model "$OUT/train-cuda" "$OUT/samples"
-step train-cpu 300 "$here/catdog-train" --device cpu --epochs 2 --out "$OUT/train-cpu"
-step predict-cuda 60 "$here/catdog-predict" --device cuda --model "$OUT/train-cpu" "$OUT/samples"
+if want e2e; then
+	step train-cuda 300 "$here/catdog-train" --device cuda --out "$OUT/train-cuda"
+	step samples 60 "$here/catdog-samples" --out "$OUT/samples" --n 6
+	step predict-cpu 60 "$here/catdog-predict" --device cpu --model "$OUT/train-cuda" "$OUT/samples"
+	step train-cpu 300 "$here/catdog-train" --device cpu --epochs 2 --out "$OUT/train-cpu"
+	step predict-cuda 60 "$here/catdog-predict" --device cuda --model "$OUT/train-cpu" "$OUT/samples"
+	step train-cnn-cuda 300 "$here/catdog-train" --device cuda --model cnn --out "$OUT/train-cnn-cuda"
+fi
 rm -rf "$here"
 cat "$status"
