@@ -318,9 +318,10 @@ func lower(spec backend.Spec) (*plan, error) {
 		if st.o2 != nil {
 			in.out2 = alloc(st.o2)
 		}
-		// Inputs read for the last time here may hold later results.
-		for _, c := range st.ins {
-			if lastUse[c] == i && !pinned[c] && p.bufs[p.buf[c]].kind == bufTemp {
+		// Inputs read for the last time here may hold later results (once
+		// each, even if read twice, as x in x·x).
+		for k, c := range st.ins {
+			if lastUse[c] == i && !pinned[c] && p.bufs[p.buf[c]].kind == bufTemp && !slices.Contains(st.ins[:k], c) {
 				b := p.buf[c]
 				free[p.bufs[b].size] = append(free[p.bufs[b].size], b)
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -593,5 +594,43 @@ func TestPlanUnsupported(t *testing.T) {
 	_, err = lower(backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{y}})
 	if !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), "exp") || !strings.Contains(err.Error(), y.Name()) {
 		t.Errorf("lower = %v, want ErrUnsupported naming the op and the node", err)
+	}
+}
+
+// A value read twice by its last reader (a in a·a) frees its buffer once:
+// c and d, both live until c + d, must not both take it. Prediction only,
+// so that no gradient reads a later.
+func TestPlanValueReadTwice(t *testing.T) {
+	build := func() (backend.Spec, []float32) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 4), G.WithName("x"))
+		w := param(g, "w", rng, 4, 4)
+		must := func(n *G.Node, err error) *G.Node {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		a := must(ops.ReLU(must(ops.MatMul(x, w, false, false))))
+		b := must(ops.Mul(a, a))
+		e := must(ops.Add(must(ops.ReLU(b)), must(ops.Tanh(b))))
+		return backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{e}}, randoms(rng, 12)
+	}
+	var outs [2][]float32
+	for k, b := range []backend.Backend{cpuBackend(t), simBackend{}} {
+		spec, x := build()
+		prog, err := b.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prog.Close()
+		outs[k] = make([]float32, 12)
+		if err := prog.Predict([][]float32{outs[k]}, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := relDiff(outs[1], outs[0]); e > 1e-6 {
+		t.Errorf("c + d: relative error %.2g against the CPU", e)
 	}
 }
