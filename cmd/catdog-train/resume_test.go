@@ -43,6 +43,30 @@ func sameTensors(t *testing.T, pathA, pathB string) {
 	}
 }
 
+// straightAndFirstEpoch trains with args into two folders under tmp: to
+// the end in "straight", and for one epoch in "split", to be resumed.
+func straightAndFirstEpoch(t *testing.T, tmp string, args []string) (straight, split string) {
+	t.Helper()
+	straight, split = filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", straight})...); r.code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
+		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
+	}
+	return straight, split
+}
+
+// wantRefused runs the command with args and fails unless it exits 2
+// (a usage error) saying want.
+func wantRefused(t *testing.T, what, want string, args ...string) {
+	t.Helper()
+	r := runTrain(t, context.Background(), args...)
+	if r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", what, r.code, r.stderr, want)
+	}
+}
+
 // sameMetrics reports whether a and b hold the same values.
 func sameMetrics(a, b metricsRecord) bool {
 	if (a.AUC == nil) != (b.AUC == nil) || (a.AUC != nil && *a.AUC != *b.AUC) {
@@ -54,15 +78,7 @@ func sameMetrics(a, b metricsRecord) bool {
 
 func TestResumeGivesTheSameWeights(t *testing.T) {
 	t.Parallel()
-	tmp := t.TempDir()
-	straight, split := filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
-
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", straight})...); r.code != 0 {
-		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
-	}
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
-		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
-	}
+	straight, split := straightAndFirstEpoch(t, t.TempDir(), synthSmall)
 	// Only --out, --epochs and --resume (and --device, which a checkpoint
 	// does not fix): the rest, the data settings too, comes from the
 	// checkpoint.
@@ -146,10 +162,7 @@ func TestResumeConflicts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runTrain(t, context.Background(), tt.args...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tt.want)
-			}
+			wantRefused(t, "resuming", tt.want, tt.args...)
 		})
 	}
 }
@@ -291,10 +304,7 @@ func TestResumeCNN(t *testing.T) {
 		{"as a perceptron", []string{"--model", "mlp6"}, "--model: mlp6 differs from the checkpoint's cnn; leave --model out"},
 		{"with hidden layers", []string{"--hidden", "64"}, "--hidden: sets the layers of --model mlp6; the checkpoint holds --model cnn"},
 	} {
-		r := runTrain(t, context.Background(), flags([]string{"--out", split, "--resume", "--synthetic", "96", "--device", "cpu"}, tt.args)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-			t.Errorf("resuming %s: exit %d, stderr %q; want exit 2 and %q", tt.name, r.code, r.stderr, tt.want)
-		}
+		wantRefused(t, "resuming "+tt.name, tt.want, flags([]string{"--out", split, "--resume", "--synthetic", "96", "--device", "cpu"}, tt.args)...)
 	}
 	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu", "--plots=false")
 	if r.code != 0 {
@@ -313,16 +323,10 @@ func TestResumePhotosChecksTheData(t *testing.T) {
 	tmp := t.TempDir()
 	photos := clitest.WritePhotos(t, filepath.Join(tmp, "photos"), clitest.ClassFolders, 64, 3)
 	other := tmp // refused before it is read
-	straight, split := filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
 	// A folder named with "/." is recorded cleaned, so that the resume
 	// below, which names it plainly, matches it.
 	args := flags(small, []string{"--data", photos.Dir + "/.", "--cache", "", "--val", "0.25", "--plots=false"})
-	if r := runTrain(t, context.Background(), flags(args, []string{"--out", straight})...); r.code != 0 {
-		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
-	}
-	if r := runTrain(t, context.Background(), flags(args, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
-		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
-	}
+	straight, split := straightAndFirstEpoch(t, tmp, args)
 
 	for _, tt := range []struct {
 		name string
@@ -335,10 +339,7 @@ func TestResumePhotosChecksTheData(t *testing.T) {
 			"--synthetic: 100 differs from the checkpoint's photos (--data " + photos.Dir + ")"},
 		{"the default validation fraction", []string{"--val", "0.2"}, "--val: 0.2 differs from the checkpoint's 0.25"},
 	} {
-		r := runTrain(t, context.Background(), flags([]string{"--out", split, "--resume", "--device", "cpu"}, tt.args)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-			t.Errorf("resuming with %s: exit %d, stderr %q; want exit 2 and %q", tt.name, r.code, r.stderr, tt.want)
-		}
+		wantRefused(t, "resuming with "+tt.name, tt.want, flags([]string{"--out", split, "--resume", "--device", "cpu"}, tt.args)...)
 	}
 
 	// The folder as given first, cleaned: no conflict; --val, left out,
