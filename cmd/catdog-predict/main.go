@@ -9,7 +9,8 @@
 // best.safetensors is preferred over last.safetensors. The network is
 // rebuilt from the checkpoint's metadata, its architecture included (mlp6
 // or cnn; checkpoints older than that field hold the mlp6 perceptron), and each
-// image is preprocessed exactly as in training (grayscale, resized to the model's side, stretched
+// image is preprocessed exactly as in training (a JPEG turned upright by
+// its EXIF orientation, grayscale, resized to the model's side, stretched
 // or centre-cropped as the model was trained). Folders are searched, at any
 // depth, for .jpg, .jpeg, .png, .gif, .bmp and .webp files.
 //

@@ -47,6 +47,14 @@
 // Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
 // checkpoint stays in --out and --resume continues from it, giving the same
 // weights as a run that was never stopped. A second Ctrl-C quits at once.
+// The checkpoints record the settings that decide the weights: the model,
+// the optimizer and schedule, and the data (--data as an absolute path,
+// or --synthetic; --test or --test-split; --val, --crop and --seed). On
+// --resume, flags left out take the checkpoint's values, and a flag given
+// with another value is refused, naming both, since going on with other
+// images or another split of them would not continue the run. Checkpoints
+// older than the recorded data settings resume with the data flags as
+// given, and a warning.
 //
 // Exit status: 0 on success, 1 when training fails (no usable images, a
 // diverged loss, an I/O error), 2 for a bad command line, 130 when

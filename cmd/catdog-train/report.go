@@ -123,12 +123,13 @@ type summary struct {
 	BLAS      string              `json:"blas"`
 	Plots     []string            `json:"plots"`
 
-	Data     string      `json:"data"` // the --data folder, or "synthetic"
-	Train    classCounts `json:"train"`
-	Val      classCounts `json:"val"`
-	TestSize classCounts `json:"test"`
-	Skipped  int         `json:"skipped"` // files left out of --data and --test
-	Seed     uint64      `json:"seed"`
+	Data         string               `json:"data"`          // the --data folder, or "synthetic"
+	DataSettings *catdog.DataSettings `json:"data_settings"` // as the checkpoints record them
+	Train        classCounts          `json:"train"`
+	Val          classCounts          `json:"val"`
+	TestSize     classCounts          `json:"test"`
+	Skipped      int                  `json:"skipped"` // files left out of --data and --test
+	Seed         uint64               `json:"seed"`
 
 	ElapsedSeconds float64 `json:"elapsed_s"` // this invocation, from start to summary
 }
@@ -150,7 +151,7 @@ func (t *trainer) finish() error {
 		Arch: t.o.arch, Optimizer: t.optimizer, Schedule: t.schedule, Augment: t.net.Augment,
 		Device: t.device.Name(), TF32: t.net.Config.TF32, BLAS: cpu.BLAS(),
 		Data: t.data.source, Train: countOf(t.data.train), Val: countOf(t.data.val), TestSize: countOf(t.data.test),
-		Skipped: t.data.skipped, Seed: t.o.seed,
+		Skipped: t.data.skipped, Seed: t.o.seed, DataSettings: t.dataSet,
 	}
 	if t.bestEpoch > 0 {
 		s.BestValAccuracy, s.BestValLoss = &t.bestVal.Accuracy, &t.bestVal.Loss

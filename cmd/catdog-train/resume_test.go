@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neurone-dl/neurone/cmd/internal/clitest"
+	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -41,6 +43,30 @@ func sameTensors(t *testing.T, pathA, pathB string) {
 	}
 }
 
+// straightAndFirstEpoch trains with args into two folders under tmp: to
+// the end in "straight", and for one epoch in "split", to be resumed.
+func straightAndFirstEpoch(t *testing.T, tmp string, args []string) (straight, split string) {
+	t.Helper()
+	straight, split = filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", straight})...); r.code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
+		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
+	}
+	return straight, split
+}
+
+// wantRefused runs the command with args and fails unless it exits 2
+// (a usage error) saying want.
+func wantRefused(t *testing.T, what, want string, args ...string) {
+	t.Helper()
+	r := runTrain(t, context.Background(), args...)
+	if r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", what, r.code, r.stderr, want)
+	}
+}
+
 // sameMetrics reports whether a and b hold the same values.
 func sameMetrics(a, b metricsRecord) bool {
 	if (a.AUC == nil) != (b.AUC == nil) || (a.AUC != nil && *a.AUC != *b.AUC) {
@@ -52,21 +78,19 @@ func sameMetrics(a, b metricsRecord) bool {
 
 func TestResumeGivesTheSameWeights(t *testing.T) {
 	t.Parallel()
-	tmp := t.TempDir()
-	straight, split := filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
-
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", straight})...); r.code != 0 {
-		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
-	}
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
-		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
-	}
-	// Only --out, --epochs and --resume: the rest comes from the checkpoint.
-	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--synthetic", "200", "--device", "cpu")
+	straight, split := straightAndFirstEpoch(t, t.TempDir(), synthSmall)
+	// Only --out, --epochs and --resume (and --device, which a checkpoint
+	// does not fix): the rest, the data settings too, comes from the
+	// checkpoint.
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
 	if r.code != 0 {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"resuming", "after epoch 1", "--hidden 32,16", "--batch 16", "--seed 5", "epoch 2/2"} {
+	if strings.Contains(r.stderr, "warning") {
+		t.Errorf("resuming a checkpoint with data settings warns:\n%s", r.stderr)
+	}
+	for _, want := range []string{"resuming", "after epoch 1", "--hidden 32,16", "--batch 16", "--seed 5",
+		"--synthetic 200 --test-split 0.1 --val 0.2", "epoch 2/2"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("resumed run's output lacks %q:\n%s", want, r.stdout)
 		}
@@ -92,8 +116,16 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 		t.Errorf("summaries differ: %+v uninterrupted, %+v resumed", ss, sr)
 	}
 
+	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (catdog.DataSettings{Synthetic: 200, TestSplit: 0.1, Val: 0.2}); meta.Data == nil || *meta.Data != want {
+		t.Errorf("the checkpoint's data settings are %+v, want %+v", meta.Data, want)
+	}
+
 	// Resuming a finished run trains nothing and tests again.
-	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--synthetic", "200", "--device", "cpu")
+	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
 	if r.code != 0 || !strings.Contains(r.stdout, "nothing to train") {
 		t.Errorf("resuming a finished run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -101,7 +133,8 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 
 func TestResumeConflicts(t *testing.T) {
 	t.Parallel()
-	out := filepath.Join(t.TempDir(), "out")
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
 	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", out, "--epochs", "1", "--synthetic", "64"})...); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -118,15 +151,18 @@ func TestResumeConflicts(t *testing.T) {
 		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
 		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
 		{"other architecture", []string{"--out", out, "--resume", "--model", "cnn"}, `--model: cnn differs from the checkpoint's mlp6`},
+		{"cropped", []string{"--out", out, "--resume", "--crop"}, `--crop: true differs from the checkpoint's false`},
+		{"other validation fraction", []string{"--out", out, "--resume", "--val", "0.3"}, `--val: 0.3 differs from the checkpoint's 0.2; leave --val out`},
+		{"other synthetic set", []string{"--out", out, "--resume", "--synthetic", "200"}, `--synthetic: 200 differs from the checkpoint's 64`},
+		{"photos", []string{"--out", out, "--resume", "--data", tmp}, `--data: ` + tmp + ` differs from the checkpoint's synthetic set (--synthetic 64)`},
+		{"test folder", []string{"--out", out, "--resume", "--test", tmp}, `--test: ` + tmp + ` differs from the checkpoint's hold-out (--test-split 0.1)`},
+		{"other test split", []string{"--out", out, "--resume", "--test-split", "0.25"}, `--test-split: 0.25 differs from the checkpoint's 0.1`},
 		{"nothing to resume", []string{"--out", filepath.Join(out, "none"), "--resume"}, "holds no last.safetensors"},
 		{"run already there", []string{"--out", out, "--synthetic", "64"}, "already holds a training run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := runTrain(t, context.Background(), tt.args...)
-			if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.stderr, tt.want)
-			}
+			wantRefused(t, "resuming", tt.want, tt.args...)
 		})
 	}
 }
@@ -216,7 +252,7 @@ func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 			if code := run(ctx, flags(args, []string{"--out", out}), &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
 				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
 			}
-			r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "3", "--synthetic", "200", "--device", "cpu", "--plots=false")
+			r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "3", "--device", "cpu", "--plots=false")
 			if r.code != 0 {
 				t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
 			}
@@ -268,12 +304,9 @@ func TestResumeCNN(t *testing.T) {
 		{"as a perceptron", []string{"--model", "mlp6"}, "--model: mlp6 differs from the checkpoint's cnn; leave --model out"},
 		{"with hidden layers", []string{"--hidden", "64"}, "--hidden: sets the layers of --model mlp6; the checkpoint holds --model cnn"},
 	} {
-		r := runTrain(t, context.Background(), flags([]string{"--out", split, "--resume", "--synthetic", "96", "--device", "cpu"}, tt.args)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tt.want) {
-			t.Errorf("resuming %s: exit %d, stderr %q; want exit 2 and %q", tt.name, r.code, r.stderr, tt.want)
-		}
+		wantRefused(t, "resuming "+tt.name, tt.want, flags([]string{"--out", split, "--resume", "--synthetic", "96", "--device", "cpu"}, tt.args)...)
 	}
-	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--synthetic", "96", "--device", "cpu", "--plots=false")
+	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu", "--plots=false")
 	if r.code != 0 {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
@@ -281,4 +314,81 @@ func TestResumeCNN(t *testing.T) {
 		t.Errorf("resumed run's settings:\n%s", r.stdout)
 	}
 	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+}
+
+// TestResumePhotosChecksTheData resumes a run on photos: plainly, to the
+// weights of an uninterrupted run, and with other data, which is refused.
+func TestResumePhotosChecksTheData(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	photos := clitest.WritePhotos(t, filepath.Join(tmp, "photos"), clitest.ClassFolders, 64, 3)
+	other := tmp // refused before it is read
+	// A folder named with "/." is recorded cleaned, so that the resume
+	// below, which names it plainly, matches it.
+	args := flags(small, []string{"--data", photos.Dir + "/.", "--cache", "", "--val", "0.25", "--plots=false"})
+	straight, split := straightAndFirstEpoch(t, tmp, args)
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"other photos", []string{"--data", other},
+			"--data: " + other + " differs from the checkpoint's " + photos.Dir + "; leave --data out to continue with the checkpoint's"},
+		{"the synthetic set", []string{"--synthetic", "100"},
+			"--synthetic: 100 differs from the checkpoint's photos (--data " + photos.Dir + ")"},
+		{"the default validation fraction", []string{"--val", "0.2"}, "--val: 0.2 differs from the checkpoint's 0.25"},
+	} {
+		wantRefused(t, "resuming with "+tt.name, tt.want, flags([]string{"--out", split, "--resume", "--device", "cpu"}, tt.args)...)
+	}
+
+	// The folder as given first, cleaned: no conflict; --val, left out,
+	// is the checkpoint's.
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu", "--cache", "", "--plots=false",
+		"--data", photos.Dir)
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--data "+photos.Dir+" --test-split 0.1 --val 0.25") {
+		t.Errorf("resumed run's settings lack the data's:\n%s", r.stdout)
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	if s := readSummary(t, split); s.DataSettings == nil || s.DataSettings.Dir != photos.Dir || s.DataSettings.Val != 0.25 {
+		t.Errorf("summary's data settings: %+v", s.DataSettings)
+	}
+}
+
+// TestResumeOldCheckpointWarns resumes a checkpoint written before data
+// settings were recorded: the flags are used unchecked, with a warning,
+// and the checkpoints written from then on record them.
+func TestResumeOldCheckpointWarns(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	args := flags(synthSmall, []string{"--synthetic", "64", "--plots=false"})
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", out, "--epochs", "1"})...); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	last := filepath.Join(out, checkpoint.LastFile)
+	meta, ts, err := catdog.ReadMeta(last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta.Data = nil
+	if err := checkpoint.Save(last, meta, ts); err != nil {
+		t.Fatal(err)
+	}
+
+	r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "2", "--device", "cpu", "--synthetic", "64", "--plots=false")
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if want := "warning: the data settings could not be checked"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--val") {
+		t.Errorf("stderr lacks %q naming the flags:\n%s", want, r.stderr)
+	}
+	if meta, _, err = catdog.ReadMeta(last); err != nil {
+		t.Fatal(err)
+	}
+	if meta.Epoch != 2 || meta.Data == nil || meta.Data.Synthetic != 64 {
+		t.Errorf("the checkpoint after resuming: epoch %d, data settings %+v", meta.Epoch, meta.Data)
+	}
 }

@@ -57,6 +57,7 @@ type trainer struct {
 	stopped   bool         // early stopping ended the run
 	resumed   *catdog.Meta // the checkpoint resumed from, or nil
 	resumedTs []checkpoint.Tensor
+	dataSet   *catdog.DataSettings // recorded in every checkpoint
 }
 
 func (t *trainer) path(name string) string { return filepath.Join(t.o.out, name) }
@@ -67,6 +68,9 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 	var err error
+	if t.dataSet, err = t.o.dataSettings(); err != nil {
+		return err
+	}
 	if t.resumed != nil {
 		t.optimizer, t.schedule = t.resumed.Optimizer, t.resumed.Schedule
 	} else if t.optimizer, err = t.o.optimizerSpec(); err != nil {
@@ -155,7 +159,11 @@ func (t *trainer) prepareOut() error {
 	if err := o.adopt(meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s\n", last, meta.Epoch, o.describeModel())
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s\n", last, meta.Epoch, o.describeModel(), o.describeData())
+	if meta.Data == nil {
+		fmt.Fprintf(t.stderr, "catdog-train: warning: the data settings could not be checked: %s predates their recording in checkpoints;\n"+
+			"  %s are taken as given (or their defaults), and must be the run's for it to continue on the same images\n", last, dataFlags)
+	}
 	t.resumed, t.resumedTs = &meta, ts
 	t.lastEpoch = meta.Epoch
 
@@ -192,7 +200,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 	case o.set["optimizer"] && o.optimizer != meta.Optimizer.Method:
 		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
 	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
-		return mismatch("--lr", strconv.FormatFloat(o.lr, 'g', -1, 64), strconv.FormatFloat(meta.Optimizer.LearningRate, 'g', -1, 64))
+		return mismatch("--lr", ftoa(o.lr), ftoa(meta.Optimizer.LearningRate))
 	case o.set["augment"] && o.augment != meta.Augment.Enabled():
 		return mismatch("--augment", strconv.FormatBool(o.augment), strconv.FormatBool(meta.Augment.Enabled()))
 	case meta.Augment.Enabled() && meta.Augment != catdog.DefaultAugmentation():
@@ -201,6 +209,9 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return fmt.Errorf("--resume: the checkpoint takes %dx%d images; this build trains on %dx%d", meta.Side, meta.Side, catdog.DefaultConfig().Side, catdog.DefaultConfig().Side)
 	}
 	if err := o.adoptSchedule(meta.Schedule); err != nil {
+		return err
+	}
+	if err := o.adoptData(meta.Data); err != nil {
 		return err
 	}
 	o.arch, o.hidden, o.crop, o.batch, o.seed = meta.Arch, meta.Hidden, meta.Crop, meta.Batch, meta.Seed
@@ -241,7 +252,7 @@ func (o *options) adoptSchedule(s graph.Schedule) error {
 	case o.set["lr-step"] && o.lrStep != s.StepEvery:
 		return mismatch("--lr-step", itoa(o.lrStep), itoa(s.StepEvery))
 	case o.set["lr-gamma"] && o.lrGamma != s.Gamma:
-		return mismatch("--lr-gamma", strconv.FormatFloat(o.lrGamma, 'g', -1, 64), strconv.FormatFloat(s.Gamma, 'g', -1, 64))
+		return mismatch("--lr-gamma", ftoa(o.lrGamma), ftoa(s.Gamma))
 	}
 	o.schedule, o.warmup = s.Kind, s.Warmup
 	if s.Kind == graph.ScheduleStep {
@@ -379,7 +390,7 @@ func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.M
 		return err
 	}
 	meta := catdog.Meta{Epoch: st.Epoch, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
-		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: t.device.Name()}
+		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: t.device.Name(), Data: t.dataSet}
 	mark := ""
 	if hasVal && (t.bestEpoch == 0 || valM.Loss < t.bestVal.Loss) {
 		if err := t.net.Save(t.path(bestFile), meta); err != nil {

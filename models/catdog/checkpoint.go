@@ -42,10 +42,25 @@ type Meta struct {
 	Schedule     graph.Schedule `json:"lr_schedule"`
 	LearningRate float64        `json:"learning_rate"` // the rate of Epoch
 	// Augment is the augmentation the training images had (Network.Augment).
-	Augment     Augmentation `json:"augment"`
-	ValAccuracy float64      `json:"val_accuracy"`
-	ValLoss     float64      `json:"val_loss"`
-	Device      string       `json:"device"`
+	Augment Augmentation `json:"augment"`
+	// Data are the settings that chose the images and split them;
+	// absent (nil) in checkpoints older than the field.
+	Data        *DataSettings `json:"data,omitempty"`
+	ValAccuracy float64       `json:"val_accuracy"`
+	ValLoss     float64       `json:"val_loss"`
+	Device      string        `json:"device"`
+}
+
+// DataSettings are the settings of a training run that decide which
+// images it trains, validates and tests on, besides Meta's Side, Crop and
+// Seed (the split's seed): a run resumed with other ones would go on with
+// other images. The fields are catdog-train's data flags.
+type DataSettings struct {
+	Dir       string  `json:"dir"`        // the photo folder, absolute and cleaned; "" for the synthetic set
+	Synthetic int     `json:"synthetic"`  // the synthetic set's size when Dir is ""; 0 otherwise
+	Test      string  `json:"test"`       // the separate test folder, absolute and cleaned; "" for a TestSplit hold-out
+	TestSplit float64 `json:"test_split"` // the fraction of each class held out for the test when Test is ""; 0 otherwise
+	Val       float64 `json:"val"`        // the fraction of each class of the rest held out for validation
 }
 
 // Config returns the model configuration a checkpoint describes.

@@ -38,8 +38,10 @@ const (
 	cacheMagic = "neurone/dataset image cache\n"
 	// cacheVersion changes whenever the file layout or the preprocessing
 	// (grayscale conversion, crop, resize filter) changes, so that pixels
-	// made the old way are not reused.
-	cacheVersion uint32 = 1
+	// made the old way are not reused: the file keeps its name, fails the
+	// version check and is rewritten. Version 2 turns JPEGs upright by
+	// their EXIF orientation; version 1 ignored it.
+	cacheVersion uint32 = 2
 )
 
 // cacheHeader is the first value in a cache file's gob stream.

@@ -32,7 +32,10 @@ const (
 	defaultMaxPixels = 50_000_000
 )
 
-// Options say how images are turned into model input.
+// Options say how images are turned into model input. Whatever they say,
+// a JPEG is first turned upright as its EXIF Orientation tag says (phones
+// store photos as the sensor saw them and set the tag), as photo viewers
+// show it.
 type Options struct {
 	Side      int    // output side in pixels; 0 means 100
 	Crop      bool   // centre-crop to a square before resizing; false stretches
@@ -210,6 +213,13 @@ func decode(rs io.ReadSeeker, opt Options, dst []uint8) ([]uint8, error) {
 			cfg.Width, cfg.Height, n, opt.MaxPixels)}
 	}
 
+	orientation := orientUpright
+	if format == "JPEG" {
+		if _, err := rs.Seek(0, io.SeekStart); err != nil {
+			return nil, &fileError{kindUnreadable, err}
+		}
+		orientation = jpegOrientation(bufio.NewReader(rs))
+	}
 	if _, err := rs.Seek(0, io.SeekStart); err != nil {
 		return nil, &fileError{kindUnreadable, err}
 	}
@@ -222,7 +232,7 @@ func decode(rs io.ReadSeeker, opt Options, dst []uint8) ([]uint8, error) {
 	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(opt.MaxPixels) {
 		return nil, corrupt(fmt.Errorf("header says %dx%d but the decoded image is %dx%d", cfg.Width, cfg.Height, b.Dx(), b.Dy()))
 	}
-	return preprocess(img, opt.Side, opt.Crop, dst), nil
+	return preprocess(img, orientation, opt.Side, opt.Crop, dst), nil
 }
 
 // sniffFormat names the format whose signature starts head, or returns ""
@@ -245,17 +255,29 @@ func sniffFormat(head []byte) string {
 }
 
 // preprocess turns img into side*side luma bytes: grayscale first (only
-// the part that is kept, when cropping), then a centre crop to a square if
+// the part that is kept, when cropping an upright image), then turned
+// upright as the EXIF orientation says, then a centre crop to a square if
 // crop is set, then a Catmull-Rom resize. The draw package widens the
 // kernel when shrinking, so a 4000-pixel photo is averaged down rather than
 // sampled (which would alias). The result goes to dst when it has room for
 // side*side bytes, and to a new slice otherwise.
-func preprocess(img image.Image, side int, crop bool, dst []uint8) []uint8 {
+func preprocess(img image.Image, orientation, side int, crop bool, dst []uint8) []uint8 {
 	sr := img.Bounds()
-	if crop {
-		sr = centreSquare(sr)
+	var gray *image.Gray
+	if orientation == orientUpright {
+		if crop {
+			sr = centreSquare(sr)
+		}
+		gray = toGray(img, sr)
+	} else {
+		// The crop is taken from the upright image, so that its rounding
+		// is the same as for a photo stored upright.
+		gray = orient(toGray(img, sr), sr, orientation)
+		sr = gray.Rect
+		if crop {
+			sr = centreSquare(sr)
+		}
 	}
-	gray := toGray(img, sr)
 	if len(dst) < side*side {
 		dst = make([]uint8, side*side)
 	}
