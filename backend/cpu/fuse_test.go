@@ -16,9 +16,10 @@ import (
 
 // TestFusedMatchesUnfused checks that the fused and parallel passes give
 // the very bits of the ops run one by one, for every activation that fuses,
-// at a batch large enough to be split across cores.
+// at a batch large enough to be split across cores (the 512-unit layers'
+// passes have 3·parallelMin elements).
 func TestFusedMatchesUnfused(t *testing.T) {
-	const batch, inputs = 96, 40
+	const batch, inputs = 3 * parallelMin / 512, 40
 	spec := graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 3, Layers: []graph.LayerSpec{
 		{Units: 512, Activation: graph.ReLU}, {Units: 384, Activation: graph.LeakyReLU},
 		{Units: 256, Activation: graph.Tanh}, {Units: 512, Activation: graph.Sigmoid},
