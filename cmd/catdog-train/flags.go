@@ -115,7 +115,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		"validation and test images are left as they are. Off by default: it is meant\nagainst overfitting photos over many epochs; the built-in synthetic set\nreaches the same accuracy without it")
 
 	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
-	fs.BoolVar(&o.tf32, "tf32", false, "let CUDA compute matrix products in TensorFloat-32 on tensor cores\n(inputs rounded to 10-bit mantissas, float32 sums: faster, about 1e-3\nrelative error); the CPU ignores it. Recorded in summary.json")
+	fs.BoolVar(&o.tf32, "tf32", false, "let CUDA compute matrix products in TensorFloat-32 on tensor cores\n(inputs rounded to 10-bit mantissas, about 5e-4 relative each; float32\nsums); the CPU ignores it. Recorded in summary.json")
 	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json and the plots")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors, up to --epochs,\nwith the model, optimizer and data settings it records")
 	fs.BoolVar(&o.plots, "plots", true, "draw loss.png, accuracy.png and roc.png in --out at the end")
