@@ -46,8 +46,8 @@ threads=$(nproc)
 
 step nvidia-smi 30 nvidia-smi
 if want tests; then
-	step cudadl-test 120 "$here/cudadl.test" -test.v
-	step cuda-test 300 "$here/cuda.test" -test.v -test.timeout 290s
+	step cudadl-test 60 "$here/cudadl.test" -test.v
+	step cuda-test 200 "$here/cuda.test" -test.v -test.timeout 190s
 fi
 
 # Ours and PyTorch's, interleaved, in the files bench/compare -from reads.
@@ -56,10 +56,10 @@ if want bench; then
 	printf '%s\n' "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:" \
 		"python3 torch_mlp6.py cuda" >"$OUT/commands.txt"
 	for i in $(seq 1 "$COUNT"); do
-		step "go-run-$i" 300 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
+		step "go-run-$i" 240 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
 		cp "$OUT/go-run-$i.log" "$OUT/go-run-$i.txt"
 		if [ -f "$here/torch_mlp6.py" ]; then
-			step "torch-run-$i" 300 python3 "$here/torch_mlp6.py" cuda
+			step "torch-run-$i" 240 python3 "$here/torch_mlp6.py" cuda
 			grep '^{' "$OUT/torch-run-$i.log" >"$OUT/torch-run-$i.txt"
 		fi
 	done
@@ -68,12 +68,12 @@ fi
 
 # End to end on the built-in data, then checkpoints across devices.
 if want e2e; then
-	step train-cuda 300 "$here/catdog-train" --device cuda --out "$OUT/train-cuda"
+	step train-cuda 180 "$here/catdog-train" --device cuda --out "$OUT/train-cuda"
 	step samples 60 "$here/catdog-samples" --out "$OUT/samples" --n 6
 	step predict-cpu 60 "$here/catdog-predict" --device cpu --model "$OUT/train-cuda" "$OUT/samples"
-	step train-cpu 300 "$here/catdog-train" --device cpu --epochs 2 --out "$OUT/train-cpu"
+	step train-cpu 240 "$here/catdog-train" --device cpu --epochs 2 --out "$OUT/train-cpu"
 	step predict-cuda 60 "$here/catdog-predict" --device cuda --model "$OUT/train-cpu" "$OUT/samples"
-	step train-cnn-cuda 300 "$here/catdog-train" --device cuda --model cnn --out "$OUT/train-cnn-cuda"
+	step train-cnn-cuda 180 "$here/catdog-train" --device cuda --model cnn --out "$OUT/train-cnn-cuda"
 fi
 rm -rf "$here"
 cat "$status"
