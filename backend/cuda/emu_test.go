@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,19 +17,21 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
-// The kernels' CUDA C is also checked without a GPU: kernelSource is built
-// for the host with g++, each block run as one thread (REDUCE_THREADS 1,
-// so a block's reduction is its thread's loop), and driven by the launches
-// the program prepares (program.prepareInstrs, prepareUpdates) on host
-// memory standing in for the device. The conformance suite and the op
-// cases then run the real kernels, with their real arguments, against the
-// CPU: a wrong index, a swapped argument or a formula that differs from
-// the CPU's fails here, before a GPU sees it. What this cannot check is
-// what needs a GPU: threads of a block running together, the driver,
-// cuBLAS itself (the products run as in the plan's host simulation).
+// The CUDA backend's program is also checked whole without a GPU: on
+// hostDevice, whose memory is on the host and whose kernels are
+// kernelSource built for the host with g++, each block run as one thread
+// (REDUCE_THREADS 1, so a block's reduction is its thread's loop). The
+// conformance suite and the op cases then run the real program, plan,
+// launches, kernels, optimizer kernels, capture and replay, against the
+// CPU: a wrong index, a swapped argument, a formula that differs from the
+// CPU's, a step off by one or a leaked buffer fails here, before a GPU
+// sees it. What this cannot check is what needs a GPU: threads of a block
+// running together, the driver, cuBLAS itself (products run as
+// colMajorGemm computes them).
 
 // emulator is the host build of the kernels, running as a subprocess that
 // takes one launch at a time on its standard input.
@@ -252,135 +255,282 @@ func (e *emulator) launch(m hostMem, l *launch) error {
 	return nil
 }
 
-// emuEngine runs a sim's plan through the program's prepared launches on
-// the host build of the kernels.
-type emuEngine struct {
-	e   *emulator
-	p   *program
-	m   hostMem
-	sim *sim
+// hostDevice is the tests' stand-in for a GPU: "device" memory on the
+// host at made-up addresses, kernels run by the emulator, products as
+// cuBLAS computes them (colMajorGemm), and capture that records the queued
+// work and runs it only when replayed, as a CUDA graph does. It refuses
+// what a GPU would make an error or a leak: copies while capturing, freeing
+// an address twice or one never allocated, and closing with memory still
+// allocated.
+type hostDevice struct {
+	e         *emulator
+	m         hostMem
+	next      cudadl.Ptr
+	recording []func() error
+	capturing bool
+	replays   int
 }
 
-func newEmuEngine(t *testing.T) func(*sim) (engine, error) {
-	e := hostKernels(t)
-	return func(s *sim) (engine, error) {
-		p := &program{b: &Backend{dev: &cudadl.Device{SMs: 4}, kernels: map[string]cudadl.Function{}},
-			spec: s.spec, plan: s.plan, opt: s.opt}
-		m := hostMem{}
-		addr := cudadl.Ptr(1) << 40
-		place := func(buf []float32) cudadl.Ptr {
-			at := addr
-			m[at] = buf
-			addr += cudadl.Ptr(4*len(buf)+4096) &^ 255
-			return at
-		}
-		p.mem = make([]cudadl.Ptr, len(s.mem))
-		for i, buf := range s.mem {
-			p.mem[i] = place(buf)
-		}
-		p.coef = place(make([]float32, coefLen))
-		p.ones = place(s.ones)
-		p.slots = make([][]cudadl.Ptr, len(s.state.Slots))
-		for i, slots := range s.state.Slots {
-			for _, slot := range slots {
-				p.slots[i] = append(p.slots[i], place(slot))
-			}
-		}
-		if err := p.prepareInstrs(); err != nil {
-			return nil, err
-		}
-		if s.spec.Loss != nil {
-			if err := p.prepareUpdates(); err != nil {
-				return nil, err
-			}
-		}
-		return &emuEngine{e: e, p: p, m: m, sim: s}, nil
+func newHostDevice(e *emulator) *hostDevice {
+	return &hostDevice{e: e, m: hostMem{}, next: 1 << 40}
+}
+
+func (h *hostDevice) alloc(n int) (cudadl.Ptr, error) {
+	at := h.next
+	h.m[at] = make([]float32, max(n, 1))
+	h.next += cudadl.Ptr(4*max(n, 1)+4096) &^ 255
+	return at, nil
+}
+
+func (h *hostDevice) free(p cudadl.Ptr) error {
+	if p == 0 {
+		return nil
 	}
-}
-
-// setStep writes the coefficients and step number of training step step,
-// as program.Train does.
-func (g *emuEngine) setStep(step int) {
-	c := g.sim.opt.Coefficients(step)
-	copy(g.m[g.p.coef], []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
-		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32))})
-}
-
-// run mirrors program.exec: the same launches and products, in its order.
-func (g *emuEngine) run(s *sim, list []int, train bool) error {
-	p := g.p
-	if train {
-		g.setStep(s.state.Step + 1)
+	if _, ok := h.m[p]; !ok {
+		return fmt.Errorf("free of %#x, which is not allocated", uint64(p))
 	}
-	for _, i := range list {
-		in := &p.plan.instrs[i]
-		var launches []*launch
-		before, after := p.kern[i], (*launch)(nil)
-		switch in.kind {
-		case opCopy:
-			copy(s.mem[in.out], s.mem[in.in[0]][:in.n])
-			continue
-		case opDropout:
-			if !train {
-				before = p.infer[i]
+	delete(h.m, p)
+	return nil
+}
+
+// span returns the host memory of n floats at device address p.
+func (h *hostDevice) span(p cudadl.Ptr, n int) ([]float32, error) {
+	base, off, err := h.m.find(p)
+	if err != nil {
+		return nil, err
+	}
+	buf := h.m[base][off/4:]
+	if len(buf) < n {
+		return nil, fmt.Errorf("%d floats at %#x overrun its buffer", n, uint64(p))
+	}
+	return buf[:n], nil
+}
+
+// queue runs op, or records it while capturing.
+func (h *hostDevice) queue(op func() error) error {
+	if h.capturing {
+		h.recording = append(h.recording, op)
+		return nil
+	}
+	return op()
+}
+
+func (h *hostDevice) toDevice(dst cudadl.Ptr, src []float32) error {
+	if h.capturing {
+		return fmt.Errorf("a copy from the host while capturing")
+	}
+	d, err := h.span(dst, len(src))
+	if err != nil {
+		return err
+	}
+	copy(d, src)
+	return nil
+}
+
+func (h *hostDevice) toHost(dst []float32, src cudadl.Ptr) error {
+	if h.capturing {
+		return fmt.Errorf("a copy to the host while capturing")
+	}
+	s, err := h.span(src, len(dst))
+	if err != nil {
+		return err
+	}
+	copy(dst, s)
+	return nil
+}
+
+func (h *hostDevice) copy(dst, src cudadl.Ptr, n int) error {
+	return h.queue(func() error {
+		d, err := h.span(dst, n)
+		if err != nil {
+			return err
+		}
+		s, err := h.span(src, n)
+		if err != nil {
+			return err
+		}
+		copy(d, s)
+		return nil
+	})
+}
+
+func (h *hostDevice) fill(dst cudadl.Ptr, v float32, n int) error {
+	return h.queue(func() error {
+		d, err := h.span(dst, n)
+		if err != nil {
+			return err
+		}
+		for i := range d {
+			d[i] = v
+		}
+		return nil
+	})
+}
+
+func (h *hostDevice) launch(l *launch) error {
+	return h.queue(func() error { return h.e.launch(h.m, l) })
+}
+
+func (h *hostDevice) gemm(g gemmCall, at func(region) cudadl.Ptr) error {
+	a, b, c := at(g.a), at(g.b), at(g.c)
+	return h.queue(func() error {
+		for i := range g.batch {
+			as, err := h.rest(a + cudadl.Ptr(4*i*g.sa))
+			if err != nil {
+				return err
 			}
-		case opConvInputGrad:
-			before, after = nil, p.kern[i]
-		}
-		if before != nil {
-			launches = append(launches, before)
-		}
-		for _, l := range launches {
-			if err := g.e.launch(g.m, l); err != nil {
-				return fmt.Errorf("%s: %w", in.node.Name(), err)
+			bs, err := h.rest(b + cudadl.Ptr(4*i*g.sb))
+			if err != nil {
+				return err
 			}
-		}
-		g.products(i)
-		if after != nil {
-			if err := g.e.launch(g.m, after); err != nil {
-				return fmt.Errorf("%s: %w", in.node.Name(), err)
+			cs, err := h.rest(c + cudadl.Ptr(4*i*g.sc))
+			if err != nil {
+				return err
 			}
+			colMajorGemm(g.transA, g.transB, g.m, g.n, g.k, as, g.lda, bs, g.ldb, cs, g.ldc)
 		}
+		return nil
+	})
+}
+
+// rest returns the host memory from device address p to the end of its
+// buffer.
+func (h *hostDevice) rest(p cudadl.Ptr) ([]float32, error) {
+	base, off, err := h.m.find(p)
+	if err != nil {
+		return nil, err
+	}
+	return h.m[base][off/4:], nil
+}
+
+func (h *hostDevice) gemv(g gemvCall, at func(region) cudadl.Ptr, ones cudadl.Ptr) error {
+	x, y := at(g.x), at(g.y)
+	return h.queue(func() error {
+		xs, err := h.span(x, g.m*g.n)
+		if err != nil {
+			return err
+		}
+		ys, err := h.span(y, g.m)
+		if err != nil {
+			return err
+		}
+		os, err := h.span(ones, g.n)
+		if err != nil {
+			return err
+		}
+		for i := range g.m {
+			var sum float64
+			for j := range g.n {
+				sum += float64(xs[i+j*g.lda]) * float64(os[j])
+			}
+			ys[i] = float32(sum)
+		}
+		return nil
+	})
+}
+
+func (h *hostDevice) sync() error { return nil }
+
+func (h *hostDevice) beginCapture() error {
+	h.capturing, h.recording = true, nil
+	return nil
+}
+
+func (h *hostDevice) endCapture() (replayer, error) {
+	h.capturing = false
+	return &hostGraph{h: h, ops: h.recording}, nil
+}
+
+func (h *hostDevice) close() error {
+	if len(h.m) > 0 {
+		return fmt.Errorf("closed with %d buffers still allocated", len(h.m))
 	}
 	return nil
 }
 
-// products carries out instruction i's cuBLAS calls on the host.
-func (g *emuEngine) products(i int) {
-	s, p := g.sim, g.p
-	for _, c := range p.gemms[i] {
-		for b := range c.batch {
-			colMajorGemm(c.transA, c.transB, c.m, c.n, c.k, s.at(c.a, b*c.sa), c.lda, s.at(c.b, b*c.sb), c.ldb, s.at(c.c, b*c.sc), c.ldc)
-		}
-	}
-	if c := p.sums[i]; c != nil {
-		x, y := s.at(c.x, 0), s.at(c.y, 0)
-		for r := range c.m {
-			var sum float64
-			for j := range c.n {
-				sum += float64(x[r+j*c.lda]) * float64(s.ones[j])
-			}
-			y[r] = float32(sum)
-		}
-	}
+type hostGraph struct {
+	h   *hostDevice
+	ops []func() error
 }
 
-// update runs the optimizer's kernels, as program.trainStep does.
-func (g *emuEngine) update(s *sim) error {
-	g.setStep(s.state.Step)
-	for _, l := range g.p.update {
-		if err := g.e.launch(g.m, l); err != nil {
+func (g *hostGraph) replay() error {
+	g.h.replays++
+	for _, op := range g.ops {
+		if err := op(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// The conformance suite and the op cases on the host build of the kernels.
-func TestKernelsOnHostConformance(t *testing.T) {
-	backendtest.RunAll(t, simBackend{engine: newEmuEngine(t)})
+func (g *hostGraph) destroy() error { return nil }
+
+// hostBackend is the CUDA backend, whole, on the host device.
+func hostBackend(t *testing.T) *Backend {
+	e := hostKernels(t)
+	return &Backend{dev: &cudadl.Device{SMs: 4}, name: "cuda (host stand-in)", kernels: map[string]cudadl.Function{},
+		hosted: true, newDevice: func(bool) (device, error) { return newHostDevice(e), nil }}
 }
 
-func TestKernelsOnHostOps(t *testing.T) {
-	compareOps(t, cpuBackend(t), simBackend{engine: newEmuEngine(t)}, 1e-5)
+// The conformance suite and the op cases run the CUDA backend's program,
+// unchanged, on the host device: plan, launches, kernels, optimizer
+// kernels, capture and replay of the training step, memory lifetimes.
+func TestHostedConformance(t *testing.T) { backendtest.RunAll(t, hostBackend(t)) }
+
+func TestHostedOps(t *testing.T) { compareOps(t, cpuBackend(t), hostBackend(t), 1e-5) }
+
+// From the second step on, training replays the captured step, and the
+// replayed steps compute what eager ones do.
+func TestHostedGraphReplay(t *testing.T) {
+	b := hostBackend(t)
+	xs, ys := hostBatches(3, 4)
+	var losses [2][]float32
+	for k, graphs := range []string{"0", "1"} {
+		t.Setenv("NEURONE_CUDA_GRAPHS", graphs)
+		spec, _, err := backendtest.MLP6Train(4, 7, graph.NewAdam(1e-3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := b.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range xs {
+			l, err := prog.Train(xs[i], ys[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses[k] = append(losses[k], l)
+		}
+		p := prog.(*program)
+		replays := p.dev.(*hostDevice).replays
+		if graphs == "1" && (p.graph == nil || replays != len(xs)-1) {
+			t.Errorf("captured graph %v (%v), replayed %d times, want %d", p.graph != nil, p.graphErr, replays, len(xs)-1)
+		}
+		if graphs == "0" && replays != 0 {
+			t.Errorf("replayed %d times with graphs off", replays)
+		}
+		if err := prog.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	for i := range losses[0] {
+		if losses[0][i] != losses[1][i] {
+			t.Errorf("step %d: loss %v replayed, %v eager", i, losses[1][i], losses[0][i])
+		}
+	}
+}
+
+// hostBatches returns n random batches for MLP6 at batch size batch.
+func hostBatches(n, batch int) (xs, ys [][]float32) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range n {
+		xs = append(xs, randoms(rng, batch*100*100))
+		y := make([]float32, batch)
+		for i := range y {
+			y[i] = float32(rng.IntN(2))
+		}
+		ys = append(ys, y)
+	}
+	return xs, ys
 }

@@ -23,25 +23,20 @@ import (
 // the same column-major BLAS calls (instr.blas) that the device
 // program makes. The conformance suite then catches wrong lowering, wrong
 // operand order or transposes, and buffers shared while still live. The
-// same sim with the kernels' own CUDA C built for the host (emu_test.go)
-// checks the kernels and their launch arguments; what needs a GPU, the
-// same suite checks there (program_test.go).
+// program itself, with the kernels' own CUDA C built for the host, runs
+// the same suite in emu_test.go; what needs a GPU, the same suite checks
+// there (program_test.go).
 
-// simBackend compiles specs to sims; engine, when set, makes the engine
-// of each (the Go kernels below when nil).
-type simBackend struct {
-	engine func(*sim) (engine, error)
-}
+type simBackend struct{}
 
 func (simBackend) Name() string { return "cuda plan on the host" }
 func (simBackend) Close() error { return nil }
-func (b simBackend) Compile(spec backend.Spec) (backend.Program, error) {
+func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 	pl, err := lower(spec)
 	if err != nil {
 		return nil, err
 	}
 	s := &sim{plan: pl, spec: spec, mem: make([][]float32, len(pl.bufs)), opt: spec.Optimizer}
-	s.engine = goEngine{}
 	for i, b := range pl.bufs {
 		s.mem[i] = make([]float32, b.size)
 		if b.kind == bufConst {
@@ -57,45 +52,20 @@ func (b simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 		sizes[i] = prm.Shape().TotalSize()
 	}
 	s.state = spec.Optimizer.NewState(sizes)
-	if b.engine != nil {
-		if s.engine, err = b.engine(s); err != nil {
-			return nil, err
-		}
-	}
 	return s, s.Load()
 }
 
-// engine carries out a sim's instructions and optimizer updates.
-type engine interface {
-	run(s *sim, list []int, train bool) error
-	// update applies the optimizer after a training step; s.state.Step is
-	// already the step's number.
-	update(s *sim) error
-}
-
-// goEngine runs the instructions with the Go kernels of this file and the
-// optimizer with graph.Optimizer.Update.
-type goEngine struct{}
-
-func (goEngine) run(s *sim, list []int, train bool) error {
+// run carries out the instructions of list; train selects dropout's
+// training behaviour.
+func (s *sim) run(list []int, train bool) {
 	s.training = train
 	for _, i := range list {
 		s.exec(&s.plan.instrs[i])
 	}
 	s.training = false
-	return nil
-}
-
-func (goEngine) update(s *sim) error {
-	c := s.opt.Coefficients(s.state.Step)
-	for i, b := range s.plan.params {
-		s.opt.Update(c, s.mem[b], s.mem[s.plan.grads[i]], s.state.Slots[i])
-	}
-	return nil
 }
 
 type sim struct {
-	engine   engine
 	training bool
 	plan     *plan
 	spec     backend.Spec
@@ -386,12 +356,11 @@ func (s *sim) Train(inputs ...[]float32) (float32, error) {
 	if err := s.feed(inputs); err != nil {
 		return 0, err
 	}
-	if err := s.engine.run(s, s.plan.train, true); err != nil {
-		return 0, err
-	}
+	s.run(s.plan.train, true)
 	s.state.Step++
-	if err := s.engine.update(s); err != nil {
-		return 0, err
+	c := s.opt.Coefficients(s.state.Step)
+	for i, b := range s.plan.params {
+		s.opt.Update(c, s.mem[b], s.mem[s.plan.grads[i]], s.state.Slots[i])
 	}
 	return s.mem[s.plan.loss][0], nil
 }
@@ -400,9 +369,7 @@ func (s *sim) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, error
 	if err := s.feed(inputs); err != nil {
 		return 0, err
 	}
-	if err := s.engine.run(s, s.plan.eval, false); err != nil {
-		return 0, err
-	}
+	s.run(s.plan.eval, false)
 	s.read(outputs)
 	return s.mem[s.plan.loss][0], nil
 }
@@ -411,9 +378,7 @@ func (s *sim) Predict(outputs [][]float32, inputs ...[]float32) error {
 	if err := s.feed(inputs); err != nil {
 		return err
 	}
-	if err := s.engine.run(s, s.plan.predict, false); err != nil {
-		return err
-	}
+	s.run(s.plan.predict, false)
 	s.read(outputs)
 	return nil
 }
@@ -436,8 +401,6 @@ func (s *sim) OptimizerState() (*graph.OptimizerState, error) {
 	return c, nil
 }
 func (s *sim) SetOptimizerState(st *graph.OptimizerState) error {
-	// Into the slots in place, as a device program copies them: an engine
-	// may hold them.
 	for i := range s.state.Slots {
 		for j := range s.state.Slots[i] {
 			copy(s.state.Slots[i][j], st.Slots[i][j])

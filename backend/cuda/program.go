@@ -32,12 +32,10 @@ type program struct {
 	spec   backend.Spec
 	plan   *plan
 	opt    graph.Optimizer
-	stream cudadl.Stream
-	blas   *cudadl.BLAS
+	dev    device
 	mem    []cudadl.Ptr // one per plan buffer
 	ones   cudadl.Ptr
-	coef   cudadl.Ptr // graph.Coefficients of the step, 8 floats
-	work   cudadl.Ptr // cuBLAS workspace
+	coef   cudadl.Ptr // the step's scalars: coefLen floats
 	slots  [][]cudadl.Ptr
 	kern   []*launch    // per plan instruction; nil for cuBLAS calls alone
 	infer  []*launch    // per plan instruction: dropout's launch outside training
@@ -47,7 +45,7 @@ type program struct {
 	state  graph.OptimizerState
 
 	useGraphs  bool
-	graph      *cudadl.Graph
+	graph      replayer
 	graphErr   error // why capture failed, when it did
 	trainCalls int
 
@@ -117,47 +115,35 @@ func (p *program) bytes() int {
 func (p *program) setup() error {
 	var err error
 	p.kern = make([]*launch, 0, len(p.plan.instrs))
-	if p.stream, err = cudadl.NewStream(); err != nil {
-		return err
-	}
-	if p.blas, err = cudadl.NewBLAS(p.stream); err != nil {
-		return err
-	}
-	if err := p.blas.SetTF32(p.spec.AllowTF32); err != nil {
-		return err
-	}
-	if p.work, err = cudadl.Alloc(workspaceBytes); err != nil {
-		return err
-	}
-	if _, err := p.blas.SetWorkspace(p.work, workspaceBytes); err != nil {
+	if p.dev, err = p.b.newDevice(p.spec.AllowTF32); err != nil {
 		return err
 	}
 	p.mem = make([]cudadl.Ptr, len(p.plan.bufs))
 	for i, buf := range p.plan.bufs {
-		if p.mem[i], err = cudadl.Alloc(4 * max(buf.size, 1)); err != nil {
+		if p.mem[i], err = p.dev.alloc(buf.size); err != nil {
 			return fmt.Errorf("buffer of %s: %w", buf.node.Name(), err)
 		}
 		switch buf.kind {
 		case bufConst:
-			err = cudadl.CopyToDevice(p.mem[i], buf.value, p.stream)
+			err = p.dev.toDevice(p.mem[i], buf.value)
 		case bufParam:
 			// Load copies them below.
 		default:
-			err = cudadl.Fill(p.mem[i], 0, buf.size, p.stream)
+			err = p.dev.fill(p.mem[i], 0, buf.size)
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if p.plan.ones > 0 {
-		if p.ones, err = cudadl.Alloc(4 * p.plan.ones); err != nil {
+		if p.ones, err = p.dev.alloc(p.plan.ones); err != nil {
 			return err
 		}
-		if err := cudadl.Fill(p.ones, 1, p.plan.ones, p.stream); err != nil {
+		if err := p.dev.fill(p.ones, 1, p.plan.ones); err != nil {
 			return err
 		}
 	}
-	if p.coef, err = cudadl.Alloc(4 * len(p.coefHost)); err != nil {
+	if p.coef, err = p.dev.alloc(len(p.coefHost)); err != nil {
 		return err
 	}
 	if err := p.prepareInstrs(); err != nil {
@@ -171,7 +157,7 @@ func (p *program) setup() error {
 	if err := p.load(); err != nil {
 		return err
 	}
-	return p.stream.Sync()
+	return p.dev.sync()
 }
 
 // prepareInstrs prepares every instruction's kernel launches and cuBLAS
@@ -205,12 +191,12 @@ func (p *program) setupOptimizer() error {
 	p.slots = make([][]cudadl.Ptr, len(sizes))
 	for i, n := range sizes {
 		for range p.opt.Slots() {
-			s, err := cudadl.Alloc(4 * n)
+			s, err := p.dev.alloc(n)
 			if err != nil {
 				return err
 			}
 			p.slots[i] = append(p.slots[i], s)
-			if err := cudadl.Fill(s, 0, n, p.stream); err != nil {
+			if err := p.dev.fill(s, 0, n); err != nil {
 				return err
 			}
 		}
@@ -341,10 +327,10 @@ func (p *program) run(list []int, train bool) error {
 }
 
 func (p *program) exec(i int, in *instr, train bool) error {
-	launch := func(l *launch) error { return cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args) }
+	launch := p.dev.launch
 	switch in.kind {
 	case opCopy:
-		return cudadl.CopyOnDevice(p.mem[in.out], p.mem[in.in[0]], in.n, p.stream)
+		return p.dev.copy(p.mem[in.out], p.mem[in.in[0]], in.n)
 	case opDropout:
 		if !train {
 			return launch(p.infer[i])
@@ -366,19 +352,12 @@ func (p *program) exec(i int, in *instr, train bool) error {
 // blasCalls makes instruction i's cuBLAS calls.
 func (p *program) blasCalls(i int) error {
 	for _, g := range p.gemms[i] {
-		var err error
-		if g.batch == 1 {
-			err = p.blas.Sgemm(g.transA, g.transB, g.m, g.n, g.k, 1, p.at(g.a), g.lda, p.at(g.b), g.ldb, 0, p.at(g.c), g.ldc)
-		} else {
-			err = p.blas.SgemmBatched(g.transA, g.transB, g.m, g.n, g.k, 1, p.at(g.a), g.lda, g.sa, p.at(g.b), g.ldb, g.sb,
-				0, p.at(g.c), g.ldc, g.sc, g.batch)
-		}
-		if err != nil {
+		if err := p.dev.gemm(g, p.at); err != nil {
 			return err
 		}
 	}
 	if g := p.sums[i]; g != nil {
-		return p.blas.Sgemv(false, g.m, g.n, 1, p.at(g.x), g.lda, p.ones, 1, 0, p.at(g.y), 1)
+		return p.dev.gemv(*g, p.at, p.ones)
 	}
 	return nil
 }
@@ -389,7 +368,7 @@ func (p *program) trainStep() error {
 		return err
 	}
 	for _, l := range p.update {
-		if err := cudadl.Launch(l.fn, l.grid, l.block, 0, p.stream, l.args); err != nil {
+		if err := p.dev.launch(l); err != nil {
 			return fmt.Errorf("%s: optimizer update: %w", p.b.name, err)
 		}
 	}
@@ -397,14 +376,16 @@ func (p *program) trainStep() error {
 }
 
 // capture records the training step as a CUDA graph.
-func (p *program) capture() (*cudadl.Graph, error) {
-	if err := cudadl.BeginCapture(p.stream); err != nil {
+func (p *program) capture() (replayer, error) {
+	if err := p.dev.beginCapture(); err != nil {
 		return nil, err
 	}
 	err := p.trainStep()
-	g, endErr := cudadl.EndCapture(p.stream)
+	g, endErr := p.dev.endCapture()
 	if err != nil {
-		g.Destroy()
+		if g != nil {
+			g.destroy()
+		}
 		return nil, err
 	}
 	return g, endErr
@@ -431,7 +412,7 @@ func (p *program) feed(inputs [][]float32) error {
 			return fmt.Errorf("%w: input %s needs %d values %v, got %d", backend.ErrSpec,
 				p.spec.Inputs[i].Name(), want, p.spec.Inputs[i].Shape(), len(inputs[i]))
 		}
-		if err := cudadl.CopyToDevice(p.mem[b], inputs[i], p.stream); err != nil {
+		if err := p.dev.toDevice(p.mem[b], inputs[i]); err != nil {
 			return err
 		}
 	}
@@ -456,20 +437,20 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	c := p.opt.Coefficients(step)
 	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
 		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32))})
-	if err := cudadl.CopyToDevice(p.coef, p.coefHost, p.stream); err != nil {
+	if err := p.dev.toDevice(p.coef, p.coefHost); err != nil {
 		return 0, err
 	}
 	p.trainCalls++
 	switch {
 	case p.graph != nil:
-		err = p.graph.Launch(p.stream)
+		err = p.graph.replay()
 	case p.useGraphs && p.trainCalls >= 2:
 		if p.graph, err = p.capture(); err != nil {
 			// Capture is an optimisation: run eagerly from now on.
 			p.graph, p.graphErr, p.useGraphs = nil, err, false
 			err = p.trainStep()
 		} else {
-			err = p.graph.Launch(p.stream)
+			err = p.graph.replay()
 		}
 	default:
 		err = p.trainStep()
@@ -477,7 +458,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := cudadl.CopyToHost(p.lossHost, p.mem[p.plan.loss], p.stream); err != nil {
+	if err := p.dev.toHost(p.lossHost, p.mem[p.plan.loss]); err != nil {
 		return 0, fmt.Errorf("%s: training step: %w", p.b.name, err)
 	}
 	p.state.Step++
@@ -503,7 +484,7 @@ func (p *program) Evaluate(outputs [][]float32, inputs ...[]float32) (float32, e
 	if err := p.read(outputs); err != nil {
 		return 0, err
 	}
-	if err := cudadl.CopyToHost(p.lossHost, p.mem[p.plan.loss], p.stream); err != nil {
+	if err := p.dev.toHost(p.lossHost, p.mem[p.plan.loss]); err != nil {
 		return 0, err
 	}
 	return p.lossHost[0], nil
@@ -534,11 +515,11 @@ func (p *program) read(outputs [][]float32) error {
 			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec,
 				p.spec.Outputs[i].Name(), p.plan.bufs[b].size, len(outputs[i]))
 		}
-		if err := cudadl.CopyToHost(outputs[i], p.mem[b], p.stream); err != nil {
+		if err := p.dev.toHost(outputs[i], p.mem[b]); err != nil {
 			return err
 		}
 	}
-	return p.stream.Sync()
+	return nil
 }
 
 // OptimizerState copies the optimizer's state from the device.
@@ -553,7 +534,7 @@ func (p *program) OptimizerState() (*graph.OptimizerState, error) {
 		n := p.spec.Params[i].Shape().TotalSize()
 		for _, d := range slots {
 			h := make([]float32, n)
-			if err := cudadl.CopyToHost(h, d, p.stream); err != nil {
+			if err := p.dev.toHost(h, d); err != nil {
 				return nil, err
 			}
 			s.Slots[i] = append(s.Slots[i], h)
@@ -581,13 +562,13 @@ func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
 			if len(s.Slots[i][j]) != n {
 				return fmt.Errorf("%w: %s: optimizer slot of %d values, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i][j]), n)
 			}
-			if err := cudadl.CopyToDevice(d, s.Slots[i][j], p.stream); err != nil {
+			if err := p.dev.toDevice(d, s.Slots[i][j]); err != nil {
 				return err
 			}
 		}
 	}
 	p.state.Step = s.Step
-	return p.stream.Sync()
+	return p.dev.sync()
 }
 
 // SetLearningRate changes the learning rate from the next step on; a
@@ -614,7 +595,7 @@ func (p *program) Sync() error {
 	defer leave()
 	for i, b := range p.plan.params {
 		dst, _ := paramData(p.spec.Params[i].Value())
-		if err := cudadl.CopyToHost(dst, p.mem[b], p.stream); err != nil {
+		if err := p.dev.toHost(dst, p.mem[b]); err != nil {
 			return err
 		}
 	}
@@ -631,7 +612,7 @@ func (p *program) Load() error {
 	if err := p.load(); err != nil {
 		return err
 	}
-	return p.stream.Sync()
+	return p.dev.sync()
 }
 
 func (p *program) load() error {
@@ -640,7 +621,7 @@ func (p *program) load() error {
 		if err != nil {
 			return err
 		}
-		if err := cudadl.CopyToDevice(p.mem[b], src, p.stream); err != nil {
+		if err := p.dev.toDevice(p.mem[b], src); err != nil {
 			return err
 		}
 	}
@@ -669,29 +650,32 @@ func (p *program) free() error {
 			first = err
 		}
 	}
-	if p.stream != (cudadl.Stream{}) {
-		keep(p.stream.Sync())
-	}
-	keep(p.graph.Destroy())
 	for _, l := range slices.Concat(p.kern, p.infer, p.update) {
 		if l != nil {
 			l.args.Free()
 		}
 	}
+	p.kern, p.infer, p.update = nil, nil, nil
+	if p.dev == nil {
+		return nil
+	}
+	keep(p.dev.sync())
+	if p.graph != nil {
+		keep(p.graph.destroy())
+		p.graph = nil
+	}
 	for _, m := range p.mem {
-		keep(cudadl.Free(m))
+		keep(p.dev.free(m))
 	}
 	for _, s := range p.slots {
 		for _, m := range s {
-			keep(cudadl.Free(m))
+			keep(p.dev.free(m))
 		}
 	}
-	keep(cudadl.Free(p.ones))
-	keep(cudadl.Free(p.coef))
-	keep(cudadl.Free(p.work))
-	keep(p.blas.Destroy())
-	keep(p.stream.Destroy())
-	p.mem, p.slots, p.kern, p.infer, p.update = nil, nil, nil, nil, nil
+	keep(p.dev.free(p.ones))
+	keep(p.dev.free(p.coef))
+	keep(p.dev.close())
+	p.mem, p.slots, p.dev = nil, nil, nil
 	return first
 }
 
