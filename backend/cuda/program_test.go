@@ -148,17 +148,21 @@ func TestMLP6AgainstCPU(t *testing.T) {
 
 // Replaying the captured step computes what eager steps compute.
 func TestGraphReplayMatchesEager(t *testing.T) {
-	g := gpu(t)
 	xs, ys := syntheticBatches(6, 16)
+	checkGraphReplay(t, gpu(t), xs, ys, 1e-6)
+}
+
+// checkGraphReplay trains MLP6 on the batches with graphs off, then on,
+// and checks that a graph was captured, replayed from the second step on,
+// and that the losses agree within tol.
+func checkGraphReplay(t *testing.T, b *Backend, xs, ys [][]float32, tol float64) {
 	var losses [2][]float32
 	for k, graphs := range []string{"0", "1"} {
 		t.Setenv("NEURONE_CUDA_GRAPHS", graphs)
-		spec := mlp6(t, 16, graph.NewMomentum(0.01, 0.9))
-		prog, err := g.Compile(spec)
+		prog, err := b.Compile(mlp6(t, len(ys[0]), graph.NewMomentum(0.01, 0.9)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer prog.Close()
 		for i := range xs {
 			l, err := prog.Train(xs[i], ys[i])
 			if err != nil {
@@ -166,12 +170,17 @@ func TestGraphReplayMatchesEager(t *testing.T) {
 			}
 			losses[k] = append(losses[k], l)
 		}
-		if pr := prog.(*program); graphs == "1" && pr.graph == nil {
-			t.Errorf("no CUDA graph was captured: %v", pr.graphErr)
+		if p := prog.(*program); (p.graph != nil) != (graphs == "1") {
+			t.Errorf("NEURONE_CUDA_GRAPHS=%s: captured graph %v (%v)", graphs, p.graph != nil, p.graphErr)
+		} else if h, ok := p.dev.(*hostDevice); ok && h.replays != len(xs)-1 && graphs == "1" {
+			t.Errorf("replayed %d times, want %d", h.replays, len(xs)-1)
+		}
+		if err := prog.Close(); err != nil {
+			t.Errorf("Close: %v", err)
 		}
 	}
 	for i := range losses[0] {
-		if d := math.Abs(float64(losses[1][i] - losses[0][i])); d > 1e-6 {
+		if d := math.Abs(float64(losses[1][i] - losses[0][i])); d > tol {
 			t.Errorf("step %d: loss %v replayed, %v eager", i, losses[1][i], losses[0][i])
 		}
 	}
