@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
@@ -264,6 +265,8 @@ func (e *emulator) launch(m hostMem, l *launch) error {
 type hostDevice struct {
 	e         *emulator
 	m         hostMem
+	limit     int // floats it can hold; 0: no limit
+	used      int
 	next      cudadl.Ptr
 	recording []func() error
 	capturing bool
@@ -275,6 +278,10 @@ func newHostDevice(e *emulator) *hostDevice {
 }
 
 func (h *hostDevice) alloc(n int) (cudadl.Ptr, error) {
+	if h.limit > 0 && h.used+max(n, 1) > h.limit {
+		return 0, fmt.Errorf("allocating %d bytes: %w", 4*n, &cudadl.Error{Call: "cuMemAlloc", Code: 2, Name: "CUDA_ERROR_OUT_OF_MEMORY", Message: "out of memory"})
+	}
+	h.used += max(n, 1)
 	at := h.next
 	h.m[at] = make([]float32, max(n, 1))
 	h.next += cudadl.Ptr(4*max(n, 1)+4096) &^ 255
@@ -285,9 +292,11 @@ func (h *hostDevice) free(p cudadl.Ptr) error {
 	if p == 0 {
 		return nil
 	}
-	if _, ok := h.m[p]; !ok {
+	buf, ok := h.m[p]
+	if !ok {
 		return fmt.Errorf("free of %#x, which is not allocated", uint64(p))
 	}
+	h.used -= len(buf)
 	delete(h.m, p)
 	return nil
 }
@@ -465,10 +474,36 @@ func (g *hostGraph) replay() error {
 func (g *hostGraph) destroy() error { return nil }
 
 // hostBackend is the CUDA backend, whole, on the host device.
-func hostBackend(t *testing.T) *Backend {
+func hostBackend(t *testing.T) *Backend { return hostBackendLimited(t, 0) }
+
+// hostBackendLimited is hostBackend with devices holding at most limit
+// floats (0: no limit).
+func hostBackendLimited(t *testing.T, limit int) *Backend {
 	e := hostKernels(t)
 	return &Backend{dev: &cudadl.Device{SMs: 4}, name: "cuda (host stand-in)", kernels: map[string]cudadl.Function{},
-		hosted: true, newDevice: func(bool) (device, error) { return newHostDevice(e), nil }}
+		hosted: true, newDevice: func(bool) (device, error) {
+			h := newHostDevice(e)
+			h.limit = limit
+			return h, nil
+		}}
+}
+
+// A program that does not fit is an error suggesting a smaller batch, after
+// which the backend compiles a program that fits; nothing leaks either way.
+func TestHostedOutOfMemory(t *testing.T) {
+	b := hostBackendLimited(t, 14_000_000) // MLP6: 6.2M weights, as many gradients, then the batch
+	_, err := b.Compile(mlp6(t, 256, graph.NewSGD(0.01)))
+	if err == nil || !strings.Contains(err.Error(), "smaller batch") || !cudadl.IsOutOfMemory(err) {
+		t.Fatalf("Compile at batch 256 = %v, want an out-of-memory error suggesting a smaller batch", err)
+	}
+	t.Log(err)
+	prog, err := b.Compile(mlp6(t, 4, graph.NewSGD(0.01)))
+	if err != nil {
+		t.Fatalf("after running out of memory, batch 4: %v", err)
+	}
+	if err := prog.Close(); err != nil {
+		t.Error(err)
+	}
 }
 
 // The conformance suite and the op cases run the CUDA backend's program,
