@@ -120,8 +120,6 @@ type plan struct {
 	grads   []int // buffer of each Spec.Grads
 	loss    int   // buffer of Spec.Loss, or -1
 	outputs []int // buffer of each Spec.Outputs
-	// predictNeeds[i] says whether Predict reads Spec.Inputs[i].
-	predictNeeds []bool
 	// ones is the length of the vector of ones that sums over rows need.
 	ones int
 	// scratch is the buffer that convolutions unroll their images into,
@@ -148,9 +146,9 @@ func lower(spec backend.Spec) (*plan, error) {
 	}
 	needs := [3]map[*G.Node]bool{reach(trainT), reach(evalT), reach(predictT)}
 
-	fed := map[*G.Node]int{}
-	for i, in := range spec.Inputs {
-		fed[in] = i
+	fed := map[*G.Node]bool{}
+	for _, in := range spec.Inputs {
+		fed[in] = true
 	}
 	params := map[*G.Node]bool{}
 	for _, prm := range spec.Params {
@@ -244,7 +242,7 @@ func lower(spec backend.Spec) (*plan, error) {
 		}
 		b := buffer{size: n.Shape().TotalSize(), node: n}
 		switch {
-		case n.Op() == nil && hasKey(fed, n):
+		case n.Op() == nil && fed[n]:
 			b.kind = bufInput
 		case params[n]:
 			b.kind = bufParam
@@ -371,16 +369,7 @@ func lower(spec backend.Spec) (*plan, error) {
 		}
 		p.outputs = append(p.outputs, b)
 	}
-	p.predictNeeds = make([]bool, len(spec.Inputs))
-	for i, in := range spec.Inputs {
-		p.predictNeeds[i] = needs[2][in]
-	}
 	return p, nil
-}
-
-func hasKey[K comparable, V any](m map[K]V, k K) bool {
-	_, ok := m[k]
-	return ok
 }
 
 // lowerNode maps one non-leaf node to an instruction (without buffers) and

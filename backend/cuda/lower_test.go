@@ -477,8 +477,14 @@ func TestPlanMLP6(t *testing.T) {
 		t.Errorf("%d fused bias+ReLU kernels, want 5", fused)
 	}
 	// Prediction needs only the images and runs 6 products.
-	if !pl.predictNeeds[0] || pl.predictNeeds[1] {
-		t.Errorf("predict needs %v, want the images only", pl.predictNeeds)
+	reads := map[int]bool{}
+	for _, i := range pl.predict {
+		for _, b := range pl.instrs[i].in {
+			reads[b] = true
+		}
+	}
+	if !reads[pl.inputs[0]] || reads[pl.inputs[1]] {
+		t.Errorf("predict reads images %v, targets %v; want the images only", reads[pl.inputs[0]], reads[pl.inputs[1]])
 	}
 	gemms := 0
 	for _, i := range pl.predict {
