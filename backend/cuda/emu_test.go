@@ -23,15 +23,25 @@ import (
 
 // The CUDA backend's program is also checked whole without a GPU: on
 // hostDevice, whose memory is on the host and whose kernels are
-// kernelSource built for the host with g++, each block run as one thread
-// (REDUCE_THREADS 1, so a block's reduction is its thread's loop). The
+// kernelSource built for the host with g++. The threads of a block are
+// real threads that run together and meet at __syncthreads, a barrier;
+// the blocks of a grid run one after another. A reduction's block has
+// emuReduceThreads threads (REDUCE_THREADS of the host build), any other
+// block emuThreads, deliberately not a power of two and not the GPU's
+// 256, since a grid-stride kernel must be right for any block size. The
 // conformance suite and the op cases then run the real program, plan,
 // launches, kernels, optimizer kernels, capture and replay, against the
-// CPU: a wrong index, a swapped argument, a formula that differs from the
-// CPU's, a step off by one or a leaked buffer fails here, before a GPU
-// sees it. What this cannot check is what needs a GPU: threads of a block
-// running together, the driver, cuBLAS itself (products run as
-// colMajorGemm computes them).
+// CPU: a wrong index, a thread index used where the global one was meant,
+// a swapped argument, a formula that differs from the CPU's, a step off by
+// one or a leaked buffer fails here, before a GPU sees it. What this
+// cannot check is what needs a GPU: warps, blocks running at once, the
+// driver, cuBLAS itself (products run as colMajorGemm computes them).
+
+// The host build's block sizes (see above).
+const (
+	emuThreads       = 5
+	emuReduceThreads = 8
+)
 
 // emulator is the host build of the kernels, running as a subprocess that
 // takes one launch at a time on its standard input.
@@ -67,23 +77,53 @@ const emuPrelude = `#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 struct nrn_dim3 { unsigned x, y, z; };
-static nrn_dim3 threadIdx, blockIdx, blockDim, gridDim;
+static nrn_dim3 blockIdx, blockDim, gridDim;
+static __thread nrn_dim3 threadIdx;
+static pthread_barrier_t nrn_sync; // the running block's threads
 #define __global__
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
-#define __syncthreads() ((void)0)
-#define REDUCE_THREADS 1
+#define __syncthreads() pthread_barrier_wait(&nrn_sync)
+#define REDUCE_THREADS EMU_REDUCE_THREADS
 `
 
 const emuMain = `
+// The pool: EMU_MAX_THREADS workers wait at nrn_start for a block, the
+// first blockDim.x of them run it, and all meet the launcher at nrn_end.
+static pthread_barrier_t nrn_start, nrn_end;
+static const char *nrn_kernel;
+static int nrn_unknown;
+
+static void *nrn_worker(void *arg) {
+	unsigned tid = (unsigned)(uintptr_t)arg;
+	for (;;) {
+		pthread_barrier_wait(&nrn_start);
+		if (tid < blockDim.x) {
+			threadIdx.x = tid;
+			threadIdx.y = threadIdx.z = 0;
+			if (dispatch(nrn_kernel)) nrn_unknown = 1;
+		}
+		pthread_barrier_wait(&nrn_end);
+	}
+	return NULL;
+}
+
 int main() {
+	pthread_barrier_init(&nrn_start, NULL, EMU_MAX_THREADS + 1);
+	pthread_barrier_init(&nrn_end, NULL, EMU_MAX_THREADS + 1);
+	for (uintptr_t t = 0; t < EMU_MAX_THREADS; t++) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, nrn_worker, (void *)t) != 0) return 3;
+	}
+	unsigned synced = 0; // the thread count nrn_sync is set up for
 	char name[64];
 	while (scanf("%63s", name) == 1) {
-		unsigned grid;
+		unsigned grid, block;
 		int nbuf, narg;
-		if (scanf("%u %d %d", &grid, &nbuf, &narg) != 3) return 2;
+		if (scanf("%u %u %d %d", &grid, &block, &nbuf, &narg) != 4) return 2;
 		float *bufs[64];
 		long sizes[64];
 		for (int b = 0; b < nbuf; b++) {
@@ -110,11 +150,19 @@ int main() {
 			}
 		}
 		gridDim.x = grid; gridDim.y = gridDim.z = 1;
-		blockDim.x = blockDim.y = blockDim.z = 1;
-		threadIdx.x = threadIdx.y = threadIdx.z = 0;
+		blockDim.x = block; blockDim.y = blockDim.z = 1;
+		if (block < 1 || block > EMU_MAX_THREADS) { fprintf(stderr, "block of %u threads\n", block); return 1; }
+		if (block != synced) {
+			if (synced) pthread_barrier_destroy(&nrn_sync);
+			pthread_barrier_init(&nrn_sync, NULL, block);
+			synced = block;
+		}
+		nrn_kernel = name;
 		for (unsigned b = 0; b < grid; b++) {
-			blockIdx.x = b;
-			if (dispatch(name)) { fprintf(stderr, "unknown kernel %s\n", name); return 1; }
+			blockIdx.x = b; blockIdx.y = blockIdx.z = 0;
+			pthread_barrier_wait(&nrn_start);
+			pthread_barrier_wait(&nrn_end);
+			if (nrn_unknown) { fprintf(stderr, "unknown kernel %s\n", name); return 1; }
 		}
 		for (int b = 0; b < nbuf; b++) {
 			fwrite(bufs[b], 4, sizes[b], stdout);
@@ -160,7 +208,10 @@ func buildEmulator(sigs map[string][]kparam) (*emulator, error) {
 		return nil, err
 	}
 	// -ffp-contract=off: no fused multiply-adds, like the CPU's Go code.
-	if out, err := exec.Command("g++", "-O1", "-ffp-contract=off", "-w", "-o", bin, cpp).CombinedOutput(); err != nil {
+	if out, err := exec.Command("g++", "-O1", "-ffp-contract=off", "-w", "-pthread",
+		fmt.Sprintf("-DEMU_REDUCE_THREADS=%d", emuReduceThreads),
+		fmt.Sprintf("-DEMU_MAX_THREADS=%d", max(emuThreads, emuReduceThreads)),
+		"-o", bin, cpp).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the kernels for the host: %v\n%s", err, out)
 	}
 	cmd := exec.Command(bin)
@@ -233,7 +284,16 @@ func (e *emulator) launch(m hostMem, l *launch) error {
 			return fmt.Errorf("kernel %s: argument %T", l.name, v)
 		}
 	}
-	fmt.Fprintf(e.in, "%s %d %d %d\n", l.name, l.grid.X, len(bases), len(l.vals))
+	// A reduction's block must have REDUCE_THREADS threads, on the GPU and
+	// here; any other block may have any number.
+	block := emuThreads
+	if l.block.X == reduceThreads {
+		block = emuReduceThreads
+	}
+	if l.grid.Y > 1 || l.grid.Z > 1 || l.block.Y > 1 || l.block.Z > 1 {
+		return fmt.Errorf("kernel %s: a grid or block of more than one dimension", l.name)
+	}
+	fmt.Fprintf(e.in, "%s %d %d %d %d\n", l.name, l.grid.X, block, len(bases), len(l.vals))
 	for _, b := range bases {
 		fmt.Fprintf(e.in, "%d\n", len(m[b]))
 		if err := binary.Write(e.in, binary.LittleEndian, m[b]); err != nil {
