@@ -85,6 +85,7 @@ static pthread_barrier_t nrn_sync; // the running block's threads
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#define __launch_bounds__(n)
 #define __shared__ static
 #define __syncthreads() pthread_barrier_wait(&nrn_sync)
 #define REDUCE_THREADS EMU_REDUCE_THREADS

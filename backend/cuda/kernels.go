@@ -106,6 +106,9 @@ extern "C" __global__ void expand(float *d, const float *s, int n) {
 #ifndef REDUCE_THREADS
 #define REDUCE_THREADS 1024
 #endif
+// REDUCTION marks a reduction kernel: the compiler must fit it in registers
+// for blocks of REDUCE_THREADS threads, else the launch would fail.
+#define REDUCTION __launch_bounds__(REDUCE_THREADS)
 __device__ double block_sum(double v) {
 	__shared__ double part[REDUCE_THREADS];
 	part[threadIdx.x] = v;
@@ -118,7 +121,7 @@ __device__ double block_sum(double v) {
 }
 
 // sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void sum_all(float *out, const float *x, int n) {
+extern "C" __global__ void REDUCTION sum_all(float *out, const float *x, int n) {
 	double s = 0.0;
 	for (int i = threadIdx.x; i < n; i += blockDim.x) s += x[i];
 	s = block_sum(s);
@@ -127,7 +130,7 @@ extern "C" __global__ void sum_all(float *out, const float *x, int n) {
 
 // loss writes the mean loss of predictions (or logits) p against targets t
 // to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void loss(float *out, const float *p, const float *t, int n, int kind) {
+extern "C" __global__ void REDUCTION loss(float *out, const float *p, const float *t, int n, int kind) {
 	double s = 0.0;
 	for (int i = threadIdx.x; i < n; i += blockDim.x) {
 		double z = p[i], y = t[i];
@@ -153,7 +156,7 @@ extern "C" __global__ void loss_backward(float *dp, const float *p, const float 
 
 // sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
 // One block of REDUCE_THREADS per channel.
-extern "C" __global__ void sum_channels(float *out, const float *x, int n, int c, int hw) {
+extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
 	int ch = blockIdx.x;
 	double s = 0.0;
 	for (int k = threadIdx.x; k < n * hw; k += blockDim.x) {

@@ -25,7 +25,7 @@ func kernelParams(t *testing.T) map[string][]kparam {
 		src = strings.ReplaceAll(src, m[1]+")", m[2]+")")
 	}
 	sigs := map[string][]kparam{}
-	for _, m := range regexp.MustCompile(`(?s)extern "C" __global__ void (\w+)\(([^)]*)\)`).FindAllStringSubmatch(src, -1) {
+	for _, m := range regexp.MustCompile(`(?s)extern "C" __global__ void (?:REDUCTION )?(\w+)\(([^)]*)\)`).FindAllStringSubmatch(src, -1) {
 		var types []kparam
 		for _, p := range strings.Split(m[2], ",") {
 			p = strings.Join(strings.Fields(p), " ")
