@@ -11,7 +11,7 @@ import (
 // shares no code with the ops.
 type refMLP struct {
 	acts []string
-	w, b [][]float64 // per layer: in×out weights, out biases
+	w, b [][]float64 // per layer: out×in weights, out biases
 	dims []int       // inputs, then each layer's units
 }
 
@@ -106,7 +106,7 @@ func (r *refMLP) run(x, y []float64, n int) refResult {
 			for j := 0; j < out; j++ {
 				s := r.b[l][j]
 				for k := 0; k < in; k++ {
-					s += hs[l][i*in+k] * r.w[l][k*out+j]
+					s += hs[l][i*in+k] * r.w[l][j*in+k]
 				}
 				z[i*out+j] = s
 			}
@@ -131,7 +131,7 @@ func (r *refMLP) run(x, y []float64, n int) refResult {
 	res.db = make([][]float64, L)
 	for l := L - 1; l >= 0; l-- {
 		in, out := r.dims[l], r.dims[l+1]
-		dw := make([]float64, in*out)
+		dw := make([]float64, out*in)
 		db := make([]float64, out)
 		for i := 0; i < n; i++ {
 			for j := 0; j < out; j++ {
@@ -141,7 +141,7 @@ func (r *refMLP) run(x, y []float64, n int) refResult {
 					continue
 				}
 				for k := 0; k < in; k++ {
-					dw[k*out+j] += hs[l][i*in+k] * g
+					dw[j*in+k] += hs[l][i*in+k] * g
 				}
 			}
 		}
@@ -154,7 +154,7 @@ func (r *refMLP) run(x, y []float64, n int) refResult {
 			for k := 0; k < in; k++ {
 				var s float64
 				for j := 0; j < out; j++ {
-					s += dz[i*out+j] * r.w[l][k*out+j]
+					s += dz[i*out+j] * r.w[l][j*in+k]
 				}
 				dh[i*in+k] = s * refActGrad(r.acts[l-1], zs[l-1][i*in+k])
 			}

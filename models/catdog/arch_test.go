@@ -204,3 +204,107 @@ func TestSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestFormat1Checkpoint reads a checkpoint of format 1, which stored dense
+// weights in×out: its weights and optimizer state are turned out×in, and
+// the network predicts and trains on exactly as the one that wrote it.
+// The tensors of format 1 loaded as they are do not fit the network, and
+// Load says so rather than reading them transposed.
+func TestFormat1Checkpoint(t *testing.T) {
+	t.Parallel()
+	cfg := catdog.DefaultConfig()
+	cfg.Hidden = []int{6, 3}
+	set := synthetic.Generate(24, 5, cfg.Side)
+	opt := graph.NewAdam(1e-3)
+	newNet := func() *catdog.Network {
+		net, err := catdog.NewNetwork(cfg, 8, cpu.New(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { net.Close() })
+		return net
+	}
+	net := newNet()
+	if _, err := net.TrainEpoch(context.Background(), set, 1, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "v2.safetensors")
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: opt}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Write the same checkpoint as format 1 did: dense weights (and their
+	// optimizer state) in×out.
+	var raw map[string]any
+	ts, err := checkpoint.Load(path, &raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw["format"] != float64(2) {
+		t.Fatalf("Save wrote format %v, want 2", raw["format"])
+	}
+	raw["format"] = 1
+	var old []checkpoint.Tensor
+	transposed := 0
+	for _, tn := range ts {
+		if len(tn.Shape) == 2 {
+			rows, cols := tn.Shape[0], tn.Shape[1]
+			d := make([]float32, len(tn.Data))
+			for r := range rows {
+				for c := range cols {
+					d[c*rows+r] = tn.Data[r*cols+c]
+				}
+			}
+			tn = checkpoint.Tensor{Name: tn.Name, Shape: []int{cols, rows}, Data: d}
+			transposed++
+		}
+		old = append(old, tn)
+	}
+	if transposed != 3*3 { // three weights, each with Adam's two slots
+		t.Fatalf("%d 2-D tensors in the checkpoint, want 9", transposed)
+	}
+	oldPath := filepath.Join(dir, "v1.safetensors")
+	if err := checkpoint.Save(oldPath, raw, old); err != nil {
+		t.Fatal(err)
+	}
+
+	meta, got, err := catdog.ReadMeta(oldPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Format != catdog.FormatVersion {
+		t.Errorf("format %d after reading, want %d", meta.Format, catdog.FormatVersion)
+	}
+	loaded := newNet()
+	if err := loaded.Load(meta, got, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*catdog.Network{net, loaded} {
+		if _, err := n.TrainEpoch(context.Background(), set, 1, 2, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := net.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, err := loaded.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if probs[i] != want[i] {
+			t.Fatalf("image %d after another epoch: P(cat) %v from the format 1 checkpoint, %v from the network that wrote it", i, probs[i], want[i])
+		}
+	}
+
+	var meta1 catdog.Meta
+	if _, err := checkpoint.Load(oldPath, &meta1); err != nil {
+		t.Fatal(err)
+	}
+	meta1.Arch = catdog.ArchMLP6
+	if err := newNet().Load(meta1, old, false); err == nil || !strings.Contains(err.Error(), "layer1.weight") {
+		t.Errorf("loading in×out weights unconverted: %v, want an error naming layer1.weight", err)
+	}
+}

@@ -3,14 +3,18 @@ package catdog
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
-// FormatVersion is the version of the checkpoint metadata written by Save.
-const FormatVersion = 1
+// FormatVersion is the version of the checkpoint written by Save. Format 2
+// stores dense weights out×in (graph.Dense), format 1 stored them in×out;
+// ReadMeta reads both, turning a format 1 checkpoint into format 2.
+const FormatVersion = 2
 
 // Meta is the metadata stored with a checkpoint: enough to rebuild the
 // model, preprocess images as in training, and resume training.
@@ -120,8 +124,13 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 	if err != nil {
 		return meta, nil, err
 	}
-	if meta.Format != FormatVersion {
-		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads format %d", path, meta.Format, FormatVersion)
+	switch meta.Format {
+	case FormatVersion:
+	case 1:
+		transposeDenseWeights(ts)
+		meta.Format = FormatVersion
+	default:
+		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads formats 1 and %d", path, meta.Format, FormatVersion)
 	}
 	if err := CheckArch(meta.arch()); err != nil {
 		return meta, nil, fmt.Errorf("%s: %w", path, err)
@@ -146,7 +155,7 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 	for i, p := range params {
 		t, ok := byName[p.Name()]
 		dst := p.Value().Data().([]float32)
-		if !ok || len(t.Data) != len(dst) {
+		if !ok || !slices.Equal(t.Shape, p.Shape()) || len(t.Data) != len(dst) {
 			return fmt.Errorf("catdog: checkpoint has no parameter %s of shape %v", p.Name(), p.Shape())
 		}
 		copy(dst, t.Data)
@@ -157,6 +166,9 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 			s, ok := byName[fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j)]
 			if !ok {
 				break
+			}
+			if !slices.Equal(s.Shape, p.Shape()) {
+				return fmt.Errorf("catdog: checkpoint's optimizer state %s is %v, not %v", s.Name, s.Shape, p.Shape())
 			}
 			state.Slots[i] = append(state.Slots[i], s.Data)
 		}
@@ -170,4 +182,29 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 		}
 	}
 	return nil
+}
+
+// transposeDenseWeights turns the dense weights of a format 1 checkpoint,
+// and their optimizer state, from in×out into out×in. In format 1 every
+// 2-D tensor named *.weight was a dense layer's.
+func transposeDenseWeights(ts []checkpoint.Tensor) {
+	for i, t := range ts {
+		name := strings.TrimPrefix(t.Name, optPrefix)
+		if t.Name != name { // optimizer state: NAME.weight.SLOT
+			if dot := strings.LastIndex(name, "."); dot >= 0 {
+				name = name[:dot]
+			}
+		}
+		if len(t.Shape) != 2 || !strings.HasSuffix(name, ".weight") {
+			continue
+		}
+		rows, cols := t.Shape[0], t.Shape[1]
+		data := make([]float32, len(t.Data))
+		for r := range rows {
+			for c := range cols {
+				data[c*rows+r] = t.Data[r*cols+c]
+			}
+		}
+		ts[i].Shape, ts[i].Data = []int{cols, rows}, data
+	}
 }
