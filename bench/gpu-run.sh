@@ -9,7 +9,9 @@
 #   OUT=/tmp/out build/gpu/run.sh           # on the GPU machine
 #   go run ./bench/compare -from /tmp/out -out bench/RESULTS-cuda.md -section bench-cuda
 #
-# Arguments choose the parts (default all): tests, bench, e2e. COUNT
+# Arguments choose the parts (default all, in this order): tests, bench,
+# e2e, sanitize (the kernels under compute-sanitizer's memcheck and
+# racecheck, when the machine has it; last, as it is the slowest). COUNT
 # (default 2) sets the interleaved benchmark runs. A failing step is
 # recorded in $OUT/status.txt and the script goes on.
 set -u
@@ -21,7 +23,7 @@ here=$(mktemp -d)
 tar xJf "$bundle/bundle.tar.xz" -C "$here"
 status="$OUT/status.txt"
 touch "$status"
-parts=" ${*:-tests bench e2e} "
+parts=" ${*:-tests bench e2e sanitize} "
 want() { [[ $parts == *" $1 "* ]]; }
 
 step() { # step NAME LIMIT_SECONDS COMMAND...
@@ -74,6 +76,19 @@ if want e2e; then
 	step train-cpu 240 "$here/catdog-train" --device cpu --epochs 2 --out "$OUT/train-cpu"
 	step predict-cuda 60 "$here/catdog-predict" --device cuda --model "$OUT/train-cpu" "$OUT/samples"
 	step train-cnn-cuda 180 "$here/catdog-train" --device cuda --model cnn --out "$OUT/train-cnn-cuda"
+fi
+# Out-of-bounds and misaligned accesses, and shared-memory races in the
+# reductions, which the comparisons against the CPU may not show.
+if want sanitize; then
+	sanitizer=$(command -v compute-sanitizer || echo "${CUDA_HOME:-/usr/local/cuda}/bin/compute-sanitizer")
+	if [ -x "$sanitizer" ]; then
+		step memcheck 150 "$sanitizer" --tool memcheck --error-exitcode 99 \
+			"$here/cuda.test" -test.v -test.run '^(TestOpsAgainstCPU|TestConformance)$'
+		step racecheck 120 "$sanitizer" --tool racecheck --error-exitcode 99 \
+			"$here/cuda.test" -test.v -test.run '^TestOpsAgainstCPU$'
+	else
+		echo "sanitize               skipped: no compute-sanitizer" >>"$status"
+	fi
 fi
 rm -rf "$here"
 cat "$status"
