@@ -441,6 +441,9 @@ func (h *hostDevice) launch(l *launch) error {
 }
 
 func (h *hostDevice) gemm(g gemmCall, at func(region) cudadl.Ptr) error {
+	if err := cublasArgs(g); err != nil {
+		return err
+	}
 	a, b, c := at(g.a), at(g.b), at(g.c)
 	return h.queue(func() error {
 		for i := range g.batch {
@@ -473,6 +476,9 @@ func (h *hostDevice) rest(p cudadl.Ptr) ([]float32, error) {
 }
 
 func (h *hostDevice) gemv(g gemvCall, at func(region) cudadl.Ptr, ones cudadl.Ptr) error {
+	if err := cublasGemvArgs(g); err != nil {
+		return err
+	}
 	x, y := at(g.x), at(g.y)
 	return h.queue(func() error {
 		xs, err := h.span(x, g.m*g.n)

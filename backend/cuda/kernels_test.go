@@ -65,13 +65,7 @@ func checkRegisters(t *testing.T, ptxas string, cc int, ptx string) {
 	for _, m := range re.FindAllStringSubmatch(string(out), -1) {
 		seen[m[1]], _ = strconv.Atoi(m[2])
 	}
-	reductions := map[string]bool{}
-	for _, m := range regexp.MustCompile(`void REDUCTION (\w+)\(`).FindAllStringSubmatch(kernelSource, -1) {
-		reductions[m[1]] = true
-	}
-	if len(reductions) == 0 {
-		t.Fatal("no kernel of kernelSource is marked REDUCTION")
-	}
+	reductions := reductionKernels(t)
 	for _, name := range kernelNames {
 		regs, ok := seen[name]
 		if !ok {

@@ -95,6 +95,7 @@ func TestLaunchesMatchKernels(t *testing.T) {
 			return s, err
 		}
 	}
+	reductions := reductionKernels(t)
 	used := map[string]bool{}
 	for name, build := range specs {
 		t.Run(name, func(t *testing.T) {
@@ -121,6 +122,19 @@ func TestLaunchesMatchKernels(t *testing.T) {
 			if err := p.prepareInstrs(); err != nil {
 				t.Fatal(err)
 			}
+			for i := range pl.instrs {
+				gemms, sum := pl.instrs[i].blas(pl.scratch)
+				for _, g := range gemms {
+					if err := cublasArgs(g); err != nil {
+						t.Errorf("instruction %d: %v", i, err)
+					}
+				}
+				if sum != nil {
+					if err := cublasGemvArgs(*sum); err != nil {
+						t.Errorf("instruction %d: %v", i, err)
+					}
+				}
+			}
 			if err := p.prepareUpdates(); err != nil {
 				t.Fatal(err)
 			}
@@ -140,8 +154,7 @@ func TestLaunchesMatchKernels(t *testing.T) {
 				if strings.Join(got, ",") != strings.Join(want, ",") {
 					t.Errorf("kernel %s: launched with (%s), declared (%s)", l.name, strings.Join(got, ", "), strings.Join(want, ", "))
 				}
-				reduction := l.name == "sum_all" || l.name == "loss" || l.name == "sum_channels"
-				if reduction != (l.block.X == reduceThreads) {
+				if reductions[l.name] != (l.block.X == reduceThreads) {
 					t.Errorf("kernel %s: blocks of %d threads", l.name, l.block.X)
 				}
 			}
@@ -151,5 +164,43 @@ func TestLaunchesMatchKernels(t *testing.T) {
 		if !used[name] {
 			t.Logf("kernel %s not launched by these programs", name)
 		}
+	}
+}
+
+// reductionKernels returns the kernels of kernelSource marked REDUCTION,
+// which must run in blocks of reduceThreads threads.
+func reductionKernels(t *testing.T) map[string]bool {
+	t.Helper()
+	r := map[string]bool{}
+	for _, m := range regexp.MustCompile(`void REDUCTION (\w+)\(`).FindAllStringSubmatch(kernelSource, -1) {
+		r[m[1]] = true
+	}
+	if len(r) == 0 {
+		t.Fatal("no kernel of kernelSource is marked REDUCTION")
+	}
+	return r
+}
+
+// TestCublasArgs checks the checker: the leading dimensions cuBLAS refuses
+// are refused, for each transpose.
+func TestCublasArgs(t *testing.T) {
+	ok := gemmCall{m: 4, n: 3, k: 2, lda: 4, ldb: 2, ldc: 4, batch: 1}
+	if err := cublasArgs(ok); err != nil {
+		t.Errorf("%+v: %v", ok, err)
+	}
+	bad := []gemmCall{
+		{m: 4, n: 3, k: 2, lda: 3, ldb: 2, ldc: 4, batch: 1},               // lda < m
+		{m: 4, n: 3, k: 2, lda: 1, ldb: 2, ldc: 4, batch: 1, transA: true}, // lda < k
+		{m: 4, n: 3, k: 2, lda: 4, ldb: 2, ldc: 4, batch: 1, transB: true}, // ldb < n
+		{m: 4, n: 3, k: 2, lda: 4, ldb: 2, ldc: 3, batch: 1},               // ldc < m
+		{m: 4, n: 3, k: 2, lda: 4, ldb: 2, ldc: 4},                         // no batch
+	}
+	for _, g := range bad {
+		if cublasArgs(g) == nil {
+			t.Errorf("%+v: accepted", g)
+		}
+	}
+	if cublasGemvArgs(gemvCall{m: 5, n: 2, lda: 5}) != nil || cublasGemvArgs(gemvCall{m: 5, n: 2, lda: 4}) == nil {
+		t.Error("cublasGemvArgs: wrong verdict on lda 5 or 4 for m 5")
 	}
 }
