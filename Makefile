@@ -57,6 +57,9 @@ demo: build
 # time). gpu-bundle builds its test and benchmark binaries and the commands,
 # with the pure-Go BLAS so they need no OpenBLAS, for a GPU machine without
 # Go, packed small enough to carry there: run $(GPU_BUNDLE)/run.sh on it.
+# Where OpenBLAS is installed here, it adds bench-openblas.test and the
+# shared libraries it loads (lib/), so that the CPU side of "CUDA against
+# the CPU" is measured there with OpenBLAS, not with the pure-Go BLAS.
 GPU_BUNDLE  ?= build/gpu
 
 gpu-bundle:
@@ -65,6 +68,11 @@ gpu-bundle:
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cudadl.test ./internal/cudadl
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
+ifeq ($(BLAS),openblas)
+	$(GO) test -c -tags openblas -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench-openblas.test ./bench
+	mkdir -p $(GPU_BUNDLE)/bin/lib
+	for l in $$(ldd $(GPU_BUNDLE)/bin/bench-openblas.test | awk '/openblas|gfortran|quadmath/ {print $$3}'); do cp -L $$l $(GPU_BUNDLE)/bin/lib/; done
+endif
 	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
 	@if [ -f $(TORCH_SCRIPT) ]; then cp $(TORCH_SCRIPT) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_SCRIPT): PyTorch's side will be missing"; fi
 	printf 'commit=%s%s\ngo=%s\n' "$$(git rev-parse --short=12 HEAD)" "$$(test -z "$$(git status --porcelain)" || echo ' (dirty tree)')" "$$($(GO) env GOVERSION)" >$(GPU_BUNDLE)/bin/BUILD

@@ -41,7 +41,11 @@ threads=$(nproc)
 	cat "$here/BUILD"
 	echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $threads logical CPUs"
 	echo "gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | paste -sd, -)"
-	echo "blas=gonum (pure Go; the GPU bundle needs no OpenBLAS)"
+	if [ -x "$here/bench-openblas.test" ]; then
+		echo "blas=OpenBLAS for the CPU benchmarks ($(cd "$here/lib" && ls libopenblas* | head -1), from the bundle); gonum for the rest"
+	else
+		echo "blas=gonum (pure Go; the bundle carries no OpenBLAS)"
+	fi
 	echo "threads=$threads"
 	echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/machine.txt"
@@ -55,11 +59,21 @@ fi
 # Ours and PyTorch's, interleaved, in the files bench/compare -from reads.
 if want bench; then
 	bench=(-test.run '^$' -test.bench 'MLP6/.*/cuda|SGEMM/cuda|CNN/train/cuda' -test.benchmem -test.count 1)
-	printf '%s\n' "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:" \
-		"python3 torch_mlp6.py cuda" >"$OUT/commands.txt"
+	# Our CPU on this machine, for CUDA against the CPU; its lines join
+	# the run's Go output.
+	cpubench=(-test.run '^$' -test.bench 'MLP6/.*/cpu' -test.benchmem -test.count 1)
+	{
+		echo "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:"
+		[ -x "$here/bench-openblas.test" ] && echo "LD_LIBRARY_PATH=lib GOMAXPROCS=$threads bench-openblas.test ${cpubench[*]}"
+		echo "python3 torch_mlp6.py cuda"
+	} >"$OUT/commands.txt"
 	for i in $(seq 1 "$COUNT"); do
 		step "go-run-$i" 240 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
 		cp "$OUT/go-run-$i.log" "$OUT/go-run-$i.txt"
+		if [ -x "$here/bench-openblas.test" ]; then
+			step "cpu-run-$i" 180 env LD_LIBRARY_PATH="$here/lib" GOMAXPROCS="$threads" "$here/bench-openblas.test" "${cpubench[@]}"
+			cat "$OUT/cpu-run-$i.log" >>"$OUT/go-run-$i.txt"
+		fi
 		if [ -f "$here/torch_mlp6.py" ]; then
 			step "torch-run-$i" 240 python3 "$here/torch_mlp6.py" cuda
 			grep '^{' "$OUT/torch-run-$i.log" >"$OUT/torch-run-$i.txt"

@@ -195,6 +195,36 @@ func TestRatioWithinRuns(t *testing.T) {
 	}
 }
 
+// TestDeviceRatios pairs our CUDA configurations with our CPU ones of the
+// same mode and batch, fp32 and TF32 alike, the ratio taken within each
+// run; a CUDA configuration without a CPU counterpart has no line.
+func TestDeviceRatios(t *testing.T) {
+	run := func(cpu, cuda, tf32 string) string {
+		return "BenchmarkMLP6/train/cpu/batch=1024-16 \t 10\t 1000000 ns/op\t " + cpu + " samples/s\n" +
+			"BenchmarkMLP6/train/cuda/batch=1024-16 \t 10\t 1000 ns/op\t " + cuda + " samples/s\n" +
+			"BenchmarkMLP6/train/cuda/batch=1024/tf32-16 \t 10\t 1000 ns/op\t " + tf32 + " samples/s\n" +
+			"BenchmarkMLP6/train/cuda/batch=4096-16 \t 10\t 1000 ns/op\t 9 samples/s\n"
+	}
+	// Run 2's CPU was slowed down: its CUDA ÷ CPU is 300, the others 100
+	// and 120, so the median is 120 (the medians' ratio would be 110/1).
+	res, err := parseRuns([]string{run("10", "1000", "3000"), run("1", "300", "900"), run("10", "1200", "3600")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := deviceRatios(res)
+	if len(rs) != 2 {
+		t.Fatalf("%d lines, want 2 (fp32 and tf32 at batch 1024): %+v", len(rs), rs)
+	}
+	if rs[0].CUDA.Precision != "fp32" || rs[0].Ratio != 120 || rs[1].CUDA.Precision != "tf32" || rs[1].Ratio != 360 {
+		t.Errorf("lines %+v, want fp32 120x then tf32 360x", rs)
+	}
+	var b bytes.Buffer
+	renderDeviceRatios(&b, rs)
+	if !strings.Contains(b.String(), "| train, batch 1024, fp32 | 1.00 | 0.001 | 10 | 1000 | 120.0x |") {
+		t.Errorf("table:\n%s", b.String())
+	}
+}
+
 // TestFromRecorded renders runs recorded on a GPU machine without Go: the
 // report names the GPU and pairs our CUDA figures with PyTorch's, eager and
 // CUDA-graph, fp32 and TF32. (The recorded lines are in the formats the
@@ -210,7 +240,8 @@ func TestFromRecorded(t *testing.T) {
 	write("commands.txt", "bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n")
 	write("go-run-1.txt", "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n"+
 		"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n"+
-		"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n")
+		"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n"+
+		"BenchmarkMLP6/train/cpu/batch=256-16 \t 20 \t 25600000 ns/op \t 0.9 peak-fraction \t 10000 samples/s\n")
 	write("torch-run-1.txt", `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
 {"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": false, "step_ms": 0.6, "samples_per_s": 426667, "tflops": 10.0}
@@ -226,7 +257,8 @@ func TestFromRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | 2.00 | 32000 |"} {
+	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | 2.00 | 32000 |",
+		"## CUDA against the CPU (ours)", "| train, batch 256, fp32 | 25.6 | 0.500 | 10000 | 512000 | 51.2x |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}

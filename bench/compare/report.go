@@ -168,6 +168,15 @@ func (s *session) renderReport(w io.Writer, m machineInfo, res results, table st
 		fmt.Fprintln(w)
 		fmt.Fprint(w, bounds)
 	}
+	if rs := deviceRatios(res); len(rs) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "## CUDA against the CPU (ours)")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Our CUDA configurations against our CPU ones of the same mode and batch, run on the")
+		fmt.Fprintln(w, "same machine (CPU side: "+m.blas+"); each ratio is the median of the ratios within one run.")
+		fmt.Fprintln(w)
+		renderDeviceRatios(w, rs)
+	}
 	if len(res.ours.OtherOrder) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "## Other benchmarks (ours only)")

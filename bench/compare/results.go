@@ -261,6 +261,53 @@ func (res results) ratio(c config, variant string) (float64, bool) {
 	return median(rs), len(rs) > 0
 }
 
+// deviceRatio is one line of the CUDA-against-CPU table: our CUDA
+// configuration against our CPU one of the same mode and batch (fp32).
+type deviceRatio struct {
+	CUDA, CPU config
+	GPU, Host measure
+	Ratio     float64 // median over runs of CUDA ÷ CPU samples/s
+}
+
+// deviceRatios pairs each CUDA configuration of ours with the CPU's of the
+// same mode and batch, the ratio taken within each run.
+func deviceRatios(res results) []deviceRatio {
+	var out []deviceRatio
+	for c, m := range res.ours.MLP6 {
+		if c.Device != "cuda" {
+			continue
+		}
+		host := config{Mode: c.Mode, Device: "cpu", Batch: c.Batch, Precision: "fp32"}
+		hm, ok := res.ours.MLP6[host]
+		if !ok {
+			continue
+		}
+		var rs []float64
+		for _, run := range res.oursRuns {
+			g, gok := run.MLP6[c]
+			h, hok := run.MLP6[host]
+			if gok && hok && h.SamplesPerS > 0 {
+				rs = append(rs, g.SamplesPerS/h.SamplesPerS)
+			}
+		}
+		if len(rs) > 0 {
+			out = append(out, deviceRatio{CUDA: c, CPU: host, GPU: m, Host: hm, Ratio: median(rs)})
+		}
+	}
+	slices.SortFunc(out, func(a, b deviceRatio) int { return compareConfigs(a.CUDA, b.CUDA) })
+	return out
+}
+
+// renderDeviceRatios writes the CUDA-against-CPU table as Markdown.
+func renderDeviceRatios(w io.Writer, rs []deviceRatio) {
+	fmt.Fprintln(w, "| configuration | CPU ms/step | CUDA ms/step | CPU samples/s | CUDA samples/s | CUDA ÷ CPU (samples/s) |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: |")
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %s, batch %d, %s | %s | %s | %.0f | %.0f | %.1fx |\n", r.CUDA.Mode, r.CUDA.Batch, r.CUDA.Precision,
+			formatMS(r.Host.StepMS), formatMS(r.GPU.StepMS), r.Host.SamplesPerS, r.GPU.SamplesPerS, r.Ratio)
+	}
+}
+
 // row is one line of the side-by-side table.
 type row struct {
 	Config  config
