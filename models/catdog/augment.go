@@ -98,32 +98,35 @@ func (t Transform) Apply(dst, src []uint8, side int) {
 		return
 	}
 	c := float64(side-1) / 2
+	last := float64(side - 1)
 	// The inverse of the forward map: undo the shift, then the rotation,
-	// then the zoom, then the mirror.
+	// then the zoom, then the mirror. It is affine, so along a row the
+	// source point moves by a fixed step (du, dv) per pixel.
 	sin, cos := math.Sincos(-t.Angle)
 	inv := 1 / (1 + t.Zoom)
 	dx, dy := t.DX*float64(side), t.DY*float64(side)
+	du, dv := cos*inv, sin*inv
+	mirror := 1.0
+	if t.Flip {
+		mirror = -1
+	}
 	for y := range side {
-		for x := range side {
-			u, v := float64(x)-c-dx, float64(y)-c-dy
-			u, v = (u*cos-v*sin)*inv, (u*sin+v*cos)*inv
-			if t.Flip {
-				u = -u
-			}
-			dst[y*side+x] = bilinear(src, side, u+c, v+c)
+		u0, v0 := -c-dx, float64(y)-c-dy
+		u0, v0 = (u0*cos-v0*sin)*inv, (u0*sin+v0*cos)*inv
+		row := dst[y*side : (y+1)*side]
+		for x := range row {
+			u, v := u0+float64(x)*du, v0+float64(x)*dv
+			// Sample at (mirror·u + c, v + c), clamped to the image.
+			sx := min(max(mirror*u+c, 0), last)
+			sy := min(max(v+c, 0), last)
+			x0, y0 := int(sx), int(sy)
+			x1, y1 := min(x0+1, side-1), min(y0+1, side-1)
+			fx, fy := sx-float64(x0), sy-float64(y0)
+			r0, r1 := src[y0*side:], src[y1*side:]
+			top := float64(r0[x0]) + (float64(r0[x1])-float64(r0[x0]))*fx
+			bottom := float64(r1[x0]) + (float64(r1[x1])-float64(r1[x0]))*fx
+			// Round half up: the value is in [0, 255].
+			row[x] = uint8(top + (bottom-top)*fy + 0.5)
 		}
 	}
-}
-
-// bilinear samples img at (x, y), clamping to the edges.
-func bilinear(img []uint8, side int, x, y float64) uint8 {
-	last := float64(side - 1)
-	x, y = min(max(x, 0), last), min(max(y, 0), last)
-	x0, y0 := int(x), int(y)
-	x1, y1 := min(x0+1, side-1), min(y0+1, side-1)
-	fx, fy := x-float64(x0), y-float64(y0)
-	at := func(x, y int) float64 { return float64(img[y*side+x]) }
-	top := at(x0, y0)*(1-fx) + at(x1, y0)*fx
-	bottom := at(x0, y1)*(1-fx) + at(x1, y1)*fx
-	return uint8(math.Round(top*(1-fy) + bottom*fy))
 }

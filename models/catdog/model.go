@@ -161,7 +161,7 @@ type Network struct {
 	Augment Augmentation
 
 	x, y  []float32 // one batch of inputs and targets
-	image []uint8   // one augmented image
+	spare *batchBuf // TrainEpoch's second batch (prefetch.go), made on first use
 	probs []float32 // one batch of outputs
 }
 
@@ -187,7 +187,7 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (
 	n := cfg.Side * cfg.Side
 	return &Network{
 		Config: cfg, Model: m, Program: prog, Batch: batch,
-		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch), image: make([]uint8, n),
+		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
 	}, nil
 }
 
@@ -201,18 +201,6 @@ func (n *Network) TrainBatch(set *dataset.Set, idx []int) (float32, error) {
 		return 0, fmt.Errorf("catdog: training batch of %d images, the network takes %d", len(idx), n.Batch)
 	}
 	set.Fill(n.x, n.y, idx)
-	return n.Program.Train(n.x, n.y)
-}
-
-// trainAugmented is TrainBatch with each image transformed by the draw of
-// Augment for its index in set, in epoch.
-func (n *Network) trainAugmented(set *dataset.Set, idx []int, seed uint64, epoch int) (float32, error) {
-	size := set.Size()
-	for r, i := range idx {
-		n.Augment.Draw(seed, epoch, i).Apply(n.image, set.Image(i), set.Side)
-		dataset.Scale(n.x[r*size:(r+1)*size], n.image)
-		n.y[r] = float32(set.Labels[i])
-	}
 	return n.Program.Train(n.x, n.y)
 }
 

@@ -33,7 +33,8 @@ type EpochStats struct {
 
 // TrainEpoch runs one epoch over train: full batches in EpochOrder (the
 // last partial batch is left out; the order changes every epoch), each
-// image transformed by n.Augment when that is enabled. progress,
+// image transformed by n.Augment when that is enabled, each batch prepared
+// while the step before it runs (prefetch.go). progress,
 // if not nil, is called after each batch with the images done so far. A
 // cancelled ctx stops between batches with ctx.Err().
 func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint64, epoch int, progress func(done int, loss float32)) (EpochStats, error) {
@@ -45,18 +46,15 @@ func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint6
 	}
 	start := time.Now()
 	var sum float64
+	batch := n.prefetch(train, order, batches, seed, epoch)
+	defer batch.close()
 	for b := 0; b < batches; b++ {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		idx := order[b*n.Batch : (b+1)*n.Batch]
-		var loss float32
-		var err error
-		if n.Augment.Enabled() {
-			loss, err = n.trainAugmented(train, idx, seed, epoch)
-		} else {
-			loss, err = n.TrainBatch(train, idx)
-		}
+		buf := batch.next()
+		loss, err := n.Program.Train(buf.x, buf.y)
+		batch.release(buf)
 		if err != nil {
 			return st, err
 		}

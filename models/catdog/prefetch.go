@@ -1,0 +1,102 @@
+package catdog
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
+)
+
+// A training batch is prepared while the step before it runs: its images
+// scaled to the model's input (and transformed by the augmentation) by
+// one goroutine per CPU, into the one of two buffers the running step does
+// not read. On the CPU the preparation then overlaps the step's matrix
+// products; on a GPU, which runs a step in well under a millisecond, it is
+// what keeps the device busy. The batches hold exactly what a sequential
+// loop would give them: every image's transform is a pure function of the
+// seed, the epoch and its index.
+
+// batchBuf is one batch of inputs and targets.
+type batchBuf struct {
+	x, y []float32
+}
+
+// prefetcher fills the batches of one epoch, in order, one ahead.
+type prefetcher struct {
+	ready chan *batchBuf // filled batches, in order
+	free  chan *batchBuf // buffers the steps are done with
+	stop  chan struct{}
+	done  sync.WaitGroup
+}
+
+// prefetch starts filling the batches of order (batches of n.Batch) from
+// set; call stop when done with them.
+func (n *Network) prefetch(set *dataset.Set, order []int, batches int, seed uint64, epoch int) *prefetcher {
+	if n.spare == nil {
+		n.spare = &batchBuf{x: make([]float32, len(n.x)), y: make([]float32, len(n.y))}
+	}
+	p := &prefetcher{ready: make(chan *batchBuf, 1), free: make(chan *batchBuf, 2), stop: make(chan struct{})}
+	p.free <- &batchBuf{x: n.x, y: n.y}
+	p.free <- n.spare
+	p.done.Add(1)
+	go func() {
+		defer p.done.Done()
+		defer close(p.ready)
+		for b := range batches {
+			var buf *batchBuf
+			select {
+			case buf = <-p.free:
+			case <-p.stop:
+				return
+			}
+			n.fill(buf, set, order[b*n.Batch:(b+1)*n.Batch], seed, epoch)
+			select {
+			case p.ready <- buf:
+			case <-p.stop:
+				return
+			}
+		}
+	}()
+	return p
+}
+
+// next returns the next filled batch; hand it back with release once the
+// step that reads it has returned.
+func (p *prefetcher) next() *batchBuf { return <-p.ready }
+
+func (p *prefetcher) release(b *batchBuf) { p.free <- b }
+
+// close stops the filling and waits for it.
+func (p *prefetcher) close() {
+	close(p.stop)
+	p.done.Wait()
+}
+
+// fill writes the images of set at idx into buf, transformed by
+// n.Augment's draw for (seed, epoch, index) when augmentation is on,
+// spread over the CPUs.
+func (n *Network) fill(buf *batchBuf, set *dataset.Set, idx []int, seed uint64, epoch int) {
+	size := set.Size()
+	workers := min(runtime.GOMAXPROCS(0), len(idx))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*len(idx)/workers, (w+1)*len(idx)/workers
+		wg.Go(func() {
+			var image []uint8
+			if n.Augment.Enabled() {
+				image = make([]uint8, size)
+			}
+			for r := lo; r < hi; r++ {
+				i := idx[r]
+				src := set.Image(i)
+				if image != nil {
+					n.Augment.Draw(seed, epoch, i).Apply(image, src, set.Side)
+					src = image
+				}
+				dataset.Scale(buf.x[r*size:(r+1)*size], src)
+				buf.y[r] = float32(set.Labels[i])
+			}
+		})
+	}
+	wg.Wait()
+}
