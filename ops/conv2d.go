@@ -143,14 +143,17 @@ func convDo[O convKernel](op O, p G.Value, vs []G.Value, k32 func(g convGeom, ou
 	return out, nil
 }
 
-// convForward computes y[n] = W · col(x[n]) for each image.
+// convForward computes y[n] = W · col(x[n]) for each image, images in
+// parallel.
 func convForward[T Float](g convGeom, y, x, w []T) {
-	col := getScratch[T](g.colRows() * g.colCols())
-	defer putScratch(col)
-	for n := range g.n {
-		im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
-		gemmColumns(false, g.f, g.colCols(), g.colRows(), w, g.colRows(), *col, g.colCols(), 0, y[n*g.outSize():(n+1)*g.outSize()], g.colCols())
-	}
+	forChunks(g.n, 1, func(_, lo, hi int) {
+		col := getScratch[T](g.colRows() * g.colCols())
+		defer putScratch(col)
+		for n := lo; n < hi; n++ {
+			im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
+			gemmColumns(false, g.f, g.colCols(), g.colRows(), w, g.colRows(), *col, g.colCols(), 0, y[n*g.outSize():(n+1)*g.outSize()], g.colCols())
+		}
+	})
 }
 
 // DiffWRT reports both inputs differentiable.

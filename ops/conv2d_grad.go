@@ -56,20 +56,46 @@ func (op Conv2DFilterGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, e
 
 func (op Conv2DFilterGradOp) resultShape(g convGeom) [4]int { return [4]int(g.wShape()) }
 
+// filterGradChunk is how many images' filter gradients convFilterGrad
+// adds in sequence into one partial sum; the partial sums of the chunks,
+// computed in parallel, are then added in chunk order. The chunks do not
+// depend on the number of CPUs, so neither does the result.
+const filterGradChunk = 8
+
 func convFilterGrad[T Float](g convGeom, dw, x, dy []T) {
 	if g.n == 0 {
 		clear(dw)
 		return
 	}
-	col := getScratch[T](g.colRows() * g.colCols())
-	defer putScratch(col)
-	for n := range g.n {
-		im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
-		beta := T(1)
-		if n == 0 {
-			beta = 0
+	chunks := (g.n + filterGradChunk - 1) / filterGradChunk
+	var partials *[]T
+	if chunks > 1 {
+		partials = getScratch[T](chunks * len(dw))
+		defer putScratch(partials)
+	}
+	forChunks(g.n, filterGradChunk, func(c, lo, hi int) {
+		out := dw
+		if partials != nil {
+			out = (*partials)[c*len(dw) : (c+1)*len(dw)]
 		}
-		gemmInnerNT(g.f, g.colRows(), g.colCols(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, dw, g.colRows())
+		col := getScratch[T](g.colRows() * g.colCols())
+		defer putScratch(col)
+		for n := lo; n < hi; n++ {
+			im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
+			beta := T(1)
+			if n == lo {
+				beta = 0
+			}
+			gemmInnerNT(g.f, g.colRows(), g.colCols(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, out, g.colRows())
+		}
+	})
+	if partials != nil {
+		copy(dw, (*partials)[:len(dw)])
+		for c := 1; c < chunks; c++ {
+			for i, v := range (*partials)[c*len(dw) : (c+1)*len(dw)] {
+				dw[i] += v
+			}
+		}
 	}
 }
 
@@ -127,13 +153,16 @@ func (op Conv2DInputGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, er
 func (op Conv2DInputGradOp) resultShape(g convGeom) [4]int { return [4]int(g.xShape()) }
 
 func convInputGrad[T Float](g convGeom, dx, w, dy []T) {
-	clear(dx)
-	col := getScratch[T](g.colRows() * g.colCols())
-	defer putScratch(col)
-	for n := range g.n {
-		gemmColumns(true, g.colRows(), g.colCols(), g.f, w, g.colRows(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
-		col2im(g, dx[n*g.inSize():(n+1)*g.inSize()], *col)
-	}
+	forChunks(g.n, 1, func(_, lo, hi int) {
+		col := getScratch[T](g.colRows() * g.colCols())
+		defer putScratch(col)
+		for n := lo; n < hi; n++ {
+			img := dx[n*g.inSize() : (n+1)*g.inSize()]
+			clear(img)
+			gemmColumns(true, g.colRows(), g.colCols(), g.f, w, g.colRows(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
+			col2im(g, img, *col)
+		}
+	})
 }
 
 func (op Conv2DInputGradOp) String() string {

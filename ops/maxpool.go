@@ -135,15 +135,21 @@ func argmax[T Float](g poolGeom, plane []T, i, j int) int {
 func better[T Float](v, m T) bool { return v > m || (m != m && v == v) }
 
 func maxPool[T Float](g poolGeom, y, x []T) {
-	for c := range g.planes {
-		plane, out := x[c*g.h*g.w:(c+1)*g.h*g.w], y[c*g.oh*g.ow:(c+1)*g.oh*g.ow]
-		for i := range g.oh {
-			for j := range g.ow {
-				out[i*g.ow+j] = plane[argmax(g, plane, i, j)]
+	forChunks(g.planes, poolChunk, func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane, out := x[c*g.h*g.w:(c+1)*g.h*g.w], y[c*g.oh*g.ow:(c+1)*g.oh*g.ow]
+			for i := range g.oh {
+				for j := range g.ow {
+					out[i*g.ow+j] = plane[argmax(g, plane, i, j)]
+				}
 			}
 		}
-	}
+	})
 }
+
+// poolChunk is how many planes one goroutine of the pooling kernels takes
+// at a time.
+const poolChunk = 8
 
 // DiffWRT reports x differentiable.
 func (op MaxPool2DOp) DiffWRT(n int) []bool { return allTrue(n) }
@@ -229,16 +235,18 @@ func (op MaxPool2DBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, 
 }
 
 func maxPoolBackward[T Float](g poolGeom, dx, x, dy []T) {
-	clear(dx)
-	for c := range g.planes {
-		plane, dplane := x[c*g.h*g.w:(c+1)*g.h*g.w], dx[c*g.h*g.w:(c+1)*g.h*g.w]
-		grad := dy[c*g.oh*g.ow : (c+1)*g.oh*g.ow]
-		for i := range g.oh {
-			for j := range g.ow {
-				dplane[argmax(g, plane, i, j)] += grad[i*g.ow+j]
+	forChunks(g.planes, poolChunk, func(_, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane, dplane := x[c*g.h*g.w:(c+1)*g.h*g.w], dx[c*g.h*g.w:(c+1)*g.h*g.w]
+			grad := dy[c*g.oh*g.ow : (c+1)*g.oh*g.ow]
+			clear(dplane)
+			for i := range g.oh {
+				for j := range g.ow {
+					dplane[argmax(g, plane, i, j)] += grad[i*g.ow+j]
+				}
 			}
 		}
-	}
+	})
 }
 
 func (op MaxPool2DBackwardOp) String() string {
