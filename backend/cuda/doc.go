@@ -1,6 +1,8 @@
 // Package cuda is Neurone's CUDA backend. Importing it registers the "cuda"
 // kind with backend.Open ("cuda" or "cuda:N").
 //
+// # Overview
+//
 // It runs the same Gorgonia graphs as the CPU backend. Compile lowers a
 // graph once (see lower.go): matrix products become cuBLAS SGEMM calls,
 // bias gradients SGEMV, and every other op a kernel compiled at run time by
@@ -20,4 +22,34 @@
 //
 // Spec.AllowTF32 lets cuBLAS use TensorFloat-32 tensor cores for the
 // matrix products (inputs rounded to 10-bit mantissas, float32 sums).
+//
+// # Checked without a GPU
+//
+// The program reaches the GPU only through a small device interface
+// (device.go). The tests run the whole program on a stand-in for it
+// (emu_test.go): memory on the host, the kernels' CUDA C built with g++
+// and run with each block's threads as real threads meeting at
+// __syncthreads, products computed as cuBLAS defines them, capture and
+// replay recorded. The conformance suite and the op cases then compare it
+// with the CPU. The plan alone is also simulated in Go (lower_test.go),
+// every launch is checked against its kernel's CUDA signature and every
+// cuBLAS call against cuBLAS's argument rules (launch_test.go), and the
+// kernels are compiled by NVRTC, and assembled by ptxas, where those are
+// installed (kernels_test.go). The tests that need a device
+// (program_test.go) skip, saying why, without one.
+//
+// # Errors
+//
+// An op the lowering does not know is backend.ErrUnsupported from Compile,
+// naming the op and the node. A program that does not fit in device memory
+// is an error from Compile that suggests a smaller batch. CUDA, cuBLAS and
+// NVRTC failures are *cudadl.Error values naming the call and the CUDA
+// error. A closed Program or Backend returns backend.ErrClosed.
+//
+// # Concurrency
+//
+// As for every backend, use a Program from one goroutine at a time. Each
+// call locks its goroutine to its OS thread and makes the device's context
+// current there for the duration of the call, so calls may come from any
+// goroutine.
 package cuda
