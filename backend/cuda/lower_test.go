@@ -91,31 +91,18 @@ func (s *sim) feed(inputs [][]float32) error {
 func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
 
 // simIm2col unrolls the images as the im2col kernel does.
-func simIm2col(g geom, col, x []float32) {
-	t := 0
-	for n := range g.n {
-		for c := range g.c {
-			for p := range g.kh {
-				for q := range g.kw {
-					for i := range g.oh {
-						for j := range g.ow {
-							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
-							col[t] = 0
-							if h >= 0 && h < g.h && w >= 0 && w < g.w {
-								col[t] = x[((n*g.c+c)*g.h+h)*g.w+w]
-							}
-							t++
-						}
-					}
-				}
-			}
-		}
-	}
-}
+func simIm2col(g geom, col, x []float32) { simColumns(g, col, x, true) }
 
 // simCol2im adds the columns back onto the pixels, as the col2im kernel.
 func simCol2im(g geom, dx, col []float32) {
 	clear(dx[:g.n*g.c*g.h*g.w])
+	simColumns(g, col, dx, false)
+}
+
+// simColumns visits the column matrix col of the images img in the
+// kernels' order: gather copies each pixel (0 in the padding) into its
+// column entry, otherwise each entry is added back onto its pixel.
+func simColumns(g geom, col, img []float32, gather bool) {
 	t := 0
 	for n := range g.n {
 		for c := range g.c {
@@ -124,8 +111,15 @@ func simCol2im(g geom, dx, col []float32) {
 					for i := range g.oh {
 						for j := range g.ow {
 							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
-							if h >= 0 && h < g.h && w >= 0 && w < g.w {
-								dx[((n*g.c+c)*g.h+h)*g.w+w] += col[t]
+							inside := h >= 0 && h < g.h && w >= 0 && w < g.w
+							at := ((n*g.c+c)*g.h+h)*g.w + w
+							switch {
+							case gather && inside:
+								col[t] = img[at]
+							case gather:
+								col[t] = 0
+							case inside:
+								img[at] += col[t]
 							}
 							t++
 						}

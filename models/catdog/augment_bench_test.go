@@ -7,7 +7,6 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
-	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
 
@@ -58,15 +57,7 @@ func BenchmarkFeed(b *testing.B) {
 				epoch++
 				order := EpochOrder(set.Len(), 1, epoch)
 				for bt := range set.Len() / n.Batch {
-					for r, i := range order[bt*n.Batch : (bt+1)*n.Batch] {
-						src := set.Image(i)
-						if aug.a.Enabled() {
-							aug.a.Draw(1, epoch, i).Apply(image, src, set.Side)
-							src = image
-						}
-						dataset.Scale(n.x[r*set.Size():(r+1)*set.Size()], src)
-						n.y[r] = float32(set.Labels[i])
-					}
+					fillInOrder(n.x, n.y, set, order[bt*n.Batch:(bt+1)*n.Batch], aug.a, 1, epoch, image)
 					if _, err := n.Program.Train(n.x, n.y); err != nil {
 						b.Fatal(err)
 					}

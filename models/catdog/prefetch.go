@@ -23,10 +23,11 @@ type batchBuf struct {
 
 // prefetcher fills the batches of one epoch, in order, one ahead.
 type prefetcher struct {
-	ready chan *batchBuf // filled batches, in order
-	free  chan *batchBuf // buffers the steps are done with
-	stop  chan struct{}
-	done  sync.WaitGroup
+	ready  chan *batchBuf // filled batches, in order
+	free   chan *batchBuf // buffers the steps are done with
+	stop   chan struct{}
+	done   sync.WaitGroup
+	images [][]uint8 // one transformed image per filling goroutine, with augmentation
 }
 
 // prefetch starts filling the batches of order (batches of n.Batch) from
@@ -36,6 +37,12 @@ func (n *Network) prefetch(set *dataset.Set, order []int, batches int, seed uint
 		n.spare = &batchBuf{x: make([]float32, len(n.x)), y: make([]float32, len(n.y))}
 	}
 	p := &prefetcher{ready: make(chan *batchBuf, 1), free: make(chan *batchBuf, 2), stop: make(chan struct{})}
+	if n.Augment.Enabled() {
+		p.images = make([][]uint8, min(runtime.GOMAXPROCS(0), n.Batch))
+		for i := range p.images {
+			p.images[i] = make([]uint8, set.Size())
+		}
+	}
 	p.free <- &batchBuf{x: n.x, y: n.y}
 	p.free <- n.spare
 	p.done.Add(1)
@@ -49,7 +56,7 @@ func (n *Network) prefetch(set *dataset.Set, order []int, batches int, seed uint
 			case <-p.stop:
 				return
 			}
-			n.fill(buf, set, order[b*n.Batch:(b+1)*n.Batch], seed, epoch)
+			p.fill(n.Augment, buf, set, order[b*n.Batch:(b+1)*n.Batch], seed, epoch)
 			select {
 			case p.ready <- buf:
 			case <-p.stop:
@@ -72,29 +79,29 @@ func (p *prefetcher) close() {
 	p.done.Wait()
 }
 
-// fill writes the images of set at idx into buf, transformed by
-// n.Augment's draw for (seed, epoch, index) when augmentation is on,
-// spread over the CPUs.
-func (n *Network) fill(buf *batchBuf, set *dataset.Set, idx []int, seed uint64, epoch int) {
+// fill writes the images of set at idx into buf, transformed by aug's
+// draw for (seed, epoch, index) when augmentation is on, spread over the
+// CPUs.
+func (p *prefetcher) fill(aug Augmentation, buf *batchBuf, set *dataset.Set, idx []int, seed uint64, epoch int) {
 	size := set.Size()
 	workers := min(runtime.GOMAXPROCS(0), len(idx))
+	if p.images != nil {
+		workers = min(workers, len(p.images))
+	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*len(idx)/workers, (w+1)*len(idx)/workers
 		wg.Go(func() {
-			var image []uint8
-			if n.Augment.Enabled() {
-				image = make([]uint8, size)
+			x, y := buf.x[lo*size:hi*size], buf.y[lo:hi]
+			if p.images == nil {
+				set.Fill(x, y, idx[lo:hi])
+				return
 			}
-			for r := lo; r < hi; r++ {
-				i := idx[r]
-				src := set.Image(i)
-				if image != nil {
-					n.Augment.Draw(seed, epoch, i).Apply(image, src, set.Side)
-					src = image
-				}
-				dataset.Scale(buf.x[r*size:(r+1)*size], src)
-				buf.y[r] = float32(set.Labels[i])
+			image := p.images[w]
+			for r, i := range idx[lo:hi] {
+				aug.Draw(seed, epoch, i).Apply(image, set.Image(i), set.Side)
+				dataset.Scale(x[r*size:(r+1)*size], image)
+				y[r] = float32(set.Labels[i])
 			}
 		})
 	}

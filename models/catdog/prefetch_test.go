@@ -42,20 +42,11 @@ func TestPrefetchedEpochIsSequential(t *testing.T) {
 
 		// The definition: batch after batch, image after image.
 		order := EpochOrder(set.Len(), seed, epoch)
-		size := set.Size()
-		image := make([]uint8, size)
+		image := make([]uint8, set.Size())
 		var sum float64
 		batches := set.Len() / slow.Batch
 		for b := range batches {
-			for r, i := range order[b*slow.Batch : (b+1)*slow.Batch] {
-				src := set.Image(i)
-				if aug.Enabled() {
-					aug.Draw(seed, epoch, i).Apply(image, src, set.Side)
-					src = image
-				}
-				dataset.Scale(slow.x[r*size:(r+1)*size], src)
-				slow.y[r] = float32(set.Labels[i])
-			}
+			fillInOrder(slow.x, slow.y, set, order[b*slow.Batch:(b+1)*slow.Batch], aug, seed, epoch, image)
 			loss, err := slow.Program.Train(slow.x, slow.y)
 			if err != nil {
 				t.Fatal(err)
@@ -75,6 +66,22 @@ func TestPrefetchedEpochIsSequential(t *testing.T) {
 				t.Errorf("augment %v: %s differs from the plain loop's", aug, p.Name())
 			}
 		}
+	}
+}
+
+// fillInOrder is what a training batch holds, written out: image after
+// image, each transformed by aug's draw when augmentation is on, scaled,
+// with its label. image is a scratch buffer of one image.
+func fillInOrder(x, y []float32, set *dataset.Set, idx []int, aug Augmentation, seed uint64, epoch int, image []uint8) {
+	size := set.Size()
+	for r, i := range idx {
+		src := set.Image(i)
+		if aug.Enabled() {
+			aug.Draw(seed, epoch, i).Apply(image, src, set.Side)
+			src = image
+		}
+		dataset.Scale(x[r*size:(r+1)*size], src)
+		y[r] = float32(set.Labels[i])
 	}
 }
 
