@@ -83,6 +83,8 @@ func Activate(x *G.Node, activation string) (*G.Node, error) {
 		return ops.Step(x, true)
 	case Linear:
 		return x, nil
+	case Softmax:
+		return ops.Softmax(x)
 	}
 	return nil, fmt.Errorf("graph: unknown activation %q (want one of %v)", activation, Activations)
 }

@@ -6,13 +6,17 @@
 // Dense adds one densely connected layer (weights, bias, activation) to a
 // graph; MLP builds a whole multi-layer perceptron from a spec, with the
 // activation of each layer chosen by name (relu, leakyrelu, sigmoid, tanh,
-// step, step-ste, linear). Weights are initialised for their activation:
-// He for the ReLU family and step, Glorot for sigmoid, tanh and linear.
+// step, step-ste, linear, softmax). Weights are initialised for their
+// activation: He for the ReLU family and step, Glorot for sigmoid, tanh,
+// linear and softmax.
 // Conv2D, MaxPool2D, Dropout and Flatten add the layers of a convolutional
 // network over N×C×H×W images, and CNN builds one from a spec
 // (DefaultCNNSpec is the small network for cat/dog); it returns the same
-// Model as MLP, so BinaryClassification and the backends take either.
-// BCEWithLogits and MSE add a loss, and Grad adds the backward pass. The
+// Model as MLP, so the objectives and the backends take either.
+// BinaryClassification (one sigmoid output) and MulticlassClassification
+// (a softmax over one output per class) add targets, the loss and the
+// backward pass in one call; BCEWithLogits, SoftmaxCrossEntropy and MSE
+// add a loss alone, and Grad the backward pass. The
 // Optimizer says how a backend updates the parameters, and a Schedule
 // (none, cosine, step, with an optional warm-up) gives the learning rate of
 // each epoch, which a backend's Program takes through SetLearningRate.

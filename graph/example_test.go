@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 
 	"github.com/neurone-dl/neurone/backend"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
@@ -51,6 +53,71 @@ func ExampleMLP() {
 	// 0 xor 1 = 1
 	// 1 xor 0 = 1
 	// 1 xor 1 = 0
+}
+
+// Train a perceptron with a softmax output to tell which third of the
+// plane a point lies in (by its angle: three classes), on the CPU.
+func ExampleMulticlassClassification() {
+	const n, classes = 120, 3
+	m, err := graph.MLP(graph.MLPSpec{Inputs: 2, Batch: n, Seed: 1, Layers: []graph.LayerSpec{
+		{Units: 16, Activation: graph.Tanh}, {Units: classes, Activation: graph.Softmax}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// Targets (one-hot rows), the softmax cross-entropy of the logits,
+	// and the backward pass.
+	obj, err := graph.MulticlassClassification(m)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	be, _ := backend.Open("cpu")
+	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.05)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer prog.Close()
+	// Points at random angles and radii; class k holds the angles from
+	// 120°·k to 120°·(k+1), less a 6° gap on each side of the borders.
+	rng := rand.New(rand.NewPCG(1, 2))
+	x, y, label := make([]float32, 2*n), make([]float32, classes*n), make([]int, n)
+	for i := range n {
+		k := i % classes
+		a := (float64(k) + 0.05 + 0.9*rng.Float64()) * 2 * math.Pi / classes
+		r := 0.2 + rng.Float64()
+		x[2*i], x[2*i+1] = float32(r*math.Cos(a)), float32(r*math.Sin(a))
+		y[classes*i+k], label[i] = 1, k
+	}
+	for range 400 {
+		if _, err := prog.Train(x, y); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	p := make([]float32, classes*n) // each row: the class probabilities
+	if err := prog.Predict([][]float32{p}, x, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	correct, sums := 0, true
+	for i := range n {
+		row := p[classes*i : classes*(i+1)]
+		best := 0
+		for k := range row {
+			if row[k] > row[best] {
+				best = k
+			}
+		}
+		if best == label[i] {
+			correct++
+		}
+		sums = sums && math.Abs(float64(row[0]+row[1]+row[2])-1) < 1e-5
+	}
+	fmt.Printf("%d of %d points classified correctly; probabilities add up to 1: %v\n", correct, n, sums)
+	// Output:
+	// 120 of 120 points classified correctly; probabilities add up to 1: true
 }
 
 // Train a small convolutional network to tell vertical bars from

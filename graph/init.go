@@ -36,17 +36,18 @@ const (
 	Step      = "step"     // Heaviside; zero gradient
 	StepSTE   = "step-ste" // Heaviside with the straight-through gradient
 	Linear    = "linear"   // no activation
+	Softmax   = "softmax"  // across a layer's units: class probabilities
 )
 
 // Activations lists the accepted activation names.
-var Activations = []string{ReLU, LeakyReLU, Sigmoid, Tanh, Step, StepSTE, Linear}
+var Activations = []string{ReLU, LeakyReLU, Sigmoid, Tanh, Step, StepSTE, Linear, Softmax}
 
 // InitializerFor returns the initialiser suited to an activation.
 func InitializerFor(activation string) (Initializer, error) {
 	switch activation {
 	case ReLU, LeakyReLU, Step, StepSTE:
 		return He, nil
-	case Sigmoid, Tanh, Linear:
+	case Sigmoid, Tanh, Linear, Softmax:
 		return Glorot, nil
 	}
 	return nil, fmt.Errorf("graph: unknown activation %q (want one of %v)", activation, Activations)

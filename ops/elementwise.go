@@ -54,20 +54,7 @@ type kernel[T Float] func(dst, a, b []T, param T)
 // mapDo runs an element-wise op: it checks the inputs, then calls the kernel
 // for their dtype on the output (prealloc, or a new value).
 func mapDo[O G.Op](op O, prealloc G.Value, vs []G.Value, param float64, k32 kernel[float32], k64 kernel[float64]) (G.Value, error) {
-	if err := checkArity(op, vs); err != nil {
-		return nil, err
-	}
-	shape := vs[0].Shape()
-	for _, v := range vs[1:] {
-		if !v.Shape().Eq(shape) {
-			return nil, fmt.Errorf("%w: %v on shapes %v and %v", ErrShape, op, shape.Clone(), v.Shape().Clone())
-		}
-	}
-	dt, err := sameDtype(op, vs...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := output(op, prealloc, dt, shape)
+	out, dt, err := sameShapeOutput(op, prealloc, vs)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +64,27 @@ func mapDo[O G.Op](op O, prealloc G.Value, vs []G.Value, param float64, k32 kern
 		k64(slice[float64](out), slice[float64](vs[0]), second[float64](vs), param)
 	}
 	return out, nil
+}
+
+// sameShapeOutput checks the inputs of an op whose inputs and result all
+// have one shape, and returns the value the result goes to (prealloc, or
+// a new value) and its dtype.
+func sameShapeOutput[O G.Op](op O, prealloc G.Value, vs []G.Value) (G.Value, tensor.Dtype, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, tensor.Dtype{}, err
+	}
+	shape := vs[0].Shape()
+	for _, v := range vs[1:] {
+		if !v.Shape().Eq(shape) {
+			return nil, tensor.Dtype{}, fmt.Errorf("%w: %v on shapes %v and %v", ErrShape, op, shape.Clone(), v.Shape().Clone())
+		}
+	}
+	dt, err := sameDtype(op, vs...)
+	if err != nil {
+		return nil, dt, err
+	}
+	out, err := output(op, prealloc, dt, shape)
+	return out, dt, err
 }
 
 // second returns the second input's elements, or nil for a unary op.

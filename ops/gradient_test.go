@@ -64,6 +64,20 @@ func TestGradients(t *testing.T) {
 		{Name: "Expand", Inputs: []gradcheck.Input{{Name: "s", Shape: []int{}, Data: []float64{0.7}}}, Build: unary(func(n *G.Node) (*G.Node, error) { return ops.Expand(n, []int{2, 3}) })},
 		{Name: "BCEWithLogits", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{6, 1}, Range: 4}, {Name: "y", Shape: []int{6, 1}, Data: []float64{1, 0, 1, 0, 0.3, 1}, Const: true}}, Build: binary(ops.BCEWithLogits)},
 		{Name: "BCEWithLogits/huge", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{4, 1}, Data: []float64{1000, -1000, 1000, -1000}}, {Name: "y", Shape: []int{4, 1}, Data: []float64{1, 0, 0, 1}, Const: true}}, Build: binary(ops.BCEWithLogits), Step: 1e-3},
+		{Name: "Softmax", Inputs: []gradcheck.Input{x(5, 4)}, Build: unary(ops.Softmax)},
+		{Name: "Softmax/3-D", Inputs: []gradcheck.Input{x(2, 3, 4)}, Build: unary(ops.Softmax)},
+		{Name: "Softmax/vector", Inputs: []gradcheck.Input{x(6)}, Build: unary(ops.Softmax)},
+		{Name: "Softmax/saturated", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{2, 3}, Data: []float64{1000, 0, -1000, 5, 5, 5}}}, Build: unary(ops.Softmax)},
+		{Name: "SoftmaxCrossEntropy/one-hot", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{4, 3}, Range: 4},
+			{Name: "y", Shape: []int{4, 3}, Data: []float64{1, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 1}, Const: true}}, Build: binary(ops.SoftmaxCrossEntropy)},
+		// Smoothed labels, and a row whose targets add up to 0.5: the
+		// loss weights each row's log-sum-exp by its targets' sum.
+		{Name: "SoftmaxCrossEntropy/soft-targets", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{3, 4}, Range: 3},
+			{Name: "y", Shape: []int{3, 4}, Data: []float64{0.7, 0.1, 0.1, 0.1, 0.25, 0.25, 0.25, 0.25, 0, 0.5, 0, 0}, Const: true}}, Build: binary(ops.SoftmaxCrossEntropy)},
+		{Name: "SoftmaxCrossEntropy/3-D", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{2, 2, 3}, Range: 2},
+			{Name: "y", Shape: []int{2, 2, 3}, Data: []float64{0, 1, 0, 1, 0, 0, 0, 0, 1, 0.5, 0.5, 0}, Const: true}}, Build: binary(ops.SoftmaxCrossEntropy)},
+		{Name: "SoftmaxCrossEntropy/huge", Inputs: []gradcheck.Input{{Name: "z", Shape: []int{2, 3}, Data: []float64{1000, 0, -1000, -1000, 1000, 999}},
+			{Name: "y", Shape: []int{2, 3}, Data: []float64{0, 1, 0, 0, 0, 1}, Const: true}}, Build: binary(ops.SoftmaxCrossEntropy), Step: 1e-3},
 		{Name: "MSE", Inputs: []gradcheck.Input{{Name: "p", Shape: []int{4, 2}}, {Name: "y", Shape: []int{4, 2}, Const: true}}, Build: binary(ops.MSE)},
 		{Name: "Conv2D", Inputs: convInputs([]int{2, 3, 5, 4}, []int{4, 3, 3, 2}), Build: conv([2]int{1, 1}, [2]int{0, 0})},
 		{Name: "Conv2D/stride2/pad1", Inputs: convInputs([]int{2, 2, 7, 6}, []int{3, 2, 3, 3}), Build: conv([2]int{2, 2}, [2]int{1, 1})},
@@ -180,20 +194,8 @@ func TestBCEHugeLogits(t *testing.T) {
 		g := G.NewGraph()
 		z := G.NewMatrix(g, G.Float64, G.WithShape(1, 1), G.WithName("z"), G.WithValue(tensorOf(c.z)))
 		y := G.NewMatrix(g, G.Float64, G.WithShape(1, 1), G.WithName("y"), G.WithValue(tensorOf(c.y)))
-		l, err := ops.BCEWithLogits(z, y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads, err := G.Grad(l, z)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals, err := gradcheck.Eval([]*G.Node{l, grads[0]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		loss := float64(*vals[0].(*G.F64))
-		grad := vals[1].Data().([]float64)[0]
+		loss, grads := lossAndGrad(t, ops.BCEWithLogits, z, y)
+		grad := grads[0]
 		if math.Abs(loss-c.loss) > 1e-12 || math.IsNaN(grad) || math.IsInf(grad, 0) {
 			t.Errorf("z=%v y=%v: loss %v (want %v), gradient %v", c.z, c.y, loss, c.loss, grad)
 		}

@@ -15,12 +15,13 @@ type LossKind int
 
 // The losses LossOp computes.
 const (
-	BCEWithLogitsLoss LossKind = iota // binary cross-entropy from logits
-	MSELoss                           // mean squared error
+	BCEWithLogitsLoss       LossKind = iota // binary cross-entropy from logits
+	MSELoss                                 // mean squared error
+	SoftmaxCrossEntropyLoss                 // cross-entropy of a softmax over the last axis, from logits
 )
 
-// LossOp is a mean loss over every element of a prediction tensor and a
-// target tensor of the same shape, returning a scalar:
+// LossOp is a mean loss of a prediction tensor against a target tensor of
+// the same shape, returning a scalar:
 //
 //   - binary cross-entropy from logits z and targets y in [0, 1]:
 //     mean(max(z,0) − z·y + log(1+e^−|z|)), equal to
@@ -28,6 +29,12 @@ const (
 //     the last sigmoid into the loss. Gradient dz = (σ(z) − y)/N.
 //   - mean squared error of predictions p: mean((p − y)²). Gradient
 //     dp = 2(p − y)/N.
+//   - cross-entropy of the softmax of logits z along the last axis against
+//     targets y that are, row by row, distributions over the classes (one-hot
+//     labels, or smoothed ones): the mean over the R rows of
+//     −Σ_c y_c·log softmax(z)_c = (Σ_c y_c)·logsumexp(z) − Σ_c y_c·z_c,
+//     finite for any z. Gradient dz = (softmax(z)·Σ_c y_c − y)/R. The mean is
+//     over rows (samples), not elements, as in PyTorch's CrossEntropyLoss.
 //
 // Targets are data, not parameters: the loss is differentiable with respect
 // to its first input only.
@@ -49,6 +56,13 @@ func MSE(predictions, targets *G.Node) (*G.Node, error) {
 	return apply(LossOp{Kind: MSELoss, Dims: predictions.Dims()}, predictions, targets)
 }
 
+// SoftmaxCrossEntropy returns the scalar node of the mean cross-entropy of
+// the softmax of logits (samples × classes, classes along the last axis)
+// against targets, each row a distribution over the classes.
+func SoftmaxCrossEntropy(logits, targets *G.Node) (*G.Node, error) {
+	return apply(LossOp{Kind: SoftmaxCrossEntropyLoss, Dims: logits.Dims()}, logits, targets)
+}
+
 // Arity is 2.
 func (op LossOp) Arity() int { return 2 }
 
@@ -67,7 +81,25 @@ func (op LossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if !s[0].Eq(s[1]) {
 		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, s[0], s[1])
 	}
+	if _, err := op.Kind.classes(s[0]); err != nil {
+		return nil, err
+	}
 	return tensor.ScalarShape(), nil
+}
+
+// classes is the length of the axis a loss of kind k normalises over: the
+// last one for the softmax cross-entropy, 1 (every element on its own)
+// otherwise.
+// (It takes no op to name in its error: converting one to an interface at
+// every call would allocate in each training step.)
+func (k LossKind) classes(s tensor.Shape) (int, error) {
+	if k != SoftmaxCrossEntropyLoss {
+		return 1, nil
+	}
+	if s.Dims() == 0 || s[s.Dims()-1] == 0 {
+		return 0, fmt.Errorf("%w: %v needs classes along a last axis, got shape %v", ErrShape, k, s.Clone())
+	}
+	return s[s.Dims()-1], nil
 }
 
 // Do computes the loss.
@@ -81,6 +113,10 @@ func (op LossOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	if pred, target := vs[0].Shape(), vs[1].Shape(); !pred.Eq(target) {
 		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, pred.Clone(), target.Clone())
 	}
+	cols, err := op.Kind.classes(vs[0].Shape())
+	if err != nil {
+		return nil, err
+	}
 	dt, err := sameDtype(op, vs...)
 	if err != nil {
 		return nil, err
@@ -90,13 +126,16 @@ func (op LossOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		return out, setScalar(out, lossValue(op.Kind, slice[float32](vs[0]), slice[float32](vs[1])))
+		return out, setScalar(out, lossValue(op.Kind, slice[float32](vs[0]), slice[float32](vs[1]), cols))
 	}
-	return out, setScalar(out, lossValue(op.Kind, slice[float64](vs[0]), slice[float64](vs[1])))
+	return out, setScalar(out, lossValue(op.Kind, slice[float64](vs[0]), slice[float64](vs[1]), cols))
 }
 
-// lossValue accumulates in float64.
-func lossValue[T Float](kind LossKind, pred, target []T) float64 {
+// lossValue accumulates in float64; cols is LossKind.classes.
+func lossValue[T Float](kind LossKind, pred, target []T, cols int) float64 {
+	if kind == SoftmaxCrossEntropyLoss {
+		return softmaxXentValue(pred, target, cols)
+	}
 	var s float64
 	for i, p := range pred {
 		z, y := float64(p), float64(target[i])
@@ -108,6 +147,20 @@ func lossValue[T Float](kind LossKind, pred, target []T) float64 {
 		}
 	}
 	return s / float64(len(pred))
+}
+
+// softmaxXentValue is the mean over rows of (Σ y)·logsumexp(z) − Σ y·z.
+func softmaxXentValue[T Float](logits, target []T, cols int) float64 {
+	var s float64
+	for r := 0; r+cols <= len(logits); r += cols {
+		z, y := logits[r:r+cols], target[r:r+cols]
+		m, e := rowLogSumExp(z)
+		lse := m + math.Log(e)
+		for c, v := range z {
+			s += float64(y[c]) * (lse - float64(v))
+		}
+	}
+	return s / float64(len(logits)/cols)
 }
 
 // DiffWRT reports the predictions differentiable, the targets not.
@@ -126,11 +179,18 @@ func (op LossOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{d, nil}, nil
 }
 
-func (op LossOp) String() string {
-	if op.Kind == BCEWithLogitsLoss {
+func (op LossOp) String() string { return op.Kind.String() }
+
+func (k LossKind) String() string {
+	switch k {
+	case BCEWithLogitsLoss:
 		return "BCEWithLogits"
+	case MSELoss:
+		return "MSE"
+	case SoftmaxCrossEntropyLoss:
+		return "SoftmaxCrossEntropy"
 	}
-	return "MSE"
+	return fmt.Sprintf("LossKind(%d)", int(k))
 }
 func (op LossOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op LossOp) Hashcode() uint32      { return hashOf(op) }
@@ -162,6 +222,9 @@ func (op LossBackwardOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	if !s[0].Eq(s[1]) {
 		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, s[0], s[1])
 	}
+	if _, err := op.Kind.classes(s[0]); err != nil {
+		return nil, err
+	}
 	return s[0].Clone(), nil
 }
 
@@ -181,6 +244,10 @@ func (op LossBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
+	cols, err := op.Kind.classes(pred)
+	if err != nil {
+		return nil, err
+	}
 	dt, err := sameDtype(op, vs[0], vs[1])
 	if err != nil {
 		return nil, err
@@ -190,14 +257,18 @@ func (op LossBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error
 		return nil, err
 	}
 	if dt == tensor.Float32 {
-		lossGrad(op.Kind, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]), dL)
+		lossGrad(op.Kind, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]), dL, cols)
 	} else {
-		lossGrad(op.Kind, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]), dL)
+		lossGrad(op.Kind, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]), dL, cols)
 	}
 	return out, nil
 }
 
-func lossGrad[T Float](kind LossKind, dst, pred, target []T, dL float64) {
+func lossGrad[T Float](kind LossKind, dst, pred, target []T, dL float64, cols int) {
+	if kind == SoftmaxCrossEntropyLoss {
+		softmaxXentGrad(dst, pred, target, dL, cols)
+		return
+	}
 	scale := dL / float64(len(dst))
 	for i, p := range pred {
 		z, y := float64(p), float64(target[i])
@@ -210,11 +281,22 @@ func lossGrad[T Float](kind LossKind, dst, pred, target []T, dL float64) {
 	}
 }
 
-func (op LossBackwardOp) String() string {
-	if op.Kind == BCEWithLogitsLoss {
-		return "BCEWithLogitsBackward"
+// softmaxXentGrad writes dz = dL·(softmax(z)·Σ y − y)/rows.
+func softmaxXentGrad[T Float](dst, logits, target []T, dL float64, cols int) {
+	scale := dL / float64(len(dst)/cols)
+	for r := 0; r+cols <= len(dst); r += cols {
+		z, y := logits[r:r+cols], target[r:r+cols]
+		m, e := rowLogSumExp(z)
+		var sy float64
+		for _, v := range y {
+			sy += float64(v)
+		}
+		for c, v := range z {
+			dst[r+c] = T((math.Exp(float64(v)-m)/e*sy - float64(y[c])) * scale)
+		}
 	}
-	return "MSEBackward"
 }
+
+func (op LossBackwardOp) String() string        { return op.Kind.String() + "Backward" }
 func (op LossBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op LossBackwardOp) Hashcode() uint32      { return hashOf(op) }

@@ -17,7 +17,8 @@ import (
 // opCase builds, afresh each call, a small graph exercising ops the MLPs of
 // the conformance suite do not: element-wise Add and Mul, Sum and its
 // gradient Expand, Gorgonia's "+" that adds the gradients of a value read
-// twice, products with every transpose, and the MSE loss.
+// twice, products with every transpose, the MSE loss, a softmax inside a
+// network and the softmax cross-entropy.
 type opCase struct {
 	name  string
 	build func() (backend.Spec, [][]float32, error)
@@ -91,6 +92,46 @@ var opCases = []opCase{
 		}
 		return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v}, [][]float32{randoms(rng, 20), randoms(rng, 12)})
 	}},
+	{"softmax-xent", func() (backend.Spec, [][]float32, error) { return softmaxCase(1) }},
+	// Logits of ±3000: e^z would overflow even a double without the
+	// subtraction of each row's maximum, which is in the last column.
+	{"softmax-xent/huge-logits", func() (backend.Spec, [][]float32, error) { return softmaxCase(3000) }},
+}
+
+// softmaxCase is a softmax inside a network (attention-like weights over
+// 6 values) and the softmax cross-entropy of 3 logits from it plus a
+// bias, against one-hot, smoothed, and partial targets (a row adding up
+// to 0.5). A nonzero offset sets the bias to (−offset, 0, offset).
+func softmaxCase(offset float32) (backend.Spec, [][]float32, error) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(5, 4), G.WithName("x"))
+	t := G.NewMatrix(g, tensor.Float32, G.WithShape(5, 3), G.WithName("t"))
+	w, v, b := param(g, "w", rng, 6, 4), param(g, "v", rng, 3, 6), param(g, "b", rng, 3)
+	if offset != 0 {
+		copy(ops.Float32s(b.Value()), []float32{-offset, 0, offset})
+	}
+	h, err := ops.MatMul(x, w, false, true)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	a, err := ops.Softmax(h)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	z, err := ops.MatMul(a, v, false, true)
+	if err == nil {
+		z, err = ops.BiasAdd(z, b)
+	}
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	loss, err := ops.SoftmaxCrossEntropy(z, t)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	targets := []float32{1, 0, 0, 0, 1, 0, 0, 0, 1, 0.2, 0.5, 0.3, 0, 0.5, 0}
+	return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v, b}, [][]float32{randoms(rng, 20), targets})
 }
 
 // convCase is a convolution with unequal strides, paddings and kernel
@@ -176,7 +217,7 @@ func compareOps(t *testing.T, ref, b backend.Backend, tol float64) {
 					params[k] = append(params[k], append([]float32(nil), ops.Float32s(p.Value())...))
 				}
 			}
-			if e := math.Abs(float64(losses[1]-losses[0])) / max(math.Abs(float64(losses[0])), 1e-30); e > tol {
+			if e := relDiff(losses[1:], losses[:1]); e > tol {
 				t.Errorf("loss %v, reference %v", losses[1], losses[0])
 			}
 			for i := range grads[0] {
@@ -191,12 +232,18 @@ func compareOps(t *testing.T, ref, b backend.Backend, tol float64) {
 	}
 }
 
+// relDiff is max|got−want| / max|want| (or the absolute error when want
+// is 0), and +Inf where the lengths differ or a value is not finite (a NaN
+// would compare false with every tolerance).
 func relDiff(got, want []float32) float64 {
 	if len(got) != len(want) {
 		return math.Inf(1)
 	}
 	var diff, scale float64
 	for i := range want {
+		if g, w := float64(got[i]), float64(want[i]); math.IsNaN(g) || math.IsInf(g, 0) || math.IsNaN(w) || math.IsInf(w, 0) {
+			return math.Inf(1)
+		}
 		diff = math.Max(diff, math.Abs(float64(got[i])-float64(want[i])))
 		scale = math.Max(scale, math.Abs(float64(want[i])))
 	}

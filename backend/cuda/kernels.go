@@ -30,7 +30,8 @@ const kernelSource = `
 #define GRAD_STE 4      // x: dy·[|x| ≤ 1]
 #define GRAD_ZERO 5     // 0
 
-// Loss kinds, as ops.LossKind.
+// Loss kinds of the loss and loss_backward kernels, as ops.LossKind (the
+// softmax cross-entropy has kernels of its own: softmax_xent).
 #define LOSS_BCE 0
 #define LOSS_MSE 1
 
@@ -151,6 +152,75 @@ extern "C" __global__ void loss_backward(float *dp, const float *p, const float 
 	FOR_EACH(i, n) {
 		float z = p[i], y = t[i];
 		dp[i] = kind == LOSS_BCE ? (sigmoid_f(z) - y) * scale : 2.0f * (z - y) * scale;
+	}
+}
+
+// row_max_sum returns the largest of the cols values of row in *m and
+// Σ e^(row[c] − m) (at least 1) in *s. The softmax kernels work in double
+// precision from the float inputs on, as the CPU's ops do: a softmax's
+// gradient subtracts nearly equal numbers, which would magnify float
+// rounding.
+__device__ void row_max_sum(const float *row, int cols, float *m, double *s) {
+	float mx = row[0];
+	for (int c = 1; c < cols; c++) mx = fmaxf(mx, row[c]);
+	double e = 0.0;
+	for (int c = 0; c < cols; c++) e += exp((double)row[c] - mx);
+	*m = mx;
+	*s = e;
+}
+
+// softmax writes the softmax of each row of cols values of x to y: a
+// thread per row.
+extern "C" __global__ void softmax(float *y, const float *x, int rows, int cols) {
+	FOR_EACH(r, rows) {
+		const float *row = x + r * cols;
+		float m;
+		double s;
+		row_max_sum(row, cols, &m, &s);
+		for (int c = 0; c < cols; c++) y[r * cols + c] = (float)(exp((double)row[c] - m) / s);
+	}
+}
+
+// softmax_backward writes dx = y ⊙ (dy − Σ_c dy_c·y_c), row by row, from
+// the softmax y: a thread per row.
+extern "C" __global__ void softmax_backward(float *dx, const float *y, const float *dy, int rows, int cols) {
+	FOR_EACH(r, rows) {
+		const float *yr = y + r * cols, *dyr = dy + r * cols;
+		double dot = 0.0;
+		for (int c = 0; c < cols; c++) dot += (double)yr[c] * dyr[c];
+		for (int c = 0; c < cols; c++) dx[r * cols + c] = (float)(yr[c] * ((double)dyr[c] - dot));
+	}
+}
+
+// softmax_xent writes the mean over rows of the cross-entropy of the
+// softmax of logits z against targets t, (Σ t)·logsumexp(z) − Σ t·z per
+// row, to *out. One block of REDUCE_THREADS, a thread per row at a time.
+extern "C" __global__ void REDUCTION softmax_xent(float *out, const float *z, const float *t, int rows, int cols) {
+	double s = 0.0;
+	for (int r = threadIdx.x; r < rows; r += blockDim.x) {
+		const float *zr = z + r * cols, *tr = t + r * cols;
+		float m;
+		double e;
+		row_max_sum(zr, cols, &m, &e);
+		double lse = m + log(e);
+		for (int c = 0; c < cols; c++) s += tr[c] * (lse - zr[c]);
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0) *out = (float)(s / rows);
+}
+
+// softmax_xent_backward writes dz = (softmax(z)·Σ t − t)·*dl/rows: a
+// thread per row.
+extern "C" __global__ void softmax_xent_backward(float *dz, const float *z, const float *t, const float *dl,
+                                                 int rows, int cols) {
+	double scale = (double)*dl / rows;
+	FOR_EACH(r, rows) {
+		const float *zr = z + r * cols, *tr = t + r * cols;
+		float m;
+		double e, st = 0.0;
+		row_max_sum(zr, cols, &m, &e);
+		for (int c = 0; c < cols; c++) st += tr[c];
+		for (int c = 0; c < cols; c++) dz[r * cols + c] = (float)((exp((double)zr[c] - m) / e * st - tr[c]) * scale);
 	}
 }
 
@@ -317,7 +387,8 @@ extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, in
 // kernelNames are the kernels of kernelSource the backend looks up.
 var kernelNames = []string{
 	"bias_act", "act", "act_backward", "add", "mul", "expand", "sum_all",
-	"loss", "loss_backward", "sgd", "momentum", "adam",
+	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
+	"sgd", "momentum", "adam",
 	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "dropout",
 }
 

@@ -31,6 +31,8 @@ const (
 	opExpand                           // d = fill(scalar)
 	opLoss                             // scalar mean loss
 	opLossBackward                     // d loss / d prediction, times the upstream scalar
+	opSoftmax                          // softmax of each row (m rows of cols)
+	opSoftmaxBackward                  // its gradient, from the softmax and dy
 	opConv                             // im2col, then a batched SGEMM
 	opConvFilterGrad                   // im2col, a batched SGEMM, then a sum over the images
 	opConvInputGrad                    // a batched SGEMM, then col2im
@@ -69,12 +71,12 @@ type instr struct {
 	out2   int // opBiasAct: the buffer of x + b, or -1 when nobody reads it
 	in     []int
 	n      int // elements of out (element-wise kinds) or of the input (reductions)
-	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows: rows (m) of the n-column input
+	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows, softmax kinds: rows (m) of the input
 	transA bool
 	transB bool
 	lda    int // opGemm: row lengths of a and b as stored
 	ldb    int
-	cols   int // opBiasAct: length of the bias
+	cols   int // opBiasAct: length of the bias; softmax kinds: classes per row
 	inner  int // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
 	act    int // activation or backward kind
 	alpha  float32
@@ -446,9 +448,23 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 	case ops.ExpandOp:
 		in.kind = opExpand
 	case ops.LossOp:
+		if !knownLoss(op.Kind) {
+			return unsupported(fmt.Sprintf(": loss %v", op.Kind))
+		}
 		in.kind, in.loss, in.n = opLoss, op.Kind, kids[0].Shape().TotalSize()
+		in.m, in.cols = rowsOf(kids[0].Shape())
 	case ops.LossBackwardOp:
+		if !knownLoss(op.Kind) {
+			return unsupported(fmt.Sprintf(": loss %v", op.Kind))
+		}
 		in.kind, in.loss = opLossBackward, op.Kind
+		in.m, in.cols = rowsOf(kids[0].Shape())
+	case ops.SoftmaxOp:
+		in.kind = opSoftmax
+		in.m, in.cols = rowsOf(kids[0].Shape())
+	case ops.SoftmaxBackwardOp:
+		in.kind = opSoftmaxBackward
+		in.m, in.cols = rowsOf(kids[0].Shape())
 	default:
 		// Gorgonia adds the gradients of a value with several consumers
 		// with its own addition of two same-shaped tensors ("+ false").
@@ -459,6 +475,25 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		return unsupported("")
 	}
 	return in, kids, nil
+}
+
+// knownLoss reports whether the kernels compute loss kind k.
+func knownLoss(k ops.LossKind) bool {
+	switch k {
+	case ops.BCEWithLogitsLoss, ops.MSELoss, ops.SoftmaxCrossEntropyLoss:
+		return true
+	}
+	return false
+}
+
+// rowsOf splits shape s into rows along its last axis: the number of rows
+// and their length (1 and 1 for a scalar).
+func rowsOf(s tensor.Shape) (rows, cols int) {
+	if s.Dims() == 0 || s[s.Dims()-1] == 0 {
+		return 1, 1
+	}
+	cols = s[s.Dims()-1]
+	return s.TotalSize() / cols, cols
 }
 
 func isBiasAdd(op G.Op) bool {

@@ -351,6 +351,18 @@ func (s *sim) exec(in *instr) {
 	case opLoss:
 		p, t := arg(0), arg(1)
 		var sum float64
+		if in.loss == ops.SoftmaxCrossEntropyLoss {
+			for r := range in.m {
+				z, y := p[r*in.cols:][:in.cols], t[r*in.cols:][:in.cols]
+				m, e := simMaxSum(z)
+				lse := float64(m) + math.Log(e)
+				for c := range z {
+					sum += float64(y[c]) * (lse - float64(z[c]))
+				}
+			}
+			out[0] = float32(sum / float64(in.m))
+			break
+		}
 		for i := range in.n {
 			z, y := float64(p[i]), float64(t[i])
 			if in.loss == ops.BCEWithLogitsLoss {
@@ -362,6 +374,21 @@ func (s *sim) exec(in *instr) {
 		out[0] = float32(sum / float64(in.n))
 	case opLossBackward:
 		p, t, dl := arg(0), arg(1), arg(2)
+		if in.loss == ops.SoftmaxCrossEntropyLoss {
+			scale := float64(dl[0]) / float64(in.m)
+			for r := range in.m {
+				z, y := p[r*in.cols:][:in.cols], t[r*in.cols:][:in.cols]
+				m, e := simMaxSum(z)
+				var sy float64
+				for _, v := range y {
+					sy += float64(v)
+				}
+				for c := range z {
+					out[r*in.cols+c] = float32((math.Exp(float64(z[c])-float64(m))/e*sy - float64(y[c])) * scale)
+				}
+			}
+			break
+		}
 		scale := dl[0] / float32(in.n)
 		for i := range in.n {
 			if in.loss == ops.BCEWithLogitsLoss {
@@ -370,9 +397,41 @@ func (s *sim) exec(in *instr) {
 				out[i] = 2 * (p[i] - t[i]) * scale
 			}
 		}
+	case opSoftmax:
+		for r := range in.m {
+			x := arg(0)[r*in.cols:][:in.cols]
+			m, e := simMaxSum(x)
+			for c, v := range x {
+				out[r*in.cols+c] = float32(math.Exp(float64(v)-float64(m)) / e)
+			}
+		}
+	case opSoftmaxBackward:
+		for r := range in.m {
+			y, dy := arg(0)[r*in.cols:][:in.cols], arg(1)[r*in.cols:][:in.cols]
+			var dot float64
+			for c, v := range y {
+				dot += float64(v) * float64(dy[c])
+			}
+			for c, v := range y {
+				out[r*in.cols+c] = float32(float64(v) * (float64(dy[c]) - dot))
+			}
+		}
 	default:
 		panic("sim: unknown instruction")
 	}
+}
+
+// simMaxSum is the kernels' row_max_sum: the largest value m of row and
+// Σ e^(row[c] − m), in float64.
+func simMaxSum(row []float32) (m float32, e float64) {
+	m = row[0]
+	for _, v := range row[1:] {
+		m = max(m, v)
+	}
+	for _, v := range row {
+		e += math.Exp(float64(v) - float64(m))
+	}
+	return m, e
 }
 
 func (s *sim) Train(inputs ...[]float32) (float32, error) {

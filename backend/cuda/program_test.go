@@ -180,7 +180,7 @@ func checkGraphReplay(t *testing.T, b *Backend, xs, ys [][]float32, tol float64)
 		}
 	}
 	for i := range losses[0] {
-		if d := math.Abs(float64(losses[1][i] - losses[0][i])); d > tol {
+		if d := math.Abs(float64(losses[1][i] - losses[0][i])); !(d <= tol) { // NaN fails too
 			t.Errorf("step %d: loss %v replayed, %v eager", i, losses[1][i], losses[0][i])
 		}
 	}
