@@ -3,6 +3,8 @@ package graph
 import (
 	"math"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // TestOptimizerUpdates checks each method against updates worked out by
@@ -41,7 +43,7 @@ func TestOptimizerUpdates(t *testing.T) {
 			for i, w := range c.want {
 				st.Step++
 				c.opt.Update(c.opt.Coefficients(st.Step), p, grads[i:i+1], st.Slots[0])
-				if math.Abs(float64(p[0])-w) > 2e-6 {
+				if !scalar.EqualWithinAbs(float64(p[0]), w, 2e-6) {
 					t.Fatalf("step %d: parameter %.8f, want %.8f", i+1, p[0], w)
 				}
 			}

@@ -102,7 +102,7 @@ func TestConv2DForward(t *testing.T) {
 				}
 				got := float64s(y)
 				for i := range want {
-					if math.Abs(got[i]-want[i]) > tol*(1+math.Abs(want[i])) {
+					if !(math.Abs(got[i]-want[i]) <= tol*(1+math.Abs(want[i]))) { // NaN fails too
 						t.Fatalf("%v: y[%d] = %v, want %v", dt, i, got[i], want[i])
 					}
 				}

@@ -77,7 +77,7 @@ func TestConvPoolParallel(t *testing.T) {
 						}
 					}
 					k := ((o*ws[1]+c)*ws[2]+p)*ws[3] + q
-					if math.Abs(got[k]-s) > 1e-12*(1+math.Abs(s)) {
+					if !(math.Abs(got[k]-s) <= 1e-12*(1+math.Abs(s))) { // NaN fails too
 						t.Fatalf("filter grad [%d %d %d %d] = %v, by the formula %v", o, c, p, q, got[k], s)
 					}
 				}

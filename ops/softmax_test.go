@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"gonum.org/v1/gonum/floats/scalar"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -59,12 +60,12 @@ func TestSoftmaxCrossEntropyValues(t *testing.T) {
 			z := matrix64(g, "z", 2, len(c.z), append(append([]float64{}, c.z...), c.z...)...)
 			y := matrix64(g, "y", 2, len(c.y), append(append([]float64{}, c.y...), c.y...)...)
 			loss, grad := lossAndGrad(t, ops.SoftmaxCrossEntropy, z, y)
-			if math.Abs(loss-want) > 1e-12*math.Max(1, want) {
+			if !scalar.EqualWithinAbsOrRel(loss, want, 1e-12, 1e-12) {
 				t.Errorf("loss %v, want %v", loss, want)
 			}
 			for i, w := range wantGrad {
 				for r := range 2 {
-					if got := grad[r*len(c.z)+i]; math.Abs(got-w/2) > 1e-12 {
+					if got := grad[r*len(c.z)+i]; !scalar.EqualWithinAbs(got, w/2, 1e-12) {
 						t.Errorf("gradient row %d class %d: %v, want %v", r, i, got, w/2)
 					}
 				}
@@ -93,7 +94,7 @@ func TestSoftmaxRows(t *testing.T) {
 	want := []float64{1 / (1 + math.Exp(-1)), math.Exp(-1) / (1 + math.Exp(-1)), 0, 1.0 / 3, 1.0 / 3, 1.0 / 3,
 		0, math.Exp(3-88.8) / (1 + math.Exp(3-88.8)), 1 / (1 + math.Exp(3-88.8))}
 	for i, w := range want {
-		if math.Abs(float64(got[i])-w) > 1e-7 {
+		if !scalar.EqualWithinAbs(float64(got[i]), w, 1e-7) {
 			t.Errorf("element %d: %v, want %v", i, got[i], w)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"gonum.org/v1/gonum/floats/scalar"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -63,7 +64,7 @@ func TestTapeMachineAgrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	tapeLoss := loss.Value().Data().(float32)
-	if math.Abs(float64(tapeLoss-ourLoss)) > 1e-6 {
+	if !scalar.EqualWithinAbs(float64(tapeLoss), float64(ourLoss), 1e-6) {
 		t.Errorf("loss: tape machine %v, cpu backend %v", tapeLoss, ourLoss)
 	}
 	for i, p := range params {
@@ -73,7 +74,7 @@ func TestTapeMachineAgrees(t *testing.T) {
 		}
 		tape := gv.Data().([]float32)
 		for k := range tape {
-			if math.Abs(float64(tape[k]-ours[i][k])) > 1e-5*(1+math.Abs(float64(ours[i][k]))) {
+			if !(math.Abs(float64(tape[k]-ours[i][k])) <= 1e-5*(1+math.Abs(float64(ours[i][k])))) { // NaN fails too
 				t.Fatalf("%s[%d]: tape machine %v, cpu backend %v", p.Name(), k, tape[k], ours[i][k])
 			}
 		}

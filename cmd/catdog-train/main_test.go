@@ -5,11 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
@@ -102,11 +103,11 @@ func checkPerClass(t *testing.T, s summary) {
 		t.Errorf("support: cat %d, dog %d; confusion %v", cat.Support, dog.Support, m)
 	}
 	if m[1][1]+m[0][1] > 0 {
-		if want := float64(m[1][1]) / float64(m[1][1]+m[0][1]); math.Abs(cat.Precision-want) > 1e-9 || s.Test == nil || math.Abs(s.Test.Precision-want) > 1e-9 {
+		if want := float64(m[1][1]) / float64(m[1][1]+m[0][1]); !scalar.EqualWithinAbs(cat.Precision, want, 1e-9) || s.Test == nil || !scalar.EqualWithinAbs(s.Test.Precision, want, 1e-9) {
 			t.Errorf("cat precision %v, want %v", cat.Precision, want)
 		}
 	}
-	if want := float64(m[0][0]) / float64(dog.Support); math.Abs(dog.Recall-want) > 1e-9 {
+	if want := float64(m[0][0]) / float64(dog.Support); !scalar.EqualWithinAbs(dog.Recall, want, 1e-9) {
 		t.Errorf("dog recall %v, want %v", dog.Recall, want)
 	}
 }
@@ -171,7 +172,7 @@ func testTrainOnPhotoFolder(t *testing.T, arch string, layout clitest.Layout) {
 	if got := m[0][0] + m[0][1] + m[1][0] + m[1][1]; got != s.TestSize.Images {
 		t.Errorf("confusion matrix %v covers %d images, want %d", m, got, s.TestSize.Images)
 	}
-	if acc := float64(m[0][0]+m[1][1]) / float64(s.TestSize.Images); math.Abs(acc-*s.TestAccuracy) > 1e-9 {
+	if acc := float64(m[0][0]+m[1][1]) / float64(s.TestSize.Images); !scalar.EqualWithinAbs(acc, *s.TestAccuracy, 1e-9) {
 		t.Errorf("confusion matrix %v gives accuracy %v, summary says %v", m, acc, *s.TestAccuracy)
 	}
 	checkPerClass(t, s)

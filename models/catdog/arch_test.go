@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
@@ -136,7 +137,7 @@ func TestCNNCheckpointRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range want {
-		if math.Abs(float64(probs[i]-want[i])) > 1e-5 {
+		if !scalar.EqualWithinAbs(float64(probs[i]), float64(want[i]), 1e-5) {
 			t.Fatalf("image %d: P(cat) %v after loading, %v before", i, probs[i], want[i])
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // Labels in these tests: 1 is cat (positive), 0 is dog.
@@ -74,7 +76,7 @@ func TestAUCAgainstPairs(t *testing.T) {
 			}
 			continue
 		}
-		if want := wins / pairs; math.Abs(got-want) > 1e-12 {
+		if want := wins / pairs; !scalar.EqualWithinAbs(got, want, 1e-12) {
 			t.Errorf("trial %d: AUC %v, pair count gives %v", trial, got, want)
 		}
 		// The trapezoids under the ROC curve give the same area.
@@ -83,7 +85,7 @@ func TestAUCAgainstPairs(t *testing.T) {
 		for k := 1; k < len(fpr); k++ {
 			area += (fpr[k] - fpr[k-1]) * (tpr[k] + tpr[k-1]) / 2
 		}
-		if math.Abs(area-got) > 1e-12 {
+		if !scalar.EqualWithinAbs(area, got, 1e-12) {
 			t.Errorf("trial %d: area under ROC %v, AUC %v", trial, area, got)
 		}
 	}
@@ -121,7 +123,7 @@ func TestScoreByHand(t *testing.T) {
 	}
 	near := func(name string, got, want float64) {
 		t.Helper()
-		if math.Abs(got-want) > 1e-6 {
+		if !scalar.EqualWithinAbs(got, want, 1e-6) {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}

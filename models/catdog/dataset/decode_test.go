@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // lumaOf is BT.601 luma, computed independently of color.GrayModel.
@@ -21,7 +23,7 @@ func lumaOf(r, g, b float64) float64 { return 0.299*r + 0.587*g + 0.114*b }
 func checkAll(t *testing.T, pix []uint8, want float64, tol float64) {
 	t.Helper()
 	for i, p := range pix {
-		if d := float64(p) - want; d < -tol || d > tol {
+		if d := float64(p) - want; !scalar.EqualWithinAbs(d, 0, tol) {
 			t.Fatalf("pixel %d = %d, want %.1f ± %.0f", i, p, want, tol)
 		}
 	}
