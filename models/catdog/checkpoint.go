@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	G "gorgonia.org/gorgonia"
+
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -107,9 +109,12 @@ func (n *Network) Save(path string, meta Meta) error {
 	}
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
 	meta.Augment = n.Augment
-	var ts []checkpoint.Tensor
-	for i, p := range n.Model.Params() {
-		ts = append(ts, checkpoint.Tensor{Name: p.Name(), Shape: p.Shape(), Data: p.Value().Data().([]float32)})
+	params := n.Model.Params()
+	ts, err := checkpoint.FromParams(params)
+	if err != nil {
+		return err
+	}
+	for i, p := range params {
 		for j, slot := range state.Slots[i] {
 			ts = append(ts, checkpoint.Tensor{Name: fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j), Shape: p.Shape(), Data: slot})
 		}
@@ -146,42 +151,49 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 	if meta.arch() != n.Config.Arch {
 		return fmt.Errorf("%w: the checkpoint holds a %s network, this one is %s", ErrArchMismatch, meta.arch(), n.Config.Arch)
 	}
+	params := n.Model.Params()
+	var state *graph.OptimizerState
+	if withOptimizer {
+		var err error
+		if state, err = optimizerState(meta, params, ts); err != nil {
+			return err
+		}
+	}
+	if err := checkpoint.ToParams(params, ts); err != nil {
+		return err
+	}
+	if err := n.Program.Load(); err != nil {
+		return err
+	}
+	if state != nil {
+		if err := n.Program.SetOptimizerState(state); err != nil {
+			return fmt.Errorf("catdog: checkpoint optimizer state does not fit %s: %w", meta.Optimizer.Method, err)
+		}
+	}
+	return nil
+}
+
+// optimizerState gathers the optimizer state of params from the
+// checkpoint tensors: slot j of parameter NAME is "optimizer.NAME.j".
+func optimizerState(meta Meta, params []*G.Node, ts []checkpoint.Tensor) (*graph.OptimizerState, error) {
 	byName := map[string]checkpoint.Tensor{}
 	for _, t := range ts {
 		byName[t.Name] = t
 	}
-	params := n.Model.Params()
 	state := &graph.OptimizerState{Step: meta.OptStep, Slots: make([][][]float32, len(params))}
 	for i, p := range params {
-		t, ok := byName[p.Name()]
-		dst := p.Value().Data().([]float32)
-		if !ok || !slices.Equal(t.Shape, p.Shape()) || len(t.Data) != len(dst) {
-			return fmt.Errorf("catdog: checkpoint has no parameter %s of shape %v", p.Name(), p.Shape())
-		}
-		copy(dst, t.Data)
-		if !withOptimizer {
-			continue
-		}
 		for j := 0; ; j++ {
 			s, ok := byName[fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j)]
 			if !ok {
 				break
 			}
 			if !slices.Equal(s.Shape, p.Shape()) {
-				return fmt.Errorf("catdog: checkpoint's optimizer state %s is %v, not %v", s.Name, s.Shape, p.Shape())
+				return nil, fmt.Errorf("catdog: checkpoint's optimizer state %s is %v, not %v", s.Name, s.Shape, p.Shape())
 			}
 			state.Slots[i] = append(state.Slots[i], s.Data)
 		}
 	}
-	if err := n.Program.Load(); err != nil {
-		return err
-	}
-	if withOptimizer {
-		if err := n.Program.SetOptimizerState(state); err != nil {
-			return fmt.Errorf("catdog: checkpoint optimizer state does not fit %s: %w", meta.Optimizer.Method, err)
-		}
-	}
-	return nil
+	return state, nil
 }
 
 // transposeDenseWeights turns the dense weights of a format 1 checkpoint,

@@ -13,6 +13,10 @@
 // writes a pretty-printed copy of the metadata beside the checkpoint, with
 // the extension replaced by ".json", for people to read; Load ignores it.
 //
+// FromParams and ToParams convert between tensors and a model's parameter
+// nodes (graph.Model.Params), checking names and shapes, so a network
+// built with package graph is saved and restored in a few lines.
+//
 // Both files are written atomically (see internal/atomicfile): a crash or a
 // failed Save leaves the previous checkpoint whole. Find resolves what a user
 // passes as --model: a file, or a folder holding BestFile or LastFile.
