@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -332,6 +333,16 @@ func lower(spec backend.Spec) (*plan, error) {
 	if scratch > 0 {
 		p.scratch = len(p.bufs)
 		p.bufs = append(p.bufs, buffer{size: scratch})
+	}
+	for _, b := range p.bufs { // the kernels index with 32-bit ints
+		if b.size > math.MaxInt32 {
+			what := "the convolutions' unrolled images"
+			if b.node != nil {
+				what = b.node.Name()
+			}
+			return nil, fmt.Errorf("%w: %s takes %d values, more than the CUDA kernels' 32-bit indices reach (%d): use a smaller batch",
+				backend.ErrSpec, what, b.size, math.MaxInt32)
+		}
 	}
 	for mode, need := range needs {
 		var list []int

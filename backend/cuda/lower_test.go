@@ -648,6 +648,24 @@ func TestPlanUnsupported(t *testing.T) {
 	}
 }
 
+// A batch whose tensors outgrow the kernels' 32-bit indices is refused at
+// compile time, naming the tensor and asking for a smaller batch.
+func TestPlanTooLarge(t *testing.T) {
+	const batch = math.MaxInt32/(100*100) + 1
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(batch, 100*100), G.WithName("input"))
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 100*100), G.WithName("w"),
+		G.WithValue(tensor.New(tensor.WithShape(2, 100*100), tensor.Of(tensor.Float32))))
+	y, err := ops.MatMul(x, w, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lower(backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{y}})
+	if !errors.Is(err, backend.ErrSpec) || !strings.Contains(err.Error(), "input") || !strings.Contains(err.Error(), "smaller batch") {
+		t.Errorf("lower at batch %d = %v, want ErrSpec naming the input and asking for a smaller batch", batch, err)
+	}
+}
+
 // A value read twice by its last reader (a in a·a) frees its buffer once:
 // c and d, both live until c + d, must not both take it. Prediction only,
 // so that no gradient reads a later.
