@@ -105,19 +105,6 @@ func (op MaxPool2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 // window is NaN.
 func argmax[T Float](g poolGeom, plane []T, i, j int) int {
 	top := (i*g.sh)*g.w + j*g.sw
-	if g.kh == 2 && g.kw == 2 { // the common case, unrolled
-		best := top
-		if better(plane[top+1], plane[best]) {
-			best = top + 1
-		}
-		if better(plane[top+g.w], plane[best]) {
-			best = top + g.w
-		}
-		if better(plane[top+g.w+1], plane[best]) {
-			best = top + g.w + 1
-		}
-		return best
-	}
 	best := top
 	for p := range g.kh {
 		row := top + p*g.w
@@ -130,17 +117,61 @@ func argmax[T Float](g poolGeom, plane []T, i, j int) int {
 	return best
 }
 
+// maxRow2x2 and routeRow2x2 are the forward and backward pass over one
+// output row of 2×2 windows, the common case, the first at plane[top] and
+// the others sw columns apart, in rows of w. They find each window's
+// maximum without a branch (window maxima are as good as random, so a
+// branch would be mispredicted half the time): the first of each row
+// that is largest, then the first of those two, which is what argmax's
+// scan in row-major order keeps.
+func maxRow2x2[T Float](out, plane []T, top, sw, w int) {
+	for j := range out {
+		a := top + j*sw
+		b := a + w
+		up, down := pick(a, a+1, plane[a], plane[a+1]), pick(b, b+1, plane[b], plane[b+1])
+		out[j] = plane[pick(up, down, plane[up], plane[down])]
+	}
+}
+
+func routeRow2x2[T Float](dplane, grad, plane []T, top, sw, w int) {
+	for j, d := range grad {
+		a := top + j*sw
+		b := a + w
+		up, down := pick(a, a+1, plane[a], plane[a+1]), pick(b, b+1, plane[b], plane[b+1])
+		dplane[pick(up, down, plane[up], plane[down])] += d
+	}
+}
+
 // better reports whether v replaces the maximum so far, m: when it is
 // larger, or when m is NaN and v is not.
 func better[T Float](v, m T) bool { return v > m || (m != m && v == v) }
+
+// pick returns b if better(vb, va), else a, computed without a branch.
+func pick[T Float](a, b int, va, vb T) int {
+	take := b2i(vb > va) | b2i(va != va)&b2i(vb == vb)
+	return a + (b-a)*take
+}
+
+// b2i is 1 for true and 0 for false (a flag set, not a branch).
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 func maxPool[T Float](g poolGeom, y, x []T) {
 	forChunks(g.planes, poolChunk, func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {
 			plane, out := x[c*g.h*g.w:(c+1)*g.h*g.w], y[c*g.oh*g.ow:(c+1)*g.oh*g.ow]
 			for i := range g.oh {
-				for j := range g.ow {
-					out[i*g.ow+j] = plane[argmax(g, plane, i, j)]
+				row := out[i*g.ow : (i+1)*g.ow]
+				if g.kh == 2 && g.kw == 2 {
+					maxRow2x2(row, plane, i*g.sh*g.w, g.sw, g.w)
+					continue
+				}
+				for j := range row {
+					row[j] = plane[argmax(g, plane, i, j)]
 				}
 			}
 		}
@@ -241,8 +272,13 @@ func maxPoolBackward[T Float](g poolGeom, dx, x, dy []T) {
 			grad := dy[c*g.oh*g.ow : (c+1)*g.oh*g.ow]
 			clear(dplane)
 			for i := range g.oh {
-				for j := range g.ow {
-					dplane[argmax(g, plane, i, j)] += grad[i*g.ow+j]
+				row := grad[i*g.ow : (i+1)*g.ow]
+				if g.kh == 2 && g.kw == 2 {
+					routeRow2x2(dplane, row, plane, i*g.sh*g.w, g.sw, g.w)
+					continue
+				}
+				for j, d := range row {
+					dplane[argmax(g, plane, i, j)] += d
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package ops_test
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -120,4 +121,41 @@ func equal(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkMaxPool2D times the default CNN's first pooling (batch 64, 8
+// maps of 50×50, 2×2 windows) forward and backward.
+func BenchmarkMaxPool2D(b *testing.B) {
+	const n, c, h, w = 64, 8, 50, 50
+	rng := rand.New(rand.NewPCG(1, 2))
+	xs := make([]float32, n*c*h*w)
+	for i := range xs {
+		xs[i] = float32(rng.NormFloat64())
+	}
+	dys := make([]float32, n*c*(h/2)*(w/2))
+	for i := range dys {
+		dys[i] = float32(rng.NormFloat64())
+	}
+	x := tensor.New(tensor.WithShape(n, c, h, w), tensor.WithBacking(xs))
+	dy := tensor.New(tensor.WithShape(n, c, h/2, w/2), tensor.WithBacking(dys))
+	op := ops.MaxPool2DOp{Kernel: [2]int{2, 2}, Stride: [2]int{2, 2}}
+	y := tensor.New(tensor.WithShape(n, c, h/2, w/2), tensor.Of(tensor.Float32))
+	dx := tensor.New(tensor.WithShape(n, c, h, w), tensor.Of(tensor.Float32))
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := op.UsePreallocDo(y, x); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)*float64(len(xs))/b.Elapsed().Seconds()/1e6, "Minputs/s")
+	})
+	b.Run("backward", func(b *testing.B) {
+		back := ops.MaxPool2DBackwardOp{Pool: op}
+		for b.Loop() {
+			if _, err := back.UsePreallocDo(dx, x, dy); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)*float64(len(xs))/b.Elapsed().Seconds()/1e6, "Minputs/s")
+	})
 }
