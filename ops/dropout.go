@@ -125,11 +125,7 @@ func dropout[T Float](active bool, m DropoutMask, dst, x []T) {
 	s := m.Key
 	for i, v := range x {
 		s += golden // s = Key + (i+1)·golden: h(i) = mix64(s)
-		if uint32(mix64(s)>>32) >= m.Threshold {
-			dst[i] = v * scale
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = sel(uint32(mix64(s)>>32) >= m.Threshold, 0, v*scale)
 	}
 }
 

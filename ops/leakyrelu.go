@@ -29,11 +29,7 @@ func (op LeakyReLUOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 
 func leakyKernel[T Float](dst, x, _ []T, alpha T) {
 	for i, v := range x[:len(dst)] {
-		if v > 0 {
-			dst[i] = v
-		} else {
-			dst[i] = alpha * v
-		}
+		dst[i] = sel(v > 0, alpha*v, v)
 	}
 }
 
@@ -73,11 +69,7 @@ func (op LeakyReLUBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, 
 func leakyBackwardKernel[T Float](dst, x, dy []T, alpha T) {
 	x, dy = x[:len(dst)], dy[:len(dst)]
 	for i, v := range x {
-		if v > 0 {
-			dst[i] = dy[i]
-		} else {
-			dst[i] = alpha * dy[i]
-		}
+		dst[i] = sel(v > 0, alpha*dy[i], dy[i])
 	}
 }
 

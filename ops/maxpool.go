@@ -152,14 +152,6 @@ func pick[T Float](a, b int, va, vb T) int {
 	return a + (b-a)*take
 }
 
-// b2i is 1 for true and 0 for false (a flag set, not a branch).
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func maxPool[T Float](g poolGeom, y, x []T) {
 	forChunks(g.planes, poolChunk, func(_, lo, hi int) {
 		for c := lo; c < hi; c++ {

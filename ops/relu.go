@@ -62,11 +62,7 @@ func (op ReLUBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error
 func reluBackwardKernel[T Float](dst, a, b []T, _ T) {
 	x, dy := a[:len(dst)], b[:len(dst)]
 	for i, v := range x {
-		if v > 0 {
-			dst[i] = dy[i]
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = sel(v > 0, 0, dy[i])
 	}
 }
 

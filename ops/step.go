@@ -34,11 +34,7 @@ func (op StepOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 
 func stepKernel[T Float](dst, a, b []T, _ T) {
 	for i, v := range a[:len(dst)] {
-		if v > 0 {
-			dst[i] = 1
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = sel[T](v > 0, 0, 1)
 	}
 }
 
@@ -82,11 +78,7 @@ func (op StepBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error
 func steThroughKernel[T Float](dst, a, b []T, _ T) {
 	x, dy := a[:len(dst)], b[:len(dst)]
 	for i, v := range x {
-		if v >= -1 && v <= 1 {
-			dst[i] = dy[i]
-		} else {
-			dst[i] = 0
-		}
+		dst[i] = sel(v >= -1 && v <= 1, 0, dy[i])
 	}
 }
 
