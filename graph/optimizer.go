@@ -23,6 +23,11 @@ const (
 //
 // For Adam the weight decay is decoupled from the gradient (AdamW); for SGD
 // and momentum it is the classic L2 term added to the gradient.
+//
+// With ClipNorm > 0, every g above is first multiplied by
+// min(1, ClipNorm/(‖g‖ + 1e-6)), ‖g‖ the L2 norm of all the parameters'
+// gradients together, as torch.nn.utils.clip_grad_norm_ does: a step is
+// never longer than a gradient of norm ClipNorm would make it.
 type Optimizer struct {
 	Method       string  // SGD, Momentum or Adam
 	LearningRate float64 // lr
@@ -30,6 +35,7 @@ type Optimizer struct {
 	Beta1, Beta2 float64 // for Adam
 	Epsilon      float64 // for Adam
 	WeightDecay  float64 // wd; 0 disables it
+	ClipNorm     float64 `json:",omitempty"` // the gradients' largest global L2 norm; 0 disables clipping
 }
 
 // NewSGD returns plain stochastic gradient descent.
@@ -69,6 +75,9 @@ func (o Optimizer) Validate() error {
 	}
 	if o.WeightDecay < 0 {
 		return bad("weight decay", o.WeightDecay)
+	}
+	if !(o.ClipNorm >= 0) || math.IsInf(o.ClipNorm, 0) {
+		return bad("gradient clipping norm", o.ClipNorm)
 	}
 	switch o.Method {
 	case SGD:
@@ -130,13 +139,17 @@ type Coefficients struct {
 	Beta1, Beta2 float32
 	Eps          float32
 	Bias1, Bias2 float32 // Adam's 1/(1−β1ᵗ) and 1/(1−β2ᵗ)
+	// GradScale multiplies every gradient: ClipScale of the step's
+	// gradients when clipping, else 1.
+	GradScale float32
 }
 
-// Coefficients returns the scalars of update number step (1-based).
+// Coefficients returns the scalars of update number step (1-based), with
+// GradScale 1: a backend that clips sets it from ClipScale.
 func (o Optimizer) Coefficients(step int) Coefficients {
 	c := Coefficients{
 		LR: float32(o.LearningRate), WD: float32(o.WeightDecay), Mu: float32(o.Momentum),
-		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: float32(o.Epsilon),
+		Beta1: float32(o.Beta1), Beta2: float32(o.Beta2), Eps: float32(o.Epsilon), GradScale: 1,
 	}
 	if o.Method == Adam {
 		c.Bias1 = float32(1 / (1 - math.Pow(o.Beta1, float64(step))))
@@ -145,25 +158,43 @@ func (o Optimizer) Coefficients(step int) Coefficients {
 	return c
 }
 
+// ClipScale returns the factor that clips gradients whose squares add up
+// to sumSquares (over every parameter) to a norm of ClipNorm:
+// min(1, ClipNorm/(√sumSquares + 1e-6)), and 1 when ClipNorm is 0. A
+// non-finite sum (a gradient overflowed) gives a non-finite factor, so
+// the step fails visibly rather than being silently rescaled.
+func (o Optimizer) ClipScale(sumSquares float64) float32 {
+	if o.ClipNorm == 0 {
+		return 1
+	}
+	norm := math.Sqrt(sumSquares)
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return float32(math.NaN())
+	}
+	return float32(min(1, o.ClipNorm/(norm+1e-6)))
+}
+
 // Update applies one step with coefficients c to param given grad and the
 // parameter's slots. It is the CPU implementation and the reference for
 // device kernels.
 func (o Optimizer) Update(c Coefficients, param, grad []float32, slots [][]float32) {
 	grad = grad[:len(param)]
+	s := c.GradScale
 	switch o.Method {
 	case SGD:
 		for i, g := range grad {
-			param[i] -= c.LR * (g + c.WD*param[i])
+			param[i] -= c.LR * (g*s + c.WD*param[i])
 		}
 	case Momentum:
 		v := slots[0][:len(param)]
 		for i, g := range grad {
-			v[i] = c.Mu*v[i] + g + c.WD*param[i]
+			v[i] = c.Mu*v[i] + g*s + c.WD*param[i]
 			param[i] -= c.LR * v[i]
 		}
 	case Adam:
 		m, v := slots[0][:len(param)], slots[1][:len(param)]
 		for i, g := range grad {
+			g *= s
 			m[i] = c.Beta1*m[i] + (1-c.Beta1)*g
 			v[i] = c.Beta2*v[i] + (1-c.Beta2)*g*g
 			mHat := m[i] * c.Bias1

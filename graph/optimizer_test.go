@@ -68,3 +68,30 @@ func TestOptimizerValidate(t *testing.T) {
 		t.Error(`NewOptimizer("adamw") succeeded`)
 	}
 }
+
+// TestClipScale checks the clipping factor against its definition, and
+// that Validate refuses norms that cannot clip.
+func TestClipScale(t *testing.T) {
+	o := Optimizer{Method: SGD, LearningRate: 0.1, ClipNorm: 2}
+	for _, c := range []struct{ sumSquares, want float64 }{
+		{16, 2 / (4 + 1e-6)}, // norm 4: halved
+		{4, 2 / (2 + 1e-6)},  // at the norm: a hair under 1, as in PyTorch
+		{1, 1},               // below it: unchanged
+		{0, 1},
+	} {
+		if got := o.ClipScale(c.sumSquares); !scalar.EqualWithinRel(float64(got), c.want, 1e-7) {
+			t.Errorf("ClipScale(%v) = %v, want %v", c.sumSquares, got, c.want)
+		}
+	}
+	if got := o.ClipScale(math.Inf(1)); !math.IsNaN(float64(got)) {
+		t.Errorf("ClipScale(+Inf) = %v, want NaN", got)
+	}
+	if got := (Optimizer{Method: SGD, LearningRate: 0.1}).ClipScale(1e6); got != 1 {
+		t.Errorf("without clipping: %v, want 1", got)
+	}
+	for _, bad := range []float64{-1, math.Inf(1), math.NaN()} {
+		if err := (Optimizer{Method: SGD, LearningRate: 0.1, ClipNorm: bad}).Validate(); err == nil {
+			t.Errorf("ClipNorm %v accepted", bad)
+		}
+	}
+}

@@ -230,8 +230,14 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 		graph.NewMomentum(0.05, 0.9),
 		graph.NewAdam(0.01),
 		{Method: graph.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1},
+		// Clipping: a norm the gradients exceed at every step, and one
+		// they never reach.
+		{Method: graph.SGD, LearningRate: 0.05, ClipNorm: 0.01},
+		{Method: graph.SGD, LearningRate: 0.05, ClipNorm: 100},
+		{Method: graph.Momentum, LearningRate: 0.05, Momentum: 0.9, ClipNorm: 0.01},
+		{Method: graph.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, ClipNorm: 0.01},
 	} {
-		t.Run(fmt.Sprintf("%s/wd=%g", opt.Method, opt.WeightDecay), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/wd=%g/clip=%g", opt.Method, opt.WeightDecay, opt.ClipNorm), func(t *testing.T) {
 			spec := graph.MLPSpec{Inputs: 5, Batch: 4, Seed: 3, Layers: []graph.LayerSpec{
 				{Units: 4, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}}
 			m, err := graph.MLP(spec)
@@ -274,13 +280,24 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 				}
 				r := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
 				c := stepOpt.Coefficients(step)
+				grads := make([][]float64, len(params))
+				var sq float64
 				for i := range params {
-					g := r.dw[i/2]
+					grads[i] = r.dw[i/2]
 					if i%2 == 1 {
-						g = r.db[i/2]
+						grads[i] = r.db[i/2]
 					}
-					gf := make([]float32, len(g))
-					for k, v := range g {
+					for _, v := range grads[i] {
+						sq += v * v
+					}
+				}
+				c.GradScale = stepOpt.ClipScale(sq)
+				if clips := c.GradScale < 1; clips != (opt.ClipNorm > 0 && opt.ClipNorm < 1) {
+					t.Fatalf("step %d: gradient norm %.3g against a clipping norm of %g: the case does not test what it says", step, math.Sqrt(sq), opt.ClipNorm)
+				}
+				for i := range params {
+					gf := make([]float32, len(grads[i]))
+					for k, v := range grads[i] {
 						gf[k] = float32(v)
 					}
 					stepOpt.Update(c, refParams[i], gf, state.Slots[i])

@@ -44,8 +44,8 @@ func (f *sgdMatMul) err() error { return f.failed }
 func (p *program) foldSGD() []bool {
 	folded := make([]bool, len(p.params))
 	opt := p.spec.Optimizer
-	if opt.Method != graph.SGD || opt.WeightDecay != 0 {
-		return folded
+	if opt.Method != graph.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
+		return folded // clipping needs every gradient before any update
 	}
 	lastRead := map[int]int{} // slot → index of the last step that reads it
 	reads := map[int]int{}    // slot → number of steps that read it

@@ -16,18 +16,21 @@ type chunk struct {
 	values []float32   // param[lo:hi]
 	slots  [][]float32 // each slot[lo:hi]
 	grad   []float32   // grad[lo:hi], set before each step
+	sq     float64     // Σ grad², when the optimizer clips
 }
 
 // updater applies the optimizer to every parameter, with large parameters
 // split into chunks that worker goroutines update in parallel. The workers
 // live as long as the program, so a training step starts no goroutine and
-// allocates nothing.
+// allocates nothing. An optimizer that clips takes two passes: the chunks'
+// sums of squared gradients, then the updates.
 type updater struct {
-	opt    graph.Optimizer
-	chunks []chunk
-	c      graph.Coefficients // of the step in progress
-	work   chan *chunk        // nil when everything runs on the caller's goroutine
-	done   chan struct{}
+	opt     graph.Optimizer
+	chunks  []chunk
+	c       graph.Coefficients // of the step in progress
+	norming bool               // the pass in progress adds up squares
+	work    chan *chunk        // nil when everything runs on the caller's goroutine
+	done    chan struct{}
 }
 
 // newUpdater plans the chunks of params (and their optimizer slots) and
@@ -60,8 +63,8 @@ func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32, sk
 		for range workers {
 			go func() {
 				for ch := range work {
-					// The send of ch happened after u.c was set.
-					u.opt.Update(u.c, ch.values, ch.grad, ch.slots)
+					// The send of ch happened after u.c and u.norming were set.
+					u.do(ch)
 					done <- struct{}{}
 				}
 			}()
@@ -70,17 +73,31 @@ func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32, sk
 	return u
 }
 
-// step applies one update with coefficients c, given each parameter's gradient.
+// step applies one update with coefficients c, given each parameter's
+// gradient; when the optimizer clips, c.GradScale is set here first.
 func (u *updater) step(c graph.Coefficients, grads [][]float32) {
-	u.c = c
 	for i := range u.chunks {
 		ch := &u.chunks[i]
 		ch.grad = grads[ch.param][ch.lo:ch.hi]
 	}
+	if u.opt.ClipNorm > 0 {
+		u.norming = true
+		u.pass()
+		var sq float64
+		for i := range u.chunks { // in a fixed order: the same sum every run
+			sq += u.chunks[i].sq
+		}
+		c.GradScale = u.opt.ClipScale(sq)
+	}
+	u.c, u.norming = c, false
+	u.pass()
+}
+
+// pass runs u.do on every chunk, on the workers when there are some.
+func (u *updater) pass() {
 	if u.work == nil {
 		for i := range u.chunks {
-			ch := &u.chunks[i]
-			u.opt.Update(c, ch.values, ch.grad, ch.slots)
+			u.do(&u.chunks[i])
 		}
 		return
 	}
@@ -90,6 +107,29 @@ func (u *updater) step(c graph.Coefficients, grads [][]float32) {
 	for range u.chunks {
 		<-u.done
 	}
+}
+
+// do is the current pass's work on one chunk.
+func (u *updater) do(ch *chunk) {
+	if u.norming {
+		ch.sq = sumSquares(ch.grad)
+		return
+	}
+	u.opt.Update(u.c, ch.values, ch.grad, ch.slots)
+}
+
+// sumSquares is Σ x², added in float64 in four interleaved sums.
+func sumSquares(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		s0, s1, s2, s3 = s0+a*a, s1+b*b, s2+c*c, s3+d*d
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) * float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // close stops the workers.

@@ -96,6 +96,28 @@ var opCases = []opCase{
 	// Logits of ±3000: e^z would overflow even a double without the
 	// subtraction of each row's maximum, which is in the last column.
 	{"softmax-xent/huge-logits", func() (backend.Spec, [][]float32, error) { return softmaxCase(3000) }},
+	// Clipping to a norm the gradients far exceed, with a weight large
+	// enough that its sum of squares spans several blocks. The step is
+	// then 0.1 long (the learning rate times the clipping norm), enough
+	// for a wrong norm to show in the parameters.
+	{"clipped-sgd", func() (backend.Spec, [][]float32, error) {
+		rng := rand.New(rand.NewPCG(9, 10))
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 1000), G.WithName("x"))
+		t := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 40), G.WithName("t"))
+		w := param(g, "w", rng, 40, 1000)
+		y, err := ops.MatMul(x, w, false, true)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		loss, err := ops.MSE(y, t)
+		if err != nil {
+			return backend.Spec{}, nil, err
+		}
+		spec, feed, err := withGrads(loss, []*G.Node{x, t}, []*G.Node{w}, [][]float32{randoms(rng, 4000), randoms(rng, 160)})
+		spec.Optimizer.ClipNorm = 1
+		return spec, feed, err
+	}},
 }
 
 // softmaxCase is a softmax inside a network (attention-like weights over

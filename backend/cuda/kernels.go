@@ -224,6 +224,19 @@ extern "C" __global__ void softmax_xent_backward(float *dz, const float *z, cons
 	}
 }
 
+// sum_squares writes the sum of x[i]² over the i its block strides
+// through, added in double precision, to part[blockIdx.x]: one partial sum
+// of a gradient's squares per block, which clip_scale adds in order.
+extern "C" __global__ void REDUCTION sum_squares(double *part, const float *x, int n) {
+	double s = 0.0;
+	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+		double v = x[i];
+		s += v * v;
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
 // sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
 // One block of REDUCE_THREADS per channel.
 extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
@@ -351,20 +364,35 @@ extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned lon
 	}
 }
 
-// Optimizer coefficients, as graph.Coefficients.
+// coef is graph.Coefficients on the device: the host writes it before
+// each step, and clip_scale sets gscale during the step when clipping.
 struct coef {
 	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
+	unsigned long long step; // the 1-based step number (dropout's masks)
+	float gscale;            // every gradient's factor (GradScale)
 };
 
+// clip_scale sets c->gscale to min(1, clip/(√Σ part + 1e-6)), as
+// graph.Optimizer.ClipScale does, NaN when the sum is not finite. One
+// thread.
+extern "C" __global__ void clip_scale(struct coef *c, const double *part, int parts, float clip) {
+	if (blockIdx.x != 0 || threadIdx.x != 0) return;
+	double s = 0.0;
+	for (int i = 0; i < parts; i++) s += part[i];
+	double norm = sqrt(s);
+	// norm − norm is 0 for a finite norm and NaN otherwise.
+	c->gscale = norm - norm == 0.0 ? (float)fmin(1.0, clip / (norm + 1e-6)) : (float)(norm - norm);
+}
+
 extern "C" __global__ void sgd(float *p, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd;
-	FOR_EACH(i, n) { p[i] -= lr * (g[i] + wd * p[i]); }
+	float lr = c->lr, wd = c->wd, s = c->gscale;
+	FOR_EACH(i, n) { p[i] -= lr * (g[i] * s + wd * p[i]); }
 }
 
 extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, mu = c->mu;
+	float lr = c->lr, wd = c->wd, mu = c->mu, s = c->gscale;
 	FOR_EACH(i, n) {
-		float vi = mu * v[i] + g[i] + wd * p[i];
+		float vi = mu * v[i] + g[i] * s + wd * p[i];
 		v[i] = vi;
 		p[i] -= lr * vi;
 	}
@@ -372,9 +400,9 @@ extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, c
 
 extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, int n, const struct coef *c) {
 	float lr = c->lr, wd = c->wd, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-	float c1 = c->bias1, c2 = c->bias2;
+	float c1 = c->bias1, c2 = c->bias2, s = c->gscale;
 	FOR_EACH(i, n) {
-		float gi = g[i];
+		float gi = g[i] * s;
 		float mi = b1 * m[i] + (1.0f - b1) * gi;
 		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
 		m[i] = mi;
@@ -388,7 +416,7 @@ extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, in
 var kernelNames = []string{
 	"bias_act", "act", "act_backward", "add", "mul", "expand", "sum_all",
 	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
-	"sgd", "momentum", "adam",
+	"sgd", "momentum", "adam", "sum_squares", "clip_scale",
 	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "dropout",
 }
 

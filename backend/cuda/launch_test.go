@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,7 +109,7 @@ func TestLaunchesMatchKernels(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := &program{b: &Backend{dev: &cudadl.Device{SMs: 4}, kernels: map[string]cudadl.Function{}},
-				spec: spec, plan: pl, opt: spec.Optimizer, coef: 1 << 40}
+				spec: spec, plan: pl, opt: spec.Optimizer, coef: 1 << 40, parts: 2 << 40}
 			p.mem = make([]cudadl.Ptr, len(pl.bufs))
 			for i := range p.mem {
 				p.mem[i] = cudadl.Ptr(i+1) << 32
@@ -138,7 +139,7 @@ func TestLaunchesMatchKernels(t *testing.T) {
 			if err := p.prepareUpdates(); err != nil {
 				t.Fatal(err)
 			}
-			for _, l := range append(append(append([]*launch{}, p.kern...), p.infer...), p.update...) {
+			for _, l := range slices.Concat(p.kern, p.infer, p.update, p.clip) {
 				if l == nil {
 					continue
 				}

@@ -441,6 +441,15 @@ func (s *sim) Train(inputs ...[]float32) (float32, error) {
 	s.run(s.plan.train, true)
 	s.state.Step++
 	c := s.opt.Coefficients(s.state.Step)
+	if s.opt.ClipNorm > 0 {
+		var sq float64
+		for _, g := range s.plan.grads {
+			for _, v := range s.mem[g] {
+				sq += float64(v) * float64(v)
+			}
+		}
+		c.GradScale = s.opt.ClipScale(sq)
+	}
 	for i, b := range s.plan.params {
 		s.opt.Update(c, s.mem[b], s.mem[s.plan.grads[i]], s.state.Slots[i])
 	}

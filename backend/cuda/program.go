@@ -42,6 +42,8 @@ type program struct {
 	gemms  [][]gemmCall // per plan instruction: its cuBLAS products
 	sums   []*gemvCall  // per plan instruction: its cuBLAS sum over rows
 	update []*launch    // per parameter
+	clip   []*launch    // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
+	parts  cudadl.Ptr   // the partial sums of squares of clipping (doubles)
 	state  graph.OptimizerState
 
 	useGraphs  bool
@@ -54,11 +56,14 @@ type program struct {
 	closed   bool
 }
 
-// The step's scalars on the device: graph.Coefficients (8 floats), then the
-// 1-based step number as a uint64 (dropout's masks depend on it).
+// The step's scalars on the device, struct coef of kernelSource:
+// graph.Coefficients but GradScale (8 floats), the 1-based step number as
+// a uint64 (dropout's masks depend on it), GradScale, and padding to the
+// struct's size.
 const (
-	coefLen    = 10
-	stepOffset = 8
+	coefLen     = 12
+	stepOffset  = 8
+	scaleOffset = 10
 )
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
@@ -188,6 +193,13 @@ func (p *program) setupOptimizer() error {
 		sizes[i] = prm.Shape().TotalSize()
 	}
 	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
+	if p.opt.ClipNorm > 0 {
+		_, parts := p.clipBlocks()
+		var err error
+		if p.parts, err = p.dev.alloc(2 * parts); err != nil { // doubles
+			return err
+		}
+	}
 	p.slots = make([][]cudadl.Ptr, len(sizes))
 	for i, n := range sizes {
 		for range p.opt.Slots() {
@@ -221,6 +233,45 @@ func (p *program) prepareUpdates() error {
 		}
 		p.update = append(p.update, l)
 	}
+	if p.opt.ClipNorm > 0 {
+		return p.prepareClip()
+	}
+	return nil
+}
+
+// clipBlocks returns the blocks that add up each parameter's squared
+// gradient when the optimizer clips, one partial sum per block, and their
+// total.
+func (p *program) clipBlocks() (blocks []int, total int) {
+	for _, prm := range p.spec.Params {
+		n := prm.Shape().TotalSize()
+		b := max(1, min((n+8*reduceThreads-1)/(8*reduceThreads), 2*p.b.dev.SMs))
+		blocks = append(blocks, b)
+		total += b
+	}
+	return blocks, total
+}
+
+// prepareClip prepares the launches that set the step's GradScale on the
+// device before the updates: a sum of squares per parameter's gradient,
+// over blocks that each write a partial sum into p.parts, then clip_scale
+// over all the partial sums, in a fixed order.
+func (p *program) prepareClip() error {
+	blocks, total := p.clipBlocks()
+	at := 0
+	for i, prm := range p.spec.Params {
+		l, err := p.reduction("sum_squares", blocks[i], p.parts+cudadl.Ptr(8*at), p.mem[p.plan.grads[i]], prm.Shape().TotalSize())
+		if err != nil {
+			return err
+		}
+		p.clip = append(p.clip, l)
+		at += blocks[i]
+	}
+	l, err := p.kernel("clip_scale", 1, p.coef, p.parts, total, float32(p.opt.ClipNorm))
+	if err != nil {
+		return err
+	}
+	p.clip = append(p.clip, l)
 	return nil
 }
 
@@ -377,7 +428,7 @@ func (p *program) trainStep() error {
 	if err := p.run(p.plan.train, true); err != nil {
 		return err
 	}
-	for _, l := range p.update {
+	for _, l := range append(p.clip, p.update...) {
 		if err := p.dev.launch(l); err != nil {
 			return fmt.Errorf("%s: optimizer update: %w", p.b.name, err)
 		}
@@ -446,7 +497,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	step := p.state.Step + 1
 	c := p.opt.Coefficients(step)
 	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
-		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32))})
+		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32)), c.GradScale})
 	if err := p.dev.toDevice(p.coef, p.coefHost); err != nil {
 		return 0, err
 	}
@@ -684,6 +735,7 @@ func (p *program) free() error {
 	}
 	keep(p.dev.free(p.ones))
 	keep(p.dev.free(p.coef))
+	keep(p.dev.free(p.parts))
 	keep(p.dev.close())
 	p.mem, p.slots, p.dev = nil, nil, nil
 	return first
