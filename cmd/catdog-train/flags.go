@@ -30,6 +30,7 @@ type options struct {
 	hidden    []int // nil for --model cnn
 	optimizer string
 	lr        float64
+	clipNorm  float64 // --clip-norm
 	epochs    int
 	batch     int
 	seed      uint64
@@ -66,7 +67,7 @@ Usage:
 var usageGroups = []cli.FlagGroup{
 	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "seed"}},
-	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "epochs", "batch"}},
+	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
 	{Title: "Device and output", Flags: []string{"device", "tf32", "out", "resume", "plots"}},
@@ -100,6 +101,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers of --model mlp6;\none sigmoid neuron, read as P(cat), follows them. Refused with\n--model cnn, whose layers are fixed")
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
+	fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
 	fs.IntVar(&o.epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume")
 	fs.IntVar(&o.batch, "batch", 64, "`N` images per training step")
 	fs.Uint64Var(&seed, "seed", 1, "`seed` of the weights, the data split, the batch order\nand the synthetic set")
@@ -168,6 +170,9 @@ func (o *options) check() error {
 		return cli.Usagef("--batch", "%d is not a positive batch size", o.batch)
 	case o.out == "":
 		return cli.Usagef("--out", "an output folder is needed")
+	}
+	if !(o.clipNorm >= 0) || math.IsInf(o.clipNorm, 0) {
+		return cli.Usagef("--clip-norm", "%v is not a norm (want 0 for no clipping, or a positive number)", o.clipNorm)
 	}
 	if o.set["lr"] && (!(o.lr > 0) || math.IsInf(o.lr, 0)) {
 		return cli.Usagef("--lr", "%v is not a positive learning rate", o.lr)
@@ -287,7 +292,9 @@ func (o *options) optimizerSpec() (graph.Optimizer, error) {
 			lr = 0.001
 		}
 	}
-	return graph.NewOptimizer(o.optimizer, lr)
+	opt, err := graph.NewOptimizer(o.optimizer, lr)
+	opt.ClipNorm = o.clipNorm
+	return opt, err
 }
 
 // defaultCache is the user's cache folder plus "neurone", or "" (no cache)
@@ -318,6 +325,9 @@ func (o *options) describeModel() string {
 	}
 	s += fmt.Sprintf(" --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s",
 		o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)
+	if o.clipNorm > 0 {
+		s += fmt.Sprintf(" --clip-norm %g", o.clipNorm)
+	}
 	if o.warmup > 0 {
 		s += fmt.Sprintf(" --warmup %d", o.warmup)
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,6 +129,42 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 	r = runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
 	if r.code != 0 || !strings.Contains(r.stdout, "nothing to train") {
 		t.Errorf("resuming a finished run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A run with --clip-norm records it, and a resumed run clips the same:
+// it ends with the weights of the uninterrupted run, which differ from
+// those of a run without clipping (so the clipping did act).
+func TestResumeKeepsClipping(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	straight, split := straightAndFirstEpoch(t, tmp, flags(synthSmall, []string{"--clip-norm", "0.05"}))
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
+	if r.code != 0 || !strings.Contains(r.stdout, "--clip-norm 0.05") {
+		t.Fatalf("resumed run: exit %d, want its settings to show --clip-norm 0.05\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Optimizer.ClipNorm != 0.05 {
+		t.Errorf("the checkpoint records a clipping norm of %v, want 0.05", meta.Optimizer.ClipNorm)
+	}
+	wantRefused(t, "resuming with another clipping norm", "--clip-norm: 1 differs from the checkpoint's 0.05",
+		"--out", split, "--resume", "--clip-norm", "1")
+
+	unclipped := filepath.Join(tmp, "unclipped")
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", unclipped})...); r.code != 0 {
+		t.Fatalf("run without clipping: exit %d\n%s", r.code, r.stderr)
+	}
+	a, errA := checkpoint.Load(filepath.Join(straight, checkpoint.LastFile), nil)
+	b, errB := checkpoint.Load(filepath.Join(unclipped, checkpoint.LastFile), nil)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if slices.Equal(a[0].Data, b[0].Data) {
+		t.Errorf("%s is the same with and without --clip-norm 0.05: the clipping never acted", a[0].Name)
 	}
 }
 

@@ -201,6 +201,8 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
 	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
 		return mismatch("--lr", ftoa(o.lr), ftoa(meta.Optimizer.LearningRate))
+	case o.set["clip-norm"] && o.clipNorm != meta.Optimizer.ClipNorm:
+		return mismatch("--clip-norm", ftoa(o.clipNorm), ftoa(meta.Optimizer.ClipNorm))
 	case o.set["augment"] && o.augment != meta.Augment.Enabled():
 		return mismatch("--augment", strconv.FormatBool(o.augment), strconv.FormatBool(meta.Augment.Enabled()))
 	case meta.Augment.Enabled() && meta.Augment != catdog.DefaultAugmentation():
@@ -215,7 +217,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return err
 	}
 	o.arch, o.hidden, o.crop, o.batch, o.seed = meta.Arch, meta.Hidden, meta.Crop, meta.Batch, meta.Seed
-	o.optimizer, o.lr = meta.Optimizer.Method, meta.Optimizer.LearningRate
+	o.optimizer, o.lr, o.clipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
 	o.augment = meta.Augment.Enabled()
 	return nil
 }
