@@ -9,10 +9,11 @@ import (
 )
 
 // ConvBlock is a convolution layer followed, when Pool > 0, by max pooling
-// of Pool×Pool windows side by side.
+// (average pooling with AvgPool) of Pool×Pool windows side by side.
 type ConvBlock struct {
 	ConvSpec
-	Pool int
+	Pool    int
+	AvgPool bool `json:",omitempty"`
 }
 
 // CNNSpec describes a convolutional network: convolution blocks over
@@ -25,8 +26,11 @@ type CNNSpec struct {
 	// Dropout is the rate of the dropout layer before the last dense
 	// layer; 0 leaves it out.
 	Dropout float64
-	Batch   int    // samples per step; graphs have fixed shapes
-	Seed    uint64 // weight initialisation and dropout seed
+	// GlobalPool averages each feature map of the last block to one
+	// value (GlobalAvgPool2D) instead of flattening the maps.
+	GlobalPool bool
+	Batch      int    // samples per step; graphs have fixed shapes
+	Seed       uint64 // weight initialisation and dropout seed
 }
 
 // DefaultCNNSpec is the small CNN for cat/dog on height×width grayscale
@@ -48,7 +52,7 @@ func DefaultCNNSpec(height, width, batch int) CNNSpec {
 
 // CNN builds the network of spec in a new graph. Its input is
 // Batch×Channels×Height×Width; layers are named "convN" and "poolN" for
-// block N, "flatten", "denseN" and "dropout", and the parameters of a
+// block N, "flatten" (or "globalpool"), "denseN" and "dropout", and the parameters of a
 // layer name+".weight" and name+".bias". The model's Logits and Output
 // are those of the last dense layer, as for an MLP.
 func CNN(spec CNNSpec) (*Model, error) {
@@ -74,12 +78,20 @@ func CNN(spec CNNSpec) (*Model, error) {
 			return nil, err
 		}
 		if b.Pool > 0 {
-			if err := add(MaxPool2D(h, b.Pool, b.Pool, fmt.Sprintf("pool%d", i+1))); err != nil {
+			pool := MaxPool2D
+			if b.AvgPool {
+				pool = AvgPool2D
+			}
+			if err := add(pool(h, b.Pool, b.Pool, fmt.Sprintf("pool%d", i+1))); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := add(Flatten(h, "flatten")); err != nil {
+	head, name := Flatten, "flatten"
+	if spec.GlobalPool {
+		head, name = GlobalAvgPool2D, "globalpool"
+	}
+	if err := add(head(h, name)); err != nil {
 		return nil, err
 	}
 	for i, ls := range spec.Dense {

@@ -70,3 +70,33 @@ func TestCNNRejectsBadSpecs(t *testing.T) {
 		}
 	}
 }
+
+// TestCNNAveragePooling: AvgPool blocks pool by average, and GlobalPool
+// hands the dense layers one value per feature map of the last block.
+func TestCNNAveragePooling(t *testing.T) {
+	t.Parallel()
+	spec := graph.DefaultCNNSpec(100, 100, 3)
+	spec.GlobalPool = true
+	for i := range spec.Blocks {
+		spec.Blocks[i].AvgPool = true
+	}
+	m, err := graph.CNN(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, l := range m.Layers {
+		kinds = append(kinds, l.Kind)
+	}
+	want := []string{graph.KindConv2D, graph.KindAvgPool2D, graph.KindConv2D, graph.KindAvgPool2D, graph.KindConv2D, graph.KindAvgPool2D,
+		graph.KindGlobalAvg, graph.KindDense, graph.KindDropout, graph.KindDense}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("layer kinds %v, want %v", kinds, want)
+	}
+	if got := m.Layers[6].Output.Shape(); !slices.Equal(got, []int{3, 32}) {
+		t.Errorf("global pooling gives %v, want [3 32]: one value per map of the last block", got)
+	}
+	if got := m.Layers[7].W.Shape(); !slices.Equal(got, []int{64, 32}) {
+		t.Errorf("first dense weights %v, want [64 32]", got)
+	}
+}

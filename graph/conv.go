@@ -15,6 +15,8 @@ const (
 	KindDense     = "dense"
 	KindConv2D    = "conv2d"
 	KindMaxPool2D = "maxpool2d"
+	KindAvgPool2D = "avgpool2d"
+	KindGlobalAvg = "globalavgpool2d"
 	KindDropout   = "dropout"
 	KindFlatten   = "flatten"
 )
@@ -83,6 +85,39 @@ func MaxPool2D(x *G.Node, size, stride int, name string) (*Layer, error) {
 		return nil, fmt.Errorf("graph: pooling %s: %w", name, err)
 	}
 	return passive(name, KindMaxPool2D, out), nil
+}
+
+// AvgPool2D adds average pooling of size×size windows, stride apart (0
+// means size: windows side by side), on top of x (N×C×H×W).
+func AvgPool2D(x *G.Node, size, stride int, name string) (*Layer, error) {
+	if stride == 0 {
+		stride = size
+	}
+	out, err := ops.AvgPool2D(x, [2]int{size, size}, [2]int{stride, stride})
+	if err != nil {
+		return nil, fmt.Errorf("graph: pooling %s: %w", name, err)
+	}
+	return passive(name, KindAvgPool2D, out), nil
+}
+
+// GlobalAvgPool2D averages each whole feature map of x (N×C×H×W) to one
+// value, giving the N×C matrix a dense layer takes: the usual head of a
+// convolutional network in place of Flatten, with C inputs to the next
+// layer instead of C·H·W.
+func GlobalAvgPool2D(x *G.Node, name string) (*Layer, error) {
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("graph: pooling %s: input %v is not N×C×H×W", name, x.Shape())
+	}
+	s := x.Shape()
+	pooled, err := ops.AvgPool2D(x, [2]int{s[2], s[3]}, [2]int{1, 1})
+	if err != nil {
+		return nil, fmt.Errorf("graph: pooling %s: %w", name, err)
+	}
+	out, err := ops.Flatten(pooled)
+	if err != nil {
+		return nil, fmt.Errorf("graph: pooling %s: %w", name, err)
+	}
+	return passive(name, KindGlobalAvg, out), nil
 }
 
 // Dropout adds inverted dropout at rate on top of x: while a backend

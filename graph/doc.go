@@ -8,11 +8,11 @@
 // activation of each layer chosen by name (relu, leakyrelu, sigmoid, tanh,
 // step, step-ste, linear, softmax). Weights are initialised for their
 // activation: He for the ReLU family and step, Glorot for sigmoid, tanh,
-// linear and softmax.
-// Conv2D, MaxPool2D, Dropout and Flatten add the layers of a convolutional
-// network over N×C×H×W images, and CNN builds one from a spec
-// (DefaultCNNSpec is the small network for cat/dog); it returns the same
-// Model as MLP, so the objectives and the backends take either.
+// linear and softmax. Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
+// Dropout and Flatten add the layers of a convolutional network over
+// N×C×H×W images, and CNN builds one from a spec (DefaultCNNSpec is the
+// small network for cat/dog); it returns the same Model as MLP, so the
+// objectives and the backends take either.
 // BinaryClassification (one sigmoid output) and MulticlassClassification
 // (a softmax over one output per class) add targets, the loss and the
 // backward pass in one call; BCEWithLogits, SoftmaxCrossEntropy and MSE

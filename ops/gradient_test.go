@@ -27,6 +27,10 @@ func maxPool(kernel, stride [2]int) func([]*G.Node) (*G.Node, error) {
 	return unary(func(x *G.Node) (*G.Node, error) { return ops.MaxPool2D(x, kernel, stride) })
 }
 
+func avgPool(kernel, stride [2]int) func([]*G.Node) (*G.Node, error) {
+	return unary(func(x *G.Node) (*G.Node, error) { return ops.AvgPool2D(x, kernel, stride) })
+}
+
 func dropout(rate float64, seed uint64) func([]*G.Node) (*G.Node, error) {
 	return unary(func(x *G.Node) (*G.Node, error) { return ops.Dropout(x, rate, seed) })
 }
@@ -87,6 +91,9 @@ func TestGradients(t *testing.T) {
 		{Name: "ChannelBiasAdd", Inputs: []gradcheck.Input{{Name: "x", Shape: []int{2, 3, 4, 5}}, {Name: "b", Shape: []int{3}}}, Build: binary(ops.ChannelBiasAdd)},
 		{Name: "MaxPool2D", Inputs: []gradcheck.Input{x(2, 3, 6, 5)}, Build: maxPool([2]int{2, 2}, [2]int{2, 2})},
 		{Name: "MaxPool2D/overlapping3x2", Inputs: []gradcheck.Input{x(2, 2, 7, 6)}, Build: maxPool([2]int{3, 2}, [2]int{2, 1})},
+		{Name: "AvgPool2D", Inputs: []gradcheck.Input{x(2, 3, 6, 5)}, Build: avgPool([2]int{2, 2}, [2]int{2, 2})},
+		{Name: "AvgPool2D/overlapping3x2", Inputs: []gradcheck.Input{x(2, 2, 7, 6)}, Build: avgPool([2]int{3, 2}, [2]int{2, 1})},
+		{Name: "AvgPool2D/global", Inputs: []gradcheck.Input{x(2, 3, 5, 4)}, Build: avgPool([2]int{5, 4}, [2]int{1, 1})},
 		{Name: "Flatten", Inputs: []gradcheck.Input{x(2, 3, 2, 4)}, Build: unary(ops.Flatten)},
 		{Name: "Dropout/train", Inputs: []gradcheck.Input{x(4, 30)}, Build: dropout(0.5, 7), Mode: ops.Mode{Train: true, Step: 3}},
 		{Name: "Dropout/train/4-D", Inputs: []gradcheck.Input{x(2, 3, 4, 5)}, Build: dropout(0.25, 8), Mode: ops.Mode{Train: true, Step: 1}},

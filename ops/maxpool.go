@@ -42,10 +42,16 @@ type poolGeom struct {
 
 // geometry is the one shape rule of the pooling and its gradient.
 func (op MaxPool2DOp) geometry(x tensor.Shape) (poolGeom, error) {
+	return poolGeometry(op, op.Kernel, op.Stride, x)
+}
+
+// poolGeometry is the shape rule of every pooling op: kernel windows,
+// stride apart, wholly inside x (N×C×H×W).
+func poolGeometry(op fmt.Stringer, kernel, stride [2]int, x tensor.Shape) (poolGeom, error) {
 	if x.Dims() != 4 {
 		return poolGeom{}, fmt.Errorf("%w: %v needs N×C×H×W, got %v", ErrShape, op, x.Clone())
 	}
-	g := poolGeom{planes: x[0] * x[1], h: x[2], w: x[3], kh: op.Kernel[0], kw: op.Kernel[1], sh: op.Stride[0], sw: op.Stride[1]}
+	g := poolGeom{planes: x[0] * x[1], h: x[2], w: x[3], kh: kernel[0], kw: kernel[1], sh: stride[0], sw: stride[1]}
 	if g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1 || g.h < g.kh || g.w < g.kw {
 		return poolGeom{}, fmt.Errorf("%w: %v cannot pool %v", ErrShape, op, x.Clone())
 	}
@@ -64,15 +70,7 @@ func (op MaxPool2DOp) Type() hm.Type { return fnType(4, 4) }
 
 // InferShape returns N×C×OH×OW.
 func (op MaxPool2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 1, ds)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geometry(s[0])
-	if err != nil {
-		return nil, err
-	}
-	return g.yShape(s[0]), nil
+	return poolShape(op, op.Kernel, op.Stride, ds)
 }
 
 // Do pools into a new tensor.
@@ -80,11 +78,31 @@ func (op MaxPool2DOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePrealloc
 
 // UsePreallocDo pools into prealloc.
 func (op MaxPool2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	return poolDo(op, op.Kernel, op.Stride, p, vs, maxPool[float32], maxPool[float64])
+}
+
+// poolShape is the InferShape of a pooling op: N×C×OH×OW.
+func poolShape(op fmt.Stringer, kernel, stride [2]int, ds []G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 1, ds)
+	if err != nil {
+		return nil, err
+	}
+	g, err := poolGeometry(op, kernel, stride, s[0])
+	if err != nil {
+		return nil, err
+	}
+	return g.yShape(s[0]), nil
+}
+
+// poolDo is the forward pass of a pooling op: it checks x, then calls the
+// kernel for its dtype on the output (prealloc, or a new value).
+func poolDo[O G.Op](op O, kernel, stride [2]int, p G.Value, vs []G.Value,
+	k32 func(poolGeom, []float32, []float32), k64 func(poolGeom, []float64, []float64)) (G.Value, error) {
 	if err := checkArity(op, vs); err != nil {
 		return nil, err
 	}
 	x := vs[0].Shape()
-	g, err := op.geometry(x)
+	g, err := poolGeometry(op, kernel, stride, x)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +111,9 @@ func (op MaxPool2DOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	if vs[0].Dtype() == tensor.Float32 {
-		maxPool(g, slice[float32](out), slice[float32](vs[0]))
+		k32(g, slice[float32](out), slice[float32](vs[0]))
 	} else {
-		maxPool(g, slice[float64](out), slice[float64](vs[0]))
+		k64(g, slice[float64](out), slice[float64](vs[0]))
 	}
 	return out, nil
 }

@@ -30,32 +30,7 @@ func TestMaxPool2D(t *testing.T) {
 		1, 0, 0, 1, 0,
 		0, 0, 0, 0, 0,
 	}
-	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
-		g := G.NewGraph()
-		xn := G.NewTensor(g, dt, 4, G.WithShape(1, 1, 4, 5), G.WithName("x"), G.WithValue(denseOf(dt, []int{1, 1, 4, 5}, x)))
-		y, err := ops.MaxPool2D(xn, [2]int{2, 2}, [2]int{2, 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ops.Sum(y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads, err := G.Grad(s, xn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vals, err := gradcheck.Eval([]*G.Node{y, grads[0]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := float64s(vals[0]); !equal(got, wantY) {
-			t.Errorf("%v: y = %v, want %v", dt, got, wantY)
-		}
-		if got := float64s(vals[1]); !equal(got, wantDx) {
-			t.Errorf("%v: dx = %v, want %v", dt, got, wantDx)
-		}
-	}
+	poolByHand(t, func(x *G.Node) (*G.Node, error) { return ops.MaxPool2D(x, [2]int{2, 2}, [2]int{2, 2}) }, x, wantY, wantDx)
 }
 
 // TestMaxPool2DOverlapAccumulates: where windows overlap, an element that is
@@ -158,4 +133,60 @@ func BenchmarkMaxPool2D(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)*float64(len(xs))/b.Elapsed().Seconds()/1e6, "Minputs/s")
 	})
+}
+
+// TestAvgPool2D checks values and gradients on a plane worked by hand:
+// 2×2 windows, stride 2, over a 4×5 plane whose last column no window
+// covers.
+func TestAvgPool2D(t *testing.T) {
+	t.Parallel()
+	x := []float64{
+		1, 3, 5, 5, 9,
+		3, 1, 5, 7, 9,
+		-1, -2, 0, 8, 9,
+		-3, -2, 4, 8, 9,
+	}
+	wantY := []float64{2, 5.5, -2, 5}
+	// Sum(y) spreads 1/4 over each window; the last column gets nothing.
+	q := 0.25
+	wantDx := []float64{
+		q, q, q, q, 0,
+		q, q, q, q, 0,
+		q, q, q, q, 0,
+		q, q, q, q, 0,
+	}
+	poolByHand(t, func(x *G.Node) (*G.Node, error) { return ops.AvgPool2D(x, [2]int{2, 2}, [2]int{2, 2}) }, x, wantY, wantDx)
+}
+
+// poolByHand applies pool to the 1×1×4×5 image x, in float64 and float32,
+// and checks its values and the gradient of their sum against the ones
+// worked by hand.
+func poolByHand(t *testing.T, pool func(*G.Node) (*G.Node, error), x, wantY, wantDx []float64) {
+	t.Helper()
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		g := G.NewGraph()
+		xn := G.NewTensor(g, dt, 4, G.WithShape(1, 1, 4, 5), G.WithName("x"), G.WithValue(denseOf(dt, []int{1, 1, 4, 5}, x)))
+		y, err := pool(xn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := ops.Sum(y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads, err := G.Grad(s, xn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, err := gradcheck.Eval([]*G.Node{y, grads[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := float64s(vals[0]); !equal(got, wantY) {
+			t.Errorf("%v: y = %v, want %v", dt, got, wantY)
+		}
+		if got := float64s(vals[1]); !equal(got, wantDx) {
+			t.Errorf("%v: dx = %v, want %v", dt, got, wantDx)
+		}
+	}
 }

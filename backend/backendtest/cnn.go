@@ -19,6 +19,33 @@ var smallCNN = graph.CNNSpec{
 	Dense: []graph.LayerSpec{{Units: 8, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}},
 }
 
+// smallAvgCNN has 2×2 average pooling and a global average pooling in
+// place of smallCNN's max pooling and flatten.
+var smallAvgCNN = graph.CNNSpec{
+	Channels: 2, Height: 9, Width: 8, Batch: 4, Seed: 6, GlobalPool: true,
+	Blocks: []graph.ConvBlock{
+		{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, AvgPool: true},
+		{ConvSpec: graph.ConvSpec{Filters: 5, Kernel: 3, Padding: 1, Activation: graph.Tanh}},
+	},
+	Dense: []graph.LayerSpec{{Units: 1, Activation: graph.Sigmoid}},
+}
+
+// testAvgCNN compares a backend with the float64 reference on smallAvgCNN.
+func testAvgCNN(t *testing.T, b backend.Backend) {
+	m, err := graph.CNN(smallAvgCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := m.Input.Shape().TotalSize() / smallAvgCNN.Batch
+	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
+		return randomBatch(smallAvgCNN.Batch, inputs, seed)
+	}, false)
+}
+
 // newSmallCNN builds smallCNN with its binary classification objective.
 func newSmallCNN(t *testing.T) (*graph.Model, *graph.Objective) {
 	m, err := graph.CNN(smallCNN)

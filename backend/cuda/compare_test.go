@@ -118,6 +118,7 @@ var opCases = []opCase{
 		spec.Optimizer.ClipNorm = 1
 		return spec, feed, err
 	}},
+	{"avgpool", avgPoolCase},
 }
 
 // softmaxCase is a softmax inside a network (attention-like weights over
@@ -154,6 +155,40 @@ func softmaxCase(offset float32) (backend.Spec, [][]float32, error) {
 	}
 	targets := []float32{1, 0, 0, 0, 1, 0, 0, 0, 1, 0.2, 0.5, 0.3, 0, 0.5, 0}
 	return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v, b}, [][]float32{randoms(rng, 20), targets})
+}
+
+// avgPoolCase is a convolution, overlapping average pooling, then global
+// average pooling into a dense layer, under an MSE loss.
+func avgPoolCase() (backend.Spec, [][]float32, error) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(2, 2, 7, 6), G.WithName("x"))
+	t := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 2), G.WithName("t"))
+	w, v := param(g, "w", rng, 3, 2, 3, 3), param(g, "v", rng, 3, 2)
+	y, err := ops.Conv2D(x, w, [2]int{1, 1}, [2]int{1, 1}) // 3×7×6
+	if err == nil {
+		y, err = ops.ReLU(y)
+	}
+	if err == nil {
+		y, err = ops.AvgPool2D(y, [2]int{3, 2}, [2]int{2, 1}) // 3×3×5
+	}
+	if err == nil {
+		y, err = ops.AvgPool2D(y, [2]int{3, 5}, [2]int{1, 1}) // 3×1×1
+	}
+	if err == nil {
+		y, err = ops.Flatten(y)
+	}
+	if err == nil {
+		y, err = ops.MatMul(y, v, false, false)
+	}
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	loss, err := ops.MSE(y, t)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v}, [][]float32{randoms(rng, 2*2*7*6), randoms(rng, 4)})
 }
 
 // convCase is a convolution with unequal strides, paddings and kernel

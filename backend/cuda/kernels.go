@@ -339,6 +339,38 @@ extern "C" __global__ void maxpool_backward(float *dx, const float *x, const flo
 	}
 }
 
+// avgpool: total = planes·OH·OW outputs, each its window's sum in
+// row-major order times 1/(KH·KW), as ops.AvgPool2DOp.
+extern "C" __global__ void avgpool(float *y, const float *x, int total, POOL_PARAMS) {
+	float scale = 1.0f / (KH * KW);
+	FOR_EACH(t, total) {
+		int j = t % OW, i = (t / OW) % OH, plane = t / (OW * OH);
+		const float *xp = x + (long long)plane * H * W + (i * SH) * W + j * SW;
+		float s = 0.0f;
+		for (int p = 0; p < KH; p++) {
+			for (int q = 0; q < KW; q++) s += xp[p * W + q];
+		}
+		y[t] = s * scale;
+	}
+}
+
+// avgpool_backward gives each input element the gradients of the windows
+// that hold it, each times 1/(KH·KW): one thread per input element, adding
+// in a fixed order. total = planes·H·W.
+extern "C" __global__ void avgpool_backward(float *dx, const float *dy, int total, POOL_PARAMS) {
+	float scale = 1.0f / (KH * KW);
+	FOR_EACH(t, total) {
+		int w = t % W, h = (t / W) % H, plane = t / (W * H);
+		const float *dp = dy + (long long)plane * OH * OW;
+		int i0 = h >= KH ? (h - KH) / SH + 1 : 0, j0 = w >= KW ? (w - KW) / SW + 1 : 0;
+		float s = 0.0f;
+		for (int i = i0; i < OH && i * SH <= h; i++) {
+			for (int j = j0; j < OW && j * SW <= w; j++) s += dp[i * OW + j] * scale;
+		}
+		dx[t] = s;
+	}
+}
+
 // SplitMix64, as ops.DropoutMask.
 #define GOLDEN 0x9e3779b97f4a7c15ULL
 __device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
@@ -417,7 +449,8 @@ var kernelNames = []string{
 	"bias_act", "act", "act_backward", "add", "mul", "expand", "sum_all",
 	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
 	"sgd", "momentum", "adam", "sum_squares", "clip_scale",
-	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "dropout",
+	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "avgpool", "avgpool_backward",
+	"dropout",
 }
 
 // reduceThreads is REDUCE_THREADS of kernelSource.

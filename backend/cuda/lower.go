@@ -39,6 +39,8 @@ const (
 	opConvInputGrad                    // a batched SGEMM, then col2im
 	opMaxPool                          // window maxima
 	opMaxPoolBackward                  // gradient routed to each window's maximum
+	opAvgPool                          // window means
+	opAvgPoolBackward                  // gradient spread evenly over each window
 	opSumChannels                      // bias gradient of a convolution: Σ over n, h, w
 	opDropout                          // inverted dropout while training, a copy otherwise
 	opCopy                             // a reshape: the same elements in a new buffer
@@ -427,9 +429,13 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 	case ops.Conv2DInputGradOp:
 		in.kind, in.geom = opConvInputGrad, convGeom(op.Conv, n.Shape(), kids[0].Shape(), kids[1].Shape())
 	case ops.MaxPool2DOp:
-		in.kind, in.geom = opMaxPool, poolGeom(op, kids[0].Shape(), n.Shape())
+		in.kind, in.geom = opMaxPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
 	case ops.MaxPool2DBackwardOp:
-		in.kind, in.geom = opMaxPoolBackward, poolGeom(op.Pool, kids[0].Shape(), kids[1].Shape())
+		in.kind, in.geom = opMaxPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, kids[0].Shape(), kids[1].Shape())
+	case ops.AvgPool2DOp:
+		in.kind, in.geom = opAvgPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
+	case ops.AvgPool2DBackwardOp:
+		in.kind, in.geom = opAvgPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, n.Shape(), kids[0].Shape())
 	case ops.DropoutOp:
 		in.kind, in.drop = opDropout, op
 	case ops.ReshapeOp:
@@ -522,10 +528,10 @@ func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
 		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
 }
 
-// poolGeom is the geometry of pooling op of x (N×C×H×W) giving y.
-func poolGeom(op ops.MaxPool2DOp, x, y tensor.Shape) geom {
-	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: op.Kernel[0], kw: op.Kernel[1],
-		sh: op.Stride[0], sw: op.Stride[1], oh: y[2], ow: y[3]}
+// poolGeom is the geometry of a pooling of x (N×C×H×W) giving y.
+func poolGeom(kernel, stride [2]int, x, y tensor.Shape) geom {
+	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: kernel[0], kw: kernel[1],
+		sh: stride[0], sw: stride[1], oh: y[2], ow: y[3]}
 }
 
 type actSpec struct {

@@ -159,6 +159,36 @@ func simPool(in *instr, out, x, dy []float32) {
 	}
 }
 
+// simAvgPool is average pooling (y from x) or its gradient (dx from dy).
+func simAvgPool(in *instr, out, src []float32) {
+	g := in.geom
+	scale := 1 / float32(g.kh*g.kw)
+	if in.kind == opAvgPoolBackward {
+		clear(out[:g.n*g.c*g.h*g.w])
+	}
+	for plane := range g.n * g.c {
+		for i := range g.oh {
+			for j := range g.ow {
+				o := (plane*g.oh+i)*g.ow + j
+				var sum float32
+				for p := range g.kh {
+					for q := range g.kw {
+						k := plane*g.h*g.w + (i*g.sh+p)*g.w + j*g.sw + q
+						if in.kind == opAvgPool {
+							sum += src[k]
+						} else {
+							out[k] += src[o] * scale
+						}
+					}
+				}
+				if in.kind == opAvgPool {
+					out[o] = sum * scale
+				}
+			}
+		}
+	}
+}
+
 // colMajorGemm is BLAS SGEMM, column-major, as cuBLAS computes it.
 // cublasArgs returns the error cuBLAS would give for g's sizes and
 // leading dimensions (CUBLAS_STATUS_INVALID_VALUE), which the simulated
@@ -264,6 +294,8 @@ func (s *sim) exec(in *instr) {
 		}
 	case opMaxPool, opMaxPoolBackward:
 		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
+	case opAvgPool, opAvgPoolBackward:
+		simAvgPool(in, out, arg(0))
 	case opSumChannels:
 		g := in.geom
 		for c := range g.c {

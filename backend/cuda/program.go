@@ -326,6 +326,12 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 	case opMaxPool:
 		total := g.n * g.c * g.oh * g.ow
 		return p.kernel("maxpool", total, append([]any{out, m(0), total}, pool...)...)
+	case opAvgPool:
+		total := g.n * g.c * g.oh * g.ow
+		return p.kernel("avgpool", total, append([]any{out, m(0), total}, pool...)...)
+	case opAvgPoolBackward:
+		total := g.n * g.c * g.h * g.w
+		return p.kernel("avgpool_backward", total, append([]any{out, m(0), total}, pool...)...)
 	case opMaxPoolBackward:
 		total := g.n * g.c * g.h * g.w
 		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
