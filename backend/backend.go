@@ -88,6 +88,12 @@ type Spec struct {
 	Grads []*G.Node
 	// Optimizer updates Params in Train.
 	Optimizer graph.Optimizer
+	// Updates are the state a training step refreshes besides the
+	// parameters (graph.Model.Updates: batch normalisation's running
+	// statistics): after each Train, each Value, computed from that
+	// step's inputs, replaces its Buffer's contents. Buffers stay on the
+	// device with the parameters; Sync and Load move them too.
+	Updates []graph.Update
 	// AllowTF32 lets a backend compute matrix products with TensorFloat-32
 	// (inputs rounded to 10-bit mantissas, float32 sums), as PyTorch's
 	// allow_tf32 does. Backends without such a mode ignore it.
@@ -121,10 +127,12 @@ type Program interface {
 	// the optimizer and its state are unchanged. lr must be positive and
 	// finite (ErrSpec otherwise).
 	SetLearningRate(lr float64) error
-	// Sync copies the parameters from the device into the Params' values.
+	// Sync copies the parameters and the Updates' buffers from the
+	// device into their nodes' values.
 	Sync() error
-	// Load copies the Params' values to the device, after they were
-	// changed on the host (e.g. loaded from a checkpoint).
+	// Load copies the Params' and the Updates' buffers' values to the
+	// device, after they were changed on the host (e.g. loaded from a
+	// checkpoint).
 	Load() error
 	// Close releases the Program's buffers.
 	Close() error
@@ -159,6 +167,18 @@ func (spec Spec) Validate() error {
 			return fmt.Errorf("%w: input %s is %v, want float32", ErrSpec, in.Name(), in.Dtype())
 		}
 	}
+	for _, u := range spec.Updates {
+		if spec.Loss == nil {
+			return fmt.Errorf("%w: update of %s without a loss: only training updates state", ErrSpec, u.Buffer.Name())
+		}
+		v, ok := u.Buffer.Value().(*tensor.Dense)
+		if !ok || v.Dtype() != tensor.Float32 || !u.Buffer.IsVar() {
+			return fmt.Errorf("%w: updated buffer %s is not a leaf with a float32 tensor value", ErrSpec, u.Buffer.Name())
+		}
+		if !u.Value.Shape().Eq(u.Buffer.Shape()) {
+			return fmt.Errorf("%w: update of %s %v has shape %v", ErrSpec, u.Buffer.Name(), u.Buffer.Shape(), u.Value.Shape())
+		}
+	}
 	return nil
 }
 
@@ -167,6 +187,6 @@ func (spec Spec) Validate() error {
 func TrainSpec(m *graph.Model, o *graph.Objective, opt graph.Optimizer) Spec {
 	return Spec{
 		Inputs: []*G.Node{m.Input, o.Targets}, Loss: o.Loss, Outputs: []*G.Node{m.Output},
-		Params: o.Params, Grads: o.Grads, Optimizer: opt,
+		Params: o.Params, Grads: o.Grads, Optimizer: opt, Updates: m.Updates(),
 	}
 }

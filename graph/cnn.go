@@ -9,11 +9,14 @@ import (
 )
 
 // ConvBlock is a convolution layer followed, when Pool > 0, by max pooling
-// (average pooling with AvgPool) of Pool×Pool windows side by side.
+// (average pooling with AvgPool) of Pool×Pool windows side by side. With
+// BatchNorm, batch normalisation comes between the convolution and its
+// activation.
 type ConvBlock struct {
 	ConvSpec
-	Pool    int
-	AvgPool bool `json:",omitempty"`
+	Pool      int
+	AvgPool   bool `json:",omitempty"`
+	BatchNorm bool `json:",omitempty"`
 }
 
 // CNNSpec describes a convolutional network: convolution blocks over
@@ -51,7 +54,7 @@ func DefaultCNNSpec(height, width, batch int) CNNSpec {
 }
 
 // CNN builds the network of spec in a new graph. Its input is
-// Batch×Channels×Height×Width; layers are named "convN" and "poolN" for
+// Batch×Channels×Height×Width; layers are named "convN", "bnN" and "poolN" for
 // block N, "flatten" (or "globalpool"), "denseN" and "dropout", and the parameters of a
 // layer name+".weight" and name+".bias". The model's Logits and Output
 // are those of the last dense layer, as for an MLP.
@@ -74,8 +77,21 @@ func CNN(spec CNNSpec) (*Model, error) {
 		return nil
 	}
 	for i, b := range spec.Blocks {
-		if err := add(Conv2D(h, b.ConvSpec, fmt.Sprintf("conv%d", i+1), nil, rng)); err != nil {
+		conv := b.ConvSpec
+		if b.BatchNorm {
+			conv.Activation, conv.NoBias = Linear, true
+		}
+		init, err := InitializerFor(b.Activation)
+		if err != nil {
+			return nil, fmt.Errorf("graph: convolution conv%d: %w", i+1, err)
+		}
+		if err := add(Conv2D(h, conv, fmt.Sprintf("conv%d", i+1), init, rng)); err != nil {
 			return nil, err
+		}
+		if b.BatchNorm {
+			if err := add(BatchNorm(h, b.Activation, fmt.Sprintf("bn%d", i+1))); err != nil {
+				return nil, err
+			}
 		}
 		if b.Pool > 0 {
 			pool := MaxPool2D

@@ -100,3 +100,49 @@ func TestCNNAveragePooling(t *testing.T) {
 		t.Errorf("first dense weights %v, want [64 32]", got)
 	}
 }
+
+// TestCNNBatchNorm: a block with BatchNorm is a convolution without bias,
+// then batch normalisation with the block's activation, whose running
+// statistics are the model's state updates.
+func TestCNNBatchNorm(t *testing.T) {
+	t.Parallel()
+	spec := graph.DefaultCNNSpec(100, 100, 3)
+	spec.Blocks[1].BatchNorm = true
+	m, err := graph.CNN(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, bn := m.Layers[2], m.Layers[3]
+	if conv.Name != "conv2" || conv.B != nil || conv.Activation != graph.Linear {
+		t.Errorf("conv2: bias %v, activation %s; want no bias and no activation before the normalisation", conv.B, conv.Activation)
+	}
+	if bn.Name != "bn2" || bn.Kind != graph.KindBatchNorm || bn.Activation != graph.ReLU || bn.W.Name() != "bn2.weight" || bn.B.Name() != "bn2.bias" {
+		t.Errorf("layer 3: %s %s %s, want bn2, a batch normalisation with ReLU and parameters bn2.weight and bn2.bias", bn.Name, bn.Kind, bn.Activation)
+	}
+	var names []string
+	for _, b := range m.Buffers() {
+		names = append(names, b.Name())
+	}
+	if want := []string{"bn2.running_mean", "bn2.running_var"}; !slices.Equal(names, want) {
+		t.Errorf("buffers %v, want %v", names, want)
+	}
+	if got := bn.Updates[1].Buffer.Value().Data().([]float32); !slices.Equal(got, filled(16, 1)) {
+		t.Errorf("running variance starts at %v, want ones", got)
+	}
+	plain, err := graph.CNN(graph.DefaultCNNSpec(100, 100, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The normalisation's γ and β replace the convolution's bias.
+	if got, want := m.ParamCount(), plain.ParamCount()+16; got != want {
+		t.Errorf("%d parameters, want %d", got, want)
+	}
+}
+
+func filled(n int, v float32) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
+}

@@ -17,6 +17,7 @@ const (
 	KindMaxPool2D = "maxpool2d"
 	KindAvgPool2D = "avgpool2d"
 	KindGlobalAvg = "globalavgpool2d"
+	KindBatchNorm = "batchnorm"
 	KindDropout   = "dropout"
 	KindFlatten   = "flatten"
 )
@@ -30,13 +31,16 @@ type ConvSpec struct {
 	Stride     int // 0 means 1
 	Padding    int
 	Activation string
+	// NoBias leaves the bias out: before batch normalisation, which
+	// subtracts each channel's mean, a bias has no effect.
+	NoBias bool `json:",omitempty"`
 }
 
 // Conv2D adds a convolution layer on top of x (N×C×H×W) to x's graph:
 // Output = act(conv(x, W) + B), W the F×C×K×K filters drawn by init
 // (InitializerFor(spec.Activation) when nil; fan-in C·K·K, fan-out F·K·K)
-// from rng, B one zero bias per filter. Its parameters are named
-// name+".weight" and name+".bias".
+// from rng, B one zero bias per filter (none with spec.NoBias). Its
+// parameters are named name+".weight" and name+".bias".
 func Conv2D(x *G.Node, spec ConvSpec, name string, init Initializer, rng *rand.Rand) (*Layer, error) {
 	if x.Dims() != 4 {
 		return nil, fmt.Errorf("graph: convolution %s: input %v is not N×C×H×W", name, x.Shape())
@@ -57,15 +61,17 @@ func Conv2D(x *G.Node, spec ConvSpec, name string, init Initializer, rng *rand.R
 	init(w, c*k*k, f*k*k, rng)
 	W := G.NewTensor(g, tensor.Float32, 4, G.WithShape(f, c, k, k), G.WithName(name+".weight"),
 		G.WithValue(tensor.New(tensor.WithShape(f, c, k, k), tensor.WithBacking(w))))
-	B := G.NewVector(g, tensor.Float32, G.WithShape(f), G.WithName(name+".bias"),
-		G.WithValue(tensor.New(tensor.WithShape(f), tensor.Of(tensor.Float32))))
-	h, err := ops.Conv2D(x, W, [2]int{stride, stride}, [2]int{spec.Padding, spec.Padding})
+	pre, err := ops.Conv2D(x, W, [2]int{stride, stride}, [2]int{spec.Padding, spec.Padding})
 	if err != nil {
 		return nil, fmt.Errorf("graph: convolution %s: %w", name, err)
 	}
-	pre, err := ops.ChannelBiasAdd(h, B)
-	if err != nil {
-		return nil, fmt.Errorf("graph: convolution %s: %w", name, err)
+	var B *G.Node
+	if !spec.NoBias {
+		B = G.NewVector(g, tensor.Float32, G.WithShape(f), G.WithName(name+".bias"),
+			G.WithValue(tensor.New(tensor.WithShape(f), tensor.Of(tensor.Float32))))
+		if pre, err = ops.ChannelBiasAdd(pre, B); err != nil {
+			return nil, fmt.Errorf("graph: convolution %s: %w", name, err)
+		}
 	}
 	out, err := Activate(pre, spec.Activation)
 	if err != nil {
@@ -118,6 +124,58 @@ func GlobalAvgPool2D(x *G.Node, name string) (*Layer, error) {
 		return nil, fmt.Errorf("graph: pooling %s: %w", name, err)
 	}
 	return passive(name, KindGlobalAvg, out), nil
+}
+
+// Batch normalisation's settings, PyTorch's defaults.
+const (
+	BatchNormEps      = 1e-5 // added to the variance
+	BatchNormMomentum = 0.1  // weight of each batch in the running statistics
+)
+
+// BatchNorm adds batch normalisation of the channels of x (N×C×H×W
+// feature maps, or N×C features), then the activation: Output =
+// act(γ·(x − μ)/√(σ² + ε) + β) per channel, with the batch's mean and
+// variance while training and the running ones in evaluation and
+// prediction (see ops.BatchNormOp). γ is the layer's W (name+".weight",
+// ones) and β its B (name+".bias", zeros), learnt like any parameters;
+// the running statistics, name+".running_mean" (zeros) and
+// name+".running_var" (ones), are the Buffers of its Updates, which a
+// backend refreshes after each training step (momentum BatchNormMomentum).
+// The names are PyTorch's.
+func BatchNorm(x *G.Node, activation, name string) (*Layer, error) {
+	if d := x.Dims(); d != 2 && d != 4 {
+		return nil, fmt.Errorf("graph: batch normalisation %s: input %v is not N×C or N×C×H×W", name, x.Shape())
+	}
+	c := x.Shape()[1]
+	g := x.Graph()
+	vector := func(suffix string, v float32) *G.Node {
+		data := make([]float32, c)
+		for i := range data {
+			data[i] = v
+		}
+		return G.NewVector(g, tensor.Float32, G.WithShape(c), G.WithName(name+suffix),
+			G.WithValue(tensor.New(tensor.WithShape(c), tensor.WithBacking(data))))
+	}
+	gamma, beta := vector(".weight", 1), vector(".bias", 0)
+	mean, variance := vector(".running_mean", 0), vector(".running_var", 1)
+	pre, err := ops.BatchNorm(x, gamma, beta, mean, variance, BatchNormEps)
+	if err != nil {
+		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
+	}
+	newMean, err := ops.BatchNormRunning(x, mean, BatchNormMomentum, false)
+	if err != nil {
+		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
+	}
+	newVar, err := ops.BatchNormRunning(x, variance, BatchNormMomentum, true)
+	if err != nil {
+		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
+	}
+	out, err := Activate(pre, activation)
+	if err != nil {
+		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
+	}
+	return &Layer{Name: name, Kind: KindBatchNorm, Activation: activation, W: gamma, B: beta, Pre: pre, Output: out,
+		Updates: []Update{{Buffer: mean, Value: newMean}, {Buffer: variance, Value: newVar}}}, nil
 }
 
 // Dropout adds inverted dropout at rate on top of x: while a backend

@@ -22,6 +22,29 @@ type Layer struct {
 	B          *G.Node // Out biases (one per filter for a convolution)
 	Pre        *G.Node // Input·Wᵀ + B, before the activation (the logits of a last layer)
 	Output     *G.Node // after the activation
+	// Updates are the values a training step stores into the layer's
+	// state (batch normalisation's running statistics).
+	Updates []Update
+}
+
+// ParamCount returns the number of learnable values of the layer.
+func (l *Layer) ParamCount() int {
+	n := 0
+	for _, p := range []*G.Node{l.W, l.B} {
+		if p != nil {
+			n += p.Shape().TotalSize()
+		}
+	}
+	return n
+}
+
+// Update is state that training keeps besides the parameters: after each
+// training step, Value (computed from that step's batch) replaces the
+// contents of Buffer, a node with a value that the graph reads. A backend
+// keeps buffers where it keeps the parameters, and its Sync and Load move
+// them too.
+type Update struct {
+	Buffer, Value *G.Node
 }
 
 // Dense adds a layer of units neurons on top of x (batch×in) to x's graph,

@@ -9,7 +9,7 @@
 // step, step-ste, linear, softmax). Weights are initialised for their
 // activation: He for the ReLU family and step, Glorot for sigmoid, tanh,
 // linear and softmax. Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
-// Dropout and Flatten add the layers of a convolutional network over
+// BatchNorm, Dropout and Flatten add the layers of a convolutional network over
 // N×C×H×W images, and CNN builds one from a spec (DefaultCNNSpec is the
 // small network for cat/dog); it returns the same Model as MLP, so the
 // objectives and the backends take either.
@@ -20,6 +20,11 @@
 // Optimizer says how a backend updates the parameters, and a Schedule
 // (none, cosine, step, with an optional warm-up) gives the learning rate of
 // each epoch, which a backend's Program takes through SetLearningRate.
+//
+// Batch normalisation keeps running statistics besides its parameters:
+// they are a model's Buffers, and its Updates say how each training step
+// refreshes them (backend.TrainSpec passes them on; a checkpoint should
+// keep them with the Params).
 //
 // The graph is pure construction: nothing here runs on a device. Hand the
 // nodes to a backend (package backend) to train and predict; the same graph

@@ -37,11 +37,33 @@ type Model struct {
 func (m *Model) Params() []*G.Node {
 	var ps []*G.Node
 	for _, l := range m.Layers {
-		if l.W != nil {
-			ps = append(ps, l.W, l.B)
+		for _, p := range []*G.Node{l.W, l.B} {
+			if p != nil {
+				ps = append(ps, p)
+			}
 		}
 	}
 	return ps
+}
+
+// Updates returns the state updates of every layer that has them
+// (batch normalisation's running statistics), in order.
+func (m *Model) Updates() []Update {
+	var us []Update
+	for _, l := range m.Layers {
+		us = append(us, l.Updates...)
+	}
+	return us
+}
+
+// Buffers returns the nodes of the state the training updates (the
+// Buffers of Updates): with Params, what a checkpoint must keep.
+func (m *Model) Buffers() []*G.Node {
+	var bs []*G.Node
+	for _, u := range m.Updates() {
+		bs = append(bs, u.Buffer)
+	}
+	return bs
 }
 
 // ParamCount returns the number of learnable values.

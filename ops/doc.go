@@ -20,8 +20,10 @@
 //
 // # Modes
 //
-// Dropout masks its input while training and is the identity otherwise.
-// Ops like it implement ModeDoer: their Do gives the inference result, and
+// Dropout masks its input while training and is the identity otherwise;
+// batch normalisation (and its gradients) uses the batch's statistics
+// while training and the running ones otherwise. Ops like them implement
+// ModeDoer: their Do gives the inference result, and
 // an executor that trains calls ModeDo with the Mode (training or not, and
 // the number of the training step). The mask is a pure function of the
 // op's seed, the step and the element's index (DropoutMask), so every

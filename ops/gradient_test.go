@@ -31,6 +31,22 @@ func avgPool(kernel, stride [2]int) func([]*G.Node) (*G.Node, error) {
 	return unary(func(x *G.Node) (*G.Node, error) { return ops.AvgPool2D(x, kernel, stride) })
 }
 
+// bnInputs are x of the given shape and the per-channel γ, β (around 1
+// and 0) and running mean and variance (constants; the variance positive).
+func bnInputs(shape ...int) []gradcheck.Input {
+	c := shape[1]
+	pos := make([]float64, c)
+	for i := range pos {
+		pos[i] = 0.5 + 0.3*float64(i)
+	}
+	return []gradcheck.Input{{Name: "x", Shape: shape, Range: 2}, {Name: "gamma", Shape: []int{c}}, {Name: "beta", Shape: []int{c}},
+		{Name: "mean", Shape: []int{c}, Const: true}, {Name: "var", Shape: []int{c}, Data: pos, Const: true}}
+}
+
+func batchNorm(in []*G.Node) (*G.Node, error) {
+	return ops.BatchNorm(in[0], in[1], in[2], in[3], in[4], 1e-5)
+}
+
 func dropout(rate float64, seed uint64) func([]*G.Node) (*G.Node, error) {
 	return unary(func(x *G.Node) (*G.Node, error) { return ops.Dropout(x, rate, seed) })
 }
@@ -94,6 +110,9 @@ func TestGradients(t *testing.T) {
 		{Name: "AvgPool2D", Inputs: []gradcheck.Input{x(2, 3, 6, 5)}, Build: avgPool([2]int{2, 2}, [2]int{2, 2})},
 		{Name: "AvgPool2D/overlapping3x2", Inputs: []gradcheck.Input{x(2, 2, 7, 6)}, Build: avgPool([2]int{3, 2}, [2]int{2, 1})},
 		{Name: "AvgPool2D/global", Inputs: []gradcheck.Input{x(2, 3, 5, 4)}, Build: avgPool([2]int{5, 4}, [2]int{1, 1})},
+		{Name: "BatchNorm/train/N×C", Inputs: bnInputs(5, 3), Build: batchNorm, Mode: ops.Mode{Train: true, Step: 1}},
+		{Name: "BatchNorm/train/N×C×H×W", Inputs: bnInputs(2, 3, 3, 2), Build: batchNorm, Mode: ops.Mode{Train: true, Step: 1}},
+		{Name: "BatchNorm/inference", Inputs: bnInputs(2, 3, 2, 2), Build: batchNorm},
 		{Name: "Flatten", Inputs: []gradcheck.Input{x(2, 3, 2, 4)}, Build: unary(ops.Flatten)},
 		{Name: "Dropout/train", Inputs: []gradcheck.Input{x(4, 30)}, Build: dropout(0.5, 7), Mode: ops.Mode{Train: true, Step: 3}},
 		{Name: "Dropout/train/4-D", Inputs: []gradcheck.Input{x(2, 3, 4, 5)}, Build: dropout(0.25, 8), Mode: ops.Mode{Train: true, Step: 1}},

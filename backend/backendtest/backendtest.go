@@ -40,6 +40,7 @@ func RunAll(t *testing.T, b backend.Backend) {
 	t.Run("CNN", func(t *testing.T) { testCNN(t, b) })
 	t.Run("CNN/Resume", func(t *testing.T) { testCNNResume(t, b) })
 	t.Run("CNN/AvgPool", func(t *testing.T) { testAvgCNN(t, b) })
+	t.Run("CNN/BatchNorm", func(t *testing.T) { testBNCNN(t, b) })
 	t.Run("NilInputs", func(t *testing.T) { testNilInputs(t, b) })
 }
 

@@ -46,6 +46,39 @@ func testAvgCNN(t *testing.T, b backend.Backend) {
 	}, false)
 }
 
+// smallBNCNN has batch normalisation in both blocks and before the dense
+// layers' input, over a batch of 4.
+var smallBNCNN = graph.CNNSpec{
+	Channels: 2, Height: 9, Width: 8, Batch: 4, Seed: 7,
+	Blocks: []graph.ConvBlock{
+		{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true},
+		{ConvSpec: graph.ConvSpec{Filters: 3, Kernel: 3, Stride: 2, Padding: 1, Activation: graph.Tanh}, BatchNorm: true},
+	},
+	Dense: []graph.LayerSpec{{Units: 5, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}},
+}
+
+// testBNCNN compares a backend with the float64 reference on smallBNCNN:
+// batch statistics in training steps, running ones in evaluation, and the
+// running statistics after each step. Before a step, Evaluate sees the
+// fresh running statistics (mean 0, variance 1); after one, moved ones.
+func testBNCNN(t *testing.T, b backend.Backend) {
+	m, err := graph.CNN(smallBNCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Updates()) != 4 {
+		t.Fatalf("%d state updates, want 4 (a mean and a variance per batch normalisation)", len(m.Updates()))
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := m.Input.Shape().TotalSize() / smallBNCNN.Batch
+	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
+		return randomBatch(smallBNCNN.Batch, inputs, seed)
+	}, false)
+}
+
 // newSmallCNN builds smallCNN with its binary classification objective.
 func newSmallCNN(t *testing.T) (*graph.Model, *graph.Objective) {
 	m, err := graph.CNN(smallCNN)

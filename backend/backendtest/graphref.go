@@ -18,9 +18,10 @@ import (
 // by the plain executor gradcheck.EvalMode (whose ops are checked by finite
 // differences): loss, output and gradients in Evaluate, where dropout is
 // the identity, then two training steps, where it masks with the step's
-// mask, by the parameters after each SGD update. batch(seed) draws the
-// inputs and targets of a batch; dropout says that m has dropout, which
-// the test then makes sure changes the training loss.
+// mask, by the parameters after each SGD update and the state the step
+// updates (m.Updates: batch normalisation's running statistics). batch(seed)
+// draws the inputs and targets of a batch; dropout says that m has
+// dropout, which the test then makes sure changes the training loss.
 func againstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *graph.Objective,
 	batch func(seed uint64) (x, y []float32), dropout bool) {
 	const lr = 0.1
@@ -63,7 +64,11 @@ func againstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *grap
 	for step := 1; step <= 2; step++ {
 		x, y := batch(uint64(20 + step))
 		feeds := map[*G.Node][]float32{m.Input: x, obj.Targets: y}
-		ref, err := reference(append([]*G.Node{obj.Loss}, obj.Grads...), feeds, ops.Mode{Train: true, Step: uint64(step)})
+		targets := append([]*G.Node{obj.Loss}, obj.Grads...)
+		for _, u := range spec.Updates {
+			targets = append(targets, u.Value)
+		}
+		ref, err := reference(targets, feeds, ops.Mode{Train: true, Step: uint64(step)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,6 +100,11 @@ func againstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *grap
 			}
 			if e := relErr(p.Value().Data().([]float32), exp); e > ForwardTol {
 				t.Errorf("training step %d: %s after the SGD update: relative error %.2g", step, p.Name(), e)
+			}
+		}
+		for i, u := range spec.Updates {
+			if e := relErr(u.Buffer.Value().Data().([]float32), ref[1+len(obj.Grads)+i]); e > ForwardTol {
+				t.Errorf("training step %d: %s after the step: relative error %.2g", step, u.Buffer.Name(), e)
 			}
 		}
 	}

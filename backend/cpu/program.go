@@ -42,6 +42,8 @@ type program struct {
 	outputs  []int
 	params   []*tensor.Dense
 	grads    []int
+	// updates are the slots of each Spec.Updates value and buffer.
+	updates [][2]int
 	// train, eval and predict are the steps of each mode.
 	train, eval, predict []step
 	state                *graph.OptimizerState
@@ -75,8 +77,18 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	var err error
 	if spec.Loss != nil {
 		trainTargets := append([]*G.Node{spec.Loss}, spec.Grads...)
+		for _, u := range spec.Updates {
+			trainTargets = append(trainTargets, u.Value)
+		}
 		if p.train, err = p.plan(trainTargets); err != nil {
 			return nil, err
+		}
+		for _, u := range spec.Updates {
+			buf, ok := p.slots[u.Buffer]
+			if !ok {
+				return nil, fmt.Errorf("%w: updated buffer %s is not read by the training step", backend.ErrSpec, u.Buffer.Name())
+			}
+			p.updates = append(p.updates, [2]int{p.slots[u.Value], buf})
 		}
 		if p.eval, err = p.plan(append([]*G.Node{spec.Loss}, spec.Outputs...)); err != nil {
 			return nil, err
@@ -303,6 +315,9 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 		return 0, err
 	}
 	loss := p.scalarAt(p.loss)
+	for _, u := range p.updates { // the buffers are their nodes' values
+		copy(ops.Float32s(p.vals[u[1]]), ops.Float32s(p.vals[u[0]]))
+	}
 	p.state.Step++
 	for i, slot := range p.grads {
 		p.gradData[i] = ops.Float32s(p.vals[slot])
@@ -419,22 +434,35 @@ func (p *program) SetLearningRate(lr float64) error {
 	return nil
 }
 
-// Sync does nothing: parameters are updated in their nodes' values.
+// Sync does nothing: parameters and buffers are updated in their nodes'
+// values.
 func (p *program) Sync() error { return p.check() }
 
-// Load picks up parameter values that were replaced on their nodes (with
-// gorgonia.Let) since Compile; values changed in place need nothing.
+// Load picks up parameter and buffer values that were replaced on their
+// nodes (with gorgonia.Let) since Compile; values changed in place need
+// nothing.
 func (p *program) Load() error {
 	if err := p.check(); err != nil {
 		return err
 	}
-	for i, prm := range p.spec.Params {
-		v, ok := prm.Value().(*tensor.Dense)
-		if !ok || !v.Shape().Eq(p.params[i].Shape()) {
-			return fmt.Errorf("%w: parameter %s changed shape or type", backend.ErrSpec, prm.Name())
+	held := func(n *G.Node, mine *tensor.Dense) error {
+		v, ok := n.Value().(*tensor.Dense)
+		if !ok || !v.Shape().Eq(mine.Shape()) || v.Dtype() != tensor.Float32 {
+			return fmt.Errorf("%w: %s changed shape or type", backend.ErrSpec, n.Name())
 		}
-		if v != p.params[i] {
-			copy(p.params[i].Data().([]float32), v.Data().([]float32))
+		if v != mine {
+			copy(mine.Data().([]float32), v.Data().([]float32))
+		}
+		return nil
+	}
+	for i, prm := range p.spec.Params {
+		if err := held(prm, p.params[i]); err != nil {
+			return err
+		}
+	}
+	for i, u := range p.spec.Updates {
+		if err := held(u.Buffer, p.vals[p.updates[i][1]].(*tensor.Dense)); err != nil {
+			return err
 		}
 	}
 	return nil

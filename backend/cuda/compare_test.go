@@ -119,6 +119,7 @@ var opCases = []opCase{
 		return spec, feed, err
 	}},
 	{"avgpool", avgPoolCase},
+	{"batchnorm", batchNormCase},
 }
 
 // softmaxCase is a softmax inside a network (attention-like weights over
@@ -189,6 +190,66 @@ func avgPoolCase() (backend.Spec, [][]float32, error) {
 		return backend.Spec{}, nil, err
 	}
 	return withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v}, [][]float32{randoms(rng, 2*2*7*6), randoms(rng, 4)})
+}
+
+// batchNormCase is batch normalisation of feature maps after a
+// convolution and of features after a dense layer, with running
+// statistics that are not the fresh ones (so evaluation's use of them
+// shows), under an MSE loss; the training step updates them.
+func batchNormCase() (backend.Spec, [][]float32, error) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithShape(4, 2, 5, 4), G.WithName("x"))
+	t := G.NewMatrix(g, tensor.Float32, G.WithShape(4, 3), G.WithName("t"))
+	w, v := param(g, "w", rng, 3, 2, 3, 3), param(g, "v", rng, 3, 30)
+	gamma1, beta1, gamma2, beta2 := param(g, "g1", rng, 3), param(g, "b1", rng, 3), param(g, "g2", rng, 3), param(g, "b2", rng, 3)
+	rm1, rm2 := param(g, "rm1", rng, 3), param(g, "rm2", rng, 3)
+	rv1, rv2 := param(g, "rv1", rng, 3), param(g, "rv2", rng, 3)
+	for _, r := range []*G.Node{rv1, rv2} {
+		for i, v := range ops.Float32s(r.Value()) {
+			ops.Float32s(r.Value())[i] = 0.5 + v*v
+		}
+	}
+	var updates []graph.Update
+	norm := func(h, gamma, beta, rm, rv *G.Node) (*G.Node, error) {
+		m, err := ops.BatchNormRunning(h, rm, 0.1, false)
+		if err != nil {
+			return nil, err
+		}
+		r, err := ops.BatchNormRunning(h, rv, 0.1, true)
+		if err != nil {
+			return nil, err
+		}
+		updates = append(updates, graph.Update{Buffer: rm, Value: m}, graph.Update{Buffer: rv, Value: r})
+		return ops.BatchNorm(h, gamma, beta, rm, rv, 1e-5)
+	}
+	h, err := ops.Conv2D(x, w, [2]int{1, 1}, [2]int{1, 0}) // 4×3×5×2
+	if err == nil {
+		h, err = norm(h, gamma1, beta1, rm1, rv1)
+	}
+	if err == nil {
+		h, err = ops.ReLU(h)
+	}
+	if err == nil {
+		h, err = ops.Flatten(h)
+	}
+	if err == nil {
+		h, err = ops.MatMul(h, v, false, true) // 4×3
+	}
+	if err == nil {
+		h, err = norm(h, gamma2, beta2, rm2, rv2)
+	}
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	loss, err := ops.MSE(h, t)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	spec, feed, err := withGrads(loss, []*G.Node{x, t}, []*G.Node{w, v, gamma1, beta1, gamma2, beta2},
+		[][]float32{randoms(rng, 4*2*5*4), randoms(rng, 12)})
+	spec.Updates = updates
+	return spec, feed, err
 }
 
 // convCase is a convolution with unequal strides, paddings and kernel

@@ -101,9 +101,9 @@ extern "C" __global__ void expand(float *d, const float *s, int n) {
 	FOR_EACH(i, n) { d[i] = v; }
 }
 
-// block_sum adds v over the block in double precision; thread 0 gets the
-// total. blockDim.x must be REDUCE_THREADS (the tests' host build of these
-// kernels sets it to 1).
+// block_sum adds v over the block in double precision; every thread gets
+// the total, and may call block_sum again at once. blockDim.x must be
+// REDUCE_THREADS (the tests' host build sets it to EMU_REDUCE_THREADS).
 #ifndef REDUCE_THREADS
 #define REDUCE_THREADS 1024
 #endif
@@ -118,7 +118,9 @@ __device__ double block_sum(double v) {
 		if (threadIdx.x < s) part[threadIdx.x] += part[threadIdx.x + s];
 		__syncthreads();
 	}
-	return part[0];
+	double total = part[0];
+	__syncthreads(); // before a next call overwrites part
+	return total;
 }
 
 // sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
@@ -248,6 +250,99 @@ extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, in
 	}
 	s = block_sum(s);
 	if (threadIdx.x == 0) out[ch] = (float)s;
+}
+
+// Batch normalisation, as ops.BatchNormOp and its gradients: one block of
+// REDUCE_THREADS per channel ch of x (n samples of c channels of inner
+// values), whose threads stride over the channel's n·inner values.
+#define BN_PARAMS int n, int c, int inner
+#define BN_FOR(k) for (int k = threadIdx.x; k < n * inner; k += blockDim.x)
+#define BN_AT(k) (((k) / inner * c + blockIdx.x) * inner + (k) % inner)
+
+// bn_stats sets *mean and *var, the mean and (biased) variance of
+// channel blockIdx.x: the batch's (the variance from the distances to the
+// mean) when train, else the running ones. Every thread of the block must
+// call it.
+__device__ void bn_stats(const float *x, const float *rmean, const float *rvar, BN_PARAMS, int train, double *mean,
+                         double *var) {
+	int ch = blockIdx.x;
+	double m = rmean[ch], v = rvar[ch];
+	if (train) {
+		double s = 0.0;
+		BN_FOR(k) s += x[BN_AT(k)];
+		m = block_sum(s) / (n * inner);
+		double d = 0.0;
+		BN_FOR(k) {
+			double e = x[BN_AT(k)] - m;
+			d += e * e;
+		}
+		v = block_sum(d) / (n * inner);
+	}
+	*mean = m;
+	*var = v;
+}
+
+// bn_norm sets *mean and *inv = 1/√(σ² + eps) of the channel (bn_stats).
+__device__ void bn_norm(const float *x, const float *rmean, const float *rvar, BN_PARAMS, float eps, int train,
+                        double *mean, double *inv) {
+	double v;
+	bn_stats(x, rmean, rvar, n, c, inner, train, mean, &v);
+	*inv = 1.0 / sqrt(v + eps);
+}
+
+extern "C" __global__ void REDUCTION bn_forward(float *y, const float *x, const float *gamma, const float *beta,
+                                                const float *rmean, const float *rvar, BN_PARAMS, float eps, int train) {
+	double mean, inv;
+	bn_norm(x, rmean, rvar, n, c, inner, eps, train, &mean, &inv);
+	double scale = gamma[blockIdx.x] * inv, shift = beta[blockIdx.x] - mean * scale;
+	BN_FOR(k) {
+		int i = BN_AT(k);
+		y[i] = (float)(x[i] * scale + shift);
+	}
+}
+
+// bn_dy_sums sets *sdy = Σdy and *sdyx = Σ dy·(x − mean)·inv over the
+// channel. Every thread of the block must call it.
+__device__ void bn_dy_sums(const float *x, const float *dy, BN_PARAMS, double mean, double inv, double *sdy, double *sdyx) {
+	double a = 0.0, b = 0.0;
+	BN_FOR(k) {
+		int i = BN_AT(k);
+		a += dy[i];
+		b += dy[i] * (x[i] - mean) * inv;
+	}
+	*sdy = block_sum(a);
+	*sdyx = block_sum(b);
+}
+
+extern "C" __global__ void REDUCTION bn_backward(float *dx, const float *x, const float *gamma, const float *rmean,
+                                                 const float *rvar, const float *dy, BN_PARAMS, float eps, int train) {
+	double mean, inv, sdy = 0.0, sdyx = 0.0, m = n * inner;
+	bn_norm(x, rmean, rvar, n, c, inner, eps, train, &mean, &inv);
+	double k = gamma[blockIdx.x] * inv;
+	if (train) bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
+	BN_FOR(t) {
+		int i = BN_AT(t);
+		dx[i] = train ? (float)(k * (dy[i] - sdy / m - (x[i] - mean) * inv * sdyx / m)) : (float)(k * dy[i]);
+	}
+}
+
+extern "C" __global__ void REDUCTION bn_gamma_grad(float *dg, const float *x, const float *rmean, const float *rvar,
+                                                   const float *dy, BN_PARAMS, float eps, int train) {
+	double mean, inv, sdy, sdyx;
+	bn_norm(x, rmean, rvar, n, c, inner, eps, train, &mean, &inv);
+	bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
+	if (threadIdx.x == 0) dg[blockIdx.x] = (float)sdyx;
+}
+
+// bn_running writes (1 − momentum)·r + momentum·s per channel, s the
+// batch's mean, or its unbiased variance when variance.
+extern "C" __global__ void REDUCTION bn_running(float *out, const float *x, const float *r, BN_PARAMS, float momentum,
+                                                int variance) {
+	double mean, var, m = n * inner;
+	bn_stats(x, r, r, n, c, inner, 1, &mean, &var);
+	double s = mean;
+	if (variance) s = m > 1 ? var * m / (m - 1) : var;
+	if (threadIdx.x == 0) out[blockIdx.x] = (float)((1.0 - momentum) * r[blockIdx.x] + momentum * s);
 }
 
 // Convolution geometry, as the kernel arguments of im2col and col2im: the
@@ -450,6 +545,7 @@ var kernelNames = []string{
 	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
 	"sgd", "momentum", "adam", "sum_squares", "clip_scale",
 	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "avgpool", "avgpool_backward",
+	"bn_forward", "bn_backward", "bn_gamma_grad", "bn_running",
 	"dropout",
 }
 

@@ -22,8 +22,8 @@ type kparam struct{ class, ctype string }
 func kernelParams(t *testing.T) map[string][]kparam {
 	t.Helper()
 	src := kernelSource
-	for _, m := range regexp.MustCompile(`#define (CONV_PARAMS|POOL_PARAMS) (.*)`).FindAllStringSubmatch(src, -1) {
-		src = strings.ReplaceAll(src, m[1]+")", m[2]+")")
+	for _, m := range regexp.MustCompile(`#define (\w+_PARAMS) (.*)`).FindAllStringSubmatch(src, -1) {
+		src = regexp.MustCompile(`\b`+m[1]+`\b([,)])`).ReplaceAllString(src, m[2]+"$1")
 	}
 	sigs := map[string][]kparam{}
 	for _, m := range regexp.MustCompile(`(?s)extern "C" __global__ void (?:REDUCTION )?(\w+)\(([^)]*)\)`).FindAllStringSubmatch(src, -1) {

@@ -21,29 +21,33 @@ import (
 type instrKind int
 
 const (
-	opGemm            instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
-	opSumRows                          // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
-	opBiasAct                          // y = act(x + b), and z = x + b when out2 ≥ 0
-	opAct                              // y = act(x)
-	opActBackward                      // dx = act'(·)·dy
-	opAdd                              // d = a + b
-	opMul                              // d = a ⊙ b
-	opSum                              // scalar Σ x
-	opExpand                           // d = fill(scalar)
-	opLoss                             // scalar mean loss
-	opLossBackward                     // d loss / d prediction, times the upstream scalar
-	opSoftmax                          // softmax of each row (m rows of cols)
-	opSoftmaxBackward                  // its gradient, from the softmax and dy
-	opConv                             // im2col, then a batched SGEMM
-	opConvFilterGrad                   // im2col, a batched SGEMM, then a sum over the images
-	opConvInputGrad                    // a batched SGEMM, then col2im
-	opMaxPool                          // window maxima
-	opMaxPoolBackward                  // gradient routed to each window's maximum
-	opAvgPool                          // window means
-	opAvgPoolBackward                  // gradient spread evenly over each window
-	opSumChannels                      // bias gradient of a convolution: Σ over n, h, w
-	opDropout                          // inverted dropout while training, a copy otherwise
-	opCopy                             // a reshape: the same elements in a new buffer
+	opGemm               instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
+	opSumRows                             // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
+	opBiasAct                             // y = act(x + b), and z = x + b when out2 ≥ 0
+	opAct                                 // y = act(x)
+	opActBackward                         // dx = act'(·)·dy
+	opAdd                                 // d = a + b
+	opMul                                 // d = a ⊙ b
+	opSum                                 // scalar Σ x
+	opExpand                              // d = fill(scalar)
+	opLoss                                // scalar mean loss
+	opLossBackward                        // d loss / d prediction, times the upstream scalar
+	opSoftmax                             // softmax of each row (m rows of cols)
+	opSoftmaxBackward                     // its gradient, from the softmax and dy
+	opConv                                // im2col, then a batched SGEMM
+	opConvFilterGrad                      // im2col, a batched SGEMM, then a sum over the images
+	opConvInputGrad                       // a batched SGEMM, then col2im
+	opMaxPool                             // window maxima
+	opMaxPoolBackward                     // gradient routed to each window's maximum
+	opAvgPool                             // window means
+	opAvgPoolBackward                     // gradient spread evenly over each window
+	opBatchNorm                           // batch normalisation (batch or running statistics)
+	opBatchNormGrad                       // its gradient for x
+	opBatchNormGammaGrad                  // its gradient for γ
+	opBatchNormRunning                    // a running statistic after a training batch
+	opSumChannels                         // bias gradient of a convolution: Σ over n, h, w
+	opDropout                             // inverted dropout while training, a copy otherwise
+	opCopy                                // a reshape: the same elements in a new buffer
 )
 
 // Activation kinds (ACT_* in kernelSource).
@@ -79,10 +83,10 @@ type instr struct {
 	transB bool
 	lda    int // opGemm: row lengths of a and b as stored
 	ldb    int
-	cols   int // opBiasAct: length of the bias; softmax kinds: classes per row
-	inner  int // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
-	act    int // activation or backward kind
-	alpha  float32
+	cols   int     // opBiasAct: length of the bias; softmax kinds: classes per row
+	inner  int     // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
+	act    int     // activation or backward kind
+	alpha  float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
 	loss   ops.LossKind
 	geom   geom          // convolution and pooling kinds
 	drop   ops.DropoutOp // opDropout
@@ -125,6 +129,9 @@ type plan struct {
 	grads   []int // buffer of each Spec.Grads
 	loss    int   // buffer of Spec.Loss, or -1
 	outputs []int // buffer of each Spec.Outputs
+	// updates are, per Spec.Updates, the buffers of its value and of the
+	// state it replaces after each training step.
+	updates [][2]int
 	// ones is the length of the vector of ones that sums over rows need.
 	ones int
 	// scratch is the buffer that convolutions unroll their images into,
@@ -139,6 +146,9 @@ func lower(spec backend.Spec) (*plan, error) {
 	var trainT, evalT []*G.Node
 	if spec.Loss != nil {
 		trainT = append([]*G.Node{spec.Loss}, spec.Grads...)
+		for _, u := range spec.Updates {
+			trainT = append(trainT, u.Value)
+		}
 		evalT = append([]*G.Node{spec.Loss}, spec.Outputs...)
 	}
 	predictT := spec.Outputs
@@ -155,9 +165,12 @@ func lower(spec backend.Spec) (*plan, error) {
 	for _, in := range spec.Inputs {
 		fed[in] = true
 	}
-	params := map[*G.Node]bool{}
+	params := map[*G.Node]bool{} // and the updated state, kept like them
 	for _, prm := range spec.Params {
 		params[prm] = true
+	}
+	for _, u := range spec.Updates {
+		params[u.Buffer] = true
 	}
 	consumers := map[*G.Node][]*G.Node{}
 	for _, n := range order {
@@ -282,6 +295,11 @@ func lower(spec backend.Spec) (*plan, error) {
 			return nil, err
 		}
 	}
+	for _, u := range spec.Updates {
+		if _, err := leaf(u.Buffer); err != nil {
+			return nil, err
+		}
+	}
 	lastUse := map[*G.Node]int{}
 	for i, st := range steps {
 		for _, c := range st.ins {
@@ -384,6 +402,13 @@ func lower(spec backend.Spec) (*plan, error) {
 		}
 		p.outputs = append(p.outputs, b)
 	}
+	for _, u := range spec.Updates {
+		v, ok := p.buf[u.Value]
+		if !ok || p.bufs[v].kind != bufTemp {
+			return nil, fmt.Errorf("%w: the update of %s is not computed by the training step", backend.ErrSpec, u.Buffer.Name())
+		}
+		p.updates = append(p.updates, [2]int{v, p.buf[u.Buffer]})
+	}
 	return p, nil
 }
 
@@ -438,6 +463,17 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		in.kind, in.geom = opAvgPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, n.Shape(), kids[0].Shape())
 	case ops.DropoutOp:
 		in.kind, in.drop = opDropout, op
+	case ops.BatchNormOp:
+		in.kind, in.geom, in.alpha = opBatchNorm, bnGeom(kids[0].Shape()), float32(op.Eps)
+	case ops.BatchNormGradOp:
+		in.kind, in.geom, in.alpha = opBatchNormGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
+	case ops.BatchNormGammaGradOp:
+		in.kind, in.geom, in.alpha = opBatchNormGammaGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
+	case ops.BatchNormRunningOp:
+		in.kind, in.geom, in.alpha = opBatchNormRunning, bnGeom(kids[0].Shape()), float32(op.Momentum)
+		if op.Variance {
+			in.act = 1
+		}
 	case ops.ReshapeOp:
 		in.kind = opCopy
 	case ops.SumRowsOp:
@@ -526,6 +562,26 @@ func isBiasAdd(op G.Op) bool {
 func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
 	return geom{n: x[0], c: x[1], h: x[2], w: x[3], f: w[0], kh: w[2], kw: w[3],
 		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
+}
+
+// bnGeom is the layout of a batch normalisation's x (N×C or N×C×H×W):
+// n samples of c channels of h values each (H·W, or 1).
+func bnGeom(x tensor.Shape) geom {
+	g := geom{n: x[0], c: x[1], h: 1, w: 1}
+	if x.Dims() == 4 {
+		g.h = x[2] * x[3]
+	}
+	return g
+}
+
+// modal reports whether in computes something else outside training, and
+// so has a second launch for evaluation and prediction.
+func (in *instr) modal() bool {
+	switch in.kind {
+	case opDropout, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
+		return true
+	}
+	return false
 }
 
 // poolGeom is the geometry of a pooling of x (N×C×H×W) giving y.

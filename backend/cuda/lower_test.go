@@ -429,6 +429,8 @@ func (s *sim) exec(in *instr) {
 				out[i] = 2 * (p[i] - t[i]) * scale
 			}
 		}
+	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
+		simBatchNorm(in, out, s.training, func(i int) []float32 { return s.mem[in.in[i]] })
 	case opSoftmax:
 		for r := range in.m {
 			x := arg(0)[r*in.cols:][:in.cols]
@@ -453,6 +455,79 @@ func (s *sim) exec(in *instr) {
 	}
 }
 
+// simBatchNorm is the batch normalisation kernels: per channel, the
+// batch's statistics (training) or the running ones, in float64.
+func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float32) {
+	g := in.geom
+	x, m := arg(0), float64(g.n*g.h)
+	at := func(ch, k int) int { return (k/g.h*g.c+ch)*g.h + k%g.h }
+	for ch := range g.c {
+		var rmean, rvar []float32
+		switch in.kind {
+		case opBatchNorm:
+			rmean, rvar = arg(3), arg(4)
+		case opBatchNormGrad:
+			rmean, rvar = arg(2), arg(3)
+		case opBatchNormGammaGrad:
+			rmean, rvar = arg(1), arg(2)
+		default:
+			rmean, rvar = arg(1), arg(1)
+		}
+		mean, variance := float64(rmean[ch]), float64(rvar[ch])
+		if training || in.kind == opBatchNormRunning {
+			mean, variance = 0, 0
+			for k := range g.n * g.h {
+				mean += float64(x[at(ch, k)])
+			}
+			mean /= m
+			for k := range g.n * g.h {
+				d := float64(x[at(ch, k)]) - mean
+				variance += d * d
+			}
+			variance /= m
+		}
+		inv := 1 / math.Sqrt(variance+float64(in.alpha))
+		switch in.kind {
+		case opBatchNorm:
+			scale := float64(arg(1)[ch]) * inv
+			shift := float64(arg(2)[ch]) - mean*scale
+			for k := range g.n * g.h {
+				out[at(ch, k)] = float32(float64(x[at(ch, k)])*scale + shift)
+			}
+		case opBatchNormGrad, opBatchNormGammaGrad:
+			dy := arg(len(in.in) - 1)
+			var sdy, sdyx float64
+			for k := range g.n * g.h {
+				i := at(ch, k)
+				sdy += float64(dy[i])
+				sdyx += float64(dy[i]) * (float64(x[i]) - mean) * inv
+			}
+			if in.kind == opBatchNormGammaGrad {
+				out[ch] = float32(sdyx)
+				continue
+			}
+			k := float64(arg(1)[ch]) * inv
+			for t := range g.n * g.h {
+				i := at(ch, t)
+				if training {
+					out[i] = float32(k * (float64(dy[i]) - sdy/m - (float64(x[i])-mean)*inv*sdyx/m))
+				} else {
+					out[i] = float32(k * float64(dy[i]))
+				}
+			}
+		case opBatchNormRunning:
+			momentum, s := float64(in.alpha), mean
+			if in.act == 1 {
+				s = variance
+				if m > 1 {
+					s *= m / (m - 1)
+				}
+			}
+			out[ch] = float32((1-momentum)*float64(arg(1)[ch]) + momentum*s)
+		}
+	}
+}
+
 // simMaxSum is the kernels' row_max_sum: the largest value m of row and
 // Σ e^(row[c] − m), in float64.
 func simMaxSum(row []float32) (m float32, e float64) {
@@ -471,6 +546,9 @@ func (s *sim) Train(inputs ...[]float32) (float32, error) {
 		return 0, err
 	}
 	s.run(s.plan.train, true)
+	for _, u := range s.plan.updates {
+		copy(s.mem[u[1]], s.mem[u[0]])
+	}
 	s.state.Step++
 	c := s.opt.Coefficients(s.state.Step)
 	if s.opt.ClipNorm > 0 {
@@ -547,12 +625,18 @@ func (s *sim) Sync() error {
 	for i, b := range s.plan.params {
 		copy(s.spec.Params[i].Value().Data().([]float32), s.mem[b])
 	}
+	for i, u := range s.plan.updates {
+		copy(s.spec.Updates[i].Buffer.Value().Data().([]float32), s.mem[u[1]])
+	}
 	return nil
 }
 
 func (s *sim) Load() error {
 	for i, b := range s.plan.params {
 		copy(s.mem[b], s.spec.Params[i].Value().Data().([]float32))
+	}
+	for i, u := range s.plan.updates {
+		copy(s.mem[u[1]], s.spec.Updates[i].Buffer.Value().Data().([]float32))
 	}
 	return nil
 }

@@ -170,7 +170,7 @@ func (p *program) setup() error {
 func (p *program) prepareInstrs() error {
 	for _, in := range p.plan.instrs {
 		l, err := p.prepare(&in, true)
-		if err == nil && in.kind == opDropout {
+		if err == nil && in.modal() {
 			var inf *launch
 			inf, err = p.prepare(&in, false)
 			p.infer = append(p.infer, inf)
@@ -345,6 +345,21 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		}
 		return p.kernel("dropout", in.n, out, m(0), in.n, in.drop.Seed, mask.Threshold, float32(mask.Scale),
 			p.coef+4*stepOffset, active)
+	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
+		t := 0
+		if train {
+			t = 1
+		}
+		bn := []any{g.n, g.c, g.h, in.alpha}
+		switch in.kind {
+		case opBatchNorm: // x, γ, β, mean, var
+			return p.reduction("bn_forward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, append(bn, t)...)...)
+		case opBatchNormGrad: // x, γ, mean, var, dy
+			return p.reduction("bn_backward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, append(bn, t)...)...)
+		case opBatchNormGammaGrad: // x, mean, var, dy
+			return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3)}, append(bn, t)...)...)
+		}
+		return p.reduction("bn_running", g.c, append([]any{out, m(0), m(1)}, append(bn, in.act)...)...)
 	case opBiasAct:
 		var z cudadl.Ptr
 		if in.out2 >= 0 {
@@ -395,13 +410,12 @@ func (p *program) run(list []int, train bool) error {
 
 func (p *program) exec(i int, in *instr, train bool) error {
 	launch := p.dev.launch
+	if !train && in.modal() {
+		return launch(p.infer[i])
+	}
 	switch in.kind {
 	case opCopy:
 		return p.dev.copy(p.mem[in.out], p.mem[in.in[0]], in.n)
-	case opDropout:
-		if !train {
-			return launch(p.infer[i])
-		}
 	case opConvInputGrad:
 		if err := p.blasCalls(i); err != nil {
 			return err
@@ -433,6 +447,11 @@ func (p *program) blasCalls(i int) error {
 func (p *program) trainStep() error {
 	if err := p.run(p.plan.train, true); err != nil {
 		return err
+	}
+	for _, u := range p.plan.updates {
+		if err := p.dev.copy(p.mem[u[1]], p.mem[u[0]], p.plan.bufs[u[0]].size); err != nil {
+			return fmt.Errorf("%s: state update: %w", p.b.name, err)
+		}
 	}
 	for _, l := range append(p.clip, p.update...) {
 		if err := p.dev.launch(l); err != nil {
@@ -666,6 +685,12 @@ func (p *program) Sync() error {
 			return err
 		}
 	}
+	for i, u := range p.plan.updates {
+		dst, _ := paramData(p.spec.Updates[i].Buffer.Value())
+		if err := p.dev.toHost(dst, p.mem[u[1]]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -689,6 +714,15 @@ func (p *program) load() error {
 			return err
 		}
 		if err := p.dev.toDevice(p.mem[b], src); err != nil {
+			return err
+		}
+	}
+	for i, u := range p.plan.updates {
+		src, err := paramData(p.spec.Updates[i].Buffer.Value())
+		if err != nil {
+			return err
+		}
+		if err := p.dev.toDevice(p.mem[u[1]], src); err != nil {
 			return err
 		}
 	}

@@ -120,10 +120,7 @@ func (n *Network) Summary() string {
 	in := n.Model.Input.Shape()[1:]
 	for _, l := range n.Model.Layers {
 		out := l.Output.Shape()[1:]
-		params := 0
-		if l.W != nil {
-			params = l.W.Shape().TotalSize() + l.B.Shape().TotalSize()
-		}
+		params := l.ParamCount()
 		act := l.Activation
 		switch op := l.Output.Op().(type) {
 		case ops.DropoutOp:
