@@ -177,6 +177,63 @@ func ExampleCNN() {
 	// 12 of 12 images classified correctly
 }
 
+// The bars of ExampleCNN again, with batch normalisation in the block:
+// prediction normalises with the running statistics that training kept,
+// not with the batch's.
+func ExampleBatchNorm() {
+	const batch, side = 12, 6
+	m, err := graph.CNN(graph.CNNSpec{
+		Channels: 1, Height: side, Width: side, Batch: batch, Seed: 1,
+		Blocks: []graph.ConvBlock{{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true}},
+		Dense:  []graph.LayerSpec{{Units: 1, Activation: graph.Sigmoid}},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	be, _ := backend.Open("cpu")
+	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.02)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer prog.Close()
+	x, y := make([]float32, batch*side*side), make([]float32, batch)
+	for i := range side {
+		for k := range side {
+			x[i*side*side+k*side+i] = 1
+			x[(side+i)*side*side+i*side+k] = 1
+		}
+		y[i] = 1
+	}
+	for range 100 {
+		if _, err := prog.Train(x, y); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	p := make([]float32, batch)
+	if err := prog.Predict([][]float32{p}, x, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	correct := 0
+	for i, v := range p {
+		if (v > 0.5) == (y[i] == 1) {
+			correct++
+		}
+	}
+	mean := m.Buffers()[0].Value().Data().([]float32)
+	fmt.Printf("%d of %d images classified correctly; running means moved from 0: %v\n", correct, batch, mean[0] != 0)
+	// Output:
+	// 12 of 12 images classified correctly; running means moved from 0: true
+}
+
 // A cosine schedule over 6 epochs after a 1-epoch warm-up; a training loop
 // passes each epoch's rate to its Program with SetLearningRate.
 func ExampleSchedule() {
