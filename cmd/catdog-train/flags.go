@@ -28,6 +28,7 @@ type options struct {
 
 	arch      string
 	hidden    []int // nil for --model cnn
+	batchnorm bool  // --model cnn only
 	optimizer string
 	lr        float64
 	clipNorm  float64 // --clip-norm
@@ -66,7 +67,7 @@ Usage:
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
 	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
-	{Title: "Model", Flags: []string{"model", "hidden", "seed"}},
+	{Title: "Model", Flags: []string{"model", "hidden", "batchnorm", "seed"}},
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
@@ -99,6 +100,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		"pooling; the first strides 2), a dense layer of 64 ReLU units, dropout\n"+
 		"0.5 and the sigmoid neuron; about 80k parameters")
 	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers of --model mlp6;\none sigmoid neuron, read as P(cat), follows them. Refused with\n--model cnn, whose layers are fixed")
+	fs.BoolVar(&o.batchnorm, "batchnorm", false, "batch normalisation in each convolution block of --model cnn (between\nthe convolution and its ReLU): steadier training on photos; the running\nstatistics it keeps go into the checkpoints")
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
@@ -205,6 +207,11 @@ func (o *options) check() error {
 func (o *options) checkModel(hidden string) error {
 	if catdog.CheckArch(o.arch) != nil {
 		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
+	}
+	// On --resume without --model, the checkpoint's architecture is
+	// checked instead (options.adopt).
+	if o.batchnorm && o.arch != catdog.ArchCNN && (!o.resume || o.set["model"]) {
+		return cli.Usagef("--batchnorm", "applies to --model %s only; --model %s has no convolution blocks", catdog.ArchCNN, o.arch)
 	}
 	if o.arch != catdog.ArchMLP6 {
 		if o.set["hidden"] {
@@ -322,6 +329,9 @@ func (o *options) describeModel() string {
 	s := "--model " + o.arch
 	if o.arch == catdog.ArchMLP6 {
 		s += " --hidden " + cli.FormatInts(o.hidden)
+	}
+	if o.batchnorm {
+		s += " --batchnorm"
 	}
 	s += fmt.Sprintf(" --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s",
 		o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)

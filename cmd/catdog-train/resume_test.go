@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"path/filepath"
@@ -188,6 +189,7 @@ func TestResumeConflicts(t *testing.T) {
 		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
 		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
 		{"other architecture", []string{"--out", out, "--resume", "--model", "cnn"}, `--model: cnn differs from the checkpoint's mlp6`},
+		{"batch normalisation of the perceptron", []string{"--out", out, "--resume", "--batchnorm"}, `--batchnorm: applies to --model cnn only`},
 		{"cropped", []string{"--out", out, "--resume", "--crop"}, `--crop: true differs from the checkpoint's false`},
 		{"other validation fraction", []string{"--out", out, "--resume", "--val", "0.3"}, `--val: 0.3 differs from the checkpoint's 0.2; leave --val out`},
 		{"other synthetic set", []string{"--out", out, "--resume", "--synthetic", "200"}, `--synthetic: 200 differs from the checkpoint's 64`},
@@ -316,13 +318,23 @@ func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 }
 
 // TestResumeCNN interrupts a cnn run (whose dropout masks change every
-// step) and resumes it to the weights of an uninterrupted run; the
-// checkpoint's architecture cannot be changed on resume.
+// step), with and without batch normalisation (whose running statistics
+// the checkpoint keeps), and resumes it to the weights of an uninterrupted
+// run; the checkpoint's architecture cannot be changed on resume.
 func TestResumeCNN(t *testing.T) {
 	t.Parallel()
+	for _, bn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batchnorm=%t", bn), func(t *testing.T) {
+			t.Parallel()
+			resumeCNN(t, bn)
+		})
+	}
+}
+
+func resumeCNN(t *testing.T, bn bool) {
 	tmp := t.TempDir()
 	straight, split := filepath.Join(tmp, "straight"), filepath.Join(tmp, "split")
-	args := flags(smallCNN, []string{"--synthetic", "96", "--seed", "5", "--plots=false"})
+	args := flags(smallCNN, []string{"--synthetic", "96", "--seed", "5", "--plots=false", fmt.Sprintf("--batchnorm=%t", bn)})
 	r := runTrain(t, context.Background(), flags(args, []string{"--out", straight, "--tf32"})...)
 	if r.code != 0 {
 		t.Fatalf("uninterrupted run: exit %d\n%s", r.code, r.stderr)
@@ -340,6 +352,8 @@ func TestResumeCNN(t *testing.T) {
 	}{
 		{"as a perceptron", []string{"--model", "mlp6"}, "--model: mlp6 differs from the checkpoint's cnn; leave --model out"},
 		{"with hidden layers", []string{"--hidden", "64"}, "--hidden: sets the layers of --model mlp6; the checkpoint holds --model cnn"},
+		{"with batch normalisation switched", []string{fmt.Sprintf("--batchnorm=%t", !bn)},
+			fmt.Sprintf("--batchnorm: %t differs from the checkpoint's %t", !bn, bn)},
 	} {
 		wantRefused(t, "resuming "+tt.name, tt.want, flags([]string{"--out", split, "--resume", "--synthetic", "96", "--device", "cpu"}, tt.args)...)
 	}
@@ -347,8 +361,12 @@ func TestResumeCNN(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "--model cnn --optimizer adam") || strings.Contains(r.stdout, "--hidden") {
-		t.Errorf("resumed run's settings:\n%s", r.stdout)
+	settings := "--model cnn --optimizer adam"
+	if bn {
+		settings = "--model cnn --batchnorm --optimizer adam"
+	}
+	if !strings.Contains(r.stdout, settings) || strings.Contains(r.stdout, "--hidden") {
+		t.Errorf("resumed run's settings, want %q:\n%s", settings, r.stdout)
 	}
 	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 }

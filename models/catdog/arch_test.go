@@ -87,16 +87,26 @@ func TestCheckpointArch(t *testing.T) {
 	}
 }
 
-// TestCNNCheckpointRoundTrip saves a trained CNN, rebuilds it from the
-// checkpoint's metadata alone, and checks that it predicts the same; a
-// perceptron refuses the CNN's checkpoint.
+// TestCNNCheckpointRoundTrip saves a trained CNN, with and without batch
+// normalisation, rebuilds it from the checkpoint's metadata alone, and
+// checks that it predicts the same (so the running statistics came back
+// too); a perceptron refuses the CNN's checkpoint.
 func TestCNNCheckpointRoundTrip(t *testing.T) {
 	t.Parallel()
+	for _, layers := range []*catdog.CNNLayers{catdog.DefaultCNNLayers(), catdog.DefaultCNNLayers().WithBatchNorm()} {
+		t.Run(fmt.Sprintf("batchnorm=%t", layers.BatchNorm()), func(t *testing.T) {
+			t.Parallel()
+			cnnRoundTrip(t, layers)
+		})
+	}
+}
+
+func cnnRoundTrip(t *testing.T, layers *catdog.CNNLayers) {
 	cfg, err := catdog.ConfigFor(catdog.ArchCNN)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Seed = 7
+	cfg.Seed, cfg.CNN = 7, layers
 	set := synthetic.Generate(32, 3, cfg.Side)
 	net, err := catdog.NewNetwork(cfg, 8, cpu.New(), graph.NewAdam(1e-3))
 	if err != nil {
@@ -120,7 +130,7 @@ func TestCNNCheckpointRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := meta.Config()
-	if meta.Arch != catdog.ArchCNN || meta.Model != catdog.ArchCNN || got.CNN == nil || !reflect.DeepEqual(*got.CNN, *catdog.DefaultCNNLayers()) || got.Seed != 7 || len(got.Hidden) != 0 {
+	if meta.Arch != catdog.ArchCNN || meta.Model != catdog.ArchCNN || got.CNN == nil || !reflect.DeepEqual(*got.CNN, *layers) || got.Seed != 7 || len(got.Hidden) != 0 {
 		t.Fatalf("metadata arch %q, model %q, config %+v", meta.Arch, meta.Model, got)
 	}
 	// Another batch size: the layers come from the metadata, not the batch.

@@ -110,7 +110,7 @@ func (n *Network) Save(path string, meta Meta) error {
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
 	meta.Augment = n.Augment
 	params := n.Model.Params()
-	ts, err := checkpoint.FromParams(params)
+	ts, err := checkpoint.FromParams(append(params, n.Model.Buffers()...))
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 			return err
 		}
 	}
-	if err := checkpoint.ToParams(params, ts); err != nil {
+	if err := checkpoint.ToParams(append(params, n.Model.Buffers()...), ts); err != nil {
 		return err
 	}
 	if err := n.Program.Load(); err != nil {

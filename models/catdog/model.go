@@ -58,6 +58,21 @@ type CNNLayers struct {
 	Dropout float64           `json:"dropout"`
 }
 
+// WithBatchNorm returns the layers with batch normalisation in every
+// convolution block.
+func (l CNNLayers) WithBatchNorm() *CNNLayers {
+	l.Blocks = slices.Clone(l.Blocks)
+	for i := range l.Blocks {
+		l.Blocks[i].BatchNorm = true
+	}
+	return &l
+}
+
+// BatchNorm reports whether any block has batch normalisation.
+func (l *CNNLayers) BatchNorm() bool {
+	return l != nil && slices.ContainsFunc(l.Blocks, func(b graph.ConvBlock) bool { return b.BatchNorm })
+}
+
 // DefaultCNNLayers are the layers of graph.DefaultCNNSpec.
 func DefaultCNNLayers() *CNNLayers {
 	s := graph.DefaultCNNSpec(1, 1, 1)
@@ -128,7 +143,7 @@ func (n *Network) Summary() string {
 		case *ops.DropoutOp:
 			act = fmt.Sprintf("rate %g", op.Rate)
 		}
-		if l.Kind != graph.KindDense && l.Kind != graph.KindConv2D && l.Kind != graph.KindDropout {
+		if l.Kind != graph.KindDense && l.Kind != graph.KindConv2D && l.Kind != graph.KindDropout && l.Kind != graph.KindBatchNorm {
 			act = "-"
 		}
 		fmt.Fprintf(&b, "%-8s %-9s %-24s %-10s %d\n", l.Name, l.Kind, shapeText(in)+" -> "+shapeText(out), act, params)
