@@ -8,19 +8,29 @@ import (
 )
 
 // BenchmarkCNN times training steps of the default cat/dog CNN on 100×100
-// images, on every device.
+// images, plain and with batch normalisation in its blocks, on every
+// device.
 func BenchmarkCNN(b *testing.B) {
 	for _, device := range []string{"cpu", "cuda"} {
 		for _, batch := range []int{64} {
-			b.Run(fmt.Sprintf("train/%s/batch=%d", device, batch), func(b *testing.B) {
-				spec := graph.DefaultCNNSpec(100, 100, batch)
-				build := func() (*graph.Model, error) { return graph.CNN(spec) }
-				m, err := build()
-				if err != nil {
-					b.Fatal(err)
+			for _, bn := range []bool{false, true} {
+				mode := "train"
+				if bn {
+					mode = "train-batchnorm" // --model cnn --batchnorm
 				}
-				benchModel(b, device, "train", false, build, forwardFLOPs(m))
-			})
+				b.Run(fmt.Sprintf("%s/%s/batch=%d", mode, device, batch), func(b *testing.B) {
+					spec := graph.DefaultCNNSpec(100, 100, batch)
+					for i := range spec.Blocks {
+						spec.Blocks[i].BatchNorm = bn
+					}
+					build := func() (*graph.Model, error) { return graph.CNN(spec) }
+					m, err := build()
+					if err != nil {
+						b.Fatal(err)
+					}
+					benchModel(b, device, "train", false, build, forwardFLOPs(m))
+				})
+			}
 		}
 	}
 }

@@ -165,17 +165,23 @@ func bnChannel(g bnGeom, c int, f func(lo, hi int)) {
 	}
 }
 
-// bnStats returns the mean and biased variance of channel c of x, added
-// in float64 in a fixed order, the variance from the values' distances to
-// the mean (two passes: no cancellation).
-func bnStats[T Float](g bnGeom, c int, x []T) (mean, variance float64) {
+// bnMean returns the mean of channel c of x, added in float64 in a fixed
+// order.
+func bnMean[T Float](g bnGeom, c int, x []T) float64 {
 	var s float64
 	bnChannel(g, c, func(lo, hi int) {
 		for _, v := range x[lo:hi] {
 			s += float64(v)
 		}
 	})
-	mean = s / float64(g.count())
+	return s / float64(g.count())
+}
+
+// bnStats returns the mean and biased variance of channel c of x, added
+// in float64 in a fixed order, the variance from the values' distances to
+// the mean (two passes: no cancellation).
+func bnStats[T Float](g bnGeom, c int, x []T) (mean, variance float64) {
+	mean = bnMean(g, c, x)
 	var d float64
 	bnChannel(g, c, func(lo, hi int) {
 		for _, v := range x[lo:hi] {
@@ -483,16 +489,18 @@ func (op BatchNormRunningOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, e
 
 func bnRunning[T Float](g bnGeom, op BatchNormRunningOp, out, x, r []T) {
 	m := float64(g.count())
-	for c := range g.c {
-		s, variance := bnStats(g, c, x)
+	forChunks(g.c, 1, func(c, _, _ int) {
+		var s float64
 		if op.Variance {
-			s = variance
+			_, s = bnStats(g, c, x)
 			if m > 1 {
-				s = variance * m / (m - 1)
+				s *= m / (m - 1)
 			}
+		} else {
+			s = bnMean(g, c, x)
 		}
 		out[c] = T((1-op.Momentum)*float64(r[c]) + op.Momentum*s)
-	}
+	})
 }
 
 func (op BatchNormRunningOp) String() string {
