@@ -116,8 +116,14 @@ func CNN(spec CNNSpec) (*Model, error) {
 				return nil, err
 			}
 		}
-		if err := add(Dense(h, ls.Units, ls.Activation, fmt.Sprintf("dense%d", i+1), nil, rng)); err != nil {
+		layers, err := denseLayers(h, ls, fmt.Sprintf("dense%d", i+1), fmt.Sprintf("dense%d.bn", i+1), rng)
+		if err != nil {
 			return nil, err
+		}
+		for _, l := range layers {
+			if err := add(l, nil); err != nil {
+				return nil, err
+			}
 		}
 	}
 	last := m.Layers[len(m.Layers)-1]

@@ -12,6 +12,29 @@ import (
 type LayerSpec struct {
 	Units      int
 	Activation string
+	// BatchNorm puts batch normalisation between the layer's product and
+	// its activation (the layer then has no bias, which it would cancel).
+	BatchNorm bool `json:",omitempty"`
+}
+
+// denseLayers adds the dense layer of ls on top of h, named name, and the
+// batch normalisation after it that ls asks for, named bnName; it returns
+// them in order.
+func denseLayers(h *G.Node, ls LayerSpec, name, bnName string, rng *rand.Rand) ([]*Layer, error) {
+	if !ls.BatchNorm {
+		l, err := Dense(h, ls.Units, ls.Activation, name, nil, rng)
+		return []*Layer{l}, err
+	}
+	init, err := InitializerFor(ls.Activation)
+	if err != nil {
+		return nil, fmt.Errorf("graph: dense layer %s: %w", name, err)
+	}
+	l, err := dense(h, ls.Units, Linear, name, init, rng, false)
+	if err != nil {
+		return nil, err
+	}
+	bn, err := BatchNorm(l.Output, ls.Activation, bnName)
+	return []*Layer{l, bn}, err
 }
 
 // MLPSpec describes a multi-layer perceptron.
@@ -76,7 +99,8 @@ func (m *Model) ParamCount() int {
 }
 
 // MLP builds the perceptron of spec in a new graph: layer i is named
-// "layerN" (N from 1) and its parameters "layerN.weight" and "layerN.bias".
+// "layerN" (N from 1) and its parameters "layerN.weight" and "layerN.bias";
+// a layer with BatchNorm is followed by the normalisation "bnN".
 func MLP(spec MLPSpec) (*Model, error) {
 	if spec.Inputs <= 0 || spec.Batch <= 0 || len(spec.Layers) == 0 {
 		return nil, fmt.Errorf("graph: MLP needs inputs, a batch size and at least one layer (got %d inputs, batch %d, %d layers)",
@@ -88,12 +112,12 @@ func MLP(spec MLPSpec) (*Model, error) {
 	rng := rand.New(rand.NewPCG(spec.Seed, 0x6e6575726f6e65))
 	h := x
 	for i, ls := range spec.Layers {
-		l, err := Dense(h, ls.Units, ls.Activation, fmt.Sprintf("layer%d", i+1), nil, rng)
+		layers, err := denseLayers(h, ls, fmt.Sprintf("layer%d", i+1), fmt.Sprintf("bn%d", i+1), rng)
 		if err != nil {
 			return nil, err
 		}
-		m.Layers = append(m.Layers, l)
-		h = l.Output
+		m.Layers = append(m.Layers, layers...)
+		h = layers[len(layers)-1].Output
 	}
 	last := m.Layers[len(m.Layers)-1]
 	m.Logits, m.Output = last.Pre, last.Output

@@ -36,6 +36,7 @@ func RunAll(t *testing.T, b backend.Backend) {
 		}}, 2)
 	})
 	t.Run("Multiclass", func(t *testing.T) { testMulticlass(t, b) })
+	t.Run("MLP/BatchNorm", func(t *testing.T) { testBNMLP(t, b) })
 	t.Run("Optimizers", func(t *testing.T) { testOptimizers(t, b) })
 	t.Run("CNN", func(t *testing.T) { testCNN(t, b) })
 	t.Run("CNN/Resume", func(t *testing.T) { testCNNResume(t, b) })
@@ -91,6 +92,21 @@ func MLP6Spec(batch int, seed uint64) graph.MLPSpec {
 	return s
 }
 
+// BinaryMLP builds the perceptron of spec with its binary classification
+// objective, failing t on an error.
+func BinaryMLP(t testing.TB, spec graph.MLPSpec) (*graph.Model, *graph.Objective) {
+	t.Helper()
+	m, err := graph.MLP(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := graph.BinaryClassification(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, obj
+}
+
 // MLP6Train returns MLP6Spec(batch, seed) built, with the spec that trains
 // it with opt on binary cross-entropy.
 func MLP6Train(batch int, seed uint64, opt graph.Optimizer) (backend.Spec, *graph.Model, error) {
@@ -138,14 +154,7 @@ func relErr(got []float32, want []float64) float64 {
 }
 
 func testMLP(t *testing.T, b backend.Backend, spec graph.MLPSpec, seed uint64) {
-	m, err := graph.MLP(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, obj := BinaryMLP(t, spec)
 	params, grads := obj.Params, obj.Grads
 	ref := newRefMLP(m)
 	x, y := randomBatch(spec.Batch, spec.Inputs, seed)
@@ -242,14 +251,7 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 		t.Run(fmt.Sprintf("%s/wd=%g/clip=%g", opt.Method, opt.WeightDecay, opt.ClipNorm), func(t *testing.T) {
 			spec := graph.MLPSpec{Inputs: 5, Batch: 4, Seed: 3, Layers: []graph.LayerSpec{
 				{Units: 4, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}}
-			m, err := graph.MLP(spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			obj, err := graph.BinaryClassification(m)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, obj := BinaryMLP(t, spec)
 			params := obj.Params
 			ref := newRefMLP(m)
 			refParams := make([][]float32, len(params))

@@ -29,6 +29,18 @@ func testMulticlass(t *testing.T, b backend.Backend) {
 	}, false)
 }
 
+// testBNMLP compares a backend with the float64 reference on a
+// perceptron with batch normalisation in its hidden layers.
+func testBNMLP(t *testing.T, b backend.Backend) {
+	spec := graph.MLPSpec{Inputs: 12, Batch: 6, Seed: 4, Layers: []graph.LayerSpec{
+		{Units: 10, Activation: graph.ReLU, BatchNorm: true}, {Units: 7, Activation: graph.Tanh, BatchNorm: true},
+		{Units: 1, Activation: graph.Sigmoid}}}
+	m, obj := BinaryMLP(t, spec)
+	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
+		return randomBatch(spec.Batch, spec.Inputs, seed)
+	}, false)
+}
+
 // classBatch returns inputs in [-2, 2) and one-hot targets over classes,
 // the last row smoothed (0.6 on its class, the rest spread evenly).
 func classBatch(n, inputs, classes int, seed uint64) (x, y []float32) {

@@ -9,6 +9,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/blas"
 	"github.com/neurone-dl/neurone/ops"
@@ -196,14 +197,7 @@ func TestSGDFoldedIntoProducts(t *testing.T) {
 // gradients to the outputs, for Evaluate to read back.
 func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withGrads bool) (*graph.Model, *program) {
 	t.Helper()
-	m, err := graph.MLP(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, obj := backendtest.BinaryMLP(t, spec)
 	train := backend.TrainSpec(m, obj, graph.NewSGD(lr))
 	if withGrads {
 		train.Outputs = append(train.Outputs, obj.Grads...)

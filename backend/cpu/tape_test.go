@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
 )
@@ -18,16 +19,9 @@ import (
 // which research code may use directly with the graph builders, and checks
 // that its loss and gradients match this backend's.
 func TestTapeMachineAgrees(t *testing.T) {
-	m, err := graph.MLP(graph.MLPSpec{Inputs: 30, Batch: 8, Seed: 4, Layers: []graph.LayerSpec{
+	m, obj := backendtest.BinaryMLP(t, graph.MLPSpec{Inputs: 30, Batch: 8, Seed: 4, Layers: []graph.LayerSpec{
 		{Units: 20, Activation: graph.ReLU}, {Units: 16, Activation: graph.Tanh},
 		{Units: 12, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
 	targets, loss, params, grads := obj.Targets, obj.Loss, obj.Params, obj.Grads
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := make([]float32, 8*30)

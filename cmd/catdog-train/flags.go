@@ -100,7 +100,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		"pooling; the first strides 2), a dense layer of 64 ReLU units, dropout\n"+
 		"0.5 and the sigmoid neuron; about 80k parameters")
 	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers of --model mlp6;\none sigmoid neuron, read as P(cat), follows them. Refused with\n--model cnn, whose layers are fixed")
-	fs.BoolVar(&o.batchnorm, "batchnorm", false, "batch normalisation in each convolution block of --model cnn (between\nthe convolution and its ReLU): steadier training on photos; the running\nstatistics it keeps go into the checkpoints")
+	fs.BoolVar(&o.batchnorm, "batchnorm", false, "batch normalisation in each hidden layer of --model mlp6, or each\nconvolution block of --model cnn, before its ReLU: steadier training;\nthe running statistics it keeps go into the checkpoints")
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
@@ -207,11 +207,6 @@ func (o *options) check() error {
 func (o *options) checkModel(hidden string) error {
 	if catdog.CheckArch(o.arch) != nil {
 		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
-	}
-	// On --resume without --model, the checkpoint's architecture is
-	// checked instead (options.adopt).
-	if o.batchnorm && o.arch != catdog.ArchCNN && (!o.resume || o.set["model"]) {
-		return cli.Usagef("--batchnorm", "applies to --model %s only; --model %s has no convolution blocks", catdog.ArchCNN, o.arch)
 	}
 	if o.arch != catdog.ArchMLP6 {
 		if o.set["hidden"] {

@@ -40,7 +40,6 @@ func TestBadCommandLines(t *testing.T) {
 		{"negative learning rate", []string{"--lr", "-1"}, 2, []string{"--lr: -1 is not a positive learning rate"}},
 		{"zero learning rate", []string{"--lr", "0"}, 2, []string{"--lr: 0"}},
 		{"negative clipping norm", []string{"--clip-norm", "-1"}, 2, []string{"--clip-norm: -1 is not a norm"}},
-		{"batch normalisation of a perceptron", []string{"--batchnorm"}, 2, []string{"--batchnorm: applies to --model cnn only; --model mlp6 has no convolution blocks"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
 		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want cnn, mlp6)`}},
 		{"hidden layers of a cnn", []string{"--model", "cnn", "--hidden", "64"}, 2, []string{"--hidden: sets the layers of --model mlp6; --model cnn has its own"}},

@@ -169,6 +169,26 @@ func TestResumeKeepsClipping(t *testing.T) {
 	}
 }
 
+// A perceptron with batch normalisation resumes to the uninterrupted
+// run's tensors, running statistics included, and its checkpoint records
+// the normalisation.
+func TestResumeMLPBatchNorm(t *testing.T) {
+	t.Parallel()
+	straight, split := straightAndFirstEpoch(t, t.TempDir(), flags(synthSmall, []string{"--batchnorm"}))
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
+	if r.code != 0 || !strings.Contains(r.stdout, "--hidden 32,16 --batchnorm") || !strings.Contains(r.stdout, "bn1") {
+		t.Fatalf("resumed run: exit %d, want its settings to show --batchnorm and its layers bn1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	_, ts, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(ts, func(x checkpoint.Tensor) bool { return x.Name == "bn2.running_var" }) {
+		t.Errorf("the checkpoint holds no bn2.running_var")
+	}
+}
+
 func TestResumeConflicts(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
@@ -189,7 +209,7 @@ func TestResumeConflicts(t *testing.T) {
 		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
 		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
 		{"other architecture", []string{"--out", out, "--resume", "--model", "cnn"}, `--model: cnn differs from the checkpoint's mlp6`},
-		{"batch normalisation of the perceptron", []string{"--out", out, "--resume", "--batchnorm"}, `--batchnorm: applies to --model cnn only`},
+		{"batch normalisation added", []string{"--out", out, "--resume", "--batchnorm"}, `--batchnorm: true differs from the checkpoint's false`},
 		{"cropped", []string{"--out", out, "--resume", "--crop"}, `--crop: true differs from the checkpoint's false`},
 		{"other validation fraction", []string{"--out", out, "--resume", "--val", "0.3"}, `--val: 0.3 differs from the checkpoint's 0.2; leave --val out`},
 		{"other synthetic set", []string{"--out", out, "--resume", "--synthetic", "200"}, `--synthetic: 200 differs from the checkpoint's 64`},

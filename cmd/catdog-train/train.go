@@ -99,9 +99,10 @@ func (t *trainer) run(ctx context.Context) error {
 	if cfg.Arch == catdog.ArchMLP6 {
 		cfg.Hidden = t.o.hidden
 	}
-	if t.o.batchnorm {
+	if t.o.batchnorm && cfg.Arch == catdog.ArchCNN {
 		cfg.CNN = cfg.CNN.WithBatchNorm()
 	}
+	cfg.HiddenBatchNorm = t.o.batchnorm && cfg.Arch == catdog.ArchMLP6
 	if t.resumed != nil {
 		// The layers the checkpoint was trained with, whatever this
 		// build's defaults.
@@ -194,10 +195,8 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return cli.Usagef("--hidden", "sets the layers of --model %s; the checkpoint holds --model %s, which has its own; leave --hidden out", catdog.ArchMLP6, meta.Arch)
 	case o.set["hidden"] && !slices.Equal(o.hidden, meta.Hidden):
 		return mismatch("--hidden", cli.FormatInts(o.hidden), cli.FormatInts(meta.Hidden))
-	case o.batchnorm && meta.Arch != catdog.ArchCNN:
-		return cli.Usagef("--batchnorm", "applies to --model %s only; the checkpoint holds --model %s", catdog.ArchCNN, meta.Arch)
-	case o.set["batchnorm"] && o.batchnorm != meta.CNN.BatchNorm():
-		return mismatch("--batchnorm", strconv.FormatBool(o.batchnorm), strconv.FormatBool(meta.CNN.BatchNorm()))
+	case o.set["batchnorm"] && o.batchnorm != meta.Config().BatchNorm():
+		return mismatch("--batchnorm", strconv.FormatBool(o.batchnorm), strconv.FormatBool(meta.Config().BatchNorm()))
 	case o.set["crop"] && o.crop != meta.Crop:
 		return mismatch("--crop", strconv.FormatBool(o.crop), strconv.FormatBool(meta.Crop))
 	case o.set["batch"] && o.batch != meta.Batch:
@@ -224,7 +223,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return err
 	}
 	o.arch, o.hidden, o.crop, o.batch, o.seed = meta.Arch, meta.Hidden, meta.Crop, meta.Batch, meta.Seed
-	o.batchnorm = meta.CNN.BatchNorm()
+	o.batchnorm = meta.Config().BatchNorm()
 	o.optimizer, o.lr, o.clipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
 	o.augment = meta.Augment.Enabled()
 	return nil

@@ -33,16 +33,18 @@ type Meta struct {
 	Crop  bool   `json:"crop"`
 	// Hidden and Activation are the hidden layers of ArchMLP6, CNN the
 	// layers of ArchCNN (absent for ArchMLP6).
-	Hidden     []int           `json:"hidden"`
-	Activation string          `json:"activation"`
-	CNN        *CNNLayers      `json:"cnn,omitempty"`
-	Output     string          `json:"output"`  // "sigmoid: P(cat)"
-	Classes    [2]string       `json:"classes"` // label 0 and 1
-	Seed       uint64          `json:"seed"`
-	Batch      int             `json:"batch"`
-	Epoch      int             `json:"epoch"`
-	Optimizer  graph.Optimizer `json:"optimizer"` // with the base learning rate
-	OptStep    int             `json:"optimizer_step"`
+	Hidden     []int  `json:"hidden"`
+	Activation string `json:"activation"`
+	// HiddenBatchNorm is Config.HiddenBatchNorm (ArchMLP6).
+	HiddenBatchNorm bool            `json:"hidden_batchnorm,omitempty"`
+	CNN             *CNNLayers      `json:"cnn,omitempty"`
+	Output          string          `json:"output"`  // "sigmoid: P(cat)"
+	Classes         [2]string       `json:"classes"` // label 0 and 1
+	Seed            uint64          `json:"seed"`
+	Batch           int             `json:"batch"`
+	Epoch           int             `json:"epoch"`
+	Optimizer       graph.Optimizer `json:"optimizer"` // with the base learning rate
+	OptStep         int             `json:"optimizer_step"`
 	// Schedule turns the optimizer's base rate into each epoch's; absent
 	// in older checkpoints, which used the base rate throughout.
 	Schedule     graph.Schedule `json:"lr_schedule"`
@@ -71,7 +73,8 @@ type DataSettings struct {
 
 // Config returns the model configuration a checkpoint describes.
 func (m Meta) Config() Config {
-	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, CNN: m.CNN, Crop: m.Crop, Seed: m.Seed}
+	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, HiddenBatchNorm: m.HiddenBatchNorm,
+		CNN: m.CNN, Crop: m.Crop, Seed: m.Seed}
 }
 
 // arch is Arch, with the default of checkpoints older than the field.
@@ -103,6 +106,7 @@ func (n *Network) Save(path string, meta Meta) error {
 		meta.Model = "mlp"
 	}
 	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
+	meta.HiddenBatchNorm = n.Config.HiddenBatchNorm
 	if n.Config.Arch == ArchCNN {
 		spec := n.Config.CNNSpec(n.Batch)
 		meta.CNN = &CNNLayers{Blocks: spec.Blocks, Dense: spec.Dense, Dropout: spec.Dropout}

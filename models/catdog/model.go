@@ -38,6 +38,9 @@ type Config struct {
 	// ArchMLP6; ArchCNN has none.
 	Hidden     []int
 	Activation string
+	// HiddenBatchNorm puts batch normalisation in ArchMLP6's hidden
+	// layers (ArchCNN keeps it in its CNN layers).
+	HiddenBatchNorm bool
 	// CNN is the layers of ArchCNN (nil: DefaultCNNLayers); ArchMLP6 has
 	// none.
 	CNN  *CNNLayers
@@ -68,6 +71,9 @@ func (l CNNLayers) WithBatchNorm() *CNNLayers {
 	return &l
 }
 
+// BatchNorm reports whether c's network has batch normalisation.
+func (c Config) BatchNorm() bool { return c.HiddenBatchNorm || c.CNN.BatchNorm() }
+
 // BatchNorm reports whether any block has batch normalisation.
 func (l *CNNLayers) BatchNorm() bool {
 	return l != nil && slices.ContainsFunc(l.Blocks, func(b graph.ConvBlock) bool { return b.BatchNorm })
@@ -89,7 +95,7 @@ func DefaultConfig() Config {
 func (c Config) MLPSpec(batch int) graph.MLPSpec {
 	s := graph.MLPSpec{Inputs: c.Side * c.Side, Batch: batch, Seed: c.Seed}
 	for _, h := range c.Hidden {
-		s.Layers = append(s.Layers, graph.LayerSpec{Units: h, Activation: c.Activation})
+		s.Layers = append(s.Layers, graph.LayerSpec{Units: h, Activation: c.Activation, BatchNorm: c.HiddenBatchNorm})
 	}
 	s.Layers = append(s.Layers, graph.LayerSpec{Units: 1, Activation: graph.Sigmoid})
 	return s
@@ -120,6 +126,8 @@ func (c Config) check(batch int) error {
 		return fmt.Errorf("catdog: invalid model: hidden layers %v", c.Hidden)
 	case c.Arch == ArchMLP6 && c.CNN != nil:
 		return fmt.Errorf("catdog: the %s architecture has no convolution layers (Config.CNN is set)", c.Arch)
+	case c.Arch != ArchMLP6 && c.HiddenBatchNorm:
+		return fmt.Errorf("catdog: the %s architecture keeps batch normalisation in its CNN layers, not HiddenBatchNorm", c.Arch)
 	case c.Arch != ArchMLP6 && len(c.Hidden) > 0:
 		return fmt.Errorf("catdog: the %s architecture has no Hidden layers (got %v); they are the %s's", c.Arch, c.Hidden, ArchMLP6)
 	}
