@@ -158,15 +158,19 @@ func BatchNorm(x *G.Node, activation, name string) (*Layer, error) {
 	}
 	gamma, beta := vector(".weight", 1), vector(".bias", 0)
 	mean, variance := vector(".running_mean", 0), vector(".running_var", 1)
-	pre, err := ops.BatchNorm(x, gamma, beta, mean, variance, BatchNormEps)
+	stats, err := ops.BatchNormStats(x)
 	if err != nil {
 		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
 	}
-	newMean, err := ops.BatchNormRunning(x, mean, BatchNormMomentum, false)
+	pre, err := ops.BatchNorm(x, stats, gamma, beta, mean, variance, BatchNormEps)
 	if err != nil {
 		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
 	}
-	newVar, err := ops.BatchNormRunning(x, variance, BatchNormMomentum, true)
+	newMean, err := ops.BatchNormRunning(x, stats, mean, BatchNormMomentum, false)
+	if err != nil {
+		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
+	}
+	newVar, err := ops.BatchNormRunning(x, stats, variance, BatchNormMomentum, true)
 	if err != nil {
 		return nil, fmt.Errorf("graph: batch normalisation %s: %w", name, err)
 	}

@@ -12,7 +12,8 @@ import (
 
 // BatchNormOp is batch normalisation over the channels (axis 1) of x, a
 // batch of feature maps N×C×H×W or of features N×C: with inputs
-// (x, γ, β, running mean, running var), the last four of C values,
+// (x, stats, γ, β, running mean, running var), stats the batch's
+// statistics (BatchNormStatsOp of x) and the last four of C values,
 //
 //	y = γ·(x − μ)/√(σ² + ε) + β   per channel
 //
@@ -21,27 +22,31 @@ import (
 // prediction the running mean and variance. It implements ModeDoer: Do
 // and UsePreallocDo compute the inference result, ModeDo the mode's.
 //
-// The running statistics are not changed by the op: BatchNormRunningOp
-// computes their new values from a training batch, which a backend stores
-// back after each training step (backend.Spec.Updates).
+// The batch's statistics are a node of their own, computed once for the
+// forward pass, the gradients and the running statistics. The running
+// statistics are not changed by the op: BatchNormRunningOp computes their
+// new values from a training batch's, which a backend stores back after
+// each training step (backend.Spec.Updates).
 //
 // Its gradients (BatchNormGradOp for x, BatchNormGammaGradOp for γ, the
 // channel sums of dy for β) follow the mode too: while training μ and σ²
-// depend on x, otherwise the op is affine. The running statistics have
-// none.
+// depend on x, and BatchNormGradOp's dx includes that dependence, so no
+// gradient flows through the statistics node; otherwise the op is affine.
+// The running statistics have none.
 type BatchNormOp struct {
 	pure
 	Eps  float64 // ε, added to the variance
 	Dims int     // 2 (N×C) or 4 (N×C×H×W)
 }
 
-// BatchNorm returns the node of the batch normalisation of x with scale
-// gamma, shift beta and the running statistics mean and variance.
-func BatchNorm(x, gamma, beta, mean, variance *G.Node, eps float64) (*G.Node, error) {
+// BatchNorm returns the node of the batch normalisation of x with its
+// batch statistics stats (BatchNormStats(x)), scale gamma, shift beta and
+// the running statistics mean and variance.
+func BatchNorm(x, stats, gamma, beta, mean, variance *G.Node, eps float64) (*G.Node, error) {
 	if !(eps > 0) {
 		return nil, fmt.Errorf("ops: batch normalisation: ε %v is not positive", eps)
 	}
-	return apply(BatchNormOp{Eps: eps, Dims: x.Dims()}, x, gamma, beta, mean, variance)
+	return apply(BatchNormOp{Eps: eps, Dims: x.Dims()}, x, stats, gamma, beta, mean, variance)
 }
 
 // bnGeom is the layout of a batch normalisation's input: n samples of c
@@ -73,23 +78,35 @@ func checkChannels(op fmt.Stringer, g bnGeom, vs ...tensor.Shape) error {
 	return nil
 }
 
-// Arity is 5.
-func (op BatchNormOp) Arity() int { return 5 }
+// Arity is 6.
+func (op BatchNormOp) Arity() int { return 6 }
 
-// Type is Tensor d a → Vector a → Vector a → Vector a → Vector a → Tensor d a.
-func (op BatchNormOp) Type() hm.Type { return fnType(op.Dims, 1, 1, 1, 1, op.Dims) }
+// Type is Tensor d a → Matrix a → Vector a → Vector a → Vector a → Vector a → Tensor d a.
+func (op BatchNormOp) Type() hm.Type { return fnType(op.Dims, 2, 1, 1, 1, 1, op.Dims) }
 
 // InferShape returns the shape of x.
 func (op BatchNormOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 5, ds)
+	s, err := shapesOf(op, 6, ds)
 	if err != nil {
 		return nil, err
 	}
-	g, err := bnGeometry(op, s[0])
-	if err != nil {
+	if _, err := bnCheck(op, s[0], s[1], s[2:]...); err != nil {
 		return nil, err
 	}
-	return s[0].Clone(), checkChannels(op, g, s[1:]...)
+	return s[0].Clone(), nil
+}
+
+// bnCheck checks x, its statistics (2×C) and the per-channel inputs, and
+// returns x's layout.
+func bnCheck(op fmt.Stringer, x, stats tensor.Shape, channels ...tensor.Shape) (bnGeom, error) {
+	g, err := bnGeometry(op, x)
+	if err != nil {
+		return g, err
+	}
+	if stats.Dims() != 2 || stats[0] != 2 || stats[1] != g.c {
+		return g, fmt.Errorf("%w: %v: statistics %v for %d channels, want 2×%d", ErrShape, op, stats.Clone(), g.c, g.c)
+	}
+	return g, checkChannels(op, g, channels...)
 }
 
 // Do normalises with the running statistics.
@@ -104,15 +121,12 @@ func (op BatchNormOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 // running ones otherwise.
 func (op BatchNormOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, error) {
 	return bnDo(op, p, vs, func(s []tensor.Shape) (bnGeom, tensor.Shape, error) {
-		g, err := bnGeometry(op, s[0])
-		if err == nil {
-			err = checkChannels(op, g, s[1:]...)
-		}
+		g, err := bnCheck(op, s[0], s[1], s[2:]...)
 		return g, s[0], err
 	}, func(g bnGeom, y []float32, in [][]float32) {
-		bnForward(g, op.Eps, mode.Train, y, in[0], in[1], in[2], in[3], in[4])
+		bnForward(g, op.Eps, mode.Train, y, in[0], in[1], in[2], in[3], in[4], in[5])
 	}, func(g bnGeom, y []float64, in [][]float64) {
-		bnForward(g, op.Eps, mode.Train, y, in[0], in[1], in[2], in[3], in[4])
+		bnForward(g, op.Eps, mode.Train, y, in[0], in[1], in[2], in[3], in[4], in[5])
 	})
 }
 
@@ -192,18 +206,19 @@ func bnStats[T Float](g bnGeom, c int, x []T) (mean, variance float64) {
 }
 
 // bnNorm returns the mean and 1/√(σ² + ε) that channel c is normalised
-// with: the batch's while training, the running ones otherwise.
-func bnNorm[T Float](g bnGeom, eps float64, train bool, c int, x, rmean, rvar []T) (mean, inv float64) {
+// with: the batch's (from stats) while training, the running ones
+// otherwise.
+func bnNorm[T Float](g bnGeom, eps float64, train bool, c int, stats, rmean, rvar []T) (mean, inv float64) {
 	mean, variance := float64(rmean[c]), float64(rvar[c])
 	if train {
-		mean, variance = bnStats(g, c, x)
+		mean, variance = float64(stats[c]), float64(stats[g.c+c])
 	}
 	return mean, 1 / math.Sqrt(variance+eps)
 }
 
-func bnForward[T Float](g bnGeom, eps float64, train bool, y, x, gamma, beta, rmean, rvar []T) {
+func bnForward[T Float](g bnGeom, eps float64, train bool, y, x, stats, gamma, beta, rmean, rvar []T) {
 	forChunks(g.c, 1, func(c, _, _ int) {
-		mean, inv := bnNorm(g, eps, train, c, x, rmean, rvar)
+		mean, inv := bnNorm(g, eps, train, c, stats, rmean, rvar)
 		scale := float64(gamma[c]) * inv
 		shift := float64(beta[c]) - mean*scale
 		bnChannel(g, c, func(lo, hi int) {
@@ -214,24 +229,27 @@ func bnForward[T Float](g bnGeom, eps float64, train bool, y, x, gamma, beta, rm
 	})
 }
 
-// DiffWRT reports x, γ and β differentiable, the running statistics not.
+// DiffWRT reports x, γ and β differentiable; the batch statistics (whose
+// effect dx includes) and the running ones not.
 func (op BatchNormOp) DiffWRT(n int) []bool {
 	d := make([]bool, n)
-	for i := range min(n, 3) {
-		d[i] = true
+	for _, i := range []int{0, 2, 3} {
+		if i < n {
+			d[i] = true
+		}
 	}
 	return d
 }
 
-// SymDiff returns BatchNormGrad(x, γ, mean, var, dy) for x,
-// BatchNormGammaGrad(x, mean, var, dy) for γ and the channel sums of dy
-// for β.
+// SymDiff returns BatchNormGrad(x, stats, γ, mean, var, dy) for x,
+// BatchNormGammaGrad(x, stats, mean, var, dy) for γ and the channel sums
+// of dy for β.
 func (op BatchNormOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := apply(BatchNormGradOp{Eps: op.Eps, Dims: op.Dims}, in[0], in[1], in[3], in[4], grad)
+	dx, err := apply(BatchNormGradOp{Eps: op.Eps, Dims: op.Dims}, in[0], in[1], in[2], in[4], in[5], grad)
 	if err != nil {
 		return nil, err
 	}
-	dg, err := apply(BatchNormGammaGradOp{Eps: op.Eps, Dims: op.Dims}, in[0], in[3], in[4], grad)
+	dg, err := apply(BatchNormGammaGradOp{Eps: op.Eps, Dims: op.Dims}, in[0], in[1], in[4], in[5], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +262,7 @@ func (op BatchNormOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	if err != nil {
 		return nil, err
 	}
-	return G.Nodes{dx, dg, db, nil, nil}, nil
+	return G.Nodes{dx, nil, dg, db, nil, nil}, nil
 }
 
 func (op BatchNormOp) String() string        { return fmt.Sprintf("BatchNorm(ε %g, %d-D)", op.Eps, op.Dims) }
@@ -252,7 +270,7 @@ func (op BatchNormOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op BatchNormOp) Hashcode() uint32      { return hashOf(op) }
 
 // BatchNormGradOp is a BatchNormOp's gradient with respect to x, from
-// (x, γ, running mean, running var, dy). While training, per channel,
+// (x, stats, γ, running mean, running var, dy). While training, per channel,
 // with x̂ = (x − μ)/√(σ² + ε) over the batch's M values,
 //
 //	dx = γ/√(σ² + ε) · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)
@@ -265,34 +283,35 @@ type BatchNormGradOp struct {
 	Dims int
 }
 
-// Arity is 5.
-func (op BatchNormGradOp) Arity() int { return 5 }
+// Arity is 6.
+func (op BatchNormGradOp) Arity() int { return 6 }
 
-// Type is Tensor d a → Vector a → Vector a → Vector a → Tensor d a → Tensor d a.
-func (op BatchNormGradOp) Type() hm.Type { return fnType(op.Dims, 1, 1, 1, op.Dims, op.Dims) }
+// Type is Tensor d a → Matrix a → Vector a → Vector a → Vector a → Tensor d a → Tensor d a.
+func (op BatchNormGradOp) Type() hm.Type { return fnType(op.Dims, 2, 1, 1, 1, op.Dims, op.Dims) }
 
 // InferShape returns the shape of x.
 func (op BatchNormGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 5, ds)
+	s, err := shapesOf(op, 6, ds)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := bnGradCheck(op, s[0], s[4], s[1:4]...); err != nil {
+	if _, err := bnGradCheck(op, s[0], s[1], s[5], s[2:5]...); err != nil {
 		return nil, err
 	}
 	return s[0].Clone(), nil
 }
 
-// bnGradCheck checks a gradient op's x, dy and per-channel inputs.
-func bnGradCheck(op fmt.Stringer, x, dy tensor.Shape, channels ...tensor.Shape) (bnGeom, error) {
-	g, err := bnGeometry(op, x)
+// bnGradCheck checks a gradient op's x, statistics, dy and per-channel
+// inputs.
+func bnGradCheck(op fmt.Stringer, x, stats, dy tensor.Shape, channels ...tensor.Shape) (bnGeom, error) {
+	g, err := bnCheck(op, x, stats, channels...)
 	if err != nil {
 		return g, err
 	}
 	if !dy.Eq(x) {
 		return g, fmt.Errorf("%w: %v: gradient %v for x %v", ErrShape, op, dy.Clone(), x.Clone())
 	}
-	return g, checkChannels(op, g, channels...)
+	return g, nil
 }
 
 // Do computes the inference dx.
@@ -306,19 +325,19 @@ func (op BatchNormGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, erro
 // ModeDo computes dx in mode.
 func (op BatchNormGradOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, error) {
 	return bnDo(op, p, vs, func(s []tensor.Shape) (bnGeom, tensor.Shape, error) {
-		g, err := bnGradCheck(op, s[0], s[4], s[1], s[2], s[3])
+		g, err := bnGradCheck(op, s[0], s[1], s[5], s[2], s[3], s[4])
 		return g, s[0], err
 	}, func(g bnGeom, dx []float32, in [][]float32) {
-		bnGradX(g, op.Eps, mode.Train, dx, in[0], in[1], in[2], in[3], in[4])
+		bnGradX(g, op.Eps, mode.Train, dx, in[0], in[1], in[2], in[3], in[4], in[5])
 	}, func(g bnGeom, dx []float64, in [][]float64) {
-		bnGradX(g, op.Eps, mode.Train, dx, in[0], in[1], in[2], in[3], in[4])
+		bnGradX(g, op.Eps, mode.Train, dx, in[0], in[1], in[2], in[3], in[4], in[5])
 	})
 }
 
 // bnDySums returns the mean and 1/√(σ² + ε) of channel c (bnNorm), Σdy
 // and Σ(dy·x̂) over it.
-func bnDySums[T Float](g bnGeom, eps float64, train bool, c int, x, rmean, rvar, dy []T) (mean, inv, sdy, sdyx float64) {
-	mean, inv = bnNorm(g, eps, train, c, x, rmean, rvar)
+func bnDySums[T Float](g bnGeom, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T) (mean, inv, sdy, sdyx float64) {
+	mean, inv = bnNorm(g, eps, train, c, stats, rmean, rvar)
 	bnChannel(g, c, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d := float64(dy[i])
@@ -329,7 +348,7 @@ func bnDySums[T Float](g bnGeom, eps float64, train bool, c int, x, rmean, rvar,
 	return mean, inv, sdy, sdyx
 }
 
-func bnGradX[T Float](g bnGeom, eps float64, train bool, dx, x, gamma, rmean, rvar, dy []T) {
+func bnGradX[T Float](g bnGeom, eps float64, train bool, dx, x, stats, gamma, rmean, rvar, dy []T) {
 	m := float64(g.count())
 	forChunks(g.c, 1, func(c, _, _ int) {
 		if !train {
@@ -341,7 +360,7 @@ func bnGradX[T Float](g bnGeom, eps float64, train bool, dx, x, gamma, rmean, rv
 			})
 			return
 		}
-		mean, inv, sdy, sdyx := bnDySums(g, eps, true, c, x, rmean, rvar, dy)
+		mean, inv, sdy, sdyx := bnDySums(g, eps, true, c, x, stats, rmean, rvar, dy)
 		k := float64(gamma[c]) * inv
 		bnChannel(g, c, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -359,7 +378,7 @@ func (op BatchNormGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op BatchNormGradOp) Hashcode() uint32      { return hashOf(op) }
 
 // BatchNormGammaGradOp is a BatchNormOp's gradient with respect to γ,
-// from (x, running mean, running var, dy): Σ dy·x̂ per channel, x̂
+// from (x, stats, running mean, running var, dy): Σ dy·x̂ per channel, x̂
 // normalised as the mode's forward pass normalises it.
 type BatchNormGammaGradOp struct {
 	pure
@@ -368,19 +387,19 @@ type BatchNormGammaGradOp struct {
 	Dims int
 }
 
-// Arity is 4.
-func (op BatchNormGammaGradOp) Arity() int { return 4 }
+// Arity is 5.
+func (op BatchNormGammaGradOp) Arity() int { return 5 }
 
-// Type is Tensor d a → Vector a → Vector a → Tensor d a → Vector a.
-func (op BatchNormGammaGradOp) Type() hm.Type { return fnType(op.Dims, 1, 1, op.Dims, 1) }
+// Type is Tensor d a → Matrix a → Vector a → Vector a → Tensor d a → Vector a.
+func (op BatchNormGammaGradOp) Type() hm.Type { return fnType(op.Dims, 2, 1, 1, op.Dims, 1) }
 
 // InferShape returns (C).
 func (op BatchNormGammaGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 4, ds)
+	s, err := shapesOf(op, 5, ds)
 	if err != nil {
 		return nil, err
 	}
-	g, err := bnGradCheck(op, s[0], s[3], s[1], s[2])
+	g, err := bnGradCheck(op, s[0], s[1], s[4], s[2], s[3])
 	if err != nil {
 		return nil, err
 	}
@@ -400,18 +419,18 @@ func (op BatchNormGammaGradOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value,
 // ModeDo computes dγ in mode.
 func (op BatchNormGammaGradOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, error) {
 	return bnDo(op, p, vs, func(s []tensor.Shape) (bnGeom, tensor.Shape, error) {
-		g, err := bnGradCheck(op, s[0], s[3], s[1], s[2])
+		g, err := bnGradCheck(op, s[0], s[1], s[4], s[2], s[3])
 		return g, tensor.Shape{g.c}, err
 	}, func(g bnGeom, dg []float32, in [][]float32) {
-		bnGradGamma(g, op.Eps, mode.Train, dg, in[0], in[1], in[2], in[3])
+		bnGradGamma(g, op.Eps, mode.Train, dg, in[0], in[1], in[2], in[3], in[4])
 	}, func(g bnGeom, dg []float64, in [][]float64) {
-		bnGradGamma(g, op.Eps, mode.Train, dg, in[0], in[1], in[2], in[3])
+		bnGradGamma(g, op.Eps, mode.Train, dg, in[0], in[1], in[2], in[3], in[4])
 	})
 }
 
-func bnGradGamma[T Float](g bnGeom, eps float64, train bool, dg, x, rmean, rvar, dy []T) {
+func bnGradGamma[T Float](g bnGeom, eps float64, train bool, dg, x, stats, rmean, rvar, dy []T) {
 	forChunks(g.c, 1, func(c, _, _ int) {
-		_, _, _, sdyx := bnDySums(g, eps, train, c, x, rmean, rvar, dy)
+		_, _, _, sdyx := bnDySums(g, eps, train, c, x, stats, rmean, rvar, dy)
 		dg[c] = T(sdyx)
 	})
 }
@@ -423,35 +442,40 @@ func (op BatchNormGammaGradOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op BatchNormGammaGradOp) Hashcode() uint32      { return hashOf(op) }
 
 // BatchNormRunningOp computes a running statistic of a BatchNormOp after
-// a training batch x, from (x, r), r the statistic so far:
+// a training batch, from (stats, r), stats the batch's statistics and r
+// the running statistic so far:
 //
 //	r' = (1 − Momentum)·r + Momentum·s
 //
 // s the batch's per-channel mean, or, with Variance, its unbiased
-// variance (σ²·M/(M−1) over M values per channel), as PyTorch's BatchNorm
-// keeps them.
+// variance (σ²·M/(M−1) over the Count values of each channel), as
+// PyTorch's BatchNorm keeps them.
 type BatchNormRunningOp struct {
 	pure
 	notDiffable
 	Momentum float64
 	Variance bool
-	Dims     int
+	Count    int // values per channel in a batch (N·H·W)
 }
 
 // BatchNormRunning returns the node of the running statistic r updated
-// with the batch x (see BatchNormRunningOp).
-func BatchNormRunning(x, r *G.Node, momentum float64, variance bool) (*G.Node, error) {
+// with the statistics stats of a batch x (see BatchNormRunningOp).
+func BatchNormRunning(x, stats, r *G.Node, momentum float64, variance bool) (*G.Node, error) {
 	if !(momentum >= 0 && momentum <= 1) {
 		return nil, fmt.Errorf("ops: batch normalisation: momentum %v is not in [0, 1]", momentum)
 	}
-	return apply(BatchNormRunningOp{Momentum: momentum, Variance: variance, Dims: x.Dims()}, x, r)
+	g, err := bnGeometry(BatchNormRunningOp{}, x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	return apply(BatchNormRunningOp{Momentum: momentum, Variance: variance, Count: g.count()}, stats, r)
 }
 
 // Arity is 2.
 func (op BatchNormRunningOp) Arity() int { return 2 }
 
-// Type is Tensor d a → Vector a → Vector a.
-func (op BatchNormRunningOp) Type() hm.Type { return fnType(op.Dims, 1, 1) }
+// Type is Matrix a → Vector a → Vector a.
+func (op BatchNormRunningOp) Type() hm.Type { return fnType(2, 1, 1) }
 
 // InferShape returns (C).
 func (op BatchNormRunningOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
@@ -459,14 +483,10 @@ func (op BatchNormRunningOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) 
 	if err != nil {
 		return nil, err
 	}
-	g, err := bnGeometry(op, s[0])
-	if err == nil {
-		err = checkChannels(op, g, s[1])
+	if s[0].Dims() != 2 || s[0][0] != 2 || !s[1].Eq(tensor.Shape{s[0][1]}) {
+		return nil, fmt.Errorf("%w: %v: statistics %v and running statistic %v", ErrShape, op, s[0], s[1])
 	}
-	if err != nil {
-		return nil, err
-	}
-	return tensor.Shape{g.c}, nil
+	return s[1].Clone(), nil
 }
 
 // Do computes the updated statistic.
@@ -475,11 +495,10 @@ func (op BatchNormRunningOp) Do(vs ...G.Value) (G.Value, error) { return op.UseP
 // UsePreallocDo computes the updated statistic into prealloc.
 func (op BatchNormRunningOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	return bnDo(op, p, vs, func(s []tensor.Shape) (bnGeom, tensor.Shape, error) {
-		g, err := bnGeometry(op, s[0])
-		if err == nil {
-			err = checkChannels(op, g, s[1])
+		if s[0].Dims() != 2 || s[0][0] != 2 || !s[1].Eq(tensor.Shape{s[0][1]}) {
+			return bnGeom{}, nil, fmt.Errorf("%w: %v: statistics %v and running statistic %v", ErrShape, op, s[0].Clone(), s[1].Clone())
 		}
-		return g, tensor.Shape{g.c}, err
+		return bnGeom{c: s[1][0]}, s[1], nil
 	}, func(g bnGeom, out []float32, in [][]float32) {
 		bnRunning(g, op, out, in[0], in[1])
 	}, func(g bnGeom, out []float64, in [][]float64) {
@@ -487,20 +506,18 @@ func (op BatchNormRunningOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, e
 	})
 }
 
-func bnRunning[T Float](g bnGeom, op BatchNormRunningOp, out, x, r []T) {
-	m := float64(g.count())
-	forChunks(g.c, 1, func(c, _, _ int) {
-		var s float64
+func bnRunning[T Float](g bnGeom, op BatchNormRunningOp, out, stats, r []T) {
+	m := float64(op.Count)
+	for c := range g.c {
+		s := float64(stats[c])
 		if op.Variance {
-			_, s = bnStats(g, c, x)
+			s = float64(stats[g.c+c])
 			if m > 1 {
 				s *= m / (m - 1)
 			}
-		} else {
-			s = bnMean(g, c, x)
 		}
 		out[c] = T((1-op.Momentum)*float64(r[c]) + op.Momentum*s)
-	})
+	}
 }
 
 func (op BatchNormRunningOp) String() string {
@@ -508,7 +525,66 @@ func (op BatchNormRunningOp) String() string {
 	if op.Variance {
 		what = "variance"
 	}
-	return fmt.Sprintf("BatchNormRunning(%s, momentum %g, %d-D)", what, op.Momentum, op.Dims)
+	return fmt.Sprintf("BatchNormRunning(%s, momentum %g, %d values)", what, op.Momentum, op.Count)
 }
 func (op BatchNormRunningOp) WriteHash(h hash.Hash) { writeHash(h, op) }
 func (op BatchNormRunningOp) Hashcode() uint32      { return hashOf(op) }
+
+// BatchNormStatsOp computes the statistics of a batch x (N×C or
+// N×C×H×W) that BatchNormOp normalises with while training: a 2×C matrix
+// of each channel's mean (row 0) and biased variance (row 1), added in
+// float64, the variance from the values' distances to the mean. It has no
+// gradient: BatchNormGradOp accounts for the statistics' dependence on x.
+type BatchNormStatsOp struct {
+	pure
+	notDiffable
+	Dims int
+}
+
+// BatchNormStats returns the node of x's batch statistics.
+func BatchNormStats(x *G.Node) (*G.Node, error) { return apply(BatchNormStatsOp{Dims: x.Dims()}, x) }
+
+// Arity is 1.
+func (op BatchNormStatsOp) Arity() int { return 1 }
+
+// Type is Tensor d a → Matrix a.
+func (op BatchNormStatsOp) Type() hm.Type { return fnType(op.Dims, 2) }
+
+// InferShape returns 2×C.
+func (op BatchNormStatsOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapesOf(op, 1, ds)
+	if err != nil {
+		return nil, err
+	}
+	g, err := bnGeometry(op, s[0])
+	if err != nil {
+		return nil, err
+	}
+	return tensor.Shape{2, g.c}, nil
+}
+
+// Do computes the statistics.
+func (op BatchNormStatsOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
+
+// UsePreallocDo computes the statistics into prealloc.
+func (op BatchNormStatsOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
+	return bnDo(op, p, vs, func(s []tensor.Shape) (bnGeom, tensor.Shape, error) {
+		g, err := bnGeometry(op, s[0])
+		return g, tensor.Shape{2, g.c}, err
+	}, func(g bnGeom, out []float32, in [][]float32) {
+		bnBatchStats(g, out, in[0])
+	}, func(g bnGeom, out []float64, in [][]float64) {
+		bnBatchStats(g, out, in[0])
+	})
+}
+
+func bnBatchStats[T Float](g bnGeom, out, x []T) {
+	forChunks(g.c, 1, func(c, _, _ int) {
+		mean, variance := bnStats(g, c, x)
+		out[c], out[g.c+c] = T(mean), T(variance)
+	})
+}
+
+func (op BatchNormStatsOp) String() string        { return fmt.Sprintf("BatchNormStats(%d-D)", op.Dims) }
+func (op BatchNormStatsOp) WriteHash(h hash.Hash) { writeHash(h, op) }
+func (op BatchNormStatsOp) Hashcode() uint32      { return hashOf(op) }

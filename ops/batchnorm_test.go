@@ -29,15 +29,19 @@ func TestBatchNormValues(t *testing.T) {
 		G.WithValue(tensor.New(tensor.WithShape(2, 2, 1, 2), tensor.WithBacking(x))))
 	gamma, beta := vec("gamma", 2, 1), vec("beta", 0, -1)
 	rmean, rvar := vec("mean", 1, 0), vec("var", 4, 1)
-	y, err := ops.BatchNorm(xn, gamma, beta, rmean, rvar, 1e-12)
+	stats, err := ops.BatchNormStats(xn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newMean, err := ops.BatchNormRunning(xn, rmean, 0.1, false)
+	y, err := ops.BatchNorm(xn, stats, gamma, beta, rmean, rvar, 1e-12)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newVar, err := ops.BatchNormRunning(xn, rvar, 0.1, true)
+	newMean, err := ops.BatchNormRunning(xn, stats, rmean, 0.1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newVar, err := ops.BatchNormRunning(xn, stats, rvar, 0.1, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,11 @@ func bnInputs(shape ...int) []gradcheck.Input {
 }
 
 func batchNorm(in []*G.Node) (*G.Node, error) {
-	return ops.BatchNorm(in[0], in[1], in[2], in[3], in[4], 1e-5)
+	stats, err := ops.BatchNormStats(in[0])
+	if err != nil {
+		return nil, err
+	}
+	return ops.BatchNorm(in[0], stats, in[1], in[2], in[3], in[4], 1e-5)
 }
 
 func dropout(rate float64, seed uint64) func([]*G.Node) (*G.Node, error) {

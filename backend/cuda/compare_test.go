@@ -212,16 +212,20 @@ func batchNormCase() (backend.Spec, [][]float32, error) {
 	}
 	var updates []graph.Update
 	norm := func(h, gamma, beta, rm, rv *G.Node) (*G.Node, error) {
-		m, err := ops.BatchNormRunning(h, rm, 0.1, false)
+		stats, err := ops.BatchNormStats(h)
 		if err != nil {
 			return nil, err
 		}
-		r, err := ops.BatchNormRunning(h, rv, 0.1, true)
+		m, err := ops.BatchNormRunning(h, stats, rm, 0.1, false)
+		if err != nil {
+			return nil, err
+		}
+		r, err := ops.BatchNormRunning(h, stats, rv, 0.1, true)
 		if err != nil {
 			return nil, err
 		}
 		updates = append(updates, graph.Update{Buffer: rm, Value: m}, graph.Update{Buffer: rv, Value: r})
-		return ops.BatchNorm(h, gamma, beta, rm, rv, 1e-5)
+		return ops.BatchNorm(h, stats, gamma, beta, rm, rv, 1e-5)
 	}
 	h, err := ops.Conv2D(x, w, [2]int{1, 1}, [2]int{1, 0}) // 4×3×5×2
 	if err == nil {

@@ -252,57 +252,55 @@ extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, in
 	if (threadIdx.x == 0) out[ch] = (float)s;
 }
 
-// Batch normalisation, as ops.BatchNormOp and its gradients: one block of
-// REDUCE_THREADS per channel ch of x (n samples of c channels of inner
-// values), whose threads stride over the channel's n·inner values.
+// Batch normalisation, as ops.BatchNormOp, its statistics and gradients,
+// over x of n samples of c channels of inner values. The reductions run a
+// block of REDUCE_THREADS per channel ch = blockIdx.x, whose threads
+// stride over the channel's n·inner values.
 #define BN_PARAMS int n, int c, int inner
 #define BN_FOR(k) for (int k = threadIdx.x; k < n * inner; k += blockDim.x)
 #define BN_AT(k) (((k) / inner * c + blockIdx.x) * inner + (k) % inner)
 
-// bn_stats sets *mean and *var, the mean and (biased) variance of
-// channel blockIdx.x: the batch's (the variance from the distances to the
-// mean) when train, else the running ones. Every thread of the block must
-// call it.
-__device__ void bn_stats(const float *x, const float *rmean, const float *rvar, BN_PARAMS, int train, double *mean,
-                         double *var) {
-	int ch = blockIdx.x;
-	double m = rmean[ch], v = rvar[ch];
-	if (train) {
-		double s = 0.0;
-		BN_FOR(k) s += x[BN_AT(k)];
-		m = block_sum(s) / (n * inner);
-		double d = 0.0;
-		BN_FOR(k) {
-			double e = x[BN_AT(k)] - m;
-			d += e * e;
-		}
-		v = block_sum(d) / (n * inner);
+// bn_stats writes channel blockIdx.x's mean to st[ch] and its biased
+// variance, from the values' distances to the mean, to st[c + ch].
+extern "C" __global__ void REDUCTION bn_stats(float *st, const float *x, BN_PARAMS) {
+	double s = 0.0;
+	BN_FOR(k) s += x[BN_AT(k)];
+	double m = block_sum(s) / (n * inner);
+	double d = 0.0;
+	BN_FOR(k) {
+		double e = x[BN_AT(k)] - m;
+		d += e * e;
 	}
-	*mean = m;
-	*var = v;
+	double v = block_sum(d) / (n * inner);
+	if (threadIdx.x == 0) {
+		st[blockIdx.x] = (float)m;
+		st[c + blockIdx.x] = (float)v;
+	}
 }
 
-// bn_norm sets *mean and *inv = 1/√(σ² + eps) of the channel (bn_stats).
-__device__ void bn_norm(const float *x, const float *rmean, const float *rvar, BN_PARAMS, float eps, int train,
+// bn_norm sets *mean and *inv = 1/√(σ² + eps) of channel ch: the batch's,
+// from st, when train, else the running ones.
+__device__ void bn_norm(const float *st, const float *rmean, const float *rvar, int ch, int c, float eps, int train,
                         double *mean, double *inv) {
-	double v;
-	bn_stats(x, rmean, rvar, n, c, inner, train, mean, &v);
+	double v = train ? st[c + ch] : rvar[ch];
+	*mean = train ? st[ch] : rmean[ch];
 	*inv = 1.0 / sqrt(v + eps);
 }
 
-extern "C" __global__ void REDUCTION bn_forward(float *y, const float *x, const float *gamma, const float *beta,
-                                                const float *rmean, const float *rvar, BN_PARAMS, float eps, int train) {
-	double mean, inv;
-	bn_norm(x, rmean, rvar, n, c, inner, eps, train, &mean, &inv);
-	double scale = gamma[blockIdx.x] * inv, shift = beta[blockIdx.x] - mean * scale;
-	BN_FOR(k) {
-		int i = BN_AT(k);
-		y[i] = (float)(x[i] * scale + shift);
+// bn_forward normalises each of the n·c·inner values: element-wise.
+extern "C" __global__ void bn_forward(float *y, const float *x, const float *st, const float *gamma, const float *beta,
+                                      const float *rmean, const float *rvar, BN_PARAMS, float eps, int train) {
+	FOR_EACH(i, n * c * inner) {
+		int ch = (i / inner) % c;
+		double mean, inv;
+		bn_norm(st, rmean, rvar, ch, c, eps, train, &mean, &inv);
+		double scale = gamma[ch] * inv;
+		y[i] = (float)(x[i] * scale + (beta[ch] - mean * scale));
 	}
 }
 
-// bn_dy_sums sets *sdy = Σdy and *sdyx = Σ dy·(x − mean)·inv over the
-// channel. Every thread of the block must call it.
+// bn_dy_sums sets *sdy = Σdy and *sdyx = Σ dy·(x − mean)·inv over channel
+// blockIdx.x. Every thread of the block must call it.
 __device__ void bn_dy_sums(const float *x, const float *dy, BN_PARAMS, double mean, double inv, double *sdy, double *sdyx) {
 	double a = 0.0, b = 0.0;
 	BN_FOR(k) {
@@ -314,10 +312,11 @@ __device__ void bn_dy_sums(const float *x, const float *dy, BN_PARAMS, double me
 	*sdyx = block_sum(b);
 }
 
-extern "C" __global__ void REDUCTION bn_backward(float *dx, const float *x, const float *gamma, const float *rmean,
-                                                 const float *rvar, const float *dy, BN_PARAMS, float eps, int train) {
+extern "C" __global__ void REDUCTION bn_backward(float *dx, const float *x, const float *st, const float *gamma,
+                                                 const float *rmean, const float *rvar, const float *dy, BN_PARAMS,
+                                                 float eps, int train) {
 	double mean, inv, sdy = 0.0, sdyx = 0.0, m = n * inner;
-	bn_norm(x, rmean, rvar, n, c, inner, eps, train, &mean, &inv);
+	bn_norm(st, rmean, rvar, blockIdx.x, c, eps, train, &mean, &inv);
 	double k = gamma[blockIdx.x] * inv;
 	if (train) bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
 	BN_FOR(t) {
@@ -326,23 +325,24 @@ extern "C" __global__ void REDUCTION bn_backward(float *dx, const float *x, cons
 	}
 }
 
-extern "C" __global__ void REDUCTION bn_gamma_grad(float *dg, const float *x, const float *rmean, const float *rvar,
-                                                   const float *dy, BN_PARAMS, float eps, int train) {
+extern "C" __global__ void REDUCTION bn_gamma_grad(float *dg, const float *x, const float *st, const float *rmean,
+                                                   const float *rvar, const float *dy, BN_PARAMS, float eps, int train) {
 	double mean, inv, sdy, sdyx;
-	bn_norm(x, rmean, rvar, n, c, inner, eps, train, &mean, &inv);
+	bn_norm(st, rmean, rvar, blockIdx.x, c, eps, train, &mean, &inv);
 	bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
 	if (threadIdx.x == 0) dg[blockIdx.x] = (float)sdyx;
 }
 
-// bn_running writes (1 − momentum)·r + momentum·s per channel, s the
-// batch's mean, or its unbiased variance when variance.
-extern "C" __global__ void REDUCTION bn_running(float *out, const float *x, const float *r, BN_PARAMS, float momentum,
-                                                int variance) {
-	double mean, var, m = n * inner;
-	bn_stats(x, r, r, n, c, inner, 1, &mean, &var);
-	double s = mean;
-	if (variance) s = m > 1 ? var * m / (m - 1) : var;
-	if (threadIdx.x == 0) out[blockIdx.x] = (float)((1.0 - momentum) * r[blockIdx.x] + momentum * s);
+// bn_running writes (1 − momentum)·r + momentum·s for each of the c
+// channels, s the batch's mean (st's first row), or with variance its
+// unbiased variance (the second row times count/(count − 1)).
+extern "C" __global__ void bn_running(float *out, const float *st, const float *r, int c, int count, float momentum,
+                                      int variance) {
+	FOR_EACH(ch, c) {
+		double s = st[ch];
+		if (variance) s = count > 1 ? (double)st[c + ch] * count / (count - 1) : st[c + ch];
+		out[ch] = (float)((1.0 - momentum) * r[ch] + momentum * s);
+	}
 }
 
 // Convolution geometry, as the kernel arguments of im2col and col2im: the
@@ -545,7 +545,7 @@ var kernelNames = []string{
 	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
 	"sgd", "momentum", "adam", "sum_squares", "clip_scale",
 	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "avgpool", "avgpool_backward",
-	"bn_forward", "bn_backward", "bn_gamma_grad", "bn_running",
+	"bn_stats", "bn_forward", "bn_backward", "bn_gamma_grad", "bn_running",
 	"dropout",
 }
 

@@ -41,6 +41,7 @@ const (
 	opMaxPoolBackward                     // gradient routed to each window's maximum
 	opAvgPool                             // window means
 	opAvgPoolBackward                     // gradient spread evenly over each window
+	opBatchNormStats                      // a batch's per-channel mean and variance
 	opBatchNorm                           // batch normalisation (batch or running statistics)
 	opBatchNormGrad                       // its gradient for x
 	opBatchNormGammaGrad                  // its gradient for γ
@@ -78,7 +79,7 @@ type instr struct {
 	out2   int // opBiasAct: the buffer of x + b, or -1 when nobody reads it
 	in     []int
 	n      int // elements of out (element-wise kinds) or of the input (reductions)
-	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows, softmax kinds: rows (m) of the input
+	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows, softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
 	transA bool
 	transB bool
 	lda    int // opGemm: row lengths of a and b as stored
@@ -469,8 +470,10 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		in.kind, in.geom, in.alpha = opBatchNormGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
 	case ops.BatchNormGammaGradOp:
 		in.kind, in.geom, in.alpha = opBatchNormGammaGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
+	case ops.BatchNormStatsOp:
+		in.kind, in.geom = opBatchNormStats, bnGeom(kids[0].Shape())
 	case ops.BatchNormRunningOp:
-		in.kind, in.geom, in.alpha = opBatchNormRunning, bnGeom(kids[0].Shape()), float32(op.Momentum)
+		in.kind, in.geom, in.alpha, in.k = opBatchNormRunning, geom{c: n.Shape()[0]}, float32(op.Momentum), op.Count
 		if op.Variance {
 			in.act = 1
 		}

@@ -429,7 +429,7 @@ func (s *sim) exec(in *instr) {
 				out[i] = 2 * (p[i] - t[i]) * scale
 			}
 		}
-	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
+	case opBatchNormStats, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
 		simBatchNorm(in, out, s.training, func(i int) []float32 { return s.mem[in.in[i]] })
 	case opSoftmax:
 		for r := range in.m {
@@ -455,27 +455,31 @@ func (s *sim) exec(in *instr) {
 	}
 }
 
-// simBatchNorm is the batch normalisation kernels: per channel, the
-// batch's statistics (training) or the running ones, in float64.
+// simBatchNorm is the batch normalisation kernels: per channel, in
+// float64, with the batch's statistics (from the stats buffer) while
+// training and the running ones otherwise.
 func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float32) {
 	g := in.geom
+	if in.kind == opBatchNormRunning {
+		st, r := arg(0), arg(1)
+		m := float64(in.k)
+		for ch := range g.c {
+			s := float64(st[ch])
+			if in.act == 1 {
+				s = float64(st[g.c+ch])
+				if m > 1 {
+					s *= m / (m - 1)
+				}
+			}
+			out[ch] = float32((1-float64(in.alpha))*float64(r[ch]) + float64(in.alpha)*s)
+		}
+		return
+	}
 	x, m := arg(0), float64(g.n*g.h)
 	at := func(ch, k int) int { return (k/g.h*g.c+ch)*g.h + k%g.h }
 	for ch := range g.c {
-		var rmean, rvar []float32
-		switch in.kind {
-		case opBatchNorm:
-			rmean, rvar = arg(3), arg(4)
-		case opBatchNormGrad:
-			rmean, rvar = arg(2), arg(3)
-		case opBatchNormGammaGrad:
-			rmean, rvar = arg(1), arg(2)
-		default:
-			rmean, rvar = arg(1), arg(1)
-		}
-		mean, variance := float64(rmean[ch]), float64(rvar[ch])
-		if training || in.kind == opBatchNormRunning {
-			mean, variance = 0, 0
+		if in.kind == opBatchNormStats {
+			var mean, variance float64
 			for k := range g.n * g.h {
 				mean += float64(x[at(ch, k)])
 			}
@@ -484,13 +488,28 @@ func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float
 				d := float64(x[at(ch, k)]) - mean
 				variance += d * d
 			}
-			variance /= m
+			out[ch], out[g.c+ch] = float32(mean), float32(variance/m)
+			continue
+		}
+		st := arg(1)
+		var rmean, rvar []float32
+		switch in.kind {
+		case opBatchNorm: // x, stats, γ, β, mean, var
+			rmean, rvar = arg(4), arg(5)
+		case opBatchNormGrad: // x, stats, γ, mean, var, dy
+			rmean, rvar = arg(3), arg(4)
+		default: // x, stats, mean, var, dy
+			rmean, rvar = arg(2), arg(3)
+		}
+		mean, variance := float64(rmean[ch]), float64(rvar[ch])
+		if training {
+			mean, variance = float64(st[ch]), float64(st[g.c+ch])
 		}
 		inv := 1 / math.Sqrt(variance+float64(in.alpha))
 		switch in.kind {
 		case opBatchNorm:
-			scale := float64(arg(1)[ch]) * inv
-			shift := float64(arg(2)[ch]) - mean*scale
+			scale := float64(arg(2)[ch]) * inv
+			shift := float64(arg(3)[ch]) - mean*scale
 			for k := range g.n * g.h {
 				out[at(ch, k)] = float32(float64(x[at(ch, k)])*scale + shift)
 			}
@@ -506,7 +525,7 @@ func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float
 				out[ch] = float32(sdyx)
 				continue
 			}
-			k := float64(arg(1)[ch]) * inv
+			k := float64(arg(2)[ch]) * inv
 			for t := range g.n * g.h {
 				i := at(ch, t)
 				if training {
@@ -515,15 +534,6 @@ func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float
 					out[i] = float32(k * float64(dy[i]))
 				}
 			}
-		case opBatchNormRunning:
-			momentum, s := float64(in.alpha), mean
-			if in.act == 1 {
-				s = variance
-				if m > 1 {
-					s *= m / (m - 1)
-				}
-			}
-			out[ch] = float32((1-momentum)*float64(arg(1)[ch]) + momentum*s)
 		}
 	}
 }

@@ -345,21 +345,24 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		}
 		return p.kernel("dropout", in.n, out, m(0), in.n, in.drop.Seed, mask.Threshold, float32(mask.Scale),
 			p.coef+4*stepOffset, active)
-	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
+	case opBatchNormStats:
+		return p.reduction("bn_stats", g.c, out, m(0), g.n, g.c, g.h)
+	case opBatchNormRunning: // stats, r
+		return p.kernel("bn_running", g.c, out, m(0), m(1), g.c, in.k, in.alpha, in.act)
+	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
 		t := 0
 		if train {
 			t = 1
 		}
-		bn := []any{g.n, g.c, g.h, in.alpha}
+		bn := []any{g.n, g.c, g.h, in.alpha, t}
 		switch in.kind {
-		case opBatchNorm: // x, γ, β, mean, var
-			return p.reduction("bn_forward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, append(bn, t)...)...)
-		case opBatchNormGrad: // x, γ, mean, var, dy
-			return p.reduction("bn_backward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, append(bn, t)...)...)
-		case opBatchNormGammaGrad: // x, mean, var, dy
-			return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3)}, append(bn, t)...)...)
+		case opBatchNorm: // x, stats, γ, β, mean, var
+			return p.kernel("bn_forward", g.n*g.c*g.h, append([]any{out, m(0), m(1), m(2), m(3), m(4), m(5)}, bn...)...)
+		case opBatchNormGrad: // x, stats, γ, mean, var, dy
+			return p.reduction("bn_backward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4), m(5)}, bn...)...)
 		}
-		return p.reduction("bn_running", g.c, append([]any{out, m(0), m(1)}, append(bn, in.act)...)...)
+		// x, stats, mean, var, dy
+		return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, bn...)...)
 	case opBiasAct:
 		var z cudadl.Ptr
 		if in.out2 >= 0 {
