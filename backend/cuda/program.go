@@ -58,12 +58,12 @@ type program struct {
 
 // The step's scalars on the device, struct coef of kernelSource:
 // graph.Coefficients but GradScale (8 floats), the 1-based step number as
-// a uint64 (dropout's masks depend on it), GradScale, and padding to the
-// struct's size.
+// a uint64 from float stepOffset on (dropout's masks depend on it),
+// GradScale (which clip_scale overwrites on the device when clipping), and
+// padding to the struct's size.
 const (
-	coefLen     = 12
-	stepOffset  = 8
-	scaleOffset = 10
+	coefLen    = 12
+	stepOffset = 8
 )
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
@@ -456,9 +456,11 @@ func (p *program) trainStep() error {
 			return fmt.Errorf("%s: state update: %w", p.b.name, err)
 		}
 	}
-	for _, l := range append(p.clip, p.update...) {
-		if err := p.dev.launch(l); err != nil {
-			return fmt.Errorf("%s: optimizer update: %w", p.b.name, err)
+	for _, list := range [][]*launch{p.clip, p.update} {
+		for _, l := range list {
+			if err := p.dev.launch(l); err != nil {
+				return fmt.Errorf("%s: optimizer update: %w", p.b.name, err)
+			}
 		}
 	}
 	return nil
