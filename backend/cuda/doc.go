@@ -9,8 +9,12 @@
 // NVRTC from CUDA C kept in this package (kernels.go), with a bias add and
 // the activation after it fused into one kernel. Device buffers are
 // planned once and shared between values whose lifetimes do not overlap;
-// parameters and optimizer state stay on the GPU, and a training step
-// moves only the batch in and the loss out. From its second call on, the
+// parameters, optimizer state and training state (Spec.Updates: batch
+// normalisation's running statistics, refreshed by device-to-device
+// copies at the end of each step) stay on the GPU, and a training step
+// moves only the batch in and the loss out. Gradient clipping computes
+// its factor on the device too, so that nothing of a step waits for the
+// host. From its second call on, the
 // training step is replayed as a CUDA graph captured from the first eager
 // one (set NEURONE_CUDA_GRAPHS=0 to run every step eagerly).
 //
@@ -41,8 +45,9 @@
 // # Errors
 //
 // An op the lowering does not know is backend.ErrUnsupported from Compile,
-// naming the op and the node. A program that does not fit in device memory
-// is an error from Compile that suggests a smaller batch. CUDA, cuBLAS and
+// naming the op and the node. A program that does not fit in device memory,
+// or whose tensors outgrow the kernels' 32-bit indices, is an error from
+// Compile that suggests a smaller batch. CUDA, cuBLAS and
 // NVRTC failures are *cudadl.Error values naming the call and the CUDA
 // error. A closed Program or Backend returns backend.ErrClosed.
 //
