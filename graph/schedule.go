@@ -25,12 +25,19 @@ const (
 // after the warm-up and decays over the Epochs−Warmup epochs that follow
 // without reaching 0 on the last; epochs past Epochs (a run extended on
 // resume) keep the rate of epoch Epochs.
+//
+// With PerStep the rate changes at every training step instead: the same
+// formulas with e the fractional epoch, epoch + the share of its steps
+// done (LearningRateAt), so that the warm-up and the cosine are smooth
+// rather than a staircase; a step schedule still decays at epoch
+// boundaries. The first step of each epoch gets the per-epoch rate.
 type Schedule struct {
 	Kind      string  `json:"kind"`                 // ScheduleNone, ScheduleCosine or ScheduleStep ("" means none)
 	Epochs    int     `json:"epochs,omitempty"`     // cosine: the epochs it spans, warm-up included
 	Warmup    int     `json:"warmup,omitempty"`     // epochs of linear warm-up before the schedule; 0 for none
 	StepEvery int     `json:"step_every,omitempty"` // step: epochs between decays
 	Gamma     float64 `json:"gamma,omitempty"`      // step: factor of each decay, in (0, 1]
+	PerStep   bool    `json:"per_step,omitempty"`   // set the rate at every step, not every epoch
 }
 
 // Validate checks the schedule's parameters.
@@ -75,6 +82,31 @@ func (s Schedule) LearningRate(base float64, epoch int) float64 {
 	return base
 }
 
+// LearningRateAt returns the rate of the step that has a share frac (in
+// [0, 1)) of epoch's steps before it: LearningRate(base, epoch) without
+// PerStep, and the formulas at the fractional epoch epoch+frac with it.
+// The schedule must be valid.
+func (s Schedule) LearningRateAt(base float64, epoch int, frac float64) float64 {
+	if !s.PerStep || frac <= 0 {
+		return s.LearningRate(base, epoch)
+	}
+	e := float64(epoch) + frac
+	if e < float64(s.Warmup+1) {
+		return base * e / float64(s.Warmup+1)
+	}
+	switch s.Kind {
+	case ScheduleCosine:
+		span := float64(s.Epochs - s.Warmup)
+		if epoch > s.Epochs { // a run extended on resume
+			return s.LearningRate(base, epoch)
+		}
+		return base * (1 + math.Cos(math.Pi*(e-float64(s.Warmup+1))/span)) / 2
+	case ScheduleStep:
+		return s.LearningRate(base, epoch)
+	}
+	return base
+}
+
 // String describes the schedule in a few words.
 func (s Schedule) String() string {
 	var out string
@@ -88,6 +120,9 @@ func (s Schedule) String() string {
 	}
 	if s.Warmup > 0 {
 		out += fmt.Sprintf(", after a %d-epoch warm-up", s.Warmup)
+	}
+	if s.PerStep {
+		out += ", set every step"
 	}
 	return out
 }

@@ -51,3 +51,44 @@ func TestScheduleValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestSchedulePerStep: a per-step schedule gives each epoch's first step
+// the per-epoch rate, follows the curve in between (a value by hand), and
+// has no jump from an epoch's last step to the next epoch's first, except
+// at a step schedule's decays and past a cosine's span (a run extended on
+// resume keeps the last epoch's rate).
+func TestSchedulePerStep(t *testing.T) {
+	t.Parallel()
+	for _, s := range []Schedule{
+		{Kind: ScheduleNone, Warmup: 2, PerStep: true},
+		{Kind: ScheduleCosine, Epochs: 4, PerStep: true},
+		{Kind: ScheduleCosine, Epochs: 6, Warmup: 2, PerStep: true},
+		{Kind: ScheduleStep, StepEvery: 2, Gamma: 0.5, Warmup: 1, PerStep: true},
+	} {
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		for epoch := 1; epoch <= 7; epoch++ {
+			if got, want := s.LearningRateAt(1, epoch, 0), s.LearningRate(1, epoch); got != want {
+				t.Errorf("%v, epoch %d: first step %v, per-epoch rate %v", s, epoch, got, want)
+			}
+			end, next := s.LearningRateAt(1, epoch, 1-1e-9), s.LearningRateAt(1, epoch+1, 0)
+			decays := s.Kind == ScheduleStep && epoch > s.Warmup && (epoch-s.Warmup)%s.StepEvery == 0
+			past := s.Kind == ScheduleCosine && epoch >= s.Epochs
+			if !decays && !past && math.Abs(end-next) > 1e-6 {
+				t.Errorf("%v: epoch %d ends at rate %v, epoch %d starts at %v", s, epoch, end, epoch+1, next)
+			}
+		}
+	}
+	cosine := Schedule{Kind: ScheduleCosine, Epochs: 4, PerStep: true}
+	if got, want := cosine.LearningRateAt(2, 2, 0.5), 2*(1+math.Cos(math.Pi*1.5/4))/2; math.Abs(got-want) > 1e-12 {
+		t.Errorf("cosine halfway through epoch 2: %v, want %v", got, want)
+	}
+	warm := Schedule{Warmup: 3, PerStep: true}
+	if got := warm.LearningRateAt(1, 2, 0.5); math.Abs(got-2.5/4) > 1e-12 {
+		t.Errorf("warm-up halfway through epoch 2: %v, want %v", got, 2.5/4)
+	}
+	if got := (Schedule{Kind: ScheduleCosine, Epochs: 4}).LearningRateAt(1, 2, 0.5); got != (Schedule{Kind: ScheduleCosine, Epochs: 4}).LearningRate(1, 2) {
+		t.Errorf("without PerStep, the rate changed within an epoch: %v", got)
+	}
+}

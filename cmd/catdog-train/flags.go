@@ -36,12 +36,13 @@ type options struct {
 	batch     int
 	seed      uint64
 
-	schedule string // --lr-schedule
-	warmup   int
-	lrStep   int
-	lrGamma  float64
-	patience int
-	minDelta float64
+	schedule  string // --lr-schedule
+	lrPerStep bool   // --lr-per-step
+	warmup    int
+	lrStep    int
+	lrGamma   float64
+	patience  int
+	minDelta  float64
 
 	augment bool
 
@@ -69,7 +70,7 @@ var usageGroups = []cli.FlagGroup{
 	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "batchnorm", "seed"}},
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "clip-norm", "epochs", "batch"}},
-	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-step", "lr-gamma", "patience", "min-delta"}},
+	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
 	{Title: "Device and output", Flags: []string{"device", "tf32", "out", "resume", "plots"}},
 }
@@ -110,6 +111,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 
 	fs.StringVar(&o.schedule, "lr-schedule", graph.ScheduleNone, "learning-rate `schedule`, set at the start of each epoch: none (the --lr\nthroughout), cosine (from --lr down towards 0 over --epochs) or step\n(--lr times --lr-gamma every --lr-step epochs)")
 	fs.IntVar(&o.warmup, "warmup", 0, "`N` epochs of linear warm-up (--lr*e/(N+1) in epoch e) before the schedule")
+	fs.BoolVar(&o.lrPerStep, "lr-per-step", false, "set the rate at every training step, along the schedule's curve\n(a smooth warm-up and cosine), instead of once per epoch")
 	fs.IntVar(&o.lrStep, "lr-step", 10, "`N` epochs between decays of --lr-schedule step")
 	fs.Float64Var(&o.lrGamma, "lr-gamma", 0.1, "`factor` in (0, 1] of each decay of --lr-schedule step")
 	fs.IntVar(&o.patience, "patience", 0, "stop early after `N` epochs without a validation loss better than the\nbest by more than --min-delta, and test the best model; 0: never stop early")
@@ -266,7 +268,7 @@ func (o *options) checkStepFlags(kind, whose string) error {
 // scheduleSpec returns the learning-rate schedule of the flags; cosine
 // spans --epochs.
 func (o *options) scheduleSpec() graph.Schedule {
-	s := graph.Schedule{Kind: o.schedule, Warmup: o.warmup}
+	s := graph.Schedule{Kind: o.schedule, Warmup: o.warmup, PerStep: o.lrPerStep}
 	switch o.schedule {
 	case graph.ScheduleCosine:
 		s.Epochs = o.epochs
@@ -335,6 +337,9 @@ func (o *options) describeModel() string {
 	}
 	if o.warmup > 0 {
 		s += fmt.Sprintf(" --warmup %d", o.warmup)
+	}
+	if o.lrPerStep {
+		s += " --lr-per-step"
 	}
 	if o.schedule == graph.ScheduleStep {
 		s += fmt.Sprintf(" --lr-step %d --lr-gamma %g", o.lrStep, o.lrGamma)

@@ -25,7 +25,7 @@ import (
 // no validation set.
 type epochRecord struct {
 	Epoch         int            `json:"epoch"`
-	LearningRate  float64        `json:"lr"`   // the rate of the epoch's steps
+	LearningRate  float64        `json:"lr"`   // the rate of the epoch's first step (all of them without --lr-per-step)
 	Loss          float64        `json:"loss"` // mean training loss over the epoch's batches, as trained (augmented)
 	Train         metricsRecord  `json:"train"`
 	Val           *metricsRecord `json:"val"`

@@ -189,6 +189,37 @@ func TestResumeMLPBatchNorm(t *testing.T) {
 	}
 }
 
+// A run whose rate changes every step (a warm-up over two epochs) resumes
+// to the uninterrupted run's tensors, so the rate of every step is the
+// same; its settings show the per-step schedule, and it differs from the
+// same run with a rate per epoch.
+func TestResumePerStepSchedule(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	args := flags(synthSmall, []string{"--warmup", "2", "--lr-per-step"})
+	straight, split := straightAndFirstEpoch(t, tmp, args)
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
+	if r.code != 0 || !strings.Contains(r.stdout, "--warmup 2 --lr-per-step") || !strings.Contains(r.stdout, "set every step") {
+		t.Fatalf("resumed run: exit %d, want its settings to show --lr-per-step\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	wantRefused(t, "resuming with a rate per epoch", "--lr-per-step: false differs from the checkpoint's true",
+		"--out", split, "--resume", "--lr-per-step=false")
+
+	perEpoch := filepath.Join(tmp, "per-epoch")
+	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--warmup", "2", "--out", perEpoch})...); r.code != 0 {
+		t.Fatalf("run with a rate per epoch: exit %d\n%s", r.code, r.stderr)
+	}
+	a, errA := checkpoint.Load(filepath.Join(straight, checkpoint.LastFile), nil)
+	b, errB := checkpoint.Load(filepath.Join(perEpoch, checkpoint.LastFile), nil)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if slices.Equal(a[0].Data, b[0].Data) {
+		t.Errorf("%s is the same with the rate set per step and per epoch", a[0].Name)
+	}
+}
+
 func TestResumeConflicts(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()

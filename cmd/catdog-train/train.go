@@ -114,6 +114,10 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	defer t.net.Close()
 	t.net.Augment = t.o.augmentation()
+	if t.schedule.PerStep {
+		base := t.optimizer.LearningRate
+		t.net.StepRate = func(epoch int, frac float64) float64 { return t.schedule.LearningRateAt(base, epoch, frac) }
+	}
 	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s\n%s\n",
 		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, onOff(cfg.TF32), t.net.Summary())
 	if t.resumed != nil {
@@ -258,12 +262,14 @@ func (o *options) adoptSchedule(s graph.Schedule) error {
 		return mismatch("--lr-schedule", o.schedule, s.Kind)
 	case o.set["warmup"] && o.warmup != s.Warmup:
 		return mismatch("--warmup", itoa(o.warmup), itoa(s.Warmup))
+	case o.set["lr-per-step"] && o.lrPerStep != s.PerStep:
+		return mismatch("--lr-per-step", strconv.FormatBool(o.lrPerStep), strconv.FormatBool(s.PerStep))
 	case o.set["lr-step"] && o.lrStep != s.StepEvery:
 		return mismatch("--lr-step", itoa(o.lrStep), itoa(s.StepEvery))
 	case o.set["lr-gamma"] && o.lrGamma != s.Gamma:
 		return mismatch("--lr-gamma", ftoa(o.lrGamma), ftoa(s.Gamma))
 	}
-	o.schedule, o.warmup = s.Kind, s.Warmup
+	o.schedule, o.warmup, o.lrPerStep = s.Kind, s.Warmup, s.PerStep
 	if s.Kind == graph.ScheduleStep {
 		o.lrStep, o.lrGamma = s.StepEvery, s.Gamma
 	}

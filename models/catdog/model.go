@@ -179,6 +179,10 @@ type Network struct {
 	// Augment transforms the training images of TrainEpoch (the zero
 	// value: none).
 	Augment Augmentation
+	// StepRate, when not nil, gives the learning rate of each step of
+	// TrainEpoch: the rate of the step with a share frac of epoch's steps
+	// before it (a per-step schedule: graph.Schedule.LearningRateAt).
+	StepRate func(epoch int, frac float64) float64
 
 	x, y  []float32 // one batch of inputs and targets
 	spare *batchBuf // TrainEpoch's second batch (prefetch.go), made on first use

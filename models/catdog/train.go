@@ -53,6 +53,12 @@ func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint6
 			return st, err
 		}
 		buf := batch.next()
+		if n.StepRate != nil {
+			if err := n.Program.SetLearningRate(n.StepRate(epoch, float64(b)/float64(batches))); err != nil {
+				batch.release(buf)
+				return st, err
+			}
+		}
 		loss, err := n.Program.Train(buf.x, buf.y)
 		batch.release(buf)
 		if err != nil {
