@@ -145,16 +145,7 @@ func ExampleCNN() {
 		return
 	}
 	defer prog.Close()
-	// Images 0-5: a vertical bar in column i (label 1); 6-11: a horizontal
-	// bar in row i (label 0).
-	x, y := make([]float32, batch*side*side), make([]float32, batch)
-	for i := range side {
-		for k := range side {
-			x[i*side*side+k*side+i] = 1
-			x[(side+i)*side*side+i*side+k] = 1
-		}
-		y[i] = 1
-	}
+	x, y := bars(side)
 	for range 150 {
 		if _, err := prog.Train(x, y); err != nil {
 			fmt.Println(err)
@@ -166,12 +157,7 @@ func ExampleCNN() {
 		fmt.Println(err)
 		return
 	}
-	correct := 0
-	for i, v := range p {
-		if (v > 0.5) == (y[i] == 1) {
-			correct++
-		}
-	}
+	correct := classifiedRight(p, y)
 	fmt.Printf("%d of %d images classified correctly\n", correct, batch)
 	// Output:
 	// 12 of 12 images classified correctly
@@ -203,14 +189,7 @@ func ExampleBatchNorm() {
 		return
 	}
 	defer prog.Close()
-	x, y := make([]float32, batch*side*side), make([]float32, batch)
-	for i := range side {
-		for k := range side {
-			x[i*side*side+k*side+i] = 1
-			x[(side+i)*side*side+i*side+k] = 1
-		}
-		y[i] = 1
-	}
+	x, y := bars(side)
 	for range 100 {
 		if _, err := prog.Train(x, y); err != nil {
 			fmt.Println(err)
@@ -222,12 +201,7 @@ func ExampleBatchNorm() {
 		fmt.Println(err)
 		return
 	}
-	correct := 0
-	for i, v := range p {
-		if (v > 0.5) == (y[i] == 1) {
-			correct++
-		}
-	}
+	correct := classifiedRight(p, y)
 	mean := m.Buffers()[0].Value().Data().([]float32)
 	fmt.Printf("%d of %d images classified correctly; running means moved from 0: %v\n", correct, batch, mean[0] != 0)
 	// Output:
@@ -254,4 +228,31 @@ func ExampleSchedule() {
 	// epoch 4: lr 0.000655
 	// epoch 5: lr 0.000345
 	// epoch 6: lr 0.000095
+}
+
+// bars returns 2·side images side×side: in image i < side a vertical bar
+// in column i (label 1), in image side+i a horizontal bar in row i (label
+// 0).
+func bars(side int) (x, y []float32) {
+	x, y = make([]float32, 2*side*side*side), make([]float32, 2*side)
+	for i := range side {
+		for k := range side {
+			x[i*side*side+k*side+i] = 1
+			x[(side+i)*side*side+i*side+k] = 1
+		}
+		y[i] = 1
+	}
+	return x, y
+}
+
+// classifiedRight counts the probabilities p on the right side of 0.5 for
+// the labels y.
+func classifiedRight(p, y []float32) int {
+	n := 0
+	for i, v := range p {
+		if (v > 0.5) == (y[i] == 1) {
+			n++
+		}
+	}
+	return n
 }

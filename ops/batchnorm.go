@@ -483,10 +483,18 @@ func (op BatchNormRunningOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) 
 	if err != nil {
 		return nil, err
 	}
-	if s[0].Dims() != 2 || s[0][0] != 2 || !s[1].Eq(tensor.Shape{s[0][1]}) {
-		return nil, fmt.Errorf("%w: %v: statistics %v and running statistic %v", ErrShape, op, s[0], s[1])
+	if err := op.check(s[0], s[1]); err != nil {
+		return nil, err
 	}
 	return s[1].Clone(), nil
+}
+
+// check checks the statistics (2×C) against the running statistic (C).
+func (op BatchNormRunningOp) check(stats, r tensor.Shape) error {
+	if stats.Dims() != 2 || stats[0] != 2 || !r.Eq(tensor.Shape{stats[1]}) {
+		return fmt.Errorf("%w: %v: statistics %v and running statistic %v", ErrShape, op, stats.Clone(), r.Clone())
+	}
+	return nil
 }
 
 // Do computes the updated statistic.
@@ -495,8 +503,8 @@ func (op BatchNormRunningOp) Do(vs ...G.Value) (G.Value, error) { return op.UseP
 // UsePreallocDo computes the updated statistic into prealloc.
 func (op BatchNormRunningOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	return bnDo(op, p, vs, func(s []tensor.Shape) (bnGeom, tensor.Shape, error) {
-		if s[0].Dims() != 2 || s[0][0] != 2 || !s[1].Eq(tensor.Shape{s[0][1]}) {
-			return bnGeom{}, nil, fmt.Errorf("%w: %v: statistics %v and running statistic %v", ErrShape, op, s[0].Clone(), s[1].Clone())
+		if err := op.check(s[0], s[1]); err != nil {
+			return bnGeom{}, nil, err
 		}
 		return bnGeom{c: s[1][0]}, s[1], nil
 	}, func(g bnGeom, out []float32, in [][]float32) {

@@ -32,18 +32,8 @@ var smallAvgCNN = graph.CNNSpec{
 
 // testAvgCNN compares a backend with the float64 reference on smallAvgCNN.
 func testAvgCNN(t *testing.T, b backend.Backend) {
-	m, err := graph.CNN(smallAvgCNN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs := m.Input.Shape().TotalSize() / smallAvgCNN.Batch
-	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
-		return randomBatch(smallAvgCNN.Batch, inputs, seed)
-	}, false)
+	m, obj := binaryCNN(t, smallAvgCNN)
+	cnnAgainstReference(t, b, m, obj, false)
 }
 
 // smallBNCNN has batch normalisation in both blocks and before the dense
@@ -62,26 +52,17 @@ var smallBNCNN = graph.CNNSpec{
 // running statistics after each step. Before a step, Evaluate sees the
 // fresh running statistics (mean 0, variance 1); after one, moved ones.
 func testBNCNN(t *testing.T, b backend.Backend) {
-	m, err := graph.CNN(smallBNCNN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, obj := binaryCNN(t, smallBNCNN)
 	if len(m.Updates()) != 4 {
 		t.Fatalf("%d state updates, want 4 (a mean and a variance per batch normalisation)", len(m.Updates()))
 	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs := m.Input.Shape().TotalSize() / smallBNCNN.Batch
-	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
-		return randomBatch(smallBNCNN.Batch, inputs, seed)
-	}, false)
+	cnnAgainstReference(t, b, m, obj, false)
 }
 
-// newSmallCNN builds smallCNN with its binary classification objective.
-func newSmallCNN(t *testing.T) (*graph.Model, *graph.Objective) {
-	m, err := graph.CNN(smallCNN)
+// binaryCNN builds the CNN of spec with its binary classification
+// objective.
+func binaryCNN(t *testing.T, spec graph.CNNSpec) (*graph.Model, *graph.Objective) {
+	m, err := graph.CNN(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +73,20 @@ func newSmallCNN(t *testing.T) (*graph.Model, *graph.Objective) {
 	return m, obj
 }
 
+// cnnAgainstReference runs againstReference on a CNN with random image
+// batches.
+func cnnAgainstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *graph.Objective, dropout bool) {
+	inputs := m.Input.Shape().TotalSize() / m.Batch
+	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
+		return randomBatch(m.Batch, inputs, seed)
+	}, dropout)
+}
+
 // testCNN compares a backend with the same graph evaluated in float64 (see
 // againstReference), dropout included.
 func testCNN(t *testing.T, b backend.Backend) {
-	m, obj := newSmallCNN(t)
-	inputs := m.Input.Shape().TotalSize() / smallCNN.Batch
-	againstReference(t, b, m, obj, func(seed uint64) ([]float32, []float32) {
-		return randomBatch(smallCNN.Batch, inputs, seed)
-	}, true)
+	m, obj := binaryCNN(t, smallCNN)
+	cnnAgainstReference(t, b, m, obj, true)
 }
 
 // testCNNResume trains a CNN two steps in one program, and two steps with a
@@ -108,7 +95,7 @@ func testCNN(t *testing.T, b backend.Backend) {
 // parameters must end equal.
 func testCNNResume(t *testing.T, b backend.Backend) {
 	run := func(resume bool) [][]float32 {
-		m, obj := newSmallCNN(t)
+		m, obj := binaryCNN(t, smallCNN)
 		spec := backend.TrainSpec(m, obj, graph.NewMomentum(0.1, 0.9))
 		prog, err := b.Compile(spec)
 		if err != nil {

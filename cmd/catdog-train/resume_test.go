@@ -133,18 +133,51 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 	}
 }
 
+// resumesExactly trains with args straight and interrupted after epoch 1,
+// resumes the interrupted run with --resume alone, and fails unless the
+// resumed run's settings show each of want and it ends with the
+// uninterrupted run's tensors. It returns the two runs' folders.
+func resumesExactly(t *testing.T, tmp string, args []string, want ...string) (straight, split string) {
+	t.Helper()
+	straight, split = straightAndFirstEpoch(t, tmp, args)
+	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("resumed run's output lacks %q:\n%s", w, r.stdout)
+		}
+	}
+	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	return straight, split
+}
+
+// differsFrom trains with args into a new folder of tmp and fails if its
+// first tensor ends as run's did: the setting that tells them apart acted.
+func differsFrom(t *testing.T, run, tmp string, args []string, setting string) {
+	t.Helper()
+	other := filepath.Join(tmp, "other")
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", other})...); r.code != 0 {
+		t.Fatalf("run without %s: exit %d\n%s", setting, r.code, r.stderr)
+	}
+	a, errA := checkpoint.Load(filepath.Join(run, checkpoint.LastFile), nil)
+	b, errB := checkpoint.Load(filepath.Join(other, checkpoint.LastFile), nil)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if slices.Equal(a[0].Data, b[0].Data) {
+		t.Errorf("%s ends the same with and without %s: it never acted", a[0].Name, setting)
+	}
+}
+
 // A run with --clip-norm records it, and a resumed run clips the same:
 // it ends with the weights of the uninterrupted run, which differ from
 // those of a run without clipping (so the clipping did act).
 func TestResumeKeepsClipping(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	straight, split := straightAndFirstEpoch(t, tmp, flags(synthSmall, []string{"--clip-norm", "0.05"}))
-	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
-	if r.code != 0 || !strings.Contains(r.stdout, "--clip-norm 0.05") {
-		t.Fatalf("resumed run: exit %d, want its settings to show --clip-norm 0.05\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	straight, split := resumesExactly(t, tmp, flags(synthSmall, []string{"--clip-norm", "0.05"}), "--clip-norm 0.05")
 	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
 	if err != nil {
 		t.Fatal(err)
@@ -154,19 +187,7 @@ func TestResumeKeepsClipping(t *testing.T) {
 	}
 	wantRefused(t, "resuming with another clipping norm", "--clip-norm: 1 differs from the checkpoint's 0.05",
 		"--out", split, "--resume", "--clip-norm", "1")
-
-	unclipped := filepath.Join(tmp, "unclipped")
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", unclipped})...); r.code != 0 {
-		t.Fatalf("run without clipping: exit %d\n%s", r.code, r.stderr)
-	}
-	a, errA := checkpoint.Load(filepath.Join(straight, checkpoint.LastFile), nil)
-	b, errB := checkpoint.Load(filepath.Join(unclipped, checkpoint.LastFile), nil)
-	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
-	}
-	if slices.Equal(a[0].Data, b[0].Data) {
-		t.Errorf("%s is the same with and without --clip-norm 0.05: the clipping never acted", a[0].Name)
-	}
+	differsFrom(t, straight, tmp, synthSmall, "--clip-norm 0.05")
 }
 
 // A perceptron with batch normalisation resumes to the uninterrupted
@@ -174,12 +195,7 @@ func TestResumeKeepsClipping(t *testing.T) {
 // the normalisation.
 func TestResumeMLPBatchNorm(t *testing.T) {
 	t.Parallel()
-	straight, split := straightAndFirstEpoch(t, t.TempDir(), flags(synthSmall, []string{"--batchnorm"}))
-	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
-	if r.code != 0 || !strings.Contains(r.stdout, "--hidden 32,16 --batchnorm") || !strings.Contains(r.stdout, "bn1") {
-		t.Fatalf("resumed run: exit %d, want its settings to show --batchnorm and its layers bn1\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	_, split := resumesExactly(t, t.TempDir(), flags(synthSmall, []string{"--batchnorm"}), "--hidden 32,16 --batchnorm", "bn1")
 	_, ts, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
 	if err != nil {
 		t.Fatal(err)
@@ -196,28 +212,11 @@ func TestResumeMLPBatchNorm(t *testing.T) {
 func TestResumePerStepSchedule(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	args := flags(synthSmall, []string{"--warmup", "2", "--lr-per-step"})
-	straight, split := straightAndFirstEpoch(t, tmp, args)
-	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
-	if r.code != 0 || !strings.Contains(r.stdout, "--warmup 2 --lr-per-step") || !strings.Contains(r.stdout, "set every step") {
-		t.Fatalf("resumed run: exit %d, want its settings to show --lr-per-step\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	straight, split := resumesExactly(t, tmp, flags(synthSmall, []string{"--warmup", "2", "--lr-per-step"}),
+		"--warmup 2 --lr-per-step", "set every step")
 	wantRefused(t, "resuming with a rate per epoch", "--lr-per-step: false differs from the checkpoint's true",
 		"--out", split, "--resume", "--lr-per-step=false")
-
-	perEpoch := filepath.Join(tmp, "per-epoch")
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--warmup", "2", "--out", perEpoch})...); r.code != 0 {
-		t.Fatalf("run with a rate per epoch: exit %d\n%s", r.code, r.stderr)
-	}
-	a, errA := checkpoint.Load(filepath.Join(straight, checkpoint.LastFile), nil)
-	b, errB := checkpoint.Load(filepath.Join(perEpoch, checkpoint.LastFile), nil)
-	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
-	}
-	if slices.Equal(a[0].Data, b[0].Data) {
-		t.Errorf("%s is the same with the rate set per step and per epoch", a[0].Name)
-	}
+	differsFrom(t, straight, tmp, flags(synthSmall, []string{"--warmup", "2"}), "--lr-per-step")
 }
 
 func TestResumeConflicts(t *testing.T) {
