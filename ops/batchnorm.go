@@ -49,8 +49,9 @@ func BatchNorm(x, stats, gamma, beta, mean, variance *G.Node, eps float64) (*G.N
 	return apply(BatchNormOp{Eps: eps, Dims: x.Dims()}, x, stats, gamma, beta, mean, variance)
 }
 
-// bnGeom is the layout of a batch normalisation's input: n samples of c
-// channels of inner values each (H·W, or 1 for N×C).
+// bnGeom is the layout of a batch normalisation's input, or of any
+// per-channel reduction's: n samples of c channels of inner values each
+// (H·W, or 1 for N×C).
 type bnGeom struct{ n, c, inner int }
 
 // count is the number of values per channel.
@@ -179,29 +180,15 @@ func bnChannel(g bnGeom, c int, f func(lo, hi int)) {
 	}
 }
 
-// bnMean returns the mean of channel c of x, added in float64 in a fixed
-// order.
-func bnMean[T Float](g bnGeom, c int, x []T) float64 {
-	var s float64
-	bnChannel(g, c, func(lo, hi int) {
-		for _, v := range x[lo:hi] {
-			s += float64(v)
-		}
-	})
-	return s / float64(g.count())
-}
-
 // bnStats returns the mean and biased variance of channel c of x, added
 // in float64 in a fixed order, the variance from the values' distances to
 // the mean (two passes: no cancellation).
 func bnStats[T Float](g bnGeom, c int, x []T) (mean, variance float64) {
-	mean = bnMean(g, c, x)
+	var s float64
+	bnChannel(g, c, func(lo, hi int) { s += sum(x[lo:hi]) })
+	mean = s / float64(g.count())
 	var d float64
-	bnChannel(g, c, func(lo, hi int) {
-		for _, v := range x[lo:hi] {
-			d += (float64(v) - mean) * (float64(v) - mean)
-		}
-	})
+	bnChannel(g, c, func(lo, hi int) { d += sumSquaredDev(x[lo:hi], mean) })
 	return mean, d / float64(g.count())
 }
 
@@ -339,12 +326,11 @@ func (op BatchNormGradOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, 
 func bnDySums[T Float](g bnGeom, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T) (mean, inv, sdy, sdyx float64) {
 	mean, inv = bnNorm(g, eps, train, c, stats, rmean, rvar)
 	bnChannel(g, c, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			d := float64(dy[i])
-			sdy += d
-			sdyx += d * (float64(x[i]) - mean) * inv
-		}
+		a, b := sumGradDev(dy[lo:hi], x[lo:hi], mean)
+		sdy += a
+		sdyx += b
 	})
+	sdyx *= inv
 	return mean, inv, sdy, sdyx
 }
 
@@ -362,10 +348,12 @@ func bnGradX[T Float](g bnGeom, eps float64, train bool, dx, x, stats, gamma, rm
 		}
 		mean, inv, sdy, sdyx := bnDySums(g, eps, true, c, x, stats, rmean, rvar, dy)
 		k := float64(gamma[c]) * inv
+		a, b := sdy/m, sdyx/m*inv // dx = k·(dy − a − (x − μ)·b)
 		bnChannel(g, c, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				xh := (float64(x[i]) - mean) * inv
-				dx[i] = T(k * (float64(dy[i]) - sdy/m - xh*sdyx/m))
+			out := dx[lo:hi]
+			xs, dys := x[lo:hi][:len(out)], dy[lo:hi][:len(out)]
+			for i := range out {
+				out[i] = T(k * (float64(dys[i]) - a - (float64(xs[i])-mean)*b))
 			}
 		})
 	})

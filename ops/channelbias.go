@@ -151,12 +151,15 @@ func (op SumChannelsOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error)
 	return out, nil
 }
 
-// sumChannels adds in float64, as sum does, since a plane sum runs long.
+// sumChannels adds each channel's values in float64 (sum), a channel per
+// chunk.
 func sumChannels[T Float](plane int, dst, x []T) {
-	clear(dst)
-	for k := 0; k*plane < len(x); k++ {
-		dst[k%len(dst)] += T(sum(x[k*plane : (k+1)*plane]))
-	}
+	g := bnGeom{n: len(x) / (plane * len(dst)), c: len(dst), inner: plane}
+	forChunks(g.c, 1, func(c, _, _ int) {
+		var s float64
+		bnChannel(g, c, func(lo, hi int) { s += sum(x[lo:hi]) })
+		dst[c] = T(s)
+	})
 }
 
 func (op SumChannelsOp) String() string        { return "SumChannels" }

@@ -52,15 +52,6 @@ func (op SumOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
 	return out, setScalar(out, sum(slice[float64](vs[0])))
 }
 
-// sum adds in float64 so long float32 vectors lose no precision.
-func sum[T Float](x []T) float64 {
-	var s float64
-	for _, v := range x {
-		s += float64(v)
-	}
-	return s
-}
-
 // DiffWRT reports x differentiable.
 func (op SumOp) DiffWRT(n int) []bool { return allTrue(n) }
 
