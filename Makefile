@@ -75,6 +75,7 @@ ifeq ($(BLAS),openblas)
 endif
 	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
 	@if [ -f $(TORCH_SCRIPT) ]; then cp $(TORCH_SCRIPT) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_SCRIPT): PyTorch's side will be missing"; fi
+	cp bench/torch_cnn.py $(GPU_BUNDLE)/bin/
 	printf 'commit=%s%s\ngo=%s\n' "$$(git rev-parse --short=12 HEAD)" "$$(test -z "$$(git status --porcelain)" || echo ' (dirty tree)')" "$$($(GO) env GOVERSION)" >$(GPU_BUNDLE)/bin/BUILD
 	tar cJf $(GPU_BUNDLE)/bundle.tar.xz -C $(GPU_BUNDLE)/bin .
 	rm -rf $(GPU_BUNDLE)/bin

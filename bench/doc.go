@@ -13,6 +13,10 @@
 // of the device's matrix-multiply peak measured in the same run
 // (peak-fraction), and allocations per step. Sub-benchmarks of a device
 // that is not built in or not present are skipped with the reason.
+//
+// bench/compare times PyTorch beside them in the same run: the perceptron
+// with the shared torch_mlp6.py, the CNN with torch_cnn.py here, which
+// builds the network of graph.DefaultCNNSpec layer for layer.
 package bench
 
 // MLP6 FLOPs per sample. The forward pass is 2·(10000·512 + 4·512·512 +

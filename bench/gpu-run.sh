@@ -1,9 +1,9 @@
 #!/bin/bash
 # Runs Neurone's CUDA checks on a GPU machine that has no Go: the test and
 # benchmark binaries and commands that `make gpu-bundle` packed beside this
-# script, then PyTorch's figures for the same network, interleaved with
-# ours. Every log goes to $OUT (default ./gpu-out), so one run brings
-# everything back:
+# script, then PyTorch's figures for the same networks (the perceptron's
+# torch_mlp6.py, the CNN's torch_cnn.py), interleaved with ours. Every log
+# goes to $OUT (default ./gpu-out), so one run brings everything back:
 #
 #   make gpu-bundle                         # on a machine with Go
 #   OUT=/tmp/out build/gpu/run.sh           # on the GPU machine
@@ -66,6 +66,7 @@ if want bench; then
 		echo "GOMAXPROCS=$threads bench.test ${bench[*]}   # $COUNT times, each followed by:"
 		[ -x "$here/bench-openblas.test" ] && echo "LD_LIBRARY_PATH=lib GOMAXPROCS=$threads bench-openblas.test ${cpubench[*]}"
 		echo "python3 torch_mlp6.py cuda"
+		echo "python3 torch_cnn.py cuda"
 	} >"$OUT/commands.txt"
 	for i in $(seq 1 "$COUNT"); do
 		step "go-run-$i" 240 env GOMAXPROCS="$threads" "$here/bench.test" "${bench[@]}"
@@ -77,6 +78,10 @@ if want bench; then
 		if [ -f "$here/torch_mlp6.py" ]; then
 			step "torch-run-$i" 240 python3 "$here/torch_mlp6.py" cuda
 			grep '^{' "$OUT/torch-run-$i.log" >"$OUT/torch-run-$i.txt"
+		fi
+		if [ -f "$here/torch_cnn.py" ]; then
+			step "torch-cnn-run-$i" 120 python3 "$here/torch_cnn.py" cuda
+			grep '^{' "$OUT/torch-cnn-run-$i.log" >>"$OUT/torch-run-$i.txt"
 		fi
 	done
 	echo "load_after=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"

@@ -15,7 +15,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // The samples in testdata are real output: go-bench-cpu.txt is
 // `go test -tags openblas -run '^$' -bench 'MLP6/.*/cpu|SGEMM' -benchmem -count 6 ./bench`
 // on the 2-core development machine (a shared, noisy one), torch-cpu.jsonl is
-// `torch_mlp6.py cpu` with PyTorch 1.13 on the same machine.
+// `torch_mlp6.py cpu` with PyTorch 1.13 on the same machine, and
+// torch-cnn-cpu.jsonl `torch_cnn.py cpu` there.
 
 func readSample(t *testing.T, name string) []byte {
 	t.Helper()
@@ -94,6 +95,25 @@ func TestParseTorch(t *testing.T) {
 	}
 	if m := got.MLP6[config{"train", "cpu", 256, "fp32"}]["eager"]; m.StepMS != 167.4101 || m.Runs != 3 {
 		t.Errorf("three runs: %+v", m)
+	}
+}
+
+// torch_cnn.py's lines go by the Go benchmark they name, not into MLP6;
+// the MLP6 script's lines in the same stream are unaffected.
+func TestParseTorchCNN(t *testing.T) {
+	both := append(readSample(t, "torch-cpu.jsonl"), readSample(t, "torch-cnn-cpu.jsonl")...)
+	got, err := parseTorch(bytes.NewReader(both))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.MLP6) != 4 {
+		t.Errorf("%d MLP6 configurations, want 4: %v", len(got.MLP6), got.MLP6)
+	}
+	if m := got.CNN["CNN/train-batchnorm/cpu/batch=64"]["eager"]; m.StepMS != 35.5278 || m.SamplesPerS != 1801 || m.Runs != 1 {
+		t.Errorf("batchnorm CNN: %+v", m)
+	}
+	if len(got.CNN) != 2 {
+		t.Errorf("CNN: %v", got.CNN)
 	}
 }
 
@@ -247,6 +267,10 @@ func TestFromRecorded(t *testing.T) {
 {"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": false, "step_ms": 0.6, "samples_per_s": 426667, "tflops": 10.0}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": true, "step_ms": 3.0, "samples_per_s": 85333, "tflops": 2.1}
 {"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": true, "step_ms": 0.4, "samples_per_s": 640000, "tflops": 15.0}
+{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+{"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "eager", "step_ms": 4.0, "samples_per_s": 16000}
+{"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "graph", "step_ms": 1.0, "samples_per_s": 64000}
+{"model": "cnn", "error": "batchnorm=True graph=True: capture failed"}
 `)
 	out := filepath.Join(dir, "RESULTS.md")
 	var stdout, stderr bytes.Buffer
@@ -257,7 +281,8 @@ func TestFromRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | 2.00 | 32000 |",
+	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | eager | 2.00 | 32000 | 4.00 | 16000 | 2.00x |", "| CNN/train/cuda/batch=64 | graph | 2.00 | 32000 | 1.00 | 64000 | 0.50x |",
+		"PyTorch could not time batchnorm=True graph=True: capture failed",
 		"## CUDA against the CPU (ours)", "| train, batch 256, fp32 | 25.6 | 0.500 | 10000 | 512000 | 51.2x |"} {
 		if !strings.Contains(string(report), want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
@@ -268,5 +293,19 @@ func TestFromRecorded(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("table lacks the ratio %s:\n%s", want, stdout.String())
 		}
+	}
+}
+
+// Without PyTorch's CNN figures, each CNN benchmark still gets its row,
+// saying PyTorch did not run it.
+func TestOtherWithoutTorch(t *testing.T) {
+	ours, err := parseGoBench(strings.NewReader("BenchmarkCNN/train/cpu/batch=64-2 \t 40 \t 25000000 ns/op \t 0.13 peak-fraction \t 2560 samples/s \t 106 allocs/op\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	renderOther(&b, results{ours: ours, oursRuns: []goBench{ours}})
+	if want := "| CNN/train/cpu/batch=64 | — | 25.0 | 2560 | not run | not run | — | 0.13 | 106 |"; !strings.Contains(b.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, b.String())
 	}
 }

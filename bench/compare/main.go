@@ -7,17 +7,19 @@
 //
 //	go run ./bench/compare [-count 5] [-devices cpu] [-blas openblas]
 //	    [-python python3] [-torch ../shared/bench/torch_mlp6.py]
+//	    [-torch-cnn bench/torch_cnn.py]
 //	    [-threads N] [-out bench/RESULTS.md] [-readme README.md]
 //
 // It builds the bench package's test binary once (with -tags for the BLAS
 // and, when -devices names cuda, for CUDA), then runs it -count times,
-// each run followed by one run of the PyTorch script per device, so that
-// both sides see the same load on a shared machine. Every figure in the
+// each run followed by one run of each PyTorch script (the perceptron's,
+// then the CNN's) per device, so that both sides see the same load on a
+// shared machine. Every figure in the
 // table is the median over those runs. GOMAXPROCS, OPENBLAS_NUM_THREADS
 // and OMP_NUM_THREADS are set to -threads for both sides; the machine's
 // OPENBLAS_CORETYPE is left as it is.
 //
-// When python3, torch or the script is missing, or the script fails, the
+// When python3, torch or a script is missing, or a script fails, its
 // PyTorch columns say "not run" and the report says why; the command still
 // succeeds.
 package main
@@ -45,6 +47,7 @@ type options struct {
 	blas      string
 	python    string
 	script    string
+	cnnScript string
 	threads   int
 	out       string
 	readme    string
@@ -64,6 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.blas, "blas", "openblas", "BLAS of the CPU build: openblas or gonum")
 	fs.StringVar(&o.python, "python", "python3", "Python interpreter with torch")
 	fs.StringVar(&o.script, "torch", "../shared/bench/torch_mlp6.py", "PyTorch script, relative to the repository root")
+	fs.StringVar(&o.cnnScript, "torch-cnn", "bench/torch_cnn.py", "PyTorch script of the CNN, relative to the repository root")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "CPU threads for both sides")
 	fs.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write (relative to the repository root)")
 	fs.StringVar(&o.readme, "readme", "README.md", "README whose bench section to replace; empty: leave it")
@@ -113,7 +117,8 @@ type session struct {
 	// goRuns and torchRuns hold each run's standard output.
 	goRuns, torchRuns []string
 	// torchSkipped says why PyTorch did not run (or stopped); "" if it ran.
-	torchSkipped string
+	// cnnSkipped says the same of the CNN's script.
+	torchSkipped, cnnSkipped string
 }
 
 func compare(o options, stdout, stderr io.Writer) error {
@@ -148,8 +153,13 @@ func compare(o options, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(script); err != nil {
 		s.torchSkipped = fmt.Sprintf("the PyTorch script is missing (%v)", err)
 	}
+	cnnScript := s.path(o.cnnScript)
+	if _, err := os.Stat(cnnScript); err != nil {
+		s.cnnSkipped = fmt.Sprintf("the PyTorch CNN script is missing (%v)", err)
+	}
 	for _, d := range o.devices {
-		s.commands = append(s.commands, fmt.Sprintf("%s %s %s %s", strings.Join(s.env, " "), o.python, o.script, d))
+		s.commands = append(s.commands, fmt.Sprintf("%s %s %s %s", strings.Join(s.env, " "), o.python, o.script, d),
+			fmt.Sprintf("%s %s %s %s", strings.Join(s.env, " "), o.python, o.cnnScript, d))
 	}
 	for i := range o.count {
 		fmt.Fprintf(stderr, "compare: run %d of %d: ours\n", i+1, o.count)
@@ -166,7 +176,19 @@ func compare(o options, stdout, stderr io.Writer) error {
 			var errOut bytes.Buffer
 			if err := s.exec([]string{o.python, script, d}, &torchOut, &errOut); err != nil {
 				s.torchSkipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, o.script, d, err, lastLine(errOut.String()))
+				break
 			}
+			if s.cnnSkipped != "" {
+				continue
+			}
+			fmt.Fprintf(stderr, "compare: run %d of %d: PyTorch's CNN on %s\n", i+1, o.count, d)
+			var cnnOut bytes.Buffer
+			errOut.Reset()
+			if err := s.exec([]string{o.python, cnnScript, d}, &cnnOut, &errOut); err != nil {
+				s.cnnSkipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, o.cnnScript, d, err, lastLine(errOut.String()))
+				continue
+			}
+			torchOut.Write(cnnOut.Bytes())
 		}
 		if s.torchSkipped == "" {
 			s.torchRuns = append(s.torchRuns, torchOut.String())
@@ -189,12 +211,20 @@ func (s *session) finish(info machineInfo, stdout, stderr io.Writer) error {
 	if len(res.ours.MLP6) == 0 {
 		return fmt.Errorf("the benchmarks printed no MLP6 results:\n%s", strings.Join(s.goRuns, ""))
 	}
+	if s.cnnSkipped != "" { // as above: no CNN figures from only some runs
+		res.torch.CNN = nil
+		for i := range res.torchRuns {
+			res.torchRuns[i].CNN = nil
+		}
+	}
 	info.torch = res.torch
 	table := &bytes.Buffer{}
 	renderTable(table, rows(res))
 	fmt.Fprint(stdout, table.String())
 	if s.torchSkipped != "" {
 		fmt.Fprintln(stdout, "PyTorch:", s.torchSkipped)
+	} else if s.cnnSkipped != "" {
+		fmt.Fprintln(stdout, "PyTorch's CNN:", s.cnnSkipped)
 	}
 	report := &bytes.Buffer{}
 	s.renderReport(report, info, res, table.String())
@@ -204,7 +234,7 @@ func (s *session) finish(info machineInfo, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stderr, "compare: wrote", o.out)
 	if o.readme != "" {
 		section := &bytes.Buffer{}
-		s.renderReadme(section, info, table.String())
+		s.renderReadme(section, info, res, table.String())
 		if err := replaceSection(s.path(o.readme), o.section, section.String()); err != nil {
 			return err
 		}

@@ -129,6 +129,11 @@ type torchRun struct {
 	// MLP6 maps each configuration to its variants: "eager" and, on CUDA,
 	// "graph" (a captured CUDA graph).
 	MLP6 map[config]map[string]measure
+	// CNN maps the name of the Go benchmark a torch_cnn.py line stands
+	// beside (e.g. "CNN/train/cpu/batch=64") to its variants, as MLP6.
+	CNN map[string]map[string]measure
+	// Failed lists what torch_cnn.py said it could not time, and why.
+	Failed []string
 }
 
 // torchLine is any of the script's JSON lines: the header (torch, threads,
@@ -143,17 +148,25 @@ type torchLine struct {
 	TF32    bool     `json:"tf32"`
 	StepMS  *float64 `json:"step_ms"`
 	Samples float64  `json:"samples_per_s"`
+	// torch_cnn.py's lines: model "cnn", the Go benchmark's name, the
+	// variant, or an error for a configuration it could not time.
+	Model   string `json:"model"`
+	Bench   string `json:"bench"`
+	Variant string `json:"variant"`
+	Error   string `json:"error"`
 }
 
 // parseTorch reads the JSON lines of one or more runs of torch_mlp6.py and
-// returns the median of each configuration over the runs.
+// torch_cnn.py and returns the median of each configuration over the runs.
 func parseTorch(r io.Reader) (torchRun, error) {
 	type key struct {
 		c       config
 		variant string
 	}
+	type cnnKey struct{ bench, variant string }
 	steps, rates := map[key][]float64{}, map[key][]float64{}
-	out := torchRun{MLP6: map[config]map[string]measure{}}
+	cnnSteps, cnnRates := map[cnnKey][]float64{}, map[cnnKey][]float64{}
+	out := torchRun{MLP6: map[config]map[string]measure{}, CNN: map[string]map[string]measure{}}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -170,6 +183,14 @@ func parseTorch(r io.Reader) (torchRun, error) {
 			if l.GPU != nil {
 				out.GPU = *l.GPU
 			}
+		case l.Model == "cnn" && l.Error != "":
+			if !slices.Contains(out.Failed, l.Error) {
+				out.Failed = append(out.Failed, l.Error)
+			}
+		case l.Model == "cnn" && l.StepMS != nil:
+			k := cnnKey{l.Bench, l.Variant}
+			cnnSteps[k] = append(cnnSteps[k], *l.StepMS)
+			cnnRates[k] = append(cnnRates[k], l.Samples)
 		case l.StepMS != nil:
 			mode, variant, _ := strings.Cut(l.Mode, "-")
 			if variant == "" {
@@ -192,6 +213,12 @@ func parseTorch(r io.Reader) (torchRun, error) {
 			out.MLP6[k.c] = map[string]measure{}
 		}
 		out.MLP6[k.c][k.variant] = measure{StepMS: median(s), SamplesPerS: median(rates[k]), Runs: len(s)}
+	}
+	for k, s := range cnnSteps {
+		if out.CNN[k.bench] == nil {
+			out.CNN[k.bench] = map[string]measure{}
+		}
+		out.CNN[k.bench][k.variant] = measure{StepMS: median(s), SamplesPerS: median(cnnRates[k]), Runs: len(s)}
 	}
 	return out, nil
 }
@@ -250,10 +277,25 @@ func parseRuns(ours, torch []string) (results, error) {
 // ratio returns the median over runs of ours ÷ PyTorch in samples/s for c
 // and PyTorch's variant, and whether any run had both.
 func (res results) ratio(c config, variant string) (float64, bool) {
+	return res.paired(func(o goBench) (measure, bool) { m, ok := o.MLP6[c]; return m, ok },
+		func(t torchRun) (measure, bool) { m, ok := t.MLP6[c][variant]; return m, ok })
+}
+
+// otherRatio is ratio for one of the benchmarks in goBench.Other, against
+// torch_cnn.py's line of the same name.
+func (res results) otherRatio(name, variant string) (float64, bool) {
+	return res.paired(func(o goBench) (measure, bool) { m, ok := o.Other[name]; return m, ok },
+		func(t torchRun) (measure, bool) { m, ok := t.CNN[name][variant]; return m, ok })
+}
+
+// paired returns the median over runs of ours ÷ PyTorch in samples/s, each
+// side's measure picked from a run's results, and whether any run had
+// both.
+func (res results) paired(ours func(goBench) (measure, bool), theirs func(torchRun) (measure, bool)) (float64, bool) {
 	var rs []float64
 	for i := range min(len(res.oursRuns), len(res.torchRuns)) {
-		o, ok := res.oursRuns[i].MLP6[c]
-		t, tok := res.torchRuns[i].MLP6[c][variant]
+		o, ok := ours(res.oursRuns[i])
+		t, tok := theirs(res.torchRuns[i])
 		if ok && tok && t.SamplesPerS > 0 {
 			rs = append(rs, o.SamplesPerS/t.SamplesPerS)
 		}
