@@ -56,6 +56,23 @@ func (*Backend) Name() string { return "cpu (" + BLAS() + ")" }
 // BLAS names the BLAS implementation compiled in.
 func BLAS() string { return blas.Name }
 
+// BLASThreads returns how many threads the BLAS's own pool uses for a
+// large matrix product (OpenBLAS's, set by OPENBLAS_NUM_THREADS or
+// SetBLASThreads), or 0 when the BLAS has none (gonum's runs on
+// goroutines).
+func BLASThreads() int { return blas.Threads() }
+
+// SetBLASThreads sets, for the whole process, how many threads the BLAS's
+// own pool may use (n < 1 means 1), and returns the number before; it does
+// nothing without such a pool. Results do not change with it, only speed.
+//
+// A perceptron's large products want all the cores. A convolutional
+// network's products are small and its convolutions already spread the
+// images over the cores; OpenBLAS's threads, spinning idle for a while
+// after each threaded product, then take cores from them: on 2 cores the
+// default cat/dog CNN trained about 13% faster with 1 BLAS thread.
+func SetBLASThreads(n int) int { return blas.SetThreads(n) }
+
 // Close does nothing: the CPU backend holds no device resources.
 func (*Backend) Close() error { return nil }
 

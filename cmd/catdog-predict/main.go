@@ -184,6 +184,7 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 	}
 	cfg := meta.Config()
 	cfg.TF32 = o.tf32
+	cli.TuneBLAS(cfg.Arch, dev, info)
 	// The optimizer is never run; the network needs one to compile.
 	net, err := catdog.NewNetwork(cfg, batchSize, dev, graph.NewSGD(0.01))
 	if err != nil {

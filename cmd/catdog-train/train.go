@@ -109,6 +109,7 @@ func (t *trainer) run(ctx context.Context) error {
 		cfg = t.resumed.Config()
 	}
 	cfg.Crop, cfg.Seed, cfg.TF32 = t.o.crop, t.o.seed, t.o.tf32
+	cli.TuneBLAS(cfg.Arch, t.device, t.stdout)
 	if t.net, err = catdog.NewNetwork(cfg, t.o.batch, t.device, t.optimizer); err != nil {
 		return err
 	}

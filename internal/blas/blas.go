@@ -27,3 +27,24 @@ const Name = name
 // 2 cores: a 16×72 by 72×2500 product took 0.19 ms threaded, 0.10 ms as
 // single-threaded slices).
 const SerialMNK = 4 * 65536
+
+// Threads returns how many threads the BLAS's own pool uses for a large
+// product (OpenBLAS's openblas_get_num_threads), or 0 for a BLAS without
+// one (gonum's, which runs on goroutines).
+func Threads() int { return threads() }
+
+// SetThreads sets, for the whole process, how many threads the BLAS's own
+// pool may use, and returns the number before; n < 1 means 1. It does
+// nothing to a BLAS without a pool. A product's result does not depend on
+// it: OpenBLAS splits a product's rows and columns among its threads, never
+// the sums. Fewer threads help a program whose own loops already keep the
+// cores busy between products, such as a convolution's per image: after a
+// threaded product, OpenBLAS's idle threads wait spinning for a while,
+// taking cores from those loops.
+func SetThreads(n int) int {
+	before := threads()
+	if before > 0 {
+		setThreads(max(n, 1))
+	}
+	return before
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" (an explanatory error in CPU-only builds)
+	"github.com/neurone-dl/neurone/models/catdog"
 )
 
 // Exit statuses of the commands.
@@ -105,6 +106,20 @@ func OpenDevice(name string, w io.Writer) (backend.Backend, error) {
 		fmt.Fprintf(w, "  (%s)\n", note)
 	}
 	return b, nil
+}
+
+// TuneBLAS chooses the CPU BLAS's threads for a model of architecture arch
+// trained or run on dev: one for the CNN, whose convolutions spread the
+// images over the cores themselves (cpu.SetBLASThreads says why), and what
+// the BLAS chose for the rest. OPENBLAS_NUM_THREADS, when set, wins. It
+// says on w what it changed.
+func TuneBLAS(arch string, dev backend.Backend, w io.Writer) {
+	if arch != catdog.ArchCNN || !strings.HasPrefix(dev.Name(), "cpu") || os.Getenv("OPENBLAS_NUM_THREADS") != "" {
+		return
+	}
+	if before := cpu.SetBLASThreads(1); before > 1 {
+		fmt.Fprintf(w, "CPU BLAS: 1 thread instead of %d, as the CNN's convolutions use the cores themselves (OPENBLAS_NUM_THREADS=N chooses)\n", before)
+	}
 }
 
 // IsTerminal reports whether w is a terminal (a character device), where a

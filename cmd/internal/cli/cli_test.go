@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/models/catdog"
 )
 
 func TestParseInts(t *testing.T) {
@@ -58,3 +62,49 @@ func TestPrintUsageGroupsFlags(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
+
+// TuneBLAS gives the CNN on the CPU one BLAS thread and says so, leaves the
+// perceptron, other devices and a chosen OPENBLAS_NUM_THREADS alone. (With
+// gonum's BLAS there is no pool: nothing changes and nothing is said.)
+func TestTuneBLAS(t *testing.T) {
+	before := cpu.BLASThreads()
+	t.Cleanup(func() { cpu.SetBLASThreads(before) })
+	reset := func() {
+		if before > 0 {
+			cpu.SetBLASThreads(2)
+		}
+	}
+	cpuDev := cpu.New()
+	for _, tt := range []struct {
+		name, arch, env string
+		dev             backend.Backend
+		one             bool
+	}{
+		{"cnn on the cpu", catdog.ArchCNN, "", cpuDev, true},
+		{"mlp6 on the cpu", catdog.ArchMLP6, "", cpuDev, false},
+		{"cnn, OPENBLAS_NUM_THREADS set", catdog.ArchCNN, "2", cpuDev, false},
+		{"cnn on another device", catdog.ArchCNN, "", namedBackend{cpuDev, "cuda:0 (NVIDIA H100)"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("OPENBLAS_NUM_THREADS", tt.env)
+			reset()
+			var w strings.Builder
+			TuneBLAS(tt.arch, tt.dev, &w)
+			changed := before > 0 && tt.one
+			if got := cpu.BLASThreads(); changed && got != 1 || !changed && before > 0 && got != 2 {
+				t.Errorf("BLAS threads %d after TuneBLAS", got)
+			}
+			if said := strings.Contains(w.String(), "1 thread instead of 2"); said != changed {
+				t.Errorf("TuneBLAS said %q", w.String())
+			}
+		})
+	}
+}
+
+// namedBackend is a backend under another name.
+type namedBackend struct {
+	backend.Backend
+	name string
+}
+
+func (b namedBackend) Name() string { return b.name }
