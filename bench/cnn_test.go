@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
 )
 
 // BenchmarkCNN times training steps of the default cat/dog CNN on 100×100
 // images, plain and with batch normalisation in its blocks, on every
-// device.
+// device. On the CPU, OpenBLAS gets one thread, as catdog-train gives the
+// CNN (cpu.SetBLASThreads says why).
 func BenchmarkCNN(b *testing.B) {
+	defer cpu.SetBLASThreads(cpu.SetBLASThreads(1))
 	for _, device := range []string{"cpu", "cuda"} {
 		for _, batch := range []int{64} {
 			for _, bn := range []bool{false, true} {
