@@ -12,7 +12,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	_ "github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/backend/cuda"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/blas"
@@ -170,12 +170,20 @@ var cpuPeak struct {
 	gflops float64
 }
 
+// startBLASThreads is the BLAS's thread setting as the process started,
+// before a benchmark changed it (the CNN's take one thread).
+var startBLASThreads = cpu.BLASThreads()
+
 // cpuPeakGFLOPS measures the SGEMM rate of the BLAS built in on a large
-// square product, once per process. It is the best of several runs, not
+// square product, once per process, on the BLAS threads the process started
+// with, whichever benchmark asks first. It is the best of several runs, not
 // their median: a peak, which on a shared machine the median of a few runs
 // can undershoot (peak-fractions above 1 were seen).
 func cpuPeakGFLOPS() float64 {
 	cpuPeak.once.Do(func() {
+		if startBLASThreads > 0 {
+			defer cpu.SetBLASThreads(cpu.SetBLASThreads(startBLASThreads))
+		}
 		const n = 1024
 		a, bb, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
 		for i := range a {
