@@ -206,6 +206,9 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 	layers := fmt.Sprintf("%d parameters", net.Model.ParamCount())
 	if meta.Arch == catdog.ArchMLP6 {
 		layers = "hidden " + cli.FormatInts(meta.Hidden) + ", " + layers
+	} else {
+		l := cfg.CNNLayers()
+		layers = "filters " + cli.FormatInts(l.Filters()) + ", hidden " + cli.FormatInts(l.Hidden()) + ", " + layers
 	}
 	fmt.Fprintf(info, "model: %s (%s, %s, epoch %d, validation accuracy %.1f%%, images %s to %dx%d)\n",
 		path, meta.Arch, layers, meta.Epoch, 100*meta.ValAccuracy, resize, meta.Side, meta.Side)

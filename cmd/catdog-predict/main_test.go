@@ -152,7 +152,7 @@ func testPredictFolderAndFiles(t *testing.T, arch string) {
 	}
 	layers := "(mlp6, hidden 16,8, 160161 parameters, epoch 1" // 10000·16+16 + 16·8+8 + 8+1
 	if arch == catdog.ArchCNN {
-		layers = "(cnn, 79745 parameters, epoch 1"
+		layers = "(cnn, filters 8,16,32, hidden 64, 79745 parameters, epoch 1"
 	}
 	for _, want := range []string{"corrupt JPEG", "empty file", "not a supported image", "no such file", "41 classified, 5 failed", "best.safetensors", layers} {
 		if !strings.Contains(r.stderr, want) {

@@ -26,9 +26,13 @@ type options struct {
 	cache     string
 	workers   int
 
-	arch      string
-	hidden    []int // nil for --model cnn
-	batchnorm bool  // --model cnn only
+	arch string
+	// hidden are the hidden layers' widths: mlp6's, or the dense layers
+	// of cnn (nil: its default); filters the convolution blocks' of cnn
+	// (nil: its default, and always nil for mlp6).
+	hidden    []int
+	filters   []int
+	batchnorm bool
 	optimizer string
 	lr        float64
 	clipNorm  float64 // --clip-norm
@@ -68,7 +72,7 @@ Usage:
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
 	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
-	{Title: "Model", Flags: []string{"model", "hidden", "batchnorm", "seed"}},
+	{Title: "Model", Flags: []string{"model", "hidden", "filters", "batchnorm", "seed"}},
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
@@ -80,7 +84,7 @@ var usageGroups = []cli.FlagGroup{
 // helpOut.
 func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	o := &options{args: args}
-	var hidden string
+	var hidden, filters string
 	var seed uint64
 	fs := flag.NewFlagSet("catdog-train", flag.ContinueOnError)
 	// Parse errors and -h are reported by run, in the command's own words.
@@ -97,10 +101,11 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 
 	fs.StringVar(&o.arch, "model", catdog.ArchMLP6, "architecture `name`, one of: "+strings.Join(catdog.Archs(), ", ")+"\n"+
 		"mlp6: the perceptron of --hidden over the 10000 pixels\n"+
-		"cnn: three 3x3 convolution blocks (8, 16, 32 filters, ReLU, 2x2 max\n"+
-		"pooling; the first strides 2), a dense layer of 64 ReLU units, dropout\n"+
-		"0.5 and the sigmoid neuron; about 80k parameters")
-	fs.StringVar(&hidden, "hidden", "512,512,512,512,512", "comma-separated `widths` of the hidden ReLU layers of --model mlp6;\none sigmoid neuron, read as P(cat), follows them. Refused with\n--model cnn, whose layers are fixed")
+		"cnn: 3x3 convolution blocks of --filters (ReLU, 2x2 max pooling; the\n"+
+		"first strides 2), dense ReLU layers of --hidden, dropout 0.5 and the\n"+
+		"sigmoid neuron; about 80k parameters by default")
+	fs.StringVar(&hidden, "hidden", "", "comma-separated `widths` of the hidden ReLU layers, which one\nsigmoid neuron, read as P(cat), follows: the perceptron's with\n--model mlp6 (default 512,512,512,512,512), the dense layers after\nthe convolutions with --model cnn (default 64)")
+	fs.StringVar(&filters, "filters", "", "comma-separated filter `counts` of --model cnn's convolution blocks,\none block each (default 8,16,32); 100x100 images allow at most 5.\nRefused with --model mlp6")
 	fs.BoolVar(&o.batchnorm, "batchnorm", false, "batch normalisation in each hidden layer of --model mlp6, or each\nconvolution block of --model cnn, before its ReLU: steadier training;\nthe running statistics it keeps go into the checkpoints")
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
@@ -139,7 +144,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	if fs.NArg() > 0 {
 		return nil, cli.Usagef("", "unexpected argument %q (photos are passed with --data DIR)", fs.Arg(0))
 	}
-	if err := o.checkModel(hidden); err != nil {
+	if err := o.checkModel(hidden, filters); err != nil {
 		return nil, err
 	}
 	return o, o.check()
@@ -203,22 +208,60 @@ func (o *options) check() error {
 	return nil
 }
 
-// checkModel checks --model and reads --hidden, which sets the layers of
-// mlp6 only: with --model cnn it is refused rather than ignored, so that a
-// command line never claims layers the model does not have.
-func (o *options) checkModel(hidden string) error {
+// checkModel checks --model and reads --hidden and --filters. --filters
+// sets the layers of cnn only: with --model mlp6 it is refused rather than
+// ignored, so that a command line never claims layers the model does not
+// have. A CNN too deep for the images is refused too, naming --filters.
+func (o *options) checkModel(hidden, filters string) error {
 	if catdog.CheckArch(o.arch) != nil {
 		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
 	}
-	if o.arch != catdog.ArchMLP6 {
-		if o.set["hidden"] {
-			return cli.Usagef("--hidden", "sets the layers of --model %s; --model %s has its own (see catdog-train -h)", catdog.ArchMLP6, o.arch)
+	var err error
+	if o.set["hidden"] {
+		if o.hidden, err = cli.ParseInts("--hidden", hidden); err != nil {
+			return err
+		}
+	}
+	if o.set["filters"] {
+		if o.filters, err = cli.ParseInts("--filters", filters); err != nil {
+			return err
+		}
+	}
+	if o.resume && !o.set["model"] {
+		return nil // the checkpoint's architecture decides: adopt checks the layers against it
+	}
+	if o.arch == catdog.ArchMLP6 {
+		if o.set["filters"] {
+			return cli.Usagef("--filters", "sets the convolution blocks of --model %s; --model %s has none", catdog.ArchCNN, o.arch)
+		}
+		if o.hidden == nil {
+			o.hidden, _ = cli.ParseInts("--hidden", defaultHidden)
 		}
 		return nil
 	}
-	var err error
-	o.hidden, err = cli.ParseInts("--hidden", hidden)
-	return err
+	cfg, err := o.cnnConfig()
+	if err != nil {
+		return err
+	}
+	if _, err := graph.CNN(cfg.CNNSpec(1)); err != nil {
+		return cli.Usagef("--filters", "%s blocks do not fit %dx%d images: %v",
+			cli.FormatInts(cfg.CNN.Filters()), cfg.Side, cfg.Side, err)
+	}
+	return nil
+}
+
+// defaultHidden is --model mlp6's --hidden.
+const defaultHidden = "512,512,512,512,512"
+
+// cnnConfig returns the configuration of --model cnn with --filters and
+// --hidden (without --batchnorm, which changes no shape).
+func (o *options) cnnConfig() (catdog.Config, error) {
+	cfg, err := catdog.ConfigFor(catdog.ArchCNN)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.CNN, err = cfg.CNNLayers().Resized(o.filters, o.hidden)
+	return cfg, err
 }
 
 // checkSchedule validates the schedule and early-stopping flags.
@@ -326,6 +369,8 @@ func (o *options) describeModel() string {
 	s := "--model " + o.arch
 	if o.arch == catdog.ArchMLP6 {
 		s += " --hidden " + cli.FormatInts(o.hidden)
+	} else if cfg, err := o.cnnConfig(); err == nil {
+		s += " --filters " + cli.FormatInts(cfg.CNN.Filters()) + " --hidden " + cli.FormatInts(cfg.CNN.Hidden())
 	}
 	if o.batchnorm {
 		s += " --batchnorm"

@@ -42,7 +42,10 @@ func TestBadCommandLines(t *testing.T) {
 		{"negative clipping norm", []string{"--clip-norm", "-1"}, 2, []string{"--clip-norm: -1 is not a norm"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
 		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want cnn, mlp6)`}},
-		{"hidden layers of a cnn", []string{"--model", "cnn", "--hidden", "64"}, 2, []string{"--hidden: sets the layers of --model mlp6; --model cnn has its own"}},
+		{"filters of a perceptron", []string{"--filters", "8,16"}, 2, []string{"--filters: sets the convolution blocks of --model cnn; --model mlp6 has none"}},
+		{"zero filters", []string{"--model", "cnn", "--filters", "8,0"}, 2, []string{`--filters: "8,0" is not a list of positive integers`}},
+		{"cnn too deep", []string{"--model", "cnn", "--filters", "8,8,8,8,8,8"}, 2, []string{"--filters: 8,8,8,8,8,8 blocks do not fit 100x100 images", "pool6"}},
+		{"bad dense layers of a cnn", []string{"--model", "cnn", "--hidden", "64,x"}, 2, []string{`--hidden: "64,x" is not a list of positive integers`}},
 		{"unknown schedule", []string{"--lr-schedule", "linear"}, 2, []string{`--lr-schedule: "linear" is not a schedule (want none, cosine or step)`}},
 		{"step size without step", []string{"--lr-schedule", "cosine", "--lr-step", "3"}, 2, []string{"--lr-step: applies to --lr-schedule step only; --lr-schedule is cosine"}},
 		{"gamma without step", []string{"--lr-gamma", "0.5"}, 2, []string{"--lr-gamma: applies to --lr-schedule step only; --lr-schedule is none"}},
@@ -88,9 +91,9 @@ func TestHelpListsEveryFlag(t *testing.T) {
 	}
 	for _, want := range []string{"--data DIR", "--synthetic N", "--device device", "--epochs N", "--batch N", "--lr rate",
 		"--optimizer method", "--hidden widths", "--seed seed", "--out DIR", "--resume", "--val fraction", "--test DIR",
-		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default auto)",
+		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default 64)", "--filters counts", "(default 8,16,32)", "(default auto)",
 		"--model name", "(default mlp6)", "--lr-schedule schedule", "--warmup N", "--lr-step N", "--lr-gamma factor", "--patience N", "--min-delta loss",
-		"--augment", "--plots", "--tf32", "the CPU ignores it", "cnn: three 3x3 convolution blocks", "Refused with\n    \t--model cnn", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:"} {
+		"--augment", "--plots", "--tf32", "the CPU ignores it", "cnn: 3x3 convolution blocks of --filters", "Refused with --model mlp6", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("-h lacks %q", want)
 		}

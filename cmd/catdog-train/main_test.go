@@ -21,7 +21,7 @@ import (
 // tiny network, a few images, two epochs, no shared cache.
 var small = []string{"--hidden", "32,16", "--epochs", "2", "--batch", "16", "--device", "cpu", "--workers", "2"}
 
-// smallCNN are small's flags for --model cnn, whose layers are fixed.
+// smallCNN are small's flags for --model cnn, with its default layers.
 var smallCNN = []string{"--model", "cnn", "--epochs", "2", "--batch", "16", "--device", "cpu", "--workers", "2"}
 
 // smallFor returns the small flags of an architecture.

@@ -93,11 +93,13 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 
 	cfg, err := catdog.ConfigFor(t.o.arch)
-	if err != nil {
-		return err
-	}
 	if cfg.Arch == catdog.ArchMLP6 {
 		cfg.Hidden = t.o.hidden
+	} else if err == nil {
+		cfg, err = t.o.cnnConfig()
+	}
+	if err != nil {
+		return err
 	}
 	if t.o.batchnorm && cfg.Arch == catdog.ArchCNN {
 		cfg.CNN = cfg.CNN.WithBatchNorm()
@@ -188,6 +190,15 @@ func (t *trainer) prepareOut() error {
 	return nil
 }
 
+// hiddenOf returns the hidden layers' widths of meta's model, as --hidden
+// gives them for its architecture.
+func hiddenOf(meta catdog.Meta) []int {
+	if meta.Arch == catdog.ArchCNN {
+		return meta.Config().CNNLayers().Hidden()
+	}
+	return meta.Hidden
+}
+
 // adopt takes the settings that the checkpoint fixes (the architecture,
 // the optimizer and everything that decides the batches) from meta, and
 // refuses flags that contradict it.
@@ -196,10 +207,12 @@ func (o *options) adopt(meta catdog.Meta) error {
 	// The architecture first: the other checks assume it.
 	case o.set["model"] && o.arch != meta.Arch:
 		return mismatch("--model", o.arch, meta.Arch)
-	case o.set["hidden"] && meta.Arch != catdog.ArchMLP6:
-		return cli.Usagef("--hidden", "sets the layers of --model %s; the checkpoint holds --model %s, which has its own; leave --hidden out", catdog.ArchMLP6, meta.Arch)
-	case o.set["hidden"] && !slices.Equal(o.hidden, meta.Hidden):
-		return mismatch("--hidden", cli.FormatInts(o.hidden), cli.FormatInts(meta.Hidden))
+	case o.set["filters"] && meta.Arch != catdog.ArchCNN:
+		return cli.Usagef("--filters", "sets the convolution blocks of --model %s; the checkpoint holds --model %s, which has none; leave --filters out", catdog.ArchCNN, meta.Arch)
+	case o.set["filters"] && !slices.Equal(o.filters, meta.Config().CNNLayers().Filters()):
+		return mismatch("--filters", cli.FormatInts(o.filters), cli.FormatInts(meta.Config().CNNLayers().Filters()))
+	case o.set["hidden"] && !slices.Equal(o.hidden, hiddenOf(meta)):
+		return mismatch("--hidden", cli.FormatInts(o.hidden), cli.FormatInts(hiddenOf(meta)))
 	case o.set["batchnorm"] && o.batchnorm != meta.Config().BatchNorm():
 		return mismatch("--batchnorm", strconv.FormatBool(o.batchnorm), strconv.FormatBool(meta.Config().BatchNorm()))
 	case o.set["crop"] && o.crop != meta.Crop:
@@ -227,7 +240,10 @@ func (o *options) adopt(meta catdog.Meta) error {
 	if err := o.adoptData(meta.Data); err != nil {
 		return err
 	}
-	o.arch, o.hidden, o.crop, o.batch, o.seed = meta.Arch, meta.Hidden, meta.Crop, meta.Batch, meta.Seed
+	o.arch, o.hidden, o.filters, o.crop, o.batch, o.seed = meta.Arch, hiddenOf(meta), nil, meta.Crop, meta.Batch, meta.Seed
+	if meta.Arch == catdog.ArchCNN {
+		o.filters = meta.Config().CNNLayers().Filters()
+	}
 	o.batchnorm = meta.Config().BatchNorm()
 	o.optimizer, o.lr, o.clipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
 	o.augment = meta.Augment.Enabled()

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -318,4 +319,63 @@ func TestFormat1Checkpoint(t *testing.T) {
 	if err := newNet().Load(meta1, old, false); err == nil || !strings.Contains(err.Error(), "layer1.weight") {
 		t.Errorf("loading in×out weights unconverted: %v, want an error naming layer1.weight", err)
 	}
+}
+
+// Resized widens, deepens and shrinks the default CNN: each new block or
+// dense layer copies its neighbour's settings (only the first block
+// strides), the output layer and dropout stay, and the result builds.
+func TestCNNLayersResized(t *testing.T) {
+	def := catdog.DefaultCNNLayers()
+	if got := def.Filters(); !slices.Equal(got, []int{8, 16, 32}) {
+		t.Fatalf("default filters %v", got)
+	}
+	if got := def.Hidden(); !slices.Equal(got, []int{64}) {
+		t.Fatalf("default hidden %v", got)
+	}
+	for _, tt := range []struct {
+		filters, hidden []int
+		wantF, wantH    []int
+	}{
+		{nil, nil, []int{8, 16, 32}, []int{64}},
+		{[]int{16, 32, 64, 128}, []int{256, 128}, []int{16, 32, 64, 128}, []int{256, 128}},
+		{[]int{4}, nil, []int{4}, []int{64}},
+		{nil, []int{32}, []int{8, 16, 32}, []int{32}},
+	} {
+		l, err := def.Resized(tt.filters, tt.hidden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(l.Filters(), tt.wantF) || !slices.Equal(l.Hidden(), tt.wantH) {
+			t.Errorf("Resized(%v, %v): filters %v, hidden %v", tt.filters, tt.hidden, l.Filters(), l.Hidden())
+		}
+		for i, b := range l.Blocks {
+			if want := 1 + b2i(i == 0); max(b.Stride, 1) != want || b.Kernel != 3 || b.Pool != 2 || b.Activation != graph.ReLU {
+				t.Errorf("block %d: %+v", i, b)
+			}
+		}
+		out := l.Dense[len(l.Dense)-1]
+		if out.Units != 1 || out.Activation != graph.Sigmoid || l.Dropout != def.Dropout {
+			t.Errorf("output layer %+v, dropout %v", out, l.Dropout)
+		}
+		cfg, _ := catdog.ConfigFor(catdog.ArchCNN)
+		cfg.CNN = l
+		if _, err := graph.CNN(cfg.CNNSpec(2)); err != nil {
+			t.Errorf("Resized(%v, %v) does not build: %v", tt.filters, tt.hidden, err)
+		}
+	}
+	if !slices.Equal(def.Filters(), []int{8, 16, 32}) {
+		t.Error("Resized changed the layers it was called on")
+	}
+	for _, bad := range [][2][]int{{{0}, nil}, {{}, nil}, {nil, {-1}}} {
+		if _, err := def.Resized(bad[0], bad[1]); err == nil {
+			t.Errorf("Resized(%v, %v) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -71,6 +71,68 @@ func (l CNNLayers) WithBatchNorm() *CNNLayers {
 	return &l
 }
 
+// Filters returns the filter count of each convolution block.
+func (l CNNLayers) Filters() []int {
+	f := make([]int, len(l.Blocks))
+	for i, b := range l.Blocks {
+		f[i] = b.Filters
+	}
+	return f
+}
+
+// Hidden returns the widths of the dense layers before the output layer.
+func (l CNNLayers) Hidden() []int {
+	h := make([]int, 0, len(l.Dense))
+	for _, d := range l.Dense[:max(len(l.Dense)-1, 0)] {
+		h = append(h, d.Units)
+	}
+	return h
+}
+
+// Resized returns the layers with a convolution block per filter count in
+// filters and a dense hidden layer per width in hidden, each a copy of
+// the corresponding layer of l, or of its last one for those beyond l's
+// (copies of the first block do not stride); the output layer and the
+// dropout are kept. A nil list keeps l's layers of that kind.
+func (l CNNLayers) Resized(filters, hidden []int) (*CNNLayers, error) {
+	if len(l.Blocks) == 0 || len(l.Dense) == 0 {
+		return nil, fmt.Errorf("catdog: no layers to resize (%d blocks, %d dense)", len(l.Blocks), len(l.Dense))
+	}
+	if slices.ContainsFunc(filters, func(f int) bool { return f <= 0 }) || slices.ContainsFunc(hidden, func(h int) bool { return h <= 0 }) ||
+		(filters != nil && len(filters) == 0) {
+		return nil, fmt.Errorf("catdog: invalid CNN layers: filters %v, hidden %v", filters, hidden)
+	}
+	out := CNNLayers{Dropout: l.Dropout, Blocks: slices.Clone(l.Blocks), Dense: slices.Clone(l.Dense)}
+	if filters != nil {
+		out.Blocks = make([]graph.ConvBlock, len(filters))
+		for i, f := range filters {
+			src := min(i, len(l.Blocks)-1)
+			out.Blocks[i] = l.Blocks[src]
+			out.Blocks[i].Filters = f
+			if i > 0 && src == 0 {
+				out.Blocks[i].Stride = 1 // only the first block strides
+			}
+		}
+	}
+	if hidden != nil {
+		template := l.Dense[max(len(l.Dense)-2, 0)]
+		if len(l.Dense) == 1 {
+			template = graph.LayerSpec{Activation: graph.ReLU}
+		}
+		out.Dense = make([]graph.LayerSpec, 0, len(hidden)+1)
+		for i, h := range hidden {
+			d := template
+			if i < len(l.Dense)-1 {
+				d = l.Dense[i]
+			}
+			d.Units = h
+			out.Dense = append(out.Dense, d)
+		}
+		out.Dense = append(out.Dense, l.Dense[len(l.Dense)-1])
+	}
+	return &out, nil
+}
+
 // BatchNorm reports whether c's network has batch normalisation.
 func (c Config) BatchNorm() bool { return c.HiddenBatchNorm || c.CNN.BatchNorm() }
 
@@ -101,13 +163,18 @@ func (c Config) MLPSpec(batch int) graph.MLPSpec {
 	return s
 }
 
+// CNNLayers returns c.CNN, or DefaultCNNLayers when it is nil.
+func (c Config) CNNLayers() CNNLayers {
+	if c.CNN == nil {
+		return *DefaultCNNLayers()
+	}
+	return *c.CNN
+}
+
 // CNNSpec returns the graph.CNNSpec of ArchCNN at a batch size: one
 // channel of Side×Side, the layers of c.CNN.
 func (c Config) CNNSpec(batch int) graph.CNNSpec {
-	layers := c.CNN
-	if layers == nil {
-		layers = DefaultCNNLayers()
-	}
+	layers := c.CNNLayers()
 	return graph.CNNSpec{Channels: 1, Height: c.Side, Width: c.Side, Batch: batch, Seed: c.Seed,
 		Blocks: layers.Blocks, Dense: layers.Dense, Dropout: layers.Dropout}
 }
