@@ -154,6 +154,10 @@ func (op SumChannelsOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error)
 // sumChannels adds each channel's values in float64 (sum), a channel per
 // chunk.
 func sumChannels[T Float](plane int, dst, x []T) {
+	if len(dst) == 0 || plane == 0 {
+		clear(dst)
+		return
+	}
 	g := bnGeom{n: len(x) / (plane * len(dst)), c: len(dst), inner: plane}
 	forChunks(g.c, 1, func(c, _, _ int) {
 		var s float64

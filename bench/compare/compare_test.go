@@ -250,19 +250,13 @@ func TestDeviceRatios(t *testing.T) {
 // CUDA-graph, fp32 and TF32. (The recorded lines are in the formats the
 // benchmarks and torch_mlp6.py print; they were not taken from a GPU.)
 func TestFromRecorded(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("machine.txt", "started=2026-11-27T15:00:00Z\ncommit=abc123\ncpu=Some CPU, 16 logical CPUs\ngpu=NVIDIA H100 80GB HBM3\ngo=go1.26.8\nblas=gonum (pure Go)\nthreads=16\nload_before=0.1 0.1 0.1\nload_after=0.2 0.2 0.2\n")
-	write("commands.txt", "bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n")
-	write("go-run-1.txt", "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n"+
-		"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n"+
-		"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n"+
-		"BenchmarkMLP6/train/cpu/batch=256-16 \t 20 \t 25600000 ns/op \t 0.9 peak-fraction \t 10000 samples/s\n")
-	write("torch-run-1.txt", `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+	report, table := renderRecorded(t, map[string]string{"machine.txt": "started=2026-11-27T15:00:00Z\ncommit=abc123\ncpu=Some CPU, 16 logical CPUs\ngpu=NVIDIA H100 80GB HBM3\ngo=go1.26.8\nblas=gonum (pure Go)\nthreads=16\nload_before=0.1 0.1 0.1\nload_after=0.2 0.2 0.2\n",
+		"commands.txt": "bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n",
+		"go-run-1.txt": "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n" +
+			"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n" +
+			"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n" +
+			"BenchmarkMLP6/train/cpu/batch=256-16 \t 20 \t 25600000 ns/op \t 0.9 peak-fraction \t 10000 samples/s\n",
+		"torch-run-1.txt": `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
 {"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": false, "step_ms": 0.6, "samples_per_s": 426667, "tflops": 10.0}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": true, "step_ms": 3.0, "samples_per_s": 85333, "tflops": 2.1}
@@ -271,27 +265,18 @@ func TestFromRecorded(t *testing.T) {
 {"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "eager", "step_ms": 4.0, "samples_per_s": 16000}
 {"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "graph", "step_ms": 1.0, "samples_per_s": 64000}
 {"model": "cnn", "error": "batchnorm=True graph=True: capture failed"}
-`)
-	out := filepath.Join(dir, "RESULTS.md")
-	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-from", dir, "-out", out, "-readme", ""}, &stdout, &stderr); code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	report, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+`})
 	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | eager | 2.00 | 32000 | 4.00 | 16000 | 2.00x |", "| CNN/train/cuda/batch=64 | graph | 2.00 | 32000 | 1.00 | 64000 | 0.50x |",
 		"PyTorch could not time batchnorm=True graph=True: capture failed",
 		"## CUDA against the CPU (ours)", "| train, batch 256, fp32 | 25.6 | 0.500 | 10000 | 512000 | 51.2x |"} {
-		if !strings.Contains(string(report), want) {
+		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
 		}
 	}
 	// 512000 samples/s against PyTorch eager's 80000 and graph's 426667.
 	for _, want := range []string{"6.40x", "1.20x"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("table lacks the ratio %s:\n%s", want, stdout.String())
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks the ratio %s:\n%s", want, table)
 		}
 	}
 }
@@ -308,4 +293,50 @@ func TestOtherWithoutTorch(t *testing.T) {
 	if want := "| CNN/train/cpu/batch=64 | — | 25.0 | 2560 | not run | not run | — | 0.13 | 106 |"; !strings.Contains(b.String(), want) {
 		t.Errorf("table lacks %q:\n%s", want, b.String())
 	}
+}
+
+// A run without PyTorch's output leaves no PyTorch figures at all, rather
+// than medians and ratios over only some runs; ours are all kept.
+func TestFromRecordedMissingTorchRun(t *testing.T) {
+	ours := "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 512000 samples/s\n" +
+		"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n"
+	report, _ := renderRecorded(t, map[string]string{
+		"machine.txt":  "started=2026-11-27T15:00:00Z\ncommit=abc123\ngpu=NVIDIA H100 80GB HBM3\nthreads=16\n",
+		"go-run-1.txt": ours, "go-run-2.txt": ours,
+		"torch-run-1.txt": `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+{"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
+{"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "eager", "step_ms": 4.0, "samples_per_s": 16000}
+`})
+	for _, want := range []string{"no PyTorch output for run 2", "| train, cuda, batch 256, fp32 | — | 0.500 | 512000 | not run | not run | — |",
+		"| CNN/train/cuda/batch=64 | — | 2.00 | 32000 | not run | not run | — |"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(report, "6.40x") || strings.Contains(report, "2.00x") {
+		t.Errorf("report has ratios from run 1 alone:\n%s", report)
+	}
+}
+
+// renderRecorded writes files (name → text) into a folder as a GPU
+// machine's run.sh would, runs compare -from on it and returns the report
+// and the table it printed.
+func renderRecorded(t *testing.T, files map[string]string) (report, table string) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "RESULTS.md")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-from", dir, "-out", out, "-readme", ""}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data), stdout.String()
 }

@@ -168,31 +168,26 @@ func compare(o options, stdout, stderr io.Writer) error {
 			return fmt.Errorf("running the benchmarks: %w", err)
 		}
 		s.goRuns = append(s.goRuns, goOut.String())
+		// The two scripts run, and fail, independently: each failure
+		// drops only its own figures (finish).
 		for _, d := range o.devices {
-			if s.torchSkipped != "" {
-				break
+			for _, sc := range []struct {
+				what, path, flag string
+				skipped          *string
+			}{{"PyTorch", script, o.script, &s.torchSkipped}, {"PyTorch's CNN", cnnScript, o.cnnScript, &s.cnnSkipped}} {
+				if *sc.skipped != "" {
+					continue
+				}
+				fmt.Fprintf(stderr, "compare: run %d of %d: %s on %s\n", i+1, o.count, sc.what, d)
+				var out, errOut bytes.Buffer
+				if err := s.exec([]string{o.python, sc.path, d}, &out, &errOut); err != nil {
+					*sc.skipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, sc.flag, d, err, lastLine(errOut.String()))
+					continue
+				}
+				torchOut.Write(out.Bytes())
 			}
-			fmt.Fprintf(stderr, "compare: run %d of %d: PyTorch on %s\n", i+1, o.count, d)
-			var errOut bytes.Buffer
-			if err := s.exec([]string{o.python, script, d}, &torchOut, &errOut); err != nil {
-				s.torchSkipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, o.script, d, err, lastLine(errOut.String()))
-				break
-			}
-			if s.cnnSkipped != "" {
-				continue
-			}
-			fmt.Fprintf(stderr, "compare: run %d of %d: PyTorch's CNN on %s\n", i+1, o.count, d)
-			var cnnOut bytes.Buffer
-			errOut.Reset()
-			if err := s.exec([]string{o.python, cnnScript, d}, &cnnOut, &errOut); err != nil {
-				s.cnnSkipped = fmt.Sprintf("`%s %s %s` failed: %v: %s", o.python, o.cnnScript, d, err, lastLine(errOut.String()))
-				continue
-			}
-			torchOut.Write(cnnOut.Bytes())
 		}
-		if s.torchSkipped == "" {
-			s.torchRuns = append(s.torchRuns, torchOut.String())
-		}
+		s.torchRuns = append(s.torchRuns, torchOut.String())
 	}
 	info.loadAfter = loadAverage()
 	return s.finish(info, stdout, stderr)
@@ -201,9 +196,6 @@ func compare(o options, stdout, stderr io.Writer) error {
 // finish parses the runs and writes the report and the README section.
 func (s *session) finish(info machineInfo, stdout, stderr io.Writer) error {
 	o := s.opt
-	if s.torchSkipped != "" {
-		s.torchRuns = nil // a partial set would pair runs unevenly
-	}
 	res, err := parseRuns(s.goRuns, s.torchRuns)
 	if err != nil {
 		return err
@@ -211,10 +203,18 @@ func (s *session) finish(info machineInfo, stdout, stderr io.Writer) error {
 	if len(res.ours.MLP6) == 0 {
 		return fmt.Errorf("the benchmarks printed no MLP6 results:\n%s", strings.Join(s.goRuns, ""))
 	}
-	if s.cnnSkipped != "" { // as above: no CNN figures from only some runs
-		res.torch.CNN = nil
-		for i := range res.torchRuns {
-			res.torchRuns[i].CNN = nil
+	// A script that failed in some run leaves no figures at all: from
+	// only some runs, its medians and ratios would mean something else.
+	for i := -1; i < len(res.torchRuns); i++ {
+		t := &res.torch
+		if i >= 0 {
+			t = &res.torchRuns[i]
+		}
+		if s.torchSkipped != "" {
+			t.MLP6 = nil
+		}
+		if s.cnnSkipped != "" {
+			t.CNN, t.Failed = nil, nil
 		}
 	}
 	info.torch = res.torch
@@ -350,9 +350,9 @@ func fromRecorded(o options, stdout, stderr io.Writer) error {
 		t, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("torch-run-%d.txt", i)))
 		if err != nil || len(bytes.TrimSpace(t)) == 0 {
 			s.torchSkipped = fmt.Sprintf("no PyTorch output for run %d in %s", i, dir)
-			continue
+			s.cnnSkipped = s.torchSkipped
 		}
-		s.torchRuns = append(s.torchRuns, string(t))
+		s.torchRuns = append(s.torchRuns, string(t)) // empty for a missing run, to keep runs paired
 	}
 	if len(s.goRuns) == 0 {
 		return fmt.Errorf("-from %s: no go-run-1.txt", dir)

@@ -38,8 +38,8 @@ type measure struct {
 type goBench struct {
 	MLP6  map[config]measure
 	SGEMM map[string]float64 // device → median GFLOP/s
-	// Other holds the benchmarks PyTorch's script has no counterpart for
-	// (the CNN), by name, in the order they ran.
+	// Other holds the benchmarks besides MLP6 and SGEMM (the CNN's, which
+	// torch_cnn.py's lines name), by name, in the order they ran.
 	Other      map[string]measure
 	OtherOrder []string
 }

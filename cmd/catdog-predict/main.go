@@ -184,7 +184,7 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 	}
 	cfg := meta.Config()
 	cfg.TF32 = o.tf32
-	cli.TuneBLAS(cfg.Arch, dev, info)
+	cli.TuneBLAS(dev, cfg.Arch == catdog.ArchCNN, info)
 	// The optimizer is never run; the network needs one to compile.
 	net, err := catdog.NewNetwork(cfg, batchSize, dev, graph.NewSGD(0.01))
 	if err != nil {
@@ -208,7 +208,11 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 		layers = "hidden " + cli.FormatInts(meta.Hidden) + ", " + layers
 	} else {
 		l := cfg.CNNLayers()
-		layers = "filters " + cli.FormatInts(l.Filters()) + ", hidden " + cli.FormatInts(l.Hidden()) + ", " + layers
+		hidden := "no hidden layers"
+		if h := l.Hidden(); len(h) > 0 {
+			hidden = "hidden " + cli.FormatInts(h)
+		}
+		layers = "filters " + cli.FormatInts(l.Filters()) + ", " + hidden + ", " + layers
 	}
 	fmt.Fprintf(info, "model: %s (%s, %s, epoch %d, validation accuracy %.1f%%, images %s to %dx%d)\n",
 		path, meta.Arch, layers, meta.Epoch, 100*meta.ValAccuracy, resize, meta.Side, meta.Side)

@@ -230,6 +230,7 @@ func (o *options) checkModel(hidden, filters string) error {
 	if o.resume && !o.set["model"] {
 		return nil // the checkpoint's architecture decides: adopt checks the layers against it
 	}
+	var cfg catdog.Config
 	if o.arch == catdog.ArchMLP6 {
 		if o.set["filters"] {
 			return cli.Usagef("--filters", "sets the convolution blocks of --model %s; --model %s has none", catdog.ArchCNN, o.arch)
@@ -237,18 +238,32 @@ func (o *options) checkModel(hidden, filters string) error {
 		if o.hidden == nil {
 			o.hidden, _ = cli.ParseInts("--hidden", defaultHidden)
 		}
-		return nil
-	}
-	cfg, err := o.cnnConfig()
-	if err != nil {
+		cfg = catdog.DefaultConfig()
+		cfg.Hidden = o.hidden
+	} else if cfg, err = o.cnnConfig(); err != nil {
 		return err
 	}
-	if _, err := graph.CNN(cfg.CNNSpec(1)); err != nil {
-		return cli.Usagef("--filters", "%s blocks do not fit %dx%d images: %v",
-			cli.FormatInts(cfg.CNN.Filters()), cfg.Side, cfg.Side, err)
+	// From the shapes alone: building a network too large to fit in
+	// memory would crash instead of saying why.
+	n, err := cfg.ParamCount()
+	if err != nil {
+		return cli.Usagef("--filters", "%s blocks do not fit %dx%d images: %v", cli.FormatInts(cfg.CNN.Filters()), cfg.Side, cfg.Side, err)
+	}
+	if n > maxParams {
+		var flags []string
+		for _, f := range []string{"filters", "hidden"} {
+			if o.set[f] {
+				flags = append(flags, "--"+f)
+			}
+		}
+		return cli.Usagef(strings.Join(flags, ", "), "these layers make a %s of %d parameters; at most %d (%d GiB as float32, without gradients and optimizer state)",
+			o.arch, n, maxParams, maxParams*4>>30)
 	}
 	return nil
 }
+
+// maxParams is the largest network the command builds.
+const maxParams = 1 << 30
 
 // defaultHidden is --model mlp6's --hidden.
 const defaultHidden = "512,512,512,512,512"

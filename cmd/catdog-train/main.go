@@ -1,9 +1,9 @@
 // Command catdog-train trains Neurone's cat/dog classifiers on 100x100
 // grayscale images, whose output is one sigmoid neuron read as P(cat):
 // --model mlp6 (the default), a perceptron of five ReLU layers (--hidden),
-// or --model cnn, a small convolutional network (three convolution and
-// max-pooling blocks, a dense layer, dropout); --hidden is refused with
-// cnn. The defaults (adam at 0.001, 10 epochs, batch 64) suit both. --tf32
+// or --model cnn, a small convolutional network: convolution and
+// max-pooling blocks (--filters, three by default), dense layers (--hidden,
+// one by default) and dropout. The defaults (adam at 0.001, 10 epochs, batch 64) suit both. --tf32
 // lets the CUDA backend use TensorFloat-32 matrix products; the CPU
 // ignores it, and summary.json records it.
 //

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats/scalar"
 
+	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -235,4 +237,49 @@ func TestDivergedRun(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "diverged") || !strings.Contains(r.stderr, "smaller learning rate") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
+}
+
+// TestMain fixes the BLAS's thread count in the environment, so that the
+// in-process runs, many at once, never change the process's setting while
+// another run's products are going (cli.TuneBLAS leaves a count set there
+// alone); TestBLASThreadsForTheCNN clears it to see the command choose.
+func TestMain(m *testing.M) {
+	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
+		os.Setenv("OPENBLAS_NUM_THREADS", strconv.Itoa(max(cpu.BLASThreads(), 1)))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBLASThreadsForTheCNN checks that the command gives the CNN on the CPU
+// one BLAS thread and says so, and leaves the perceptron's alone. It runs
+// before the parallel tests, whose runs it would otherwise disturb.
+func TestBLASThreadsForTheCNN(t *testing.T) {
+	for _, v := range []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"} {
+		t.Setenv(v, "")
+	}
+	before := cpu.BLASThreads()
+	t.Cleanup(func() { cpu.SetBLASThreads(before) })
+	for _, arch := range []string{catdog.ArchMLP6, catdog.ArchCNN} {
+		if before > 0 {
+			cpu.SetBLASThreads(2)
+		}
+		r := runTrain(t, context.Background(), flags(smallFor(arch), []string{"--synthetic", "48", "--epochs", "1", "--plots=false", "--out", t.TempDir()})...)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", arch, r.code, r.stderr)
+		}
+		one := before > 0 && arch == catdog.ArchCNN
+		if said := strings.Contains(r.stdout, "CPU BLAS: 1 thread instead of 2"); said != one {
+			t.Errorf("%s: said the BLAS threads: %t, want %t:\n%s", arch, said, one, r.stdout)
+		}
+		if got := cpu.BLASThreads(); before > 0 && got != 1+b2i(!one) {
+			t.Errorf("%s: %d BLAS threads after the run", arch, got)
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -239,6 +239,7 @@ func TestResumeConflicts(t *testing.T) {
 		{"step size of another schedule", []string{"--out", out, "--resume", "--lr-step", "3"}, `--lr-step: applies to --lr-schedule step only; the checkpoint's schedule is none`},
 		{"augmentation turned on", []string{"--out", out, "--resume", "--augment"}, `--augment: true differs from the checkpoint's false`},
 		{"other architecture", []string{"--out", out, "--resume", "--model", "cnn"}, `--model: cnn differs from the checkpoint's mlp6`},
+		{"convolution blocks", []string{"--out", out, "--resume", "--filters", "8,16"}, `--filters: sets the convolution blocks of --model cnn; the checkpoint holds --model mlp6, which has none`},
 		{"batch normalisation added", []string{"--out", out, "--resume", "--batchnorm"}, `--batchnorm: true differs from the checkpoint's false`},
 		{"cropped", []string{"--out", out, "--resume", "--crop"}, `--crop: true differs from the checkpoint's false`},
 		{"other validation fraction", []string{"--out", out, "--resume", "--val", "0.3"}, `--val: 0.3 differs from the checkpoint's 0.2; leave --val out`},

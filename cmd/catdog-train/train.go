@@ -93,13 +93,15 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 
 	cfg, err := catdog.ConfigFor(t.o.arch)
-	if cfg.Arch == catdog.ArchMLP6 {
-		cfg.Hidden = t.o.hidden
-	} else if err == nil {
-		cfg, err = t.o.cnnConfig()
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case cfg.Arch == catdog.ArchMLP6:
+		cfg.Hidden = t.o.hidden
+	case cfg.Arch == catdog.ArchCNN:
+		if cfg, err = t.o.cnnConfig(); err != nil {
+			return err
+		}
 	}
 	if t.o.batchnorm && cfg.Arch == catdog.ArchCNN {
 		cfg.CNN = cfg.CNN.WithBatchNorm()
@@ -111,7 +113,7 @@ func (t *trainer) run(ctx context.Context) error {
 		cfg = t.resumed.Config()
 	}
 	cfg.Crop, cfg.Seed, cfg.TF32 = t.o.crop, t.o.seed, t.o.tf32
-	cli.TuneBLAS(cfg.Arch, t.device, t.stdout)
+	cli.TuneBLAS(t.device, cfg.Arch == catdog.ArchCNN, t.stdout)
 	if t.net, err = catdog.NewNetwork(cfg, t.o.batch, t.device, t.optimizer); err != nil {
 		return err
 	}

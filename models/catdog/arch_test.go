@@ -323,7 +323,8 @@ func TestFormat1Checkpoint(t *testing.T) {
 
 // Resized widens, deepens and shrinks the default CNN: each new block or
 // dense layer copies its neighbour's settings (only the first block
-// strides), the output layer and dropout stay, and the result builds.
+// strides, batch normalisation stays), the output layer and dropout stay,
+// and the result builds.
 func TestCNNLayersResized(t *testing.T) {
 	def := catdog.DefaultCNNLayers()
 	if got := def.Filters(); !slices.Equal(got, []int{8, 16, 32}) {
@@ -333,37 +334,54 @@ func TestCNNLayersResized(t *testing.T) {
 		t.Fatalf("default hidden %v", got)
 	}
 	for _, tt := range []struct {
+		name            string
+		from            *catdog.CNNLayers
 		filters, hidden []int
 		wantF, wantH    []int
 	}{
-		{nil, nil, []int{8, 16, 32}, []int{64}},
-		{[]int{16, 32, 64, 128}, []int{256, 128}, []int{16, 32, 64, 128}, []int{256, 128}},
-		{[]int{4}, nil, []int{4}, []int{64}},
-		{nil, []int{32}, []int{8, 16, 32}, []int{32}},
+		{"unchanged", def, nil, nil, []int{8, 16, 32}, []int{64}},
+		{"wider and deeper", def, []int{16, 32, 64, 128}, []int{256, 128}, []int{16, 32, 64, 128}, []int{256, 128}},
+		{"one block", def, []int{4}, nil, []int{4}, []int{64}},
+		{"other dense layer", def, nil, []int{32}, []int{8, 16, 32}, []int{32}},
+		{"no dense hidden layer", def, nil, []int{}, []int{8, 16, 32}, []int{}},
+		{"batch norm kept", def.WithBatchNorm(), []int{8, 8, 8, 8}, nil, []int{8, 8, 8, 8}, []int{64}},
+		{"hidden layers where there were none", &catdog.CNNLayers{Blocks: def.Blocks, Dense: def.Dense[1:], Dropout: def.Dropout},
+			nil, []int{16, 8}, []int{8, 16, 32}, []int{16, 8}},
 	} {
-		l, err := def.Resized(tt.filters, tt.hidden)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(l.Filters(), tt.wantF) || !slices.Equal(l.Hidden(), tt.wantH) {
-			t.Errorf("Resized(%v, %v): filters %v, hidden %v", tt.filters, tt.hidden, l.Filters(), l.Hidden())
-		}
-		for i, b := range l.Blocks {
-			if want := 1 + b2i(i == 0); max(b.Stride, 1) != want || b.Kernel != 3 || b.Pool != 2 || b.Activation != graph.ReLU {
-				t.Errorf("block %d: %+v", i, b)
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := tt.from.Resized(tt.filters, tt.hidden)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		out := l.Dense[len(l.Dense)-1]
-		if out.Units != 1 || out.Activation != graph.Sigmoid || l.Dropout != def.Dropout {
-			t.Errorf("output layer %+v, dropout %v", out, l.Dropout)
-		}
-		cfg, _ := catdog.ConfigFor(catdog.ArchCNN)
-		cfg.CNN = l
-		if _, err := graph.CNN(cfg.CNNSpec(2)); err != nil {
-			t.Errorf("Resized(%v, %v) does not build: %v", tt.filters, tt.hidden, err)
-		}
+			if !slices.Equal(l.Filters(), tt.wantF) || !slices.Equal(l.Hidden(), tt.wantH) {
+				t.Errorf("filters %v, hidden %v", l.Filters(), l.Hidden())
+			}
+			bn := tt.from.BatchNorm()
+			for i, b := range l.Blocks {
+				if want := 1 + b2i(i == 0); max(b.Stride, 1) != want || b.Kernel != 3 || b.Pool != 2 || b.Activation != graph.ReLU || b.BatchNorm != bn {
+					t.Errorf("block %d: %+v", i, b)
+				}
+			}
+			for i, d := range l.Dense[:len(l.Dense)-1] {
+				if d.Activation != graph.ReLU {
+					t.Errorf("dense layer %d: %+v", i, d)
+				}
+			}
+			out := l.Dense[len(l.Dense)-1]
+			if out.Units != 1 || out.Activation != graph.Sigmoid || l.Dropout != def.Dropout {
+				t.Errorf("output layer %+v, dropout %v", out, l.Dropout)
+			}
+			cfg, err := catdog.ConfigFor(catdog.ArchCNN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.CNN = l
+			if _, err := graph.CNN(cfg.CNNSpec(2)); err != nil {
+				t.Errorf("does not build: %v", err)
+			}
+		})
 	}
-	if !slices.Equal(def.Filters(), []int{8, 16, 32}) {
+	if !slices.Equal(def.Filters(), []int{8, 16, 32}) || !slices.Equal(def.Hidden(), []int{64}) {
 		t.Error("Resized changed the layers it was called on")
 	}
 	for _, bad := range [][2][]int{{{0}, nil}, {{}, nil}, {nil, {-1}}} {
@@ -378,4 +396,53 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// ParamCount, worked out from shapes alone, agrees with the networks
+// built, and refuses blocks that shrink the images to nothing.
+func TestParamCount(t *testing.T) {
+	cnn := func(filters, hidden []int, bn bool) catdog.Config {
+		cfg, err := catdog.ConfigFor(catdog.ArchCNN)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.CNN, err = cfg.CNNLayers().Resized(filters, hidden); err != nil {
+			t.Fatal(err)
+		}
+		if bn {
+			cfg.CNN = cfg.CNN.WithBatchNorm()
+		}
+		return cfg
+	}
+	mlp := catdog.DefaultConfig()
+	mlpBN := mlp
+	mlpBN.HiddenBatchNorm = true
+	for _, tt := range []struct {
+		name string
+		cfg  catdog.Config
+	}{
+		{"mlp6", mlp},
+		{"mlp6 with batch norm", mlpBN},
+		{"default cnn", cnn(nil, nil, false)},
+		{"cnn with batch norm", cnn(nil, nil, true)},
+		{"wide deep cnn", cnn([]int{16, 32, 64, 64, 8}, []int{128, 32}, true)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.cfg.ParamCount()
+			if err != nil {
+				t.Fatal(err)
+			}
+			net, err := catdog.NewNetwork(tt.cfg, 2, cpu.New(), graph.NewSGD(0.1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer net.Close()
+			if want := net.Model.ParamCount(); got != want {
+				t.Errorf("ParamCount %d, the built network has %d", got, want)
+			}
+		})
+	}
+	if n, err := cnn([]int{8, 8, 8, 8, 8, 8}, nil, false).ParamCount(); err == nil || !strings.Contains(err.Error(), "block 6") {
+		t.Errorf("six blocks on 100x100: %d parameters, error %v; want block 6 refused", n, err)
+	}
 }

@@ -35,7 +35,7 @@ type Config struct {
 	Arch string // architecture: ArchMLP6 or ArchCNN (see Archs)
 	Side int    // input images are Side×Side
 	// Hidden (the widths) and Activation are the hidden layers of
-	// ArchMLP6; ArchCNN has none.
+	// ArchMLP6; ArchCNN keeps its dense layers in CNN.
 	Hidden     []int
 	Activation string
 	// HiddenBatchNorm puts batch normalisation in ArchMLP6's hidden
@@ -92,8 +92,9 @@ func (l CNNLayers) Hidden() []int {
 // Resized returns the layers with a convolution block per filter count in
 // filters and a dense hidden layer per width in hidden, each a copy of
 // the corresponding layer of l, or of its last one for those beyond l's
-// (copies of the first block do not stride); the output layer and the
-// dropout are kept. A nil list keeps l's layers of that kind.
+// (copies of the first block do not stride; when l has no hidden dense
+// layer, new ones are plain ReLU layers); the output layer and the dropout
+// are kept. A nil list keeps l's layers of that kind.
 func (l CNNLayers) Resized(filters, hidden []int) (*CNNLayers, error) {
 	if len(l.Blocks) == 0 || len(l.Dense) == 0 {
 		return nil, fmt.Errorf("catdog: no layers to resize (%d blocks, %d dense)", len(l.Blocks), len(l.Dense))
@@ -131,6 +132,57 @@ func (l CNNLayers) Resized(filters, hidden []int) (*CNNLayers, error) {
 		out.Dense = append(out.Dense, l.Dense[len(l.Dense)-1])
 	}
 	return &out, nil
+}
+
+// ParamCount returns how many parameters c's network has, worked out from
+// the layers' shapes alone, without building it (a check for a command
+// line asking for more than memory holds), or an error when the
+// convolution blocks shrink the images to nothing.
+func (c Config) ParamCount() (int, error) {
+	if err := CheckArch(c.Arch); err != nil {
+		return 0, err
+	}
+	dense := func(in int, layers []graph.LayerSpec) int {
+		n := 0
+		for _, l := range layers {
+			n += in * l.Units
+			if l.BatchNorm {
+				n += 2 * l.Units // γ and β; no bias
+			} else {
+				n += l.Units
+			}
+			in = l.Units
+		}
+		return n
+	}
+	if c.Arch == ArchMLP6 {
+		layers := c.MLPSpec(1).Layers
+		return dense(c.Side*c.Side, layers), nil
+	}
+	l := c.CNNLayers()
+	ch, h, w, n := 1, c.Side, c.Side, 0
+	for i, b := range l.Blocks {
+		stride := max(b.Stride, 1)
+		if h+2*b.Padding < b.Kernel || w+2*b.Padding < b.Kernel {
+			return 0, fmt.Errorf("catdog: convolution block %d: %dx%d maps are smaller than its %dx%d kernel", i+1, h, w, b.Kernel, b.Kernel)
+		}
+		h, w = (h+2*b.Padding-b.Kernel)/stride+1, (w+2*b.Padding-b.Kernel)/stride+1
+		n += b.Kernel * b.Kernel * ch * b.Filters
+		switch {
+		case b.BatchNorm:
+			n += 2 * b.Filters
+		case !b.NoBias:
+			n += b.Filters
+		}
+		ch = b.Filters
+		if b.Pool > 0 {
+			if h < b.Pool || w < b.Pool {
+				return 0, fmt.Errorf("catdog: convolution block %d: %dx%d maps are smaller than its %dx%d pooling", i+1, h, w, b.Pool, b.Pool)
+			}
+			h, w = (h-b.Pool)/b.Pool+1, (w-b.Pool)/b.Pool+1
+		}
+	}
+	return n + dense(ch*h*w, l.Dense), nil
 }
 
 // BatchNorm reports whether c's network has batch normalisation.

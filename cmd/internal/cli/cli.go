@@ -16,7 +16,6 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" (an explanatory error in CPU-only builds)
-	"github.com/neurone-dl/neurone/models/catdog"
 )
 
 // Exit statuses of the commands.
@@ -108,19 +107,32 @@ func OpenDevice(name string, w io.Writer) (backend.Backend, error) {
 	return b, nil
 }
 
-// TuneBLAS chooses the CPU BLAS's threads for a model of architecture arch
-// trained or run on dev: one for the CNN, whose convolutions spread the
-// images over the cores themselves (cpu.SetBLASThreads says why), and what
-// the BLAS chose for the rest. OPENBLAS_NUM_THREADS, when set, wins. It
-// says on w what it changed.
-func TuneBLAS(arch string, dev backend.Backend, w io.Writer) {
-	if arch != catdog.ArchCNN || !strings.HasPrefix(dev.Name(), "cpu") || os.Getenv("OPENBLAS_NUM_THREADS") != "" {
+// TuneBLAS chooses the CPU BLAS's threads for a network about to be
+// trained or run on dev: one for a convolutional network, whose
+// convolutions spread the images over the cores themselves
+// (cpu.SetBLASThreads says why), and what the BLAS chose otherwise. A
+// thread count set in the environment (OPENBLAS_NUM_THREADS, or
+// GOTO_NUM_THREADS or OMP_NUM_THREADS, which OpenBLAS also reads) wins. It
+// says on w what it changed. Call it before the network runs: the setting
+// is the process's, and OpenBLAS does not promise that changing it while a
+// product runs is safe.
+func TuneBLAS(dev backend.Backend, convolutional bool, w io.Writer) {
+	if _, onCPU := dev.(*cpu.Backend); !onCPU || !convolutional {
 		return
+	}
+	for _, v := range blasThreadVars {
+		if os.Getenv(v) != "" {
+			return
+		}
 	}
 	if before := cpu.SetBLASThreads(1); before > 1 {
 		fmt.Fprintf(w, "CPU BLAS: 1 thread instead of %d, as the CNN's convolutions use the cores themselves (OPENBLAS_NUM_THREADS=N chooses)\n", before)
 	}
 }
+
+// blasThreadVars are the environment variables OpenBLAS takes its thread
+// count from.
+var blasThreadVars = []string{"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}
 
 // IsTerminal reports whether w is a terminal (a character device), where a
 // progress bar that redraws itself is welcome; logs and pipes get plain

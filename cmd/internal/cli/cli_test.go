@@ -8,7 +8,6 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/models/catdog"
 )
 
 func TestParseInts(t *testing.T) {
@@ -63,33 +62,40 @@ func TestPrintUsageGroupsFlags(t *testing.T) {
 	}
 }
 
-// TuneBLAS gives the CNN on the CPU one BLAS thread and says so, leaves the
-// perceptron, other devices and a chosen OPENBLAS_NUM_THREADS alone. (With
-// gonum's BLAS there is no pool: nothing changes and nothing is said.)
+// TuneBLAS gives a convolutional network on the CPU one BLAS thread and
+// says so; it leaves other networks, other devices and a thread count
+// chosen in the environment alone. (With gonum's BLAS there is no pool:
+// nothing changes and nothing is said.)
 func TestTuneBLAS(t *testing.T) {
 	before := cpu.BLASThreads()
 	t.Cleanup(func() { cpu.SetBLASThreads(before) })
-	reset := func() {
-		if before > 0 {
-			cpu.SetBLASThreads(2)
-		}
-	}
 	cpuDev := cpu.New()
 	for _, tt := range []struct {
-		name, arch, env string
-		dev             backend.Backend
-		one             bool
+		name          string
+		dev           backend.Backend
+		convolutional bool
+		env           string // a variable set to 2
+		one           bool
 	}{
-		{"cnn on the cpu", catdog.ArchCNN, "", cpuDev, true},
-		{"mlp6 on the cpu", catdog.ArchMLP6, "", cpuDev, false},
-		{"cnn, OPENBLAS_NUM_THREADS set", catdog.ArchCNN, "2", cpuDev, false},
-		{"cnn on another device", catdog.ArchCNN, "", namedBackend{cpuDev, "cuda:0 (NVIDIA H100)"}, false},
+		{"cnn on the cpu", cpuDev, true, "", true},
+		{"perceptron on the cpu", cpuDev, false, "", false},
+		{"cnn, OPENBLAS_NUM_THREADS set", cpuDev, true, "OPENBLAS_NUM_THREADS", false},
+		{"cnn, GOTO_NUM_THREADS set", cpuDev, true, "GOTO_NUM_THREADS", false},
+		{"cnn, OMP_NUM_THREADS set", cpuDev, true, "OMP_NUM_THREADS", false},
+		{"cnn on another device", namedBackend{cpuDev, "cuda:0 (NVIDIA H100)"}, true, "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("OPENBLAS_NUM_THREADS", tt.env)
-			reset()
+			for _, v := range blasThreadVars {
+				t.Setenv(v, "")
+			}
+			if tt.env != "" {
+				t.Setenv(tt.env, "2")
+			}
+			if before > 0 {
+				cpu.SetBLASThreads(2)
+			}
 			var w strings.Builder
-			TuneBLAS(tt.arch, tt.dev, &w)
+			TuneBLAS(tt.dev, tt.convolutional, &w)
 			changed := before > 0 && tt.one
 			if got := cpu.BLASThreads(); changed && got != 1 || !changed && before > 0 && got != 2 {
 				t.Errorf("BLAS threads %d after TuneBLAS", got)
