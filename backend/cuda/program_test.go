@@ -11,6 +11,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -87,7 +88,7 @@ func syntheticBatches(n, batch int) (xs, ys [][]float32) {
 		for j := range idx {
 			idx[j] = i*batch + j
 		}
-		set.Fill(x, y, idx)
+		set.Fill(dataset.Centred, x, y, idx)
 		xs, ys = append(xs, x), append(ys, y)
 	}
 	return xs, ys

@@ -214,8 +214,8 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 		}
 		layers = "filters " + cli.FormatInts(l.Filters()) + ", " + hidden + ", " + layers
 	}
-	fmt.Fprintf(info, "model: %s (%s, %s, epoch %d, validation accuracy %.1f%%, images %s to %dx%d)\n",
-		path, meta.Arch, layers, meta.Epoch, 100*meta.ValAccuracy, resize, meta.Side, meta.Side)
+	fmt.Fprintf(info, "model: %s (%s, %s, epoch %d, validation accuracy %.1f%%, images %s to %dx%d, pixels %s)\n",
+		path, meta.Arch, layers, meta.Epoch, 100*meta.ValAccuracy, resize, meta.Side, meta.Side, cfg.Pixels)
 	return net, closeAll, nil
 }
 

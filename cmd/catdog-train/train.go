@@ -123,8 +123,8 @@ func (t *trainer) run(ctx context.Context) error {
 		base := t.optimizer.LearningRate
 		t.net.StepRate = func(epoch int, frac float64) float64 { return t.schedule.LearningRateAt(base, epoch, frac) }
 	}
-	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s\n%s\n",
-		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, onOff(cfg.TF32), t.net.Summary())
+	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s, pixels %s\n%s\n",
+		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, onOff(cfg.TF32), cfg.Pixels, t.net.Summary())
 	if t.resumed != nil {
 		if err := t.net.Load(*t.resumed, t.resumedTs, true); err != nil {
 			return fmt.Errorf("--resume: %s: %w", t.path(lastFile), err)

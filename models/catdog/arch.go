@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
 // Architectures that NewNetwork builds.
@@ -50,7 +51,7 @@ func ConfigFor(arch string) (Config, error) {
 	if err := CheckArch(arch); err != nil {
 		return Config{}, err
 	}
-	c := Config{Arch: arch, Side: 100, Seed: 1}
+	c := Config{Arch: arch, Side: 100, Seed: 1, Pixels: dataset.Centred}
 	builders[arch].defaults(&c)
 	return c, nil
 }

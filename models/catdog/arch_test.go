@@ -16,6 +16,7 @@ import (
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
@@ -226,6 +227,7 @@ func TestFormat1Checkpoint(t *testing.T) {
 	t.Parallel()
 	cfg := catdog.DefaultConfig()
 	cfg.Hidden = []int{6, 3}
+	cfg.Pixels = dataset.Unit // as all networks were before format 3
 	set := synthetic.Generate(24, 5, cfg.Side)
 	opt := graph.NewAdam(1e-3)
 	newNet := func() *catdog.Network {
@@ -253,10 +255,11 @@ func TestFormat1Checkpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw["format"] != float64(2) {
-		t.Fatalf("Save wrote format %v, want 2", raw["format"])
+	if raw["format"] != float64(3) || raw["pixels"] != "unit" {
+		t.Fatalf("Save wrote format %v, pixels %v; want 3, unit", raw["format"], raw["pixels"])
 	}
 	raw["format"] = 1
+	delete(raw, "pixels")
 	var old []checkpoint.Tensor
 	transposed := 0
 	for _, tn := range ts {
@@ -444,5 +447,87 @@ func TestParamCount(t *testing.T) {
 	}
 	if n, err := cnn([]int{8, 8, 8, 8, 8, 8}, nil, false).ParamCount(); err == nil || !strings.Contains(err.Error(), "block 6") {
 		t.Errorf("six blocks on 100x100: %d parameters, error %v; want block 6 refused", n, err)
+	}
+}
+
+// New networks take centred pixels and their checkpoints say so; a format
+// 2 checkpoint, from before the field, was trained on unit pixels and
+// reads as such; a network encoding pixels otherwise refuses to load a
+// checkpoint, rather than predicting from inputs it was not trained on.
+func TestPixelEncoding(t *testing.T) {
+	t.Parallel()
+	cfg := catdog.DefaultConfig()
+	if cfg.Pixels != dataset.Centred {
+		t.Fatalf("new networks take %q pixels, want centred", cfg.Pixels)
+	}
+	cfg.Hidden = []int{5}
+	opt := graph.NewSGD(0.1)
+	newNet := func(c catdog.Config) *catdog.Network {
+		net, err := catdog.NewNetwork(c, 4, cpu.New(), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { net.Close() })
+		return net
+	}
+	set := synthetic.Generate(12, 3, cfg.Side)
+	net := newNet(cfg)
+	if _, err := net.TrainEpoch(context.Background(), set, 1, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.safetensors")
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: opt}); err != nil {
+		t.Fatal(err)
+	}
+	meta, ts, err := catdog.ReadMeta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Pixels != dataset.Centred || meta.Config().Pixels != dataset.Centred {
+		t.Errorf("checkpoint says pixels %q (config %q), want centred", meta.Pixels, meta.Config().Pixels)
+	}
+	loaded := newNet(meta.Config())
+	if err := loaded.Load(meta, ts, false); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := net.Probabilities(set)
+	got, _ := loaded.Probabilities(set)
+	if !slices.Equal(got, want) {
+		t.Errorf("reloaded network predicts %v, the one saved %v", got, want)
+	}
+
+	// The same file as format 2 wrote it: no pixels field.
+	var raw map[string]any
+	if _, err := checkpoint.Load(path, &raw); err != nil {
+		t.Fatal(err)
+	}
+	raw["format"] = 2
+	delete(raw, "pixels")
+	old := filepath.Join(dir, "v2.safetensors")
+	if err := checkpoint.Save(old, raw, ts); err != nil {
+		t.Fatal(err)
+	}
+	meta2, ts2, err := catdog.ReadMeta(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta2.Pixels != dataset.Unit || meta2.Config().Pixels != dataset.Unit {
+		t.Errorf("format 2 checkpoint reads as pixels %q (config %q), want unit", meta2.Pixels, meta2.Config().Pixels)
+	}
+	if err := newNet(cfg).Load(meta2, ts2, false); !errors.Is(err, catdog.ErrPixelsMismatch) {
+		t.Errorf("loading unit-pixel weights into a centred network: %v, want ErrPixelsMismatch", err)
+	}
+	if err := newNet(meta2.Config()).Load(meta2, ts2, false); err != nil {
+		t.Errorf("loading it into the network it describes: %v", err)
+	}
+
+	raw["format"], raw["pixels"] = 3, "sepia"
+	bad := filepath.Join(dir, "bad.safetensors")
+	if err := checkpoint.Save(bad, raw, ts); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := catdog.ReadMeta(bad); err == nil || !strings.Contains(err.Error(), `"sepia" is not a pixel encoding`) {
+		t.Errorf("unknown encoding: %v", err)
 	}
 }

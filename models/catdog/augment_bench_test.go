@@ -57,7 +57,7 @@ func BenchmarkFeed(b *testing.B) {
 				epoch++
 				order := EpochOrder(set.Len(), 1, epoch)
 				for bt := range set.Len() / n.Batch {
-					fillInOrder(n.x, n.y, set, order[bt*n.Batch:(bt+1)*n.Batch], aug.a, 1, epoch, image)
+					fillInOrder(n.x, n.y, set, order[bt*n.Batch:(bt+1)*n.Batch], aug.a, n.Config.Pixels, 1, epoch, image)
 					if _, err := n.Program.Train(n.x, n.y); err != nil {
 						b.Fatal(err)
 					}

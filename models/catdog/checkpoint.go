@@ -13,10 +13,12 @@ import (
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
-// FormatVersion is the version of the checkpoint written by Save. Format 2
-// stores dense weights out×in (graph.Dense), format 1 stored them in×out;
-// ReadMeta reads both, turning a format 1 checkpoint into format 2.
-const FormatVersion = 2
+// FormatVersion is the version of the checkpoint written by Save. Format 3
+// records how pixels become inputs (Meta.Pixels), which formats 1 and 2
+// did not: they were all trained on dataset.Unit. Format 2 stores dense
+// weights out×in (graph.Dense), format 1 stored them in×out. ReadMeta
+// reads all three, turning the older ones into format 3.
+const FormatVersion = 3
 
 // Meta is the metadata stored with a checkpoint: enough to rebuild the
 // model, preprocess images as in training, and resume training.
@@ -36,15 +38,17 @@ type Meta struct {
 	Hidden     []int  `json:"hidden"`
 	Activation string `json:"activation"`
 	// HiddenBatchNorm is Config.HiddenBatchNorm (ArchMLP6).
-	HiddenBatchNorm bool            `json:"hidden_batchnorm,omitempty"`
-	CNN             *CNNLayers      `json:"cnn,omitempty"`
-	Output          string          `json:"output"`  // "sigmoid: P(cat)"
-	Classes         [2]string       `json:"classes"` // label 0 and 1
-	Seed            uint64          `json:"seed"`
-	Batch           int             `json:"batch"`
-	Epoch           int             `json:"epoch"`
-	Optimizer       graph.Optimizer `json:"optimizer"` // with the base learning rate
-	OptStep         int             `json:"optimizer_step"`
+	HiddenBatchNorm bool       `json:"hidden_batchnorm,omitempty"`
+	CNN             *CNNLayers `json:"cnn,omitempty"`
+	// Pixels is how the images' pixels became inputs (Config.Pixels).
+	Pixels    dataset.Encoding `json:"pixels"`
+	Output    string           `json:"output"`  // "sigmoid: P(cat)"
+	Classes   [2]string        `json:"classes"` // label 0 and 1
+	Seed      uint64           `json:"seed"`
+	Batch     int              `json:"batch"`
+	Epoch     int              `json:"epoch"`
+	Optimizer graph.Optimizer  `json:"optimizer"` // with the base learning rate
+	OptStep   int              `json:"optimizer_step"`
 	// Schedule turns the optimizer's base rate into each epoch's; absent
 	// in older checkpoints, which used the base rate throughout.
 	Schedule     graph.Schedule `json:"lr_schedule"`
@@ -74,7 +78,7 @@ type DataSettings struct {
 // Config returns the model configuration a checkpoint describes.
 func (m Meta) Config() Config {
 	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, HiddenBatchNorm: m.HiddenBatchNorm,
-		CNN: m.CNN, Crop: m.Crop, Seed: m.Seed}
+		CNN: m.CNN, Pixels: (Config{Pixels: m.Pixels}).pixels(), Crop: m.Crop, Seed: m.Seed}
 }
 
 // arch is Arch, with the default of checkpoints older than the field.
@@ -88,6 +92,10 @@ func (m Meta) arch() string {
 // ErrArchMismatch is returned by Load for a checkpoint of another
 // architecture than the network's.
 var ErrArchMismatch = errors.New("catdog: architecture mismatch")
+
+// ErrPixelsMismatch is returned by Load for a checkpoint trained on pixels
+// encoded otherwise than the network encodes them.
+var ErrPixelsMismatch = errors.New("catdog: pixel encoding mismatch")
 
 const optPrefix = "optimizer."
 
@@ -106,7 +114,7 @@ func (n *Network) Save(path string, meta Meta) error {
 		meta.Model = "mlp"
 	}
 	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
-	meta.HiddenBatchNorm = n.Config.HiddenBatchNorm
+	meta.HiddenBatchNorm, meta.Pixels = n.Config.HiddenBatchNorm, n.Config.pixels()
 	if n.Config.Arch == ArchCNN {
 		spec := n.Config.CNNSpec(n.Batch)
 		meta.CNN = &CNNLayers{Blocks: spec.Blocks, Dense: spec.Dense, Dropout: spec.Dropout}
@@ -135,11 +143,16 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 	}
 	switch meta.Format {
 	case FormatVersion:
-	case 1:
-		transposeDenseWeights(ts)
-		meta.Format = FormatVersion
+		if err := meta.Pixels.Check(); err != nil {
+			return meta, nil, fmt.Errorf("catdog: %s: %w", path, err)
+		}
+	case 1, 2:
+		if meta.Format == 1 {
+			transposeDenseWeights(ts)
+		}
+		meta.Format, meta.Pixels = FormatVersion, dataset.Unit
 	default:
-		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads formats 1 and %d", path, meta.Format, FormatVersion)
+		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads formats 1 to %d", path, meta.Format, FormatVersion)
 	}
 	if err := CheckArch(meta.arch()); err != nil {
 		return meta, nil, fmt.Errorf("%s: %w", path, err)
@@ -154,6 +167,10 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) error {
 	if meta.arch() != n.Config.Arch {
 		return fmt.Errorf("%w: the checkpoint holds a %s network, this one is %s", ErrArchMismatch, meta.arch(), n.Config.Arch)
+	}
+	if p := (Config{Pixels: meta.Pixels}).pixels(); p != n.Config.pixels() {
+		return fmt.Errorf("%w: the checkpoint was trained on %s pixels, this network encodes them %s (build it from Meta.Config)",
+			ErrPixelsMismatch, p, n.Config.pixels())
 	}
 	params := n.Model.Params()
 	var state *graph.OptimizerState

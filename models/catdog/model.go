@@ -4,7 +4,7 @@
 // # Overview
 //
 // The default model is the 6-layer perceptron of the introduction to deep
-// learning: 10000 inputs (one per pixel, 0-255 scaled to [0, 1]), five ReLU
+// learning: 10000 inputs (one per pixel, 0-255 mapped to [−1, 1]), five ReLU
 // layers of 512 neurons, and one sigmoid neuron whose output is read as
 // P(cat). It is trained with the binary cross-entropy, computed from the
 // last layer's logits. Config.Arch names the architecture (see Archs):
@@ -43,9 +43,13 @@ type Config struct {
 	HiddenBatchNorm bool
 	// CNN is the layers of ArchCNN (nil: DefaultCNNLayers); ArchMLP6 has
 	// none.
-	CNN  *CNNLayers
-	Crop bool   // centre-crop photos to a square (else stretch)
-	Seed uint64 // weight initialisation (and dropout) seed
+	CNN *CNNLayers
+	// Pixels is how the images' pixels become inputs; "" means
+	// dataset.Unit, what checkpoints older than the field were trained
+	// with. ConfigFor chooses dataset.Centred.
+	Pixels dataset.Encoding
+	Crop   bool   // centre-crop photos to a square (else stretch)
+	Seed   uint64 // weight initialisation (and dropout) seed
 	// TF32 lets the backend compute matrix products in TensorFloat-32
 	// (backend.Spec.AllowTF32; the CPU ignores it). It is a setting of the
 	// run, not of the model: checkpoints do not keep it.
@@ -215,6 +219,14 @@ func (c Config) MLPSpec(batch int) graph.MLPSpec {
 	return s
 }
 
+// pixels returns c.Pixels, dataset.Unit for "".
+func (c Config) pixels() dataset.Encoding {
+	if c.Pixels == "" {
+		return dataset.Unit
+	}
+	return c.Pixels
+}
+
 // CNNLayers returns c.CNN, or DefaultCNNLayers when it is nil.
 func (c Config) CNNLayers() CNNLayers {
 	if c.CNN == nil {
@@ -239,6 +251,9 @@ func (c Config) check(batch int) error {
 	}
 	if c.Side <= 0 || batch <= 0 {
 		return fmt.Errorf("catdog: invalid model: side %d, batch %d", c.Side, batch)
+	}
+	if err := c.pixels().Check(); err != nil {
+		return fmt.Errorf("catdog: invalid model: %w", err)
 	}
 	switch {
 	case c.Arch == ArchMLP6 && slices.ContainsFunc(c.Hidden, func(h int) bool { return h <= 0 }):
@@ -343,7 +358,7 @@ func (n *Network) TrainBatch(set *dataset.Set, idx []int) (float32, error) {
 	if len(idx) != n.Batch {
 		return 0, fmt.Errorf("catdog: training batch of %d images, the network takes %d", len(idx), n.Batch)
 	}
-	set.Fill(n.x, n.y, idx)
+	set.Fill(n.Config.Pixels, n.x, n.y, idx)
 	return n.Program.Train(n.x, n.y)
 }
 
@@ -366,7 +381,7 @@ func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 		for i := range idx {
 			idx[i] = start + min(i, real-1)
 		}
-		set.Fill(n.x, nil, idx)
+		set.Fill(n.Config.Pixels, n.x, nil, idx)
 		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
 			return nil, err
 		}
@@ -386,7 +401,7 @@ func (n *Network) Predict(images [][]uint8) ([]float32, error) {
 			if len(img) != size {
 				return nil, fmt.Errorf("catdog: image %d has %d pixels, want %d", start+r, len(img), size)
 			}
-			dataset.Scale(n.x[r*size:(r+1)*size], img)
+			n.Config.Pixels.Encode(n.x[r*size:(r+1)*size], img)
 		}
 		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
 			return nil, err

@@ -56,7 +56,7 @@ func (n *Network) prefetch(set *dataset.Set, order []int, batches int, seed uint
 			case <-p.stop:
 				return
 			}
-			p.fill(n.Augment, buf, set, order[b*n.Batch:(b+1)*n.Batch], seed, epoch)
+			p.fill(n.Augment, n.Config.Pixels, buf, set, order[b*n.Batch:(b+1)*n.Batch], seed, epoch)
 			select {
 			case p.ready <- buf:
 			case <-p.stop:
@@ -79,10 +79,10 @@ func (p *prefetcher) close() {
 	p.done.Wait()
 }
 
-// fill writes the images of set at idx into buf, transformed by aug's
-// draw for (seed, epoch, index) when augmentation is on, spread over the
-// CPUs.
-func (p *prefetcher) fill(aug Augmentation, buf *batchBuf, set *dataset.Set, idx []int, seed uint64, epoch int) {
+// fill writes the images of set at idx into buf, encoded by enc,
+// transformed by aug's draw for (seed, epoch, index) when augmentation is
+// on, spread over the CPUs.
+func (p *prefetcher) fill(aug Augmentation, enc dataset.Encoding, buf *batchBuf, set *dataset.Set, idx []int, seed uint64, epoch int) {
 	size := set.Size()
 	workers := min(runtime.GOMAXPROCS(0), len(idx))
 	if p.images != nil {
@@ -94,13 +94,13 @@ func (p *prefetcher) fill(aug Augmentation, buf *batchBuf, set *dataset.Set, idx
 		wg.Go(func() {
 			x, y := buf.x[lo*size:hi*size], buf.y[lo:hi]
 			if p.images == nil {
-				set.Fill(x, y, idx[lo:hi])
+				set.Fill(enc, x, y, idx[lo:hi])
 				return
 			}
 			image := p.images[w]
 			for r, i := range idx[lo:hi] {
 				aug.Draw(seed, epoch, i).Apply(image, set.Image(i), set.Side)
-				dataset.Scale(x[r*size:(r+1)*size], image)
+				enc.Encode(x[r*size:(r+1)*size], image)
 				y[r] = float32(set.Labels[i])
 			}
 		})

@@ -46,7 +46,7 @@ func TestPrefetchedEpochIsSequential(t *testing.T) {
 		var sum float64
 		batches := set.Len() / slow.Batch
 		for b := range batches {
-			fillInOrder(slow.x, slow.y, set, order[b*slow.Batch:(b+1)*slow.Batch], aug, seed, epoch, image)
+			fillInOrder(slow.x, slow.y, set, order[b*slow.Batch:(b+1)*slow.Batch], aug, cfg.Pixels, seed, epoch, image)
 			loss, err := slow.Program.Train(slow.x, slow.y)
 			if err != nil {
 				t.Fatal(err)
@@ -70,9 +70,9 @@ func TestPrefetchedEpochIsSequential(t *testing.T) {
 }
 
 // fillInOrder is what a training batch holds, written out: image after
-// image, each transformed by aug's draw when augmentation is on, scaled,
-// with its label. image is a scratch buffer of one image.
-func fillInOrder(x, y []float32, set *dataset.Set, idx []int, aug Augmentation, seed uint64, epoch int, image []uint8) {
+// image, each transformed by aug's draw when augmentation is on, encoded
+// by enc, with its label. image is a scratch buffer of one image.
+func fillInOrder(x, y []float32, set *dataset.Set, idx []int, aug Augmentation, enc dataset.Encoding, seed uint64, epoch int, image []uint8) {
 	size := set.Size()
 	for r, i := range idx {
 		src := set.Image(i)
@@ -80,7 +80,7 @@ func fillInOrder(x, y []float32, set *dataset.Set, idx []int, aug Augmentation, 
 			aug.Draw(seed, epoch, i).Apply(image, src, set.Side)
 			src = image
 		}
-		dataset.Scale(x[r*size:(r+1)*size], src)
+		enc.Encode(x[r*size:(r+1)*size], src)
 		y[r] = float32(set.Labels[i])
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/floats/scalar"
 )
 
 // syntheticSet returns a set of side-2 images, cats first, whose pixels
@@ -95,5 +97,38 @@ func TestSplitRejectsBadFraction(t *testing.T) {
 		if _, _, err := s.Split(frac, 1); err == nil {
 			t.Errorf("Split(%v): no error", frac)
 		}
+	}
+}
+
+// Each encoding maps black, mid-grey and white where it says, and Fill
+// writes what Encode does.
+func TestEncodings(t *testing.T) {
+	img := []uint8{0, 51, 255}
+	for _, tt := range []struct {
+		enc  Encoding
+		want []float32
+	}{
+		{Unit, []float32{0, 0.2, 1}},
+		{Centred, []float32{-1, -0.6, 1}},
+		{"", []float32{0, 0.2, 1}}, // the zero value encodes as Unit
+	} {
+		t.Run(string(tt.enc), func(t *testing.T) {
+			got := make([]float32, len(img))
+			tt.enc.Encode(got, img)
+			for i := range got {
+				if !scalar.EqualWithinAbs(float64(got[i]), float64(tt.want[i]), 1e-6) {
+					t.Errorf("pixel %d: %v, want %v", img[i], got[i], tt.want[i])
+				}
+			}
+		})
+	}
+	if err := Encoding("sepia").Check(); err == nil {
+		t.Error(`Check accepted "sepia"`)
+	}
+	set := &Set{Side: 1, Pixels: []uint8{0, 255}, Labels: []uint8{Dog, Cat}}
+	x, y := make([]float32, 2), make([]float32, 2)
+	set.Fill(Centred, x, y, []int{1, 0})
+	if x[0] != 1 || x[1] != -1 || y[0] != 1 || y[1] != 0 {
+		t.Errorf("Fill wrote x %v, y %v", x, y)
 	}
 }
