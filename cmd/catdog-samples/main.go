@@ -10,7 +10,8 @@
 // The PNG files are named cat-N.png and dog-N.png after their true class.
 // With --photos, each drawing is rendered at 300x300, stretched to the
 // size given (as a camera's frame would be), tinted warm, and saved as a
-// JPEG in DIR/Cat or DIR/Dog, Microsoft's PetImages layout. The seed
+// JPEG in DIR/Cat or DIR/Dog, Microsoft's PetImages layout. Files of the
+// same names in DIR are replaced; others are left as they are. The seed
 // defaults to one that catdog-train does not use, so the images are new to
 // a model trained on the default built-in set.
 package main
@@ -51,8 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var width, height int
 	if *photos != "" {
 		if _, err := fmt.Sscanf(*photos, "%dx%d", &width, &height); err != nil || width <= 0 || height <= 0 ||
-			fmt.Sprintf("%dx%d", width, height) != *photos {
-			fmt.Fprintf(stderr, "catdog-samples: --photos: %q is not a size such as 500x375\n", *photos)
+			width > maxPhotoSide || height > maxPhotoSide || fmt.Sprintf("%dx%d", width, height) != *photos {
+			fmt.Fprintf(stderr, "catdog-samples: --photos: %q is not a size such as 500x375 (at most %dx%d)\n", *photos, maxPhotoSide, maxPhotoSide)
 			return 2
 		}
 	}
@@ -89,8 +90,8 @@ func writePNG(set *dataset.Set, i int) ([]byte, string, error) {
 }
 
 // photoSide is the size the --photos drawings are rendered at, before
-// they are stretched to the photos' size.
-const photoSide = 300
+// they are stretched to the photos' size, at most maxPhotoSide a side.
+const photoSide, maxPhotoSide = 300, 8192
 
 // writePhoto stretches image i of set to width x height, tints it warm
 // (photos are colour; catdog-train turns them grey again) and encodes it

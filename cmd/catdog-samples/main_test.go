@@ -82,7 +82,7 @@ func TestWritesPhotos(t *testing.T) {
 	if cats, dogs := set.Counts(); cats != 3 || dogs != 3 || len(rep.Skipped) != 0 {
 		t.Errorf("the reader found %d cats, %d dogs, skipped %v; want 3, 3, none", cats, dogs, rep.Skipped)
 	}
-	for _, bad := range []string{"500", "500x", "0x10", "ax3", "500x375x2"} {
+	for _, bad := range []string{"500", "500x", "0x10", "ax3", "500x375x2", "100000x10"} {
 		errs.Reset()
 		if code := run([]string{"--out", dir, "--photos", bad}, &out, &errs); code != 2 || !strings.Contains(errs.String(), "--photos") {
 			t.Errorf("--photos %q: exit %d, stderr %q", bad, code, errs.String())

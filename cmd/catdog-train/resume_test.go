@@ -12,6 +12,7 @@ import (
 
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -478,13 +479,18 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	if r := runTrain(t, context.Background(), flags(args, []string{"--out", out, "--epochs", "1"})...); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
+	// Rewrite it as format 2 wrote it: no data settings, no pixel
+	// encoding (those builds fed pixels in [0, 1]).
 	last := filepath.Join(out, checkpoint.LastFile)
-	meta, ts, err := catdog.ReadMeta(last)
+	var raw map[string]any
+	ts, err := checkpoint.Load(last, &raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta.Data = nil
-	if err := checkpoint.Save(last, meta, ts); err != nil {
+	raw["format"] = 2
+	delete(raw, "data")
+	delete(raw, "pixels")
+	if err := checkpoint.Save(last, raw, ts); err != nil {
 		t.Fatal(err)
 	}
 
@@ -495,10 +501,17 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	if want := "warning: the data settings could not be checked"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "--val") {
 		t.Errorf("stderr lacks %q naming the flags:\n%s", want, r.stderr)
 	}
-	if meta, _, err = catdog.ReadMeta(last); err != nil {
+	if !strings.Contains(r.stdout, "pixels unit") {
+		t.Errorf("the resumed run does not keep the checkpoint's pixel encoding:\n%s", r.stdout)
+	}
+	meta, _, err := catdog.ReadMeta(last)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.Epoch != 2 || meta.Data == nil || meta.Data.Synthetic != 64 {
-		t.Errorf("the checkpoint after resuming: epoch %d, data settings %+v", meta.Epoch, meta.Data)
+	if meta.Epoch != 2 || meta.Data == nil || meta.Data.Synthetic != 64 || meta.Pixels != dataset.Unit {
+		t.Errorf("the checkpoint after resuming: epoch %d, data settings %+v, pixels %q", meta.Epoch, meta.Data, meta.Pixels)
+	}
+	if _, err := checkpoint.Load(last, &raw); err != nil || raw["format"] != float64(catdog.FormatVersion) || raw["pixels"] != "unit" {
+		t.Errorf("the checkpoint after resuming is format %v, pixels %v (%v); want %d, unit", raw["format"], raw["pixels"], err, catdog.FormatVersion)
 	}
 }

@@ -491,8 +491,14 @@ func TestPixelEncoding(t *testing.T) {
 	if err := loaded.Load(meta, ts, false); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := net.Probabilities(set)
-	got, _ := loaded.Probabilities(set)
+	want, err := net.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loaded.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(got, want) {
 		t.Errorf("reloaded network predicts %v, the one saved %v", got, want)
 	}
@@ -529,5 +535,60 @@ func TestPixelEncoding(t *testing.T) {
 	}
 	if _, _, err := catdog.ReadMeta(bad); err == nil || !strings.Contains(err.Error(), `"sepia" is not a pixel encoding`) {
 		t.Errorf("unknown encoding: %v", err)
+	}
+}
+
+// Every way a Network takes images feeds its program the pixels encoded
+// as its Config says: a training batch, prediction from raw images and
+// from a set give what the program gives on inputs encoded by hand.
+func TestNetworkFeedsEncodedPixels(t *testing.T) {
+	t.Parallel()
+	cfg := catdog.DefaultConfig()
+	cfg.Hidden = []int{5}
+	const batch = 4
+	newNet := func() *catdog.Network {
+		net, err := catdog.NewNetwork(cfg, batch, cpu.New(), graph.NewSGD(0.1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { net.Close() })
+		return net
+	}
+	net, byHand := newNet(), newNet() // the same seed: the same weights
+	set := synthetic.Generate(batch, 9, cfg.Side)
+	idx := []int{0, 1, 2, 3}
+	x, y := make([]float32, batch*set.Size()), make([]float32, batch)
+	set.Fill(dataset.Centred, x, y, idx)
+
+	loss, err := net.TrainBatch(set, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := byHand.Program.Train(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loss != want {
+		t.Errorf("TrainBatch loss %v, the program's on centred inputs %v", loss, want)
+	}
+
+	probs := make([]float32, batch)
+	if err := byHand.Program.Predict([][]float32{probs}, x, nil); err != nil {
+		t.Fatal(err)
+	}
+	images := make([][]uint8, batch)
+	for i := range images {
+		images[i] = set.Image(i)
+	}
+	predicted, err := net.Predict(images)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromSet, err := net.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(predicted, probs) || !slices.Equal(fromSet, probs) {
+		t.Errorf("P(cat): Predict %v, Probabilities %v, the program on centred inputs %v", predicted, fromSet, probs)
 	}
 }

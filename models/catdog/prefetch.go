@@ -8,7 +8,7 @@ import (
 )
 
 // A training batch is prepared while the step before it runs: its images
-// scaled to the model's input (and transformed by the augmentation) by
+// encoded as the model's input (and transformed by the augmentation) by
 // one goroutine per CPU, into the one of two buffers the running step does
 // not read. On the CPU the preparation then overlaps the step's matrix
 // products; on a GPU, which runs a step in well under a millisecond, it is
