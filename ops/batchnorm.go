@@ -335,7 +335,6 @@ func bnDySums[T Float](g bnGeom, eps float64, train bool, c int, x, stats, rmean
 }
 
 func bnGradX[T Float](g bnGeom, eps float64, train bool, dx, x, stats, gamma, rmean, rvar, dy []T) {
-	m := float64(g.count())
 	forChunks(g.c, 1, func(c, _, _ int) {
 		if !train {
 			k := float64(gamma[c]) / math.Sqrt(float64(rvar[c])+eps)
@@ -346,17 +345,43 @@ func bnGradX[T Float](g bnGeom, eps float64, train bool, dx, x, stats, gamma, rm
 			})
 			return
 		}
-		mean, inv, sdy, sdyx := bnDySums(g, eps, true, c, x, stats, rmean, rvar, dy)
-		k := float64(gamma[c]) * inv
-		a, b := sdy/m, sdyx/m*inv // dx = k·(dy − a − (x − μ)·b)
-		bnChannel(g, c, func(lo, hi int) {
-			out := dx[lo:hi]
-			xs, dys := x[lo:hi][:len(out)], dy[lo:hi][:len(out)]
-			for i := range out {
-				out[i] = T(k * (float64(dys[i]) - a - (float64(xs[i])-mean)*b))
-			}
-		})
+		bnTrainChannel(g, eps, c, dx, x, stats, gamma, rmean, rvar, dy)
 	})
+}
+
+// bnTrainChannel writes channel c's dx while training and returns its dγ
+// (Σ dy·x̂, as bnGradGamma) and Σdy (dβ, as sumChannels adds it: the same
+// four-lane sum of each run, the runs added in order).
+func bnTrainChannel[T Float](g bnGeom, eps float64, c int, dx, x, stats, gamma, rmean, rvar, dy []T) (dgamma, sdy float64) {
+	mean, inv, sdy, sdyx := bnDySums(g, eps, true, c, x, stats, rmean, rvar, dy)
+	m := float64(g.count())
+	k := float64(gamma[c]) * inv
+	a, b := sdy/m, sdyx/m*inv // dx = k·(dy − a − (x − μ)·b)
+	bnChannel(g, c, func(lo, hi int) {
+		out := dx[lo:hi]
+		xs, dys := x[lo:hi][:len(out)], dy[lo:hi][:len(out)]
+		for i := range out {
+			out[i] = T(k * (float64(dys[i]) - a - (float64(xs[i])-mean)*b))
+		}
+	})
+	return sdyx, sdy
+}
+
+// BatchNormTrainBackward computes at once, for the channels lo ≤ ch < hi of
+// a batch normalisation while training, over x of n samples of c channels
+// of inner values, what BatchNormGradOp writes to dx, BatchNormGammaGradOp
+// to dgamma and, when dbeta is not nil, SumChannelsOp of dy to dbeta (the
+// β gradient of N×C×H×W maps), with the same bits. An executor that fuses
+// the three reads each channel once for the sums they share.
+func BatchNormTrainBackward(eps float64, n, c, inner, lo, hi int, dx, dgamma, dbeta, x, stats, gamma, rmean, rvar, dy []float32) {
+	g := bnGeom{n: n, c: c, inner: inner}
+	for ch := lo; ch < hi; ch++ {
+		dg, db := bnTrainChannel(g, eps, ch, dx, x, stats, gamma, rmean, rvar, dy)
+		dgamma[ch] = float32(dg)
+		if dbeta != nil {
+			dbeta[ch] = float32(db)
+		}
+	}
 }
 
 func (op BatchNormGradOp) String() string {

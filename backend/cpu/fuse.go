@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"slices"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
@@ -13,6 +15,12 @@ import (
 //
 //	BiasAdd(h, b) → pre, then act(pre) → out       into one pass (biasAct)
 //	actBackward(a, dy) → d, then SumRows(d) → db    into one pass (gradSum)
+//
+// and, in the training steps, a batch normalisation's three gradients,
+// which all need each channel's Σdy and Σdy·x̂,
+//
+//	BatchNormGrad → dx, BatchNormGammaGrad → dγ, SumChannels(dy) → dβ
+//	                                               into one step (bnBackward)
 //
 // and splits every element-wise pass of a large tensor across cores
 // (parallelMap). A fused step runs the ops' own float32 loops
@@ -35,15 +43,19 @@ type cannotFail struct{}
 
 func (cannotFail) err() error { return nil }
 
-// fuse rewrites steps, merging the pairs described above and marking large
-// element-wise steps to run in parallel. Every value a step wrote is still
-// written, so outputs, gradients and later plans see the same slots.
-func fuse(steps []step) []step {
+// fuse rewrites steps, merging the pairs described above (batch
+// normalisation's gradients only in the training steps, train) and marking
+// large element-wise steps to run in parallel. Every value a step wrote is
+// still written, so outputs, gradients and later plans see the same slots.
+func fuse(steps []step, train bool) []step {
 	producer := map[int]int{} // slot → index of the step that writes it
 	for i, s := range steps {
 		producer[s.out] = i
 	}
 	removed := make([]bool, len(steps))
+	if train {
+		fuseBatchNormGrads(steps, removed)
+	}
 	for j := range steps {
 		s := &steps[j]
 		if !isFloat32(s.node) {
@@ -167,6 +179,79 @@ func (f *gradSum) runPart(part, parts int) {
 			db[j] += v
 		}
 	}
+}
+
+// fuseBatchNormGrads finds each float32 BatchNormGrad step with the
+// BatchNormGammaGrad step of the same inputs and, for N×C×H×W maps, the
+// SumChannels step of the same dy (β's gradient), and makes the earliest
+// of them run all of them (bnBackward): their inputs are all there by
+// then, and their outputs are read only later.
+func fuseBatchNormGrads(steps []step, removed []bool) {
+	for j := range steps {
+		op, ok := steps[j].op.(ops.BatchNormGradOp)
+		if !ok || !isFloat32(steps[j].node) {
+			continue
+		}
+		in := steps[j].in                                        // x, stats, γ, running mean, running var, dy
+		gammaGrad := slices.IndexFunc(steps, func(s step) bool { // x, stats, running mean, running var, dy
+			o, ok := s.op.(ops.BatchNormGammaGradOp)
+			return ok && o.Eps == op.Eps && slices.Equal(s.in, []int{in[0], in[1], in[3], in[4], in[5]})
+		})
+		betaGrad := slices.IndexFunc(steps, func(s step) bool {
+			_, ok := s.op.(ops.SumChannelsOp)
+			return ok && op.Dims == 4 && s.in[0] == in[5]
+		})
+		if gammaGrad < 0 {
+			continue
+		}
+		group := []int{j, gammaGrad}
+		if betaGrad >= 0 {
+			group = append(group, betaGrad)
+		}
+		if slices.ContainsFunc(group, func(i int) bool { return removed[i] || steps[i].fused != nil }) {
+			continue
+		}
+		f := &bnBackward{eps: op.Eps, x: in[0], stats: in[1], gamma: in[2], rmean: in[3], rvar: in[4], dy: in[5],
+			dx: steps[j].out, dgamma: steps[gammaGrad].out, dbeta: -1}
+		if betaGrad >= 0 {
+			f.dbeta = steps[betaGrad].out
+		}
+		shape := steps[j].node.Shape()
+		f.n, f.c, f.inner = shape[0], shape[1], shape.TotalSize()/(shape[0]*shape[1])
+		host := slices.Min(group)
+		steps[host].fused = f
+		for _, i := range group {
+			removed[i] = i != host
+		}
+	}
+}
+
+// bnBackward computes a batch normalisation's dx, dγ and (when dbeta ≥ 0)
+// dβ while training, split by channels across cores
+// (ops.BatchNormTrainBackward, bit for bit the three ops').
+type bnBackward struct {
+	cannotFail
+	eps                                                 float64
+	n, c, inner                                         int
+	x, stats, gamma, rmean, rvar, dy, dx, dgamma, dbeta int // slots; dbeta < 0: none
+
+	xv, statsv, gammav, rmeanv, rvarv, dyv, dxv, dgammav, dbetav []float32
+}
+
+func (f *bnBackward) prepare(vals []G.Value, pool *pool) int {
+	f.xv, f.statsv, f.gammav = ops.Float32s(vals[f.x]), ops.Float32s(vals[f.stats]), ops.Float32s(vals[f.gamma])
+	f.rmeanv, f.rvarv, f.dyv = ops.Float32s(vals[f.rmean]), ops.Float32s(vals[f.rvar]), ops.Float32s(vals[f.dy])
+	f.dxv, f.dgammav, f.dbetav = ops.Float32s(vals[f.dx]), ops.Float32s(vals[f.dgamma]), nil
+	if f.dbeta >= 0 {
+		f.dbetav = ops.Float32s(vals[f.dbeta])
+	}
+	return max(1, min(pool.workers, f.c, len(f.xv)/parallelMin))
+}
+
+func (f *bnBackward) runPart(part, parts int) {
+	lo, hi := span(f.c, part, parts)
+	ops.BatchNormTrainBackward(f.eps, f.n, f.c, f.inner, lo, hi, f.dxv, f.dgammav, f.dbetav,
+		f.xv, f.statsv, f.gammav, f.rmeanv, f.rvarv, f.dyv)
 }
 
 // parallelMap runs an element-wise op on contiguous ranges across cores.

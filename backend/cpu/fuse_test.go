@@ -209,3 +209,73 @@ func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withG
 	t.Cleanup(func() { p.Close() })
 	return m, p
 }
+
+// TestBatchNormGradsFused trains networks with batch normalisation, over
+// maps (its β gradient a SumChannels) and over dense layers (a SumRows,
+// which does not fuse), with and without fusion, and checks that the
+// fused steps leave the very bits of the ops run one by one in every
+// parameter and running statistic.
+func TestBatchNormGradsFused(t *testing.T) {
+	const batch = 16
+	cnn := graph.CNNSpec{Channels: 1, Height: 64, Width: 64, Batch: batch, Seed: 3,
+		Blocks: []graph.ConvBlock{
+			{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true},
+			{ConvSpec: graph.ConvSpec{Filters: 6, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true}},
+		Dense: []graph.LayerSpec{{Units: 8, Activation: graph.ReLU, BatchNorm: true}, {Units: 1, Activation: graph.Sigmoid}}}
+	rng := rand.New(rand.NewPCG(12, 13))
+	x, y := make([]float32, batch*64*64), make([]float32, batch)
+	for i := range x {
+		x[i] = rng.Float32()*2 - 1
+	}
+	for i := range y {
+		y[i] = float32(rng.IntN(2))
+	}
+	train := func(opt options) (*graph.Model, *program) {
+		m, err := graph.CNN(cnn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := graph.BinaryClassification(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := compileWith(backend.TrainSpec(m, obj, graph.NewAdam(0.01)), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		for range 2 {
+			if _, err := p.Train(x, y); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		return m, p
+	}
+	plain, _ := train(options{noFusion: true})
+	fused, p := train(options{})
+	withBeta, withoutBeta := 0, 0
+	for _, s := range p.train {
+		if f, ok := s.fused.(*bnBackward); ok {
+			if f.dbeta >= 0 {
+				withBeta++
+			} else {
+				withoutBeta++
+			}
+		}
+	}
+	if withBeta != 2 || withoutBeta != 1 {
+		t.Errorf("%d fused batch-norm backward steps with β's gradient, %d without; want 2 (the maps) and 1 (the dense layer)", withBeta, withoutBeta)
+	}
+	want, got := append(plain.Params(), plain.Buffers()...), append(fused.Params(), fused.Buffers()...)
+	for i, prm := range want {
+		w, g := prm.Value().Data().([]float32), got[i].Value().Data().([]float32)
+		for k := range w {
+			if math.Float32bits(g[k]) != math.Float32bits(w[k]) {
+				t.Fatalf("%s[%d] after 2 steps: fused %v, unfused %v", prm.Name(), k, g[k], w[k])
+			}
+		}
+	}
+}

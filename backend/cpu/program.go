@@ -115,7 +115,7 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	p.gradData = make([][]float32, len(p.params))
 	var folded []bool // parameters the training steps update themselves
 	if !opt.noFusion {
-		p.train, p.eval, p.predict = fuse(p.train), fuse(p.eval), fuse(p.predict)
+		p.train, p.eval, p.predict = fuse(p.train, true), fuse(p.eval, false), fuse(p.predict, false)
 		folded = p.foldSGD()
 	}
 	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots, folded)
