@@ -22,6 +22,11 @@ func sum[T Float](x []T) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
+// SumFloat32s returns Σx as SumOp and SumChannelsOp add it (each run of
+// a channel's values): for executors that fuse such a sum into the pass
+// that writes x, with the same bits.
+func SumFloat32s(x []float32) float64 { return sum(x) }
+
 // sumSquaredDev returns Σ(x − mean)².
 func sumSquaredDev[T Float](x []T, mean float64) float64 {
 	var s0, s1, s2, s3 float64

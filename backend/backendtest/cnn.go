@@ -32,7 +32,7 @@ var smallAvgCNN = graph.CNNSpec{
 
 // testAvgCNN compares a backend with the float64 reference on smallAvgCNN.
 func testAvgCNN(t *testing.T, b backend.Backend) {
-	m, obj := binaryCNN(t, smallAvgCNN)
+	m, obj := BinaryCNN(t, smallAvgCNN)
 	cnnAgainstReference(t, b, m, obj, false)
 }
 
@@ -52,16 +52,17 @@ var smallBNCNN = graph.CNNSpec{
 // running statistics after each step. Before a step, Evaluate sees the
 // fresh running statistics (mean 0, variance 1); after one, moved ones.
 func testBNCNN(t *testing.T, b backend.Backend) {
-	m, obj := binaryCNN(t, smallBNCNN)
+	m, obj := BinaryCNN(t, smallBNCNN)
 	if len(m.Updates()) != 4 {
 		t.Fatalf("%d state updates, want 4 (a mean and a variance per batch normalisation)", len(m.Updates()))
 	}
 	cnnAgainstReference(t, b, m, obj, false)
 }
 
-// binaryCNN builds the CNN of spec with its binary classification
-// objective.
-func binaryCNN(t *testing.T, spec graph.CNNSpec) (*graph.Model, *graph.Objective) {
+// BinaryCNN builds the CNN of spec with its binary classification
+// objective, as BinaryMLP builds a perceptron.
+func BinaryCNN(t testing.TB, spec graph.CNNSpec) (*graph.Model, *graph.Objective) {
+	t.Helper()
 	m, err := graph.CNN(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func cnnAgainstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *g
 // testCNN compares a backend with the same graph evaluated in float64 (see
 // againstReference), dropout included.
 func testCNN(t *testing.T, b backend.Backend) {
-	m, obj := binaryCNN(t, smallCNN)
+	m, obj := BinaryCNN(t, smallCNN)
 	cnnAgainstReference(t, b, m, obj, true)
 }
 
@@ -95,7 +96,7 @@ func testCNN(t *testing.T, b backend.Backend) {
 // parameters must end equal.
 func testCNNResume(t *testing.T, b backend.Backend) {
 	run := func(resume bool) [][]float32 {
-		m, obj := binaryCNN(t, smallCNN)
+		m, obj := BinaryCNN(t, smallCNN)
 		spec := backend.TrainSpec(m, obj, graph.NewMomentum(0.1, 0.9))
 		prog, err := b.Compile(spec)
 		if err != nil {

@@ -16,6 +16,11 @@ import (
 //	BiasAdd(h, b) → pre, then act(pre) → out       into one pass (biasAct)
 //	actBackward(a, dy) → d, then SumRows(d) → db    into one pass (gradSum)
 //
+// and their convolutional counterparts, a bias per channel,
+//
+//	ChannelBiasAdd(h, b) → pre, then act(pre) → out       (chanBiasAct)
+//	actBackward(a, dy) → d, then SumChannels(d) → db      (chanGradSum)
+//
 // and, in the training steps, a batch normalisation's three gradients,
 // which all need each channel's Σdy and Σdy·x̂,
 //
@@ -58,7 +63,7 @@ func fuse(steps []step, train bool) []step {
 	}
 	for j := range steps {
 		s := &steps[j]
-		if !isFloat32(s.node) {
+		if !isFloat32(s.node) || removed[j] || s.fused != nil {
 			continue
 		}
 		switch op := s.op.(type) {
@@ -67,14 +72,19 @@ func fuse(steps []step, train bool) []step {
 			if op.Arity() != 1 || !ok || i > j || removed[i] || steps[i].fused != nil {
 				continue
 			}
-			if _, isBias := steps[i].op.(ops.BiasAddOp); !isBias {
-				continue
-			}
 			k, param := op.Kernel()
 			b := &steps[i]
-			b.fused = &biasAct{h: b.in[0], bias: b.in[1], pre: b.out, out: s.out, k: k, param: param}
+			switch b.op.(type) {
+			case ops.BiasAddOp:
+				b.fused = &biasAct{h: b.in[0], bias: b.in[1], pre: b.out, out: s.out, k: k, param: param}
+			case ops.ChannelBiasAddOp:
+				shape := b.node.Shape() // N×C×H×W
+				b.fused = &chanBiasAct{h: b.in[0], bias: b.in[1], pre: b.out, out: s.out, k: k, param: param, inner: shape[2] * shape[3]}
+			default:
+				continue
+			}
 			removed[j] = true
-		case ops.SumRowsOp:
+		case ops.SumRowsOp, ops.SumChannelsOp:
 			i, ok := producer[s.in[0]]
 			if !ok || i > j || removed[i] || steps[i].fused != nil || !isFloat32(steps[i].node) {
 				continue
@@ -85,7 +95,13 @@ func fuse(steps []step, train bool) []step {
 				continue
 			}
 			k, param := e.Kernel()
-			src.fused = &gradSum{a: src.in[0], dy: src.in[1], d: src.out, db: s.out, k: k, param: param}
+			if _, perChannel := op.(ops.SumChannelsOp); perChannel {
+				shape := src.node.Shape() // N×C×H×W
+				src.fused = &chanGradSum{a: src.in[0], dy: src.in[1], d: src.out, db: s.out, k: k, param: param,
+					n: shape[0], c: shape[1], inner: shape[2] * shape[3]}
+			} else {
+				src.fused = &gradSum{a: src.in[0], dy: src.in[1], d: src.out, db: s.out, k: k, param: param}
+			}
 			removed[j] = true
 		}
 	}
@@ -178,6 +194,67 @@ func (f *gradSum) runPart(part, parts int) {
 		for j, v := range d {
 			db[j] += v
 		}
+	}
+}
+
+// chanBiasAct computes pre = h + b[c] over each H×W plane of channel c and
+// out = act(pre), plane by plane, planes split across cores.
+type chanBiasAct struct {
+	cannotFail
+	h, bias, pre, out int // slots
+	k                 ops.Float32Kernel
+	param             float32
+	inner             int // H·W
+
+	hv, bv, prev, outv []float32
+}
+
+func (f *chanBiasAct) prepare(vals []G.Value, pool *pool) int {
+	f.hv, f.bv, f.prev, f.outv = ops.Float32s(vals[f.h]), ops.Float32s(vals[f.bias]), ops.Float32s(vals[f.pre]), ops.Float32s(vals[f.out])
+	return min(pool.parts(len(f.prev)), len(f.prev)/f.inner)
+}
+
+func (f *chanBiasAct) runPart(part, parts int) {
+	lo, hi := span(len(f.prev)/f.inner, part, parts)
+	for p := lo; p < hi; p++ {
+		at := p * f.inner
+		pre, h, v := f.prev[at:at+f.inner], f.hv[at:at+f.inner], f.bv[p%len(f.bv)]
+		for i, x := range h {
+			pre[i] = x + v
+		}
+		f.k(f.outv[at:at+f.inner], pre, nil, f.param)
+	}
+}
+
+// chanGradSum computes d = actBackward(a, dy) and db[c] = Σ d over channel
+// c's planes, channels split across cores, each summed as SumChannels sums
+// it (ops.SumFloat32s of each plane, in image order).
+type chanGradSum struct {
+	cannotFail
+	a, dy, d, db int // slots
+	k            ops.Float32Kernel
+	param        float32
+	n, c, inner  int
+
+	av, dyv, dv, dbv []float32
+}
+
+func (f *chanGradSum) prepare(vals []G.Value, pool *pool) int {
+	f.av, f.dyv, f.dv, f.dbv = ops.Float32s(vals[f.a]), ops.Float32s(vals[f.dy]), ops.Float32s(vals[f.d]), ops.Float32s(vals[f.db])
+	return min(pool.parts(len(f.dv)), f.c)
+}
+
+func (f *chanGradSum) runPart(part, parts int) {
+	lo, hi := span(f.c, part, parts)
+	for ch := lo; ch < hi; ch++ {
+		var s float64
+		for img := range f.n {
+			at := (img*f.c + ch) * f.inner
+			d := f.dv[at : at+f.inner]
+			f.k(d, f.av[at:at+f.inner], f.dyv[at:at+f.inner], f.param)
+			s += ops.SumFloat32s(d)
+		}
+		f.dbv[ch] = float32(s)
 	}
 }
 

@@ -216,46 +216,15 @@ func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withG
 // fused steps leave the very bits of the ops run one by one in every
 // parameter and running statistic.
 func TestBatchNormGradsFused(t *testing.T) {
-	const batch = 16
-	cnn := graph.CNNSpec{Channels: 1, Height: 64, Width: 64, Batch: batch, Seed: 3,
+	const batch, side = 16, 64
+	cnn := graph.CNNSpec{Channels: 1, Height: side, Width: side, Batch: batch, Seed: 3,
 		Blocks: []graph.ConvBlock{
 			{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true},
 			{ConvSpec: graph.ConvSpec{Filters: 6, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true}},
 		Dense: []graph.LayerSpec{{Units: 8, Activation: graph.ReLU, BatchNorm: true}, {Units: 1, Activation: graph.Sigmoid}}}
-	rng := rand.New(rand.NewPCG(12, 13))
-	x, y := make([]float32, batch*64*64), make([]float32, batch)
-	for i := range x {
-		x[i] = rng.Float32()*2 - 1
-	}
-	for i := range y {
-		y[i] = float32(rng.IntN(2))
-	}
-	train := func(opt options) (*graph.Model, *program) {
-		m, err := graph.CNN(cnn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, err := graph.BinaryClassification(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := compileWith(backend.TrainSpec(m, obj, graph.NewAdam(0.01)), opt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Close() })
-		for range 2 {
-			if _, err := p.Train(x, y); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := p.Sync(); err != nil {
-			t.Fatal(err)
-		}
-		return m, p
-	}
-	plain, _ := train(options{noFusion: true})
-	fused, p := train(options{})
+	x, y := cnnBatch(batch, side, 12)
+	plain, _ := trainCNN(t, cnn, x, y, options{noFusion: true})
+	fused, p := trainCNN(t, cnn, x, y, options{})
 	withBeta, withoutBeta := 0, 0
 	for _, s := range p.train {
 		if f, ok := s.fused.(*bnBackward); ok {
@@ -269,13 +238,98 @@ func TestBatchNormGradsFused(t *testing.T) {
 	if withBeta != 2 || withoutBeta != 1 {
 		t.Errorf("%d fused batch-norm backward steps with β's gradient, %d without; want 2 (the maps) and 1 (the dense layer)", withBeta, withoutBeta)
 	}
-	want, got := append(plain.Params(), plain.Buffers()...), append(fused.Params(), fused.Buffers()...)
-	for i, prm := range want {
-		w, g := prm.Value().Data().([]float32), got[i].Value().Data().([]float32)
-		for k := range w {
-			if math.Float32bits(g[k]) != math.Float32bits(w[k]) {
-				t.Fatalf("%s[%d] after 2 steps: fused %v, unfused %v", prm.Name(), k, g[k], w[k])
+	sameBits(t, plain, fused)
+}
+
+// trainCNN builds the CNN of spec with the binary cross-entropy, compiles
+// it with opt and trains it two Adam steps on x, y.
+func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options) (*graph.Model, *program) {
+	t.Helper()
+	m, obj := backendtest.BinaryCNN(t, spec)
+	p, err := compileWith(backend.TrainSpec(m, obj, graph.NewAdam(0.01)), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	for range 2 {
+		if _, err := p.Train(x, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	return m, p
+}
+
+// cnnBatch returns a batch of random images in [−1, 1) and labels.
+func cnnBatch(batch, side int, seed uint64) (x, y []float32) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	x, y = make([]float32, batch*side*side), make([]float32, batch)
+	for i := range x {
+		x[i] = rng.Float32()*2 - 1
+	}
+	for i := range y {
+		y[i] = float32(rng.IntN(2))
+	}
+	return x, y
+}
+
+// sameBits fails t unless the two models' parameters and buffers hold the
+// same bits.
+func sameBits(t *testing.T, want, got *graph.Model) {
+	t.Helper()
+	w, g := append(want.Params(), want.Buffers()...), append(got.Params(), got.Buffers()...)
+	for i, prm := range w {
+		wv, gv := prm.Value().Data().([]float32), g[i].Value().Data().([]float32)
+		for k := range wv {
+			if math.Float32bits(gv[k]) != math.Float32bits(wv[k]) {
+				t.Fatalf("%s[%d] after 2 steps: fused %v, unfused %v", prm.Name(), k, gv[k], wv[k])
 			}
+		}
+	}
+}
+
+// TestChannelFusionsMatchUnfused trains a CNN whose convolutions add a bias
+// per channel before their activation, with and without fusion: the fused
+// bias+activation and activation-gradient+channel-sum passes leave the
+// very bits of the ops run one by one, and predict the same.
+func TestChannelFusionsMatchUnfused(t *testing.T) {
+	const batch, side = 16, 64
+	spec := graph.CNNSpec{Channels: 1, Height: side, Width: side, Batch: batch, Seed: 5,
+		Blocks: []graph.ConvBlock{
+			{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2},
+			{ConvSpec: graph.ConvSpec{Filters: 6, Kernel: 3, Padding: 1, Activation: graph.Tanh}, Pool: 2},
+			{ConvSpec: graph.ConvSpec{Filters: 5, Kernel: 3, Padding: 1, Activation: graph.LeakyReLU}, Pool: 2}},
+		Dense: []graph.LayerSpec{{Units: 1, Activation: graph.Sigmoid}}}
+	x, y := cnnBatch(batch, side, 14)
+	plain, plainProg := trainCNN(t, spec, x, y, options{noFusion: true})
+	fused, p := trainCNN(t, spec, x, y, options{})
+	forward, backward := 0, 0
+	for _, s := range p.train {
+		switch s.fused.(type) {
+		case *chanBiasAct:
+			forward++
+		case *chanGradSum:
+			backward++
+		}
+	}
+	// Every block fuses forward; backward, the first block's activation
+	// gradient too (only the images' gradient is left out).
+	if forward != 3 || backward != 3 {
+		t.Errorf("%d fused bias+activation steps, %d activation-gradient+sum steps; want 3 and 3", forward, backward)
+	}
+	sameBits(t, plain, fused)
+	want, got := make([]float32, batch), make([]float32, batch)
+	if err := plainProg.Predict([][]float32{want}, x, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Predict([][]float32{got}, x, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("prediction %d: fused %v, unfused %v", i, got[i], want[i])
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -12,15 +13,7 @@ import (
 // back) costs no copy: the reshape's buffer is its input's memory, and a
 // training step leaves it so.
 func TestReshapeAliases(t *testing.T) {
-	spec := graph.DefaultCNNSpec(20, 20, 2)
-	m, err := graph.CNN(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, obj := backendtest.BinaryCNN(t, graph.DefaultCNNSpec(20, 20, 2))
 	p, err := compile(backend.TrainSpec(m, obj, graph.NewSGD(0.1)))
 	if err != nil {
 		t.Fatal(err)
