@@ -32,7 +32,7 @@ import (
 // (ops.ElementwiseKernel) on rows or columns in the same order as the
 // unfused ops, so its results are bit-identical to theirs.
 
-// fused is a step that runs in place of one or two planned nodes.
+// fused is a step that runs in place of one to three planned nodes.
 type fused interface {
 	job
 	// prepare takes the step's slices from vals and returns how many
@@ -296,7 +296,9 @@ func fuseBatchNormGrads(steps []step, removed []bool) {
 		shape := steps[j].node.Shape()
 		f.n, f.c, f.inner = shape[0], shape[1], shape.TotalSize()/(shape[0]*shape[1])
 		host := slices.Min(group)
-		steps[host].fused = f
+		// The host reads what the whole group reads (the gradient's
+		// inputs include the others'), for whatever counts reads.
+		steps[host].fused, steps[host].in = f, in
 		for _, i := range group {
 			removed[i] = i != host
 		}

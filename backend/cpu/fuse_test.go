@@ -1,8 +1,11 @@
 package cpu
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -223,43 +226,77 @@ func TestBatchNormGradsFused(t *testing.T) {
 			{ConvSpec: graph.ConvSpec{Filters: 6, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true}},
 		Dense: []graph.LayerSpec{{Units: 8, Activation: graph.ReLU, BatchNorm: true}, {Units: 1, Activation: graph.Sigmoid}}}
 	x, y := cnnBatch(batch, side, 12)
-	plain, _ := trainCNN(t, cnn, x, y, options{noFusion: true})
-	fused, p := trainCNN(t, cnn, x, y, options{})
-	withBeta, withoutBeta := 0, 0
-	for _, s := range p.train {
-		if f, ok := s.fused.(*bnBackward); ok {
-			if f.dbeta >= 0 {
-				withBeta++
-			} else {
-				withoutBeta++
+	// In reverse order, γ's or β's gradient step comes before dx's and
+	// hosts the fused step.
+	for _, reversed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reversed=%t", reversed), func(t *testing.T) {
+			plain, _, plainGrads := trainCNN(t, cnn, x, y, options{noFusion: true}, reversed)
+			fused, p, fusedGrads := trainCNN(t, cnn, x, y, options{}, reversed)
+			withBeta, withoutBeta, otherHosts, maxParts := 0, 0, 0, 0
+			for _, s := range p.train {
+				f, ok := s.fused.(*bnBackward)
+				if !ok {
+					continue
+				}
+				if f.dbeta >= 0 {
+					withBeta++
+				} else {
+					withoutBeta++
+				}
+				if _, isGrad := s.op.(ops.BatchNormGradOp); !isGrad {
+					otherHosts++
+				}
+				maxParts = max(maxParts, f.prepare(p.vals, p.pool))
 			}
-		}
+			if withBeta != 2 || withoutBeta != 1 {
+				t.Errorf("%d fused batch-norm backward steps with β's gradient, %d without; want 2 (the maps) and 1 (the dense layer)", withBeta, withoutBeta)
+			}
+			if reversed != (otherHosts > 0) {
+				t.Errorf("%d fused steps hosted by a step other than dx's", otherHosts)
+			}
+			if runtime.GOMAXPROCS(0) > 1 && maxParts < 2 {
+				t.Errorf("no fused batch-norm step splits across cores")
+			}
+			sameBits(t, plain, fused, plainGrads, fusedGrads)
+		})
 	}
-	if withBeta != 2 || withoutBeta != 1 {
-		t.Errorf("%d fused batch-norm backward steps with β's gradient, %d without; want 2 (the maps) and 1 (the dense layer)", withBeta, withoutBeta)
-	}
-	sameBits(t, plain, fused)
 }
 
 // trainCNN builds the CNN of spec with the binary cross-entropy, compiles
-// it with opt and trains it two Adam steps on x, y.
-func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options) (*graph.Model, *program) {
+// it with opt (its parameters in reverse order if reversed) and trains it
+// two Adam steps on x, y; it returns the gradients of the first step too,
+// in the order of the model's parameters.
+func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options, reversed bool) (*graph.Model, *program, [][]float32) {
 	t.Helper()
 	m, obj := backendtest.BinaryCNN(t, spec)
-	p, err := compileWith(backend.TrainSpec(m, obj, graph.NewAdam(0.01)), opt)
+	train := backend.TrainSpec(m, obj, graph.NewAdam(0.01))
+	if reversed { // the last layers' gradients planned first
+		slices.Reverse(train.Params)
+		slices.Reverse(train.Grads)
+	}
+	p, err := compileWith(train, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	for range 2 {
+	var grads [][]float32
+	for step := range 2 {
 		if _, err := p.Train(x, y); err != nil {
 			t.Fatal(err)
+		}
+		if step == 0 { // Adam's update hides small errors: keep the gradients
+			for _, slot := range p.grads {
+				grads = append(grads, slices.Clone(ops.Float32s(p.vals[slot])))
+			}
+			if reversed {
+				slices.Reverse(grads)
+			}
 		}
 	}
 	if err := p.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	return m, p
+	return m, p, grads
 }
 
 // cnnBatch returns a batch of random images in [−1, 1) and labels.
@@ -275,10 +312,17 @@ func cnnBatch(batch, side int, seed uint64) (x, y []float32) {
 	return x, y
 }
 
-// sameBits fails t unless the two models' parameters and buffers hold the
-// same bits.
-func sameBits(t *testing.T, want, got *graph.Model) {
+// sameBits fails t unless the two models' parameters and buffers, and the
+// gradients of their first steps, hold the same bits.
+func sameBits(t *testing.T, want, got *graph.Model, wantGrads, gotGrads [][]float32) {
 	t.Helper()
+	for i, w := range wantGrads {
+		for k := range w {
+			if math.Float32bits(gotGrads[i][k]) != math.Float32bits(w[k]) {
+				t.Fatalf("gradient of %s[%d] in the first step: fused %v, unfused %v", want.Params()[i].Name(), k, gotGrads[i][k], w[k])
+			}
+		}
+	}
 	w, g := append(want.Params(), want.Buffers()...), append(got.Params(), got.Buffers()...)
 	for i, prm := range w {
 		wv, gv := prm.Value().Data().([]float32), g[i].Value().Data().([]float32)
@@ -303,8 +347,8 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 			{ConvSpec: graph.ConvSpec{Filters: 5, Kernel: 3, Padding: 1, Activation: graph.LeakyReLU}, Pool: 2}},
 		Dense: []graph.LayerSpec{{Units: 1, Activation: graph.Sigmoid}}}
 	x, y := cnnBatch(batch, side, 14)
-	plain, plainProg := trainCNN(t, spec, x, y, options{noFusion: true})
-	fused, p := trainCNN(t, spec, x, y, options{})
+	plain, plainProg, plainGrads := trainCNN(t, spec, x, y, options{noFusion: true}, false)
+	fused, p, fusedGrads := trainCNN(t, spec, x, y, options{}, false)
 	forward, backward := 0, 0
 	for _, s := range p.train {
 		switch s.fused.(type) {
@@ -319,7 +363,7 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 	if forward != 3 || backward != 3 {
 		t.Errorf("%d fused bias+activation steps, %d activation-gradient+sum steps; want 3 and 3", forward, backward)
 	}
-	sameBits(t, plain, fused)
+	sameBits(t, plain, fused, plainGrads, fusedGrads)
 	want, got := make([]float32, batch), make([]float32, batch)
 	if err := plainProg.Predict([][]float32{want}, x, nil); err != nil {
 		t.Fatal(err)
