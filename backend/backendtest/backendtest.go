@@ -96,7 +96,14 @@ func MLP6Spec(batch int, seed uint64) graph.MLPSpec {
 // objective, failing t on an error.
 func BinaryMLP(t testing.TB, spec graph.MLPSpec) (*graph.Model, *graph.Objective) {
 	t.Helper()
-	m, err := graph.MLP(spec)
+	return binary(t, func() (*graph.Model, error) { return graph.MLP(spec) })
+}
+
+// binary builds a model and its binary classification objective, failing
+// t on an error.
+func binary(t testing.TB, build func() (*graph.Model, error)) (*graph.Model, *graph.Objective) {
+	t.Helper()
+	m, err := build()
 	if err != nil {
 		t.Fatal(err)
 	}

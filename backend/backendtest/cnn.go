@@ -63,15 +63,7 @@ func testBNCNN(t *testing.T, b backend.Backend) {
 // objective, as BinaryMLP builds a perceptron.
 func BinaryCNN(t testing.TB, spec graph.CNNSpec) (*graph.Model, *graph.Objective) {
 	t.Helper()
-	m, err := graph.CNN(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, obj
+	return binary(t, func() (*graph.Model, error) { return graph.CNN(spec) })
 }
 
 // cnnAgainstReference runs againstReference on a CNN with random image

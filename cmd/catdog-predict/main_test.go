@@ -61,14 +61,10 @@ func trainModel(cfg catdog.Config) (string, error) {
 	return dir, nil
 }
 
-// TestMain fixes the BLAS's thread count in the environment, so that the
-// in-process runs, many at once, never change the process's setting while
-// another run's products are going (cli.TuneBLAS leaves a count set there
-// alone).
+// TestMain fixes the BLAS's thread count in the environment
+// (clitest.FixBLASThreads), then removes the trained test models.
 func TestMain(m *testing.M) {
-	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
-		os.Setenv("OPENBLAS_NUM_THREADS", strconv.Itoa(max(cpu.BLASThreads(), 1)))
-	}
+	clitest.FixBLASThreads()
 	code := m.Run()
 	for _, model := range trained {
 		if dir, err := model(); err == nil {

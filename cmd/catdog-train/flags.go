@@ -230,18 +230,15 @@ func (o *options) checkModel(hidden, filters string) error {
 	if o.resume && !o.set["model"] {
 		return nil // the checkpoint's architecture decides: adopt checks the layers against it
 	}
-	var cfg catdog.Config
-	if o.arch == catdog.ArchMLP6 {
-		if o.set["filters"] {
-			return cli.Usagef("--filters", "sets the convolution blocks of --model %s; --model %s has none", catdog.ArchCNN, o.arch)
-		}
-		if o.hidden == nil {
-			o.hidden, _ = cli.ParseInts("--hidden", defaultHidden)
-		}
-		cfg = catdog.DefaultConfig()
-		cfg.Hidden = o.hidden
-	} else if cfg, err = o.cnnConfig(); err != nil {
+	if o.arch == catdog.ArchMLP6 && o.set["filters"] {
+		return cli.Usagef("--filters", "sets the convolution blocks of --model %s; --model %s has none", catdog.ArchCNN, o.arch)
+	}
+	cfg, err := o.modelConfig()
+	if err != nil {
 		return err
+	}
+	if o.arch == catdog.ArchMLP6 {
+		o.hidden = cfg.Hidden // the default's, without --hidden
 	}
 	// From the shapes alone: building a network too large to fit in
 	// memory would crash instead of saying why.
@@ -265,17 +262,18 @@ func (o *options) checkModel(hidden, filters string) error {
 // maxParams is the largest network the command builds.
 const maxParams = 1 << 30
 
-// defaultHidden is --model mlp6's --hidden.
-const defaultHidden = "512,512,512,512,512"
-
-// cnnConfig returns the configuration of --model cnn with --filters and
-// --hidden (without --batchnorm, which changes no shape).
-func (o *options) cnnConfig() (catdog.Config, error) {
-	cfg, err := catdog.ConfigFor(catdog.ArchCNN)
-	if err != nil {
-		return cfg, err
+// modelConfig returns the configuration of --model with --hidden and,
+// for the CNN, --filters; nil lists keep the architecture's defaults.
+// --batchnorm, which changes no shape, is left to the caller.
+func (o *options) modelConfig() (catdog.Config, error) {
+	cfg, err := catdog.ConfigFor(o.arch)
+	switch {
+	case err != nil:
+	case cfg.Arch == catdog.ArchCNN:
+		cfg.CNN, err = cfg.CNNLayers().Resized(o.filters, o.hidden)
+	case o.hidden != nil:
+		cfg.Hidden = o.hidden
 	}
-	cfg.CNN, err = cfg.CNNLayers().Resized(o.filters, o.hidden)
 	return cfg, err
 }
 
@@ -384,7 +382,7 @@ func (o *options) describeModel() string {
 	s := "--model " + o.arch
 	if o.arch == catdog.ArchMLP6 {
 		s += " --hidden " + cli.FormatInts(o.hidden)
-	} else if cfg, err := o.cnnConfig(); err == nil {
+	} else if cfg, err := o.modelConfig(); err == nil {
 		s += " --filters " + cli.FormatInts(cfg.CNN.Filters()) + " --hidden " + cli.FormatInts(cfg.CNN.Hidden())
 	}
 	if o.batchnorm {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -239,14 +238,11 @@ func TestDivergedRun(t *testing.T) {
 	}
 }
 
-// TestMain fixes the BLAS's thread count in the environment, so that the
-// in-process runs, many at once, never change the process's setting while
-// another run's products are going (cli.TuneBLAS leaves a count set there
-// alone); TestBLASThreadsForTheCNN clears it to see the command choose.
+// TestMain fixes the BLAS's thread count in the environment
+// (clitest.FixBLASThreads); TestBLASThreadsForTheCNN clears it to see the
+// command choose.
 func TestMain(m *testing.M) {
-	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
-		os.Setenv("OPENBLAS_NUM_THREADS", strconv.Itoa(max(cpu.BLASThreads(), 1)))
-	}
+	clitest.FixBLASThreads()
 	os.Exit(m.Run())
 }
 

@@ -92,16 +92,9 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 
-	cfg, err := catdog.ConfigFor(t.o.arch)
-	switch {
-	case err != nil:
+	cfg, err := t.o.modelConfig()
+	if err != nil {
 		return err
-	case cfg.Arch == catdog.ArchMLP6:
-		cfg.Hidden = t.o.hidden
-	case cfg.Arch == catdog.ArchCNN:
-		if cfg, err = t.o.cnnConfig(); err != nil {
-			return err
-		}
 	}
 	if t.o.batchnorm && cfg.Arch == catdog.ArchCNN {
 		cfg.CNN = cfg.CNN.WithBatchNorm()

@@ -78,7 +78,7 @@ type DataSettings struct {
 // Config returns the model configuration a checkpoint describes.
 func (m Meta) Config() Config {
 	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, HiddenBatchNorm: m.HiddenBatchNorm,
-		CNN: m.CNN, Pixels: (Config{Pixels: m.Pixels}).pixels(), Crop: m.Crop, Seed: m.Seed}
+		CNN: m.CNN, Pixels: orUnit(m.Pixels), Crop: m.Crop, Seed: m.Seed}
 }
 
 // arch is Arch, with the default of checkpoints older than the field.
@@ -168,7 +168,7 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 	if meta.arch() != n.Config.Arch {
 		return fmt.Errorf("%w: the checkpoint holds a %s network, this one is %s", ErrArchMismatch, meta.arch(), n.Config.Arch)
 	}
-	if p := (Config{Pixels: meta.Pixels}).pixels(); p != n.Config.pixels() {
+	if p := orUnit(meta.Pixels); p != n.Config.pixels() {
 		return fmt.Errorf("%w: the checkpoint was trained on %s pixels, this network encodes them %s (build it from Meta.Config)",
 			ErrPixelsMismatch, p, n.Config.pixels())
 	}

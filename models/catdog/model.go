@@ -220,11 +220,15 @@ func (c Config) MLPSpec(batch int) graph.MLPSpec {
 }
 
 // pixels returns c.Pixels, dataset.Unit for "".
-func (c Config) pixels() dataset.Encoding {
-	if c.Pixels == "" {
+func (c Config) pixels() dataset.Encoding { return orUnit(c.Pixels) }
+
+// orUnit returns e, or dataset.Unit for "": the encoding of configurations
+// and checkpoints from before it was recorded.
+func orUnit(e dataset.Encoding) dataset.Encoding {
+	if e == "" {
 		return dataset.Unit
 	}
-	return c.Pixels
+	return e
 }
 
 // CNNLayers returns c.CNN, or DefaultCNNLayers when it is nil.

@@ -11,10 +11,12 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"golang.org/x/image/draw"
 
+	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
@@ -118,4 +120,15 @@ func EncodePhoto(t testing.TB, pix []uint8, side int, asJPEG bool) ([]byte, stri
 		t.Fatal(err)
 	}
 	return buf.Bytes(), ".png"
+}
+
+// FixBLASThreads sets OPENBLAS_NUM_THREADS, when it is unset, to the BLAS's
+// thread count, for a command's TestMain: the command's in-process runs,
+// many at once, then leave the process's setting alone (cli.TuneBLAS
+// respects a count set there) instead of changing it while another run's
+// products are going.
+func FixBLASThreads() {
+	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
+		os.Setenv("OPENBLAS_NUM_THREADS", strconv.Itoa(max(cpu.BLASThreads(), 1)))
+	}
 }
