@@ -23,7 +23,8 @@
 #             eager and CUDA graph, fp32 and TF32), bench-torch-cnn (the
 #             same, fp32); each benchmark once
 #   sanitize  sanitizer-probe, then, if compute-sanitizer works here,
-#             memcheck and racecheck on TestOpsAgainstCPU
+#             memcheck and racecheck on TestOpsAgainstCPU (asking for
+#             either runs the probe too)
 # No argument runs them all; names of steps or groups run only those, so a
 # second, short run can repeat what the summary lists as failed or
 # skipped. The environment probe always runs first.
@@ -90,8 +91,10 @@ for a in "${@:-all}"; do
 		exit 2
 	fi
 done
-# e2e-predict classifies with the model e2e-train writes in this run.
+# e2e-predict classifies with the model e2e-train writes in this run;
+# memcheck and racecheck run when sanitizer-probe finds that they can.
 [ -n "${chosen[e2e-predict]:-}" ] && chosen[e2e-train]=1
+[ -n "${chosen[memcheck]:-}${chosen[racecheck]:-}" ] && chosen[sanitizer-probe]=1
 
 mkdir -p "$OUT" || exit 1
 work=$(mktemp -d)
@@ -336,7 +339,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	cat "$bin/BUILD"
 	echo "cpu=$cpu"
 	if [ "$gpu" = yes ]; then
-		echo "gpu=$gpu_model (driver $driver, CUDA $cuda_driver)"
+		echo "gpu=${gpu_model:-unnamed (nvidia-smi failed)} (driver ${driver:-unknown}, CUDA ${cuda_driver:-unknown})"
 	else
 		echo "gpu="
 	fi
@@ -420,7 +423,7 @@ benchtable() {
 	echo "| started | $started_at, $((SECONDS - started)) s of the $DEADLINE s deadline |"
 	echo "| bundle | $build|"
 	echo "| GPU | ${gpu_name:-no GPU} |"
-	echo "| driver | ${driver:-none} (${libcuda}) |"
+	echo "| driver | ${driver:-none} (nvidia-smi); libcuda $libcuda |"
 	echo "| CUDA | driver ${cuda_driver:-none}; toolkit ${cuda_toolkit:-not found} (${CUDA_HOME:-/usr/local/cuda}/version.json) |"
 	echo "| cuBLAS | $cublas |"
 	echo "| NVRTC | $nvrtc |"
@@ -433,7 +436,9 @@ benchtable() {
 	echo
 	echo "| step | result | seconds | detail |"
 	echo "| --- | --- | ---: | --- |"
-	awk -F'\t' '{ r = $2; if (r == "fail" || r == "timeout" || r == "interrupted") r = "**" r "**"; printf "| %s | %s | %s | %s |\n", $1, r, $3, $4 }' "$status"
+	# With a GPU, a test that skips did not run where it should have.
+	awk -F'\t' -v gpu="$gpu" '{ r = $2; if (r ~ /^(fail|timeout|interrupted)$/ || (r == "skip" && gpu == "yes")) r = "**" r "**"
+		printf "| %s | %s | %s | %s |\n", $1, r, $3, $4 }' "$status"
 	again=$(awk -F'\t' '$2 ~ /^(fail|timeout|interrupted|skipped \((deadline|interrupted|needs .*)\))$/ { printf " %s", $1 }' "$status")
 	echo
 	if [ -n "$again" ]; then
