@@ -54,12 +54,16 @@ demo: build
 	$(BIN)/catdog-predict --model $(DEMO) $(DEMO)/samples
 
 # The CUDA backend is in every cgo build (it loads the CUDA libraries at run
-# time). gpu-bundle builds its test and benchmark binaries and the commands,
+# time). gpu-bundle builds the device tests' binaries (cudadl, backend/cuda,
+# and models/catdog's model-on-CUDA test), the benchmarks and the commands,
 # with the pure-Go BLAS so they need no OpenBLAS, for a GPU machine without
-# Go, packed small enough to carry there: run $(GPU_BUNDLE)/run.sh on it.
-# Where OpenBLAS is installed here, it adds bench-openblas.test and the
-# shared libraries it loads (lib/), so that the CPU side of "CUDA against
-# the CPU" is measured there with OpenBLAS, not with the pure-Go BLAS.
+# Go, packed small enough to carry there with run.sh beside them:
+# `OUT=$$OUT bash $(GPU_BUNDLE)/run.sh` on it (bench/gpu-run.sh says what it
+# runs). Where OpenBLAS is installed here, it adds bench-openblas.test and
+# the shared libraries it loads (lib/), so that the CPU side of "CUDA
+# against the CPU" is measured there with OpenBLAS, not the pure-Go BLAS.
+# PyTorch's MLP6 script is bench/torch_mlp6.py, or $(TORCH_SCRIPT) where
+# the tree has none.
 GPU_BUNDLE  ?= build/gpu
 
 gpu-bundle:
@@ -67,6 +71,7 @@ gpu-bundle:
 	mkdir -p $(GPU_BUNDLE)/bin
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cudadl.test ./internal/cudadl
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
+	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/catdog.test ./models/catdog
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
 ifeq ($(BLAS),openblas)
 	$(GO) test -c -tags openblas -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench-openblas.test ./bench
@@ -74,7 +79,8 @@ ifeq ($(BLAS),openblas)
 	for l in $$(ldd $(GPU_BUNDLE)/bin/bench-openblas.test | awk '/openblas|gfortran|quadmath/ {print $$3}'); do cp -L $$l $(GPU_BUNDLE)/bin/lib/; done
 endif
 	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
-	@if [ -f $(TORCH_SCRIPT) ]; then cp $(TORCH_SCRIPT) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_SCRIPT): PyTorch's side will be missing"; fi
+	@for s in bench/torch_mlp6.py $(TORCH_SCRIPT); do if [ -f $$s ]; then cp $$s $(GPU_BUNDLE)/bin/; exit 0; fi; done; \
+		echo "no bench/torch_mlp6.py nor $(TORCH_SCRIPT): PyTorch's MLP6 figures will be missing"
 	cp bench/torch_cnn.py $(GPU_BUNDLE)/bin/
 	printf 'commit=%s%s\ngo=%s\n' "$$(git rev-parse --short=12 HEAD)" "$$(test -z "$$(git status --porcelain)" || echo ' (dirty tree)')" "$$($(GO) env GOVERSION)" >$(GPU_BUNDLE)/bin/BUILD
 	tar cJf $(GPU_BUNDLE)/bundle.tar.xz -C $(GPU_BUNDLE)/bin .

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -250,13 +251,13 @@ func TestDeviceRatios(t *testing.T) {
 // CUDA-graph, fp32 and TF32. (The recorded lines are in the formats the
 // benchmarks and torch_mlp6.py print; they were not taken from a GPU.)
 func TestFromRecorded(t *testing.T) {
-	report, table := renderRecorded(t, map[string]string{"machine.txt": "started=2026-11-27T15:00:00Z\ncommit=abc123\ncpu=Some CPU, 16 logical CPUs\ngpu=NVIDIA H100 80GB HBM3\ngo=go1.26.8\nblas=gonum (pure Go)\nthreads=16\nload_before=0.1 0.1 0.1\nload_after=0.2 0.2 0.2\n",
-		"commands.txt": "bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n",
-		"go-run-1.txt": "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n" +
+	report, table := renderRecorded(t, map[string]string{"bench.txt": benchTxt("started=2026-11-27T15:00:00Z\ncommit=abc123\ncpu=Some CPU, 16 logical CPUs\ngpu=NVIDIA H100 80GB HBM3\ngo=go1.26.8\nblas=gonum (pure Go)\nthreads=16\nload_before=0.1 0.1 0.1\nload_after=0.2 0.2 0.2\n",
+		"bench.test -test.bench cuda\npython3 torch_mlp6.py cuda\n",
+		[]string{"BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 0.5 peak-fraction \t 512000 samples/s\n" +
 			"BenchmarkMLP6/train/cuda/batch=256/tf32-16 \t 1000 \t 300000 ns/op \t 0.3 peak-fraction \t 853333 samples/s\n" +
 			"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n" +
-			"BenchmarkMLP6/train/cpu/batch=256-16 \t 20 \t 25600000 ns/op \t 0.9 peak-fraction \t 10000 samples/s\n",
-		"torch-run-1.txt": `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+			"BenchmarkMLP6/train/cpu/batch=256-16 \t 20 \t 25600000 ns/op \t 0.9 peak-fraction \t 10000 samples/s\n"},
+		[]string{`{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
 {"device": "cuda", "batch": 256, "mode": "train-graph", "tf32": false, "step_ms": 0.6, "samples_per_s": 426667, "tflops": 10.0}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": true, "step_ms": 3.0, "samples_per_s": 85333, "tflops": 2.1}
@@ -265,7 +266,7 @@ func TestFromRecorded(t *testing.T) {
 {"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "eager", "step_ms": 4.0, "samples_per_s": 16000}
 {"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "graph", "step_ms": 1.0, "samples_per_s": 64000}
 {"model": "cnn", "error": "batchnorm=True graph=True: capture failed"}
-`})
+`})})
 	for _, want := range []string{"NVIDIA H100 80GB HBM3", "abc123", "2.11.0", "train, cuda, batch 256, fp32", "train, cuda, batch 256, tf32", "GPU machine", "| CNN/train/cuda/batch=64 | eager | 2.00 | 32000 | 4.00 | 16000 | 2.00x |", "| CNN/train/cuda/batch=64 | graph | 2.00 | 32000 | 1.00 | 64000 | 0.50x |",
 		"PyTorch could not time batchnorm=True graph=True: capture failed",
 		"## CUDA against the CPU (ours)", "| train, batch 256, fp32 | 25.6 | 0.500 | 10000 | 512000 | 51.2x |"} {
@@ -300,13 +301,13 @@ func TestOtherWithoutTorch(t *testing.T) {
 func TestFromRecordedMissingTorchRun(t *testing.T) {
 	ours := "BenchmarkMLP6/train/cuda/batch=256-16 \t 1000 \t 500000 ns/op \t 512000 samples/s\n" +
 		"BenchmarkCNN/train/cuda/batch=64-16 \t 500 \t 2000000 ns/op \t 32000 samples/s \t 1 allocs/op\n"
-	report, _ := renderRecorded(t, map[string]string{
-		"machine.txt":  "started=2026-11-27T15:00:00Z\ncommit=abc123\ngpu=NVIDIA H100 80GB HBM3\nthreads=16\n",
-		"go-run-1.txt": ours, "go-run-2.txt": ours,
-		"torch-run-1.txt": `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
+	report, _ := renderRecorded(t, map[string]string{"bench.txt": benchTxt(
+		"started=2026-11-27T15:00:00Z\ncommit=abc123\ngpu=NVIDIA H100 80GB HBM3\nthreads=16\n", "",
+		[]string{ours, ours},
+		[]string{`{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
 {"device": "cuda", "batch": 256, "mode": "train", "tf32": false, "step_ms": 3.2, "samples_per_s": 80000, "tflops": 2.0}
 {"model": "cnn", "bench": "CNN/train/cuda/batch=64", "variant": "eager", "step_ms": 4.0, "samples_per_s": 16000}
-`})
+`})})
 	for _, want := range []string{"no PyTorch output for run 2", "| train, cuda, batch 256, fp32 | — | 0.500 | 512000 | not run | not run | — |",
 		"| CNN/train/cuda/batch=64 | — | 2.00 | 32000 | not run | not run | — |"} {
 		if !strings.Contains(report, want) {
@@ -316,6 +317,20 @@ func TestFromRecordedMissingTorchRun(t *testing.T) {
 	if strings.Contains(report, "6.40x") || strings.Contains(report, "2.00x") {
 		t.Errorf("report has ratios from run 1 alone:\n%s", report)
 	}
+}
+
+// benchTxt lays out a bench.txt as bench/gpu-run.sh writes it; a run
+// without PyTorch output has no torch section at all.
+func benchTxt(machine, commands string, goRuns, torchRuns []string) string {
+	var b strings.Builder
+	b.WriteString("# a comment line\n== machine\n" + machine + "== commands\n" + commands)
+	for i, g := range goRuns {
+		fmt.Fprintf(&b, "== go run %d\n%s", i+1, g)
+		if i < len(torchRuns) {
+			fmt.Fprintf(&b, "== torch run %d\n%s", i+1, torchRuns[i])
+		}
+	}
+	return b.String()
 }
 
 // renderRecorded writes files (name → text) into a folder as a GPU
@@ -329,9 +344,16 @@ func renderRecorded(t *testing.T, files map[string]string) (report, table string
 			t.Fatal(err)
 		}
 	}
-	out := filepath.Join(dir, "RESULTS.md")
+	return renderFrom(t, dir)
+}
+
+// renderFrom runs compare -from from and returns the report and the table
+// it printed.
+func renderFrom(t *testing.T, from string) (report, table string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "RESULTS.md")
 	var stdout, stderr bytes.Buffer
-	if code := run([]string{"-from", dir, "-out", out, "-readme", ""}, &stdout, &stderr); code != 0 {
+	if code := run([]string{"-from", from, "-out", out, "-readme", ""}, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	data, err := os.ReadFile(out)
@@ -339,4 +361,40 @@ func renderRecorded(t *testing.T, files map[string]string) (report, table string
 		t.Fatal(err)
 	}
 	return string(data), stdout.String()
+}
+
+// The first GPU run, recorded in the older layout of files (kept readable,
+// so that it can be rendered again) and the same in bench.txt's form,
+// renders the same report, with the figures the README shows.
+func TestFromRecordedLayoutsAgree(t *testing.T) {
+	oldDir := filepath.Join("testdata", "gpu-run-h200-old")
+	old, oldTable := renderFrom(t, oldDir)
+	txt, table := renderFrom(t, filepath.Join("testdata", "bench-h200.txt"))
+	if old = strings.ReplaceAll(old, filepath.Base(oldDir), "bench-h200.txt"); old != txt || oldTable != table {
+		t.Errorf("the layouts render differently:\n%s\n---\n%s", old, txt)
+	}
+	for _, want := range []string{"| GPU | NVIDIA H200 (driver 580.159.04, CUDA 13.0) |",
+		"| train, cuda, batch 256, fp32 | eager | 0.406 | 630665 | 2.18 | 117354 | 5.37x | 0.46 |",
+		"| CNN/train/cuda/batch=64 | — | 0.394 | 162441 | not run | not run | — | 0.03 | 1 |"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("report lacks %q:\n%s", want, txt)
+		}
+	}
+}
+
+// bench-dry.txt is what bench/gpu-run.sh wrote on a machine without a GPU
+// (the development machine): only our CPU figures, no PyTorch.
+func TestFromDryRun(t *testing.T) {
+	report, _ := renderFrom(t, filepath.Join("testdata", "bench-dry.txt"))
+	for _, want := range []string{"| GPU | none", "| train, cpu, batch 1024, fp32 | — |", "PyTorch | not run: no PyTorch output for run 1"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+}
+
+func TestParseBenchTxtRejectsBadSection(t *testing.T) {
+	if _, err := parseBenchTxt(strings.NewReader("== go run one\n")); err == nil {
+		t.Error("no error for a section \"go run one\"")
+	}
 }

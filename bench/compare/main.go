@@ -22,6 +22,12 @@
 // When python3, torch or a script is missing, or a script fails, its
 // PyTorch columns say "not run" and the report says why; the command still
 // succeeds.
+//
+// A GPU machine without Go runs the same benchmarks from `make
+// gpu-bundle`'s run.sh (bench/gpu-run.sh), whose bench.txt this renders
+// instead of running anything:
+//
+//	go run ./bench/compare -from DIR -out bench/RESULTS-cuda.md -section bench-cuda
 package main
 
 import (
@@ -74,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.bench, "bench", "", "benchmark pattern (default: MLP6 and the CNN on the devices, and SGEMM)")
 	fs.StringVar(&o.benchtime, "benchtime", "", "go test -benchtime for our side (default: go test's)")
 	fs.StringVar(&o.goCmd, "go", "go", "go command")
-	fs.StringVar(&o.from, "from", "", "read the runs recorded in `DIR` (go-run-N.txt, torch-run-N.txt, machine.txt,\ncommands.txt: what make gpu-bundle's run.sh writes on a GPU machine without Go)\ninstead of running them here")
+	fs.StringVar(&o.from, "from", "", "read the runs recorded in `DIR` (its bench.txt, which make gpu-bundle's run.sh\nwrites on a GPU machine without Go, or the older go-run-N.txt, torch-run-N.txt,\nmachine.txt and commands.txt), or in the bench.txt file DIR, instead of running them here")
 	fs.StringVar(&o.section, "section", "bench", "README section to replace: the text between <!-- NAME:begin --> and <!-- NAME:end -->")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -306,57 +312,4 @@ func output(name string, args ...string) (string, error) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// fromRecorded renders the runs a GPU machine recorded (bench/gpu-run.sh):
-// DIR/go-run-N.txt and DIR/torch-run-N.txt in pairs, DIR/machine.txt with
-// key=value lines (commit, cpu, gpu, go, blas, load_before, load_after,
-// threads, started), DIR/commands.txt.
-func fromRecorded(o options, stdout, stderr io.Writer) error {
-	root, err := output("git", "rev-parse", "--show-toplevel")
-	if err != nil {
-		return fmt.Errorf("finding the repository root: %w", err)
-	}
-	s := &session{opt: o, root: root}
-	dir := o.from
-	facts := map[string]string{}
-	data, err := os.ReadFile(filepath.Join(dir, "machine.txt"))
-	if err != nil {
-		return fmt.Errorf("-from %s: %w", dir, err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			facts[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	s.started, err = time.Parse(time.RFC3339, facts["started"])
-	if err != nil {
-		return fmt.Errorf("-from %s: machine.txt: started=%q: %w", dir, facts["started"], err)
-	}
-	info := machineInfo{commit: facts["commit"], cpu: facts["cpu"], gpu: facts["gpu"], goVer: facts["go"],
-		blas: facts["blas"], blasPkg: "n/a", loadBefore: facts["load_before"], loadAfter: facts["load_after"]}
-	if t := facts["threads"]; t != "" {
-		s.env = []string{"GOMAXPROCS=" + t, "OPENBLAS_NUM_THREADS=" + t, "OMP_NUM_THREADS=" + t}
-	}
-	if c, err := os.ReadFile(filepath.Join(dir, "commands.txt")); err == nil {
-		s.commands = strings.Split(strings.TrimSpace(string(c)), "\n")
-	}
-	for i := 1; ; i++ {
-		g, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("go-run-%d.txt", i)))
-		if err != nil {
-			break
-		}
-		s.goRuns = append(s.goRuns, string(g))
-		t, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("torch-run-%d.txt", i)))
-		if err != nil || len(bytes.TrimSpace(t)) == 0 {
-			s.torchSkipped = fmt.Sprintf("no PyTorch output for run %d in %s", i, dir)
-			s.cnnSkipped = s.torchSkipped
-		}
-		s.torchRuns = append(s.torchRuns, string(t)) // empty for a missing run, to keep runs paired
-	}
-	if len(s.goRuns) == 0 {
-		return fmt.Errorf("-from %s: no go-run-1.txt", dir)
-	}
-	s.opt.count = len(s.goRuns)
-	return s.finish(info, stdout, stderr)
 }
