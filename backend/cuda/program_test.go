@@ -51,7 +51,15 @@ func TestOpen(t *testing.T) {
 	if _, err := backend.Open("cuda:99"); !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "no CUDA device 99") {
 		t.Errorf("Open(cuda:99) = %v, want ErrUnavailable saying there is no device 99", err)
 	}
-	t.Logf("opened %s", b.Name())
+	// Which libraries run, and how the kernels were built, for the log.
+	v := b.(*Backend).Versions()
+	for _, want := range []string{"driver ", "cuBLAS ", "NVRTC ", "kernels: "} {
+		if !strings.Contains(v, want) || strings.Contains(v, "not loaded") || strings.Contains(v, "unknown") {
+			t.Errorf("Versions() = %q, want each library's version and the kernels' build", v)
+			break
+		}
+	}
+	t.Logf("opened %s: %s", b.Name(), v)
 }
 
 // gpu opens the first GPU or skips the test.

@@ -171,14 +171,27 @@ func Fill(dst Ptr, v float32, n int, s Stream) error {
 // Module is loaded device code.
 type Module struct{ h C.nrn_handle }
 
-// LoadModule loads PTX (or a cubin) into the current context.
-func LoadModule(image string) (Module, error) {
-	cs := C.CString(image)
-	defer C.free(unsafe.Pointer(cs))
+// LoadModule loads a CUBIN, or PTX text, into the current context.
+func LoadModule(image []byte) (Module, error) {
+	c := cImage(image)
+	defer cFree(c)
 	var m Module
-	err := check("cuModuleLoadData", C.nrn_cuModuleLoadData(&m.h, unsafe.Pointer(cs)))
+	err := check("cuModuleLoadData", C.nrn_cuModuleLoadData(&m.h, c))
 	return m, err
 }
+
+// cImage copies image into C memory, followed by a NUL that ends PTX
+// text: the driver reads an image whose length it is not told, so it must
+// not be Go memory, which cgo forbids C to keep or read past.
+func cImage(image []byte) unsafe.Pointer {
+	c := C.malloc(C.size_t(len(image) + 1))
+	b := unsafe.Slice((*byte)(c), len(image)+1)
+	copy(b, image)
+	b[len(image)] = 0
+	return c
+}
+
+func cFree(p unsafe.Pointer) { C.free(p) }
 
 // Function returns the kernel called name.
 func (m Module) Function(name string) (Function, error) {
