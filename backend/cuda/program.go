@@ -756,12 +756,12 @@ func (p *program) free() error {
 			first = err
 		}
 	}
-	for _, l := range slices.Concat(p.kern, p.infer, p.update) {
+	for _, l := range slices.Concat(p.kern, p.infer, p.update, p.clip) {
 		if l != nil {
 			l.args.Free()
 		}
 	}
-	p.kern, p.infer, p.update = nil, nil, nil
+	p.kern, p.infer, p.update, p.clip = nil, nil, nil, nil
 	if p.dev == nil {
 		return nil
 	}

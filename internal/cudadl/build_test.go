@@ -71,6 +71,27 @@ func TestCImage(t *testing.T) {
 	}
 }
 
+// NewArgs and Free keep ArgsInUse: what a program prepares and closes
+// leaves it where it was.
+func TestArgsInUse(t *testing.T) {
+	before := ArgsInUse()
+	a, err := NewArgs(Ptr(1), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ArgsInUse() != before+1 {
+		t.Errorf("ArgsInUse = %d after NewArgs, want %d", ArgsInUse(), before+1)
+	}
+	a.Free()
+	a.Free() // a second Free does nothing
+	if _, err := NewArgs("not an argument"); err == nil {
+		t.Error("a string argument was accepted")
+	}
+	if ArgsInUse() != before {
+		t.Errorf("ArgsInUse = %d after Free and a refused NewArgs, want %d", ArgsInUse(), before)
+	}
+}
+
 // Each library is looked for under its versioned sonames, newest first,
 // before its bare development name, on the loader's path and in the
 // folders where NVIDIA's installers and container runtime put it.

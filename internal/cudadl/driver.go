@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -228,6 +229,7 @@ type Args struct {
 func NewArgs(vals ...any) (*Args, error) {
 	n := len(vals)
 	a := &Args{base: C.calloc(C.size_t(max(n, 1)), 16), n: n}
+	argsInUse.Add(1)
 	slots := unsafe.Slice((*uint64)(a.base), n)
 	ptrs := unsafe.Slice((*unsafe.Pointer)(unsafe.Add(a.base, 8*n)), n)
 	for i, v := range vals {
@@ -263,8 +265,17 @@ func (a *Args) Free() {
 	if a != nil && a.base != nil {
 		C.free(a.base)
 		a.base = nil
+		argsInUse.Add(-1)
 	}
 }
+
+// argsInUse counts the argument lists allocated and not yet freed.
+var argsInUse atomic.Int64
+
+// ArgsInUse returns how many argument lists NewArgs has made that are not
+// freed yet, so that tests can check that closing what prepared launches
+// freed their arguments.
+func ArgsInUse() int { return int(argsInUse.Load()) }
 
 // Dim3 is a grid or block size.
 type Dim3 struct{ X, Y, Z uint32 }
