@@ -138,6 +138,20 @@ func (b *Backend) Close() error {
 	return err
 }
 
+// freeMemory says, for an out-of-memory error, how much memory the device
+// has free: ", N MB free of M" (or nothing when it cannot say). Call it
+// in the device's context.
+func (b *Backend) freeMemory() string {
+	if b.hosted {
+		return ""
+	}
+	free, total, err := cudadl.MemInfo()
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f MB free of %.0f", float64(free)/1e6, float64(total)/1e6)
+}
+
 // MemInfo returns the device's free and total memory in bytes.
 func (b *Backend) MemInfo() (free, total uint64, err error) {
 	leave, err := b.enter()
