@@ -628,6 +628,13 @@ func TestHostedGraphReplay(t *testing.T) {
 	checkGraphReplay(t, hostBackend(t), xs, ys, 0)
 }
 
+// The host twin of TestMLP6AgainstCPU, on fewer and smaller batches: the
+// same checks of the gradients, of Adam's first step and of the losses.
+func TestHostedMLP6AgainstCPU(t *testing.T) {
+	xs, ys := syntheticBatches(2, 8)
+	checkMLP6AgainstCPU(t, hostBackend(t), xs, ys)
+}
+
 // hostBatches returns n random batches for MLP6 at batch size batch.
 func hostBatches(n, batch int) (xs, ys [][]float32) {
 	rng := rand.New(rand.NewPCG(3, 4))
