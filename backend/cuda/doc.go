@@ -48,7 +48,8 @@
 // kernels are compiled by NVRTC to CUBINs and PTX, and the PTX assembled
 // by ptxas, for Ampere and Hopper (kernels_test.go): where those tools are
 // installed, and always in CI (CI=true), which installs them. The tests
-// that need a device (program_test.go) skip, saying why, without one.
+// that need a device (program_test.go, device_test.go) skip, saying why,
+// without one.
 //
 // # Errors
 //
