@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/internal/cudadl"
@@ -19,6 +18,7 @@ func init() { backend.Register("cuda", open) }
 type Backend struct {
 	dev     *cudadl.Device
 	name    string
+	image   *cudadl.Image // the kernels as loaded
 	module  cudadl.Module
 	kernels map[string]cudadl.Function
 	closed  bool
@@ -63,12 +63,12 @@ func (b *Backend) load() error {
 	if err := cudadl.LoadBLAS(); err != nil {
 		return err
 	}
-	ptx, err := kernelPTX(10*b.dev.Major + b.dev.Minor)
-	if err != nil {
+	var err error
+	if b.image, err = kernelImage(10*b.dev.Major + b.dev.Minor); err != nil {
 		return err
 	}
-	if b.module, err = cudadl.LoadModule(ptx); err != nil {
-		return err
+	if b.module, err = cudadl.LoadModule(b.image.Code); err != nil {
+		return fmt.Errorf("loading the kernels (%v): %w", b.image, err)
 	}
 	for _, name := range kernelNames {
 		f, err := b.module.Function(name)
@@ -81,39 +81,22 @@ func (b *Backend) load() error {
 	return nil
 }
 
-var (
-	ptxMu    sync.Mutex
-	ptxCache = map[int]string{}
-)
+// kernelImage compiles kernelSource for compute capability cc (10·major +
+// minor): a CUBIN for the device, or PTX when NVRTC is older than the
+// device (see cudadl.Build, which compiles each once per process).
+func kernelImage(cc int) (*cudadl.Image, error) {
+	return cudadl.Build(kernelSource, "neurone_kernels.cu", cc)
+}
 
-// kernelPTX compiles kernelSource for compute capability cc (10·major +
-// minor), or for the newest architecture NVRTC knows below it: the driver
-// compiles PTX for the device it runs on.
-func kernelPTX(cc int) (string, error) {
-	ptxMu.Lock()
-	defer ptxMu.Unlock()
-	if ptx, ok := ptxCache[cc]; ok {
-		return ptx, nil
+// Versions says which CUDA libraries run, and how the kernels were built,
+// e.g. "driver 13.0 /usr/lib/x86_64-linux-gnu/libcuda.so.1; cuBLAS 13.0.0
+// ...; NVRTC 13.0 ...; kernels: CUBIN for sm_90 (...)".
+func (b *Backend) Versions() string {
+	s := cudadl.Versions()
+	if b.image != nil {
+		s += "; kernels: " + b.image.String()
 	}
-	arch := cc
-	archs, err := cudadl.SupportedArchs()
-	if err != nil {
-		return "", err
-	}
-	if len(archs) > 0 {
-		arch = archs[0]
-		for _, a := range archs {
-			if a <= cc {
-				arch = a
-			}
-		}
-	}
-	ptx, err := cudadl.Compile(kernelSource, "neurone_kernels.cu", fmt.Sprintf("--gpu-architecture=compute_%d", arch))
-	if err != nil {
-		return "", err
-	}
-	ptxCache[cc] = ptx
-	return ptx, nil
+	return s
 }
 
 // Name says which device runs, e.g. "cuda:0 (NVIDIA H100 80GB HBM3, compute 9.0)".
@@ -153,6 +136,20 @@ func (b *Backend) Close() error {
 		err = rerr
 	}
 	return err
+}
+
+// freeMemory says, for an out-of-memory error, how much memory the device
+// has free: ", N MB free of M" (or nothing when it cannot say). Call it
+// in the device's context.
+func (b *Backend) freeMemory() string {
+	if b.hosted {
+		return ""
+	}
+	free, total, err := cudadl.MemInfo()
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f MB free of %.0f", float64(free)/1e6, float64(total)/1e6)
 }
 
 // MemInfo returns the device's free and total memory in bytes.

@@ -43,17 +43,20 @@ type streamDevice struct {
 	work   cudadl.Ptr
 }
 
-// newGPU sets up a stream, a cuBLAS handle bound to it (TF32 math if
-// asked) and cuBLAS's workspace, so that a captured step allocates nothing.
+// newGPU sets up cuBLAS's workspace, so that a captured step allocates
+// nothing, a stream, and a cuBLAS handle bound to both (TF32 math if
+// asked). The workspace comes first: on a full device its allocation
+// fails with CUDA's out-of-memory error, which Compile recognises, where
+// cuBLAS would fail to initialise with an error of its own.
 func newGPU(tf32 bool) (device, error) {
 	g := &streamDevice{}
 	var err error
-	if g.stream, err = cudadl.NewStream(); err != nil {
+	if g.work, err = cudadl.Alloc(workspaceBytes); err != nil {
 		return nil, err
 	}
-	if g.blas, err = cudadl.NewBLAS(g.stream); err == nil {
-		if err = g.blas.SetTF32(tf32); err == nil {
-			if g.work, err = cudadl.Alloc(workspaceBytes); err == nil {
+	if g.stream, err = cudadl.NewStream(); err == nil {
+		if g.blas, err = cudadl.NewBLAS(g.stream); err == nil {
+			if err = g.blas.SetTF32(tf32); err == nil {
 				_, err = g.blas.SetWorkspace(g.work, workspaceBytes)
 			}
 		}

@@ -7,22 +7,29 @@
 // graph once (see lower.go): matrix products become cuBLAS SGEMM calls,
 // bias gradients SGEMV, and every other op a kernel compiled at run time by
 // NVRTC from CUDA C kept in this package (kernels.go), with a bias add and
-// the activation after it fused into one kernel. Device buffers are
-// planned once and shared between values whose lifetimes do not overlap;
-// parameters, optimizer state and training state (Spec.Updates: batch
-// normalisation's running statistics, refreshed by device-to-device
-// copies at the end of each step) stay on the GPU, and a training step
-// moves only the batch in and the loss out. Gradient clipping computes
-// its factor on the device too, so that nothing of a step waits for the
-// host. From its second call on, the
-// training step is replayed as a CUDA graph captured from the first eager
-// one (set NEURONE_CUDA_GRAPHS=0 to run every step eagerly).
+// the activation after it fused into one kernel. The kernels are compiled
+// once per process to machine code for the device (a CUBIN), or, when
+// NVRTC is older than the GPU, to PTX that the driver compiles for it;
+// Backend.Versions says which, and which driver, cuBLAS and NVRTC run.
+// Device buffers are planned once and shared between values whose
+// lifetimes do not overlap; parameters, optimizer state and training
+// state (Spec.Updates: batch normalisation's running statistics, refreshed
+// by device-to-device copies at the end of each step) stay on the GPU, and
+// a training step moves only the batch in and the loss out. Gradient
+// clipping computes its factor on the device too, so that nothing of a
+// step waits for the host. From its second call on, the training step is
+// replayed as a CUDA graph captured from the first eager one (set
+// NEURONE_CUDA_GRAPHS=0 to run every step eagerly).
 //
 // The CUDA libraries are loaded when a device is opened (package
 // internal/cudadl), so any build with cgo includes this backend and runs on
 // machines without a GPU: there, opening "cuda" returns
 // backend.ErrUnavailable saying what is missing (driver, device, cuBLAS or
-// NVRTC), and backend.Open("auto") falls back to the CPU.
+// NVRTC), and backend.Open("auto") falls back to the CPU. The libraries are
+// found under their versioned names (libcuda.so.1, libcublas.so.13, .12,
+// .11, libnvrtc.so.13, ...) on the dynamic loader's path, then in
+// $CUDA_HOME/lib64, $CUDA_PATH/lib64, /usr/local/cuda/lib64 and
+// /usr/local/nvidia/lib64.
 //
 // Spec.AllowTF32 lets cuBLAS use TensorFloat-32 tensor cores for the
 // matrix products (inputs rounded to 10-bit mantissas, float32 sums).
@@ -38,9 +45,11 @@
 // with the CPU. The plan alone is also simulated in Go (lower_test.go),
 // every launch is checked against its kernel's CUDA signature and every
 // cuBLAS call against cuBLAS's argument rules (launch_test.go), and the
-// kernels are compiled by NVRTC, and assembled by ptxas, where those are
-// installed (kernels_test.go). The tests that need a device
-// (program_test.go) skip, saying why, without one.
+// kernels are compiled by NVRTC to CUBINs and PTX, and the PTX assembled
+// by ptxas, for Ampere and Hopper (kernels_test.go): where those tools are
+// installed, and always in CI (CI=true), which installs them. The tests
+// that need a device (program_test.go, device_test.go) skip, saying why,
+// without one.
 //
 // # Errors
 //

@@ -559,17 +559,58 @@ func hostBackendLimited(t *testing.T, limit int) *Backend {
 // which the backend compiles a program that fits; nothing leaks either way.
 func TestHostedOutOfMemory(t *testing.T) {
 	b := hostBackendLimited(t, 14_000_000) // MLP6: 6.2M weights, as many gradients, then the batch
+	args := cudadl.ArgsInUse()
 	_, err := b.Compile(mlp6(t, 256, graph.NewSGD(0.01)))
+	if got := cudadl.ArgsInUse(); got != args {
+		t.Errorf("the failed Compile left %d kernel argument lists allocated", got-args)
+	}
 	if err == nil || !strings.Contains(err.Error(), "smaller batch") || !cudadl.IsOutOfMemory(err) {
 		t.Fatalf("Compile at batch 256 = %v, want an out-of-memory error suggesting a smaller batch", err)
 	}
 	t.Log(err)
+	// Adam's moments do not fit: it fails after the kernels' launches were
+	// prepared, and frees their arguments.
+	adam := graph.NewAdam(1e-3)
+	adam.ClipNorm = 1
+	if _, err := b.Compile(mlp6(t, 4, adam)); !cudadl.IsOutOfMemory(err) {
+		t.Errorf("Compile with Adam's moments = %v, want out of memory", err)
+	}
+	if got := cudadl.ArgsInUse(); got != args {
+		t.Errorf("the failed Compile with Adam left %d kernel argument lists allocated", got-args)
+	}
 	prog, err := b.Compile(mlp6(t, 4, graph.NewSGD(0.01)))
 	if err != nil {
 		t.Fatalf("after running out of memory, batch 4: %v", err)
 	}
 	if err := prog.Close(); err != nil {
 		t.Error(err)
+	}
+}
+
+// Closing a program frees the argument lists of all its launches: each
+// instruction's, inference's, the optimizer's, and gradient clipping's.
+func TestHostedCloseFreesArgs(t *testing.T) {
+	b := hostBackend(t)
+	for _, c := range opCases {
+		spec, _, err := c.build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		args := cudadl.ArgsInUse()
+		prog, err := b.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := prog.(*program)
+		if spec.Optimizer.ClipNorm > 0 && len(p.clip) == 0 {
+			t.Errorf("%s: clipping, without clipping's launches", c.name)
+		}
+		if err := prog.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := cudadl.ArgsInUse(); got != args {
+			t.Errorf("%s: closing the program left %d kernel argument lists allocated", c.name, got-args)
+		}
 	}
 }
 
@@ -585,6 +626,13 @@ func TestHostedOps(t *testing.T) { compareOps(t, cpuBackend(t), hostBackend(t), 
 func TestHostedGraphReplay(t *testing.T) {
 	xs, ys := hostBatches(3, 4)
 	checkGraphReplay(t, hostBackend(t), xs, ys, 0)
+}
+
+// The host twin of TestMLP6AgainstCPU, on fewer and smaller batches: the
+// same checks of the gradients, of Adam's first step and of the losses.
+func TestHostedMLP6AgainstCPU(t *testing.T) {
+	xs, ys := syntheticBatches(2, 8)
+	checkMLP6AgainstCPU(t, hostBackend(t), xs, ys)
 }
 
 // hostBatches returns n random batches for MLP6 at batch size batch.

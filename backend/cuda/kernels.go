@@ -2,7 +2,7 @@ package cuda
 
 // kernelSource is the CUDA C of every kernel the backend launches besides
 // cuBLAS's. It is compiled once per process and device architecture with
-// NVRTC (see compileKernels) and mirrors the CPU kernels in package ops,
+// NVRTC (see kernelImage) and mirrors the CPU kernels in package ops,
 // which are its reference in the conformance tests.
 //
 // Element-wise kernels walk their n elements with a grid-stride loop, so any
@@ -10,8 +10,19 @@ package cuda
 // add in double precision in a fixed order, so a step's loss does not
 // depend on the launch.
 const kernelSource = `
-#define FOR_EACH(i, n) \
-	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)
+// FOR_EACH(i, n) runs the statement after it for each index i < n that
+// falls to this thread in a grid-stride loop; FOR_BLOCK(i, n) for those
+// of a loop over the block's threads. The index is an int, so that the
+// kernels' index arithmetic stays 32-bit (the GPU divides those faster),
+// but it never steps past n: near n = 2^31 − 1, the last index plus the
+// stride would overflow an int (undefined behaviour; in practice a
+// negative index, written out of bounds). The first index and the stride
+// are 64-bit, and each step compares the stride with the distance left.
+#define STRIDED(i, first, n, stride) \
+	for (int i = (first) < (long long)(n) ? (int)(first) : (n); i < (n); \
+	     i = (long long)(n) - i > (stride) ? i + (int)(stride) : (n))
+#define FOR_EACH(i, n) STRIDED(i, (long long)blockIdx.x * blockDim.x + threadIdx.x, n, (long long)blockDim.x * gridDim.x)
+#define FOR_BLOCK(i, n) STRIDED(i, (long long)threadIdx.x, n, (long long)blockDim.x)
 
 // Activation kinds, as actKind in lower.go.
 #define ACT_LINEAR 0
@@ -126,7 +137,7 @@ __device__ double block_sum(double v) {
 // sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
 extern "C" __global__ void REDUCTION sum_all(float *out, const float *x, int n) {
 	double s = 0.0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) s += x[i];
+	FOR_BLOCK(i, n) s += x[i];
 	s = block_sum(s);
 	if (threadIdx.x == 0) *out = (float)s;
 }
@@ -135,7 +146,7 @@ extern "C" __global__ void REDUCTION sum_all(float *out, const float *x, int n) 
 // to *out. One block of REDUCE_THREADS.
 extern "C" __global__ void REDUCTION loss(float *out, const float *p, const float *t, int n, int kind) {
 	double s = 0.0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+	FOR_BLOCK(i, n) {
 		double z = p[i], y = t[i];
 		if (kind == LOSS_BCE) {
 			s += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
@@ -199,7 +210,7 @@ extern "C" __global__ void softmax_backward(float *dx, const float *y, const flo
 // row, to *out. One block of REDUCE_THREADS, a thread per row at a time.
 extern "C" __global__ void REDUCTION softmax_xent(float *out, const float *z, const float *t, int rows, int cols) {
 	double s = 0.0;
-	for (int r = threadIdx.x; r < rows; r += blockDim.x) {
+	FOR_BLOCK(r, rows) {
 		const float *zr = z + r * cols, *tr = t + r * cols;
 		float m;
 		double e;
@@ -231,7 +242,7 @@ extern "C" __global__ void softmax_xent_backward(float *dz, const float *z, cons
 // of a gradient's squares per block, which clip_scale adds in order.
 extern "C" __global__ void REDUCTION sum_squares(double *part, const float *x, int n) {
 	double s = 0.0;
-	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
+	FOR_EACH(i, n) {
 		double v = x[i];
 		s += v * v;
 	}
@@ -244,7 +255,7 @@ extern "C" __global__ void REDUCTION sum_squares(double *part, const float *x, i
 extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
 	int ch = blockIdx.x;
 	double s = 0.0;
-	for (int k = threadIdx.x; k < n * hw; k += blockDim.x) {
+	FOR_BLOCK(k, n * hw) {
 		int img = k / hw, at = k % hw;
 		s += x[(img * c + ch) * hw + at];
 	}
@@ -257,7 +268,7 @@ extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, in
 // block of REDUCE_THREADS per channel ch = blockIdx.x, whose threads
 // stride over the channel's n·inner values.
 #define BN_PARAMS int n, int c, int inner
-#define BN_FOR(k) for (int k = threadIdx.x; k < n * inner; k += blockDim.x)
+#define BN_FOR(k) FOR_BLOCK(k, n * inner)
 #define BN_AT(k) (((k) / inner * c + blockIdx.x) * inner + (k) % inner)
 
 // bn_stats writes channel blockIdx.x's mean to st[ch] and its biased

@@ -90,8 +90,8 @@ func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
 	if err := p.setup(); err != nil {
 		p.free()
 		if cudadl.IsOutOfMemory(err) {
-			return nil, fmt.Errorf("%s: out of device memory for this program (%.0f MB of buffers at batch %d): use a smaller batch: %w",
-				b.name, float64(p.bytes())/1e6, batchOf(spec), err)
+			return nil, fmt.Errorf("%s: out of device memory for this program (%.0f MB of buffers at batch %d%s): use a smaller batch: %w",
+				b.name, float64(p.bytes())/1e6, batchOf(spec), b.freeMemory(), err)
 		}
 		return nil, fmt.Errorf("%s: %w", b.name, err)
 	}
@@ -756,12 +756,12 @@ func (p *program) free() error {
 			first = err
 		}
 	}
-	for _, l := range slices.Concat(p.kern, p.infer, p.update) {
+	for _, l := range slices.Concat(p.kern, p.infer, p.update, p.clip) {
 		if l != nil {
 			l.args.Free()
 		}
 	}
-	p.kern, p.infer, p.update = nil, nil, nil
+	p.kern, p.infer, p.update, p.clip = nil, nil, nil, nil
 	if p.dev == nil {
 		return nil
 	}

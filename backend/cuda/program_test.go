@@ -5,6 +5,7 @@ package cuda
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,7 +52,15 @@ func TestOpen(t *testing.T) {
 	if _, err := backend.Open("cuda:99"); !errors.Is(err, backend.ErrUnavailable) || !strings.Contains(err.Error(), "no CUDA device 99") {
 		t.Errorf("Open(cuda:99) = %v, want ErrUnavailable saying there is no device 99", err)
 	}
-	t.Logf("opened %s", b.Name())
+	// Which libraries run, and how the kernels were built, for the log.
+	v := b.(*Backend).Versions()
+	for _, want := range []string{"driver ", "cuBLAS ", "NVRTC ", "kernels: "} {
+		if !strings.Contains(v, want) || strings.Contains(v, "not loaded") || strings.Contains(v, "unknown") {
+			t.Errorf("Versions() = %q, want each library's version and the kernels' build", v)
+			break
+		}
+	}
+	t.Logf("opened %s: %s", b.Name(), v)
 }
 
 // gpu opens the first GPU or skips the test.
@@ -95,22 +104,62 @@ func syntheticBatches(n, batch int) (xs, ys [][]float32) {
 }
 
 // One whole MLP6 training step (Adam), then 50 steps on the built-in
-// synthetic images: the loss and every updated weight follow the CPU's.
+// synthetic images: the gradients, the weights after one step and the
+// losses follow the CPU's (see checkMLP6AgainstCPU).
 func TestMLP6AgainstCPU(t *testing.T) {
 	g := gpu(t)
-	c := cpuBackend(t)
-	const steps, batch = 50, 32
-	xs, ys := syntheticBatches(steps, batch)
+	xs, ys := syntheticBatches(50, 32)
+	checkMLP6AgainstCPU(t, g, xs, ys)
+}
+
+// gradTol bounds the relative difference of two backends' gradients (to
+// the largest of each tensor): float32 sums in another order, cuBLAS's
+// against the CPU BLAS's, differ by far less.
+const gradTol = 1e-4
+
+// checkMLP6AgainstCPU trains MLP6 with Adam (lr 1e-4) on b and on the CPU
+// from the same weights on the same batches, and checks
+//
+//   - the gradients of the first batch, at the initial weights, within
+//     gradTol of the CPU's;
+//   - every weight after one step within adamStepBound of the CPU's: as
+//     far as Adam's step can carry the gradients' differences, which is
+//     up to 2·lr for a gradient within those differences of 0 (where the
+//     step may go either way) and a few ulps elsewhere;
+//   - the loss of every step within 1e-3 of the CPU's, relative.
+//
+// The gradients' differences are taken per tensor, twice the largest
+// measured plus an ulp of the largest gradient. That relies on each
+// backend's training step computing the gradients its Evaluate computes,
+// as it does, with the same instructions; a step that did not would show
+// as weights out of bounds.
+func checkMLP6AgainstCPU(t *testing.T, b backend.Backend, xs, ys [][]float32) {
+	t.Helper()
+	opt := graph.NewAdam(1e-4)
+	batch := len(ys[0])
 	var losses [2][]float32
-	var weights [2][][]float32
-	for k, b := range []backend.Backend{c, g} {
-		spec := mlp6(t, batch, graph.NewAdam(1e-4))
-		prog, err := b.Compile(spec)
+	var grads, weights [2][][]float32
+	var initial [][]float32
+	for k, be := range []backend.Backend{cpuBackend(t), b} {
+		spec := mlp6(t, batch, opt)
+		spec.Outputs = spec.Grads // Evaluate reads the gradients back
+		if k == 0 {
+			for _, p := range spec.Params {
+				initial = append(initial, slices.Clone(ops.Float32s(p.Value())))
+			}
+		}
+		prog, err := be.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer prog.Close()
-		for i := range steps {
+		for _, g := range spec.Grads {
+			grads[k] = append(grads[k], make([]float32, g.Shape().TotalSize()))
+		}
+		if _, err := prog.Evaluate(grads[k], xs[0], ys[0]); err != nil {
+			t.Fatal(err)
+		}
+		for i := range xs {
 			l, err := prog.Train(xs[i], ys[i])
 			if err != nil {
 				t.Fatal(err)
@@ -121,30 +170,82 @@ func TestMLP6AgainstCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, p := range spec.Params {
-					weights[k] = append(weights[k], append([]float32(nil), ops.Float32s(p.Value())...))
+					weights[k] = append(weights[k], slices.Clone(ops.Float32s(p.Value())))
 				}
 			}
 		}
 	}
-	worst := 0.0
-	for i := range weights[0] {
-		e := relDiff(weights[1][i], weights[0][i])
-		worst = math.Max(worst, e)
-		if e > 1e-4 {
-			t.Errorf("parameter %d after one step: relative error %.2g", i, e)
+	c := opt.Coefficients(1)
+	for i := range grads[0] {
+		e := relDiff(grads[1][i], grads[0][i])
+		if e > gradTol {
+			t.Errorf("gradient %d at the initial weights: relative error %.2g", i, e)
+			continue
 		}
+		scale, diff := 0.0, 0.0
+		for j, g := range grads[0][i] {
+			scale = math.Max(scale, math.Abs(float64(g)))
+			diff = math.Max(diff, math.Abs(float64(grads[1][i][j])-float64(g)))
+		}
+		maxDiff := 2*diff + 0x1p-23*scale
+		worst, zero, unsure, bad := 0.0, 0, 0, 0
+		for j, p := range initial[i] {
+			g := float64(grads[0][i][j])
+			bound := adamStepBound(c, float64(p), g, maxDiff)
+			d := math.Abs(float64(weights[1][i][j]) - float64(weights[0][i][j]))
+			if !(d <= bound) { // NaN fails too
+				if bad++; bad <= 3 {
+					t.Errorf("parameter %d[%d] after one step: %v, on the CPU %v (from %v, gradient %v): %.2g apart, bound %.2g",
+						i, j, weights[1][i][j], weights[0][i][j], p, g, d, bound)
+				}
+			}
+			worst = math.Max(worst, d/bound)
+			switch {
+			case g == 0:
+				zero++
+			case math.Abs(g) <= maxDiff:
+				unsure++
+			}
+		}
+		if bad > 3 {
+			t.Errorf("parameter %d: %d weights out of bounds in all", i, bad)
+		}
+		t.Logf("parameter %d: gradient error %.2g; after one step, weights within %.2g of their bound; of %d gradients, %d are 0 and %d within %.2g of 0, where Adam's step may go either way",
+			i, e, worst, len(initial[i]), zero, unsure, maxDiff)
 	}
-	t.Logf("largest relative parameter error after one step: %.2g", worst)
-	worst = 0
+	worst := 0.0
 	for i := range losses[0] {
 		d := math.Abs(float64(losses[1][i] - losses[0][i]))
 		worst = math.Max(worst, d)
-		if d > 1e-3*max(1, math.Abs(float64(losses[0][i]))) {
-			t.Errorf("step %d: loss %v on the GPU, %v on the CPU", i, losses[1][i], losses[0][i])
+		if !(d <= 1e-3*max(1, math.Abs(float64(losses[0][i])))) {
+			t.Errorf("step %d: loss %v on %s, %v on the CPU", i, losses[1][i], b.Name(), losses[0][i])
 		}
 	}
-	t.Logf("loss %.4f -> %.4f on the CPU, %.4f -> %.4f on the GPU; largest difference %.2g",
-		losses[0][0], losses[0][steps-1], losses[1][0], losses[1][steps-1], worst)
+	last := len(losses[0]) - 1
+	t.Logf("loss %.4f -> %.4f on the CPU, %.4f -> %.4f on %s; largest difference %.2g",
+		losses[0][0], losses[0][last], losses[1][0], losses[1][last], b.Name(), worst)
+}
+
+// adamStepBound bounds how far apart Adam's first step (coefficients c)
+// can take weight p on two backends whose gradients for it differ by at
+// most e, the first backend's being g.
+//
+// The first step moves p by −lr·f(g), where f(g) = m̂/(√v̂ + ε) with
+// m̂ = (1−β1)·g·c1 and v̂ = (1−β2)·g²·c2 (c1, c2 the bias corrections):
+// f(g) ≈ g/(|g| + ε), about ±1. So where |g| ≤ e the backends may step in
+// opposite directions, up to 2·lr apart, while where |g| ≫ e f is flat
+// and the steps agree closely. f increases, so the difference is at most
+// lr·max(f(g+e) − f(g), f(g) − f(g−e)); the bound adds float32 rounding,
+// of the step (a few ulps of lr) and of the new weight (an ulp of |p|).
+func adamStepBound(c graph.Coefficients, p, g, e float64) float64 {
+	b1 := float64(float32(1) - c.Beta1) // as the float32 kernels compute them
+	b2 := float64(float32(1) - c.Beta2)
+	f := func(x float64) float64 {
+		return b1 * x * float64(c.Bias1) / (math.Sqrt(b2*x*x*float64(c.Bias2)) + float64(c.Eps))
+	}
+	const ulp = 0x1p-23 // float32's, relative
+	lr := float64(c.LR)
+	return lr*math.Max(f(g+e)-f(g), f(g)-f(g-e)) + 8*lr*ulp + 2*math.Abs(p)*ulp
 }
 
 // Replaying the captured step computes what eager steps compute.

@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"fmt"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -171,14 +172,27 @@ func Fill(dst Ptr, v float32, n int, s Stream) error {
 // Module is loaded device code.
 type Module struct{ h C.nrn_handle }
 
-// LoadModule loads PTX (or a cubin) into the current context.
-func LoadModule(image string) (Module, error) {
-	cs := C.CString(image)
-	defer C.free(unsafe.Pointer(cs))
+// LoadModule loads a CUBIN, or PTX text, into the current context.
+func LoadModule(image []byte) (Module, error) {
+	c := cImage(image)
+	defer cFree(c)
 	var m Module
-	err := check("cuModuleLoadData", C.nrn_cuModuleLoadData(&m.h, unsafe.Pointer(cs)))
+	err := check("cuModuleLoadData", C.nrn_cuModuleLoadData(&m.h, c))
 	return m, err
 }
+
+// cImage copies image into C memory, followed by a NUL that ends PTX
+// text: the driver reads an image whose length it is not told, so it must
+// not be Go memory, which cgo forbids C to keep or read past.
+func cImage(image []byte) unsafe.Pointer {
+	c := C.malloc(C.size_t(len(image) + 1))
+	b := unsafe.Slice((*byte)(c), len(image)+1)
+	copy(b, image)
+	b[len(image)] = 0
+	return c
+}
+
+func cFree(p unsafe.Pointer) { C.free(p) }
 
 // Function returns the kernel called name.
 func (m Module) Function(name string) (Function, error) {
@@ -215,6 +229,7 @@ type Args struct {
 func NewArgs(vals ...any) (*Args, error) {
 	n := len(vals)
 	a := &Args{base: C.calloc(C.size_t(max(n, 1)), 16), n: n}
+	argsInUse.Add(1)
 	slots := unsafe.Slice((*uint64)(a.base), n)
 	ptrs := unsafe.Slice((*unsafe.Pointer)(unsafe.Add(a.base, 8*n)), n)
 	for i, v := range vals {
@@ -250,8 +265,17 @@ func (a *Args) Free() {
 	if a != nil && a.base != nil {
 		C.free(a.base)
 		a.base = nil
+		argsInUse.Add(-1)
 	}
 }
+
+// argsInUse counts the argument lists allocated and not yet freed.
+var argsInUse atomic.Int64
+
+// ArgsInUse returns how many argument lists NewArgs has made that are not
+// freed yet, so that tests can check that closing what prepared launches
+// freed their arguments.
+func ArgsInUse() int { return int(argsInUse.Load()) }
 
 // Dim3 is a grid or block size.
 type Dim3 struct{ X, Y, Z uint32 }

@@ -9,8 +9,10 @@ package cudadl
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"unsafe"
 )
 
@@ -72,15 +74,43 @@ func (e *CompileError) Unwrap() error { return e.Err }
 
 // Compile compiles CUDA C source to PTX with the given NVRTC options.
 func Compile(source, name string, options ...string) (string, error) {
+	ptx, err := compile(source, name, options, "nvrtcGetPTX", func(prog C.nrn_handle, n *C.size_t) C.nrn_result {
+		return C.nrn_nvrtcGetPTXSize(prog, n)
+	}, func(prog C.nrn_handle, buf *C.char) C.nrn_result { return C.nrn_nvrtcGetPTX(prog, buf) })
+	return strings.TrimRight(string(ptx), "\x00"), err
+}
+
+// ErrNoCUBIN says this NVRTC cannot produce a CUBIN (it is older than
+// 11.1): compile PTX instead.
+var ErrNoCUBIN = errors.New("cudadl: this NVRTC has no nvrtcGetCUBIN")
+
+// CompileCUBIN compiles CUDA C source to a CUBIN, machine code for the
+// real architecture that the options name (--gpu-architecture=sm_XY).
+func CompileCUBIN(source, name string, options ...string) ([]byte, error) {
 	if err := LoadNVRTC(); err != nil {
-		return "", err
+		return nil, err
+	}
+	if C.nrn_nvrtcHasCUBIN() == 0 {
+		return nil, ErrNoCUBIN
+	}
+	return compile(source, name, options, "nvrtcGetCUBIN", func(prog C.nrn_handle, n *C.size_t) C.nrn_result {
+		return C.nrn_nvrtcGetCUBINSize(prog, n)
+	}, func(prog C.nrn_handle, buf *C.char) C.nrn_result { return C.nrn_nvrtcGetCUBIN(prog, buf) })
+}
+
+// compile compiles source with options and returns the output that size
+// and get read from the program (get named call in errors).
+func compile(source, name string, options []string, call string,
+	size func(C.nrn_handle, *C.size_t) C.nrn_result, get func(C.nrn_handle, *C.char) C.nrn_result) ([]byte, error) {
+	if err := LoadNVRTC(); err != nil {
+		return nil, err
 	}
 	src, cname := C.CString(source), C.CString(name)
 	defer C.free(unsafe.Pointer(src))
 	defer C.free(unsafe.Pointer(cname))
 	var prog C.nrn_handle
 	if err := checkNVRTC("nvrtcCreateProgram", C.nrn_nvrtcCreateProgram(&prog, src, cname)); err != nil {
-		return "", err
+		return nil, err
 	}
 	defer C.nrn_nvrtcDestroyProgram(&prog)
 	opts := make([]*C.char, len(options))
@@ -97,18 +127,18 @@ func Compile(source, name string, options ...string) (string, error) {
 		optp = arr
 	}
 	if err := checkNVRTC("nvrtcCompileProgram", C.nrn_nvrtcCompileProgram(prog, C.int(len(opts)), optp)); err != nil {
-		return "", &CompileError{Name: name, Log: programLog(prog), Err: err}
+		return nil, &CompileError{Name: name, Log: programLog(prog), Err: err}
 	}
 	var n C.size_t
-	if err := checkNVRTC("nvrtcGetPTXSize", C.nrn_nvrtcGetPTXSize(prog, &n)); err != nil {
-		return "", err
+	if err := checkNVRTC(call+"Size", size(prog, &n)); err != nil {
+		return nil, err
 	}
-	buf := (*C.char)(C.malloc(n))
+	buf := (*C.char)(C.malloc(max(n, 1)))
 	defer C.free(unsafe.Pointer(buf))
-	if err := checkNVRTC("nvrtcGetPTX", C.nrn_nvrtcGetPTX(prog, buf)); err != nil {
-		return "", err
+	if err := checkNVRTC(call, get(prog, buf)); err != nil {
+		return nil, err
 	}
-	return C.GoString(buf), nil
+	return C.GoBytes(unsafe.Pointer(buf), C.int(n)), nil
 }
 
 func programLog(prog C.nrn_handle) string {

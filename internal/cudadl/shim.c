@@ -1,3 +1,4 @@
+#define _GNU_SOURCE // dladdr
 #include <dlfcn.h>
 #include <stdio.h>
 #include "shim.h"
@@ -35,6 +36,15 @@ static const char *load(void **handle, const char *path, struct sym *syms, int n
 }
 
 #define SYM(var, name, req) {name, (void **)&var, req}
+
+// path_of returns the file that symbol sym was loaded from, or "".
+static const char *path_of(void *sym) {
+	Dl_info info;
+	if (!sym || !dladdr(sym, &info) || !info.dli_fname) {
+		return "";
+	}
+	return info.dli_fname;
+}
 
 /* ---- driver ---- */
 
@@ -116,6 +126,8 @@ const char *nrn_load_driver(const char *path) {
 // (CUDA_ERROR_NOT_SUPPORTED).
 #define NRN_MISSING 801
 
+const char *nrn_driver_path(void) { return path_of((void *)p_cuInit); }
+
 nrn_result nrn_cuInit(void) { return p_cuInit(0); }
 nrn_result nrn_cuDriverGetVersion(int *v) { return p_cuDriverGetVersion(v); }
 nrn_result nrn_cuDeviceGetCount(int *n) { return p_cuDeviceGetCount(n); }
@@ -190,6 +202,7 @@ static nrn_result (*p_cublasSgemmStridedBatched)(nrn_handle, int, int, int, int,
 static nrn_result (*p_cublasSgemv)(nrn_handle, int, int, int, const float *, const float *, int, const float *,
                                    int, const float *, float *, int);
 static const char *(*p_cublasGetStatusString)(nrn_result);
+static nrn_result (*p_cublasGetProperty)(int, int *);
 
 const char *nrn_load_cublas(const char *path) {
 	struct sym syms[] = {
@@ -202,11 +215,17 @@ const char *nrn_load_cublas(const char *path) {
 		SYM(p_cublasSgemmStridedBatched, "cublasSgemmStridedBatched", 1),
 		SYM(p_cublasSgemv, "cublasSgemv_v2", 1),
 		SYM(p_cublasGetStatusString, "cublasGetStatusString", 0),
+		SYM(p_cublasGetProperty, "cublasGetProperty", 0),
 	};
 	return load(&cublas, path, syms, sizeof syms / sizeof syms[0], cublas_err, sizeof cublas_err);
 }
 
 #define CUBLAS_NOT_SUPPORTED 15
+
+const char *nrn_cublas_path(void) { return path_of((void *)p_cublasCreate); }
+nrn_result nrn_cublasGetProperty(int which, int *v) {
+	return p_cublasGetProperty ? p_cublasGetProperty(which, v) : CUBLAS_NOT_SUPPORTED;
+}
 
 nrn_result nrn_cublasCreate(nrn_handle *h) { return p_cublasCreate(h); }
 nrn_result nrn_cublasDestroy(nrn_handle h) { return p_cublasDestroy(h); }
@@ -248,6 +267,8 @@ static nrn_result (*p_nvrtcGetProgramLogSize)(nrn_handle, size_t *);
 static nrn_result (*p_nvrtcGetProgramLog)(nrn_handle, char *);
 static nrn_result (*p_nvrtcGetPTXSize)(nrn_handle, size_t *);
 static nrn_result (*p_nvrtcGetPTX)(nrn_handle, char *);
+static nrn_result (*p_nvrtcGetCUBINSize)(nrn_handle, size_t *);
+static nrn_result (*p_nvrtcGetCUBIN)(nrn_handle, char *);
 static nrn_result (*p_nvrtcDestroyProgram)(nrn_handle *);
 static nrn_result (*p_nvrtcGetNumSupportedArchs)(int *);
 static nrn_result (*p_nvrtcGetSupportedArchs)(int *);
@@ -262,6 +283,8 @@ const char *nrn_load_nvrtc(const char *path) {
 		SYM(p_nvrtcGetProgramLog, "nvrtcGetProgramLog", 1),
 		SYM(p_nvrtcGetPTXSize, "nvrtcGetPTXSize", 1),
 		SYM(p_nvrtcGetPTX, "nvrtcGetPTX", 1),
+		SYM(p_nvrtcGetCUBINSize, "nvrtcGetCUBINSize", 0),
+		SYM(p_nvrtcGetCUBIN, "nvrtcGetCUBIN", 0),
 		SYM(p_nvrtcDestroyProgram, "nvrtcDestroyProgram", 1),
 		SYM(p_nvrtcGetNumSupportedArchs, "nvrtcGetNumSupportedArchs", 0),
 		SYM(p_nvrtcGetSupportedArchs, "nvrtcGetSupportedArchs", 0),
@@ -269,6 +292,8 @@ const char *nrn_load_nvrtc(const char *path) {
 	};
 	return load(&nvrtc, path, syms, sizeof syms / sizeof syms[0], nvrtc_err, sizeof nvrtc_err);
 }
+
+const char *nrn_nvrtc_path(void) { return path_of((void *)p_nvrtcVersion); }
 
 nrn_result nrn_nvrtcVersion(int *major, int *minor) { return p_nvrtcVersion(major, minor); }
 nrn_result nrn_nvrtcCreateProgram(nrn_handle *prog, const char *src, const char *name) {
@@ -281,6 +306,9 @@ nrn_result nrn_nvrtcGetProgramLogSize(nrn_handle prog, size_t *n) { return p_nvr
 nrn_result nrn_nvrtcGetProgramLog(nrn_handle prog, char *log) { return p_nvrtcGetProgramLog(prog, log); }
 nrn_result nrn_nvrtcGetPTXSize(nrn_handle prog, size_t *n) { return p_nvrtcGetPTXSize(prog, n); }
 nrn_result nrn_nvrtcGetPTX(nrn_handle prog, char *ptx) { return p_nvrtcGetPTX(prog, ptx); }
+int nrn_nvrtcHasCUBIN(void) { return p_nvrtcGetCUBINSize && p_nvrtcGetCUBIN; }
+nrn_result nrn_nvrtcGetCUBINSize(nrn_handle prog, size_t *n) { return p_nvrtcGetCUBINSize(prog, n); }
+nrn_result nrn_nvrtcGetCUBIN(nrn_handle prog, char *cubin) { return p_nvrtcGetCUBIN(prog, cubin); }
 nrn_result nrn_nvrtcDestroyProgram(nrn_handle *prog) { return p_nvrtcDestroyProgram(prog); }
 nrn_result nrn_nvrtcSupportedArchs(int *archs, int *n) {
 	if (!p_nvrtcGetNumSupportedArchs || !p_nvrtcGetSupportedArchs) {

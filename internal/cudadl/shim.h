@@ -24,6 +24,12 @@ const char *nrn_load_driver(const char *path);
 const char *nrn_load_cublas(const char *path);
 const char *nrn_load_nvrtc(const char *path);
 
+// The file each loaded library came from, as the dynamic loader found it;
+// "" when not loaded.
+const char *nrn_driver_path(void);
+const char *nrn_cublas_path(void);
+const char *nrn_nvrtc_path(void);
+
 // Driver API.
 nrn_result nrn_cuInit(void);
 nrn_result nrn_cuDriverGetVersion(int *v);
@@ -75,6 +81,9 @@ nrn_result nrn_cublasSgemmStridedBatched(nrn_handle h, int ta, int tb, int m, in
 nrn_result nrn_cublasSgemv(nrn_handle h, int trans, int m, int n, float alpha, nrn_dptr a,
                            int lda, nrn_dptr x, int incx, float beta, nrn_dptr y, int incy);
 const char *nrn_cublasStatusString(nrn_result r);
+// cublasGetProperty (MAJOR_VERSION 0, MINOR_VERSION 1, PATCH_LEVEL 2);
+// CUBLAS_STATUS_NOT_SUPPORTED if the library lacks it.
+nrn_result nrn_cublasGetProperty(int which, int *v);
 
 // NVRTC.
 nrn_result nrn_nvrtcVersion(int *major, int *minor);
@@ -84,6 +93,9 @@ nrn_result nrn_nvrtcGetProgramLogSize(nrn_handle prog, size_t *n);
 nrn_result nrn_nvrtcGetProgramLog(nrn_handle prog, char *log);
 nrn_result nrn_nvrtcGetPTXSize(nrn_handle prog, size_t *n);
 nrn_result nrn_nvrtcGetPTX(nrn_handle prog, char *ptx);
+int nrn_nvrtcHasCUBIN(void); // nonzero if the library has nvrtcGetCUBIN (NVRTC 11.1 on)
+nrn_result nrn_nvrtcGetCUBINSize(nrn_handle prog, size_t *n);
+nrn_result nrn_nvrtcGetCUBIN(nrn_handle prog, char *cubin);
 nrn_result nrn_nvrtcDestroyProgram(nrn_handle *prog);
 nrn_result nrn_nvrtcSupportedArchs(int *archs, int *n); // -1 if the library lacks it
 const char *nrn_nvrtcErrorString(nrn_result r);

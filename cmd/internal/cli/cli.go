@@ -90,7 +90,8 @@ func CheckDevice(name string) error {
 }
 
 // OpenDevice opens the backend named by --device and writes what runs (and,
-// when "auto" fell back to the CPU, why) to w.
+// when "auto" fell back to the CPU, why; on a GPU, which CUDA libraries) to
+// w.
 func OpenDevice(name string, w io.Writer) (backend.Backend, error) {
 	b, err := backend.Open(name)
 	if err != nil {
@@ -103,6 +104,9 @@ func OpenDevice(name string, w io.Writer) (backend.Backend, error) {
 	}
 	if note := backend.Note(b); note != "" {
 		fmt.Fprintf(w, "  (%s)\n", note)
+	}
+	if v, ok := b.(interface{ Versions() string }); ok { // the CUDA libraries that run
+		fmt.Fprintf(w, "  (%s)\n", v.Versions())
 	}
 	return b, nil
 }
