@@ -12,7 +12,8 @@
 # The steps, most important first, by group:
 #   tests     cudadl TestKernelsCompile TestOpen TestOpsAgainstCPU
 #             TestConformance TestGraphReplayMatchesEager TestMLP6AgainstCPU
-#             TestTF32 TestCatdogAgainstCPU TestLifetimes TestOutOfMemory:
+#             TestTF32 TestCatdogAgainstCPU TestLifetimes TestOutOfMemory
+#             TestKernelsNear2to31 TestFillDevice:
 #             one process each, in dependency order, none of the host
 #             stand-in's tests (TestCatdogAgainstCPU is models/catdog's)
 #   e2e       e2e-train (catdog-train --device cuda on the built-in set),
@@ -55,6 +56,8 @@ TestTF32                    tests    60  -
 TestCatdogAgainstCPU        tests    90  -
 TestLifetimes               tests    90  -
 TestOutOfMemory             tests    60  -
+TestKernelsNear2to31        tests    90  -
+TestFillDevice              tests    90  -
 e2e-train                   e2e      90  gpu
 e2e-predict                 e2e      60  gpu
 e2e-train-cnn               e2e      90  gpu
