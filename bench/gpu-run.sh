@@ -214,7 +214,7 @@ command_of() {
 	cudadl) cmd=("$bin/cudadl.test" -test.v -test.timeout "$tlim") ;;
 	TestCatdogAgainstCPU) cmd=("$bin/catdog.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
 	Test*) cmd=("$bin/cuda.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
-	e2e-train) cmd=("$bin/catdog-train" --device cuda --epochs 3 --cache "" --out "$work/e2e/train-cuda") ;;
+	e2e-train) cmd=("$bin/catdog-train" --device cuda --cache "" --out "$work/e2e/train-cuda") ;;
 	e2e-predict)
 		[ -f "$work/e2e/train-cuda/last.safetensors" ] || cmd_needs=e2e-train
 		cmd=(bash -c '"$1/catdog-samples" --out "$2/samples" --n 8 || exit
@@ -227,7 +227,7 @@ command_of() {
 				NR % 2 == 1 { cuda = p; next }
 				{ d = cuda - p; if (d < 0) d = -d; if (d > 1e-4) { print "P(cat) " cuda " on CUDA, " p " on the CPU: " $0; bad = 1 } }
 				END { if (NR == 0) print "no predictions"; exit bad || NR == 0 }'\''' _ "$bin" "$work/e2e") ;;
-	e2e-train-cnn) cmd=("$bin/catdog-train" --device cuda --model cnn --epochs 2 --cache "" --out "$work/e2e/train-cnn") ;;
+	e2e-train-cnn) cmd=("$bin/catdog-train" --device cuda --model cnn --cache "" --out "$work/e2e/train-cnn") ;;
 	bench-go) cmd=(env "${benchenv[@]}" "$bin/bench.test" "${gobench[@]}" -test.timeout "$tlim") ;;
 	bench-cpu)
 		[ -x "$bin/bench-openblas.test" ] || cmd_skip="the bundle has no OpenBLAS build"
@@ -268,9 +268,14 @@ verdict() {
 		detail=$(echo "$detail" | sed 's/^[[:space:]]*//')
 		# Under compute-sanitizer: its own verdict first.
 		if [ "${group[$name]}" = sanitize ]; then
-			summary=$(grep -m1 'ERROR SUMMARY' "$log" | sed 's/^=* *//')
-			[ "$summary" = "ERROR SUMMARY: 0 errors" ] || result=fail
-			detail="${summary:-no ERROR SUMMARY: compute-sanitizer did not finish}; $detail"
+			# memcheck ends in "ERROR SUMMARY: N errors", racecheck in
+			# "RACECHECK SUMMARY: N hazards displayed (E errors, W warnings)".
+			summary=$(grep -m1 -E '(ERROR|RACECHECK) SUMMARY' "$log" | sed 's/^=* *//')
+			case $summary in
+			"ERROR SUMMARY: 0 errors" | "RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings)") ;;
+			*) result=fail ;;
+			esac
+			detail="${summary:-no summary: compute-sanitizer did not finish}; $detail"
 		fi
 	elif [ "$rc" != 0 ]; then
 		result=fail detail="rc $rc: $(grep -v '^[[:space:]]*$' "$log" | tail -1)"

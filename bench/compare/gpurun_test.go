@@ -19,9 +19,16 @@ nvidia-smi)
 	[[ $* == *query-gpu* ]] && echo "Stub GPU, 580.1, 1000 MiB" || echo "| Driver Version: 580.1     CUDA Version: 13.0 |" ;;
 compute-sanitizer)
 	[ "$1" = --version ] && { echo "Version stub"; exit 0; }
+	tool=memcheck; [[ $* == *"--tool racecheck"* ]] && tool=racecheck
 	while [ $# -gt 0 ] && [[ $1 != *.test ]]; do shift; done
 	"$@"; rc=$?
-	echo "========= ERROR SUMMARY: 0 errors"; exit $rc ;;
+	# Each tool's own last line, as compute-sanitizer 2025.3 prints them.
+	if [ $tool = racecheck ]; then
+		echo "========= RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings)"
+	else
+		echo "========= ERROR SUMMARY: 0 errors"
+	fi
+	exit $rc ;;
 python3)
 	if [ "$1" = -c ]; then echo "2.11.0 CUDA 13.0 available"; exit 0; fi
 	echo '{"torch": "2.11.0", "threads": 16, "gpu": "Stub GPU"}'
@@ -117,6 +124,7 @@ func TestGPURunScript(t *testing.T) {
 		// (The seconds column between result and detail varies.)
 		"| TestOpsAgainstCPU | pass |", "| TestCatdogAgainstCPU | pass |", "| TestTF32 | **fail** |", "| program_test.go:9: TF32 too far off |",
 		"| e2e-predict | pass |", "| bench-torch-cnn | pass |", "| 1 configurations |", "| memcheck | pass |", "| ERROR SUMMARY: 0 errors; 1 passed, 0 skipped |",
+		"| racecheck | pass |", "| RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings); 1 passed, 0 skipped |",
 		"`OUT=$OUT bash build/gpu/run.sh TestTF32`",
 		"| MLP6/train/cuda/batch=256 | 0.5 | 512000 | — | 1 | — | 2.00x |"} {
 		if !strings.Contains(string(summary), want) {
