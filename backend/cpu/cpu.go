@@ -64,7 +64,8 @@ func BLASThreads() int { return blas.Threads() }
 
 // SetBLASThreads sets, for the whole process, how many threads the BLAS's
 // own pool may use (n < 1 means 1), and returns the number before; it does
-// nothing without such a pool. Results do not change with it, only speed.
+// nothing without such a pool. Results change with it by rounding only
+// (the last bits of some sums), and speed.
 //
 // A perceptron's large products want all the cores. A convolutional
 // network's products are small and its convolutions already spread the

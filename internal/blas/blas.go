@@ -35,9 +35,11 @@ func Threads() int { return threads() }
 
 // SetThreads sets, for the whole process, how many threads the BLAS's own
 // pool may use, and returns the number before; n < 1 means 1. It does
-// nothing to a BLAS without a pool. A product's result does not depend on
-// it: OpenBLAS splits a product's rows and columns among its threads, never
-// the sums. Fewer threads help a program whose own loops already keep the
+// nothing to a BLAS without a pool. A product's result depends on it by
+// rounding only: with some kernels (Haswell's, Zen's) OpenBLAS adds a
+// product's sums in another order when threaded, so one thread and several
+// can give different last bits; a given number of threads always gives the
+// same bits. Fewer threads help a program whose own loops already keep the
 // cores busy between products, such as a convolution's per image: after a
 // threaded product, OpenBLAS's idle threads wait spinning for a while,
 // taking cores from those loops.
