@@ -1,14 +1,12 @@
 # Neurone. `make demo` trains on the built-in data; `make test` runs the tests.
 #
-# OpenBLAS is used for the CPU's matrix products when libopenblas is
-# installed (Debian: libopenblas-dev); otherwise gonum's pure-Go BLAS.
-# Override with `make BLAS=gonum` or `make BLAS=openblas`.
+# The CPU's matrix products run on OpenBLAS, loaded at run time, where it
+# is installed (Debian: libopenblas0), and on gonum's pure-Go BLAS
+# otherwise; NEURONE_BLAS=gonum or NEURONE_BLAS=openblas in the
+# environment forces one. No build tag is involved.
 
 GO      ?= go
 BIN     ?= bin
-BLAS    ?= $(shell (ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so ') && echo openblas || echo gonum)
-TAGS    := $(if $(filter openblas,$(BLAS)),openblas,)
-GOFLAGS_TAGS := -tags '$(TAGS)'
 DEMO    ?= demo-out
 # bench-compare: PyTorch beside our benchmarks (see bench/compare).
 PYTHON  ?= python3
@@ -21,46 +19,43 @@ DEVICES ?= cpu
 all: build
 
 build:
-	@echo "BLAS: $(BLAS)"
-	$(GO) build $(GOFLAGS_TAGS) -o $(BIN)/ ./cmd/...
+	$(GO) build -o $(BIN)/ ./cmd/...
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags openblas ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 
-# The whole suite with the chosen BLAS, then the BLAS-dependent packages
-# with the other one, so both builds stay correct.
+# The whole suite with the BLAS the machine has, then the packages whose
+# results depend on the BLAS again with gonum's, so both stay correct.
 test: vet
-	@echo "BLAS: $(BLAS)"
-	$(GO) test $(GOFLAGS_TAGS) -timeout 15m ./...
-ifeq ($(BLAS),openblas)
-	$(GO) test -timeout 10m ./internal/blas ./ops ./backend/...
-endif
+	$(GO) test -timeout 15m ./...
+	NEURONE_BLAS=gonum $(GO) test -timeout 10m ./internal/blas ./ops ./backend/...
 
 bench:
-	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchmem -timeout 60m ./bench
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./bench
 
 # Ours and PyTorch's MLP6 in one interleaved run; writes bench/RESULTS.md and
 # the README's benchmark table. DEVICES=cpu,cuda adds the CUDA build.
 bench-compare:
-	$(GO) run ./bench/compare -count $(COUNT) -devices $(DEVICES) -blas $(BLAS) \
+	$(GO) run ./bench/compare -count $(COUNT) -devices $(DEVICES) \
 		-python $(PYTHON) -torch $(TORCH_SCRIPT)
 
 demo: build
 	rm -rf $(DEMO)
 	$(BIN)/catdog-train --out $(DEMO) --lr-schedule cosine
-	$(GO) run $(GOFLAGS_TAGS) ./cmd/catdog-samples --out $(DEMO)/samples --n 6
+	$(GO) run ./cmd/catdog-samples --out $(DEMO)/samples --n 6
 	$(BIN)/catdog-predict --model $(DEMO) $(DEMO)/samples
 
 # The CUDA backend is in every cgo build (it loads the CUDA libraries at run
-# time). gpu-bundle builds its test and benchmark binaries and the commands,
-# with the pure-Go BLAS so they need no OpenBLAS, for a GPU machine without
-# Go, packed small enough to carry there: run $(GPU_BUNDLE)/run.sh on it.
-# Where OpenBLAS is installed here, it adds bench-openblas.test and the
-# shared libraries it loads (lib/), so that the CPU side of "CUDA against
-# the CPU" is measured there with OpenBLAS, not with the pure-Go BLAS.
+# time). gpu-bundle builds its test and benchmark binaries and the commands
+# for a GPU machine without Go, packed small enough to carry there: run
+# $(GPU_BUNDLE)/run.sh on it. They load OpenBLAS at run time where they
+# find it, gonum's BLAS otherwise. Where OpenBLAS is installed here, it
+# adds the library and those it needs (lib/), and bench-openblas.test (the
+# same binary, linked) that run.sh runs with LD_LIBRARY_PATH=lib, so that
+# the CPU side of "CUDA against the CPU" is measured there with OpenBLAS.
 GPU_BUNDLE  ?= build/gpu
+OPENBLAS_LIB ?= $(shell ldconfig -p 2>/dev/null | awk '/libopenblas\.so\.0 / {print $$NF; exit}')
 
 gpu-bundle:
 	rm -rf $(GPU_BUNDLE)
@@ -68,10 +63,10 @@ gpu-bundle:
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cudadl.test ./internal/cudadl
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
-ifeq ($(BLAS),openblas)
-	$(GO) test -c -tags openblas -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench-openblas.test ./bench
+ifneq ($(OPENBLAS_LIB),)
+	ln $(GPU_BUNDLE)/bin/bench.test $(GPU_BUNDLE)/bin/bench-openblas.test
 	mkdir -p $(GPU_BUNDLE)/bin/lib
-	for l in $$(ldd $(GPU_BUNDLE)/bin/bench-openblas.test | awk '/openblas|gfortran|quadmath/ {print $$3}'); do cp -L $$l $(GPU_BUNDLE)/bin/lib/; done
+	for l in $(OPENBLAS_LIB) $$(ldd $(OPENBLAS_LIB) | awk '/gfortran|quadmath/ {print $$3}'); do cp -L $$l $(GPU_BUNDLE)/bin/lib/; done
 endif
 	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
 	@if [ -f $(TORCH_SCRIPT) ]; then cp $(TORCH_SCRIPT) $(GPU_BUNDLE)/bin/; else echo "no $(TORCH_SCRIPT): PyTorch's side will be missing"; fi

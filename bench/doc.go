@@ -5,8 +5,12 @@
 //
 // Run them with
 //
-//	go test -bench . ./bench                 # gonum BLAS
-//	go test -tags openblas -bench . ./bench  # OpenBLAS (make bench picks it)
+//	go test -bench . ./bench                     # OpenBLAS where installed, else gonum's BLAS
+//	NEURONE_BLAS=gonum go test -bench . ./bench  # gonum's pure-Go BLAS, to compare
+//
+// The CPU's BLAS is chosen at run time (package internal/blas); a line
+// before the results names it ("blas: OpenBLAS 0.3.21, Haswell kernels,
+// 2 threads").
 //
 // Each sub-benchmark is named model/mode/device/batch
 // (MLP6/train/cpu/batch=256) and reports samples/s, GFLOP/s, the fraction

@@ -15,13 +15,16 @@ import (
 
 // machineInfo describes where and with what the comparison ran.
 type machineInfo struct {
-	commit  string // short hash, "+dirty" when the tree had changes
-	cpu     string // model name and logical CPU count
-	gpu     string // nvidia-smi's name, or ""
-	goVer   string
-	blas    string // with OPENBLAS_CORETYPE
-	blasPkg string // Debian's libopenblas0-pthread, which torch needs to use OpenBLAS
-	torch   torchRun
+	commit string // short hash, "+dirty" when the tree had changes
+	cpu    string // model name and logical CPU count
+	gpu    string // nvidia-smi's name, or ""
+	goVer  string
+	blas   string // as the benchmarks name it, with OPENBLAS_CORETYPE when run here
+	// coretype is OPENBLAS_CORETYPE here ("unset" when it is); "" for
+	// runs recorded elsewhere.
+	coretype string
+	blasPkg  string // Debian's libopenblas0-pthread, which torch needs to use OpenBLAS
+	torch    torchRun
 	// loadBefore and loadAfter are /proc/loadavg around the runs: on a
 	// shared machine they say how much else was running.
 	loadBefore, loadAfter string
@@ -47,13 +50,10 @@ func (s *session) machine() machineInfo {
 	if v, err := output(s.opt.goCmd, "env", "GOVERSION"); err == nil {
 		m.goVer = v
 	}
-	m.blas = "gonum (pure Go)"
-	if s.opt.blas == "openblas" {
-		coretype := os.Getenv("OPENBLAS_CORETYPE")
-		if coretype == "" {
-			coretype = "unset"
-		}
-		m.blas = "OpenBLAS, OPENBLAS_CORETYPE " + coretype
+	m.blas = "not named by the benchmarks"
+	m.coretype = os.Getenv("OPENBLAS_CORETYPE")
+	if m.coretype == "" {
+		m.coretype = "unset"
 	}
 	m.blasPkg = "not installed or not a Debian system"
 	if v, err := output("dpkg-query", "-W", "-f", "${Version}", "libopenblas0-pthread"); err == nil && v != "" {
