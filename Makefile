@@ -10,7 +10,7 @@ BIN     ?= bin
 DEMO    ?= demo-out
 # bench-compare: PyTorch beside our benchmarks (see bench/compare).
 PYTHON  ?= python3
-TORCH_SCRIPT ?= ../shared/bench/torch_mlp6.py
+TORCH_SCRIPT ?= bench/torch_mlp6.py
 COUNT   ?= 5
 DEVICES ?= cpu
 

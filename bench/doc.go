@@ -19,7 +19,7 @@
 // that is not built in or not present are skipped with the reason.
 //
 // bench/compare times PyTorch beside them in the same run: the perceptron
-// with the shared torch_mlp6.py, the CNN with torch_cnn.py here, which
+// with torch_mlp6.py here, the CNN with torch_cnn.py, which
 // builds the network of graph.DefaultCNNSpec layer for layer.
 package bench
 

@@ -335,6 +335,24 @@ func TestBLASNamedByTheBenchmarks(t *testing.T) {
 	}
 }
 
+// The PyTorch scripts that compare and the Makefile's bench-compare run
+// by default are in the repository.
+func TestTorchScriptsInRepository(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, script := range []string{torchScript, torchCNNScript} {
+		if _, err := os.Stat(filepath.Join(root, script)); err != nil {
+			t.Errorf("default script: %v", err)
+		}
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "TORCH_SCRIPT ?= " + torchScript + "\n"; !strings.Contains(string(makefile), want) {
+		t.Errorf("the Makefile lacks the line %q", want)
+	}
+}
+
 // renderRecorded writes files (name → text) into a folder as a GPU
 // machine's run.sh would, runs compare -from on it and returns the report
 // and the table it printed.

@@ -42,6 +42,12 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// The PyTorch scripts, in the repository (relative to its root).
+const (
+	torchScript    = "bench/torch_mlp6.py"
+	torchCNNScript = "bench/torch_cnn.py"
+)
+
 // options are the command's flags.
 type options struct {
 	count     int
@@ -66,8 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.count, "count", 5, "runs of each side; the table shows medians")
 	devices := fs.String("devices", "cpu", "comma-separated devices to time: cpu, cuda")
 	fs.StringVar(&o.python, "python", "python3", "Python interpreter with torch")
-	fs.StringVar(&o.script, "torch", "bench/torch_mlp6.py", "PyTorch script, relative to the repository root")
-	fs.StringVar(&o.cnnScript, "torch-cnn", "bench/torch_cnn.py", "PyTorch script of the CNN, relative to the repository root")
+	fs.StringVar(&o.script, "torch", torchScript, "PyTorch script, relative to the repository root")
+	fs.StringVar(&o.cnnScript, "torch-cnn", torchCNNScript, "PyTorch script of the CNN, relative to the repository root")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "CPU threads for both sides")
 	fs.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write (relative to the repository root)")
 	fs.StringVar(&o.readme, "readme", "README.md", "README whose bench section to replace; empty: leave it")
