@@ -158,8 +158,9 @@ func (s *session) renderReport(w io.Writer, m machineInfo, res results, table st
 	fmt.Fprintln(w, "(our run i against PyTorch's run i, which follows it), so both sides of a ratio saw")
 	fmt.Fprintln(w, "about the same load. PyTorch's eager mode runs op by op; its graph")
 	fmt.Fprintln(w, "mode (CUDA only) replays a captured CUDA graph. The SGEMM peak is the best of several")
-	fmt.Fprintln(w, "1024×1024×1024 products measured by the same benchmark process; FLOPs count a training")
-	fmt.Fprintln(w, "step as three forward passes.")
+	fmt.Fprintln(w, "1024×1024×1024 products measured by the same benchmark process; FLOPs count what a")
+	fmt.Fprintln(w, "training step computes: the forward products, every weight's gradient, and every layer's")
+	fmt.Fprintln(w, "input gradient but the first layer's (the images', which nothing needs).")
 	if bounds := captured(func(w io.Writer) { renderBounds(w, res) }); bounds != "" {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "## Against the matrix products alone")

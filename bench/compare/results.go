@@ -483,7 +483,7 @@ func renderBounds(w io.Writer, res results) {
 func matMulGFLOP(c config) float64 {
 	perSample := float64(bench.MLP6ForwardFLOPs)
 	if c.Mode == "train" {
-		perSample = bench.MLP6TrainMatMulFLOPs
+		perSample = bench.MLP6TrainFLOPs
 	}
 	return perSample * float64(c.Batch) / 1e9
 }
