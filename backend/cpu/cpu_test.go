@@ -29,7 +29,7 @@ func TestBLASSetting(t *testing.T) {
 		setting string
 		want    []string // the line the child prints starts with one of these
 	}{
-		{"gonum", []string{"opened cpu (gonum (pure Go; NEURONE_BLAS=gonum))"}},
+		{"gonum", []string{"opened cpu (gonum, pure Go; NEURONE_BLAS=gonum)"}},
 		{"openblas", []string{"opened cpu (OpenBLAS 0.", "error: backend: not available: cpu: blas: NEURONE_BLAS=openblas, but no OpenBLAS"}},
 		{"bogus", []string{`error: backend: not available: cpu: blas: NEURONE_BLAS="bogus": want openblas, gonum or auto`}},
 	} {

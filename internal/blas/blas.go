@@ -105,7 +105,7 @@ func decide(setting string, load func() (*openBLAS, error)) (*openBLAS, string, 
 	case "", "auto":
 		lib, err := load()
 		if err != nil {
-			return nil, "no OpenBLAS found; installing it (Debian: libopenblas0) makes the matrix products several times faster", nil
+			return nil, "no OpenBLAS found, install it for several times faster products (Debian: libopenblas0)", nil
 		}
 		return lib, "", nil
 	case Gonum:
@@ -150,14 +150,14 @@ func Kind() string {
 
 // Name says which BLAS runs the products, for start-up messages and
 // benchmark headers: "OpenBLAS 0.3.21, Haswell kernels, 2 threads", or
-// gonum's with the reason it was chosen.
+// "gonum, pure Go; " and the reason it was chosen.
 func Name() string {
 	choose()
 	switch {
 	case chosen.err != nil:
 		return "none (" + chosen.err.Error() + ")"
 	case chosen.lib == nil:
-		return "gonum (pure Go; " + chosen.note + ")"
+		return "gonum, pure Go; " + chosen.note
 	}
 	s := "OpenBLAS"
 	if v := chosen.lib.version(); v != "" {

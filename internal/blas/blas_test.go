@@ -93,7 +93,7 @@ func TestSettingInAProcess(t *testing.T) {
 		want    []string // lines of the child's report
 	}{
 		{"", []string{wantAuto, "err=<nil>"}},
-		{"gonum", []string{"kind=gonum", "err=<nil>", "name=gonum (pure Go; NEURONE_BLAS=gonum)", "threads=0"}},
+		{"gonum", []string{"kind=gonum", "err=<nil>", "name=gonum, pure Go; NEURONE_BLAS=gonum", "threads=0"}},
 		{"openblas", map[bool][]string{
 			true:  {"kind=openblas", "err=<nil>", "name=OpenBLAS "},
 			false: {"kind=", "err=blas: NEURONE_BLAS=openblas, but no OpenBLAS could be loaded", "name=none ("},
