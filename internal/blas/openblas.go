@@ -24,7 +24,7 @@ typedef struct {
 	nrn_set_int_fn set_threads;
 	nrn_get_int_fn get_threads;
 	nrn_get_str_fn config;
-	nrn_get_str_fn corename; // NULL in OpenBLAS before 0.2.x
+	nrn_get_str_fn corename; // NULL where the library lacks it
 } nrn_openblas;
 
 // nrn_openblas_open opens path and looks up the entry points into lib. It
