@@ -27,30 +27,41 @@ func BenchmarkCNN(b *testing.B) {
 						spec.Blocks[i].BatchNorm = bn
 					}
 					build := func() (*graph.Model, error) { return graph.CNN(spec) }
-					m, err := build()
-					if err != nil {
-						b.Fatal(err)
-					}
-					benchModel(b, device, "train", false, build, forwardFLOPs(m))
+					benchModel(b, device, "train", false, build)
 				})
 			}
 		}
 	}
 }
 
-// forwardFLOPs counts the multiply-adds of m's convolution and dense
-// layers for one sample, two FLOPs each; pooling, activations and biases
-// are left out.
-func forwardFLOPs(m *graph.Model) float64 {
-	var f float64
+// stepFLOPs counts, per sample, the FLOPs of a prediction and of a
+// training step of m: two for each multiply-add of its convolutions' and
+// dense layers' products; pooling, activations, biases and the loss are
+// left out. A training step adds to the forward products, for each layer,
+// the gradient of its weights and, for each layer but the first, the
+// gradient of its input, each as much work as the forward product (a
+// convolution's input gradient is the transposed convolution). The first
+// layer's input is the images: no parameter needs their gradient, and
+// neither backend computes it.
+func stepFLOPs(m *graph.Model) (forward, train float64) {
+	first := true
 	for _, l := range m.Layers {
+		var f float64
 		switch l.Kind {
 		case graph.KindConv2D:
 			out := l.Output.Shape() // N×F×OH×OW
-			f += 2 * float64(l.W.Shape().TotalSize()*out[2]*out[3])
+			f = 2 * float64(l.W.Shape().TotalSize()*out[2]*out[3])
 		case graph.KindDense:
-			f += 2 * float64(l.W.Shape().TotalSize())
+			f = 2 * float64(l.W.Shape().TotalSize())
+		default:
+			continue
 		}
+		forward += f
+		train += 2 * f // forward and the weights' gradient
+		if !first {
+			train += f // the input's gradient
+		}
+		first = false
 	}
-	return f
+	return forward, train
 }

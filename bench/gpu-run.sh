@@ -111,6 +111,8 @@ if ! tar xJf "$bundle/bundle.tar.xz" -C "$bin" 2>"$logs/unpack.log"; then
 	echo "run.sh: cannot unpack $bundle/bundle.tar.xz: $(tail -1 "$logs/unpack.log")" >&2
 	exit 1
 fi
+# The bundle's OpenBLAS, for every binary (they load it at run time).
+[ -d "$bin/lib" ] && export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 benchenv=(GOMAXPROCS="$threads" OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads")
 # -test.v, so that a benchmark that skips says why (bench/compare reads
 # the result lines alone).
@@ -180,9 +182,13 @@ probe() {
 	else
 		sanitizer= sanitizer_version="not found"
 	fi
-	blas="gonum (pure Go; the bundle carries no OpenBLAS)"
-	if [ -x "$bin/bench-openblas.test" ]; then
-		blas="OpenBLAS for the CPU benchmarks ($(cd "$bin/lib" && ls libopenblas* | head -1), from the bundle); gonum for the rest"
+	# The binaries load OpenBLAS at run time: the bundle's (lib/, on
+	# LD_LIBRARY_PATH) where it carries one, else the machine's, else gonum.
+	blas="gonum (pure Go): neither the bundle nor the machine has OpenBLAS"
+	if [ -d "$bin/lib" ]; then
+		blas="OpenBLAS ($(cd "$bin/lib" && ls libopenblas* | head -1), from the bundle)"
+	elif { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libopenblas'; then
+		blas="OpenBLAS (the machine's)"
 	fi
 	{
 		echo "started=$started_at"
@@ -230,9 +236,7 @@ command_of() {
 	e2e-train-cnn) cmd=("$bin/catdog-train" --device cuda --model cnn --cache "" --out "$work/e2e/train-cnn") ;;
 	bench-go) cmd=(env "${benchenv[@]}" "$bin/bench.test" "${gobench[@]}" -test.timeout "$tlim") ;;
 	bench-cpu)
-		[ -x "$bin/bench-openblas.test" ] || cmd_skip="the bundle has no OpenBLAS build"
-		cmd=(env LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "${benchenv[@]}"
-			"$bin/bench-openblas.test" "${cpubench[@]}" -test.timeout "$tlim") ;;
+		cmd=(env "${benchenv[@]}" "$bin/bench.test" "${cpubench[@]}" -test.timeout "$tlim") ;;
 	bench-torch-*)
 		local script=$bin/torch_${name#bench-torch-}.py
 		[ -f "$script" ] || cmd_skip="the bundle has no $(basename "$script")"

@@ -22,10 +22,10 @@ func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb 
 		tb = gonumblas.Trans
 	}
 	if is32[T]() {
-		blas.Impl.Sgemm(ta, tb, m, n, k, 1, as[float32](a), lda, as[float32](b), ldb, float32(beta), as[float32](c), ldc)
+		blas.Impl().Sgemm(ta, tb, m, n, k, 1, as[float32](a), lda, as[float32](b), ldb, float32(beta), as[float32](c), ldc)
 		return
 	}
-	blas.Impl.Dgemm(ta, tb, m, n, k, 1, as[float64](a), lda, as[float64](b), ldb, float64(beta), as[float64](c), ldc)
+	blas.Impl().Dgemm(ta, tb, m, n, k, 1, as[float64](a), lda, as[float64](b), ldb, float64(beta), as[float64](c), ldc)
 }
 
 // gemmColumns is gemm with op(b) not transposed, split into blocks of

@@ -99,9 +99,9 @@ func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, erro
 	}
 	ta, tb := op.transposes()
 	if dt == tensor.Float32 {
-		blas.Impl.Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
+		blas.Impl().Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
 	} else {
-		blas.Impl.Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
+		blas.Impl().Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
 	}
 	return c, nil
 }
@@ -137,7 +137,7 @@ func (op MatMulOp) AccumulateFloat32(alpha float32, a, b G.Value, beta float32, 
 		return nil
 	}
 	ta, tb := op.transposes()
-	blas.Impl.Sgemm(ta, tb, m, n, k, alpha, slice[float32](a), a.Shape()[1], slice[float32](b), b.Shape()[1], beta, c, n)
+	blas.Impl().Sgemm(ta, tb, m, n, k, alpha, slice[float32](a), a.Shape()[1], slice[float32](b), b.Shape()[1], beta, c, n)
 	return nil
 }
 

@@ -25,12 +25,17 @@
 // computes its gradient (the product adds −lr·dW to the weights directly),
 // which differs from the separate update by float32 rounding only.
 //
-// Matrix products call the BLAS chosen at build time (OpenBLAS with the
-// build tag "openblas", gonum's pure-Go BLAS otherwise); Name says which.
-// Parameters live in their nodes' values and are updated in place.
+// Matrix products call the BLAS chosen when the process first needs one:
+// OpenBLAS, loaded at run time where it is installed, gonum's pure-Go BLAS
+// otherwise, or the one the environment variable NEURONE_BLAS ("openblas",
+// "gonum") asks for; Name says which. Opening "cpu" fails when
+// NEURONE_BLAS asks for a BLAS that cannot be loaded. Parameters live in
+// their nodes' values and are updated in place.
 package cpu
 
 import (
+	"fmt"
+
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/internal/blas"
 )
@@ -39,6 +44,9 @@ func init() {
 	backend.Register("cpu", func(index int) (backend.Backend, error) {
 		if index != 0 {
 			return nil, backend.ErrUnavailable
+		}
+		if err := blas.Load(); err != nil {
+			return nil, fmt.Errorf("%w: cpu: %w", backend.ErrUnavailable, err)
 		}
 		return New(), nil
 	})
@@ -50,11 +58,13 @@ type Backend struct{}
 // New returns the CPU backend.
 func New() *Backend { return &Backend{} }
 
-// Name says "cpu" and which BLAS runs the matrix products.
+// Name says "cpu" and which BLAS runs the matrix products, e.g.
+// "cpu (OpenBLAS 0.3.21, Haswell kernels, 2 threads)".
 func (*Backend) Name() string { return "cpu (" + BLAS() + ")" }
 
-// BLAS names the BLAS implementation compiled in.
-func BLAS() string { return blas.Name }
+// BLAS says which BLAS runs the matrix products, with its version, kernels
+// and threads for OpenBLAS, and why for gonum's pure-Go BLAS.
+func BLAS() string { return blas.Name() }
 
 // BLASThreads returns how many threads the BLAS's own pool uses for a
 // large matrix product (OpenBLAS's, set by OPENBLAS_NUM_THREADS or
@@ -64,7 +74,8 @@ func BLASThreads() int { return blas.Threads() }
 
 // SetBLASThreads sets, for the whole process, how many threads the BLAS's
 // own pool may use (n < 1 means 1), and returns the number before; it does
-// nothing without such a pool. Results do not change with it, only speed.
+// nothing without such a pool. Results change with it by rounding only
+// (the last bits of some sums), and speed.
 //
 // A perceptron's large products want all the cores. A convolutional
 // network's products are small and its convolutions already spread the

@@ -81,8 +81,8 @@ func TestFusedMatchesUnfused(t *testing.T) {
 // TestTrainStepAllocations keeps the fused, parallel training step free of
 // per-step allocations (with OpenBLAS; gonum's BLAS allocates itself).
 func TestTrainStepAllocations(t *testing.T) {
-	if blas.Name != "OpenBLAS" {
-		t.Skipf("%s's Sgemm allocates for its parallel blocks", blas.Name)
+	if blas.Kind() != blas.OpenBLAS {
+		t.Skipf("%s: gonum's Sgemm allocates for its parallel blocks", blas.Name())
 	}
 	const batch, inputs = 64, 100
 	_, p := compileMLP(t, graph.MLPSpec{Inputs: inputs, Batch: batch, Seed: 1, Layers: []graph.LayerSpec{

@@ -15,6 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // The samples in testdata are real output: go-bench-cpu.txt is
 // `go test -tags openblas -run '^$' -bench 'MLP6/.*/cpu|SGEMM' -benchmem -count 6 ./bench`
+// (OpenBLAS was then chosen with a build tag)
 // on the 2-core development machine (a shared, noisy one), torch-cpu.jsonl is
 // `torch_mlp6.py cpu` with PyTorch 1.13 on the same machine, and
 // torch-cnn-cpu.jsonl `torch_cnn.py cpu` there.
@@ -331,6 +332,40 @@ func benchTxt(machine, commands string, goRuns, torchRuns []string) string {
 		}
 	}
 	return b.String()
+}
+
+// The report names the BLAS the benchmarks' "blas:" line names, over what
+// the machine's facts say; without such a line, the facts'.
+func TestBLASNamedByTheBenchmarks(t *testing.T) {
+	run := "BenchmarkMLP6/train/cpu/batch=256-16 \t 20 \t 25600000 ns/op \t 10000 samples/s\n"
+	machine := "started=2026-11-27T15:00:00Z\ncommit=abc123\nthreads=16\nblas=gonum (pure Go)\n"
+	for _, tt := range []struct{ goRun, want string }{
+		{"goos: linux\nblas: OpenBLAS 0.3.21, Haswell kernels, 16 threads\n" + run, "| BLAS (ours) | OpenBLAS 0.3.21, Haswell kernels, 16 threads |"},
+		{run, "| BLAS (ours) | gonum (pure Go) |"},
+	} {
+		report, _ := renderRecorded(t, map[string]string{"machine.txt": machine, "go-run-1.txt": tt.goRun})
+		if !strings.Contains(report, tt.want) {
+			t.Errorf("report lacks %q:\n%s", tt.want, report)
+		}
+	}
+}
+
+// The PyTorch scripts that compare and the Makefile's bench-compare run
+// by default are in the repository.
+func TestTorchScriptsInRepository(t *testing.T) {
+	root := filepath.Join("..", "..")
+	for _, script := range []string{torchScript, torchCNNScript} {
+		if _, err := os.Stat(filepath.Join(root, script)); err != nil {
+			t.Errorf("default script: %v", err)
+		}
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "TORCH_SCRIPT ?= " + torchScript + "\n"; !strings.Contains(string(makefile), want) {
+		t.Errorf("the Makefile lacks the line %q", want)
+	}
 }
 
 // renderRecorded writes files (name → text) into a folder as a GPU

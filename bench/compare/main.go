@@ -5,19 +5,21 @@
 //
 // Usage (from the repository root; `make bench-compare` runs it):
 //
-//	go run ./bench/compare [-count 5] [-devices cpu] [-blas openblas]
-//	    [-python python3] [-torch ../shared/bench/torch_mlp6.py]
+//	go run ./bench/compare [-count 5] [-devices cpu]
+//	    [-python python3] [-torch bench/torch_mlp6.py]
 //	    [-torch-cnn bench/torch_cnn.py]
 //	    [-threads N] [-out bench/RESULTS.md] [-readme README.md]
 //
-// It builds the bench package's test binary once (with -tags for the BLAS
-// and, when -devices names cuda, for CUDA), then runs it -count times,
+// It builds the bench package's test binary once, then runs it -count times,
 // each run followed by one run of each PyTorch script (the perceptron's,
 // then the CNN's) per device, so that both sides see the same load on a
 // shared machine. Every figure in the
 // table is the median over those runs. GOMAXPROCS, OPENBLAS_NUM_THREADS
 // and OMP_NUM_THREADS are set to -threads for both sides; the machine's
-// OPENBLAS_CORETYPE is left as it is.
+// OPENBLAS_CORETYPE is left as it is. The CPU's BLAS is whichever the
+// benchmarks load (OpenBLAS where it is installed; NEURONE_BLAS=gonum in
+// the environment asks for gonum's), and the report names the one their
+// output's "blas:" line names.
 //
 // When python3, torch or a script is missing, or a script fails, its
 // PyTorch columns say "not run" and the report says why; the command still
@@ -46,11 +48,16 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// The PyTorch scripts, in the repository (relative to its root).
+const (
+	torchScript    = "bench/torch_mlp6.py"
+	torchCNNScript = "bench/torch_cnn.py"
+)
+
 // options are the command's flags.
 type options struct {
 	count     int
 	devices   []string
-	blas      string
 	python    string
 	script    string
 	cnnScript string
@@ -70,10 +77,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	fs.IntVar(&o.count, "count", 5, "runs of each side; the table shows medians")
 	devices := fs.String("devices", "cpu", "comma-separated devices to time: cpu, cuda")
-	fs.StringVar(&o.blas, "blas", "openblas", "BLAS of the CPU build: openblas or gonum")
 	fs.StringVar(&o.python, "python", "python3", "Python interpreter with torch")
-	fs.StringVar(&o.script, "torch", "../shared/bench/torch_mlp6.py", "PyTorch script, relative to the repository root")
-	fs.StringVar(&o.cnnScript, "torch-cnn", "bench/torch_cnn.py", "PyTorch script of the CNN, relative to the repository root")
+	fs.StringVar(&o.script, "torch", torchScript, "PyTorch script, relative to the repository root")
+	fs.StringVar(&o.cnnScript, "torch-cnn", torchCNNScript, "PyTorch script of the CNN, relative to the repository root")
 	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "CPU threads for both sides")
 	fs.StringVar(&o.out, "out", "bench/RESULTS.md", "report to write (relative to the repository root)")
 	fs.StringVar(&o.readme, "readme", "README.md", "README whose bench section to replace; empty: leave it")
@@ -86,8 +92,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o.devices = strings.Split(*devices, ",")
-	if o.count < 1 || o.threads < 1 || (o.blas != "openblas" && o.blas != "gonum") {
-		fmt.Fprintln(stderr, "compare: -count and -threads must be positive, -blas openblas or gonum")
+	if o.count < 1 || o.threads < 1 {
+		fmt.Fprintln(stderr, "compare: -count and -threads must be positive")
 		return 2
 	}
 	for _, d := range o.devices {
@@ -143,8 +149,8 @@ func compare(o options, stdout, stderr io.Writer) error {
 	}
 	defer os.RemoveAll(tmp)
 	testBin := filepath.Join(tmp, "bench.test")
-	build := []string{o.goCmd, "test", "-c", "-tags", s.tags(), "-o", testBin, "./bench"}
-	s.commands = append(s.commands, shellQuote([]string{o.goCmd, "test", "-c", "-tags", s.tags(), "-o", "bench.test", "./bench"}))
+	build := []string{o.goCmd, "test", "-c", "-o", testBin, "./bench"}
+	s.commands = append(s.commands, shellQuote([]string{o.goCmd, "test", "-c", "-o", "bench.test", "./bench"}))
 	if err := s.exec(build, nil, stderr); err != nil {
 		return fmt.Errorf("building the benchmarks: %w", err)
 	}
@@ -224,6 +230,12 @@ func (s *session) finish(info machineInfo, stdout, stderr io.Writer) error {
 		}
 	}
 	info.torch = res.torch
+	if name := res.ours.BLAS; name != "" {
+		info.blas = name
+		if info.coretype != "" && strings.HasPrefix(name, "OpenBLAS") {
+			info.blas += ", OPENBLAS_CORETYPE " + info.coretype
+		}
+	}
 	table := &bytes.Buffer{}
 	renderTable(table, rows(res))
 	fmt.Fprint(stdout, table.String())
@@ -267,16 +279,6 @@ func shellQuote(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
-}
-
-// tags returns the build tags for the BLAS and the devices.
-func (s *session) tags() string {
-	var tags []string
-	if s.opt.blas == "openblas" {
-		tags = append(tags, "openblas")
-	}
-	// CUDA needs no tag: every cgo build has it (backend/cuda).
-	return strings.Join(tags, ",")
 }
 
 // exec runs argv in the repository root with the thread settings, its

@@ -15,13 +15,16 @@ import (
 
 // machineInfo describes where and with what the comparison ran.
 type machineInfo struct {
-	commit  string // short hash, "+dirty" when the tree had changes
-	cpu     string // model name and logical CPU count
-	gpu     string // nvidia-smi's name, or ""
-	goVer   string
-	blas    string // with OPENBLAS_CORETYPE
-	blasPkg string // Debian's libopenblas0-pthread, which torch needs to use OpenBLAS
-	torch   torchRun
+	commit string // short hash, "+dirty" when the tree had changes
+	cpu    string // model name and logical CPU count
+	gpu    string // nvidia-smi's name, or ""
+	goVer  string
+	blas   string // as the benchmarks name it, with OPENBLAS_CORETYPE when run here
+	// coretype is OPENBLAS_CORETYPE here ("unset" when it is); "" for
+	// runs recorded elsewhere.
+	coretype string
+	blasPkg  string // Debian's libopenblas0-pthread, which torch needs to use OpenBLAS
+	torch    torchRun
 	// loadBefore and loadAfter are /proc/loadavg around the runs: on a
 	// shared machine they say how much else was running.
 	loadBefore, loadAfter string
@@ -47,13 +50,10 @@ func (s *session) machine() machineInfo {
 	if v, err := output(s.opt.goCmd, "env", "GOVERSION"); err == nil {
 		m.goVer = v
 	}
-	m.blas = "gonum (pure Go)"
-	if s.opt.blas == "openblas" {
-		coretype := os.Getenv("OPENBLAS_CORETYPE")
-		if coretype == "" {
-			coretype = "unset"
-		}
-		m.blas = "OpenBLAS, OPENBLAS_CORETYPE " + coretype
+	m.blas = "not named by the benchmarks"
+	m.coretype = os.Getenv("OPENBLAS_CORETYPE")
+	if m.coretype == "" {
+		m.coretype = "unset"
 	}
 	m.blasPkg = "not installed or not a Debian system"
 	if v, err := output("dpkg-query", "-W", "-f", "${Version}", "libopenblas0-pthread"); err == nil && v != "" {
@@ -158,8 +158,9 @@ func (s *session) renderReport(w io.Writer, m machineInfo, res results, table st
 	fmt.Fprintln(w, "(our run i against PyTorch's run i, which follows it), so both sides of a ratio saw")
 	fmt.Fprintln(w, "about the same load. PyTorch's eager mode runs op by op; its graph")
 	fmt.Fprintln(w, "mode (CUDA only) replays a captured CUDA graph. The SGEMM peak is the best of several")
-	fmt.Fprintln(w, "1024×1024×1024 products measured by the same benchmark process; FLOPs count a training")
-	fmt.Fprintln(w, "step as three forward passes.")
+	fmt.Fprintln(w, "1024×1024×1024 products measured by the same benchmark process; FLOPs count what a")
+	fmt.Fprintln(w, "training step computes: the forward products, every weight's gradient, and every layer's")
+	fmt.Fprintln(w, "input gradient but the first layer's (the images', which nothing needs).")
 	if bounds := captured(func(w io.Writer) { renderBounds(w, res) }); bounds != "" {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "## Against the matrix products alone")

@@ -42,17 +42,24 @@ type goBench struct {
 	// torch_cnn.py's lines name), by name, in the order they ran.
 	Other      map[string]measure
 	OtherOrder []string
+	// BLAS is what the benchmarks' "blas:" line names (the first one).
+	BLAS string
 }
 
 // parseGoBench reads `go test -bench` output (the standard benchmark
 // format: name-procs, iterations, then value-unit pairs) and returns the
-// median of every metric over the runs of each benchmark. Lines that are
-// not benchmark results are skipped.
+// median of every metric over the runs of each benchmark, and the BLAS
+// the "blas:" configuration line names. Other lines are skipped.
 func parseGoBench(r io.Reader) (goBench, error) {
 	samples := map[string]map[string][]float64{} // name → unit → values
 	var order []string
+	var blas string
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "blas: "); ok && blas == "" {
+			blas = strings.TrimSpace(v)
+			continue
+		}
 		f := strings.Fields(sc.Text())
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
 			continue
@@ -81,7 +88,7 @@ func parseGoBench(r io.Reader) (goBench, error) {
 	if err := sc.Err(); err != nil {
 		return goBench{}, err
 	}
-	out := goBench{MLP6: map[config]measure{}, SGEMM: map[string]float64{}, Other: map[string]measure{}}
+	out := goBench{MLP6: map[config]measure{}, SGEMM: map[string]float64{}, Other: map[string]measure{}, BLAS: blas}
 	for _, name := range order {
 		s := samples[name]
 		parts := strings.Split(name, "/")
@@ -476,7 +483,7 @@ func renderBounds(w io.Writer, res results) {
 func matMulGFLOP(c config) float64 {
 	perSample := float64(bench.MLP6ForwardFLOPs)
 	if c.Mode == "train" {
-		perSample = bench.MLP6TrainMatMulFLOPs
+		perSample = bench.MLP6TrainFLOPs
 	}
 	return perSample * float64(c.Batch) / 1e9
 }
