@@ -53,6 +53,9 @@ func New() *Backend { return &Backend{} }
 // Name says "cpu" and which BLAS runs the matrix products.
 func (*Backend) Name() string { return "cpu (" + BLAS() + ")" }
 
+// String is Name, so that printing a Backend says what runs.
+func (b *Backend) String() string { return b.Name() }
+
 // BLAS names the BLAS implementation compiled in.
 func BLAS() string { return blas.Name }
 
