@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/draw"
@@ -130,5 +131,25 @@ func EncodePhoto(t testing.TB, pix []uint8, side int, asJPEG bool) ([]byte, stri
 func FixBLASThreads() {
 	if os.Getenv("OPENBLAS_NUM_THREADS") == "" {
 		os.Setenv("OPENBLAS_NUM_THREADS", strconv.Itoa(max(cpu.BLASThreads(), 1)))
+	}
+}
+
+// CheckHelp runs a command with -h and with --help through run, which
+// returns the exit status, stdout and stderr, and fails unless each exits
+// 0 and writes its usage ("Usage:" and each of want) to stdout and nothing
+// to stderr: help that was asked for is the command's output, not an
+// error.
+func CheckHelp(t *testing.T, run func(args ...string) (code int, stdout, stderr string), want ...string) {
+	t.Helper()
+	for _, flag := range []string{"-h", "--help"} {
+		code, stdout, stderr := run(flag)
+		if code != 0 || stderr != "" {
+			t.Errorf("%s: exit %d, stderr %q; want exit 0 and the usage on stdout", flag, code, stderr)
+		}
+		for _, w := range append([]string{"Usage:"}, want...) {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("%s: stdout lacks %q:\n%s", flag, w, stdout)
+			}
+		}
 	}
 }
