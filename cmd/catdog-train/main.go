@@ -49,9 +49,10 @@
 // weights as a run that was never stopped. A second Ctrl-C quits at once.
 // The checkpoints record the settings that decide the weights: the model,
 // the optimizer and schedule, and the data (--data as an absolute path,
-// or --synthetic; --test or --test-split; --val, --crop and --seed). On
-// --resume, flags left out take the checkpoint's values, and a flag given
-// with another value is refused, naming both, since going on with other
+// or --synthetic; --test or --test-split; --val, --crop and --seed) and
+// --epochs. On --resume, flags left out take the checkpoint's values, and
+// a flag given with another value is refused, naming both (except
+// --epochs, which may move the run's end), since going on with other
 // images or another split of them would not continue the run. Checkpoints
 // older than the recorded data settings resume with the data flags as
 // given, and a warning.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -318,7 +319,7 @@ func TestInterruptThenResume(t *testing.T) {
 
 // TestResumeWithScheduleAndAugmentation interrupts runs whose learning
 // rate and training images change every epoch, resumes them with no more
-// than --out and --resume, and expects the weights, rates and metrics of an
+// than --out and --resume (--epochs too is the run's), and expects the weights, rates and metrics of an
 // uninterrupted run.
 func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 	t.Parallel()
@@ -343,9 +344,14 @@ func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 			if code := run(ctx, flags(args, []string{"--out", out}), &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
 				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
 			}
-			r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "3", "--device", "cpu", "--plots=false")
+			// Without --epochs: the run's own 3, which the checkpoint
+			// records, not the flag's default.
+			r := runTrain(t, context.Background(), "--out", out, "--resume", "--device", "cpu", "--plots=false")
 			if r.code != 0 {
 				t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "--epochs 3") || !strings.Contains(r.stdout, "epoch 3/3") {
+				t.Errorf("resumed run does not go on to the run's --epochs 3:\n%s", r.stdout)
 			}
 			for _, a := range tt.args {
 				if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
@@ -490,6 +496,7 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	raw["format"] = 2
 	delete(raw, "data")
 	delete(raw, "pixels")
+	delete(raw, "epochs")
 	if err := checkpoint.Save(last, raw, ts); err != nil {
 		t.Fatal(err)
 	}
@@ -513,5 +520,37 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	}
 	if _, err := checkpoint.Load(last, &raw); err != nil || raw["format"] != float64(catdog.FormatVersion) || raw["pixels"] != "unit" {
 		t.Errorf("the checkpoint after resuming is format %v, pixels %v (%v); want %d, unit", raw["format"], raw["pixels"], err, catdog.FormatVersion)
+	}
+}
+
+// TestRecordedEpochs checks where a resumed run's --epochs comes from when
+// the flag is left out: the checkpoint, or for checkpoints that predate
+// recording it, a cosine schedule's span or the flag's default, and the
+// note that says which.
+func TestRecordedEpochs(t *testing.T) {
+	cosine := graph.Schedule{Kind: graph.ScheduleCosine, Epochs: 7}
+	for _, tt := range []struct {
+		name string
+		meta catdog.Meta
+		set  bool
+		want int
+		note string
+	}{
+		{"recorded", catdog.Meta{Epochs: 3, Schedule: cosine}, false, 3, ""},
+		{"given", catdog.Meta{Epochs: 3}, true, 12, ""},
+		{"old cosine", catdog.Meta{Schedule: cosine}, false, 7, "its cosine schedule's span"},
+		{"old", catdog.Meta{}, false, 10, "the default"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &options{epochs: 10, set: map[string]bool{}}
+			if tt.set {
+				o.epochs, o.set["epochs"] = 12, true
+			}
+			o.adoptEpochs(tt.meta)
+			note := o.epochsNote(tt.meta)
+			if o.epochs != tt.want || !strings.Contains(note, tt.note) || (tt.note == "") != (note == "") {
+				t.Errorf("--epochs %d, note %q; want %d, a note saying %q", o.epochs, note, tt.want, tt.note)
+			}
+		})
 	}
 }

@@ -165,7 +165,8 @@ func (t *trainer) prepareOut() error {
 	if err := o.adopt(meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s\n", last, meta.Epoch, o.describeModel(), o.describeData())
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s --epochs %d%s\n",
+		last, meta.Epoch, o.describeModel(), o.describeData(), o.epochs, o.epochsNote(meta))
 	if meta.Data == nil {
 		fmt.Fprintf(t.stderr, "catdog-train: warning: the data settings could not be checked: %s predates their recording in checkpoints;\n"+
 			"  %s are taken as given (or their defaults), and must be the run's for it to continue on the same images\n", last, dataFlags)
@@ -242,7 +243,41 @@ func (o *options) adopt(meta catdog.Meta) error {
 	o.batchnorm = meta.Config().BatchNorm()
 	o.optimizer, o.lr, o.clipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
 	o.augment = meta.Augment.Enabled()
+	o.adoptEpochs(meta)
 	return nil
+}
+
+// adoptEpochs takes the run's --epochs from meta, unless the flag is
+// given: a resumed run goes on to the end it was started for.
+func (o *options) adoptEpochs(meta catdog.Meta) {
+	if !o.set["epochs"] {
+		o.epochs = recordedEpochs(meta, o.epochs)
+	}
+}
+
+// recordedEpochs returns the number of epochs the run of meta is to train
+// in all: as recorded, or for checkpoints older than that, its cosine
+// schedule's span, or else def.
+func recordedEpochs(meta catdog.Meta, def int) int {
+	switch {
+	case meta.Epochs > 0:
+		return meta.Epochs
+	case meta.Schedule.Kind == graph.ScheduleCosine && meta.Schedule.Epochs > 0:
+		return meta.Schedule.Epochs
+	}
+	return def
+}
+
+// epochsNote says where --epochs came from when a resumed run could not
+// take it from its checkpoint, which predates recording it.
+func (o *options) epochsNote(meta catdog.Meta) string {
+	switch {
+	case o.set["epochs"] || meta.Epochs > 0:
+		return ""
+	case recordedEpochs(meta, 0) > 0:
+		return " (its cosine schedule's span: the checkpoint predates recording --epochs)"
+	}
+	return " (the default: the checkpoint predates recording --epochs)"
 }
 
 // onOff says whether a setting is on.
@@ -416,7 +451,7 @@ func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.M
 	if err := writeHistory(t.path(historyFile), t.history); err != nil {
 		return err
 	}
-	meta := catdog.Meta{Epoch: st.Epoch, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
+	meta := catdog.Meta{Epoch: st.Epoch, Epochs: t.o.epochs, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
 		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: t.device.Name(), Data: t.dataSet}
 	mark := ""
 	if hasVal && (t.bestEpoch == 0 || valM.Loss < t.bestVal.Loss) {
