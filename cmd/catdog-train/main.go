@@ -42,7 +42,9 @@
 // seconds and samples_per_s. At the end it writes summary.json with the
 // test metrics, the confusion matrix, each class's precision, recall, F1
 // and support, and the run's settings, and (unless --plots=false) loss.png,
-// accuracy.png and roc.png. catdog-predict reads the checkpoints.
+// accuracy.png and roc.png. catdog-predict reads the checkpoints. A run
+// that fails before it has written anything (bad data, no run to resume)
+// removes the --out folders it created.
 //
 // Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
 // checkpoint stays in --out and --resume continues from it, giving the same
@@ -100,6 +102,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	t := &trainer{o: o, stdout: stdout, stderr: stderr}
 	err = t.run(ctx)
+	if err != nil {
+		t.removeEmptyOut()
+	}
 	switch {
 	case err == nil:
 		return cli.ExitOK

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,4 +280,47 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestFailedRunLeavesNoEmptyFolder runs the command into output folders
+// that do not exist yet, on data it cannot use and on a run it cannot
+// resume: it fails, and leaves no folder behind (nor the parents it
+// made). A folder that was there before stays, empty or not.
+func TestFailedRunLeavesNoEmptyFolder(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	empty := filepath.Join(tmp, "no-photos")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	existing := filepath.Join(tmp, "existing")
+	if err := os.Mkdir(existing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, out, made string // made: the topmost folder the run would make
+		args            []string
+		code            int
+	}{
+		{"no usable images", filepath.Join(tmp, "a", "b", "out"), filepath.Join(tmp, "a"), []string{"--data", empty}, 1},
+		{"too few images for a batch", filepath.Join(tmp, "few"), filepath.Join(tmp, "few"), []string{"--synthetic", "4", "--batch", "64"}, 1},
+		{"nothing to resume", filepath.Join(tmp, "typo"), filepath.Join(tmp, "typo"), []string{"--resume"}, 2},
+		{"an existing folder", existing, "", []string{"--data", empty}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runTrain(t, context.Background(), flags(small, tt.args, []string{"--out", tt.out, "--cache", ""})...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
+			}
+			if tt.made == "" {
+				if _, err := os.Stat(tt.out); err != nil {
+					t.Errorf("the folder that was there before is gone: %v", err)
+				}
+				return
+			}
+			if _, err := os.Stat(tt.made); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the failed run left %s (stat: %v)", tt.made, err)
+			}
+		})
+	}
 }

@@ -58,6 +58,7 @@ type trainer struct {
 	resumed   *catdog.Meta // the checkpoint resumed from, or nil
 	resumedTs []checkpoint.Tensor
 	dataSet   *catdog.DataSettings // recorded in every checkpoint
+	madeOut   []string             // the folders of --out this run created, the deepest first
 }
 
 func (t *trainer) path(name string) string { return filepath.Join(t.o.out, name) }
@@ -134,13 +135,12 @@ func (t *trainer) run(ctx context.Context) error {
 	return t.finish()
 }
 
-// prepareOut creates --out and, with --resume, reads the run to continue.
-// Without --resume it refuses to overwrite a run there.
+// prepareOut creates --out, early, so that a folder that cannot be made
+// is found before the data is loaded (removeEmptyOut takes it back if the
+// run fails before writing into it), or, with --resume, reads the run to
+// continue there. Without --resume it refuses to overwrite a run there.
 func (t *trainer) prepareOut() error {
 	o := t.o
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
 	last := t.path(lastFile)
 	if !o.resume {
 		if _, err := os.Stat(last); err == nil {
@@ -151,6 +151,10 @@ func (t *trainer) prepareOut() error {
 			if err := os.Remove(t.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("--out: %w", err)
 			}
+		}
+		var err error
+		if t.madeOut, err = makeDirs(o.out); err != nil {
+			return fmt.Errorf("--out: %w", err)
 		}
 		return nil
 	}
@@ -184,6 +188,34 @@ func (t *trainer) prepareOut() error {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	return nil
+}
+
+// makeDirs creates dir and its missing parents, and returns the folders
+// it created, the deepest first.
+func makeDirs(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return missing, os.MkdirAll(dir, 0o755)
+}
+
+// removeEmptyOut removes the folders of --out that this run created and
+// left empty, after a failure: a run that wrote nothing leaves nothing.
+func (t *trainer) removeEmptyOut() {
+	for _, d := range t.madeOut {
+		// os.Remove takes only an empty folder; stop at the first that
+		// holds something, or that is no longer a folder.
+		if info, err := os.Lstat(d); err != nil || !info.IsDir() || os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // hiddenOf returns the hidden layers' widths of meta's model, as --hidden
