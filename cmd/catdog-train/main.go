@@ -35,11 +35,13 @@
 // Into --out it writes, after every epoch, last.safetensors and, when the
 // validation loss falls below its best, best.safetensors (each with a .json
 // copy of its metadata), and history.jsonl, one JSON object per epoch:
-// epoch, lr, loss (the mean training loss over the epoch's batches), train
-// and val (loss, accuracy, precision, recall, f1 and auc, measured after
-// the epoch on up to 2000 training images and on the validation set; cat
-// is the positive class; auc is null when the images are of one class),
-// seconds and samples_per_s. At the end it writes summary.json with the
+// epoch, lr, mean_batch_loss (the mean of the training batches' losses
+// over the epoch, each as its batch was trained: the "batch loss (epoch
+// mean)" of the console, whose progress bar shows its running mean; older
+// builds called it loss), train and val (loss, accuracy, precision,
+// recall, f1 and auc, measured after the epoch on up to 2000 training
+// images and on the validation set; cat is the positive class; auc is
+// null when the images are of one class), seconds and samples_per_s. At the end it writes summary.json with the
 // test metrics, the confusion matrix, each class's precision, recall, F1
 // and support, and the run's settings, and (unless --plots=false) loss.png,
 // accuracy.png and roc.png. catdog-predict reads the checkpoints. A run

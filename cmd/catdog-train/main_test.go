@@ -150,7 +150,7 @@ func testTrainOnPhotoFolder(t *testing.T, arch string, layout clitest.Layout) {
 		t.Fatalf("history: %+v, want epochs 1 and 2", hist)
 	}
 	for _, h := range hist {
-		if !(h.Loss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
+		if !(h.MeanBatchLoss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
 			t.Errorf("history line %+v is not sane", h)
 		}
 	}
@@ -203,6 +203,23 @@ func TestTrainSynthetic(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "SYNTHETIC stand-in for photos") {
 		t.Errorf("output does not say the data is synthetic:\n%s", r.stdout)
+	}
+	// The loss averaged over an epoch's batches, as they were trained, is
+	// named for what it is, on the console and in history.jsonl, apart
+	// from the training images' loss measured after the epoch.
+	if !strings.Contains(r.stdout, "batch loss (epoch mean) ") || strings.Contains(r.stdout, "  loss ") {
+		t.Errorf("the epoch lines do not say which loss they show:\n%s", r.stdout)
+	}
+	hist, err := os.ReadFile(filepath.Join(out, historyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]json.RawMessage
+	if err := json.Unmarshal(bytes.SplitN(hist, []byte("\n"), 2)[0], &line); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := line["mean_batch_loss"]; !ok || line["loss"] != nil {
+		t.Errorf("%s: the epoch's mean batch loss is not under mean_batch_loss (alone): %s", historyFile, hist)
 	}
 	if r.stderr != "" {
 		t.Errorf("stderr of a successful run that is not a terminal: %q", r.stderr)

@@ -24,13 +24,34 @@ import (
 // epochRecord is one line of history.jsonl. Val is null when the run has
 // no validation set.
 type epochRecord struct {
-	Epoch         int            `json:"epoch"`
-	LearningRate  float64        `json:"lr"`   // the rate of the epoch's first step (all of them without --lr-per-step)
-	Loss          float64        `json:"loss"` // mean training loss over the epoch's batches, as trained (augmented)
+	Epoch        int     `json:"epoch"`
+	LearningRate float64 `json:"lr"` // the rate of the epoch's first step (all of them without --lr-per-step)
+	// MeanBatchLoss is the mean of the training batches' losses over the
+	// epoch, each taken as its batch was trained (augmented, before the
+	// step's update), not the loss of the trained model: that is Train's.
+	MeanBatchLoss float64        `json:"mean_batch_loss"`
 	Train         metricsRecord  `json:"train"`
 	Val           *metricsRecord `json:"val"`
 	Seconds       float64        `json:"seconds"`       // training time of the epoch, without evaluation
 	SamplesPerSec float64        `json:"samples_per_s"` // training images per second
+}
+
+// UnmarshalJSON reads a line of history.jsonl, also as builds before
+// mean_batch_loss wrote it, under "loss".
+func (r *epochRecord) UnmarshalJSON(data []byte) error {
+	type record epochRecord // without this method
+	var v struct {
+		record
+		OldLoss *float64 `json:"loss"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*r = epochRecord(v.record)
+	if v.OldLoss != nil {
+		r.MeanBatchLoss = *v.OldLoss
+	}
+	return nil
 }
 
 // metricsRecord is catdog.Metrics as history.jsonl and summary.json give

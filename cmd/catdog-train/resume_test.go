@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -110,7 +111,7 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 		t.Fatalf("resumed history has %d lines, want 2 (the earlier line kept)", len(hr))
 	}
 	for i := range hs {
-		if hs[i].Epoch != hr[i].Epoch || hs[i].Loss != hr[i].Loss || hs[i].LearningRate != hr[i].LearningRate ||
+		if hs[i].Epoch != hr[i].Epoch || hs[i].MeanBatchLoss != hr[i].MeanBatchLoss || hs[i].LearningRate != hr[i].LearningRate ||
 			!sameMetrics(hs[i].Train, hr[i].Train) || !sameMetrics(*hs[i].Val, *hr[i].Val) {
 			t.Errorf("history line %d: %+v uninterrupted, %+v resumed", i, hs[i], hr[i])
 		}
@@ -552,5 +553,23 @@ func TestRecordedEpochs(t *testing.T) {
 				t.Errorf("--epochs %d, note %q; want %d, a note saying %q", o.epochs, note, tt.want, tt.note)
 			}
 		})
+	}
+}
+
+// TestReadOldHistory reads a history.jsonl line as builds before
+// mean_batch_loss wrote it, with the same value under "loss", as --resume
+// of such a run does.
+func TestReadOldHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), historyFile)
+	old := `{"epoch":1,"lr":0.001,"loss":0.5,"train":{"loss":0.25,"accuracy":0.9},"val":null,"seconds":1,"samples_per_s":100}` + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := readHistory(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].MeanBatchLoss != 0.5 || h[0].Train.Loss != 0.25 || h[0].Epoch != 1 || h[0].SamplesPerSec != 100 {
+		t.Errorf("read %+v", h)
 	}
 }

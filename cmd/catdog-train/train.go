@@ -455,7 +455,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (catdog.EpochStats,
 	st, err := t.net.TrainEpoch(ctx, t.data.train, t.o.seed, epoch, func(done int, loss float32) {
 		sum += float64(loss)
 		batches++
-		bar.Describe(fmt.Sprintf("%s loss %.4f", desc, sum/float64(batches)))
+		bar.Describe(fmt.Sprintf("%s  batch loss (running mean) %.4f", desc, sum/float64(batches)))
 		bar.Set(done)
 	})
 	if err != nil {
@@ -472,7 +472,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (catdog.EpochStats,
 // these leaves a state that --resume handles: the history is cut back to
 // last's epoch, and the epoch after it is trained again to the same result.
 func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.Metrics) error {
-	rec := epochRecord{Epoch: st.Epoch, LearningRate: lr, Loss: st.Loss, Train: newMetricsRecord(trainM),
+	rec := epochRecord{Epoch: st.Epoch, LearningRate: lr, MeanBatchLoss: st.Loss, Train: newMetricsRecord(trainM),
 		Seconds: st.Seconds, SamplesPerSec: st.SamplesPerSec}
 	hasVal := t.data.val.Len() > 0
 	if hasVal {
@@ -499,7 +499,7 @@ func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.M
 	t.lastEpoch = st.Epoch
 
 	width := len(strconv.Itoa(t.o.epochs))
-	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  loss %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, lr, st.Loss, 100*trainM.Accuracy)
+	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  batch loss (epoch mean) %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, lr, st.Loss, 100*trainM.Accuracy)
 	if hasVal {
 		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%  val F1 %.3f  val AUC %.3f", valM.Loss, 100*valM.Accuracy, valM.F1, valM.AUC)
 	}
