@@ -100,17 +100,21 @@ func saneMetrics(m metricsRecord) bool {
 // confusion matrix.
 func checkPerClass(t *testing.T, s summary) {
 	t.Helper()
-	m := s.Confusion.Matrix // [actual][predicted], dog 0, cat 1
+	if s.Confusion.Classes != [2]string{"cat", "dog"} {
+		t.Fatalf("confusion matrix of classes %v, want cat, dog", s.Confusion.Classes)
+	}
+	m := s.Confusion.Matrix // [actual][predicted], cat 0, dog 1
+	const c, d = 0, 1
 	cat, dog := s.PerClass["cat"], s.PerClass["dog"]
-	if cat.Support != m[1][0]+m[1][1] || dog.Support != m[0][0]+m[0][1] {
+	if cat.Support != m[c][c]+m[c][d] || dog.Support != m[d][c]+m[d][d] {
 		t.Errorf("support: cat %d, dog %d; confusion %v", cat.Support, dog.Support, m)
 	}
-	if m[1][1]+m[0][1] > 0 {
-		if want := float64(m[1][1]) / float64(m[1][1]+m[0][1]); !scalar.EqualWithinAbs(cat.Precision, want, 1e-9) || s.Test == nil || !scalar.EqualWithinAbs(s.Test.Precision, want, 1e-9) {
+	if m[c][c]+m[d][c] > 0 {
+		if want := float64(m[c][c]) / float64(m[c][c]+m[d][c]); !scalar.EqualWithinAbs(cat.Precision, want, 1e-9) || s.Test == nil || !scalar.EqualWithinAbs(s.Test.Precision, want, 1e-9) {
 			t.Errorf("cat precision %v, want %v", cat.Precision, want)
 		}
 	}
-	if want := float64(m[0][0]) / float64(dog.Support); !scalar.EqualWithinAbs(dog.Recall, want, 1e-9) {
+	if want := float64(m[d][d]) / float64(dog.Support); !scalar.EqualWithinAbs(dog.Recall, want, 1e-9) {
 		t.Errorf("dog recall %v, want %v", dog.Recall, want)
 	}
 }

@@ -159,15 +159,45 @@ type summary struct {
 type confusion struct {
 	Rows    string    `json:"rows"`
 	Columns string    `json:"columns"`
-	Classes [2]string `json:"classes"` // index i of a row or column is Classes[i]
+	Classes [2]string `json:"classes"` // index i of a row or column is Classes[i]: classOrder
 	Matrix  [2][2]int `json:"matrix"`
+}
+
+// classOrder is the order in which every report lists the classes: cat,
+// the positive class, whose probability the network outputs, first.
+var classOrder = [2]uint8{dataset.Cat, dataset.Dog}
+
+// newConfusion lays out c, indexed by label as [actual][predicted], in
+// classOrder.
+func newConfusion(c [2][2]int) confusion {
+	s := confusion{Rows: "actual", Columns: "predicted"}
+	for i, actual := range classOrder {
+		s.Classes[i] = dataset.ClassNames[actual]
+		for j, predicted := range classOrder {
+			s.Matrix[i][j] = c[actual][predicted]
+		}
+	}
+	return s
+}
+
+// confusionText lays out a confusion matrix, indexed by label as
+// [actual][predicted], in classOrder: rows actual, columns predicted.
+func confusionText(c [2][2]int) string {
+	var b strings.Builder
+	names := dataset.ClassNames
+	fmt.Fprintf(&b, "confusion matrix (rows: actual, columns: predicted):\n")
+	fmt.Fprintf(&b, "  %-8s %8s %8s\n", "", names[classOrder[0]], names[classOrder[1]])
+	for _, actual := range classOrder {
+		fmt.Fprintf(&b, "  %-8s %8d %8d\n", names[actual], c[actual][classOrder[0]], c[actual][classOrder[1]])
+	}
+	return b.String()
 }
 
 // finish tests the chosen model, prints the result, draws the plots and
 // writes summary.json.
 func (t *trainer) finish() error {
 	s := summary{
-		Confusion: confusion{Rows: "actual", Columns: "predicted", Classes: dataset.ClassNames},
+		Confusion: newConfusion([2][2]int{}),
 		BestEpoch: t.bestEpoch, Epochs: t.lastEpoch, StoppedEarly: t.stopped,
 		Arch: t.o.arch, Optimizer: t.optimizer, Schedule: t.schedule, Augment: t.net.Augment,
 		Device: t.device.Name(), TF32: t.net.Config.TF32, BLAS: cpu.BLAS(),
@@ -206,7 +236,7 @@ func (t *trainer) finish() error {
 		m := catdog.Score(probs, t.data.test.Labels)
 		fpr, tpr = catdog.ROC(probs, t.data.test.Labels)
 		rec := newMetricsRecord(m)
-		s.Test, s.TestAccuracy, s.TestLoss, s.Confusion.Matrix = &rec, &m.Accuracy, &m.Loss, m.Confusion
+		s.Test, s.TestAccuracy, s.TestLoss, s.Confusion = &rec, &m.Accuracy, &m.Loss, newConfusion(m.Confusion)
 		per := m.PerClass()
 		s.PerClass = map[string]catdog.ClassReport{}
 		for label, name := range dataset.ClassNames {
@@ -250,7 +280,7 @@ func formatAUC(auc float64) string {
 func classReportText(per [2]catdog.ClassReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  %-8s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "support")
-	for _, label := range []uint8{dataset.Cat, dataset.Dog} {
+	for _, label := range classOrder {
 		r := per[label]
 		fmt.Fprintf(&b, "  %-8s %9.4f %9.4f %9.4f %9d\n", dataset.ClassNames[label], r.Precision, r.Recall, r.F1, r.Support)
 	}

@@ -21,7 +21,6 @@ import (
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog"
-	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -538,16 +537,4 @@ func (t *trainer) testModel() (string, error) {
 		return "", fmt.Errorf("%s: %w", t.path(bestFile), err)
 	}
 	return bestFile, nil
-}
-
-// confusionText lays out a confusion matrix, rows actual, columns predicted.
-func confusionText(c [2][2]int) string {
-	var b strings.Builder
-	names := dataset.ClassNames
-	fmt.Fprintf(&b, "confusion matrix (rows: actual, columns: predicted):\n")
-	fmt.Fprintf(&b, "  %-8s %8s %8s\n", "", names[dataset.Dog], names[dataset.Cat])
-	for _, actual := range []uint8{dataset.Dog, dataset.Cat} {
-		fmt.Fprintf(&b, "  %-8s %8d %8d\n", names[actual], c[actual][dataset.Dog], c[actual][dataset.Cat])
-	}
-	return b.String()
 }
