@@ -226,6 +226,7 @@ func (t *trainer) finish() error {
 			t.lastEpoch, t.bestEpoch, bestFile)
 	}
 	var fpr, tpr []float64
+	auc := math.NaN()
 	if t.data.test.Len() == 0 {
 		fmt.Fprintln(t.stdout, "no test set (--test-split 0): no test accuracy")
 	} else {
@@ -235,6 +236,7 @@ func (t *trainer) finish() error {
 		}
 		m := catdog.Score(probs, t.data.test.Labels)
 		fpr, tpr = catdog.ROC(probs, t.data.test.Labels)
+		auc = m.AUC
 		rec := newMetricsRecord(m)
 		s.Test, s.TestAccuracy, s.TestLoss, s.Confusion = &rec, &m.Accuracy, &m.Loss, newConfusion(m.Confusion)
 		per := m.PerClass()
@@ -247,7 +249,7 @@ func (t *trainer) finish() error {
 	}
 
 	if t.o.plots {
-		if s.Plots, err = writePlots(t.o.out, t.history, fpr, tpr); err != nil {
+		if s.Plots, err = writePlots(t.o.out, t.history, fpr, tpr, auc); err != nil {
 			return err
 		}
 	}

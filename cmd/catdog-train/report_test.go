@@ -41,3 +41,20 @@ func TestReportsListCatFirst(t *testing.T) {
 		t.Errorf("summary.json's confusion %+v, want classes cat, dog and matrix [[5 1] [2 7]]", s)
 	}
 }
+
+// TestROCLegendGivesTheAUC checks that the ROC plot's legend names the
+// curve's area under it, the number the console and summary.json give.
+func TestROCLegendGivesTheAUC(t *testing.T) {
+	history := []epochRecord{{Epoch: 1, Train: metricsRecord{Loss: 0.5, Accuracy: 0.8}}}
+	fpr, tpr := []float64{0, 0, 1}, []float64{0, 1, 1}
+	for _, c := range plotCharts(history, fpr, tpr, 0.99875) {
+		if c.file != rocPlot {
+			continue
+		}
+		if got, want := c.lines[0].name, "model (AUC 0.9988)"; got != want {
+			t.Errorf("the ROC curve's legend says %q, want %q", got, want)
+		}
+		return
+	}
+	t.Errorf("no %s among the charts", rocPlot)
+}
