@@ -27,7 +27,6 @@ const (
 
 // RunAll runs every conformance test on b.
 func RunAll(t *testing.T, b backend.Backend) {
-	t.Run("String", func(t *testing.T) { testString(t, b) })
 	t.Run("MLP6", func(t *testing.T) { testMLP(t, b, MLP6Spec(8, 1), 1) })
 	t.Run("Activations", func(t *testing.T) {
 		testMLP(t, b, graph.MLPSpec{Inputs: 12, Batch: 6, Seed: 2, Layers: []graph.LayerSpec{
@@ -44,14 +43,6 @@ func RunAll(t *testing.T, b backend.Backend) {
 	t.Run("CNN/AvgPool", func(t *testing.T) { testAvgCNN(t, b) })
 	t.Run("CNN/BatchNorm", func(t *testing.T) { testBNCNN(t, b) })
 	t.Run("NilInputs", func(t *testing.T) { testNilInputs(t, b) })
-}
-
-// testString checks that a backend prints as its name, so that
-// fmt.Println(b) says what runs rather than dumping a struct.
-func testString(t *testing.T, b backend.Backend) {
-	if got, want := fmt.Sprint(b), b.Name(); got != want {
-		t.Errorf("fmt.Sprint(backend) = %q, want its Name() %q", got, want)
-	}
 }
 
 // testNilInputs checks that a nil input keeps the batch fed before: the
