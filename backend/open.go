@@ -87,6 +87,10 @@ type noted struct {
 	note string
 }
 
+// String is the wrapped backend's name: printing the backend "auto" chose
+// says what runs (Note says why).
+func (n noted) String() string { return n.Name() }
+
 // Note returns why Open("auto") chose b over a GPU, or "" when it did not
 // fall back.
 func Note(b Backend) string {

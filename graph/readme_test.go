@@ -3,21 +3,30 @@ package graph_test
 import (
 	"encoding/json"
 	"fmt"
+	"go/format"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 )
 
+// readmeSection is the README's section whose first Go block is a whole
+// program that uses the graph builders.
+const readmeSection = "## Using the graph builders"
+
+// stepLine is a line the README's program prints: the backend, as it
+// prints itself, the step and the loss.
+var stepLine = regexp.MustCompile(`^(.+): step (\d+), loss (\S+)$`)
+
 // TestREADMEExample builds and runs the README's example of the graph
-// builders, so the README cannot drift from the API: its Go block (an
-// import list, then statements) becomes the body of a main that feeds it a
-// batch, and its training step must give a finite loss. The program lives
-// in this module only through the go command's -overlay, so nothing is
-// written into the tree.
+// builders exactly as a reader would paste it, so the README cannot drift
+// from the API. The program lives in this module only through the go
+// command's -overlay, so nothing is written into the tree. It must print
+// the backend by name and a loss that falls as the network learns.
 func TestREADMEExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a program")
@@ -30,30 +39,10 @@ func TestREADMEExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	imports, body, err := readmeExample(string(readme))
+	src, err := readmeProgram(string(readme))
 	if err != nil {
 		t.Fatalf("README.md: %v", err)
 	}
-	src := fmt.Sprintf(`package main
-
-import (
-	"fmt"
-%s
-)
-
-func main() {
-	xBatch := make([]float32, 64*784) // the example's MLP: 784 inputs, batch 64
-	yBatch := make([]float32, 64)
-	for i := range xBatch {
-		xBatch[i] = float32(i%%13) / 13
-	}
-	for i := range yBatch {
-		yBatch[i] = float32(i %% 2)
-	}
-%s
-	fmt.Println(l)
-}
-`, imports, body)
 	dir := t.TempDir()
 	mainGo := filepath.Join(dir, "main.go")
 	if err := os.WriteFile(mainGo, []byte(src), 0o644); err != nil {
@@ -73,40 +62,59 @@ func main() {
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(goTool, "run", "-overlay="+overlayFile, "./internal/readmeexample")
+	// Without symbols and DWARF, which only slow the link down here.
+	cmd := exec.Command(goTool, "run", "-overlay="+overlayFile, "-ldflags=-s -w", "./internal/readmeexample")
 	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the README's example does not build or run: %v\n%s\nprogram:\n%s", err, out, src)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("the README's example does not build or run: %v\n%s%s\nprogram:\n%s", err, stdout.String(), stderr.String(), src)
 	}
-	lines := strings.Fields(strings.TrimSpace(string(out)))
-	if len(lines) == 0 {
-		t.Fatalf("the README's example printed nothing")
+	var losses []float64
+	for line := range strings.Lines(stdout.String()) {
+		m := stepLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			t.Fatalf("the README's example printed %q, want \"BACKEND: step N, loss L\"", line)
+		}
+		if strings.ContainsAny(m[1], "{}&") {
+			t.Errorf("the backend prints as %q, not as its name", m[1])
+		}
+		loss, err := strconv.ParseFloat(m[3], 64)
+		if err != nil || math.IsNaN(loss) || math.IsInf(loss, 0) || loss < 0 {
+			t.Fatalf("loss %q, want a finite number of 0 or more", m[3])
+		}
+		losses = append(losses, loss)
 	}
-	loss, err := strconv.ParseFloat(lines[len(lines)-1], 64)
-	if err != nil || math.IsNaN(loss) || math.IsInf(loss, 0) || loss <= 0 {
-		t.Fatalf("the README's example's training step gave loss %q, want a finite positive number", lines[len(lines)-1])
+	if len(losses) < 2 || !(losses[len(losses)-1] < losses[0]) {
+		t.Errorf("losses %v: want at least two, the last below the first\n%s", losses, stdout.String())
 	}
 }
 
-// readmeExample returns the import specs and the statements of the first
-// Go block of a README.
-func readmeExample(readme string) (imports, body string, err error) {
-	_, rest, ok := strings.Cut(readme, "```go\n")
+// readmeProgram returns the first Go block of the README's section on the
+// graph builders, which must be a whole program.
+func readmeProgram(readme string) (string, error) {
+	_, section, ok := strings.Cut(readme, "\n"+readmeSection+"\n")
 	if !ok {
-		return "", "", fmt.Errorf("no ```go block")
+		return "", fmt.Errorf("no section %q", readmeSection)
+	}
+	if next := strings.Index(section, "\n## "); next >= 0 {
+		section = section[:next]
+	}
+	_, rest, ok := strings.Cut(section, "```go\n")
+	if !ok {
+		return "", fmt.Errorf("no ```go block in %q", readmeSection)
 	}
 	block, _, ok := strings.Cut(rest, "```")
 	if !ok {
-		return "", "", fmt.Errorf("the ```go block does not end")
+		return "", fmt.Errorf("the ```go block in %q does not end", readmeSection)
 	}
-	block = strings.TrimSpace(block)
-	if !strings.HasPrefix(block, "import (") {
-		return "", "", fmt.Errorf("the Go block does not start with an import list")
+	if !strings.HasPrefix(block, "package main\n") || !strings.Contains(block, "\nfunc main() {\n") {
+		return "", fmt.Errorf("the Go block in %q is not a whole program (package main, func main) that a reader can run", readmeSection)
 	}
-	imports, body, ok = strings.Cut(strings.TrimPrefix(block, "import ("), "\n)\n")
-	if !ok {
-		return "", "", fmt.Errorf("the Go block's import list does not end")
+	if formatted, err := format.Source([]byte(block)); err != nil {
+		return "", fmt.Errorf("the Go block in %q: %w", readmeSection, err)
+	} else if string(formatted) != block {
+		return "", fmt.Errorf("the Go block in %q is not gofmt-formatted; gofmt gives:\n%s", readmeSection, formatted)
 	}
-	return imports, body, nil
+	return block, nil
 }

@@ -62,6 +62,9 @@ func New() *Backend { return &Backend{} }
 // "cpu (OpenBLAS 0.3.21, Haswell kernels, 2 threads)".
 func (*Backend) Name() string { return "cpu (" + BLAS() + ")" }
 
+// String is Name, so that printing a Backend says what runs.
+func (b *Backend) String() string { return b.Name() }
+
 // BLAS says which BLAS runs the matrix products, with its version, kernels
 // and threads for OpenBLAS, and why for gonum's pure-Go BLAS.
 func BLAS() string { return blas.Name() }

@@ -102,6 +102,9 @@ func (b *Backend) Versions() string {
 // Name says which device runs, e.g. "cuda:0 (NVIDIA H100 80GB HBM3, compute 9.0)".
 func (b *Backend) Name() string { return b.name }
 
+// String is Name, so that printing a Backend says what runs.
+func (b *Backend) String() string { return b.name }
+
 // enter locks the calling goroutine to its thread and makes the device's
 // context current there; call the returned function when done.
 func (b *Backend) enter() (func(), error) {

@@ -260,3 +260,11 @@ func mustRead(t *testing.T, path string) []byte {
 	}
 	return data
 }
+
+func TestPredictHelp(t *testing.T) {
+	t.Parallel()
+	clitest.CheckHelp(t, func(args ...string) (int, string, string) {
+		r := runPredict(t, args...)
+		return r.code, r.stdout, r.stderr
+	}, "--model file", "--device device", "--tf32", "--json")
+}

@@ -14,10 +14,14 @@
 // same names in DIR are replaced; others are left as they are. The seed
 // defaults to one that catdog-train does not use, so the images are new to
 // a model trained on the default built-in set.
+//
+// Exit status: 0 on success (and after -h), 1 when a file cannot be
+// written, 2 for a bad command line.
 package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -35,14 +39,36 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+const synopsis = `catdog-samples writes images of the built-in synthetic cat/dog set.
+
+Usage:
+  catdog-samples [--out DIR] [--n 6] [--seed 7]        PNG files, cat-N.png and dog-N.png
+  catdog-samples --photos 500x375 --n 2000 --out DIR   photo-like JPEGs in DIR/Cat and DIR/Dog
+
+Flags:
+`
+
+// run is the whole command: the files' paths go to stdout, errors to
+// stderr; it returns the exit status: 0 (-h included), 1 when writing
+// fails, 2 for a bad command line.
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("catdog-samples", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("out", "samples", "folder to write the image files into")
-	n := fs.Int("n", 6, "number of images (half cats, half dogs)")
-	seed := fs.Uint64("seed", 7, "generator seed")
+	// Parse errors and -h are reported below, in the command's own words.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	out := fs.String("out", "samples", "folder `DIR` to write the image files into")
+	n := fs.Int("n", 6, "`N` images, half cats, half dogs")
+	seed := fs.Uint64("seed", 7, "generator `seed`")
 	photos := fs.String("photos", "", "write photo-like JPEGs of `WxH` pixels (e.g. 500x375) in\nOUT/Cat and OUT/Dog, for catdog-train --data, instead of PNGs")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			// Asked for: the command's output, and a success.
+			fmt.Fprint(stdout, synopsis)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		fmt.Fprintf(stderr, "catdog-samples: %v\nrun catdog-samples -h for the flags\n", err)
 		return 2
 	}
 	if *n <= 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
@@ -88,4 +89,12 @@ func TestWritesPhotos(t *testing.T) {
 			t.Errorf("--photos %q: exit %d, stderr %q", bad, code, errs.String())
 		}
 	}
+}
+
+func TestHelp(t *testing.T) {
+	clitest.CheckHelp(t, func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(args, &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}, "-out DIR", "-n N", "-seed seed", "-photos WxH")
 }

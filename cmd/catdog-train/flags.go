@@ -110,7 +110,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
-	fs.IntVar(&o.epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume")
+	fs.IntVar(&o.epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume;\n--resume without it goes on to the run's own N")
 	fs.IntVar(&o.batch, "batch", 64, "`N` images per training step")
 	fs.Uint64Var(&seed, "seed", 1, "`seed` of the weights, the data split, the batch order\nand the synthetic set")
 
@@ -128,7 +128,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
 	fs.BoolVar(&o.tf32, "tf32", false, "let CUDA compute matrix products in TensorFloat-32 on tensor cores\n(inputs rounded to 10-bit mantissas, about 5e-4 relative each; float32\nsums); the CPU ignores it. Recorded in summary.json")
 	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json and the plots")
-	fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors, up to --epochs,\nwith the model, optimizer and data settings it records")
+	fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors, with the model,\noptimizer, data settings and --epochs it records")
 	fs.BoolVar(&o.plots, "plots", true, "draw loss.png, accuracy.png and roc.png in --out at the end")
 
 	fs.Usage = func() {}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 )
 
 func TestBadCommandLines(t *testing.T) {
@@ -88,22 +91,17 @@ func TestBadCommandLines(t *testing.T) {
 
 func TestHelpListsEveryFlag(t *testing.T) {
 	t.Parallel()
-	r := runTrain(t, context.Background(), "-h")
-	if r.code != 0 {
-		t.Fatalf("-h: exit %d\n%s", r.code, r.stderr)
-	}
-	for _, want := range []string{"--data DIR", "--synthetic N", "--device device", "--epochs N", "--batch N", "--lr rate",
+	clitest.CheckHelp(t, func(args ...string) (int, string, string) {
+		r := runTrain(t, context.Background(), args...)
+		if strings.Contains(r.stdout, "Other:") {
+			t.Errorf("%s lists flags outside the groups:\n%s", args[0], r.stdout)
+		}
+		return r.code, r.stdout, r.stderr
+	}, "--data DIR", "--synthetic N", "--device device", "--epochs N", "--batch N", "--lr rate",
 		"--optimizer method", "--hidden widths", "--seed seed", "--out DIR", "--resume", "--val fraction", "--test DIR",
 		"--test-split fraction", "--crop", "--cache DIR", "--workers N", "(default 6000)", "(default 512,512,512,512,512)", "(default 64)", "--filters counts", "(default 8,16,32)", "(default auto)",
 		"--model name", "(default mlp6)", "--lr-schedule schedule", "--warmup N", "--lr-step N", "--lr-gamma factor", "--patience N", "--min-delta loss",
-		"--augment", "--plots", "--tf32", "the CPU ignores it", "cnn: 3x3 convolution blocks of --filters", "Refused with --model mlp6", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("-h lacks %q", want)
-		}
-	}
-	if strings.Contains(r.stdout, "Other:") {
-		t.Errorf("-h lists flags outside the groups:\n%s", r.stdout)
-	}
+		"--augment", "--plots", "--tf32", "the CPU ignores it", "cnn: 3x3 convolution blocks of --filters", "Refused with --model mlp6", "Data:", "Model:", "Optimisation:", "Learning-rate schedule and early stopping:", "Augmentation:", "Device and output:")
 }
 
 // TestBinaryStarts builds the real commands and runs -h, to catch panics
@@ -119,18 +117,22 @@ func TestBinaryStarts(t *testing.T) {
 	}
 	t.Parallel()
 	bin := t.TempDir()
-	build := exec.Command(goTool, "build", "-o", bin, ".", "../catdog-predict")
+	// Without symbols and DWARF, which only slow the link down here.
+	build := exec.Command(goTool, "build", "-ldflags=-s -w", "-o", bin, ".", "../catdog-predict", "../catdog-samples")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	for _, cmd := range []string{"catdog-train", "catdog-predict"} {
-		out, err := exec.Command(filepath.Join(bin, cmd), "-h").CombinedOutput()
-		if err != nil {
-			t.Errorf("%s -h: %v\n%s", cmd, err, out)
-			continue
-		}
-		if !strings.Contains(string(out), "Usage:") || !strings.Contains(string(out), "--device") {
-			t.Errorf("%s -h printed:\n%s", cmd, out)
-		}
+	for cmd, flag := range map[string]string{"catdog-train": "--device", "catdog-predict": "--device", "catdog-samples": "--photos"} {
+		clitest.CheckHelp(t, func(args ...string) (int, string, string) {
+			var stdout, stderr strings.Builder
+			c := exec.Command(filepath.Join(bin, cmd), args...)
+			c.Stdout, c.Stderr = &stdout, &stderr
+			err := c.Run()
+			var exit *exec.ExitError
+			if err != nil && !errors.As(err, &exit) {
+				t.Fatalf("%s: %v", cmd, err)
+			}
+			return c.ProcessState.ExitCode(), stdout.String(), stderr.String()
+		}, flag)
 	}
 }

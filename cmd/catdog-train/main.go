@@ -35,23 +35,28 @@
 // Into --out it writes, after every epoch, last.safetensors and, when the
 // validation loss falls below its best, best.safetensors (each with a .json
 // copy of its metadata), and history.jsonl, one JSON object per epoch:
-// epoch, lr, loss (the mean training loss over the epoch's batches), train
-// and val (loss, accuracy, precision, recall, f1 and auc, measured after
-// the epoch on up to 2000 training images and on the validation set; cat
-// is the positive class; auc is null when the images are of one class),
-// seconds and samples_per_s. At the end it writes summary.json with the
+// epoch, lr, mean_batch_loss (the mean of the training batches' losses
+// over the epoch, each as its batch was trained: the "batch loss (epoch
+// mean)" of the console, whose progress bar shows its running mean; older
+// builds called it loss), train and val (loss, accuracy, precision,
+// recall, f1 and auc, measured after the epoch on up to 2000 training
+// images and on the validation set; cat is the positive class; auc is
+// null when the images are of one class), seconds and samples_per_s. At the end it writes summary.json with the
 // test metrics, the confusion matrix, each class's precision, recall, F1
 // and support, and the run's settings, and (unless --plots=false) loss.png,
-// accuracy.png and roc.png. catdog-predict reads the checkpoints.
+// accuracy.png and roc.png. catdog-predict reads the checkpoints. A run
+// that fails before it has written anything (bad data, no run to resume)
+// removes the --out folders it created.
 //
 // Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
 // checkpoint stays in --out and --resume continues from it, giving the same
 // weights as a run that was never stopped. A second Ctrl-C quits at once.
 // The checkpoints record the settings that decide the weights: the model,
 // the optimizer and schedule, and the data (--data as an absolute path,
-// or --synthetic; --test or --test-split; --val, --crop and --seed). On
-// --resume, flags left out take the checkpoint's values, and a flag given
-// with another value is refused, naming both, since going on with other
+// or --synthetic; --test or --test-split; --val, --crop and --seed) and
+// --epochs. On --resume, flags left out take the checkpoint's values, and
+// a flag given with another value is refused, naming both (except
+// --epochs, which may move the run's end), since going on with other
 // images or another split of them would not continue the run. Checkpoints
 // older than the recorded data settings resume with the data flags as
 // given, and a warning.
@@ -99,6 +104,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	t := &trainer{o: o, stdout: stdout, stderr: stderr}
 	err = t.run(ctx)
+	if err != nil {
+		t.removeEmptyOut()
+	}
 	switch {
 	case err == nil:
 		return cli.ExitOK

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,17 +100,21 @@ func saneMetrics(m metricsRecord) bool {
 // confusion matrix.
 func checkPerClass(t *testing.T, s summary) {
 	t.Helper()
-	m := s.Confusion.Matrix // [actual][predicted], dog 0, cat 1
+	if s.Confusion.Classes != [2]string{"cat", "dog"} {
+		t.Fatalf("confusion matrix of classes %v, want cat, dog", s.Confusion.Classes)
+	}
+	m := s.Confusion.Matrix // [actual][predicted], cat 0, dog 1
+	const c, d = 0, 1
 	cat, dog := s.PerClass["cat"], s.PerClass["dog"]
-	if cat.Support != m[1][0]+m[1][1] || dog.Support != m[0][0]+m[0][1] {
+	if cat.Support != m[c][c]+m[c][d] || dog.Support != m[d][c]+m[d][d] {
 		t.Errorf("support: cat %d, dog %d; confusion %v", cat.Support, dog.Support, m)
 	}
-	if m[1][1]+m[0][1] > 0 {
-		if want := float64(m[1][1]) / float64(m[1][1]+m[0][1]); !scalar.EqualWithinAbs(cat.Precision, want, 1e-9) || s.Test == nil || !scalar.EqualWithinAbs(s.Test.Precision, want, 1e-9) {
+	if m[c][c]+m[d][c] > 0 {
+		if want := float64(m[c][c]) / float64(m[c][c]+m[d][c]); !scalar.EqualWithinAbs(cat.Precision, want, 1e-9) || s.Test == nil || !scalar.EqualWithinAbs(s.Test.Precision, want, 1e-9) {
 			t.Errorf("cat precision %v, want %v", cat.Precision, want)
 		}
 	}
-	if want := float64(m[0][0]) / float64(dog.Support); !scalar.EqualWithinAbs(dog.Recall, want, 1e-9) {
+	if want := float64(m[d][d]) / float64(dog.Support); !scalar.EqualWithinAbs(dog.Recall, want, 1e-9) {
 		t.Errorf("dog recall %v, want %v", dog.Recall, want)
 	}
 }
@@ -148,7 +154,7 @@ func testTrainOnPhotoFolder(t *testing.T, arch string, layout clitest.Layout) {
 		t.Fatalf("history: %+v, want epochs 1 and 2", hist)
 	}
 	for _, h := range hist {
-		if !(h.Loss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
+		if !(h.MeanBatchLoss > 0) || !saneMetrics(h.Train) || h.Val == nil || !saneMetrics(*h.Val) || !(h.SamplesPerSec > 0) || !(h.LearningRate > 0) {
 			t.Errorf("history line %+v is not sane", h)
 		}
 	}
@@ -201,6 +207,23 @@ func TestTrainSynthetic(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "SYNTHETIC stand-in for photos") {
 		t.Errorf("output does not say the data is synthetic:\n%s", r.stdout)
+	}
+	// The loss averaged over an epoch's batches, as they were trained, is
+	// named for what it is, on the console and in history.jsonl, apart
+	// from the training images' loss measured after the epoch.
+	if !strings.Contains(r.stdout, "batch loss (epoch mean) ") || strings.Contains(r.stdout, "  loss ") {
+		t.Errorf("the epoch lines do not say which loss they show:\n%s", r.stdout)
+	}
+	hist, err := os.ReadFile(filepath.Join(out, historyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]json.RawMessage
+	if err := json.Unmarshal(bytes.SplitN(hist, []byte("\n"), 2)[0], &line); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := line["mean_batch_loss"]; !ok || line["loss"] != nil {
+		t.Errorf("%s: the epoch's mean batch loss is not under mean_batch_loss (alone): %s", historyFile, hist)
 	}
 	if r.stderr != "" {
 		t.Errorf("stderr of a successful run that is not a terminal: %q", r.stderr)
@@ -278,4 +301,47 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestFailedRunLeavesNoEmptyFolder runs the command into output folders
+// that do not exist yet, on data it cannot use and on a run it cannot
+// resume: it fails, and leaves no folder behind (nor the parents it
+// made). A folder that was there before stays, empty or not.
+func TestFailedRunLeavesNoEmptyFolder(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	empty := filepath.Join(tmp, "no-photos")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	existing := filepath.Join(tmp, "existing")
+	if err := os.Mkdir(existing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, out, made string // made: the topmost folder the run would make
+		args            []string
+		code            int
+	}{
+		{"no usable images", filepath.Join(tmp, "a", "b", "out"), filepath.Join(tmp, "a"), []string{"--data", empty}, 1},
+		{"too few images for a batch", filepath.Join(tmp, "few"), filepath.Join(tmp, "few"), []string{"--synthetic", "4", "--batch", "64"}, 1},
+		{"nothing to resume", filepath.Join(tmp, "typo"), filepath.Join(tmp, "typo"), []string{"--resume"}, 2},
+		{"an existing folder", existing, "", []string{"--data", empty}, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runTrain(t, context.Background(), flags(small, tt.args, []string{"--out", tt.out, "--cache", ""})...)
+			if r.code != tt.code {
+				t.Fatalf("exit %d, want %d\n%s", r.code, tt.code, r.stderr)
+			}
+			if tt.made == "" {
+				if _, err := os.Stat(tt.out); err != nil {
+					t.Errorf("the folder that was there before is gone: %v", err)
+				}
+				return
+			}
+			if _, err := os.Stat(tt.made); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the failed run left %s (stat: %v)", tt.made, err)
+			}
+		})
+	}
 }

@@ -61,12 +61,17 @@ var (
 
 // writePlots draws the loss and accuracy curves of history (training and
 // validation, per epoch) and, when fpr is not nil, the test set's ROC
-// curve, into dir; it returns the names of the files written. Each file is
-// written atomically.
-func writePlots(dir string, history []epochRecord, fpr, tpr []float64) ([]string, error) {
+// curve, whose area is auc, into dir; it returns the names of the files
+// written. Each file is written atomically.
+func writePlots(dir string, history []epochRecord, fpr, tpr []float64, auc float64) ([]string, error) {
 	if len(history) == 0 {
 		return nil, nil
 	}
+	return drawCharts(dir, plotCharts(history, fpr, tpr, auc))
+}
+
+// plotCharts lays out the plots of writePlots.
+func plotCharts(history []epochRecord, fpr, tpr []float64, auc float64) []chart {
 	curve := func(value func(r epochRecord) (float64, bool)) plotter.XYs {
 		var xy plotter.XYs
 		for _, r := range history {
@@ -95,8 +100,14 @@ func writePlots(dir string, history []epochRecord, fpr, tpr []float64) ([]string
 			roc[i] = plotter.XY{X: fpr[i], Y: tpr[i]}
 		}
 		plots = append(plots, chart{rocPlot, "ROC curve of the test set (cat positive)", "false positive rate", "true positive rate", []series{
-			{"model", roc, trainColour, plain}, {"chance", plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, greyColour, dashed}}, false})
+			{"model (AUC " + formatAUC(auc) + ")", roc, trainColour, plain}, {"chance", plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, greyColour, dashed}}, false})
 	}
+	return plots
+}
+
+// drawCharts writes each chart into its file in dir, and returns the names
+// of the files written.
+func drawCharts(dir string, plots []chart) ([]string, error) {
 	var written []string
 	for _, pl := range plots {
 		p := plot.New()

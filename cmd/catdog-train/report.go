@@ -24,13 +24,34 @@ import (
 // epochRecord is one line of history.jsonl. Val is null when the run has
 // no validation set.
 type epochRecord struct {
-	Epoch         int            `json:"epoch"`
-	LearningRate  float64        `json:"lr"`   // the rate of the epoch's first step (all of them without --lr-per-step)
-	Loss          float64        `json:"loss"` // mean training loss over the epoch's batches, as trained (augmented)
+	Epoch        int     `json:"epoch"`
+	LearningRate float64 `json:"lr"` // the rate of the epoch's first step (all of them without --lr-per-step)
+	// MeanBatchLoss is the mean of the training batches' losses over the
+	// epoch, each taken as its batch was trained (augmented, before the
+	// step's update), not the loss of the trained model: that is Train's.
+	MeanBatchLoss float64        `json:"mean_batch_loss"`
 	Train         metricsRecord  `json:"train"`
 	Val           *metricsRecord `json:"val"`
 	Seconds       float64        `json:"seconds"`       // training time of the epoch, without evaluation
 	SamplesPerSec float64        `json:"samples_per_s"` // training images per second
+}
+
+// UnmarshalJSON reads a line of history.jsonl, also as builds before
+// mean_batch_loss wrote it, under "loss".
+func (r *epochRecord) UnmarshalJSON(data []byte) error {
+	type record epochRecord // without this method
+	var v struct {
+		record
+		OldLoss *float64 `json:"loss"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*r = epochRecord(v.record)
+	if v.OldLoss != nil {
+		r.MeanBatchLoss = *v.OldLoss
+	}
+	return nil
 }
 
 // metricsRecord is catdog.Metrics as history.jsonl and summary.json give
@@ -138,15 +159,45 @@ type summary struct {
 type confusion struct {
 	Rows    string    `json:"rows"`
 	Columns string    `json:"columns"`
-	Classes [2]string `json:"classes"` // index i of a row or column is Classes[i]
+	Classes [2]string `json:"classes"` // index i of a row or column is Classes[i]: classOrder
 	Matrix  [2][2]int `json:"matrix"`
+}
+
+// classOrder is the order in which every report lists the classes: cat,
+// the positive class, whose probability the network outputs, first.
+var classOrder = [2]uint8{dataset.Cat, dataset.Dog}
+
+// newConfusion lays out c, indexed by label as [actual][predicted], in
+// classOrder.
+func newConfusion(c [2][2]int) confusion {
+	s := confusion{Rows: "actual", Columns: "predicted"}
+	for i, actual := range classOrder {
+		s.Classes[i] = dataset.ClassNames[actual]
+		for j, predicted := range classOrder {
+			s.Matrix[i][j] = c[actual][predicted]
+		}
+	}
+	return s
+}
+
+// confusionText lays out a confusion matrix, indexed by label as
+// [actual][predicted], in classOrder: rows actual, columns predicted.
+func confusionText(c [2][2]int) string {
+	var b strings.Builder
+	names := dataset.ClassNames
+	fmt.Fprintf(&b, "confusion matrix (rows: actual, columns: predicted):\n")
+	fmt.Fprintf(&b, "  %-8s %8s %8s\n", "", names[classOrder[0]], names[classOrder[1]])
+	for _, actual := range classOrder {
+		fmt.Fprintf(&b, "  %-8s %8d %8d\n", names[actual], c[actual][classOrder[0]], c[actual][classOrder[1]])
+	}
+	return b.String()
 }
 
 // finish tests the chosen model, prints the result, draws the plots and
 // writes summary.json.
 func (t *trainer) finish() error {
 	s := summary{
-		Confusion: confusion{Rows: "actual", Columns: "predicted", Classes: dataset.ClassNames},
+		Confusion: newConfusion([2][2]int{}),
 		BestEpoch: t.bestEpoch, Epochs: t.lastEpoch, StoppedEarly: t.stopped,
 		Arch: t.o.arch, Optimizer: t.optimizer, Schedule: t.schedule, Augment: t.net.Augment,
 		Device: t.device.Name(), TF32: t.net.Config.TF32, BLAS: cpu.BLAS(),
@@ -175,6 +226,7 @@ func (t *trainer) finish() error {
 			t.lastEpoch, t.bestEpoch, bestFile)
 	}
 	var fpr, tpr []float64
+	auc := math.NaN()
 	if t.data.test.Len() == 0 {
 		fmt.Fprintln(t.stdout, "no test set (--test-split 0): no test accuracy")
 	} else {
@@ -184,8 +236,9 @@ func (t *trainer) finish() error {
 		}
 		m := catdog.Score(probs, t.data.test.Labels)
 		fpr, tpr = catdog.ROC(probs, t.data.test.Labels)
+		auc = m.AUC
 		rec := newMetricsRecord(m)
-		s.Test, s.TestAccuracy, s.TestLoss, s.Confusion.Matrix = &rec, &m.Accuracy, &m.Loss, m.Confusion
+		s.Test, s.TestAccuracy, s.TestLoss, s.Confusion = &rec, &m.Accuracy, &m.Loss, newConfusion(m.Confusion)
 		per := m.PerClass()
 		s.PerClass = map[string]catdog.ClassReport{}
 		for label, name := range dataset.ClassNames {
@@ -196,7 +249,7 @@ func (t *trainer) finish() error {
 	}
 
 	if t.o.plots {
-		if s.Plots, err = writePlots(t.o.out, t.history, fpr, tpr); err != nil {
+		if s.Plots, err = writePlots(t.o.out, t.history, fpr, tpr, auc); err != nil {
 			return err
 		}
 	}
@@ -229,7 +282,7 @@ func formatAUC(auc float64) string {
 func classReportText(per [2]catdog.ClassReport) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  %-8s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "support")
-	for _, label := range []uint8{dataset.Cat, dataset.Dog} {
+	for _, label := range classOrder {
 		r := per[label]
 		fmt.Fprintf(&b, "  %-8s %9.4f %9.4f %9.4f %9d\n", dataset.ClassNames[label], r.Precision, r.Recall, r.F1, r.Support)
 	}

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -109,7 +111,7 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 		t.Fatalf("resumed history has %d lines, want 2 (the earlier line kept)", len(hr))
 	}
 	for i := range hs {
-		if hs[i].Epoch != hr[i].Epoch || hs[i].Loss != hr[i].Loss || hs[i].LearningRate != hr[i].LearningRate ||
+		if hs[i].Epoch != hr[i].Epoch || hs[i].MeanBatchLoss != hr[i].MeanBatchLoss || hs[i].LearningRate != hr[i].LearningRate ||
 			!sameMetrics(hs[i].Train, hr[i].Train) || !sameMetrics(*hs[i].Val, *hr[i].Val) {
 			t.Errorf("history line %d: %+v uninterrupted, %+v resumed", i, hs[i], hr[i])
 		}
@@ -318,7 +320,7 @@ func TestInterruptThenResume(t *testing.T) {
 
 // TestResumeWithScheduleAndAugmentation interrupts runs whose learning
 // rate and training images change every epoch, resumes them with no more
-// than --out and --resume, and expects the weights, rates and metrics of an
+// than --out and --resume (--epochs too is the run's), and expects the weights, rates and metrics of an
 // uninterrupted run.
 func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 	t.Parallel()
@@ -343,9 +345,14 @@ func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 			if code := run(ctx, flags(args, []string{"--out", out}), &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
 				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
 			}
-			r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "3", "--device", "cpu", "--plots=false")
+			// Without --epochs: the run's own 3, which the checkpoint
+			// records, not the flag's default.
+			r := runTrain(t, context.Background(), "--out", out, "--resume", "--device", "cpu", "--plots=false")
 			if r.code != 0 {
 				t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stdout, "--epochs 3") || !strings.Contains(r.stdout, "epoch 3/3") {
+				t.Errorf("resumed run does not go on to the run's --epochs 3:\n%s", r.stdout)
 			}
 			for _, a := range tt.args {
 				if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
@@ -490,6 +497,7 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	raw["format"] = 2
 	delete(raw, "data")
 	delete(raw, "pixels")
+	delete(raw, "epochs")
 	if err := checkpoint.Save(last, raw, ts); err != nil {
 		t.Fatal(err)
 	}
@@ -513,5 +521,55 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	}
 	if _, err := checkpoint.Load(last, &raw); err != nil || raw["format"] != float64(catdog.FormatVersion) || raw["pixels"] != "unit" {
 		t.Errorf("the checkpoint after resuming is format %v, pixels %v (%v); want %d, unit", raw["format"], raw["pixels"], err, catdog.FormatVersion)
+	}
+}
+
+// TestRecordedEpochs checks where a resumed run's --epochs comes from when
+// the flag is left out: the checkpoint, or for checkpoints that predate
+// recording it, a cosine schedule's span or the flag's default, and the
+// note that says which.
+func TestRecordedEpochs(t *testing.T) {
+	cosine := graph.Schedule{Kind: graph.ScheduleCosine, Epochs: 7}
+	for _, tt := range []struct {
+		name string
+		meta catdog.Meta
+		set  bool
+		want int
+		note string
+	}{
+		{"recorded", catdog.Meta{Epochs: 3, Schedule: cosine}, false, 3, ""},
+		{"given", catdog.Meta{Epochs: 3}, true, 12, ""},
+		{"old cosine", catdog.Meta{Schedule: cosine}, false, 7, "its cosine schedule's span"},
+		{"old", catdog.Meta{}, false, 10, "the default"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &options{epochs: 10, set: map[string]bool{}}
+			if tt.set {
+				o.epochs, o.set["epochs"] = 12, true
+			}
+			o.adoptEpochs(tt.meta)
+			note := o.epochsNote(tt.meta)
+			if o.epochs != tt.want || !strings.Contains(note, tt.note) || (tt.note == "") != (note == "") {
+				t.Errorf("--epochs %d, note %q; want %d, a note saying %q", o.epochs, note, tt.want, tt.note)
+			}
+		})
+	}
+}
+
+// TestReadOldHistory reads a history.jsonl line as builds before
+// mean_batch_loss wrote it, with the same value under "loss", as --resume
+// of such a run does.
+func TestReadOldHistory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), historyFile)
+	old := `{"epoch":1,"lr":0.001,"loss":0.5,"train":{"loss":0.25,"accuracy":0.9},"val":null,"seconds":1,"samples_per_s":100}` + "\n"
+	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, err := readHistory(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 1 || h[0].MeanBatchLoss != 0.5 || h[0].Train.Loss != 0.25 || h[0].Epoch != 1 || h[0].SamplesPerSec != 100 {
+		t.Errorf("read %+v", h)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/models/catdog"
-	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -58,6 +57,7 @@ type trainer struct {
 	resumed   *catdog.Meta // the checkpoint resumed from, or nil
 	resumedTs []checkpoint.Tensor
 	dataSet   *catdog.DataSettings // recorded in every checkpoint
+	madeOut   []string             // the folders of --out this run created, the deepest first
 }
 
 func (t *trainer) path(name string) string { return filepath.Join(t.o.out, name) }
@@ -134,13 +134,12 @@ func (t *trainer) run(ctx context.Context) error {
 	return t.finish()
 }
 
-// prepareOut creates --out and, with --resume, reads the run to continue.
-// Without --resume it refuses to overwrite a run there.
+// prepareOut creates --out, early, so that a folder that cannot be made
+// is found before the data is loaded (removeEmptyOut takes it back if the
+// run fails before writing into it), or, with --resume, reads the run to
+// continue there. Without --resume it refuses to overwrite a run there.
 func (t *trainer) prepareOut() error {
 	o := t.o
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
 	last := t.path(lastFile)
 	if !o.resume {
 		if _, err := os.Stat(last); err == nil {
@@ -151,6 +150,10 @@ func (t *trainer) prepareOut() error {
 			if err := os.Remove(t.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("--out: %w", err)
 			}
+		}
+		var err error
+		if t.madeOut, err = makeDirs(o.out); err != nil {
+			return fmt.Errorf("--out: %w", err)
 		}
 		return nil
 	}
@@ -165,7 +168,8 @@ func (t *trainer) prepareOut() error {
 	if err := o.adopt(meta); err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s\n", last, meta.Epoch, o.describeModel(), o.describeData())
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s --epochs %d%s\n",
+		last, meta.Epoch, o.describeModel(), o.describeData(), o.epochs, o.epochsNote(meta))
 	if meta.Data == nil {
 		fmt.Fprintf(t.stderr, "catdog-train: warning: the data settings could not be checked: %s predates their recording in checkpoints;\n"+
 			"  %s are taken as given (or their defaults), and must be the run's for it to continue on the same images\n", last, dataFlags)
@@ -183,6 +187,34 @@ func (t *trainer) prepareOut() error {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	return nil
+}
+
+// makeDirs creates dir and its missing parents, and returns the folders
+// it created, the deepest first.
+func makeDirs(dir string) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		missing = append(missing, d)
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return missing, os.MkdirAll(dir, 0o755)
+}
+
+// removeEmptyOut removes the folders of --out that this run created and
+// left empty, after a failure: a run that wrote nothing leaves nothing.
+func (t *trainer) removeEmptyOut() {
+	for _, d := range t.madeOut {
+		// os.Remove takes only an empty folder; stop at the first that
+		// holds something, or that is no longer a folder.
+		if info, err := os.Lstat(d); err != nil || !info.IsDir() || os.Remove(d) != nil {
+			return
+		}
+	}
 }
 
 // hiddenOf returns the hidden layers' widths of meta's model, as --hidden
@@ -242,7 +274,41 @@ func (o *options) adopt(meta catdog.Meta) error {
 	o.batchnorm = meta.Config().BatchNorm()
 	o.optimizer, o.lr, o.clipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
 	o.augment = meta.Augment.Enabled()
+	o.adoptEpochs(meta)
 	return nil
+}
+
+// adoptEpochs takes the run's --epochs from meta, unless the flag is
+// given: a resumed run goes on to the end it was started for.
+func (o *options) adoptEpochs(meta catdog.Meta) {
+	if !o.set["epochs"] {
+		o.epochs = recordedEpochs(meta, o.epochs)
+	}
+}
+
+// recordedEpochs returns the number of epochs the run of meta is to train
+// in all: as recorded, or for checkpoints older than that, its cosine
+// schedule's span, or else def.
+func recordedEpochs(meta catdog.Meta, def int) int {
+	switch {
+	case meta.Epochs > 0:
+		return meta.Epochs
+	case meta.Schedule.Kind == graph.ScheduleCosine && meta.Schedule.Epochs > 0:
+		return meta.Schedule.Epochs
+	}
+	return def
+}
+
+// epochsNote says where --epochs came from when a resumed run could not
+// take it from its checkpoint, which predates recording it.
+func (o *options) epochsNote(meta catdog.Meta) string {
+	switch {
+	case o.set["epochs"] || meta.Epochs > 0:
+		return ""
+	case recordedEpochs(meta, 0) > 0:
+		return " (its cosine schedule's span: the checkpoint predates recording --epochs)"
+	}
+	return " (the default: the checkpoint predates recording --epochs)"
 }
 
 // onOff says whether a setting is on.
@@ -388,7 +454,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (catdog.EpochStats,
 	st, err := t.net.TrainEpoch(ctx, t.data.train, t.o.seed, epoch, func(done int, loss float32) {
 		sum += float64(loss)
 		batches++
-		bar.Describe(fmt.Sprintf("%s loss %.4f", desc, sum/float64(batches)))
+		bar.Describe(fmt.Sprintf("%s  batch loss (running mean) %.4f", desc, sum/float64(batches)))
 		bar.Set(done)
 	})
 	if err != nil {
@@ -405,7 +471,7 @@ func (t *trainer) trainEpoch(ctx context.Context, epoch int) (catdog.EpochStats,
 // these leaves a state that --resume handles: the history is cut back to
 // last's epoch, and the epoch after it is trained again to the same result.
 func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.Metrics) error {
-	rec := epochRecord{Epoch: st.Epoch, LearningRate: lr, Loss: st.Loss, Train: newMetricsRecord(trainM),
+	rec := epochRecord{Epoch: st.Epoch, LearningRate: lr, MeanBatchLoss: st.Loss, Train: newMetricsRecord(trainM),
 		Seconds: st.Seconds, SamplesPerSec: st.SamplesPerSec}
 	hasVal := t.data.val.Len() > 0
 	if hasVal {
@@ -416,7 +482,7 @@ func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.M
 	if err := writeHistory(t.path(historyFile), t.history); err != nil {
 		return err
 	}
-	meta := catdog.Meta{Epoch: st.Epoch, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
+	meta := catdog.Meta{Epoch: st.Epoch, Epochs: t.o.epochs, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
 		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: t.device.Name(), Data: t.dataSet}
 	mark := ""
 	if hasVal && (t.bestEpoch == 0 || valM.Loss < t.bestVal.Loss) {
@@ -432,7 +498,7 @@ func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.M
 	t.lastEpoch = st.Epoch
 
 	width := len(strconv.Itoa(t.o.epochs))
-	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  loss %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, lr, st.Loss, 100*trainM.Accuracy)
+	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  batch loss (epoch mean) %.4f  train acc %5.1f%%", width, st.Epoch, t.o.epochs, lr, st.Loss, 100*trainM.Accuracy)
 	if hasVal {
 		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%  val F1 %.3f  val AUC %.3f", valM.Loss, 100*valM.Accuracy, valM.F1, valM.AUC)
 	}
@@ -471,16 +537,4 @@ func (t *trainer) testModel() (string, error) {
 		return "", fmt.Errorf("%s: %w", t.path(bestFile), err)
 	}
 	return bestFile, nil
-}
-
-// confusionText lays out a confusion matrix, rows actual, columns predicted.
-func confusionText(c [2][2]int) string {
-	var b strings.Builder
-	names := dataset.ClassNames
-	fmt.Fprintf(&b, "confusion matrix (rows: actual, columns: predicted):\n")
-	fmt.Fprintf(&b, "  %-8s %8s %8s\n", "", names[dataset.Dog], names[dataset.Cat])
-	for _, actual := range []uint8{dataset.Dog, dataset.Cat} {
-		fmt.Fprintf(&b, "  %-8s %8d %8d\n", names[actual], c[actual][dataset.Dog], c[actual][dataset.Cat])
-	}
-	return b.String()
 }

@@ -41,14 +41,18 @@ type Meta struct {
 	HiddenBatchNorm bool       `json:"hidden_batchnorm,omitempty"`
 	CNN             *CNNLayers `json:"cnn,omitempty"`
 	// Pixels is how the images' pixels became inputs (Config.Pixels).
-	Pixels    dataset.Encoding `json:"pixels"`
-	Output    string           `json:"output"`  // "sigmoid: P(cat)"
-	Classes   [2]string        `json:"classes"` // label 0 and 1
-	Seed      uint64           `json:"seed"`
-	Batch     int              `json:"batch"`
-	Epoch     int              `json:"epoch"`
-	Optimizer graph.Optimizer  `json:"optimizer"` // with the base learning rate
-	OptStep   int              `json:"optimizer_step"`
+	Pixels  dataset.Encoding `json:"pixels"`
+	Output  string           `json:"output"`  // "sigmoid: P(cat)"
+	Classes [2]string        `json:"classes"` // label 0 and 1
+	Seed    uint64           `json:"seed"`
+	Batch   int              `json:"batch"`
+	Epoch   int              `json:"epoch"`
+	// Epochs is how many epochs the run is to train in all (catdog-train's
+	// --epochs), so that a resumed run goes on to the same end; 0 in
+	// checkpoints older than the field.
+	Epochs    int             `json:"epochs,omitempty"`
+	Optimizer graph.Optimizer `json:"optimizer"` // with the base learning rate
+	OptStep   int             `json:"optimizer_step"`
 	// Schedule turns the optimizer's base rate into each epoch's; absent
 	// in older checkpoints, which used the base rate throughout.
 	Schedule     graph.Schedule `json:"lr_schedule"`
