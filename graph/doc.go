@@ -16,11 +16,9 @@
 // BinaryClassification (one sigmoid output) and MulticlassClassification
 // (a softmax over one output per class) add targets, the loss and the
 // backward pass in one call; BCEWithLogits, SoftmaxCrossEntropy and MSE
-// add a loss alone, and Grad the backward pass. The
-// Optimizer says how a backend updates the parameters (and may clip the
-// gradients), and a Schedule (none, cosine, step, with an optional
-// warm-up) gives the learning rate of each epoch, or of each step with
-// PerStep, which a backend's Program takes through SetLearningRate.
+// add a loss alone, and Grad the backward pass. How a backend updates
+// the parameters (optimizers, gradient clipping, learning-rate schedules)
+// is package graph/optim.
 //
 // Batch normalisation keeps running statistics besides its parameters:
 // they are a model's Buffers, and its Updates say how each training step

@@ -14,6 +14,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/blas"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -201,7 +202,7 @@ func TestSGDFoldedIntoProducts(t *testing.T) {
 func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withGrads bool) (*graph.Model, *program) {
 	t.Helper()
 	m, obj := backendtest.BinaryMLP(t, spec)
-	train := backend.TrainSpec(m, obj, graph.NewSGD(lr))
+	train := backend.TrainSpec(m, obj, optim.NewSGD(lr))
 	if withGrads {
 		train.Outputs = append(train.Outputs, obj.Grads...)
 	}
@@ -269,7 +270,7 @@ func TestBatchNormGradsFused(t *testing.T) {
 func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options, reversed bool) (*graph.Model, *program, [][]float32) {
 	t.Helper()
 	m, obj := backendtest.BinaryCNN(t, spec)
-	train := backend.TrainSpec(m, obj, graph.NewAdam(0.01))
+	train := backend.TrainSpec(m, obj, optim.NewAdam(0.01))
 	if reversed { // the last layers' gradients planned first
 		slices.Reverse(train.Params)
 		slices.Reverse(train.Grads)

@@ -8,7 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -46,7 +46,7 @@ type program struct {
 	updates [][2]int
 	// train, eval and predict are the steps of each mode.
 	train, eval, predict []step
-	state                *graph.OptimizerState
+	state                *optim.State
 	mode                 ops.Mode // of the call in progress
 	updater              *updater
 	gradData             [][]float32 // reused each step
@@ -380,11 +380,11 @@ func (p *program) readOutputs(outputs [][]float32) error {
 }
 
 // OptimizerState returns a copy of the optimizer state.
-func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+func (p *program) OptimizerState() (*optim.State, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.state.Slots))}
+	s := &optim.State{Step: p.state.Step, Slots: make([][][]float32, len(p.state.Slots))}
 	for i, slots := range p.state.Slots {
 		for _, v := range slots {
 			s.Slots[i] = append(s.Slots[i], append([]float32(nil), v...))
@@ -394,7 +394,7 @@ func (p *program) OptimizerState() (*graph.OptimizerState, error) {
 }
 
 // SetOptimizerState replaces the optimizer state after checking its sizes.
-func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+func (p *program) SetOptimizerState(s *optim.State) error {
 	if err := p.check(); err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@ package cpu
 import (
 	G "gorgonia.org/gorgonia"
 
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -44,7 +44,7 @@ func (f *sgdMatMul) err() error { return f.failed }
 func (p *program) foldSGD() []bool {
 	folded := make([]bool, len(p.params))
 	opt := p.spec.Optimizer
-	if opt.Method != graph.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
+	if opt.Method != optim.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
 		return folded // clipping needs every gradient before any update
 	}
 	lastRead := map[int]int{} // slot → index of the last step that reads it

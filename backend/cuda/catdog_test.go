@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
@@ -30,7 +30,7 @@ func catdogAgainstCPU(t *testing.T, b backend.Backend, lossTol float64) {
 	cfg.Hidden = []int{32, 16}
 	const batch, epochs = 16, 4
 	train, test := synthetic.Generate(640, 3, cfg.Side), synthetic.Generate(96, 4, cfg.Side)
-	opt := graph.NewAdam(1e-3)
+	opt := optim.NewAdam(1e-3)
 
 	type result struct {
 		losses []float64

@@ -11,6 +11,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -300,7 +301,7 @@ func withGrads(loss *G.Node, inputs, params []*G.Node, feed [][]float32) (backen
 		return backend.Spec{}, nil, err
 	}
 	return backend.Spec{Inputs: inputs, Loss: loss, Outputs: grads, Params: params, Grads: grads,
-		Optimizer: graph.NewSGD(0.1)}, feed, nil
+		Optimizer: optim.NewSGD(0.1)}, feed, nil
 }
 
 // compareOps runs each opCase on b and on ref: loss, every gradient, and

@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
@@ -559,12 +559,12 @@ func hostBackendLimited(t *testing.T, limit int) *Backend {
 // which the backend compiles a program that fits; nothing leaks either way.
 func TestHostedOutOfMemory(t *testing.T) {
 	b := hostBackendLimited(t, 14_000_000) // MLP6: 6.2M weights, as many gradients, then the batch
-	_, err := b.Compile(mlp6(t, 256, graph.NewSGD(0.01)))
+	_, err := b.Compile(mlp6(t, 256, optim.NewSGD(0.01)))
 	if err == nil || !strings.Contains(err.Error(), "smaller batch") || !cudadl.IsOutOfMemory(err) {
 		t.Fatalf("Compile at batch 256 = %v, want an out-of-memory error suggesting a smaller batch", err)
 	}
 	t.Log(err)
-	prog, err := b.Compile(mlp6(t, 4, graph.NewSGD(0.01)))
+	prog, err := b.Compile(mlp6(t, 4, optim.NewSGD(0.01)))
 	if err != nil {
 		t.Fatalf("after running out of memory, batch 4: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -31,7 +31,7 @@ type program struct {
 	b      *Backend
 	spec   backend.Spec
 	plan   *plan
-	opt    graph.Optimizer
+	opt    optim.Optimizer
 	dev    device
 	mem    []cudadl.Ptr // one per plan buffer
 	ones   cudadl.Ptr
@@ -44,7 +44,7 @@ type program struct {
 	update []*launch    // per parameter
 	clip   []*launch    // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
 	parts  cudadl.Ptr   // the partial sums of squares of clipping (doubles)
-	state  graph.OptimizerState
+	state  optim.State
 
 	useGraphs  bool
 	graph      replayer
@@ -57,7 +57,7 @@ type program struct {
 }
 
 // The step's scalars on the device, struct coef of kernelSource:
-// graph.Coefficients but GradScale (8 floats), the 1-based step number as
+// optim.Coefficients but GradScale (8 floats), the 1-based step number as
 // a uint64 from float stepOffset on (dropout's masks depend on it),
 // GradScale (which clip_scale overwrites on the device when clipping), and
 // padding to the struct's size.
@@ -192,7 +192,7 @@ func (p *program) setupOptimizer() error {
 	for i, prm := range p.spec.Params {
 		sizes[i] = prm.Shape().TotalSize()
 	}
-	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
+	p.state = optim.State{Slots: p.opt.NewState(sizes).Slots}
 	if p.opt.ClipNorm > 0 {
 		_, parts := p.clipBlocks()
 		var err error
@@ -219,7 +219,7 @@ func (p *program) setupOptimizer() error {
 // prepareUpdates prepares the optimizer's launch for each parameter, on the
 // slots setupOptimizer allocated.
 func (p *program) prepareUpdates() error {
-	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
+	name := map[string]string{optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}[p.opt.Method]
 	for i, prm := range p.spec.Params {
 		n := prm.Shape().TotalSize()
 		args := []any{p.mem[p.plan.params[i]]}
@@ -614,13 +614,13 @@ func (p *program) read(outputs [][]float32) error {
 }
 
 // OptimizerState copies the optimizer's state from the device.
-func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+func (p *program) OptimizerState() (*optim.State, error) {
 	leave, err := p.enter()
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
-	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.slots))}
+	s := &optim.State{Step: p.state.Step, Slots: make([][][]float32, len(p.slots))}
 	for i, slots := range p.slots {
 		n := p.spec.Params[i].Shape().TotalSize()
 		for _, d := range slots {
@@ -635,7 +635,7 @@ func (p *program) OptimizerState() (*graph.OptimizerState, error) {
 }
 
 // SetOptimizerState copies s to the device.
-func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+func (p *program) SetOptimizerState(s *optim.State) error {
 	leave, err := p.enter()
 	if err != nil {
 		return err

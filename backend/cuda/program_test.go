@@ -10,7 +10,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/ops"
@@ -71,7 +71,7 @@ func TestConformance(t *testing.T) { backendtest.RunAll(t, gpu(t)) }
 func TestOpsAgainstCPU(t *testing.T) { compareOps(t, cpuBackend(t), gpu(t), 1e-5) }
 
 // mlp6 builds the benchmark perceptron with a training spec.
-func mlp6(t *testing.T, batch int, opt graph.Optimizer) backend.Spec {
+func mlp6(t *testing.T, batch int, opt optim.Optimizer) backend.Spec {
 	t.Helper()
 	spec, _, err := backendtest.MLP6Train(batch, 7, opt)
 	if err != nil {
@@ -104,7 +104,7 @@ func TestMLP6AgainstCPU(t *testing.T) {
 	var losses [2][]float32
 	var weights [2][][]float32
 	for k, b := range []backend.Backend{c, g} {
-		spec := mlp6(t, batch, graph.NewAdam(1e-4))
+		spec := mlp6(t, batch, optim.NewAdam(1e-4))
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
@@ -160,7 +160,7 @@ func checkGraphReplay(t *testing.T, b *Backend, xs, ys [][]float32, tol float64)
 	var losses [2][]float32
 	for k, graphs := range []string{"0", "1"} {
 		t.Setenv("NEURONE_CUDA_GRAPHS", graphs)
-		prog, err := b.Compile(mlp6(t, len(ys[0]), graph.NewMomentum(0.01, 0.9)))
+		prog, err := b.Compile(mlp6(t, len(ys[0]), optim.NewMomentum(0.01, 0.9)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestTF32(t *testing.T) {
 	xs, ys := syntheticBatches(1, 64)
 	var losses [2]float32
 	for k, tf32 := range []bool{false, true} {
-		spec := mlp6(t, 64, graph.NewSGD(0.01))
+		spec := mlp6(t, 64, optim.NewSGD(0.01))
 		spec.AllowTF32 = tf32
 		prog, err := g.Compile(spec)
 		if err != nil {
@@ -219,11 +219,11 @@ func TestOutOfMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	batch := int(total/(4*10000)) + 1 // the images alone exceed the device
-	spec := mlp6(t, batch, graph.NewSGD(0.01))
+	spec := mlp6(t, batch, optim.NewSGD(0.01))
 	if _, err := g.Compile(spec); err == nil || !strings.Contains(err.Error(), "smaller batch") {
 		t.Fatalf("Compile at batch %d = %v, want an out-of-memory error suggesting a smaller batch", batch, err)
 	}
-	spec = mlp6(t, 8, graph.NewSGD(0.01))
+	spec = mlp6(t, 8, optim.NewSGD(0.01))
 	prog, err := g.Compile(spec)
 	if err != nil {
 		t.Fatalf("after running out of memory: %v", err)
@@ -247,7 +247,7 @@ func TestLifetimes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spec := mlp6(t, 8, graph.NewAdam(1e-3))
+		spec := mlp6(t, 8, optim.NewAdam(1e-3))
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)

@@ -19,7 +19,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -45,8 +45,8 @@ type trainer struct {
 	start          time.Time
 
 	device    backend.Backend
-	optimizer graph.Optimizer // with the base learning rate
-	schedule  graph.Schedule
+	optimizer optim.Optimizer // with the base learning rate
+	schedule  optim.Schedule
 	data      *data
 	net       *catdog.Network
 
@@ -261,9 +261,9 @@ func mismatch(flag, given, saved string) error {
 // adoptSchedule takes the learning-rate schedule of a checkpoint, refusing
 // flags that contradict it. A cosine schedule keeps the span it started
 // with, whatever --epochs says now.
-func (o *options) adoptSchedule(s graph.Schedule) error {
+func (o *options) adoptSchedule(s optim.Schedule) error {
 	if s.Kind == "" {
-		s.Kind = graph.ScheduleNone
+		s.Kind = optim.ScheduleNone
 	}
 	if err := o.checkStepFlags(s.Kind, "the checkpoint's schedule is"); err != nil {
 		return err
@@ -282,7 +282,7 @@ func (o *options) adoptSchedule(s graph.Schedule) error {
 		return mismatch("--lr-gamma", ftoa(o.lrGamma), ftoa(s.Gamma))
 	}
 	o.schedule, o.warmup, o.lrPerStep = s.Kind, s.Warmup, s.PerStep
-	if s.Kind == graph.ScheduleStep {
+	if s.Kind == optim.ScheduleStep {
 		o.lrStep, o.lrGamma = s.StepEvery, s.Gamma
 	}
 	return nil

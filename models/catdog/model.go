@@ -26,6 +26,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -319,7 +320,7 @@ type Network struct {
 	Augment Augmentation
 	// StepRate, when not nil, gives the learning rate of each step of
 	// TrainEpoch: the rate of the step with a share frac of epoch's steps
-	// before it (a per-step schedule: graph.Schedule.LearningRateAt).
+	// before it (a per-step schedule: optim.Schedule.LearningRateAt).
 	StepRate func(epoch int, frac float64) float64
 
 	x, y  []float32 // one batch of inputs and targets
@@ -328,7 +329,7 @@ type Network struct {
 }
 
 // NewNetwork builds the network of cfg and compiles it on b.
-func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (*Network, error) {
+func NewNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer) (*Network, error) {
 	if err := cfg.check(batch); err != nil {
 		return nil, err
 	}

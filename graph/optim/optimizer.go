@@ -1,4 +1,4 @@
-package graph
+package optim
 
 import (
 	"fmt"
@@ -51,9 +51,9 @@ func NewAdam(lr float64) Optimizer {
 	return Optimizer{Method: Adam, LearningRate: lr, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
 }
 
-// NewOptimizer returns the optimizer a command-line user names: "sgd",
+// New returns the optimizer a command-line user names: "sgd",
 // "momentum" (μ = 0.9) or "adam".
-func NewOptimizer(method string, lr float64) (Optimizer, error) {
+func New(method string, lr float64) (Optimizer, error) {
 	switch method {
 	case SGD:
 		return NewSGD(lr), nil
@@ -62,13 +62,13 @@ func NewOptimizer(method string, lr float64) (Optimizer, error) {
 	case Adam:
 		return NewAdam(lr), nil
 	}
-	return Optimizer{}, fmt.Errorf("graph: unknown optimizer %q (want sgd, momentum or adam)", method)
+	return Optimizer{}, fmt.Errorf("optim: unknown optimizer %q (want sgd, momentum or adam)", method)
 }
 
 // Validate checks the hyper-parameters.
 func (o Optimizer) Validate() error {
 	bad := func(what string, v float64) error {
-		return fmt.Errorf("graph: %s optimizer: %s %v is out of range", o.Method, what, v)
+		return fmt.Errorf("optim: %s optimizer: %s %v is out of range", o.Method, what, v)
 	}
 	if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
 		return bad("learning rate", o.LearningRate)
@@ -96,7 +96,7 @@ func (o Optimizer) Validate() error {
 			return bad("epsilon", o.Epsilon)
 		}
 	default:
-		return fmt.Errorf("graph: unknown optimizer %q (want sgd, momentum or adam)", o.Method)
+		return fmt.Errorf("optim: unknown optimizer %q (want sgd, momentum or adam)", o.Method)
 	}
 	return nil
 }
@@ -113,16 +113,16 @@ func (o Optimizer) Slots() int {
 	return 0
 }
 
-// OptimizerState is what an optimizer remembers between steps: the number
+// State is what an optimizer remembers between steps: the number
 // of steps taken and, per parameter, its Slots() vectors.
-type OptimizerState struct {
+type State struct {
 	Step  int
 	Slots [][][]float32 // [parameter][slot][element]
 }
 
 // NewState returns a zero state for parameters of the given sizes.
-func (o Optimizer) NewState(sizes []int) *OptimizerState {
-	s := &OptimizerState{Slots: make([][][]float32, len(sizes))}
+func (o Optimizer) NewState(sizes []int) *State {
+	s := &State{Slots: make([][][]float32, len(sizes))}
 	for i, n := range sizes {
 		s.Slots[i] = make([][]float32, o.Slots())
 		for j := range s.Slots[i] {

@@ -1,4 +1,4 @@
-package graph
+package optim
 
 import (
 	"math"
@@ -64,8 +64,8 @@ func TestOptimizerValidate(t *testing.T) {
 			t.Errorf("%+v validated", o)
 		}
 	}
-	if _, err := NewOptimizer("adamw", 0.1); err == nil {
-		t.Error(`NewOptimizer("adamw") succeeded`)
+	if _, err := New("adamw", 0.1); err == nil {
+		t.Error(`New("adamw") succeeded`)
 	}
 }
 

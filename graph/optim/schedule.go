@@ -1,4 +1,4 @@
-package graph
+package optim
 
 import (
 	"fmt"
@@ -43,23 +43,23 @@ type Schedule struct {
 // Validate checks the schedule's parameters.
 func (s Schedule) Validate() error {
 	if s.Warmup < 0 {
-		return fmt.Errorf("graph: learning-rate warm-up of %d epochs is negative", s.Warmup)
+		return fmt.Errorf("optim: learning-rate warm-up of %d epochs is negative", s.Warmup)
 	}
 	switch s.Kind {
 	case "", ScheduleNone:
 	case ScheduleCosine:
 		if s.Epochs <= s.Warmup {
-			return fmt.Errorf("graph: cosine schedule over %d epochs leaves none after a warm-up of %d", s.Epochs, s.Warmup)
+			return fmt.Errorf("optim: cosine schedule over %d epochs leaves none after a warm-up of %d", s.Epochs, s.Warmup)
 		}
 	case ScheduleStep:
 		if s.StepEvery < 1 {
-			return fmt.Errorf("graph: step schedule: decay every %d epochs is not a positive number", s.StepEvery)
+			return fmt.Errorf("optim: step schedule: decay every %d epochs is not a positive number", s.StepEvery)
 		}
 		if !(s.Gamma > 0 && s.Gamma <= 1) {
-			return fmt.Errorf("graph: step schedule: decay factor %v is not in (0, 1]", s.Gamma)
+			return fmt.Errorf("optim: step schedule: decay factor %v is not in (0, 1]", s.Gamma)
 		}
 	default:
-		return fmt.Errorf("graph: unknown learning-rate schedule %q (want none, cosine or step)", s.Kind)
+		return fmt.Errorf("optim: unknown learning-rate schedule %q (want none, cosine or step)", s.Kind)
 	}
 	return nil
 }
