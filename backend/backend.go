@@ -124,8 +124,9 @@ type Program interface {
 	// SetOptimizerState replaces the optimizer's state, e.g. on resume.
 	SetOptimizerState(*optim.State) error
 	// SetLearningRate sets the learning rate of the Train calls that
-	// follow (a schedule calls it between steps or epochs); the rest of
-	// the optimizer and its state are unchanged. lr must be positive and
+	// follow (a training loop calls it before each step with the rate its
+	// optim.Rate gives); the rest of the optimizer and its state are
+	// unchanged. lr must be positive and
 	// finite (ErrSpec otherwise).
 	SetLearningRate(lr float64) error
 	// Sync copies the parameters and the Updates' buffers from the

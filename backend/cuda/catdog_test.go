@@ -31,6 +31,8 @@ func catdogAgainstCPU(t *testing.T, b backend.Backend, lossTol float64) {
 	const batch, epochs = 16, 4
 	train, test := synthetic.Generate(640, 3, cfg.Side), synthetic.Generate(96, 4, cfg.Side)
 	opt := optim.NewAdam(1e-3)
+	// A rate that falls every epoch, so that both backends must follow it.
+	rate := optim.NewRate(opt, optim.Schedule{Kind: optim.ScheduleStep, StepEvery: 1, Gamma: 0.75})
 
 	type result struct {
 		losses []float64
@@ -44,11 +46,9 @@ func catdogAgainstCPU(t *testing.T, b backend.Backend, lossTol float64) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { net.Close() })
+		net.Rate = rate
 		var r result
 		for epoch := 1; epoch <= epochs; epoch++ {
-			if err := net.Program.SetLearningRate(opt.LearningRate * float64(epochs+1-epoch) / epochs); err != nil {
-				t.Fatal(err)
-			}
 			st, err := net.TrainEpoch(context.Background(), train, 1, epoch, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -78,7 +78,7 @@ func (t *trainer) run(ctx context.Context) error {
 	} else {
 		t.schedule = t.o.scheduleSpec()
 	}
-	if err := t.schedule.Validate(); err != nil {
+	if err := optim.NewRate(t.optimizer, t.schedule).Validate(); err != nil {
 		return fmt.Errorf("--lr-schedule: %w", err)
 	}
 	if t.device, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
@@ -112,10 +112,7 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	defer t.net.Close()
 	t.net.Augment = t.o.augmentation()
-	if t.schedule.PerStep {
-		base := t.optimizer.LearningRate
-		t.net.StepRate = func(epoch int, frac float64) float64 { return t.schedule.LearningRateAt(base, epoch, frac) }
-	}
+	t.net.Rate = optim.NewRate(t.optimizer, t.schedule)
 	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s, pixels %s\n%s\n",
 		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, onOff(cfg.TF32), cfg.Pixels, t.net.Summary())
 	if t.resumed != nil {
@@ -310,10 +307,6 @@ func (t *trainer) train(ctx context.Context) error {
 	fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d images per epoch, in a new order each epoch\n",
 		t.lastEpoch+1, o.epochs, batches, o.batch)
 	for epoch := t.lastEpoch + 1; epoch <= o.epochs; epoch++ {
-		lr := t.schedule.LearningRate(t.optimizer.LearningRate, epoch)
-		if err := t.net.Program.SetLearningRate(lr); err != nil {
-			return err
-		}
 		st, err := t.trainEpoch(ctx, epoch)
 		if err != nil {
 			return err
@@ -326,7 +319,7 @@ func (t *trainer) train(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := t.record(st, lr, trainM, valM); err != nil {
+		if err := t.record(st, t.net.Rate.Epoch(epoch), trainM, valM); err != nil {
 			return err
 		}
 		if t.stopEarly() {

@@ -318,10 +318,11 @@ type Network struct {
 	// Augment transforms the training images of TrainEpoch (the zero
 	// value: none).
 	Augment Augmentation
-	// StepRate, when not nil, gives the learning rate of each step of
-	// TrainEpoch: the rate of the step with a share frac of epoch's steps
-	// before it (a per-step schedule: optim.Schedule.LearningRateAt).
-	StepRate func(epoch int, frac float64) float64
+	// Rate owns the learning rate: TrainEpoch asks it for the rate of
+	// each step and sets that on Program, and nothing else should set
+	// it. NewNetwork makes it the optimizer's rate throughout; give it a
+	// schedule before training to follow one.
+	Rate optim.Rate
 
 	x, y  []float32 // one batch of inputs and targets
 	spare *batchBuf // TrainEpoch's second batch (prefetch.go), made on first use
@@ -349,7 +350,7 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer) (
 	}
 	n := cfg.Side * cfg.Side
 	return &Network{
-		Config: cfg, Model: m, Program: prog, Batch: batch,
+		Config: cfg, Model: m, Program: prog, Batch: batch, Rate: optim.NewRate(opt, optim.Schedule{}),
 		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
 	}, nil
 }
