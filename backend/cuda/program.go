@@ -60,11 +60,19 @@ type program struct {
 // optim.Coefficients but GradScale (8 floats), the 1-based step number as
 // a uint64 from float stepOffset on (dropout's masks depend on it),
 // GradScale (which clip_scale overwrites on the device when clipping), and
-// padding to the struct's size.
+// padding to the struct's size. TestCoefLayout checks these numbers and
+// putCoefficients against the C struct.
 const (
 	coefLen    = 12
 	stepOffset = 8
 )
+
+// putCoefficients writes c and the step number into dst (coefLen floats)
+// as struct coef lays them out.
+func putCoefficients(dst []float32, c optim.Coefficients, step int) {
+	copy(dst, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
+		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32)), c.GradScale})
+}
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
 // step allocates nothing (cuBLAS asks for 32 MiB on Hopper).
@@ -525,9 +533,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 		return 0, err
 	}
 	step := p.state.Step + 1
-	c := p.opt.Coefficients(step)
-	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
-		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32)), c.GradScale})
+	putCoefficients(p.coefHost, p.opt.Coefficients(step), step)
 	if err := p.dev.toDevice(p.coef, p.coefHost); err != nil {
 		return 0, err
 	}
