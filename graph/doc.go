@@ -5,8 +5,9 @@
 //
 // Dense adds one densely connected layer (weights, bias, activation) to a
 // graph; MLP builds a whole multi-layer perceptron from a spec, with the
-// activation of each layer chosen by name (relu, leakyrelu, sigmoid, tanh,
-// step, step-ste, linear, softmax). Weights are initialised for their
+// Activation of each layer one of Activations (ReLU, LeakyReLU, Sigmoid,
+// Tanh, Step, StepSTE, Linear, Softmax, written in files by their names
+// relu, leakyrelu, sigmoid, tanh, step, step-ste, linear, softmax). Weights are initialised for their
 // activation: He for the ReLU family and step, Glorot for sigmoid, tanh,
 // linear and softmax. Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
 // BatchNorm, Dropout and Flatten add the layers of a convolutional network over

@@ -227,7 +227,7 @@ func (p *program) setupOptimizer() error {
 // prepareUpdates prepares the optimizer's launch for each parameter, on the
 // slots setupOptimizer allocated.
 func (p *program) prepareUpdates() error {
-	name := map[string]string{optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}[p.opt.Method]
+	name := map[optim.Method]string{optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}[p.opt.Method]
 	for i, prm := range p.spec.Params {
 		n := prm.Shape().TotalSize()
 		args := []any{p.mem[p.plan.params[i]]}

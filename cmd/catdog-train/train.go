@@ -214,7 +214,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 	case o.set["seed"] && o.seed != meta.Seed:
 		return mismatch("--seed", strconv.FormatUint(o.seed, 10), strconv.FormatUint(meta.Seed, 10))
 	case o.set["optimizer"] && o.optimizer != meta.Optimizer.Method:
-		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
+		return mismatch("--optimizer", o.optimizer.String(), meta.Optimizer.Method.String())
 	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
 		return mismatch("--lr", ftoa(o.lr), ftoa(meta.Optimizer.LearningRate))
 	case o.set["clip-norm"] && o.clipNorm != meta.Optimizer.ClipNorm:
@@ -259,16 +259,13 @@ func mismatch(flag, given, saved string) error {
 // flags that contradict it. A cosine schedule keeps the span it started
 // with, whatever --epochs says now.
 func (o *options) adoptSchedule(s optim.Schedule) error {
-	if s.Kind == "" {
-		s.Kind = optim.ScheduleNone
-	}
 	if err := o.checkStepFlags(s.Kind, "the checkpoint's schedule is"); err != nil {
 		return err
 	}
 	itoa := strconv.Itoa
 	switch {
 	case o.set["lr-schedule"] && o.schedule != s.Kind:
-		return mismatch("--lr-schedule", o.schedule, s.Kind)
+		return mismatch("--lr-schedule", o.schedule.String(), s.Kind.String())
 	case o.set["warmup"] && o.warmup != s.Warmup:
 		return mismatch("--warmup", itoa(o.warmup), itoa(s.Warmup))
 	case o.set["lr-per-step"] && o.lrPerStep != s.PerStep:

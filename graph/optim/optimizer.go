@@ -3,14 +3,36 @@ package optim
 import (
 	"fmt"
 	"math"
+
+	"github.com/neurone-dl/neurone/internal/enum"
 )
+
+// Method is how an Optimizer updates the parameters. It is written as its
+// name, "sgd", "momentum" or "adam", in flags and files (String,
+// ParseMethod, and the text encoding of JSON); the zero Method is unset,
+// which Validate refuses.
+type Method uint8
 
 // Optimizer methods.
 const (
-	SGD      = "sgd"
-	Momentum = "momentum"
-	Adam     = "adam"
+	SGD Method = iota + 1
+	Momentum
+	Adam
 )
+
+var methodNames = enum.Names[Method]{Pkg: "optim", What: "optimizer", Names: []string{"", "sgd", "momentum", "adam"}}
+
+// ParseMethod returns the method named s: "sgd", "momentum" or "adam".
+func ParseMethod(s string) (Method, error) { return methodNames.Parse(s) }
+
+// String returns the method's name.
+func (m Method) String() string { return methodNames.String(m) }
+
+// MarshalText writes the method's name.
+func (m Method) MarshalText() ([]byte, error) { return methodNames.MarshalText(m) }
+
+// UnmarshalText reads a method's name ("" is the unset zero).
+func (m *Method) UnmarshalText(text []byte) error { return methodNames.UnmarshalText(m, text) }
 
 // Optimizer says how parameters are updated from their gradients. Backends
 // carry out the update where the parameters live; Update is the reference
@@ -29,7 +51,7 @@ const (
 // gradients together, as torch.nn.utils.clip_grad_norm_ does: a step is
 // never longer than a gradient of norm ClipNorm would make it.
 type Optimizer struct {
-	Method       string  // SGD, Momentum or Adam
+	Method       Method  // SGD, Momentum or Adam
 	LearningRate float64 // lr
 	Momentum     float64 // μ, for Momentum
 	Beta1, Beta2 float64 // for Adam
@@ -51,9 +73,9 @@ func NewAdam(lr float64) Optimizer {
 	return Optimizer{Method: Adam, LearningRate: lr, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
 }
 
-// New returns the optimizer a command-line user names: "sgd",
-// "momentum" (μ = 0.9) or "adam".
-func New(method string, lr float64) (Optimizer, error) {
+// New returns the optimizer of a method with its usual settings: SGD,
+// Momentum with μ = 0.9, or Adam (NewAdam's).
+func New(method Method, lr float64) (Optimizer, error) {
 	switch method {
 	case SGD:
 		return NewSGD(lr), nil
@@ -62,7 +84,7 @@ func New(method string, lr float64) (Optimizer, error) {
 	case Adam:
 		return NewAdam(lr), nil
 	}
-	return Optimizer{}, fmt.Errorf("optim: unknown optimizer %q (want sgd, momentum or adam)", method)
+	return Optimizer{}, fmt.Errorf("optim: unknown optimizer %q (want %s)", method, methodNames.List())
 }
 
 // Validate checks the hyper-parameters.
@@ -96,7 +118,7 @@ func (o Optimizer) Validate() error {
 			return bad("epsilon", o.Epsilon)
 		}
 	default:
-		return fmt.Errorf("optim: unknown optimizer %q (want sgd, momentum or adam)", o.Method)
+		return fmt.Errorf("optim: unknown optimizer %q (want %s)", o.Method, methodNames.List())
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func TestRate(t *testing.T) {
 		{Base: 0},
 		{Base: math.Inf(1)},
 		{Base: math.NaN()},
-		{Base: 0.1, Schedule: Schedule{Kind: "linear"}},
+		{Base: 0.1, Schedule: Schedule{Kind: ScheduleKind(9)}},
 	} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v validated", bad)

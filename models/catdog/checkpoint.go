@@ -8,6 +8,7 @@ import (
 
 	G "gorgonia.org/gorgonia"
 
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -35,8 +36,8 @@ type Meta struct {
 	Crop  bool   `json:"crop"`
 	// Hidden and Activation are the hidden layers of ArchMLP6, CNN the
 	// layers of ArchCNN (absent for ArchMLP6).
-	Hidden     []int  `json:"hidden"`
-	Activation string `json:"activation"`
+	Hidden     []int            `json:"hidden"`
+	Activation graph.Activation `json:"activation"` // "" for ArchCNN
 	// HiddenBatchNorm is Config.HiddenBatchNorm (ArchMLP6).
 	HiddenBatchNorm bool       `json:"hidden_batchnorm,omitempty"`
 	CNN             *CNNLayers `json:"cnn,omitempty"`

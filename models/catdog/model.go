@@ -38,7 +38,7 @@ type Config struct {
 	// Hidden (the widths) and Activation are the hidden layers of
 	// ArchMLP6; ArchCNN keeps its dense layers in CNN.
 	Hidden     []int
-	Activation string
+	Activation graph.Activation
 	// HiddenBatchNorm puts batch normalisation in ArchMLP6's hidden
 	// layers (ArchCNN keeps it in its CNN layers).
 	HiddenBatchNorm bool
@@ -283,7 +283,7 @@ func (n *Network) Summary() string {
 	for _, l := range n.Model.Layers {
 		out := l.Output.Shape()[1:]
 		params := l.ParamCount()
-		act := l.Activation
+		act := l.Activation.String()
 		switch op := l.Output.Op().(type) {
 		case ops.DropoutOp:
 			act = fmt.Sprintf("rate %g", op.Rate)
