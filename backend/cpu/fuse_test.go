@@ -16,6 +16,7 @@ import (
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/blas"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -287,7 +288,7 @@ func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options, rev
 		}
 		if step == 0 { // Adam's update hides small errors: keep the gradients
 			for _, slot := range p.grads {
-				grads = append(grads, slices.Clone(ops.Float32s(p.vals[slot])))
+				grads = append(grads, slices.Clone(cpukernels.Float32s(p.vals[slot])))
 			}
 			if reversed {
 				slices.Reverse(grads)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -110,7 +111,7 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	p.state = spec.Optimizer.NewState(sizes)
 	paramData := make([][]float32, len(p.params))
 	for i, prm := range p.params {
-		paramData[i] = ops.Float32s(prm)
+		paramData[i] = cpukernels.Float32s(prm)
 	}
 	p.gradData = make([][]float32, len(p.params))
 	var folded []bool // parameters the training steps update themselves
@@ -197,7 +198,7 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 func (p *program) newValue(n *G.Node, in []int, reshape bool) (G.Value, error) {
 	if reshape && n.Dtype() == tensor.Float32 {
 		if src, ok := p.vals[in[0]].(*tensor.Dense); ok {
-			return tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(ops.Float32s(src))), nil
+			return tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(cpukernels.Float32s(src))), nil
 		}
 	}
 	return ops.NewValue(n.Dtype(), n.Shape())
@@ -208,7 +209,7 @@ func sameData(a, b G.Value) bool {
 	if a == nil || b == nil || a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
 		return false
 	}
-	x, y := ops.Float32s(a), ops.Float32s(b)
+	x, y := cpukernels.Float32s(a), cpukernels.Float32s(b)
 	return len(x) > 0 && len(x) == len(y) && &x[0] == &y[0]
 }
 
@@ -316,11 +317,11 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	}
 	loss := p.scalarAt(p.loss)
 	for _, u := range p.updates { // the buffers are their nodes' values
-		copy(ops.Float32s(p.vals[u[1]]), ops.Float32s(p.vals[u[0]]))
+		copy(cpukernels.Float32s(p.vals[u[1]]), cpukernels.Float32s(p.vals[u[0]]))
 	}
 	p.state.Step++
 	for i, slot := range p.grads {
-		p.gradData[i] = ops.Float32s(p.vals[slot])
+		p.gradData[i] = cpukernels.Float32s(p.vals[slot])
 	}
 	p.updater.step(c, p.gradData)
 	return loss, nil
@@ -370,7 +371,7 @@ func (p *program) readOutputs(outputs [][]float32) error {
 		if outputs[i] == nil {
 			continue
 		}
-		src := ops.Float32s(p.vals[slot])
+		src := cpukernels.Float32s(p.vals[slot])
 		if len(outputs[i]) != len(src) {
 			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec, p.spec.Outputs[i].Name(), len(src), len(outputs[i]))
 		}

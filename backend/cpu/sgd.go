@@ -4,6 +4,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -29,7 +30,7 @@ type sgdMatMul struct {
 }
 
 func (f *sgdMatMul) prepare(vals []G.Value, _ *pool) int {
-	f.av, f.bv, f.pv = vals[f.a], vals[f.b], ops.Float32s(vals[f.param])
+	f.av, f.bv, f.pv = vals[f.a], vals[f.b], cpukernels.Float32s(vals[f.param])
 	return 1 // the BLAS uses the cores itself
 }
 

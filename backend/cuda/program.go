@@ -13,6 +13,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -798,5 +799,5 @@ func paramData(v G.Value) ([]float32, error) {
 	if !ok || d.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("no float32 tensor value")
 	}
-	return ops.Float32s(d), nil
+	return cpukernels.Float32s(d), nil
 }

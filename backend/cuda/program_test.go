@@ -11,9 +11,9 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
-	"github.com/neurone-dl/neurone/ops"
 )
 
 // On a machine without a usable GPU, "cuda" is an ErrUnavailable that says
@@ -121,7 +121,7 @@ func TestMLP6AgainstCPU(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, p := range spec.Params {
-					weights[k] = append(weights[k], append([]float32(nil), ops.Float32s(p.Value())...))
+					weights[k] = append(weights[k], append([]float32(nil), cpukernels.Float32s(p.Value())...))
 				}
 			}
 		}
