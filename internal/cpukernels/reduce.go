@@ -6,7 +6,9 @@ package cpukernels
 // the adder's latency instead of its throughput. The order is fixed, so a
 // given input always gives the same bits.
 
-// Sum returns Σx.
+// Sum returns Σx: how ops.SumOp adds, and ops.SumChannelsOp each run of a
+// channel's values, so an executor that fuses such a sum into the pass
+// that writes x gets the same bits.
 func Sum[T Float](x []T) float64 {
 	var s0, s1, s2, s3 float64
 	for len(x) >= 4 {
