@@ -51,6 +51,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 )
 
 // Sentinel errors.
@@ -87,7 +88,7 @@ type Spec struct {
 	// Grads holds, for each of Params, its gradient node (see graph.Grad).
 	Grads []*G.Node
 	// Optimizer updates Params in Train.
-	Optimizer graph.Optimizer
+	Optimizer optim.Optimizer
 	// Updates are the state a training step refreshes besides the
 	// parameters (graph.Model.Updates: batch normalisation's running
 	// statistics): after each Train, each Value, computed from that
@@ -119,12 +120,13 @@ type Program interface {
 	// not depend on (such as targets) may be nil.
 	Predict(outputs [][]float32, inputs ...[]float32) error
 	// OptimizerState returns the optimizer's state (a copy).
-	OptimizerState() (*graph.OptimizerState, error)
+	OptimizerState() (*optim.State, error)
 	// SetOptimizerState replaces the optimizer's state, e.g. on resume.
-	SetOptimizerState(*graph.OptimizerState) error
+	SetOptimizerState(*optim.State) error
 	// SetLearningRate sets the learning rate of the Train calls that
-	// follow (a schedule calls it between steps or epochs); the rest of
-	// the optimizer and its state are unchanged. lr must be positive and
+	// follow (a training loop calls it before each step with the rate its
+	// optim.Rate gives); the rest of the optimizer and its state are
+	// unchanged. lr must be positive and
 	// finite (ErrSpec otherwise).
 	SetLearningRate(lr float64) error
 	// Sync copies the parameters and the Updates' buffers from the
@@ -184,7 +186,7 @@ func (spec Spec) Validate() error {
 
 // TrainSpec is the Spec that trains m towards o with opt: its inputs are
 // m.Input then o.Targets, and its output is m.Output.
-func TrainSpec(m *graph.Model, o *graph.Objective, opt graph.Optimizer) Spec {
+func TrainSpec(m *graph.Model, o *graph.Objective, opt optim.Optimizer) Spec {
 	return Spec{
 		Inputs: []*G.Node{m.Input, o.Targets}, Loss: o.Loss, Outputs: []*G.Node{m.Output},
 		Params: o.Params, Grads: o.Grads, Optimizer: opt, Updates: m.Updates(),

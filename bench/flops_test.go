@@ -7,7 +7,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -22,7 +22,7 @@ func TestMLP6FLOPs(t *testing.T) {
 	if forward, train := stepFLOPs(m); forward != MLP6ForwardFLOPs || train != MLP6TrainFLOPs {
 		t.Errorf("stepFLOPs: %v forward, %v train; want %v and %v", forward, train, float64(MLP6ForwardFLOPs), float64(MLP6TrainFLOPs))
 	}
-	spec := backend.TrainSpec(m, obj, graph.NewSGD(0.01))
+	spec := backend.TrainSpec(m, obj, optim.NewSGD(0.01))
 	train := append([]*G.Node{spec.Loss}, spec.Grads...)
 	for _, u := range spec.Updates {
 		train = append(train, u.Value)

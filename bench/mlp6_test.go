@@ -15,6 +15,7 @@ import (
 	"github.com/neurone-dl/neurone/backend/cpu"
 	_ "github.com/neurone-dl/neurone/backend/cuda"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/blas"
 )
 
@@ -74,7 +75,7 @@ func benchModel(b *testing.B, device, mode string, tf32 bool, build func() (*gra
 	if err != nil {
 		b.Fatal(err)
 	}
-	spec := backend.TrainSpec(m, obj, graph.NewSGD(0.01))
+	spec := backend.TrainSpec(m, obj, optim.NewSGD(0.01))
 	spec.AllowTF32 = tf32
 	prog, err := be.Compile(spec)
 	if err != nil {

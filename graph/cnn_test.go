@@ -59,7 +59,7 @@ func TestCNNRejectsBadSpecs(t *testing.T) {
 		"pooling too large":  func(s *graph.CNNSpec) { s.Blocks[0].Pool = 200 },
 		"kernel too large":   func(s *graph.CNNSpec) { s.Blocks[0].Kernel, s.Blocks[0].Padding = 9, 0; s.Height = 5 },
 		"dropout rate 1":     func(s *graph.CNNSpec) { s.Dropout = 1 },
-		"unknown activation": func(s *graph.CNNSpec) { s.Blocks[1].Activation = "swish" },
+		"unknown activation": func(s *graph.CNNSpec) { s.Blocks[1].Activation = graph.Activation(99) },
 		"no filters":         func(s *graph.CNNSpec) { s.Blocks[2].Filters = 0 },
 	}
 	for name, change := range bad {

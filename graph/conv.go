@@ -30,7 +30,7 @@ type ConvSpec struct {
 	Kernel     int
 	Stride     int // 0 means 1
 	Padding    int
-	Activation string
+	Activation Activation
 	// NoBias leaves the bias out: before batch normalisation, which
 	// subtracts each channel's mean, a bias has no effect.
 	NoBias bool `json:",omitempty"`
@@ -142,7 +142,7 @@ const (
 // name+".running_var" (ones), are the Buffers of its Updates, which a
 // backend refreshes after each training step (momentum BatchNormMomentum).
 // The names are PyTorch's.
-func BatchNorm(x *G.Node, activation, name string) (*Layer, error) {
+func BatchNorm(x *G.Node, activation Activation, name string) (*Layer, error) {
 	if d := x.Dims(); d != 2 && d != 4 {
 		return nil, fmt.Errorf("graph: batch normalisation %s: input %v is not N×C or N×C×H×W", name, x.Shape())
 	}

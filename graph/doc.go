@@ -5,8 +5,9 @@
 //
 // Dense adds one densely connected layer (weights, bias, activation) to a
 // graph; MLP builds a whole multi-layer perceptron from a spec, with the
-// activation of each layer chosen by name (relu, leakyrelu, sigmoid, tanh,
-// step, step-ste, linear, softmax). Weights are initialised for their
+// Activation of each layer one of Activations (ReLU, LeakyReLU, Sigmoid,
+// Tanh, Step, StepSTE, Linear, Softmax, written in files by their names
+// relu, leakyrelu, sigmoid, tanh, step, step-ste, linear, softmax). Weights are initialised for their
 // activation: He for the ReLU family and step, Glorot for sigmoid, tanh,
 // linear and softmax. Conv2D, MaxPool2D, AvgPool2D, GlobalAvgPool2D,
 // BatchNorm, Dropout and Flatten add the layers of a convolutional network over
@@ -16,11 +17,9 @@
 // BinaryClassification (one sigmoid output) and MulticlassClassification
 // (a softmax over one output per class) add targets, the loss and the
 // backward pass in one call; BCEWithLogits, SoftmaxCrossEntropy and MSE
-// add a loss alone, and Grad the backward pass. The
-// Optimizer says how a backend updates the parameters (and may clip the
-// gradients), and a Schedule (none, cosine, step, with an optional
-// warm-up) gives the learning rate of each epoch, or of each step with
-// PerStep, which a backend's Program takes through SetLearningRate.
+// add a loss alone, and Grad the backward pass. How a backend updates
+// the parameters (optimizers, gradient clipping, learning-rate schedules)
+// is package graph/optim.
 //
 // Batch normalisation keeps running statistics besides its parameters:
 // they are a model's Buffers, and its Updates say how each training step

@@ -8,6 +8,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 )
 
 // Train a small perceptron to compute XOR, the function a single neuron
@@ -26,7 +27,7 @@ func ExampleMLP() {
 		return
 	}
 	be, _ := backend.Open("cpu")
-	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.05)))
+	prog, err := be.Compile(backend.TrainSpec(m, obj, optim.NewAdam(0.05)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -73,7 +74,7 @@ func ExampleMulticlassClassification() {
 		return
 	}
 	be, _ := backend.Open("cpu")
-	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.05)))
+	prog, err := be.Compile(backend.TrainSpec(m, obj, optim.NewAdam(0.05)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -139,7 +140,7 @@ func ExampleCNN() {
 		return
 	}
 	be, _ := backend.Open("cpu")
-	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.02)))
+	prog, err := be.Compile(backend.TrainSpec(m, obj, optim.NewAdam(0.02)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -183,7 +184,7 @@ func ExampleBatchNorm() {
 		return
 	}
 	be, _ := backend.Open("cpu")
-	prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.02)))
+	prog, err := be.Compile(backend.TrainSpec(m, obj, optim.NewAdam(0.02)))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -206,28 +207,6 @@ func ExampleBatchNorm() {
 	fmt.Printf("%d of %d images classified correctly; running means moved from 0: %v\n", correct, batch, mean[0] != 0)
 	// Output:
 	// 12 of 12 images classified correctly; running means moved from 0: true
-}
-
-// A cosine schedule over 6 epochs after a 1-epoch warm-up; a training loop
-// passes each epoch's rate to its Program with SetLearningRate.
-func ExampleSchedule() {
-	s := graph.Schedule{Kind: graph.ScheduleCosine, Epochs: 6, Warmup: 1}
-	if err := s.Validate(); err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(s)
-	for epoch := 1; epoch <= 6; epoch++ {
-		fmt.Printf("epoch %d: lr %.6f\n", epoch, s.LearningRate(0.001, epoch))
-	}
-	// Output:
-	// cosine until epoch 6, after a 1-epoch warm-up
-	// epoch 1: lr 0.000500
-	// epoch 2: lr 0.001000
-	// epoch 3: lr 0.000905
-	// epoch 4: lr 0.000655
-	// epoch 5: lr 0.000345
-	// epoch 6: lr 0.000095
 }
 
 // bars returns 2·side images side×side: in image i < side a vertical bar

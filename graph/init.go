@@ -1,7 +1,6 @@
 package graph
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -27,28 +26,13 @@ func Glorot(w []float32, fanIn, fanOut int, rng *rand.Rand) {
 	}
 }
 
-// Activation names accepted by Dense and MLP.
-const (
-	ReLU      = "relu"
-	LeakyReLU = "leakyrelu" // negative slope 0.01
-	Sigmoid   = "sigmoid"
-	Tanh      = "tanh"
-	Step      = "step"     // Heaviside; zero gradient
-	StepSTE   = "step-ste" // Heaviside with the straight-through gradient
-	Linear    = "linear"   // no activation
-	Softmax   = "softmax"  // across a layer's units: class probabilities
-)
-
-// Activations lists the accepted activation names.
-var Activations = []string{ReLU, LeakyReLU, Sigmoid, Tanh, Step, StepSTE, Linear, Softmax}
-
 // InitializerFor returns the initialiser suited to an activation.
-func InitializerFor(activation string) (Initializer, error) {
+func InitializerFor(activation Activation) (Initializer, error) {
 	switch activation {
 	case ReLU, LeakyReLU, Step, StepSTE:
 		return He, nil
 	case Sigmoid, Tanh, Linear, Softmax:
 		return Glorot, nil
 	}
-	return nil, fmt.Errorf("graph: unknown activation %q (want one of %v)", activation, Activations)
+	return nil, unknownActivation(activation)
 }

@@ -11,7 +11,7 @@ import (
 // LayerSpec describes one layer of an MLP.
 type LayerSpec struct {
 	Units      int
-	Activation string
+	Activation Activation
 	// BatchNorm puts batch normalisation between the layer's product and
 	// its activation (the layer then has no bias, which it would cancel).
 	BatchNorm bool `json:",omitempty"`

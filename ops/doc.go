@@ -18,6 +18,15 @@
 // through package graph. Convolutions run as im2col and one GEMM per image
 // through the BLAS internal/blas selects, in float32 and float64.
 //
+// An op here is its type, shape rule, gradient and the choice of kernel;
+// the CPU loops themselves are in internal/cpukernels, which the CPU
+// backend also calls directly when it fuses ops. The ops without
+// parameters (Add, ReLU, BiasAdd, Softmax, ...) get every Gorgonia method
+// from one generic embedded type (fixed.go); the others share one set of
+// helpers for their shape rule and Do, with the one-line methods Go needs
+// per type listed together in methods.go. A gradient op is in the file
+// of its forward op's name with _grad (relu's in activation_grad.go).
+//
 // # Modes
 //
 // Dropout masks its input while training and is the identity otherwise;

@@ -2,11 +2,12 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 	"math"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
 // DropoutOp is inverted dropout: while training it sets each element of x
@@ -23,6 +24,7 @@ import (
 // applied to dy (dx = mask·dy/(1−Rate)): DropoutOp is its own backward op.
 type DropoutOp struct {
 	elementwise
+	diffable
 	Rate float64 // probability of dropping an element, in [0, 1)
 	Seed uint64  // chooses the masks; give each dropout layer its own
 }
@@ -44,19 +46,6 @@ func (op DropoutOp) check() error {
 	return nil
 }
 
-// golden is SplitMix64's increment, 2⁶⁴/φ.
-const golden = 0x9e3779b97f4a7c15
-
-// mix64 is SplitMix64's output function (Stafford's variant 13).
-func mix64(z uint64) uint64 {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// splitmix64 is the output of a SplitMix64 generator in state s: mix64(s + golden).
-func splitmix64(s uint64) uint64 { return mix64(s + golden) }
-
 // DropoutMask is the mask of one training step. With
 //
 //	splitmix64(s) = mix64(s + 0x9e3779b97f4a7c15)     (SplitMix64's next output from state s)
@@ -76,20 +65,12 @@ type DropoutMask struct {
 // Mask returns the mask of training step step.
 func (op DropoutOp) Mask(step uint64) DropoutMask {
 	t := math.Min(math.Round(op.Rate*(1<<32)), math.MaxUint32)
-	return DropoutMask{Key: splitmix64(op.Seed ^ splitmix64(step)), Threshold: uint32(t), Scale: 1 / (1 - op.Rate)}
+	return DropoutMask{Key: cpukernels.SplitMix64(op.Seed ^ cpukernels.SplitMix64(step)), Threshold: uint32(t), Scale: 1 / (1 - op.Rate)}
 }
 
 // Keep reports whether element i survives.
 func (m DropoutMask) Keep(i int) bool {
-	return uint32(splitmix64(m.Key+uint64(i)*golden)>>32) >= m.Threshold
-}
-
-// Do copies x: the inference result.
-func (op DropoutOp) Do(vs ...G.Value) (G.Value, error) { return op.ModeDo(Mode{}, nil, vs...) }
-
-// UsePreallocDo copies x into prealloc: the inference result.
-func (op DropoutOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	return op.ModeDo(Mode{}, p, vs...)
+	return uint32(cpukernels.SplitMix64(m.Key+uint64(i)*cpukernels.Golden)>>32) >= m.Threshold
 }
 
 // ModeDo computes dropout of x into prealloc (allocated when nil): masked
@@ -108,29 +89,12 @@ func (op DropoutOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, error)
 	active := mode.Train && op.Rate > 0
 	m := op.Mask(mode.Step)
 	if vs[0].Dtype() == tensor.Float32 {
-		dropout(active, m, slice[float32](out), slice[float32](vs[0]))
+		cpukernels.Dropout(active, m.Key, m.Threshold, m.Scale, f32(out), f32(vs[0]))
 	} else {
-		dropout(active, m, slice[float64](out), slice[float64](vs[0]))
+		cpukernels.Dropout(active, m.Key, m.Threshold, m.Scale, f64(out), f64(vs[0]))
 	}
 	return out, nil
 }
-
-func dropout[T Float](active bool, m DropoutMask, dst, x []T) {
-	x = x[:len(dst)]
-	if !active {
-		copy(dst, x)
-		return
-	}
-	scale := T(m.Scale)
-	s := m.Key
-	for i, v := range x {
-		s += golden // s = Key + (i+1)·golden: h(i) = mix64(s)
-		dst[i] = sel(uint32(mix64(s)>>32) >= m.Threshold, 0, v*scale)
-	}
-}
-
-// DiffWRT reports x differentiable.
-func (op DropoutOp) DiffWRT(n int) []bool { return allTrue(n) }
 
 // SymDiff returns the same dropout applied to dy.
 func (op DropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -138,6 +102,4 @@ func (op DropoutOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op DropoutOp) String() string        { return fmt.Sprintf("Dropout(%g, seed %d)", op.Rate, op.Seed) }
-func (op DropoutOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op DropoutOp) Hashcode() uint32      { return hashOf(op) }
+func (op DropoutOp) String() string { return fmt.Sprintf("Dropout(%g, seed %d)", op.Rate, op.Seed) }

@@ -2,12 +2,12 @@ package ops
 
 import (
 	"fmt"
-	"hash"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
 // LossKind selects the formula of a LossOp.
@@ -72,19 +72,23 @@ func (op LossOp) Type() hm.Type {
 	return hm.NewFnType(t, t, typeA)
 }
 
-// InferShape checks that both inputs have one shape and returns the scalar shape.
-func (op LossOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 2, ds)
-	if err != nil {
-		return nil, err
-	}
-	if !s[0].Eq(s[1]) {
-		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, s[0], s[1])
-	}
-	if _, err := op.Kind.classes(s[0]); err != nil {
+// rule: predictions and targets of one shape give a scalar.
+func (op LossOp) rule(in shapes) (tensor.Shape, error) {
+	if err := op.Kind.check(in[0], in[1]); err != nil {
 		return nil, err
 	}
 	return tensor.ScalarShape(), nil
+}
+
+// check is the shape rule of a loss of kind k and its gradient:
+// predictions and targets of one shape, with a last axis of classes for
+// the softmax cross-entropy.
+func (k LossKind) check(pred, target tensor.Shape) error {
+	if !pred.Eq(target) {
+		return fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, k, pred.Clone(), target.Clone())
+	}
+	_, err := k.classes(pred)
+	return err
 }
 
 // classes is the length of the axis a loss of kind k normalises over: the
@@ -102,65 +106,28 @@ func (k LossKind) classes(s tensor.Shape) (int, error) {
 	return s[s.Dims()-1], nil
 }
 
-// Do computes the loss.
-func (op LossOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
-
 // UsePreallocDo computes the loss into prealloc.
 func (op LossOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	if err := checkArity(op, vs); err != nil {
-		return nil, err
-	}
-	if pred, target := vs[0].Shape(), vs[1].Shape(); !pred.Eq(target) {
-		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, pred.Clone(), target.Clone())
-	}
-	cols, err := op.Kind.classes(vs[0].Shape())
+	out, dt, err := prepare(op, p, vs, 2)
 	if err != nil {
 		return nil, err
 	}
-	dt, err := sameDtype(op, vs...)
-	if err != nil {
-		return nil, err
-	}
-	out, err := output(op, p, dt, tensor.ScalarShape())
-	if err != nil {
-		return nil, err
-	}
+	cols, _ := op.Kind.classes(vs[0].Shape()) // checked by prepare
 	if dt == tensor.Float32 {
-		return out, setScalar(out, lossValue(op.Kind, slice[float32](vs[0]), slice[float32](vs[1]), cols))
+		return out, setScalar(out, lossValue(op.Kind, f32(vs[0]), f32(vs[1]), cols))
 	}
-	return out, setScalar(out, lossValue(op.Kind, slice[float64](vs[0]), slice[float64](vs[1]), cols))
+	return out, setScalar(out, lossValue(op.Kind, f64(vs[0]), f64(vs[1]), cols))
 }
 
-// lossValue accumulates in float64; cols is LossKind.classes.
-func lossValue[T Float](kind LossKind, pred, target []T, cols int) float64 {
-	if kind == SoftmaxCrossEntropyLoss {
-		return softmaxXentValue(pred, target, cols)
+// lossValue is the kernel of a loss of kind k; cols is LossKind.classes.
+func lossValue[T cpukernels.Float](k LossKind, pred, target []T, cols int) float64 {
+	switch k {
+	case BCEWithLogitsLoss:
+		return cpukernels.BCEWithLogits(pred, target)
+	case MSELoss:
+		return cpukernels.MSE(pred, target)
 	}
-	var s float64
-	for i, p := range pred {
-		z, y := float64(p), float64(target[i])
-		switch kind {
-		case BCEWithLogitsLoss:
-			s += max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
-		case MSELoss:
-			s += (z - y) * (z - y)
-		}
-	}
-	return s / float64(len(pred))
-}
-
-// softmaxXentValue is the mean over rows of (Σ y)·logsumexp(z) − Σ y·z.
-func softmaxXentValue[T Float](logits, target []T, cols int) float64 {
-	var s float64
-	for r := 0; r+cols <= len(logits); r += cols {
-		z, y := logits[r:r+cols], target[r:r+cols]
-		m, e := rowLogSumExp(z)
-		lse := m + math.Log(e)
-		for c, v := range z {
-			s += float64(y[c]) * (lse - float64(v))
-		}
-	}
-	return s / float64(len(logits)/cols)
+	return cpukernels.SoftmaxCrossEntropy(pred, target, cols)
 }
 
 // DiffWRT reports the predictions differentiable, the targets not.
@@ -192,111 +159,3 @@ func (k LossKind) String() string {
 	}
 	return fmt.Sprintf("LossKind(%d)", int(k))
 }
-func (op LossOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op LossOp) Hashcode() uint32      { return hashOf(op) }
-
-// LossBackwardOp computes a LossOp's gradient with respect to the
-// predictions from (predictions, targets, dL).
-type LossBackwardOp struct {
-	pure
-	notDiffable
-	Kind LossKind
-	Dims int
-}
-
-// Arity is 3.
-func (op LossBackwardOp) Arity() int { return 3 }
-
-// Type is Tensor a → Tensor a → a → Tensor a.
-func (op LossBackwardOp) Type() hm.Type {
-	t := tensorT(op.Dims)
-	return hm.NewFnType(t, t, typeA, t)
-}
-
-// InferShape returns the predictions' shape.
-func (op LossBackwardOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 3, ds)
-	if err != nil {
-		return nil, err
-	}
-	if !s[0].Eq(s[1]) {
-		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, s[0], s[1])
-	}
-	if _, err := op.Kind.classes(s[0]); err != nil {
-		return nil, err
-	}
-	return s[0].Clone(), nil
-}
-
-// Do computes the gradient.
-func (op LossBackwardOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
-
-// UsePreallocDo computes the gradient into prealloc.
-func (op LossBackwardOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	if err := checkArity(op, vs); err != nil {
-		return nil, err
-	}
-	pred, target := vs[0].Shape(), vs[1].Shape()
-	if !pred.Eq(target) {
-		return nil, fmt.Errorf("%w: %v: predictions %v and targets %v differ", ErrShape, op, pred.Clone(), target.Clone())
-	}
-	dL, err := scalar(vs[2])
-	if err != nil {
-		return nil, fmt.Errorf("%v: %w", op, err)
-	}
-	cols, err := op.Kind.classes(pred)
-	if err != nil {
-		return nil, err
-	}
-	dt, err := sameDtype(op, vs[0], vs[1])
-	if err != nil {
-		return nil, err
-	}
-	out, err := output(op, p, dt, pred)
-	if err != nil {
-		return nil, err
-	}
-	if dt == tensor.Float32 {
-		lossGrad(op.Kind, slice[float32](out), slice[float32](vs[0]), slice[float32](vs[1]), dL, cols)
-	} else {
-		lossGrad(op.Kind, slice[float64](out), slice[float64](vs[0]), slice[float64](vs[1]), dL, cols)
-	}
-	return out, nil
-}
-
-func lossGrad[T Float](kind LossKind, dst, pred, target []T, dL float64, cols int) {
-	if kind == SoftmaxCrossEntropyLoss {
-		softmaxXentGrad(dst, pred, target, dL, cols)
-		return
-	}
-	scale := dL / float64(len(dst))
-	for i, p := range pred {
-		z, y := float64(p), float64(target[i])
-		switch kind {
-		case BCEWithLogitsLoss:
-			dst[i] = T((sigmoid(z) - y) * scale)
-		case MSELoss:
-			dst[i] = T(2 * (z - y) * scale)
-		}
-	}
-}
-
-// softmaxXentGrad writes dz = dL·(softmax(z)·Σ y − y)/rows.
-func softmaxXentGrad[T Float](dst, logits, target []T, dL float64, cols int) {
-	scale := dL / float64(len(dst)/cols)
-	for r := 0; r+cols <= len(dst); r += cols {
-		z, y := logits[r:r+cols], target[r:r+cols]
-		m, e := rowLogSumExp(z)
-		var sy float64
-		for _, v := range y {
-			sy += float64(v)
-		}
-		for c, v := range z {
-			dst[r+c] = T((math.Exp(float64(v)-m)/e*sy - float64(y[c])) * scale)
-		}
-	}
-}
-
-func (op LossBackwardOp) String() string        { return op.Kind.String() + "Backward" }
-func (op LossBackwardOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op LossBackwardOp) Hashcode() uint32      { return hashOf(op) }

@@ -2,14 +2,12 @@ package ops
 
 import (
 	"fmt"
-	"github.com/chewxy/hm"
-	"hash"
 
-	gonumblas "gonum.org/v1/gonum/blas"
+	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"github.com/neurone-dl/neurone/internal/blas"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
 // MatMulOp is the matrix product C = op(A)·op(B) of two matrices, where
@@ -25,6 +23,7 @@ import (
 // each again a MatMulOp, so a backend that runs one SGEMM runs all of them.
 type MatMulOp struct {
 	pure
+	diffable
 	TransA, TransB bool
 }
 
@@ -60,21 +59,11 @@ func (op MatMulOp) sizes(a, b tensor.Shape) (m, k, n int, err error) {
 	return m, k, n, nil
 }
 
-// InferShape returns (m, n).
-func (op MatMulOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 2, ds)
-	if err != nil {
-		return nil, err
-	}
-	m, _, n, err := op.sizes(s[0], s[1])
-	if err != nil {
-		return nil, err
-	}
-	return tensor.Shape{m, n}, nil
+// rule: op(A) (m×k) times op(B) (k×n) is m×n.
+func (op MatMulOp) rule(in shapes) (tensor.Shape, error) {
+	m, _, n, err := op.sizes(in[0], in[1])
+	return tensor.Shape{m, n}, err
 }
-
-// Do computes the product into a new matrix.
-func (op MatMulOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
 
 // UsePreallocDo computes the product into prealloc (allocated when nil).
 func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, error) {
@@ -97,25 +86,12 @@ func (op MatMulOp) UsePreallocDo(prealloc G.Value, vs ...G.Value) (G.Value, erro
 	if m*n == 0 {
 		return c, nil
 	}
-	ta, tb := op.transposes()
 	if dt == tensor.Float32 {
-		blas.Impl().Sgemm(ta, tb, m, n, k, 1, slice[float32](vs[0]), a[1], slice[float32](vs[1]), b[1], 0, slice[float32](c), n)
+		cpukernels.Gemm(op.TransA, op.TransB, m, n, k, 1, f32(vs[0]), a[1], f32(vs[1]), b[1], 0, f32(c), n)
 	} else {
-		blas.Impl().Dgemm(ta, tb, m, n, k, 1, slice[float64](vs[0]), a[1], slice[float64](vs[1]), b[1], 0, slice[float64](c), n)
+		cpukernels.Gemm(op.TransA, op.TransB, m, n, k, 1, f64(vs[0]), a[1], f64(vs[1]), b[1], 0, f64(c), n)
 	}
 	return c, nil
-}
-
-// transposes returns the BLAS operations on A and B.
-func (op MatMulOp) transposes() (ta, tb gonumblas.Transpose) {
-	ta, tb = gonumblas.NoTrans, gonumblas.NoTrans
-	if op.TransA {
-		ta = gonumblas.Trans
-	}
-	if op.TransB {
-		tb = gonumblas.Trans
-	}
-	return ta, tb
 }
 
 // AccumulateFloat32 computes c = alpha·op(A)·op(B) + beta·c for float32
@@ -136,13 +112,9 @@ func (op MatMulOp) AccumulateFloat32(alpha float32, a, b G.Value, beta float32, 
 	if m*n == 0 {
 		return nil
 	}
-	ta, tb := op.transposes()
-	blas.Impl().Sgemm(ta, tb, m, n, k, alpha, slice[float32](a), a.Shape()[1], slice[float32](b), b.Shape()[1], beta, c, n)
+	cpukernels.Gemm(op.TransA, op.TransB, m, n, k, alpha, f32(a), a.Shape()[1], f32(b), b.Shape()[1], beta, c, n)
 	return nil
 }
-
-// DiffWRT reports both inputs differentiable.
-func (op MatMulOp) DiffWRT(n int) []bool { return allTrue(n) }
 
 // SymDiff returns dA and dB as products (see the type's documentation).
 func (op MatMulOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -184,9 +156,3 @@ func (op MatMulOp) String() string {
 	}
 	return "MatMul(" + a + "·" + b + ")"
 }
-
-// WriteHash writes the op's identity to h.
-func (op MatMulOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-
-// Hashcode returns the op's hash.
-func (op MatMulOp) Hashcode() uint32 { return hashOf(op) }

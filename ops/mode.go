@@ -7,7 +7,7 @@ import G "gorgonia.org/gorgonia"
 // step is running.
 //
 // Step is the 1-based number of the training step, the optimizer's step
-// count once the step's update is applied (graph.OptimizerState.Step after
+// count once the step's update is applied (optim.State.Step after
 // the call to Train): the first Train call of a fresh program runs step 1,
 // and a program resumed from a saved optimizer state carries on with the
 // same numbers, so it draws the same dropout masks as an uninterrupted run.

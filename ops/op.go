@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"unsafe"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
 // Sentinel errors, wrapped with the op and the offending shapes.
@@ -22,8 +23,12 @@ var (
 	errUnknownValue = errors.New("ops: unsupported value type")
 )
 
-// Float is the set of element types the CPU kernels support.
-type Float interface{ ~float32 | ~float64 }
+// What every op here shares with the others, written once: the methods
+// that do not depend on an op's parameters come from embedding pure (and
+// notDiffable, elementwise); the ones that do (a Go method of an embedded
+// struct cannot see the op around it) are one-line calls of the helpers
+// below, each op giving its shape rule (rule), its name with its
+// parameters (String) and its kernels.
 
 var typeA = hm.TypeVariable('a')
 
@@ -54,12 +59,121 @@ func hashOf(op fmt.Stringer) uint32 {
 
 func writeHash(h hash.Hash, op fmt.Stringer) { fmt.Fprintf(h, "neurone.%s", op) }
 
-// shapesOf turns InferShape's arguments into shapes.
-func shapesOf(op fmt.Stringer, want int, ds []G.DimSizer) ([]tensor.Shape, error) {
-	if len(ds) != want {
-		return nil, fmt.Errorf("%w: %v takes %d, got %d", ErrInputs, op, want, len(ds))
+// maxArity is the most inputs an op here takes (BatchNormOp's six).
+const maxArity = 6
+
+// shapes are the input shapes of one application of an op, held by value
+// so that a shape rule runs before each Do without allocating.
+type shapes [maxArity]tensor.Shape
+
+// ruled is implemented by every op here: rule is its one shape rule,
+// which InferShape applies when a node is built and prepare each time the
+// op runs. It checks the shapes of the Arity() inputs and returns the
+// result's shape, which the caller clones before keeping it.
+type ruled interface {
+	counted
+	rule(in shapes) (tensor.Shape, error)
+}
+
+// counted is an op as its messages name it, with its number of inputs.
+type counted interface {
+	fmt.Stringer
+	Arity() int
+}
+
+// shapesOf returns the shapes of the values given to an op.
+func shapesOf(vs []G.Value) shapes {
+	var in shapes
+	for i, v := range vs {
+		in[i] = v.Shape()
 	}
-	return G.DimSizersToShapes(ds)
+	return in
+}
+
+// inferShape is the InferShape of every ruled op.
+func inferShape[O ruled](op O, ds []G.DimSizer) (tensor.Shape, error) {
+	if len(ds) != op.Arity() {
+		return nil, fmt.Errorf("%w: %v takes %d, got %d", ErrInputs, op, op.Arity(), len(ds))
+	}
+	s, err := G.DimSizersToShapes(ds)
+	if err != nil {
+		return nil, err
+	}
+	var in shapes
+	copy(in[:], s)
+	out, err := op.rule(in)
+	if err != nil {
+		return nil, err
+	}
+	return out.Clone(), nil
+}
+
+// prepare is the start of a ruled op's UsePreallocDo: it checks the
+// number of values, their shapes against the rule and that the first
+// typed of them share one dtype, and returns the value the result goes
+// to (prealloc after checking it fits, or a new value) and that dtype.
+func prepare[O ruled](op O, prealloc G.Value, vs []G.Value, typed int) (G.Value, tensor.Dtype, error) {
+	if err := checkArity(op, vs); err != nil {
+		return nil, tensor.Dtype{}, err
+	}
+	shape, err := op.rule(shapesOf(vs))
+	if err != nil {
+		return nil, tensor.Dtype{}, err
+	}
+	dt, err := sameDtype(op, vs[:typed]...)
+	if err != nil {
+		return nil, dt, err
+	}
+	out, err := output(op, prealloc, dt, shape)
+	return out, dt, err
+}
+
+// geometric is an op whose kernels take, besides the elements, a
+// geometry of its inputs (a pooling's windows, a convolution's sizes, a
+// batch normalisation's channels), which its shape rule checks.
+type geometric[Geo any] interface {
+	ruled
+	geometry(in shapes) (Geo, error)
+}
+
+// inputs are the elements of an op's inputs, by value: passed to a
+// kernel without allocating.
+type inputs[T cpukernels.Float] [maxArity][]T
+
+// geomDo is the UsePreallocDo of a geometric op: after prepare, the kernel
+// for the dtype gets the geometry, the output's elements and the inputs'.
+func geomDo[O geometric[Geo], Geo any](op O, p G.Value, vs []G.Value,
+	k32 func(Geo, []float32, inputs[float32]), k64 func(Geo, []float64, inputs[float64])) (G.Value, error) {
+	out, dt, err := prepare(op, p, vs, len(vs))
+	if err != nil {
+		return nil, err
+	}
+	g, err := op.geometry(shapesOf(vs))
+	if err != nil {
+		return nil, err
+	}
+	if dt == tensor.Float32 {
+		var in inputs[float32]
+		for i, v := range vs {
+			in[i] = f32(v)
+		}
+		k32(g, f32(out), in)
+	} else {
+		var in inputs[float64]
+		for i, v := range vs {
+			in[i] = f64(v)
+		}
+		k64(g, f64(out), in)
+	}
+	return out, nil
+}
+
+// checkArity checks the number of values given to Do.
+func checkArity[O counted](op O, vs []G.Value) error {
+	if len(vs) != op.Arity() {
+		return fmt.Errorf("%w: %v takes %d, got %d", ErrInputs, op, op.Arity(), len(vs))
+	}
+	return nil
 }
 
 // pure is embedded by every op: none calls out of Go asynchronously, none
@@ -87,161 +201,16 @@ func (notDiffable) SymDiff(G.Nodes, *G.Node, *G.Node) (G.Nodes, error) {
 	return nil, ErrNotDiffable
 }
 
-func allTrue(n int) []bool {
+// diffable is embedded by ops differentiable with respect to every input.
+type diffable struct{}
+
+// DiffWRT reports every input differentiable.
+func (diffable) DiffWRT(n int) []bool {
 	b := make([]bool, n)
 	for i := range b {
 		b[i] = true
 	}
 	return b
-}
-
-// NewValue allocates a zeroed value of the given dtype and shape, as the
-// ops' Do methods do; an empty shape gives a Gorgonia scalar. Executors use
-// it to plan buffers the ops' UsePreallocDo accept.
-func NewValue(dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
-	if shape.IsScalar() {
-		switch dt {
-		case tensor.Float32:
-			return G.NewF32(0), nil
-		case tensor.Float64:
-			return G.NewF64(0), nil
-		}
-		return nil, fmt.Errorf("%w: %v", ErrDtype, dt)
-	}
-	return tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(dt)), nil
-}
-
-// checkPrealloc verifies that prealloc can hold a result of dtype dt and
-// the given shape.
-func checkPrealloc[O fmt.Stringer](op O, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) error {
-	if prealloc == nil {
-		return fmt.Errorf("%w: %v: nil", ErrPrealloc, op)
-	}
-	if prealloc.Dtype() != dt {
-		return fmt.Errorf("%w: %v: dtype %v, want %v", ErrPrealloc, op, prealloc.Dtype(), dt)
-	}
-	if shape.IsScalar() {
-		switch prealloc.(type) {
-		case *G.F32, *G.F64:
-			return nil
-		}
-		if prealloc.Shape().TotalSize() == 1 {
-			return nil
-		}
-		return fmt.Errorf("%w: %v: shape %v, want a scalar", ErrPrealloc, op, prealloc.Shape())
-	}
-	if !prealloc.Shape().Eq(shape) {
-		return fmt.Errorf("%w: %v: shape %v, want %v", ErrPrealloc, op, prealloc.Shape(), shape.Clone())
-	}
-	return nil
-}
-
-// slice returns the elements of a float value of element type T, aliasing
-// its memory: no copy, no allocation (tensor.Dense.Data allocates through
-// reflection on every call, which a training step must not).
-func slice[T Float](v G.Value) []T {
-	switch v := v.(type) {
-	case *tensor.Dense:
-		raw := v.Raw // the tensor's bytes, promoted from its storage header
-		var zero T
-		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(raw))), len(raw)/int(unsafe.Sizeof(zero)))
-	case *G.F32:
-		return unsafe.Slice((*T)(unsafe.Pointer(v)), 1)
-	case *G.F64:
-		return unsafe.Slice((*T)(unsafe.Pointer(v)), 1)
-	}
-	panic(fmt.Sprintf("%v: %T", errUnknownValue, v))
-}
-
-// Float32s returns the elements of a float32 value (a tensor or a scalar)
-// without copying or allocating; writes go to the value. It panics if v is
-// not float32.
-func Float32s(v G.Value) []float32 {
-	if v.Dtype() != tensor.Float32 {
-		panic(fmt.Sprintf("ops: Float32s of a %v value", v.Dtype()))
-	}
-	return slice[float32](v)
-}
-
-// scalar reads a scalar value (a Gorgonia scalar or a one-element tensor).
-func scalar(v G.Value) (float64, error) {
-	switch v := v.(type) {
-	case *G.F32:
-		return float64(*v), nil
-	case *G.F64:
-		return float64(*v), nil
-	case tensor.Tensor:
-		if v.Shape().TotalSize() != 1 {
-			return 0, fmt.Errorf("%w: want a scalar, got shape %v", ErrShape, v.Shape())
-		}
-		switch d := v.Data().(type) {
-		case []float32:
-			return float64(d[0]), nil
-		case []float64:
-			return d[0], nil
-		case float32:
-			return float64(d), nil
-		case float64:
-			return d, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %T", errUnknownValue, v)
-}
-
-// setScalar stores x into a scalar value.
-func setScalar(v G.Value, x float64) error {
-	switch v := v.(type) {
-	case *G.F32:
-		*v = G.F32(x)
-		return nil
-	case *G.F64:
-		*v = G.F64(x)
-		return nil
-	case *tensor.Dense:
-		switch d := v.Data().(type) {
-		case []float32:
-			d[0] = float32(x)
-			return nil
-		case []float64:
-			d[0] = x
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: %T", errUnknownValue, v)
-}
-
-// output returns the value an op writes its result of dtype dt and the
-// given shape into: prealloc after checking it fits, or a new value.
-func output[O fmt.Stringer](op O, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) (G.Value, error) {
-	if dt != tensor.Float32 && dt != tensor.Float64 {
-		return nil, fmt.Errorf("%w: %v: %v", ErrDtype, op, dt)
-	}
-	if prealloc == nil {
-		return NewValue(dt, shape)
-	}
-	if err := checkPrealloc(op, prealloc, dt, shape); err != nil {
-		return nil, err
-	}
-	return prealloc, nil
-}
-
-// sameDtype checks that all inputs share one dtype and returns it.
-func sameDtype[O fmt.Stringer](op O, vs ...G.Value) (tensor.Dtype, error) {
-	dt := vs[0].Dtype()
-	for _, v := range vs[1:] {
-		if v.Dtype() != dt {
-			return dt, fmt.Errorf("%w: %v: mixed dtypes %v and %v", ErrDtype, op, dt, v.Dtype())
-		}
-	}
-	return dt, nil
-}
-
-// checkArity checks the number of values given to Do.
-func checkArity[O G.Op](op O, vs []G.Value) error {
-	if len(vs) != op.Arity() {
-		return fmt.Errorf("%w: %v takes %d, got %d", ErrInputs, op, op.Arity(), len(vs))
-	}
-	return nil
 }
 
 // apply wraps gorgonia.ApplyOp with the op's name in the error.

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -19,6 +18,7 @@ import (
 // return their input.
 type ReshapeOp struct {
 	pure
+	diffable
 	From, To tensor.Shape
 }
 
@@ -45,43 +45,27 @@ func (op ReshapeOp) Arity() int { return 1 }
 // Type is Tensor_From a → Tensor_To a.
 func (op ReshapeOp) Type() hm.Type { return fnType(op.From.Dims(), op.To.Dims()) }
 
-// InferShape returns To after checking the input has shape From.
-func (op ReshapeOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapesOf(op, 1, ds)
-	if err != nil {
-		return nil, err
+// rule: From becomes To.
+func (op ReshapeOp) rule(in shapes) (tensor.Shape, error) {
+	if !in[0].Eq(op.From) {
+		return nil, fmt.Errorf("%w: %v applied to %v", ErrShape, op, in[0].Clone())
 	}
-	if !s[0].Eq(op.From) {
-		return nil, fmt.Errorf("%w: %v applied to %v", ErrShape, op, s[0])
-	}
-	return op.To.Clone(), nil
+	return op.To, nil
 }
-
-// Do copies x into a new tensor of shape To.
-func (op ReshapeOp) Do(vs ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, vs...) }
 
 // UsePreallocDo copies x into prealloc, of shape To.
 func (op ReshapeOp) UsePreallocDo(p G.Value, vs ...G.Value) (G.Value, error) {
-	if err := checkArity(op, vs); err != nil {
-		return nil, err
-	}
-	if !vs[0].Shape().Eq(op.From) {
-		return nil, fmt.Errorf("%w: %v applied to %v", ErrShape, op, vs[0].Shape().Clone())
-	}
-	out, err := output(op, p, vs[0].Dtype(), op.To)
+	out, dt, err := prepare(op, p, vs, 1)
 	if err != nil {
 		return nil, err
 	}
-	if vs[0].Dtype() == tensor.Float32 {
-		copy(slice[float32](out), slice[float32](vs[0]))
+	if dt == tensor.Float32 {
+		copy(f32(out), f32(vs[0]))
 	} else {
-		copy(slice[float64](out), slice[float64](vs[0]))
+		copy(f64(out), f64(vs[0]))
 	}
 	return out, nil
 }
-
-// DiffWRT reports x differentiable.
-func (op ReshapeOp) DiffWRT(n int) []bool { return allTrue(n) }
 
 // SymDiff returns dy reshaped to From.
 func (op ReshapeOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
@@ -89,6 +73,4 @@ func (op ReshapeOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	return G.Nodes{dx}, err
 }
 
-func (op ReshapeOp) String() string        { return fmt.Sprintf("Reshape(%v→%v)", op.From, op.To) }
-func (op ReshapeOp) WriteHash(h hash.Hash) { writeHash(h, op) }
-func (op ReshapeOp) Hashcode() uint32      { return hashOf(op) }
+func (op ReshapeOp) String() string { return fmt.Sprintf("Reshape(%v→%v)", op.From, op.To) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 )
 
 // Tolerances of the comparisons, relative to the largest reference value of
@@ -49,7 +50,7 @@ func RunAll(t *testing.T, b backend.Backend) {
 // same loss and outputs again, and a training step on the kept batch. (The
 // caller leaves the batch unchanged: a backend may read it in place.)
 func testNilInputs(t *testing.T, b backend.Backend) {
-	spec, _, err := MLP6Train(4, 3, graph.NewSGD(0.01))
+	spec, _, err := MLP6Train(4, 3, optim.NewSGD(0.01))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func binary(t testing.TB, build func() (*graph.Model, error)) (*graph.Model, *gr
 
 // MLP6Train returns MLP6Spec(batch, seed) built, with the spec that trains
 // it with opt on binary cross-entropy.
-func MLP6Train(batch int, seed uint64, opt graph.Optimizer) (backend.Spec, *graph.Model, error) {
+func MLP6Train(batch int, seed uint64, opt optim.Optimizer) (backend.Spec, *graph.Model, error) {
 	m, err := graph.MLP(MLP6Spec(batch, seed))
 	if err != nil {
 		return backend.Spec{}, nil, err
@@ -168,7 +169,7 @@ func testMLP(t *testing.T, b backend.Backend, spec graph.MLPSpec, seed uint64) {
 	want := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
 
 	// Read the gradients back as outputs of an evaluation.
-	train := backend.TrainSpec(m, obj, graph.NewSGD(0.1))
+	train := backend.TrainSpec(m, obj, optim.NewSGD(0.1))
 	train.Outputs = append(train.Outputs, grads...)
 	prog, err := b.Compile(train)
 	if err != nil {
@@ -239,21 +240,21 @@ var lrFactors = []float64{1, 0.5, 2, 0.25}
 
 // testOptimizers trains a tiny network a few steps with each optimizer,
 // changing the learning rate between steps with SetLearningRate, and
-// compares the parameters with graph.Optimizer.Update applied to reference
+// compares the parameters with optim.Optimizer.Update applied to reference
 // gradients.
 func testOptimizers(t *testing.T, b backend.Backend) {
-	for _, opt := range []graph.Optimizer{
-		graph.NewSGD(0.05),
-		{Method: graph.SGD, LearningRate: 0.05, WeightDecay: 0.01},
-		graph.NewMomentum(0.05, 0.9),
-		graph.NewAdam(0.01),
-		{Method: graph.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1},
+	for _, opt := range []optim.Optimizer{
+		optim.NewSGD(0.05),
+		{Method: optim.SGD, LearningRate: 0.05, WeightDecay: 0.01},
+		optim.NewMomentum(0.05, 0.9),
+		optim.NewAdam(0.01),
+		{Method: optim.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1},
 		// Clipping: a norm the gradients exceed at every step, and one
 		// they never reach.
-		{Method: graph.SGD, LearningRate: 0.05, ClipNorm: 0.01},
-		{Method: graph.SGD, LearningRate: 0.05, ClipNorm: 100},
-		{Method: graph.Momentum, LearningRate: 0.05, Momentum: 0.9, ClipNorm: 0.01},
-		{Method: graph.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, ClipNorm: 0.01},
+		{Method: optim.SGD, LearningRate: 0.05, ClipNorm: 0.01},
+		{Method: optim.SGD, LearningRate: 0.05, ClipNorm: 100},
+		{Method: optim.Momentum, LearningRate: 0.05, Momentum: 0.9, ClipNorm: 0.01},
+		{Method: optim.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, ClipNorm: 0.01},
 	} {
 		t.Run(fmt.Sprintf("%s/wd=%g/clip=%g", opt.Method, opt.WeightDecay, opt.ClipNorm), func(t *testing.T) {
 			spec := graph.MLPSpec{Inputs: 5, Batch: 4, Seed: 3, Layers: []graph.LayerSpec{

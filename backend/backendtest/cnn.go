@@ -5,6 +5,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 )
 
 // smallCNN has every layer kind of graph.CNN: convolutions with padding
@@ -89,7 +90,7 @@ func testCNN(t *testing.T, b backend.Backend) {
 func testCNNResume(t *testing.T, b backend.Backend) {
 	run := func(resume bool) [][]float32 {
 		m, obj := BinaryCNN(t, smallCNN)
-		spec := backend.TrainSpec(m, obj, graph.NewMomentum(0.1, 0.9))
+		spec := backend.TrainSpec(m, obj, optim.NewMomentum(0.1, 0.9))
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)

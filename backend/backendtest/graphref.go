@@ -10,6 +10,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/gradcheck"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -25,7 +26,7 @@ import (
 func againstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *graph.Objective,
 	batch func(seed uint64) (x, y []float32), dropout bool) {
 	const lr = 0.1
-	spec := backend.TrainSpec(m, obj, graph.NewSGD(lr))
+	spec := backend.TrainSpec(m, obj, optim.NewSGD(lr))
 	spec.Outputs = append(spec.Outputs, obj.Grads...)
 	prog, err := b.Compile(spec)
 	if err != nil {

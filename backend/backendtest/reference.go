@@ -10,7 +10,7 @@ import (
 // cross-entropy loss: the reference the backends are compared with. It
 // shares no code with the ops.
 type refMLP struct {
-	acts []string
+	acts []graph.Activation
 	w, b [][]float64 // per layer: out×in weights, out biases
 	dims []int       // inputs, then each layer's units
 }
@@ -34,7 +34,7 @@ func toFloat64(x []float32) []float64 {
 	return out
 }
 
-func refAct(name string, z float64) float64 {
+func refAct(name graph.Activation, z float64) float64 {
 	switch name {
 	case graph.ReLU:
 		return math.Max(z, 0)
@@ -57,7 +57,7 @@ func refAct(name string, z float64) float64 {
 }
 
 // refActGrad is d act/dz at z (with the straight-through rule for step-ste).
-func refActGrad(name string, z float64) float64 {
+func refActGrad(name graph.Activation, z float64) float64 {
 	switch name {
 	case graph.ReLU:
 		if z > 0 {

@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -29,7 +30,7 @@ import (
 //
 // and splits every element-wise pass of a large tensor across cores
 // (parallelMap). A fused step runs the ops' own float32 loops
-// (ops.ElementwiseKernel) on rows or columns in the same order as the
+// (cpukernels.Elementwise) on rows or columns in the same order as the
 // unfused ops, so its results are bit-identical to theirs.
 
 // fused is a step that runs in place of one to three planned nodes.
@@ -67,7 +68,7 @@ func fuse(steps []step, train bool) []step {
 			continue
 		}
 		switch op := s.op.(type) {
-		case ops.ElementwiseKernel:
+		case cpukernels.Elementwise:
 			i, ok := producer[s.in[0]]
 			if op.Arity() != 1 || !ok || i > j || removed[i] || steps[i].fused != nil {
 				continue
@@ -90,7 +91,7 @@ func fuse(steps []step, train bool) []step {
 				continue
 			}
 			src := &steps[i]
-			e, isElementwise := src.op.(ops.ElementwiseKernel)
+			e, isElementwise := src.op.(cpukernels.Elementwise)
 			if !isElementwise || e.Arity() != 2 || !sameShapes(src) {
 				continue
 			}
@@ -110,7 +111,7 @@ func fuse(steps []step, train bool) []step {
 		if removed[i] {
 			continue
 		}
-		if e, ok := s.op.(ops.ElementwiseKernel); ok && s.fused == nil && isFloat32(s.node) && sameShapes(&s) &&
+		if e, ok := s.op.(cpukernels.Elementwise); ok && s.fused == nil && isFloat32(s.node) && sameShapes(&s) &&
 			s.node.Shape().TotalSize() >= 2*parallelMin {
 			k, param := e.Kernel()
 			m := &parallelMap{out: s.out, k: k, param: param, a: s.in[0], b: -1}
@@ -143,14 +144,14 @@ func sameShapes(s *step) bool {
 type biasAct struct {
 	cannotFail
 	h, bias, pre, out int // slots
-	k                 ops.Float32Kernel
+	k                 cpukernels.Map[float32]
 	param             float32
 
 	hv, bv, prev, outv []float32
 }
 
 func (f *biasAct) prepare(vals []G.Value, pool *pool) int {
-	f.hv, f.bv, f.prev, f.outv = ops.Float32s(vals[f.h]), ops.Float32s(vals[f.bias]), ops.Float32s(vals[f.pre]), ops.Float32s(vals[f.out])
+	f.hv, f.bv, f.prev, f.outv = cpukernels.Float32s(vals[f.h]), cpukernels.Float32s(vals[f.bias]), cpukernels.Float32s(vals[f.pre]), cpukernels.Float32s(vals[f.out])
 	return min(pool.parts(len(f.prev)), len(f.prev)/len(f.bv))
 }
 
@@ -172,14 +173,14 @@ func (f *biasAct) runPart(part, parts int) {
 type gradSum struct {
 	cannotFail
 	a, dy, d, db int // slots
-	k            ops.Float32Kernel
+	k            cpukernels.Map[float32]
 	param        float32
 
 	av, dyv, dv, dbv []float32
 }
 
 func (f *gradSum) prepare(vals []G.Value, pool *pool) int {
-	f.av, f.dyv, f.dv, f.dbv = ops.Float32s(vals[f.a]), ops.Float32s(vals[f.dy]), ops.Float32s(vals[f.d]), ops.Float32s(vals[f.db])
+	f.av, f.dyv, f.dv, f.dbv = cpukernels.Float32s(vals[f.a]), cpukernels.Float32s(vals[f.dy]), cpukernels.Float32s(vals[f.d]), cpukernels.Float32s(vals[f.db])
 	return min(pool.parts(len(f.dv)), len(f.dbv))
 }
 
@@ -202,7 +203,7 @@ func (f *gradSum) runPart(part, parts int) {
 type chanBiasAct struct {
 	cannotFail
 	h, bias, pre, out int // slots
-	k                 ops.Float32Kernel
+	k                 cpukernels.Map[float32]
 	param             float32
 	inner             int // H·W
 
@@ -210,7 +211,7 @@ type chanBiasAct struct {
 }
 
 func (f *chanBiasAct) prepare(vals []G.Value, pool *pool) int {
-	f.hv, f.bv, f.prev, f.outv = ops.Float32s(vals[f.h]), ops.Float32s(vals[f.bias]), ops.Float32s(vals[f.pre]), ops.Float32s(vals[f.out])
+	f.hv, f.bv, f.prev, f.outv = cpukernels.Float32s(vals[f.h]), cpukernels.Float32s(vals[f.bias]), cpukernels.Float32s(vals[f.pre]), cpukernels.Float32s(vals[f.out])
 	return min(pool.parts(len(f.prev)), len(f.prev)/f.inner)
 }
 
@@ -228,11 +229,11 @@ func (f *chanBiasAct) runPart(part, parts int) {
 
 // chanGradSum computes d = actBackward(a, dy) and db[c] = Σ d over channel
 // c's planes, channels split across cores, each summed as SumChannels sums
-// it (ops.SumFloat32s of each plane, in image order).
+// it (cpukernels.Sum of each plane, in image order).
 type chanGradSum struct {
 	cannotFail
 	a, dy, d, db int // slots
-	k            ops.Float32Kernel
+	k            cpukernels.Map[float32]
 	param        float32
 	n, c, inner  int
 
@@ -240,7 +241,7 @@ type chanGradSum struct {
 }
 
 func (f *chanGradSum) prepare(vals []G.Value, pool *pool) int {
-	f.av, f.dyv, f.dv, f.dbv = ops.Float32s(vals[f.a]), ops.Float32s(vals[f.dy]), ops.Float32s(vals[f.d]), ops.Float32s(vals[f.db])
+	f.av, f.dyv, f.dv, f.dbv = cpukernels.Float32s(vals[f.a]), cpukernels.Float32s(vals[f.dy]), cpukernels.Float32s(vals[f.d]), cpukernels.Float32s(vals[f.db])
 	return min(pool.parts(len(f.dv)), f.c)
 }
 
@@ -252,7 +253,7 @@ func (f *chanGradSum) runPart(part, parts int) {
 			at := (img*f.c + ch) * f.inner
 			d := f.dv[at : at+f.inner]
 			f.k(d, f.av[at:at+f.inner], f.dyv[at:at+f.inner], f.param)
-			s += ops.SumFloat32s(d)
+			s += cpukernels.Sum(d)
 		}
 		f.dbv[ch] = float32(s)
 	}
@@ -288,7 +289,7 @@ func fuseBatchNormGrads(steps []step, removed []bool) {
 		if slices.ContainsFunc(group, func(i int) bool { return removed[i] || steps[i].fused != nil }) {
 			continue
 		}
-		f := &bnBackward{eps: op.Eps, x: in[0], stats: in[1], gamma: in[2], rmean: in[3], rvar: in[4], dy: in[5],
+		f := &bnBackward{eps: op.Eps, x: in[0], stats: in[1], gamma: in[2], dy: in[5],
 			dx: steps[j].out, dgamma: steps[gammaGrad].out, dbeta: -1}
 		if betaGrad >= 0 {
 			f.dbeta = steps[betaGrad].out
@@ -307,46 +308,45 @@ func fuseBatchNormGrads(steps []step, removed []bool) {
 
 // bnBackward computes a batch normalisation's dx, dγ and (when dbeta ≥ 0)
 // dβ while training, split by channels across cores
-// (ops.BatchNormTrainBackward, bit for bit the three ops').
+// (cpukernels.BatchNormBackward, bit for bit the three ops').
 type bnBackward struct {
 	cannotFail
-	eps                                                 float64
-	n, c, inner                                         int
-	x, stats, gamma, rmean, rvar, dy, dx, dgamma, dbeta int // slots; dbeta < 0: none
+	eps                                    float64
+	n, c, inner                            int
+	x, stats, gamma, dy, dx, dgamma, dbeta int // slots; dbeta < 0: none
 
-	xv, statsv, gammav, rmeanv, rvarv, dyv, dxv, dgammav, dbetav []float32
+	k cpukernels.BatchNormBackward
 }
 
 func (f *bnBackward) prepare(vals []G.Value, pool *pool) int {
-	f.xv, f.statsv, f.gammav = ops.Float32s(vals[f.x]), ops.Float32s(vals[f.stats]), ops.Float32s(vals[f.gamma])
-	f.rmeanv, f.rvarv, f.dyv = ops.Float32s(vals[f.rmean]), ops.Float32s(vals[f.rvar]), ops.Float32s(vals[f.dy])
-	f.dxv, f.dgammav, f.dbetav = ops.Float32s(vals[f.dx]), ops.Float32s(vals[f.dgamma]), nil
+	f.k = cpukernels.BatchNormBackward{Layout: cpukernels.Channels{N: f.n, C: f.c, Inner: f.inner}, Eps: f.eps,
+		X: cpukernels.Float32s(vals[f.x]), Stats: cpukernels.Float32s(vals[f.stats]), Gamma: cpukernels.Float32s(vals[f.gamma]),
+		Dy: cpukernels.Float32s(vals[f.dy]), DX: cpukernels.Float32s(vals[f.dx]), DGamma: cpukernels.Float32s(vals[f.dgamma])}
 	if f.dbeta >= 0 {
-		f.dbetav = ops.Float32s(vals[f.dbeta])
+		f.k.DBeta = cpukernels.Float32s(vals[f.dbeta])
 	}
-	return max(1, min(pool.workers, f.c, len(f.xv)/parallelMin))
+	return max(1, min(pool.workers, f.c, len(f.k.X)/parallelMin))
 }
 
 func (f *bnBackward) runPart(part, parts int) {
 	lo, hi := span(f.c, part, parts)
-	ops.BatchNormTrainBackward(f.eps, f.n, f.c, f.inner, lo, hi, f.dxv, f.dgammav, f.dbetav,
-		f.xv, f.statsv, f.gammav, f.rmeanv, f.rvarv, f.dyv)
+	f.k.Channels(lo, hi)
 }
 
 // parallelMap runs an element-wise op on contiguous ranges across cores.
 type parallelMap struct {
 	cannotFail
 	out, a, b int // slots; b < 0 for a unary op
-	k         ops.Float32Kernel
+	k         cpukernels.Map[float32]
 	param     float32
 
 	outv, av, bv []float32
 }
 
 func (f *parallelMap) prepare(vals []G.Value, pool *pool) int {
-	f.outv, f.av, f.bv = ops.Float32s(vals[f.out]), ops.Float32s(vals[f.a]), nil
+	f.outv, f.av, f.bv = cpukernels.Float32s(vals[f.out]), cpukernels.Float32s(vals[f.a]), nil
 	if f.b >= 0 {
-		f.bv = ops.Float32s(vals[f.b])
+		f.bv = cpukernels.Float32s(vals[f.b])
 	}
 	return pool.parts(len(f.outv))
 }

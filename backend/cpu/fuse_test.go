@@ -14,7 +14,9 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/blas"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -201,7 +203,7 @@ func TestSGDFoldedIntoProducts(t *testing.T) {
 func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withGrads bool) (*graph.Model, *program) {
 	t.Helper()
 	m, obj := backendtest.BinaryMLP(t, spec)
-	train := backend.TrainSpec(m, obj, graph.NewSGD(lr))
+	train := backend.TrainSpec(m, obj, optim.NewSGD(lr))
 	if withGrads {
 		train.Outputs = append(train.Outputs, obj.Grads...)
 	}
@@ -269,7 +271,7 @@ func TestBatchNormGradsFused(t *testing.T) {
 func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options, reversed bool) (*graph.Model, *program, [][]float32) {
 	t.Helper()
 	m, obj := backendtest.BinaryCNN(t, spec)
-	train := backend.TrainSpec(m, obj, graph.NewAdam(0.01))
+	train := backend.TrainSpec(m, obj, optim.NewAdam(0.01))
 	if reversed { // the last layers' gradients planned first
 		slices.Reverse(train.Params)
 		slices.Reverse(train.Grads)
@@ -286,7 +288,7 @@ func trainCNN(t *testing.T, spec graph.CNNSpec, x, y []float32, opt options, rev
 		}
 		if step == 0 { // Adam's update hides small errors: keep the gradients
 			for _, slot := range p.grads {
-				grads = append(grads, slices.Clone(ops.Float32s(p.vals[slot])))
+				grads = append(grads, slices.Clone(cpukernels.Float32s(p.vals[slot])))
 			}
 			if reversed {
 				slices.Reverse(grads)

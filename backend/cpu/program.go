@@ -8,7 +8,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -46,7 +47,7 @@ type program struct {
 	updates [][2]int
 	// train, eval and predict are the steps of each mode.
 	train, eval, predict []step
-	state                *graph.OptimizerState
+	state                *optim.State
 	mode                 ops.Mode // of the call in progress
 	updater              *updater
 	gradData             [][]float32 // reused each step
@@ -110,7 +111,7 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	p.state = spec.Optimizer.NewState(sizes)
 	paramData := make([][]float32, len(p.params))
 	for i, prm := range p.params {
-		paramData[i] = ops.Float32s(prm)
+		paramData[i] = cpukernels.Float32s(prm)
 	}
 	p.gradData = make([][]float32, len(p.params))
 	var folded []bool // parameters the training steps update themselves
@@ -197,7 +198,7 @@ func (p *program) plan(targets []*G.Node) ([]step, error) {
 func (p *program) newValue(n *G.Node, in []int, reshape bool) (G.Value, error) {
 	if reshape && n.Dtype() == tensor.Float32 {
 		if src, ok := p.vals[in[0]].(*tensor.Dense); ok {
-			return tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(ops.Float32s(src))), nil
+			return tensor.New(tensor.WithShape(n.Shape()...), tensor.WithBacking(cpukernels.Float32s(src))), nil
 		}
 	}
 	return ops.NewValue(n.Dtype(), n.Shape())
@@ -208,7 +209,7 @@ func sameData(a, b G.Value) bool {
 	if a == nil || b == nil || a.Dtype() != tensor.Float32 || b.Dtype() != tensor.Float32 {
 		return false
 	}
-	x, y := ops.Float32s(a), ops.Float32s(b)
+	x, y := cpukernels.Float32s(a), cpukernels.Float32s(b)
 	return len(x) > 0 && len(x) == len(y) && &x[0] == &y[0]
 }
 
@@ -316,11 +317,11 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 	}
 	loss := p.scalarAt(p.loss)
 	for _, u := range p.updates { // the buffers are their nodes' values
-		copy(ops.Float32s(p.vals[u[1]]), ops.Float32s(p.vals[u[0]]))
+		copy(cpukernels.Float32s(p.vals[u[1]]), cpukernels.Float32s(p.vals[u[0]]))
 	}
 	p.state.Step++
 	for i, slot := range p.grads {
-		p.gradData[i] = ops.Float32s(p.vals[slot])
+		p.gradData[i] = cpukernels.Float32s(p.vals[slot])
 	}
 	p.updater.step(c, p.gradData)
 	return loss, nil
@@ -370,7 +371,7 @@ func (p *program) readOutputs(outputs [][]float32) error {
 		if outputs[i] == nil {
 			continue
 		}
-		src := ops.Float32s(p.vals[slot])
+		src := cpukernels.Float32s(p.vals[slot])
 		if len(outputs[i]) != len(src) {
 			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec, p.spec.Outputs[i].Name(), len(src), len(outputs[i]))
 		}
@@ -380,11 +381,11 @@ func (p *program) readOutputs(outputs [][]float32) error {
 }
 
 // OptimizerState returns a copy of the optimizer state.
-func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+func (p *program) OptimizerState() (*optim.State, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.state.Slots))}
+	s := &optim.State{Step: p.state.Step, Slots: make([][][]float32, len(p.state.Slots))}
 	for i, slots := range p.state.Slots {
 		for _, v := range slots {
 			s.Slots[i] = append(s.Slots[i], append([]float32(nil), v...))
@@ -394,7 +395,7 @@ func (p *program) OptimizerState() (*graph.OptimizerState, error) {
 }
 
 // SetOptimizerState replaces the optimizer state after checking its sizes.
-func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+func (p *program) SetOptimizerState(s *optim.State) error {
 	if err := p.check(); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -14,7 +15,7 @@ import (
 // training step leaves it so.
 func TestReshapeAliases(t *testing.T) {
 	m, obj := backendtest.BinaryCNN(t, graph.DefaultCNNSpec(20, 20, 2))
-	p, err := compile(backend.TrainSpec(m, obj, graph.NewSGD(0.1)))
+	p, err := compile(backend.TrainSpec(m, obj, optim.NewSGD(0.1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,8 @@ package cpu
 import (
 	G "gorgonia.org/gorgonia"
 
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -29,7 +30,7 @@ type sgdMatMul struct {
 }
 
 func (f *sgdMatMul) prepare(vals []G.Value, _ *pool) int {
-	f.av, f.bv, f.pv = vals[f.a], vals[f.b], ops.Float32s(vals[f.param])
+	f.av, f.bv, f.pv = vals[f.a], vals[f.b], cpukernels.Float32s(vals[f.param])
 	return 1 // the BLAS uses the cores itself
 }
 
@@ -44,7 +45,7 @@ func (f *sgdMatMul) err() error { return f.failed }
 func (p *program) foldSGD() []bool {
 	folded := make([]bool, len(p.params))
 	opt := p.spec.Optimizer
-	if opt.Method != graph.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
+	if opt.Method != optim.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
 		return folded // clipping needs every gradient before any update
 	}
 	lastRead := map[int]int{} // slot → index of the last step that reads it

@@ -13,6 +13,7 @@ import (
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 )
 
 // TestTapeMachineAgrees runs the same graph on Gorgonia's own tape machine,
@@ -30,7 +31,7 @@ func TestTapeMachineAgrees(t *testing.T) {
 	}
 	y := []float32{1, 0, 1, 1, 0, 0, 1, 0}
 
-	spec := backend.TrainSpec(m, obj, graph.NewSGD(0.1))
+	spec := backend.TrainSpec(m, obj, optim.NewSGD(0.1))
 	spec.Outputs = grads
 	prog, err := cpu.New().Compile(spec)
 	if err != nil {

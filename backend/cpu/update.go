@@ -3,7 +3,7 @@ package cpu
 import (
 	"runtime"
 
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 )
 
 // minChunk is the fewest parameter values worth handing to another core.
@@ -25,9 +25,9 @@ type chunk struct {
 // allocates nothing. An optimizer that clips takes two passes: the chunks'
 // sums of squared gradients, then the updates.
 type updater struct {
-	opt     graph.Optimizer
+	opt     optim.Optimizer
 	chunks  []chunk
-	c       graph.Coefficients // of the step in progress
+	c       optim.Coefficients // of the step in progress
 	norming bool               // the pass in progress adds up squares
 	work    chan *chunk        // nil when everything runs on the caller's goroutine
 	done    chan struct{}
@@ -36,7 +36,7 @@ type updater struct {
 // newUpdater plans the chunks of params (and their optimizer slots) and
 // starts the workers if there is more than one core to use. Parameters
 // marked in skip are updated elsewhere (skip may be nil).
-func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32, skip []bool) *updater {
+func newUpdater(opt optim.Optimizer, params [][]float32, slots [][][]float32, skip []bool) *updater {
 	u := &updater{opt: opt}
 	workers := runtime.GOMAXPROCS(0)
 	for i, param := range params {
@@ -75,7 +75,7 @@ func newUpdater(opt graph.Optimizer, params [][]float32, slots [][][]float32, sk
 
 // step applies one update with coefficients c, given each parameter's
 // gradient; when the optimizer clips, c.GradScale is set here first.
-func (u *updater) step(c graph.Coefficients, grads [][]float32) {
+func (u *updater) step(c optim.Coefficients, grads [][]float32) {
 	for i := range u.chunks {
 		ch := &u.chunks[i]
 		ch.grad = grads[ch.param][ch.lo:ch.hi]

@@ -11,6 +11,8 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -133,7 +135,7 @@ func softmaxCase(offset float32) (backend.Spec, [][]float32, error) {
 	t := G.NewMatrix(g, tensor.Float32, G.WithShape(5, 3), G.WithName("t"))
 	w, v, b := param(g, "w", rng, 6, 4), param(g, "v", rng, 3, 6), param(g, "b", rng, 3)
 	if offset != 0 {
-		copy(ops.Float32s(b.Value()), []float32{-offset, 0, offset})
+		copy(cpukernels.Float32s(b.Value()), []float32{-offset, 0, offset})
 	}
 	h, err := ops.MatMul(x, w, false, true)
 	if err != nil {
@@ -206,8 +208,8 @@ func batchNormCase() (backend.Spec, [][]float32, error) {
 	rm1, rm2 := param(g, "rm1", rng, 3), param(g, "rm2", rng, 3)
 	rv1, rv2 := param(g, "rv1", rng, 3), param(g, "rv2", rng, 3)
 	for _, r := range []*G.Node{rv1, rv2} {
-		for i, v := range ops.Float32s(r.Value()) {
-			ops.Float32s(r.Value())[i] = 0.5 + v*v
+		for i, v := range cpukernels.Float32s(r.Value()) {
+			cpukernels.Float32s(r.Value())[i] = 0.5 + v*v
 		}
 	}
 	var updates []graph.Update
@@ -300,7 +302,7 @@ func withGrads(loss *G.Node, inputs, params []*G.Node, feed [][]float32) (backen
 		return backend.Spec{}, nil, err
 	}
 	return backend.Spec{Inputs: inputs, Loss: loss, Outputs: grads, Params: params, Grads: grads,
-		Optimizer: graph.NewSGD(0.1)}, feed, nil
+		Optimizer: optim.NewSGD(0.1)}, feed, nil
 }
 
 // compareOps runs each opCase on b and on ref: loss, every gradient, and
@@ -336,7 +338,7 @@ func compareOps(t *testing.T, ref, b backend.Backend, tol float64) {
 					t.Fatal(err)
 				}
 				for _, p := range spec.Params {
-					params[k] = append(params[k], append([]float32(nil), ops.Float32s(p.Value())...))
+					params[k] = append(params[k], append([]float32(nil), cpukernels.Float32s(p.Value())...))
 				}
 			}
 			if e := relDiff(losses[1:], losses[:1]); e > tol {

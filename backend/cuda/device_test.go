@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
@@ -20,7 +20,7 @@ func TestFillDevice(t *testing.T) {
 	g := gpu(t)
 	xs, ys := syntheticBatches(1, 8)
 	step := func() (float32, error) {
-		prog, err := g.Compile(mlp6(t, 8, graph.NewSGD(0.01)))
+		prog, err := g.Compile(mlp6(t, 8, optim.NewSGD(0.01)))
 		if err != nil {
 			return 0, err
 		}

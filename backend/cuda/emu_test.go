@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
@@ -560,7 +560,7 @@ func hostBackendLimited(t *testing.T, limit int) *Backend {
 func TestHostedOutOfMemory(t *testing.T) {
 	b := hostBackendLimited(t, 14_000_000) // MLP6: 6.2M weights, as many gradients, then the batch
 	args := cudadl.ArgsInUse()
-	_, err := b.Compile(mlp6(t, 256, graph.NewSGD(0.01)))
+	_, err := b.Compile(mlp6(t, 256, optim.NewSGD(0.01)))
 	if got := cudadl.ArgsInUse(); got != args {
 		t.Errorf("the failed Compile left %d kernel argument lists allocated", got-args)
 	}
@@ -570,7 +570,7 @@ func TestHostedOutOfMemory(t *testing.T) {
 	t.Log(err)
 	// Adam's moments do not fit: it fails after the kernels' launches were
 	// prepared, and frees their arguments.
-	adam := graph.NewAdam(1e-3)
+	adam := optim.NewAdam(1e-3)
 	adam.ClipNorm = 1
 	if _, err := b.Compile(mlp6(t, 4, adam)); !cudadl.IsOutOfMemory(err) {
 		t.Errorf("Compile with Adam's moments = %v, want out of memory", err)
@@ -578,7 +578,7 @@ func TestHostedOutOfMemory(t *testing.T) {
 	if got := cudadl.ArgsInUse(); got != args {
 		t.Errorf("the failed Compile with Adam left %d kernel argument lists allocated", got-args)
 	}
-	prog, err := b.Compile(mlp6(t, 4, graph.NewSGD(0.01)))
+	prog, err := b.Compile(mlp6(t, 4, optim.NewSGD(0.01)))
 	if err != nil {
 		t.Fatalf("after running out of memory, batch 4: %v", err)
 	}

@@ -502,7 +502,7 @@ extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned lon
 	}
 }
 
-// coef is graph.Coefficients on the device: the host writes it before
+// coef is optim.Coefficients on the device: the host writes it before
 // each step, and clip_scale sets gscale during the step when clipping.
 struct coef {
 	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
@@ -511,7 +511,7 @@ struct coef {
 };
 
 // clip_scale sets c->gscale to min(1, clip/(√Σ part + 1e-6)), as
-// graph.Optimizer.ClipScale does, NaN when the sum is not finite. One
+// optim.Optimizer.ClipScale does, NaN when the sum is not finite. One
 // thread.
 extern "C" __global__ void clip_scale(struct coef *c, const double *part, int parts, float clip) {
 	if (blockIdx.x != 0 || threadIdx.x != 0) return;

@@ -11,6 +11,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
@@ -75,7 +76,7 @@ func TestLaunchesMatchKernels(t *testing.T) {
 	}
 	specs := map[string]func() (backend.Spec, error){
 		"mlp6": func() (backend.Spec, error) {
-			s, _, err := backendtest.MLP6Train(4, 1, graph.NewAdam(1e-3))
+			s, _, err := backendtest.MLP6Train(4, 1, optim.NewAdam(1e-3))
 			return s, err
 		},
 		"cnn": func() (backend.Spec, error) {
@@ -87,7 +88,7 @@ func TestLaunchesMatchKernels(t *testing.T) {
 			if err != nil {
 				return backend.Spec{}, err
 			}
-			return backend.TrainSpec(m, obj, graph.NewMomentum(0.01, 0.9)), nil
+			return backend.TrainSpec(m, obj, optim.NewMomentum(0.01, 0.9)), nil
 		},
 	}
 	for _, c := range opCases {

@@ -14,7 +14,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -71,8 +71,8 @@ type sim struct {
 	spec     backend.Spec
 	mem      [][]float32
 	ones     []float32
-	opt      graph.Optimizer
-	state    *graph.OptimizerState
+	opt      optim.Optimizer
+	state    *optim.State
 }
 
 func (s *sim) feed(inputs [][]float32) error {
@@ -602,8 +602,8 @@ func (s *sim) read(outputs [][]float32) {
 	}
 }
 
-func (s *sim) OptimizerState() (*graph.OptimizerState, error) {
-	c := &graph.OptimizerState{Step: s.state.Step, Slots: make([][][]float32, len(s.state.Slots))}
+func (s *sim) OptimizerState() (*optim.State, error) {
+	c := &optim.State{Step: s.state.Step, Slots: make([][][]float32, len(s.state.Slots))}
 	for i, slots := range s.state.Slots {
 		for _, v := range slots {
 			c.Slots[i] = append(c.Slots[i], append([]float32(nil), v...))
@@ -611,7 +611,7 @@ func (s *sim) OptimizerState() (*graph.OptimizerState, error) {
 	}
 	return c, nil
 }
-func (s *sim) SetOptimizerState(st *graph.OptimizerState) error {
+func (s *sim) SetOptimizerState(st *optim.State) error {
 	for i := range s.state.Slots {
 		for j := range s.state.Slots[i] {
 			copy(s.state.Slots[i][j], st.Slots[i][j])
@@ -655,7 +655,7 @@ func TestPlanConformance(t *testing.T) { backendtest.RunAll(t, simBackend{}) }
 
 func mlp6Plan(t *testing.T, batch int) *plan {
 	t.Helper()
-	spec, _, err := backendtest.MLP6Train(batch, 1, graph.NewSGD(0.01))
+	spec, _, err := backendtest.MLP6Train(batch, 1, optim.NewSGD(0.01))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -31,7 +32,7 @@ type program struct {
 	b      *Backend
 	spec   backend.Spec
 	plan   *plan
-	opt    graph.Optimizer
+	opt    optim.Optimizer
 	dev    device
 	mem    []cudadl.Ptr // one per plan buffer
 	ones   cudadl.Ptr
@@ -44,7 +45,7 @@ type program struct {
 	update []*launch    // per parameter
 	clip   []*launch    // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
 	parts  cudadl.Ptr   // the partial sums of squares of clipping (doubles)
-	state  graph.OptimizerState
+	state  optim.State
 
 	useGraphs  bool
 	graph      replayer
@@ -57,14 +58,22 @@ type program struct {
 }
 
 // The step's scalars on the device, struct coef of kernelSource:
-// graph.Coefficients but GradScale (8 floats), the 1-based step number as
+// optim.Coefficients but GradScale (8 floats), the 1-based step number as
 // a uint64 from float stepOffset on (dropout's masks depend on it),
 // GradScale (which clip_scale overwrites on the device when clipping), and
-// padding to the struct's size.
+// padding to the struct's size. TestCoefLayout checks these numbers and
+// putCoefficients against the C struct.
 const (
 	coefLen    = 12
 	stepOffset = 8
 )
+
+// putCoefficients writes c and the step number into dst (coefLen floats)
+// as struct coef lays them out.
+func putCoefficients(dst []float32, c optim.Coefficients, step int) {
+	copy(dst, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
+		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32)), c.GradScale})
+}
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
 // step allocates nothing (cuBLAS asks for 32 MiB on Hopper).
@@ -192,7 +201,7 @@ func (p *program) setupOptimizer() error {
 	for i, prm := range p.spec.Params {
 		sizes[i] = prm.Shape().TotalSize()
 	}
-	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
+	p.state = optim.State{Slots: p.opt.NewState(sizes).Slots}
 	if p.opt.ClipNorm > 0 {
 		_, parts := p.clipBlocks()
 		var err error
@@ -219,7 +228,7 @@ func (p *program) setupOptimizer() error {
 // prepareUpdates prepares the optimizer's launch for each parameter, on the
 // slots setupOptimizer allocated.
 func (p *program) prepareUpdates() error {
-	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
+	name := map[optim.Method]string{optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}[p.opt.Method]
 	for i, prm := range p.spec.Params {
 		n := prm.Shape().TotalSize()
 		args := []any{p.mem[p.plan.params[i]]}
@@ -525,9 +534,7 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 		return 0, err
 	}
 	step := p.state.Step + 1
-	c := p.opt.Coefficients(step)
-	copy(p.coefHost, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
-		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32)), c.GradScale})
+	putCoefficients(p.coefHost, p.opt.Coefficients(step), step)
 	if err := p.dev.toDevice(p.coef, p.coefHost); err != nil {
 		return 0, err
 	}
@@ -614,13 +621,13 @@ func (p *program) read(outputs [][]float32) error {
 }
 
 // OptimizerState copies the optimizer's state from the device.
-func (p *program) OptimizerState() (*graph.OptimizerState, error) {
+func (p *program) OptimizerState() (*optim.State, error) {
 	leave, err := p.enter()
 	if err != nil {
 		return nil, err
 	}
 	defer leave()
-	s := &graph.OptimizerState{Step: p.state.Step, Slots: make([][][]float32, len(p.slots))}
+	s := &optim.State{Step: p.state.Step, Slots: make([][][]float32, len(p.slots))}
 	for i, slots := range p.slots {
 		n := p.spec.Params[i].Shape().TotalSize()
 		for _, d := range slots {
@@ -635,7 +642,7 @@ func (p *program) OptimizerState() (*graph.OptimizerState, error) {
 }
 
 // SetOptimizerState copies s to the device.
-func (p *program) SetOptimizerState(s *graph.OptimizerState) error {
+func (p *program) SetOptimizerState(s *optim.State) error {
 	leave, err := p.enter()
 	if err != nil {
 		return err
@@ -792,5 +799,5 @@ func paramData(v G.Value) ([]float32, error) {
 	if !ok || d.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("no float32 tensor value")
 	}
-	return ops.Float32s(d), nil
+	return cpukernels.Float32s(d), nil
 }

@@ -11,10 +11,10 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
-	"github.com/neurone-dl/neurone/ops"
 )
 
 // On a machine without a usable GPU, "cuda" is an ErrUnavailable that says
@@ -80,7 +80,7 @@ func TestConformance(t *testing.T) { backendtest.RunAll(t, gpu(t)) }
 func TestOpsAgainstCPU(t *testing.T) { compareOps(t, cpuBackend(t), gpu(t), 1e-5) }
 
 // mlp6 builds the benchmark perceptron with a training spec.
-func mlp6(t *testing.T, batch int, opt graph.Optimizer) backend.Spec {
+func mlp6(t *testing.T, batch int, opt optim.Optimizer) backend.Spec {
 	t.Helper()
 	spec, _, err := backendtest.MLP6Train(batch, 7, opt)
 	if err != nil {
@@ -135,7 +135,7 @@ const gradTol = 1e-4
 // as weights out of bounds.
 func checkMLP6AgainstCPU(t *testing.T, b backend.Backend, xs, ys [][]float32) {
 	t.Helper()
-	opt := graph.NewAdam(1e-4)
+	opt := optim.NewAdam(1e-4)
 	batch := len(ys[0])
 	var losses [2][]float32
 	var grads, weights [2][][]float32
@@ -145,7 +145,7 @@ func checkMLP6AgainstCPU(t *testing.T, b backend.Backend, xs, ys [][]float32) {
 		spec.Outputs = spec.Grads // Evaluate reads the gradients back
 		if k == 0 {
 			for _, p := range spec.Params {
-				initial = append(initial, slices.Clone(ops.Float32s(p.Value())))
+				initial = append(initial, slices.Clone(cpukernels.Float32s(p.Value())))
 			}
 		}
 		prog, err := be.Compile(spec)
@@ -170,7 +170,7 @@ func checkMLP6AgainstCPU(t *testing.T, b backend.Backend, xs, ys [][]float32) {
 					t.Fatal(err)
 				}
 				for _, p := range spec.Params {
-					weights[k] = append(weights[k], slices.Clone(ops.Float32s(p.Value())))
+					weights[k] = append(weights[k], slices.Clone(cpukernels.Float32s(p.Value())))
 				}
 			}
 		}
@@ -237,7 +237,7 @@ func checkMLP6AgainstCPU(t *testing.T, b backend.Backend, xs, ys [][]float32) {
 // and the steps agree closely. f increases, so the difference is at most
 // lr·max(f(g+e) − f(g), f(g) − f(g−e)); the bound adds float32 rounding,
 // of the step (a few ulps of lr) and of the new weight (an ulp of |p|).
-func adamStepBound(c graph.Coefficients, p, g, e float64) float64 {
+func adamStepBound(c optim.Coefficients, p, g, e float64) float64 {
 	b1 := float64(float32(1) - c.Beta1) // as the float32 kernels compute them
 	b2 := float64(float32(1) - c.Beta2)
 	f := func(x float64) float64 {
@@ -261,7 +261,7 @@ func checkGraphReplay(t *testing.T, b *Backend, xs, ys [][]float32, tol float64)
 	var losses [2][]float32
 	for k, graphs := range []string{"0", "1"} {
 		t.Setenv("NEURONE_CUDA_GRAPHS", graphs)
-		prog, err := b.Compile(mlp6(t, len(ys[0]), graph.NewMomentum(0.01, 0.9)))
+		prog, err := b.Compile(mlp6(t, len(ys[0]), optim.NewMomentum(0.01, 0.9)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +294,7 @@ func TestTF32(t *testing.T) {
 	xs, ys := syntheticBatches(1, 64)
 	var losses [2]float32
 	for k, tf32 := range []bool{false, true} {
-		spec := mlp6(t, 64, graph.NewSGD(0.01))
+		spec := mlp6(t, 64, optim.NewSGD(0.01))
 		spec.AllowTF32 = tf32
 		prog, err := g.Compile(spec)
 		if err != nil {
@@ -320,11 +320,11 @@ func TestOutOfMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	batch := int(total/(4*10000)) + 1 // the images alone exceed the device
-	spec := mlp6(t, batch, graph.NewSGD(0.01))
+	spec := mlp6(t, batch, optim.NewSGD(0.01))
 	if _, err := g.Compile(spec); err == nil || !strings.Contains(err.Error(), "smaller batch") {
 		t.Fatalf("Compile at batch %d = %v, want an out-of-memory error suggesting a smaller batch", batch, err)
 	}
-	spec = mlp6(t, 8, graph.NewSGD(0.01))
+	spec = mlp6(t, 8, optim.NewSGD(0.01))
 	prog, err := g.Compile(spec)
 	if err != nil {
 		t.Fatalf("after running out of memory: %v", err)
@@ -348,7 +348,7 @@ func TestLifetimes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		spec := mlp6(t, 8, graph.NewAdam(1e-3))
+		spec := mlp6(t, 8, optim.NewAdam(1e-3))
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)

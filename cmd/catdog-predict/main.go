@@ -42,7 +42,7 @@ import (
 	"syscall"
 
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -186,7 +186,7 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 	cfg.TF32 = o.tf32
 	cli.TuneBLAS(dev, cfg.Arch == catdog.ArchCNN, info)
 	// The optimizer is never run; the network needs one to compile.
-	net, err := catdog.NewNetwork(cfg, batchSize, dev, graph.NewSGD(0.01))
+	net, err := catdog.NewNetwork(cfg, batchSize, dev, optim.NewSGD(0.01))
 	if err != nil {
 		dev.Close()
 		return nil, nil, err

@@ -14,7 +14,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -43,7 +43,7 @@ func trainModel(cfg catdog.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	net, err := catdog.NewNetwork(cfg, 16, cpu.New(), graph.NewAdam(0.001))
+	net, err := catdog.NewNetwork(cfg, 16, cpu.New(), optim.NewAdam(0.001))
 	if err != nil {
 		return "", err
 	}
@@ -52,7 +52,7 @@ func trainModel(cfg catdog.Config) (string, error) {
 	if _, err := net.TrainEpoch(context.Background(), train, 3, 1, nil); err != nil {
 		return "", err
 	}
-	meta := catdog.Meta{Epoch: 1, Optimizer: graph.NewAdam(0.001), ValAccuracy: 0.5, Device: "cpu"}
+	meta := catdog.Meta{Epoch: 1, Optimizer: optim.NewAdam(0.001), ValAccuracy: 0.5, Device: "cpu"}
 	for _, name := range []string{checkpoint.BestFile, checkpoint.LastFile} {
 		if err := net.Save(filepath.Join(dir, name), meta); err != nil {
 			return "", err

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 )
 
@@ -33,15 +33,15 @@ type options struct {
 	hidden    []int
 	filters   []int
 	batchnorm bool
-	optimizer string
+	optimizer optim.Method
 	lr        float64
 	clipNorm  float64 // --clip-norm
 	epochs    int
 	batch     int
 	seed      uint64
 
-	schedule  string // --lr-schedule
-	lrPerStep bool   // --lr-per-step
+	schedule  optim.ScheduleKind // --lr-schedule
+	lrPerStep bool               // --lr-per-step
 	warmup    int
 	lrStep    int
 	lrGamma   float64
@@ -84,7 +84,7 @@ var usageGroups = []cli.FlagGroup{
 // helpOut.
 func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	o := &options{args: args}
-	var hidden, filters string
+	var hidden, filters, optimizer, schedule string
 	var seed uint64
 	fs := flag.NewFlagSet("catdog-train", flag.ContinueOnError)
 	// Parse errors and -h are reported by run, in the command's own words.
@@ -107,14 +107,14 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&hidden, "hidden", "", "comma-separated `widths` of the hidden ReLU layers, which one\nsigmoid neuron, read as P(cat), follows: the perceptron's with\n--model mlp6 (default 512,512,512,512,512), the dense layers after\nthe convolutions with --model cnn (default 64)")
 	fs.StringVar(&filters, "filters", "", "comma-separated filter `counts` of --model cnn's convolution blocks,\none block each (default 8,16,32); 100x100 images allow at most 5.\nRefused with --model mlp6")
 	fs.BoolVar(&o.batchnorm, "batchnorm", false, "batch normalisation in each hidden layer of --model mlp6, or each\nconvolution block of --model cnn, before its ReLU: steadier training;\nthe running statistics it keeps go into the checkpoints")
-	fs.StringVar(&o.optimizer, "optimizer", graph.Adam, "`method`: sgd, momentum (mu 0.9) or adam")
+	fs.StringVar(&optimizer, "optimizer", optim.Adam.String(), "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
 	fs.IntVar(&o.epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume;\n--resume without it goes on to the run's own N")
 	fs.IntVar(&o.batch, "batch", 64, "`N` images per training step")
 	fs.Uint64Var(&seed, "seed", 1, "`seed` of the weights, the data split, the batch order\nand the synthetic set")
 
-	fs.StringVar(&o.schedule, "lr-schedule", graph.ScheduleNone, "learning-rate `schedule`, set at the start of each epoch: none (the --lr\nthroughout), cosine (from --lr down towards 0 over --epochs) or step\n(--lr times --lr-gamma every --lr-step epochs)")
+	fs.StringVar(&schedule, "lr-schedule", optim.ScheduleNone.String(), "learning-rate `schedule`, set at the start of each epoch: none (the --lr\nthroughout), cosine (from --lr down towards 0 over --epochs) or step\n(--lr times --lr-gamma every --lr-step epochs)")
 	fs.IntVar(&o.warmup, "warmup", 0, "`N` epochs of linear warm-up (--lr*e/(N+1) in epoch e) before the schedule")
 	fs.BoolVar(&o.lrPerStep, "lr-per-step", false, "set the rate at every training step, along the schedule's curve\n(a smooth warm-up and cosine), instead of once per epoch")
 	fs.IntVar(&o.lrStep, "lr-step", 10, "`N` epochs between decays of --lr-schedule step")
@@ -143,6 +143,13 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	o.set = cli.SetFlags(fs)
 	if fs.NArg() > 0 {
 		return nil, cli.Usagef("", "unexpected argument %q (photos are passed with --data DIR)", fs.Arg(0))
+	}
+	var err error
+	if o.optimizer, err = optim.ParseMethod(optimizer); err != nil {
+		return nil, cli.Usagef("--optimizer", "%q is not an optimizer (want sgd, momentum or adam)", optimizer)
+	}
+	if o.schedule, err = optim.ParseScheduleKind(schedule); err != nil {
+		return nil, cli.Usagef("--lr-schedule", "%q is not a schedule (want none, cosine or step)", schedule)
 	}
 	if err := o.checkModel(hidden, filters); err != nil {
 		return nil, err
@@ -185,9 +192,6 @@ func (o *options) check() error {
 	}
 	if o.set["lr"] && (!(o.lr > 0) || math.IsInf(o.lr, 0)) {
 		return cli.Usagef("--lr", "%v is not a positive learning rate", o.lr)
-	}
-	if _, err := o.optimizerSpec(); err != nil {
-		return cli.Usagef("--optimizer", "%q is not an optimizer (want sgd, momentum or adam)", o.optimizer)
 	}
 	if err := o.checkSchedule(); err != nil {
 		return err
@@ -279,11 +283,6 @@ func (o *options) modelConfig() (catdog.Config, error) {
 
 // checkSchedule validates the schedule and early-stopping flags.
 func (o *options) checkSchedule() error {
-	switch o.schedule {
-	case graph.ScheduleNone, graph.ScheduleCosine, graph.ScheduleStep:
-	default:
-		return cli.Usagef("--lr-schedule", "%q is not a schedule (want none, cosine or step)", o.schedule)
-	}
 	// On --resume without --lr-schedule, the checkpoint's schedule is
 	// checked instead (options.adoptSchedule).
 	if !o.resume || o.set["lr-schedule"] {
@@ -294,7 +293,7 @@ func (o *options) checkSchedule() error {
 	switch {
 	case o.warmup < 0:
 		return cli.Usagef("--warmup", "%d is negative", o.warmup)
-	case o.schedule == graph.ScheduleCosine && o.warmup >= o.epochs:
+	case o.schedule == optim.ScheduleCosine && o.warmup >= o.epochs:
 		return cli.Usagef("--warmup", "%d warm-up epochs leave none of --epochs %d to the cosine schedule", o.warmup, o.epochs)
 	case o.lrStep < 1:
 		return cli.Usagef("--lr-step", "%d is not a positive number of epochs", o.lrStep)
@@ -312,9 +311,9 @@ func (o *options) checkSchedule() error {
 
 // checkStepFlags refuses --lr-step and --lr-gamma unless kind, the
 // schedule that whose names, is step.
-func (o *options) checkStepFlags(kind, whose string) error {
+func (o *options) checkStepFlags(kind optim.ScheduleKind, whose string) error {
 	for _, name := range []string{"lr-step", "lr-gamma"} {
-		if o.set[name] && kind != graph.ScheduleStep {
+		if o.set[name] && kind != optim.ScheduleStep {
 			return cli.Usagef("--"+name, "applies to --lr-schedule step only; %s %s", whose, kind)
 		}
 	}
@@ -323,12 +322,12 @@ func (o *options) checkStepFlags(kind, whose string) error {
 
 // scheduleSpec returns the learning-rate schedule of the flags; cosine
 // spans --epochs.
-func (o *options) scheduleSpec() graph.Schedule {
-	s := graph.Schedule{Kind: o.schedule, Warmup: o.warmup, PerStep: o.lrPerStep}
+func (o *options) scheduleSpec() optim.Schedule {
+	s := optim.Schedule{Kind: o.schedule, Warmup: o.warmup, PerStep: o.lrPerStep}
 	switch o.schedule {
-	case graph.ScheduleCosine:
+	case optim.ScheduleCosine:
 		s.Epochs = o.epochs
-	case graph.ScheduleStep:
+	case optim.ScheduleStep:
 		s.StepEvery, s.Gamma = o.lrStep, o.lrGamma
 	}
 	return s
@@ -344,15 +343,15 @@ func (o *options) augmentation() catdog.Augmentation {
 
 // optimizerSpec returns the optimizer the flags name, with --lr or the
 // method's default learning rate.
-func (o *options) optimizerSpec() (graph.Optimizer, error) {
+func (o *options) optimizerSpec() (optim.Optimizer, error) {
 	lr := o.lr
 	if !o.set["lr"] {
 		lr = 0.01
-		if o.optimizer == graph.Adam {
+		if o.optimizer == optim.Adam {
 			lr = 0.001
 		}
 	}
-	opt, err := graph.NewOptimizer(o.optimizer, lr)
+	opt, err := optim.New(o.optimizer, lr)
 	opt.ClipNorm = o.clipNorm
 	return opt, err
 }
@@ -399,7 +398,7 @@ func (o *options) describeModel() string {
 	if o.lrPerStep {
 		s += " --lr-per-step"
 	}
-	if o.schedule == graph.ScheduleStep {
+	if o.schedule == optim.ScheduleStep {
 		s += fmt.Sprintf(" --lr-step %d --lr-gamma %g", o.lrStep, o.lrGamma)
 	}
 	return s + fmt.Sprintf(" --augment=%t", o.augment)

@@ -192,7 +192,7 @@ func testTrainOnPhotoFolder(t *testing.T, arch string, layout clitest.Layout) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last.Epoch != 2 || best.Epoch != s.BestEpoch || best.ValAccuracy != *s.BestValAccuracy || last.Optimizer.Method != "adam" || last.Device == "" || last.Arch != arch || best.Arch != arch {
+	if last.Epoch != 2 || best.Epoch != s.BestEpoch || best.ValAccuracy != *s.BestValAccuracy || last.Optimizer.Method.String() != "adam" || last.Device == "" || last.Arch != arch || best.Arch != arch {
 		t.Errorf("checkpoints: last %+v, best %+v, summary best epoch %d", last, best, s.BestEpoch)
 	}
 	checkPlots(t, out)

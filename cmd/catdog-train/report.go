@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/atomicfile"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
@@ -136,8 +136,8 @@ type summary struct {
 	SamplesPerSec   float64  `json:"samples_per_s"` // over all epochs, resumed ones included
 
 	Arch      string              `json:"arch"`
-	Optimizer graph.Optimizer     `json:"optimizer"`
-	Schedule  graph.Schedule      `json:"lr_schedule"`
+	Optimizer optim.Optimizer     `json:"optimizer"`
+	Schedule  optim.Schedule      `json:"lr_schedule"`
 	Augment   catdog.Augmentation `json:"augment"`
 	Device    string              `json:"device"`
 	TF32      bool                `json:"tf32"` // --tf32: TensorFloat-32 allowed (CUDA only)

@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -529,7 +529,7 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 // recording it, a cosine schedule's span or the flag's default, and the
 // note that says which.
 func TestRecordedEpochs(t *testing.T) {
-	cosine := graph.Schedule{Kind: graph.ScheduleCosine, Epochs: 7}
+	cosine := optim.Schedule{Kind: optim.ScheduleCosine, Epochs: 7}
 	for _, tt := range []struct {
 		name string
 		meta catdog.Meta

@@ -19,7 +19,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
@@ -44,8 +44,8 @@ type trainer struct {
 	start          time.Time
 
 	device    backend.Backend
-	optimizer graph.Optimizer // with the base learning rate
-	schedule  graph.Schedule
+	optimizer optim.Optimizer // with the base learning rate
+	schedule  optim.Schedule
 	data      *data
 	net       *catdog.Network
 
@@ -78,7 +78,7 @@ func (t *trainer) run(ctx context.Context) error {
 	} else {
 		t.schedule = t.o.scheduleSpec()
 	}
-	if err := t.schedule.Validate(); err != nil {
+	if err := optim.NewRate(t.optimizer, t.schedule).Validate(); err != nil {
 		return fmt.Errorf("--lr-schedule: %w", err)
 	}
 	if t.device, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
@@ -112,10 +112,7 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	defer t.net.Close()
 	t.net.Augment = t.o.augmentation()
-	if t.schedule.PerStep {
-		base := t.optimizer.LearningRate
-		t.net.StepRate = func(epoch int, frac float64) float64 { return t.schedule.LearningRateAt(base, epoch, frac) }
-	}
+	t.net.Rate = optim.NewRate(t.optimizer, t.schedule)
 	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s, pixels %s\n%s\n",
 		cfg.Arch, t.optimizer.Method, t.optimizer.LearningRate, t.schedule, t.o.batch, t.net.Augment, onOff(cfg.TF32), cfg.Pixels, t.net.Summary())
 	if t.resumed != nil {
@@ -249,7 +246,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 	case o.set["seed"] && o.seed != meta.Seed:
 		return mismatch("--seed", strconv.FormatUint(o.seed, 10), strconv.FormatUint(meta.Seed, 10))
 	case o.set["optimizer"] && o.optimizer != meta.Optimizer.Method:
-		return mismatch("--optimizer", o.optimizer, meta.Optimizer.Method)
+		return mismatch("--optimizer", o.optimizer.String(), meta.Optimizer.Method.String())
 	case o.set["lr"] && o.lr != meta.Optimizer.LearningRate:
 		return mismatch("--lr", ftoa(o.lr), ftoa(meta.Optimizer.LearningRate))
 	case o.set["clip-norm"] && o.clipNorm != meta.Optimizer.ClipNorm:
@@ -293,7 +290,7 @@ func recordedEpochs(meta catdog.Meta, def int) int {
 	switch {
 	case meta.Epochs > 0:
 		return meta.Epochs
-	case meta.Schedule.Kind == graph.ScheduleCosine && meta.Schedule.Epochs > 0:
+	case meta.Schedule.Kind == optim.ScheduleCosine && meta.Schedule.Epochs > 0:
 		return meta.Schedule.Epochs
 	}
 	return def
@@ -327,17 +324,14 @@ func mismatch(flag, given, saved string) error {
 // adoptSchedule takes the learning-rate schedule of a checkpoint, refusing
 // flags that contradict it. A cosine schedule keeps the span it started
 // with, whatever --epochs says now.
-func (o *options) adoptSchedule(s graph.Schedule) error {
-	if s.Kind == "" {
-		s.Kind = graph.ScheduleNone
-	}
+func (o *options) adoptSchedule(s optim.Schedule) error {
 	if err := o.checkStepFlags(s.Kind, "the checkpoint's schedule is"); err != nil {
 		return err
 	}
 	itoa := strconv.Itoa
 	switch {
 	case o.set["lr-schedule"] && o.schedule != s.Kind:
-		return mismatch("--lr-schedule", o.schedule, s.Kind)
+		return mismatch("--lr-schedule", o.schedule.String(), s.Kind.String())
 	case o.set["warmup"] && o.warmup != s.Warmup:
 		return mismatch("--warmup", itoa(o.warmup), itoa(s.Warmup))
 	case o.set["lr-per-step"] && o.lrPerStep != s.PerStep:
@@ -348,7 +342,7 @@ func (o *options) adoptSchedule(s graph.Schedule) error {
 		return mismatch("--lr-gamma", ftoa(o.lrGamma), ftoa(s.Gamma))
 	}
 	o.schedule, o.warmup, o.lrPerStep = s.Kind, s.Warmup, s.PerStep
-	if s.Kind == graph.ScheduleStep {
+	if s.Kind == optim.ScheduleStep {
 		o.lrStep, o.lrGamma = s.StepEvery, s.Gamma
 	}
 	return nil
@@ -376,10 +370,6 @@ func (t *trainer) train(ctx context.Context) error {
 	fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d images per epoch, in a new order each epoch\n",
 		t.lastEpoch+1, o.epochs, batches, o.batch)
 	for epoch := t.lastEpoch + 1; epoch <= o.epochs; epoch++ {
-		lr := t.schedule.LearningRate(t.optimizer.LearningRate, epoch)
-		if err := t.net.Program.SetLearningRate(lr); err != nil {
-			return err
-		}
 		st, err := t.trainEpoch(ctx, epoch)
 		if err != nil {
 			return err
@@ -392,7 +382,7 @@ func (t *trainer) train(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := t.record(st, lr, trainM, valM); err != nil {
+		if err := t.record(st, t.net.Rate.Epoch(epoch), trainM, valM); err != nil {
 			return err
 		}
 		if t.stopEarly() {

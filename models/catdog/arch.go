@@ -40,7 +40,7 @@ var builders = map[string]architecture{
 		build:    func(c Config, batch int) (*graph.Model, error) { return graph.MLP(c.MLPSpec(batch)) },
 	},
 	ArchCNN: {
-		defaults: func(c *Config) { c.Hidden, c.Activation, c.CNN = nil, "", DefaultCNNLayers() },
+		defaults: func(c *Config) { c.Hidden, c.Activation, c.CNN = nil, 0, DefaultCNNLayers() },
 		build:    func(c Config, batch int) (*graph.Model, error) { return graph.CNN(c.CNNSpec(batch)) },
 	},
 }

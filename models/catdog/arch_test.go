@@ -15,6 +15,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
@@ -25,7 +26,7 @@ func TestUnknownArch(t *testing.T) {
 	t.Parallel()
 	cfg := catdog.DefaultConfig()
 	cfg.Arch = "vgg16"
-	_, err := catdog.NewNetwork(cfg, 2, cpu.New(), graph.NewSGD(0.1))
+	_, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1))
 	if !errors.Is(err, catdog.ErrUnknownArch) || !strings.Contains(err.Error(), `"vgg16"`) || !strings.Contains(err.Error(), catdog.ArchMLP6) {
 		t.Errorf("NewNetwork with arch vgg16: %v", err)
 	}
@@ -38,14 +39,14 @@ func TestCheckpointArch(t *testing.T) {
 	t.Parallel()
 	cfg := catdog.DefaultConfig()
 	cfg.Hidden = []int{4}
-	net, err := catdog.NewNetwork(cfg, 2, cpu.New(), graph.NewSGD(0.1))
+	net, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer net.Close()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "net.safetensors")
-	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: graph.NewSGD(0.1)}); err != nil {
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: optim.NewSGD(0.1)}); err != nil {
 		t.Fatal(err)
 	}
 	meta, ts, err := catdog.ReadMeta(path)
@@ -110,7 +111,7 @@ func cnnRoundTrip(t *testing.T, layers *catdog.CNNLayers) {
 	}
 	cfg.Seed, cfg.CNN = 7, layers
 	set := synthetic.Generate(32, 3, cfg.Side)
-	net, err := catdog.NewNetwork(cfg, 8, cpu.New(), graph.NewAdam(1e-3))
+	net, err := catdog.NewNetwork(cfg, 8, cpu.New(), optim.NewAdam(1e-3))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +124,7 @@ func cnnRoundTrip(t *testing.T, layers *catdog.CNNLayers) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "cnn.safetensors")
-	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: graph.NewAdam(1e-3)}); err != nil {
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: optim.NewAdam(1e-3)}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -156,7 +157,7 @@ func cnnRoundTrip(t *testing.T, layers *catdog.CNNLayers) {
 
 	mlp := catdog.DefaultConfig()
 	mlp.Hidden = []int{4}
-	other, err := catdog.NewNetwork(mlp, 2, cpu.New(), graph.NewSGD(0.1))
+	other, err := catdog.NewNetwork(mlp, 2, cpu.New(), optim.NewSGD(0.1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestConfigOfTheOtherArch(t *testing.T) {
 	mlp := catdog.DefaultConfig()
 	mlp.CNN = catdog.DefaultCNNLayers()
 	for name, cfg := range map[string]catdog.Config{"cnn with hidden layers": cnn, "mlp6 with convolutions": mlp} {
-		if _, err := catdog.NewNetwork(cfg, 2, cpu.New(), graph.NewSGD(0.1)); err == nil {
+		if _, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
@@ -204,7 +205,7 @@ func TestSummary(t *testing.T) {
 	}
 	for _, tt := range tests {
 		cfg, _ := catdog.ConfigFor(tt.arch)
-		net, err := catdog.NewNetwork(cfg, 2, cpu.New(), graph.NewSGD(0.1))
+		net, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,7 +230,7 @@ func TestFormat1Checkpoint(t *testing.T) {
 	cfg.Hidden = []int{6, 3}
 	cfg.Pixels = dataset.Unit // as all networks were before format 3
 	set := synthetic.Generate(24, 5, cfg.Side)
-	opt := graph.NewAdam(1e-3)
+	opt := optim.NewAdam(1e-3)
 	newNet := func() *catdog.Network {
 		net, err := catdog.NewNetwork(cfg, 8, cpu.New(), opt)
 		if err != nil {
@@ -435,7 +436,7 @@ func TestParamCount(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			net, err := catdog.NewNetwork(tt.cfg, 2, cpu.New(), graph.NewSGD(0.1))
+			net, err := catdog.NewNetwork(tt.cfg, 2, cpu.New(), optim.NewSGD(0.1))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +462,7 @@ func TestPixelEncoding(t *testing.T) {
 		t.Fatalf("new networks take %q pixels, want centred", cfg.Pixels)
 	}
 	cfg.Hidden = []int{5}
-	opt := graph.NewSGD(0.1)
+	opt := optim.NewSGD(0.1)
 	newNet := func(c catdog.Config) *catdog.Network {
 		net, err := catdog.NewNetwork(c, 4, cpu.New(), opt)
 		if err != nil {
@@ -547,7 +548,7 @@ func TestNetworkFeedsEncodedPixels(t *testing.T) {
 	cfg.Hidden = []int{5}
 	const batch = 4
 	newNet := func() *catdog.Network {
-		net, err := catdog.NewNetwork(cfg, batch, cpu.New(), graph.NewSGD(0.1))
+		net, err := catdog.NewNetwork(cfg, batch, cpu.New(), optim.NewSGD(0.1))
 		if err != nil {
 			t.Fatal(err)
 		}

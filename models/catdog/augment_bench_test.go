@@ -6,7 +6,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
 
@@ -44,7 +44,7 @@ func BenchmarkFeed(b *testing.B) {
 		name string
 		a    Augmentation
 	}{{"plain", Augmentation{}}, {"augment", DefaultAugmentation()}} {
-		n, err := NewNetwork(cfg, 64, cpu.New(), graph.NewSGD(0.01))
+		n, err := NewNetwork(cfg, 64, cpu.New(), optim.NewSGD(0.01))
 		if err != nil {
 			b.Fatal(err)
 		}

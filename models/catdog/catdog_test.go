@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
@@ -18,13 +18,13 @@ func TestFitsSmallSet(t *testing.T) {
 		arch     string
 		images   int
 		batch    int
-		opt      graph.Optimizer
+		opt      optim.Optimizer
 		epochs   int     // at most
 		accuracy float64 // training accuracy to reach
 	}{
-		{catdog.ArchMLP6, 64, 16, graph.NewAdam(1e-4), 80, 1},
+		{catdog.ArchMLP6, 64, 16, optim.NewAdam(1e-4), 80, 1},
 		// Dropout keeps the odd image wrong for a while: 98% is enough.
-		{catdog.ArchCNN, 256, 32, graph.NewAdam(2e-3), 30, 0.98},
+		{catdog.ArchCNN, 256, 32, optim.NewAdam(2e-3), 30, 0.98},
 	}
 	for _, tt := range tests {
 		t.Run(tt.arch, func(t *testing.T) {

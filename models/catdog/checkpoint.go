@@ -9,6 +9,7 @@ import (
 	G "gorgonia.org/gorgonia"
 
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
@@ -35,8 +36,8 @@ type Meta struct {
 	Crop  bool   `json:"crop"`
 	// Hidden and Activation are the hidden layers of ArchMLP6, CNN the
 	// layers of ArchCNN (absent for ArchMLP6).
-	Hidden     []int  `json:"hidden"`
-	Activation string `json:"activation"`
+	Hidden     []int            `json:"hidden"`
+	Activation graph.Activation `json:"activation"` // "" for ArchCNN
 	// HiddenBatchNorm is Config.HiddenBatchNorm (ArchMLP6).
 	HiddenBatchNorm bool       `json:"hidden_batchnorm,omitempty"`
 	CNN             *CNNLayers `json:"cnn,omitempty"`
@@ -51,11 +52,11 @@ type Meta struct {
 	// --epochs), so that a resumed run goes on to the same end; 0 in
 	// checkpoints older than the field.
 	Epochs    int             `json:"epochs,omitempty"`
-	Optimizer graph.Optimizer `json:"optimizer"` // with the base learning rate
+	Optimizer optim.Optimizer `json:"optimizer"` // with the base learning rate
 	OptStep   int             `json:"optimizer_step"`
 	// Schedule turns the optimizer's base rate into each epoch's; absent
 	// in older checkpoints, which used the base rate throughout.
-	Schedule     graph.Schedule `json:"lr_schedule"`
+	Schedule     optim.Schedule `json:"lr_schedule"`
 	LearningRate float64        `json:"learning_rate"` // the rate of Epoch
 	// Augment is the augmentation the training images had (Network.Augment).
 	Augment Augmentation `json:"augment"`
@@ -177,7 +178,7 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 			ErrPixelsMismatch, p, n.Config.pixels())
 	}
 	params := n.Model.Params()
-	var state *graph.OptimizerState
+	var state *optim.State
 	if withOptimizer {
 		var err error
 		if state, err = optimizerState(meta, params, ts); err != nil {
@@ -200,12 +201,12 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 
 // optimizerState gathers the optimizer state of params from the
 // checkpoint tensors: slot j of parameter NAME is "optimizer.NAME.j".
-func optimizerState(meta Meta, params []*G.Node, ts []checkpoint.Tensor) (*graph.OptimizerState, error) {
+func optimizerState(meta Meta, params []*G.Node, ts []checkpoint.Tensor) (*optim.State, error) {
 	byName := map[string]checkpoint.Tensor{}
 	for _, t := range ts {
 		byName[t.Name] = t
 	}
-	state := &graph.OptimizerState{Step: meta.OptStep, Slots: make([][][]float32, len(params))}
+	state := &optim.State{Step: meta.OptStep, Slots: make([][][]float32, len(params))}
 	for i, p := range params {
 		for j := 0; ; j++ {
 			s, ok := byName[fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j)]

@@ -9,7 +9,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
@@ -49,7 +49,9 @@ func catdogAgainstCPU(t *testing.T, b backend.Backend, lossTol float64) {
 	cfg.Hidden = []int{32, 16}
 	const batch, epochs = 16, 4
 	train, test := synthetic.Generate(640, 3, cfg.Side), synthetic.Generate(96, 4, cfg.Side)
-	opt := graph.NewAdam(1e-3)
+	opt := optim.NewAdam(1e-3)
+	// A rate that falls every epoch, so that both backends must follow it.
+	rate := optim.NewRate(opt, optim.Schedule{Kind: optim.ScheduleStep, StepEvery: 1, Gamma: 0.75})
 
 	type result struct {
 		losses []float64
@@ -63,11 +65,9 @@ func catdogAgainstCPU(t *testing.T, b backend.Backend, lossTol float64) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { net.Close() })
+		net.Rate = rate
 		var r result
 		for epoch := 1; epoch <= epochs; epoch++ {
-			if err := net.Program.SetLearningRate(opt.LearningRate * float64(epochs+1-epoch) / epochs); err != nil {
-				t.Fatal(err)
-			}
 			st, err := net.TrainEpoch(context.Background(), train, 1, epoch, nil)
 			if err != nil {
 				t.Fatal(err)

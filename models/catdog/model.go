@@ -26,6 +26,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -37,7 +38,7 @@ type Config struct {
 	// Hidden (the widths) and Activation are the hidden layers of
 	// ArchMLP6; ArchCNN keeps its dense layers in CNN.
 	Hidden     []int
-	Activation string
+	Activation graph.Activation
 	// HiddenBatchNorm puts batch normalisation in ArchMLP6's hidden
 	// layers (ArchCNN keeps it in its CNN layers).
 	HiddenBatchNorm bool
@@ -282,7 +283,7 @@ func (n *Network) Summary() string {
 	for _, l := range n.Model.Layers {
 		out := l.Output.Shape()[1:]
 		params := l.ParamCount()
-		act := l.Activation
+		act := l.Activation.String()
 		switch op := l.Output.Op().(type) {
 		case ops.DropoutOp:
 			act = fmt.Sprintf("rate %g", op.Rate)
@@ -317,10 +318,11 @@ type Network struct {
 	// Augment transforms the training images of TrainEpoch (the zero
 	// value: none).
 	Augment Augmentation
-	// StepRate, when not nil, gives the learning rate of each step of
-	// TrainEpoch: the rate of the step with a share frac of epoch's steps
-	// before it (a per-step schedule: graph.Schedule.LearningRateAt).
-	StepRate func(epoch int, frac float64) float64
+	// Rate owns the learning rate: TrainEpoch asks it for the rate of
+	// each step and sets that on Program, and nothing else should set
+	// it. NewNetwork makes it the optimizer's rate throughout; give it a
+	// schedule before training to follow one.
+	Rate optim.Rate
 
 	x, y  []float32 // one batch of inputs and targets
 	spare *batchBuf // TrainEpoch's second batch (prefetch.go), made on first use
@@ -328,7 +330,7 @@ type Network struct {
 }
 
 // NewNetwork builds the network of cfg and compiles it on b.
-func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (*Network, error) {
+func NewNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer) (*Network, error) {
 	if err := cfg.check(batch); err != nil {
 		return nil, err
 	}
@@ -348,7 +350,7 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt graph.Optimizer) (
 	}
 	n := cfg.Side * cfg.Side
 	return &Network{
-		Config: cfg, Model: m, Program: prog, Batch: batch,
+		Config: cfg, Model: m, Program: prog, Batch: batch, Rate: optim.NewRate(opt, optim.Schedule{}),
 		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
 	}, nil
 }

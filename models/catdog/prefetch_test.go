@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
@@ -25,7 +25,7 @@ func TestPrefetchedEpochIsSequential(t *testing.T) {
 	set := synthetic.Generate(70, 4, cfg.Side)
 	for _, aug := range []Augmentation{{}, DefaultAugmentation()} {
 		newNet := func() *Network {
-			n, err := NewNetwork(cfg, 8, cpu.New(), graph.NewAdam(1e-3))
+			n, err := NewNetwork(cfg, 8, cpu.New(), optim.NewAdam(1e-3))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func TestPrefetchStopsWithTheEpoch(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Hidden = []int{4}
 	set := synthetic.Generate(80, 6, cfg.Side)
-	n, err := NewNetwork(cfg, 8, cpu.New(), graph.NewSGD(0.01))
+	n, err := NewNetwork(cfg, 8, cpu.New(), optim.NewSGD(0.01))
 	if err != nil {
 		t.Fatal(err)
 	}

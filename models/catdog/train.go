@@ -34,7 +34,8 @@ type EpochStats struct {
 // TrainEpoch runs one epoch over train: full batches in EpochOrder (the
 // last partial batch is left out; the order changes every epoch), each
 // image transformed by n.Augment when that is enabled, each batch prepared
-// while the step before it runs (prefetch.go). progress,
+// while the step before it runs (prefetch.go), each step at the learning
+// rate n.Rate gives it. progress,
 // if not nil, is called after each batch with the images done so far. A
 // cancelled ctx stops between batches with ctx.Err().
 func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint64, epoch int, progress func(done int, loss float32)) (EpochStats, error) {
@@ -53,11 +54,9 @@ func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint6
 			return st, err
 		}
 		buf := batch.next()
-		if n.StepRate != nil {
-			if err := n.Program.SetLearningRate(n.StepRate(epoch, float64(b)/float64(batches))); err != nil {
-				batch.release(buf)
-				return st, err
-			}
+		if err := n.Program.SetLearningRate(n.Rate.At(epoch, float64(b)/float64(batches))); err != nil {
+			batch.release(buf)
+			return st, err
 		}
 		loss, err := n.Program.Train(buf.x, buf.y)
 		batch.release(buf)

@@ -9,6 +9,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -75,7 +76,7 @@ func Example_params() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		prog, err := be.Compile(backend.TrainSpec(m, obj, graph.NewAdam(0.05)))
+		prog, err := be.Compile(backend.TrainSpec(m, obj, optim.NewAdam(0.05)))
 		if err != nil {
 			log.Fatal(err)
 		}

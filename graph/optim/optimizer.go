@@ -1,16 +1,38 @@
-package graph
+package optim
 
 import (
 	"fmt"
 	"math"
+
+	"github.com/neurone-dl/neurone/internal/enum"
 )
+
+// Method is how an Optimizer updates the parameters. It is written as its
+// name, "sgd", "momentum" or "adam", in flags and files (String,
+// ParseMethod, and the text encoding of JSON); the zero Method is unset,
+// which Validate refuses.
+type Method uint8
 
 // Optimizer methods.
 const (
-	SGD      = "sgd"
-	Momentum = "momentum"
-	Adam     = "adam"
+	SGD Method = iota + 1
+	Momentum
+	Adam
 )
+
+var methodNames = enum.Names[Method]{Pkg: "optim", What: "optimizer", Names: []string{"", "sgd", "momentum", "adam"}}
+
+// ParseMethod returns the method named s: "sgd", "momentum" or "adam".
+func ParseMethod(s string) (Method, error) { return methodNames.Parse(s) }
+
+// String returns the method's name.
+func (m Method) String() string { return methodNames.String(m) }
+
+// MarshalText writes the method's name.
+func (m Method) MarshalText() ([]byte, error) { return methodNames.MarshalText(m) }
+
+// UnmarshalText reads a method's name ("" is the unset zero).
+func (m *Method) UnmarshalText(text []byte) error { return methodNames.UnmarshalText(m, text) }
 
 // Optimizer says how parameters are updated from their gradients. Backends
 // carry out the update where the parameters live; Update is the reference
@@ -29,7 +51,7 @@ const (
 // gradients together, as torch.nn.utils.clip_grad_norm_ does: a step is
 // never longer than a gradient of norm ClipNorm would make it.
 type Optimizer struct {
-	Method       string  // SGD, Momentum or Adam
+	Method       Method  // SGD, Momentum or Adam
 	LearningRate float64 // lr
 	Momentum     float64 // μ, for Momentum
 	Beta1, Beta2 float64 // for Adam
@@ -51,9 +73,9 @@ func NewAdam(lr float64) Optimizer {
 	return Optimizer{Method: Adam, LearningRate: lr, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8}
 }
 
-// NewOptimizer returns the optimizer a command-line user names: "sgd",
-// "momentum" (μ = 0.9) or "adam".
-func NewOptimizer(method string, lr float64) (Optimizer, error) {
+// New returns the optimizer of a method with its usual settings: SGD,
+// Momentum with μ = 0.9, or Adam (NewAdam's).
+func New(method Method, lr float64) (Optimizer, error) {
 	switch method {
 	case SGD:
 		return NewSGD(lr), nil
@@ -62,13 +84,13 @@ func NewOptimizer(method string, lr float64) (Optimizer, error) {
 	case Adam:
 		return NewAdam(lr), nil
 	}
-	return Optimizer{}, fmt.Errorf("graph: unknown optimizer %q (want sgd, momentum or adam)", method)
+	return Optimizer{}, fmt.Errorf("optim: unknown optimizer %q (want %s)", method, methodNames.List())
 }
 
 // Validate checks the hyper-parameters.
 func (o Optimizer) Validate() error {
 	bad := func(what string, v float64) error {
-		return fmt.Errorf("graph: %s optimizer: %s %v is out of range", o.Method, what, v)
+		return fmt.Errorf("optim: %s optimizer: %s %v is out of range", o.Method, what, v)
 	}
 	if !(o.LearningRate > 0) || math.IsInf(o.LearningRate, 0) {
 		return bad("learning rate", o.LearningRate)
@@ -96,7 +118,7 @@ func (o Optimizer) Validate() error {
 			return bad("epsilon", o.Epsilon)
 		}
 	default:
-		return fmt.Errorf("graph: unknown optimizer %q (want sgd, momentum or adam)", o.Method)
+		return fmt.Errorf("optim: unknown optimizer %q (want %s)", o.Method, methodNames.List())
 	}
 	return nil
 }
@@ -113,16 +135,16 @@ func (o Optimizer) Slots() int {
 	return 0
 }
 
-// OptimizerState is what an optimizer remembers between steps: the number
+// State is what an optimizer remembers between steps: the number
 // of steps taken and, per parameter, its Slots() vectors.
-type OptimizerState struct {
+type State struct {
 	Step  int
 	Slots [][][]float32 // [parameter][slot][element]
 }
 
 // NewState returns a zero state for parameters of the given sizes.
-func (o Optimizer) NewState(sizes []int) *OptimizerState {
-	s := &OptimizerState{Slots: make([][][]float32, len(sizes))}
+func (o Optimizer) NewState(sizes []int) *State {
+	s := &State{Slots: make([][][]float32, len(sizes))}
 	for i, n := range sizes {
 		s.Slots[i] = make([][]float32, o.Slots())
 		for j := range s.Slots[i] {

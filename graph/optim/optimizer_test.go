@@ -1,7 +1,9 @@
-package graph
+package optim
 
 import (
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/floats/scalar"
@@ -53,7 +55,8 @@ func TestOptimizerUpdates(t *testing.T) {
 
 func TestOptimizerValidate(t *testing.T) {
 	bad := []Optimizer{
-		{Method: "rmsprop", LearningRate: 0.1},
+		{Method: Method(9), LearningRate: 0.1},
+		{LearningRate: 0.1}, // no method
 		{Method: SGD, LearningRate: 0},
 		{Method: SGD, LearningRate: math.NaN()},
 		{Method: Momentum, LearningRate: 0.1, Momentum: 1},
@@ -64,8 +67,8 @@ func TestOptimizerValidate(t *testing.T) {
 			t.Errorf("%+v validated", o)
 		}
 	}
-	if _, err := NewOptimizer("adamw", 0.1); err == nil {
-		t.Error(`NewOptimizer("adamw") succeeded`)
+	if _, err := New(Method(9), 0.1); err == nil {
+		t.Error("New(Method(9)) succeeded")
 	}
 }
 
@@ -93,5 +96,31 @@ func TestClipScale(t *testing.T) {
 		if err := (Optimizer{Method: SGD, LearningRate: 0.1, ClipNorm: bad}).Validate(); err == nil {
 			t.Errorf("ClipNorm %v accepted", bad)
 		}
+	}
+}
+
+// TestMethodNames: methods are read and written by the names that flags
+// and checkpoints have always used.
+func TestMethodNames(t *testing.T) {
+	for _, m := range []Method{SGD, Momentum, Adam} {
+		p, err := ParseMethod(m.String())
+		if err != nil || p != m {
+			t.Errorf("ParseMethod(%q) = %v, %v", m, p, err)
+		}
+	}
+	if SGD.String() != "sgd" || Momentum.String() != "momentum" || Adam.String() != "adam" {
+		t.Errorf("names %s, %s, %s; checkpoints hold sgd, momentum, adam", SGD, Momentum, Adam)
+	}
+	for _, bad := range []string{"adamw", "", "Adam"} {
+		if _, err := ParseMethod(bad); err == nil {
+			t.Errorf("ParseMethod(%q) succeeded", bad)
+		}
+	}
+	var o Optimizer
+	if err := json.Unmarshal([]byte(`{"Method":"momentum","LearningRate":0.01,"Momentum":0.9}`), &o); err != nil || o != NewMomentum(0.01, 0.9) {
+		t.Errorf("a checkpoint's optimizer reads as %+v, %v", o, err)
+	}
+	if out, err := json.Marshal(NewSGD(0.5)); err != nil || !strings.Contains(string(out), `"Method":"sgd"`) {
+		t.Errorf("written as %s, %v", out, err)
 	}
 }

@@ -1,4 +1,4 @@
-package ops
+package cpukernels
 
 import (
 	"math"
@@ -27,11 +27,11 @@ func TestReductionsMatchPlainLoops(t *testing.T) {
 			scale += math.Abs(float64(x[i])) + math.Abs(float64(dy[i]))*math.Abs(float64(x[i])-mean)
 		}
 		tol := 1e-14 * (scale + 1)
-		a, b := sumGradDev(dy, x, mean)
+		a, b := SumGradDev(dy, x, mean)
 		for _, c := range []struct {
 			name      string
 			got, want float64
-		}{{"sum", sum(x), s}, {"sum of squared deviations", sumSquaredDev(x, mean), sq},
+		}{{"sum", Sum(x), s}, {"sum of squared deviations", SumSquaredDev(x, mean), sq},
 			{"Σdy", a, sdy}, {"Σdy·(x−mean)", b, sdyd}} {
 			if !(math.Abs(c.got-c.want) <= tol) {
 				t.Errorf("n=%d: %s %v, plain loop %v", n, c.name, c.got, c.want)

@@ -1,4 +1,4 @@
-package ops
+package cpukernels
 
 import (
 	"runtime"
@@ -6,14 +6,14 @@ import (
 	"sync/atomic"
 )
 
-// forChunks calls f(c, lo, hi) for the chunks c of [0, n) of size chunk
+// ForChunks calls f(c, lo, hi) for the chunks c of [0, n) of size chunk
 // (the last one may be shorter), spread over up to GOMAXPROCS goroutines
 // that take the next chunk when done with one. The convolution and pooling
 // kernels loop over images (or planes) this way: their small products run
 // on the calling thread (gemmColumns), so without it a convolutional
 // network would train on one core. Which chunk a goroutine takes varies
 // from run to run; f must write only what its chunk owns.
-func forChunks(n, chunk int, f func(c, lo, hi int)) {
+func ForChunks(n, chunk int, f func(c, lo, hi int)) {
 	chunks := (n + chunk - 1) / chunk
 	workers := min(runtime.GOMAXPROCS(0), chunks)
 	if workers <= 1 {

@@ -1,4 +1,4 @@
-package ops
+package cpukernels
 
 import "testing"
 
@@ -8,7 +8,7 @@ import "testing"
 func TestSplitMix64(t *testing.T) {
 	want := []uint64{6457827717110365317, 3203168211198807973, 9817491932198370423, 4593380528125082431, 16408922859458223821}
 	for i, w := range want {
-		if got := splitmix64(1234567 + uint64(i)*golden); got != w {
+		if got := SplitMix64(1234567 + uint64(i)*Golden); got != w {
 			t.Errorf("output %d: %d, want %d", i, got, w)
 		}
 	}

@@ -1,4 +1,4 @@
-package ops
+package cpukernels
 
 import (
 	"math/bits"
@@ -10,10 +10,11 @@ import (
 	"github.com/neurone-dl/neurone/internal/blas"
 )
 
-// gemm computes c = op(a)·op(b) + beta·c for row-major matrices of either
-// element type with the BLAS internal/blas selects; op(a) is m×k, op(b)
-// k×n. The slices are reinterpreted, not converted: no copy, no allocation.
-func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+// Gemm computes c = alpha·op(a)·op(b) + beta·c for row-major matrices of
+// either element type with the BLAS internal/blas selects; op(a) is m×k,
+// op(b) k×n, op transposing where transA and transB say. The slices are
+// reinterpreted, not converted: no copy, no allocation.
+func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	ta, tb := gonumblas.NoTrans, gonumblas.NoTrans
 	if transA {
 		ta = gonumblas.Trans
@@ -22,19 +23,19 @@ func gemm[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb 
 		tb = gonumblas.Trans
 	}
 	if is32[T]() {
-		blas.Impl().Sgemm(ta, tb, m, n, k, 1, as[float32](a), lda, as[float32](b), ldb, float32(beta), as[float32](c), ldc)
+		blas.Impl().Sgemm(ta, tb, m, n, k, float32(alpha), as[float32](a), lda, as[float32](b), ldb, float32(beta), as[float32](c), ldc)
 		return
 	}
-	blas.Impl().Dgemm(ta, tb, m, n, k, 1, as[float64](a), lda, as[float64](b), ldb, float64(beta), as[float64](c), ldc)
+	blas.Impl().Dgemm(ta, tb, m, n, k, float64(alpha), as[float64](a), lda, as[float64](b), ldb, float64(beta), as[float64](c), ldc)
 }
 
-// gemmColumns is gemm with op(b) not transposed, split into blocks of
+// gemmColumns is Gemm (alpha 1) with op(b) not transposed, split into blocks of
 // columns of b and c small enough (blas.SerialMNK) that the BLAS runs each
 // on the calling thread: for the wide, short products of a convolution.
 func gemmColumns[T Float](transA bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	step := max(1, blas.SerialMNK/max(m*k, 1))
 	for j := 0; j < n; j += step {
-		gemm(transA, false, m, min(step, n-j), k, a, lda, b[j:], ldb, beta, c[j:], ldc)
+		Gemm(transA, false, m, min(step, n-j), k, 1, a, lda, b[j:], ldb, beta, c[j:], ldc)
 	}
 }
 
@@ -44,7 +45,7 @@ func gemmColumns[T Float](transA bool, m, n, k int, a []T, lda int, b []T, ldb i
 func gemmInnerNT[T Float](m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	step := max(1, blas.SerialMNK/max(m*n, 1))
 	for p := 0; p < k; p += step {
-		gemm(false, true, m, n, min(step, k-p), a[p:], lda, b[p:], ldb, beta, c, ldc)
+		Gemm(false, true, m, n, min(step, k-p), 1, a[p:], lda, b[p:], ldb, beta, c, ldc)
 		beta = 1
 	}
 }

@@ -1,6 +1,7 @@
-package graph
+package optim
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 )
@@ -38,7 +39,7 @@ func TestScheduleByHand(t *testing.T) {
 func TestScheduleValidate(t *testing.T) {
 	t.Parallel()
 	for _, s := range []Schedule{
-		{Kind: "linear"},
+		{Kind: ScheduleKind(9)},
 		{Kind: ScheduleCosine, Epochs: 3, Warmup: 3},
 		{Kind: ScheduleCosine},
 		{Kind: ScheduleStep, StepEvery: 0, Gamma: 0.5},
@@ -90,5 +91,42 @@ func TestSchedulePerStep(t *testing.T) {
 	}
 	if got := (Schedule{Kind: ScheduleCosine, Epochs: 4}).LearningRateAt(1, 2, 0.5); got != (Schedule{Kind: ScheduleCosine, Epochs: 4}).LearningRate(1, 2) {
 		t.Errorf("without PerStep, the rate changed within an epoch: %v", got)
+	}
+}
+
+// TestScheduleJSON: schedules are read and written with the names
+// checkpoints have always held, and an empty kind (older files) is none.
+func TestScheduleJSON(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		json string
+		want Schedule
+	}{
+		{`{"kind":"cosine","epochs":8,"warmup":1}`, Schedule{Kind: ScheduleCosine, Epochs: 8, Warmup: 1}},
+		{`{"kind":"step","step_every":2,"gamma":0.5}`, Schedule{Kind: ScheduleStep, StepEvery: 2, Gamma: 0.5}},
+		{`{"kind":"none","per_step":true}`, Schedule{PerStep: true}},
+		{`{"kind":""}`, Schedule{}},
+		{`{}`, Schedule{}},
+	} {
+		var s Schedule
+		if err := json.Unmarshal([]byte(c.json), &s); err != nil || s != c.want {
+			t.Errorf("%s reads as %+v, %v; want %+v", c.json, s, err, c.want)
+		}
+	}
+	var s Schedule
+	if err := json.Unmarshal([]byte(`{"kind":"linear"}`), &s); err == nil {
+		t.Error("an unknown schedule was read")
+	}
+	out, err := json.Marshal(Schedule{Kind: ScheduleCosine, Epochs: 4})
+	if err != nil || string(out) != `{"kind":"cosine","epochs":4}` {
+		t.Errorf("written as %s, %v", out, err)
+	}
+	for _, k := range []ScheduleKind{ScheduleNone, ScheduleCosine, ScheduleStep} {
+		if p, err := ParseScheduleKind(k.String()); err != nil || p != k {
+			t.Errorf("ParseScheduleKind(%q) = %v, %v", k, p, err)
+		}
+	}
+	if _, err := ParseScheduleKind(""); err == nil {
+		t.Error(`ParseScheduleKind("") succeeded`)
 	}
 }

@@ -1,4 +1,4 @@
-package ops
+package cpukernels
 
 import (
 	"math"
@@ -11,7 +11,7 @@ import (
 func TestPool2x2MatchesScan(t *testing.T) {
 	t.Parallel()
 	vals := []float32{float32(math.NaN()), -1, 0, 1}
-	g := poolGeom{planes: 1, h: 2, w: 2, oh: 1, ow: 1, kh: 2, kw: 2, sh: 2, sw: 2}
+	g := Pool{Planes: 1, H: 2, W: 2, OH: 1, OW: 1, KH: 2, KW: 2, SH: 2, SW: 2}
 	for code := range 256 {
 		plane := make([]float32, 4)
 		for k := range plane {

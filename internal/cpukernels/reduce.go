@@ -1,4 +1,4 @@
-package ops
+package cpukernels
 
 // The reductions below add in float64, so long float32 runs lose no
 // precision, in four interleaved partial sums: a single running sum makes
@@ -6,8 +6,10 @@ package ops
 // the adder's latency instead of its throughput. The order is fixed, so a
 // given input always gives the same bits.
 
-// sum returns Σx.
-func sum[T Float](x []T) float64 {
+// Sum returns Σx: how ops.SumOp adds, and ops.SumChannelsOp each run of a
+// channel's values, so an executor that fuses such a sum into the pass
+// that writes x gets the same bits.
+func Sum[T Float](x []T) float64 {
 	var s0, s1, s2, s3 float64
 	for len(x) >= 4 {
 		s0 += float64(x[0])
@@ -22,13 +24,8 @@ func sum[T Float](x []T) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// SumFloat32s returns Σx as SumOp and SumChannelsOp add it (each run of
-// a channel's values): for executors that fuse such a sum into the pass
-// that writes x, with the same bits.
-func SumFloat32s(x []float32) float64 { return sum(x) }
-
-// sumSquaredDev returns Σ(x − mean)².
-func sumSquaredDev[T Float](x []T, mean float64) float64 {
+// SumSquaredDev returns Σ(x − mean)².
+func SumSquaredDev[T Float](x []T, mean float64) float64 {
 	var s0, s1, s2, s3 float64
 	for len(x) >= 4 {
 		d0, d1, d2, d3 := float64(x[0])-mean, float64(x[1])-mean, float64(x[2])-mean, float64(x[3])-mean
@@ -45,8 +42,8 @@ func sumSquaredDev[T Float](x []T, mean float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// sumGradDev returns Σdy and Σdy·(x − mean) over dy and x of one length.
-func sumGradDev[T Float](dy, x []T, mean float64) (sdy, sdyd float64) {
+// SumGradDev returns Σdy and Σdy·(x − mean) over dy and x of one length.
+func SumGradDev[T Float](dy, x []T, mean float64) (sdy, sdyd float64) {
 	x = x[:len(dy)]
 	var a0, a1, a2, a3, b0, b1, b2, b3 float64
 	for len(dy) >= 4 && len(x) >= 4 {
@@ -66,4 +63,32 @@ func sumGradDev[T Float](dy, x []T, mean float64) (sdy, sdyd float64) {
 		b0 += float64(g) * (float64(x[i]) - mean)
 	}
 	return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3)
+}
+
+// SumRows adds the rows of x (rows of len(dst) values) into dst:
+// dst[j] = Σ_i x[i,j], in row order.
+func SumRows[T Float](dst, x []T) {
+	m := len(dst)
+	clear(dst)
+	for r := 0; r+m <= len(x); r += m {
+		for j, v := range x[r : r+m] {
+			dst[j] += v
+		}
+	}
+}
+
+// SumChannels adds each channel's values of x (N×C×plane, C = len(dst))
+// into dst in float64 (Sum of each plane, the planes in image order), a
+// channel per chunk of work.
+func SumChannels[T Float](plane int, dst, x []T) {
+	if len(dst) == 0 || plane == 0 {
+		clear(dst)
+		return
+	}
+	g := Channels{N: len(x) / (plane * len(dst)), C: len(dst), Inner: plane}
+	ForChunks(g.C, 1, func(c, _, _ int) {
+		var s float64
+		g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
+		dst[c] = T(s)
+	})
 }

@@ -1,16 +1,38 @@
-package graph
+package optim
 
 import (
 	"fmt"
 	"math"
+
+	"github.com/neurone-dl/neurone/internal/enum"
 )
+
+// ScheduleKind is the shape of a Schedule. It is written as its name,
+// "none", "cosine" or "step", in flags and files (String,
+// ParseScheduleKind, and the text encoding of JSON, where "" reads as
+// none, as older checkpoints mean it).
+type ScheduleKind uint8
 
 // Learning-rate schedules.
 const (
-	ScheduleNone   = "none"   // the base rate every epoch
-	ScheduleCosine = "cosine" // cosine decay from the base rate towards 0
-	ScheduleStep   = "step"   // the base rate times Gamma every StepEvery epochs
+	ScheduleNone   ScheduleKind = iota // the base rate every epoch
+	ScheduleCosine                     // cosine decay from the base rate towards 0
+	ScheduleStep                       // the base rate times Gamma every StepEvery epochs
 )
+
+var scheduleNames = enum.Names[ScheduleKind]{Pkg: "optim", What: "learning-rate schedule", Names: []string{"none", "cosine", "step"}}
+
+// ParseScheduleKind returns the schedule named s: "none", "cosine" or "step".
+func ParseScheduleKind(s string) (ScheduleKind, error) { return scheduleNames.Parse(s) }
+
+// String returns the schedule's name.
+func (k ScheduleKind) String() string { return scheduleNames.String(k) }
+
+// MarshalText writes the schedule's name.
+func (k ScheduleKind) MarshalText() ([]byte, error) { return scheduleNames.MarshalText(k) }
+
+// UnmarshalText reads a schedule's name; "" is ScheduleNone.
+func (k *ScheduleKind) UnmarshalText(text []byte) error { return scheduleNames.UnmarshalText(k, text) }
 
 // Schedule gives the learning rate of each epoch as a function of the
 // epoch alone, so a run resumed after epoch k uses exactly the rates of an
@@ -32,34 +54,34 @@ const (
 // rather than a staircase; a step schedule still decays at epoch
 // boundaries. The first step of each epoch gets the per-epoch rate.
 type Schedule struct {
-	Kind      string  `json:"kind"`                 // ScheduleNone, ScheduleCosine or ScheduleStep ("" means none)
-	Epochs    int     `json:"epochs,omitempty"`     // cosine: the epochs it spans, warm-up included
-	Warmup    int     `json:"warmup,omitempty"`     // epochs of linear warm-up before the schedule; 0 for none
-	StepEvery int     `json:"step_every,omitempty"` // step: epochs between decays
-	Gamma     float64 `json:"gamma,omitempty"`      // step: factor of each decay, in (0, 1]
-	PerStep   bool    `json:"per_step,omitempty"`   // set the rate at every step, not every epoch
+	Kind      ScheduleKind `json:"kind"`                 // ScheduleNone (the zero value), ScheduleCosine or ScheduleStep
+	Epochs    int          `json:"epochs,omitempty"`     // cosine: the epochs it spans, warm-up included
+	Warmup    int          `json:"warmup,omitempty"`     // epochs of linear warm-up before the schedule; 0 for none
+	StepEvery int          `json:"step_every,omitempty"` // step: epochs between decays
+	Gamma     float64      `json:"gamma,omitempty"`      // step: factor of each decay, in (0, 1]
+	PerStep   bool         `json:"per_step,omitempty"`   // set the rate at every step, not every epoch
 }
 
 // Validate checks the schedule's parameters.
 func (s Schedule) Validate() error {
 	if s.Warmup < 0 {
-		return fmt.Errorf("graph: learning-rate warm-up of %d epochs is negative", s.Warmup)
+		return fmt.Errorf("optim: learning-rate warm-up of %d epochs is negative", s.Warmup)
 	}
 	switch s.Kind {
-	case "", ScheduleNone:
+	case ScheduleNone:
 	case ScheduleCosine:
 		if s.Epochs <= s.Warmup {
-			return fmt.Errorf("graph: cosine schedule over %d epochs leaves none after a warm-up of %d", s.Epochs, s.Warmup)
+			return fmt.Errorf("optim: cosine schedule over %d epochs leaves none after a warm-up of %d", s.Epochs, s.Warmup)
 		}
 	case ScheduleStep:
 		if s.StepEvery < 1 {
-			return fmt.Errorf("graph: step schedule: decay every %d epochs is not a positive number", s.StepEvery)
+			return fmt.Errorf("optim: step schedule: decay every %d epochs is not a positive number", s.StepEvery)
 		}
 		if !(s.Gamma > 0 && s.Gamma <= 1) {
-			return fmt.Errorf("graph: step schedule: decay factor %v is not in (0, 1]", s.Gamma)
+			return fmt.Errorf("optim: step schedule: decay factor %v is not in (0, 1]", s.Gamma)
 		}
 	default:
-		return fmt.Errorf("graph: unknown learning-rate schedule %q (want none, cosine or step)", s.Kind)
+		return fmt.Errorf("optim: unknown learning-rate schedule %q (want %s)", s.Kind, scheduleNames.List())
 	}
 	return nil
 }

@@ -1,0 +1,167 @@
+package cpukernels
+
+import "math"
+
+// Channels is the layout of a batch normalisation's input, or of any
+// per-channel reduction's: N samples of C channels of Inner values each
+// (H·W for feature maps, 1 for N×C features).
+type Channels struct{ N, C, Inner int }
+
+// count is the number of values per channel.
+func (g Channels) count() int { return g.N * g.Inner }
+
+// each calls f(lo, hi) for each run of channel c's values.
+func (g Channels) each(c int, f func(lo, hi int)) {
+	for n := range g.N {
+		lo := (n*g.C + c) * g.Inner
+		f(lo, lo+g.Inner)
+	}
+}
+
+// The batch normalisation kernels below take, besides x and dy, the 2×C
+// batch statistics stats (each channel's mean, then each channel's biased
+// variance), γ and β, and the running mean and variance, each of C values.
+// train selects the batch's statistics; otherwise the running ones.
+
+// BatchNormStats writes each channel's mean (row 0 of out) and biased
+// variance (row 1), added in float64 in a fixed order, the variance from
+// the values' distances to the mean (two passes: no cancellation).
+func BatchNormStats[T Float](g Channels, out, x []T) {
+	ForChunks(g.C, 1, func(c, _, _ int) {
+		var s float64
+		g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
+		mean := s / float64(g.count())
+		var d float64
+		g.each(c, func(lo, hi int) { d += SumSquaredDev(x[lo:hi], mean) })
+		out[c], out[g.C+c] = T(mean), T(d/float64(g.count()))
+	})
+}
+
+// norm returns the mean and 1/√(σ² + ε) that channel c is normalised
+// with: the batch's (from stats) while training, the running ones
+// otherwise (which may then be nil).
+func norm[T Float](g Channels, eps float64, train bool, c int, stats, rmean, rvar []T) (mean, inv float64) {
+	var variance float64
+	if train {
+		mean, variance = float64(stats[c]), float64(stats[g.C+c])
+	} else {
+		mean, variance = float64(rmean[c]), float64(rvar[c])
+	}
+	return mean, 1 / math.Sqrt(variance+eps)
+}
+
+// BatchNorm writes y = γ·(x − μ)/√(σ² + ε) + β per channel.
+func BatchNorm[T Float](g Channels, eps float64, train bool, y, x, stats, gamma, beta, rmean, rvar []T) {
+	ForChunks(g.C, 1, func(c, _, _ int) {
+		mean, inv := norm(g, eps, train, c, stats, rmean, rvar)
+		scale := float64(gamma[c]) * inv
+		shift := float64(beta[c]) - mean*scale
+		g.each(c, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				y[i] = T(float64(x[i])*scale + shift)
+			}
+		})
+	})
+}
+
+// dySums returns the mean and 1/√(σ² + ε) of channel c (norm), Σdy and
+// Σ(dy·x̂) over it.
+func dySums[T Float](g Channels, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T) (mean, inv, sdy, sdyx float64) {
+	mean, inv = norm(g, eps, train, c, stats, rmean, rvar)
+	g.each(c, func(lo, hi int) {
+		a, b := SumGradDev(dy[lo:hi], x[lo:hi], mean)
+		sdy += a
+		sdyx += b
+	})
+	sdyx *= inv
+	return mean, inv, sdy, sdyx
+}
+
+// BatchNormGradX writes the gradient with respect to x: while training,
+// per channel, with x̂ = (x − μ)/√(σ² + ε) over the channel's M values,
+//
+//	dx = γ/√(σ² + ε) · (dy − Σdy/M − x̂·Σ(dy·x̂)/M)
+//
+// and otherwise dx = γ·dy/√(var + ε), the running variance's.
+func BatchNormGradX[T Float](g Channels, eps float64, train bool, dx, x, stats, gamma, rmean, rvar, dy []T) {
+	ForChunks(g.C, 1, func(c, _, _ int) {
+		if !train {
+			k := float64(gamma[c]) / math.Sqrt(float64(rvar[c])+eps)
+			g.each(c, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					dx[i] = T(k * float64(dy[i]))
+				}
+			})
+			return
+		}
+		trainChannel(g, eps, c, dx, x, stats, gamma, dy)
+	})
+}
+
+// trainChannel writes channel c's dx while training and returns its dγ
+// (Σ dy·x̂, as BatchNormGradGamma) and Σdy (dβ, as SumChannels adds it:
+// the same four-lane sum of each run, the runs added in order).
+func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, dy []T) (dgamma, sdy float64) {
+	mean, inv, sdy, sdyx := dySums(g, eps, true, c, x, stats, nil, nil, dy)
+	m := float64(g.count())
+	k := float64(gamma[c]) * inv
+	a, b := sdy/m, sdyx/m*inv // dx = k·(dy − a − (x − μ)·b)
+	g.each(c, func(lo, hi int) {
+		out := dx[lo:hi]
+		xs, dys := x[lo:hi][:len(out)], dy[lo:hi][:len(out)]
+		for i := range out {
+			out[i] = T(k * (float64(dys[i]) - a - (float64(xs[i])-mean)*b))
+		}
+	})
+	return sdyx, sdy
+}
+
+// BatchNormGradGamma writes the gradient with respect to γ: Σ dy·x̂ per
+// channel, x̂ normalised as the forward pass normalises it.
+func BatchNormGradGamma[T Float](g Channels, eps float64, train bool, dg, x, stats, rmean, rvar, dy []T) {
+	ForChunks(g.C, 1, func(c, _, _ int) {
+		_, _, _, sdyx := dySums(g, eps, train, c, x, stats, rmean, rvar, dy)
+		dg[c] = T(sdyx)
+	})
+}
+
+// BatchNormRunning writes a running statistic after a training batch,
+// r' = (1 − momentum)·r + momentum·s, s the batch's per-channel mean (row
+// 0 of stats), or with variance its unbiased variance (row 1 times
+// M/(M−1), M = count values per channel).
+func BatchNormRunning[T Float](momentum float64, variance bool, count int, out, stats, r []T) {
+	m, channels := float64(count), len(out)
+	for c := range channels {
+		s := float64(stats[c])
+		if variance {
+			s = float64(stats[channels+c])
+			if m > 1 {
+				s *= m / (m - 1)
+			}
+		}
+		out[c] = T((1-momentum)*float64(r[c]) + momentum*s)
+	}
+}
+
+// BatchNormBackward computes at once, while training, what BatchNormGradX
+// writes to DX, BatchNormGradGamma to DGamma and, when DBeta is not nil,
+// SumChannels of Dy to DBeta (the β gradient of N×C×H×W maps), with the
+// same bits: an executor that fuses the three reads each channel once for
+// the sums they share, and splits the channels across cores.
+type BatchNormBackward struct {
+	Layout              Channels
+	Eps                 float64
+	X, Stats, Gamma, Dy []float32 // the inputs
+	DX, DGamma, DBeta   []float32 // the outputs; DBeta may be nil
+}
+
+// Channels computes the channels lo ≤ c < hi.
+func (b *BatchNormBackward) Channels(lo, hi int) {
+	for c := lo; c < hi; c++ {
+		dg, db := trainChannel(b.Layout, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, b.Dy)
+		b.DGamma[c] = float32(dg)
+		if b.DBeta != nil {
+			b.DBeta[c] = float32(db)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package cpukernels
+
+// Conv is the geometry of one 2-D convolution: N images of C×H×W, F
+// filters of C×KH×KW, stride SH×SW, zero padding PH×PW, outputs of
+// F×OH×OW.
+type Conv struct {
+	N, C, H, W     int // input images
+	F, KH, KW      int // filters
+	SH, SW, PH, PW int // stride and padding
+	OH, OW         int // output images
+}
+
+func (g Conv) inSize() int  { return g.C * g.H * g.W }
+func (g Conv) outSize() int { return g.F * g.OH * g.OW }
+func (g Conv) colRows() int { return g.C * g.KH * g.KW }
+func (g Conv) colCols() int { return g.OH * g.OW }
+
+// The convolution unrolls each image into a column matrix col(x[n]) of
+// C·KH·KW rows and OH·OW columns (im2col) and multiplies the filters,
+// seen as an F × C·KH·KW matrix, by it in one GEMM per image.
+
+// ConvForward computes y[n] = W · col(x[n]) for each image, images in
+// parallel.
+func ConvForward[T Float](g Conv, y, x, w []T) {
+	ForChunks(g.N, 1, func(_, lo, hi int) {
+		col := getScratch[T](g.colRows() * g.colCols())
+		defer putScratch(col)
+		for n := lo; n < hi; n++ {
+			im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
+			gemmColumns(false, g.F, g.colCols(), g.colRows(), w, g.colRows(), *col, g.colCols(), 0, y[n*g.outSize():(n+1)*g.outSize()], g.colCols())
+		}
+	})
+}
+
+// filterGradChunk is how many images' filter gradients ConvFilterGrad
+// adds in sequence into one partial sum; the partial sums of the chunks,
+// computed in parallel, are then added in chunk order. The chunks do not
+// depend on the number of CPUs, so neither does the result.
+const filterGradChunk = 8
+
+// ConvFilterGrad computes dW = Σ_n dy[n] · col(x[n])ᵀ.
+func ConvFilterGrad[T Float](g Conv, dw, x, dy []T) {
+	if g.N == 0 {
+		clear(dw)
+		return
+	}
+	chunks := (g.N + filterGradChunk - 1) / filterGradChunk
+	var partials *[]T
+	if chunks > 1 {
+		partials = getScratch[T](chunks * len(dw))
+		defer putScratch(partials)
+	}
+	ForChunks(g.N, filterGradChunk, func(c, lo, hi int) {
+		out := dw
+		if partials != nil {
+			out = (*partials)[c*len(dw) : (c+1)*len(dw)]
+		}
+		col := getScratch[T](g.colRows() * g.colCols())
+		defer putScratch(col)
+		for n := lo; n < hi; n++ {
+			im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
+			beta := T(1)
+			if n == lo {
+				beta = 0
+			}
+			gemmInnerNT(g.F, g.colRows(), g.colCols(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, out, g.colRows())
+		}
+	})
+	if partials != nil {
+		copy(dw, (*partials)[:len(dw)])
+		for c := 1; c < chunks; c++ {
+			for i, v := range (*partials)[c*len(dw) : (c+1)*len(dw)] {
+				dw[i] += v
+			}
+		}
+	}
+}
+
+// ConvInputGrad computes dx[n] = col2im(Wᵀ · dy[n]), images in parallel.
+func ConvInputGrad[T Float](g Conv, dx, w, dy []T) {
+	ForChunks(g.N, 1, func(_, lo, hi int) {
+		col := getScratch[T](g.colRows() * g.colCols())
+		defer putScratch(col)
+		for n := lo; n < hi; n++ {
+			img := dx[n*g.inSize() : (n+1)*g.inSize()]
+			clear(img)
+			gemmColumns(true, g.colRows(), g.colCols(), g.F, w, g.colRows(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
+			col2im(g, img, *col)
+		}
+	})
+}
+
+// colRange returns the output columns j whose input column j·SW+q−PW of
+// kernel column q lies inside the image: lo ≤ j < hi.
+func colRange(g Conv, q int) (lo, hi int) {
+	// j·SW + q − PW ≥ 0  ⇔  j ≥ ⌈(PW − q)/SW⌉
+	lo = max(0, (g.PW-q+g.SW-1)/g.SW)
+	// j·SW + q − PW ≤ W − 1  ⇔  j ≤ ⌊(W − 1 + PW − q)/SW⌋
+	if last := g.W - 1 + g.PW - q; last >= 0 {
+		hi = min(g.OW, last/g.SW+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// im2col writes the column matrix of one image x (C×H×W) into col: row
+// (c,p,q), column (i,j) holds x[c, i·SH+p−PH, j·SW+q−PW], 0 in the padding.
+func im2col[T Float](g Conv, col, x []T) { walkColumns(g, col, x, true) }
+
+// col2im is the adjoint of im2col: it adds each entry of col to the pixel
+// of dx (C×H×W) it was read from; padding entries are dropped.
+func col2im[T Float](g Conv, dx, col []T) { walkColumns(g, col, dx, false) }
+
+// walkColumns pairs each row segment of the column matrix col with the
+// image row of img it reads: gather copies the image into col (im2col),
+// otherwise col is added onto the image (col2im).
+func walkColumns[T Float](g Conv, col, img []T, gather bool) {
+	cols := g.colCols()
+	for c := range g.C {
+		plane := img[c*g.H*g.W : (c+1)*g.H*g.W]
+		for p := range g.KH {
+			for q := range g.KW {
+				r := (c*g.KH+p)*g.KW + q
+				lo, hi := colRange(g, q)
+				for i := range g.OH {
+					row := col[r*cols+i*g.OW : r*cols+(i+1)*g.OW]
+					y := i*g.SH + p - g.PH
+					inside := y >= 0 && y < g.H
+					switch {
+					case gather && !inside:
+						clear(row)
+					case gather:
+						gatherRow(row, plane[y*g.W:(y+1)*g.W], lo, hi, q-g.PW, g.SW)
+					case inside:
+						scatterRow(plane[y*g.W:(y+1)*g.W], row, lo, hi, q-g.PW, g.SW)
+					}
+				}
+			}
+		}
+	}
+}
+
+// gatherRow sets row[j] = line[j·stride+offset] for lo ≤ j < hi and 0
+// elsewhere.
+func gatherRow[T Float](row, line []T, lo, hi, offset, stride int) {
+	clear(row[:lo])
+	clear(row[hi:])
+	if stride == 1 {
+		copy(row[lo:hi], line[lo+offset:])
+		return
+	}
+	for j := lo; j < hi; j++ {
+		row[j] = line[j*stride+offset]
+	}
+}
+
+// scatterRow adds row[j] to line[j·stride+offset] for lo ≤ j < hi.
+func scatterRow[T Float](line, row []T, lo, hi, offset, stride int) {
+	for j := lo; j < hi; j++ {
+		line[j*stride+offset] += row[j]
+	}
+}

@@ -1,0 +1,23 @@
+// Package cpukernels holds the CPU loops of Neurone's ops: the arithmetic
+// that package ops runs in its Do methods and that the CPU backend runs
+// directly when it fuses or splits the ops' work.
+//
+// # Overview
+//
+// Every kernel works on slices of one element type (float32 or float64,
+// the Float constraint), never on Gorgonia nodes: ops checks the shapes
+// and dtypes, picks the output, and hands the kernel the elements (Slice,
+// Float32s) with the layout it checked (Channels, Pool, Conv). Sums are
+// added in float64 in a fixed order, and work spread over cores (ForChunks)
+// never changes which values are added in which order, so a kernel gives
+// the same bits on one core or many, and an executor that calls the very
+// loop an op runs (Elementwise, Sum, BatchNormBackward) gets the op's
+// result bit for bit.
+//
+// The package is internal: its users are ops and backend/cpu.
+//
+// # Concurrency
+//
+// Kernels may run their work on several goroutines and return when it is
+// done; two kernels may run at once on disjoint outputs.
+package cpukernels
