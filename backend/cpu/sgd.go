@@ -3,6 +3,7 @@ package cpu
 import (
 	G "gorgonia.org/gorgonia"
 
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -39,32 +40,26 @@ func (f *sgdMatMul) runPart(int, int) {
 
 func (f *sgdMatMul) err() error { return f.failed }
 
-// foldSGD rewrites the training steps of p as described above and returns
-// which parameters the steps now update.
-func (p *program) foldSGD() []bool {
+// foldSGD rewrites the training steps of p, planned by pl, as described
+// above and returns which parameters the steps now update.
+func (p *program) foldSGD(pl *plan.Plan) []bool {
 	folded := make([]bool, len(p.params))
 	opt := p.spec.Optimizer
 	if opt.Method != graph.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
 		return folded // clipping needs every gradient before any update
 	}
-	lastRead := map[int]int{} // slot → index of the last step that reads it
-	reads := map[int]int{}    // slot → number of steps that read it
-	for i, s := range p.train {
-		for _, in := range s.in {
-			lastRead[in] = i
-			reads[in]++
-		}
-	}
+	lastRead := pl.LastReads(plan.Train) // the steps are the plan's training steps
 	for i, prm := range p.spec.Params {
-		w, g := p.slots[prm], p.grads[i]
 		for j := range p.train {
 			s := &p.train[j]
 			mm, isMatMul := s.op.(ops.MatMulOp)
-			if s.out != g || !isMatMul || s.fused != nil || reads[g] != 0 || !isFloat32(s.node) ||
-				!prm.Shape().Eq(s.node.Shape()) || (reads[w] > 0 && lastRead[w] >= j) {
+			_, gradRead := lastRead[s.node]
+			w, wRead := lastRead[prm]
+			if s.node != p.spec.Grads[i] || !isMatMul || s.fused != nil || gradRead || !isFloat32(s.node) ||
+				!prm.Shape().Eq(s.node.Shape()) || (wRead && w >= j) {
 				continue
 			}
-			s.fused = &sgdMatMul{op: mm, a: s.in[0], b: s.in[1], param: w, alpha: &p.sgdAlpha}
+			s.fused = &sgdMatMul{op: mm, a: s.in[0], b: s.in[1], param: p.slots[prm], alpha: &p.sgdAlpha}
 			folded[i] = true
 		}
 	}
