@@ -35,7 +35,7 @@
 // and run with each block's threads as real threads meeting at
 // __syncthreads, products computed as cuBLAS defines them, capture and
 // replay recorded. The conformance suite and the op cases then compare it
-// with the CPU. The plan alone is also simulated in Go (lower_test.go),
+// with the CPU. The lowering alone is also simulated in Go (lower_test.go),
 // every launch is checked against its kernel's CUDA signature and every
 // cuBLAS call against cuBLAS's argument rules (launch_test.go), and the
 // kernels are compiled by NVRTC, and assembled by ptxas, where those are

@@ -3,19 +3,20 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/ops"
 )
 
-// This file turns a Spec's graph into a plan: device buffers and the
-// instructions of each mode (train, eval, predict). It touches no device,
-// so it is tested on machines without a GPU; program.go carries a plan out.
+// This file turns a Spec's graph, planned by package plan, into a
+// lowering: device buffers and the instructions of each mode (train,
+// eval, predict). It touches no device, so it is tested on machines
+// without a GPU; program.go carries a lowering out.
 
 // instrKind says what an instruction computes.
 type instrKind int
@@ -100,27 +101,23 @@ type geom struct {
 	n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow int
 }
 
-// bufKind says where a buffer's contents come from.
-type bufKind int
-
-const (
-	bufTemp  bufKind = iota // written by an instruction
-	bufInput                // fed by the caller
-	bufParam                // a learnable parameter, kept on the device
-	bufConst                // a constant of the graph, uploaded once
-)
-
 type buffer struct {
-	size  int // float32 elements
-	kind  bufKind
-	node  *G.Node   // the first node stored in it
-	value []float32 // bufConst: the contents
+	plan.Buffer
+	value []float32 // a constant's contents
 }
 
-// plan is a compiled Spec, device-independent.
-type plan struct {
+// name says what the buffer holds, for messages.
+func (b buffer) name() string {
+	if b.Node == nil {
+		return "the convolutions' unrolled images"
+	}
+	return b.Node.Name()
+}
+
+// lowering is a compiled Spec, device-independent: its buffers and the
+// instructions of each mode.
+type lowering struct {
 	bufs    []buffer
-	buf     map[*G.Node]int
 	instrs  []instr // every instruction, in one dependency order
 	train   []int   // indices into instrs, per mode
 	eval    []int
@@ -140,293 +137,142 @@ type plan struct {
 	scratch int
 }
 
-// lower plans spec. An op without a device implementation is an
+// biasActivation is the fusion the kernels run: bias_act computes an
+// activation of a bias addition in one pass.
+var biasActivation = plan.BiasActivation(func(n *G.Node) bool {
+	_, ok := activation(n.Op())
+	return ok
+})
+
+// lower plans spec (package plan: the order, the fusion of a bias addition
+// with its activation, buffers shared by liveness) and lowers each step to
+// an instruction. An op without a device implementation is an
 // ErrUnsupported naming the op and the node.
-func lower(spec backend.Spec) (*plan, error) {
-	p := &plan{buf: map[*G.Node]int{}, loss: -1}
-	var trainT, evalT []*G.Node
-	if spec.Loss != nil {
-		trainT = append([]*G.Node{spec.Loss}, spec.Grads...)
-		for _, u := range spec.Updates {
-			trainT = append(trainT, u.Value)
-		}
-		evalT = append([]*G.Node{spec.Loss}, spec.Outputs...)
-	}
-	predictT := spec.Outputs
-
-	// One dependency order for all modes, so that each mode's steps are a
-	// subsequence of it and buffer sharing planned on it is safe in all.
-	order, err := topoSort(append(append(append([]*G.Node{}, trainT...), evalT...), predictT...))
-	if err != nil {
-		return nil, err
-	}
-	needs := [3]map[*G.Node]bool{reach(trainT), reach(evalT), reach(predictT)}
-
-	fed := map[*G.Node]bool{}
-	for _, in := range spec.Inputs {
-		fed[in] = true
-	}
-	params := map[*G.Node]bool{} // and the updated state, kept like them
-	for _, prm := range spec.Params {
-		params[prm] = true
-	}
-	for _, u := range spec.Updates {
-		params[u.Buffer] = true
-	}
-	consumers := map[*G.Node][]*G.Node{}
-	for _, n := range order {
-		for _, c := range children(n) {
-			consumers[c] = append(consumers[c], n)
-		}
-	}
-	pinned := map[*G.Node]bool{} // read after a run: never share their buffers
-	for _, ns := range [][]*G.Node{trainT, evalT, predictT} {
-		for _, n := range ns {
-			pinned[n] = true
-		}
-	}
-
-	// Fusion: an activation of a BiasAdd becomes one bias_act kernel when
-	// every mode that needs the BiasAdd also runs the activation.
-	fusedInto := map[*G.Node]*G.Node{} // BiasAdd → activation
-	for _, n := range order {
-		if _, ok := activation(n.Op()); !ok {
-			continue
-		}
-		x := children(n)[0]
-		if !isBiasAdd(x.Op()) || fusedInto[x] != nil {
-			continue
-		}
-		fuse := true
-		for _, need := range needs {
-			if need[x] && !need[n] {
-				fuse = false
-			}
-		}
-		if fuse {
-			fusedInto[x] = n
-		}
-	}
-
-	// Instructions and their node-level inputs, in order.
-	type pending struct {
-		in  instr
-		out *G.Node
-		o2  *G.Node // a fused BiasAdd whose value someone reads
-		ins []*G.Node
-	}
-	var steps []pending
-	scratch := 0
-	for _, n := range order {
-		kids := children(n)
-		if len(kids) == 0 {
-			continue // a leaf: input, parameter or constant
-		}
-		if fusedInto[n] != nil {
-			continue // computed by its activation's instruction
-		}
-		in, ins, err := lowerNode(n, kids)
-		if err != nil {
-			return nil, err
-		}
-		st := pending{in: in, out: n, ins: ins}
-		if in.kind == opAct {
-			if x := kids[0]; fusedInto[x] == n {
-				xk := children(x)
-				bias, _, err := lowerNode(x, xk)
-				if err != nil {
-					return nil, err
-				}
-				st.in = instr{kind: opBiasAct, node: n, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}
-				st.ins = xk
-				if len(consumers[x]) > 1 || pinned[x] {
-					st.o2 = x
-				}
-			}
-		}
-		switch st.in.kind {
-		case opSumRows:
-			p.ones = max(p.ones, st.in.m)
-		case opConvFilterGrad:
-			p.ones = max(p.ones, st.in.geom.n)
-		}
-		scratch = max(scratch, st.in.scratchSize())
-		steps = append(steps, st)
-	}
-
-	// Leaves get buffers of their own; temporaries share by liveness.
-	leaf := func(n *G.Node) (int, error) {
-		if b, ok := p.buf[n]; ok {
-			return b, nil
-		}
-		b := buffer{size: n.Shape().TotalSize(), node: n}
-		switch {
-		case n.Op() == nil && fed[n]:
-			b.kind = bufInput
-		case params[n]:
-			b.kind = bufParam
-		default:
-			v := n.Value()
-			if v == nil {
-				if n.Op() == nil {
-					return 0, fmt.Errorf("%w: node %s is neither fed nor has a value", backend.ErrSpec, n.Name())
-				}
-				return -1, nil // not a leaf
-			}
-			data, err := constData(v)
-			if err != nil {
-				return 0, fmt.Errorf("%w: constant %s: %w", backend.ErrSpec, n.Name(), err)
-			}
-			b.kind, b.value = bufConst, data
-		}
-		p.buf[n] = len(p.bufs)
-		p.bufs = append(p.bufs, b)
-		return len(p.bufs) - 1, nil
-	}
+func lower(spec backend.Spec) (*lowering, error) {
 	for _, in := range spec.Inputs {
 		if in.Dtype() != tensor.Float32 {
 			return nil, fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
 		}
-		if _, err := leaf(in); err != nil {
+	}
+	pl, err := plan.New(spec, biasActivation)
+	if err != nil {
+		return nil, err
+	}
+	l := &lowering{loss: -1, scratch: -1}
+	for i := range pl.Steps {
+		in, err := lowerStep(pl, &pl.Steps[i])
+		if err != nil {
 			return nil, err
 		}
+		l.instrs = append(l.instrs, in)
 	}
-	for _, prm := range spec.Params {
-		if _, err := leaf(prm); err != nil {
-			return nil, err
-		}
+	bufs := pl.ShareBuffers()
+	if err := l.setBuffers(pl, bufs); err != nil {
+		return nil, err
 	}
-	for _, u := range spec.Updates {
-		if _, err := leaf(u.Buffer); err != nil {
-			return nil, err
-		}
-	}
-	lastUse := map[*G.Node]int{}
-	for i, st := range steps {
-		for _, c := range st.ins {
-			lastUse[c] = i
-		}
-	}
-	free := map[int][]int{} // size → free temporary buffers
-	alloc := func(n *G.Node) int {
-		size := n.Shape().TotalSize()
-		if l := free[size]; len(l) > 0 && !pinned[n] {
-			b := l[len(l)-1]
-			free[size] = l[:len(l)-1]
-			p.buf[n] = b
-			return b
-		}
-		p.buf[n] = len(p.bufs)
-		p.bufs = append(p.bufs, buffer{size: size, node: n})
-		return len(p.bufs) - 1
-	}
-	for i, st := range steps {
-		in := st.in
-		in.out2 = -1
-		for _, c := range st.ins {
-			b, ok := p.buf[c]
-			if !ok {
-				var err error
-				if b, err = leaf(c); err != nil {
-					return nil, err
-				}
-				if b < 0 {
-					return nil, fmt.Errorf("%w: node %s is used before it is computed", backend.ErrSpec, c.Name())
-				}
-			}
-			in.in = append(in.in, b)
-		}
-		in.out = alloc(st.out)
-		if st.o2 != nil {
-			in.out2 = alloc(st.o2)
-		}
-		// Inputs read for the last time here may hold later results (once
-		// each, even if read twice, as x in x·x).
-		for k, c := range st.ins {
-			if lastUse[c] == i && !pinned[c] && p.bufs[p.buf[c]].kind == bufTemp && !slices.Contains(st.ins[:k], c) {
-				b := p.buf[c]
-				free[p.bufs[b].size] = append(free[p.bufs[b].size], b)
-			}
-		}
-		p.instrs = append(p.instrs, in)
-	}
-	p.scratch = -1
-	if scratch > 0 {
-		p.scratch = len(p.bufs)
-		p.bufs = append(p.bufs, buffer{size: scratch})
-	}
-	for _, b := range p.bufs { // the kernels index with 32-bit ints
-		if b.size > math.MaxInt32 {
-			what := "the convolutions' unrolled images"
-			if b.node != nil {
-				what = b.node.Name()
-			}
-			return nil, fmt.Errorf("%w: %s takes %d values, more than the CUDA kernels' 32-bit indices reach (%d): use a smaller batch",
-				backend.ErrSpec, what, b.size, math.MaxInt32)
-		}
-	}
-	for mode, need := range needs {
-		var list []int
-		for i, st := range steps {
-			if need[st.out] {
-				list = append(list, i)
-			}
-		}
-		switch mode {
-		case 0:
-			p.train = list
-		case 1:
-			p.eval = list
-		case 2:
-			p.predict = list
-		}
-	}
-
-	for _, in := range spec.Inputs {
-		p.inputs = append(p.inputs, p.buf[in])
-	}
-	for i, prm := range spec.Params {
-		p.params = append(p.params, p.buf[prm])
-		g, ok := p.buf[spec.Grads[i]]
-		if !ok {
-			return nil, fmt.Errorf("%w: gradient of %s is not computed by the graph", backend.ErrSpec, prm.Name())
-		}
-		p.grads = append(p.grads, g)
-	}
-	if spec.Loss != nil {
-		p.loss = p.buf[spec.Loss]
-	}
-	for _, o := range spec.Outputs {
-		b, ok := p.buf[o]
-		if !ok {
-			return nil, fmt.Errorf("%w: output %s is not computed by the graph", backend.ErrSpec, o.Name())
-		}
-		p.outputs = append(p.outputs, b)
-	}
-	for _, u := range spec.Updates {
-		v, ok := p.buf[u.Value]
-		if !ok || p.bufs[v].kind != bufTemp {
-			return nil, fmt.Errorf("%w: the update of %s is not computed by the training step", backend.ErrSpec, u.Buffer.Name())
-		}
-		p.updates = append(p.updates, [2]int{v, p.buf[u.Buffer]})
-	}
-	return p, nil
+	l.train, l.eval, l.predict = pl.InMode(plan.Train), pl.InMode(plan.Eval), pl.InMode(plan.Predict)
+	l.bind(spec, bufs)
+	return l, nil
 }
 
-// lowerNode maps one non-leaf node to an instruction (without buffers) and
-// the nodes it reads, in order.
-func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
+// lowerStep lowers plan step s: its node, or a bias addition and the
+// activation after it as one bias_act.
+func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
+	n := s.Node()
+	in, err := lowerNode(n, pl.Inputs(n))
+	if err != nil {
+		return instr{}, err
+	}
+	if s.Fusion == biasActivation {
+		bias, err := lowerNode(s.Nodes[0], pl.Inputs(s.Nodes[0]))
+		if err != nil {
+			return instr{}, err
+		}
+		in = instr{kind: opBiasAct, node: n, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}
+	}
+	return in, nil
+}
+
+// setBuffers takes the plan's buffers, with the constants' contents, and
+// the instructions' buffers; then adds the scratch buffer, and checks that
+// the kernels' 32-bit indices reach every element.
+func (l *lowering) setBuffers(pl *plan.Plan, bufs plan.Buffers) error {
+	for _, b := range bufs.List {
+		buf := buffer{Buffer: b}
+		if b.Kind == plan.Const {
+			data, err := constData(b.Node.Value())
+			if err != nil {
+				return fmt.Errorf("%w: constant %s: %w", backend.ErrSpec, b.Node.Name(), err)
+			}
+			buf.value = data
+		}
+		l.bufs = append(l.bufs, buf)
+	}
+	scratch := 0
+	for i, s := range pl.Steps {
+		in := &l.instrs[i]
+		for _, c := range s.In {
+			in.in = append(in.in, bufs.Of[c])
+		}
+		in.out, in.out2 = bufs.Of[s.Node()], -1
+		if at, kept := bufs.Of[s.Nodes[0]]; kept && len(s.Nodes) > 1 {
+			in.out2 = at
+		}
+		switch in.kind {
+		case opSumRows:
+			l.ones = max(l.ones, in.m)
+		case opConvFilterGrad:
+			l.ones = max(l.ones, in.geom.n)
+		}
+		scratch = max(scratch, in.scratchSize())
+	}
+	if scratch > 0 {
+		l.scratch = len(l.bufs)
+		l.bufs = append(l.bufs, buffer{Buffer: plan.Buffer{Size: scratch}})
+	}
+	for _, b := range l.bufs {
+		if b.Size > math.MaxInt32 {
+			return fmt.Errorf("%w: %s takes %d values, more than the CUDA kernels' 32-bit indices reach (%d): use a smaller batch",
+				backend.ErrSpec, b.name(), b.Size, math.MaxInt32)
+		}
+	}
+	return nil
+}
+
+// bind finds the buffers of what spec feeds, reads and updates.
+func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
+	for _, in := range spec.Inputs {
+		l.inputs = append(l.inputs, bufs.Of[in])
+	}
+	for i, prm := range spec.Params {
+		l.params = append(l.params, bufs.Of[prm])
+		l.grads = append(l.grads, bufs.Of[spec.Grads[i]])
+	}
+	if spec.Loss != nil {
+		l.loss = bufs.Of[spec.Loss]
+	}
+	for _, o := range spec.Outputs {
+		l.outputs = append(l.outputs, bufs.Of[o])
+	}
+	for _, u := range spec.Updates {
+		l.updates = append(l.updates, [2]int{bufs.Of[u.Value], bufs.Of[u.Buffer]})
+	}
+}
+
+// lowerNode maps one non-leaf node, whose inputs are kids, to an
+// instruction (without buffers).
+func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 	size := n.Shape().TotalSize()
 	in := instr{node: n, n: size}
-	unsupported := func(why string) (instr, []*G.Node, error) {
-		return instr{}, nil, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
+	unsupported := func(why string) (instr, error) {
+		return instr{}, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
 	}
 	if n.Dtype() != tensor.Float32 {
 		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
 	}
 	if a, ok := activation(n.Op()); ok {
 		in.kind, in.act, in.alpha = opAct, a.kind, a.alpha
-		return in, kids, nil
+		return in, nil
 	}
 	switch op := n.Op().(type) {
 	case ops.MatMulOp:
@@ -526,11 +372,11 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
 		// with its own addition of two same-shaped tensors ("+ false").
 		if s := n.Op().String(); (s == "+" || strings.HasPrefix(s, "+ ")) && len(kids) == 2 && kids[0].Shape().Eq(n.Shape()) && kids[1].Shape().Eq(n.Shape()) {
 			in.kind = opAdd
-			return in, kids, nil
+			return in, nil
 		}
 		return unsupported("")
 	}
-	return in, kids, nil
+	return in, nil
 }
 
 // knownLoss reports whether the kernels compute loss kind k.
@@ -613,51 +459,6 @@ func activation(op G.Op) (actSpec, bool) {
 		return actSpec{kind: actStep}, true
 	}
 	return actSpec{}, false
-}
-
-// children returns n's inputs in order.
-func children(n *G.Node) []*G.Node {
-	var out []*G.Node
-	it := n.Graph().From(n.ID())
-	for it.Next() {
-		out = append(out, it.Node().(*G.Node))
-	}
-	return out
-}
-
-// topoSort returns the nodes targets depend on (and targets), each after
-// its inputs, in depth-first order.
-func topoSort(targets []*G.Node) ([]*G.Node, error) {
-	var order []*G.Node
-	seen := map[*G.Node]bool{}
-	var visit func(n *G.Node)
-	visit = func(n *G.Node) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		for _, c := range children(n) {
-			visit(c)
-		}
-		order = append(order, n)
-	}
-	for _, t := range targets {
-		if t == nil {
-			return nil, fmt.Errorf("%w: nil target node", backend.ErrSpec)
-		}
-		visit(t)
-	}
-	return order, nil
-}
-
-// reach returns the set of nodes targets depend on, targets included.
-func reach(targets []*G.Node) map[*G.Node]bool {
-	order, _ := topoSort(slices.DeleteFunc(slices.Clone(targets), func(n *G.Node) bool { return n == nil }))
-	seen := make(map[*G.Node]bool, len(order))
-	for _, n := range order {
-		seen[n] = true
-	}
-	return seen
 }
 
 // constData returns a constant's contents as float32s.

@@ -14,6 +14,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -38,8 +39,8 @@ func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 	}
 	s := &sim{plan: pl, spec: spec, mem: make([][]float32, len(pl.bufs)), opt: spec.Optimizer}
 	for i, b := range pl.bufs {
-		s.mem[i] = make([]float32, b.size)
-		if b.kind == bufConst {
+		s.mem[i] = make([]float32, b.Size)
+		if b.Kind == plan.Const {
 			copy(s.mem[i], b.value)
 		}
 	}
@@ -67,7 +68,7 @@ func (s *sim) run(list []int, train bool) {
 
 type sim struct {
 	training bool
-	plan     *plan
+	plan     *lowering
 	spec     backend.Spec
 	mem      [][]float32
 	ones     []float32
@@ -653,7 +654,7 @@ func (s *sim) Load() error {
 
 func TestPlanConformance(t *testing.T) { backendtest.RunAll(t, simBackend{}) }
 
-func mlp6Plan(t *testing.T, batch int) *plan {
+func mlp6Plan(t *testing.T, batch int) *lowering {
 	t.Helper()
 	spec, _, err := backendtest.MLP6Train(batch, 1, graph.NewSGD(0.01))
 	if err != nil {
@@ -715,9 +716,9 @@ func TestPlanMLP6(t *testing.T) {
 	// Temporaries share buffers: fewer buffers than nodes computed.
 	temps, bytes := 0, 0
 	for _, b := range pl.bufs {
-		if b.kind == bufTemp {
+		if b.Kind == plan.Computed {
 			temps++
-			bytes += 4 * b.size
+			bytes += 4 * b.Size
 		}
 	}
 	if temps >= len(pl.instrs) {
@@ -742,7 +743,7 @@ func TestPlanBuffersNotClobbered(t *testing.T) {
 				}
 			}
 		}
-		if pl.bufs[in.out].node != in.node {
+		if pl.bufs[in.out].Node != in.node {
 			shared++
 		}
 	}
@@ -836,5 +837,55 @@ func TestPlanValueReadTwice(t *testing.T) {
 	}
 	if e := relDiff(outs[1], outs[0]); e > 1e-6 {
 		t.Errorf("c + d: relative error %.2g against the CPU", e)
+	}
+}
+
+// children returns n's inputs in order.
+func children(n *G.Node) []*G.Node {
+	var out []*G.Node
+	it := n.Graph().From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
+}
+
+// A bias addition that something reads before its activation does fuses
+// with the activation, and the fused kernel runs before that reader.
+func TestPlanBiasReadFirst(t *testing.T) {
+	build := func() (backend.Spec, []float32) {
+		rng := rand.New(rand.NewPCG(9, 9))
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 4), G.WithName("x"))
+		b := param(g, "b", rng, 4)
+		must := func(n *G.Node, err error) *G.Node {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		h := must(ops.BiasAdd(x, b))
+		sq := must(ops.Mul(h, h))
+		y := must(ops.Add(sq, must(ops.ReLU(h))))
+		return backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{sq, y}}, randoms(rng, 12)
+	}
+	var outs [2][]float32
+	for k, b := range []backend.Backend{cpuBackend(t), simBackend{}} {
+		spec, x := build()
+		prog, err := b.Compile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prog.Close()
+		outs[k] = make([]float32, 12)
+		if err := prog.Predict([][]float32{nil, outs[k]}, x); err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := prog.(*sim); ok && p.plan.instrs[0].kind != opBiasAct {
+			t.Errorf("the first instruction is of kind %d, not the fused bias_act", p.plan.instrs[0].kind)
+		}
+	}
+	if e := relDiff(outs[1], outs[0]); e > 1e-6 {
+		t.Errorf("relative error %.2g against the CPU", e)
 	}
 }

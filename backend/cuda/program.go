@@ -12,6 +12,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 	"github.com/neurone-dl/neurone/ops"
@@ -30,7 +31,7 @@ type launch struct {
 type program struct {
 	b      *Backend
 	spec   backend.Spec
-	plan   *plan
+	plan   *lowering
 	opt    graph.Optimizer
 	dev    device
 	mem    []cudadl.Ptr // one per plan buffer
@@ -109,7 +110,7 @@ func batchOf(spec backend.Spec) int {
 func (p *program) bytes() int {
 	n := 0
 	for _, b := range p.plan.bufs {
-		n += 4 * b.size
+		n += 4 * b.Size
 	}
 	for _, prm := range p.spec.Params {
 		n += 4 * p.opt.Slots() * prm.Shape().TotalSize()
@@ -125,16 +126,16 @@ func (p *program) setup() error {
 	}
 	p.mem = make([]cudadl.Ptr, len(p.plan.bufs))
 	for i, buf := range p.plan.bufs {
-		if p.mem[i], err = p.dev.alloc(buf.size); err != nil {
-			return fmt.Errorf("buffer of %s: %w", buf.node.Name(), err)
+		if p.mem[i], err = p.dev.alloc(buf.Size); err != nil {
+			return fmt.Errorf("buffer of %s: %w", buf.name(), err)
 		}
-		switch buf.kind {
-		case bufConst:
+		switch buf.Kind {
+		case plan.Const:
 			err = p.dev.toDevice(p.mem[i], buf.value)
-		case bufParam:
+		case plan.Param:
 			// Load copies them below.
 		default:
-			err = p.dev.fill(p.mem[i], 0, buf.size)
+			err = p.dev.fill(p.mem[i], 0, buf.Size)
 		}
 		if err != nil {
 			return err
@@ -452,7 +453,7 @@ func (p *program) trainStep() error {
 		return err
 	}
 	for _, u := range p.plan.updates {
-		if err := p.dev.copy(p.mem[u[1]], p.mem[u[0]], p.plan.bufs[u[0]].size); err != nil {
+		if err := p.dev.copy(p.mem[u[1]], p.mem[u[0]], p.plan.bufs[u[0]].Size); err != nil {
 			return fmt.Errorf("%s: state update: %w", p.b.name, err)
 		}
 	}
@@ -499,7 +500,7 @@ func (p *program) feed(inputs [][]float32) error {
 		if inputs[i] == nil {
 			continue
 		}
-		if want := p.plan.bufs[b].size; len(inputs[i]) != want {
+		if want := p.plan.bufs[b].Size; len(inputs[i]) != want {
 			return fmt.Errorf("%w: input %s needs %d values %v, got %d", backend.ErrSpec,
 				p.spec.Inputs[i].Name(), want, p.spec.Inputs[i].Shape(), len(inputs[i]))
 		}
@@ -602,9 +603,9 @@ func (p *program) read(outputs [][]float32) error {
 		if i >= len(outputs) || outputs[i] == nil {
 			continue
 		}
-		if len(outputs[i]) != p.plan.bufs[b].size {
+		if len(outputs[i]) != p.plan.bufs[b].Size {
 			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec,
-				p.spec.Outputs[i].Name(), p.plan.bufs[b].size, len(outputs[i]))
+				p.spec.Outputs[i].Name(), p.plan.bufs[b].Size, len(outputs[i]))
 		}
 		if err := p.dev.toHost(outputs[i], p.mem[b]); err != nil {
 			return err
