@@ -22,7 +22,7 @@ import (
 type instrKind int
 
 const (
-	opGemm               instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
+	opFamily             instrKind = iota // lowered by its family: see instr.args
 	opSumRows                             // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
 	opBiasAct                             // y = act(x + b), and z = x + b when out2 ≥ 0
 	opAct                                 // y = act(x)
@@ -72,13 +72,22 @@ const (
 	gradZero
 )
 
-// instr is one step of a plan. Buffers are indices into plan.bufs.
+// instr is one step of a lowering: what its op's family made of a node
+// (or of a bias addition and the activation after it), on the lowering's
+// buffers.
 type instr struct {
+	node *G.Node // the node computed, for error messages
+	in   []int   // buffers read, in the order of the step's inputs
+	out  int     // buffer of node's value
+	out2 int     // a fused step's first value (the bias addition's) when something else reads it, else -1
+	args instrArgs
+	legacy
+}
+
+// legacy holds the arguments of the kinds of instruction whose family has
+// not moved to a file of its own yet (args nil).
+type legacy struct {
 	kind   instrKind
-	node   *G.Node // the node computed, for error messages
-	out    int
-	out2   int // opBiasAct: the buffer of x + b, or -1 when nobody reads it
-	in     []int
 	n      int // elements of out (element-wise kinds) or of the input (reductions)
 	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows, softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
 	transA bool
@@ -188,7 +197,7 @@ func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 		if err != nil {
 			return instr{}, err
 		}
-		in = instr{kind: opBiasAct, node: n, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}
+		in = instr{node: n, legacy: legacy{kind: opBiasAct, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}}
 	}
 	return in, nil
 }
@@ -218,10 +227,17 @@ func (l *lowering) setBuffers(pl *plan.Plan, bufs plan.Buffers) error {
 		if at, kept := bufs.Of[s.Nodes[0]]; kept && len(s.Nodes) > 1 {
 			in.out2 = at
 		}
-		switch in.kind {
-		case opSumRows:
+		if a, ok := in.args.(onesUser); ok {
+			l.ones = max(l.ones, a.onesSize())
+		}
+		if a, ok := in.args.(scratchUser); ok {
+			scratch = max(scratch, a.scratchSize())
+		}
+		switch {
+		case in.args != nil:
+		case in.kind == opSumRows:
 			l.ones = max(l.ones, in.m)
-		case opConvFilterGrad:
+		case in.kind == opConvFilterGrad:
 			l.ones = max(l.ones, in.geom.n)
 		}
 		scratch = max(scratch, in.scratchSize())
@@ -263,29 +279,25 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 // instruction (without buffers).
 func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 	size := n.Shape().TotalSize()
-	in := instr{node: n, n: size}
+	in := instr{node: n, legacy: legacy{n: size}}
 	unsupported := func(why string) (instr, error) {
 		return instr{}, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
 	}
 	if n.Dtype() != tensor.Float32 {
 		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
 	}
+	if lower := lowererOf(n.Op()); lower != nil {
+		args, err := lower(n, kids)
+		if err != nil {
+			return unsupported(": " + err.Error())
+		}
+		return instr{node: n, args: args}, nil
+	}
 	if a, ok := activation(n.Op()); ok {
 		in.kind, in.act, in.alpha = opAct, a.kind, a.alpha
 		return in, nil
 	}
 	switch op := n.Op().(type) {
-	case ops.MatMulOp:
-		a, b := kids[0].Shape(), kids[1].Shape()
-		if a.Dims() != 2 || b.Dims() != 2 {
-			return unsupported(": operands are not matrices")
-		}
-		m, k := a[0], a[1]
-		if op.TransA {
-			m, k = k, m
-		}
-		in.kind, in.m, in.k, in.n = opGemm, m, k, n.Shape()[1]
-		in.transA, in.transB, in.lda, in.ldb = op.TransA, op.TransB, a[1], b[1]
 	case ops.BiasAddOp:
 		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, kids[1].Shape().TotalSize(), 1
 	case ops.ChannelBiasAddOp:
@@ -487,43 +499,6 @@ func constData(v G.Value) ([]float32, error) {
 	return nil, fmt.Errorf("unsupported value %T", v)
 }
 
-// region is a place in device memory: element off of buffer buf.
-type region struct{ buf, off int }
-
-// gemmCall is a column-major cuBLAS SGEMM, batched with strides between
-// the matrices (batch 1: a plain SGEMM).
-type gemmCall struct {
-	transA, transB bool
-	m, n, k        int
-	a, b, c        region
-	lda, ldb, ldc  int
-	sa, sb, sc     int
-	batch          int
-}
-
-// rowMajor is the cuBLAS call computing row-major C = op(A)·op(B), with
-// op(A) m×k and op(B) k×n, A and B stored with rows of lda and ldb
-// elements, C with rows of ldc. A row-major r×c matrix is a column-major
-// c×r one, so this is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major: the operands swap
-// places and keep their transpose flags.
-func rowMajor(transA, transB bool, m, n, k int, a region, lda, sa int, b region, ldb, sb int, c region, ldc, sc, batch int) gemmCall {
-	return gemmCall{transA: transB, transB: transA, m: n, n: m, k: k,
-		a: b, lda: ldb, sa: sb, b: a, ldb: lda, sb: sa, c: c, ldc: ldc, sc: sc, batch: batch}
-}
-
-// gemvCall is a column-major cuBLAS SGEMV y = X·1 summing the n columns of
-// the m×n matrix X (leading dimension lda): the sum over the rows of a
-// row-major n×m matrix.
-type gemvCall struct {
-	m, n int
-	x, y region
-	lda  int
-}
-
-func sumRowsCall(rows, cols int, x, y region) gemvCall {
-	return gemvCall{m: cols, n: rows, x: x, y: y, lda: cols}
-}
-
 // blas returns the cuBLAS calls of in, in order: a matrix product for
 // opGemm, and the products (and the sum over images) of the convolutions,
 // whose unrolled images are in the scratch buffer.
@@ -533,8 +508,6 @@ func (in *instr) blas(scratch int) ([]gemmCall, *gemvCall) {
 	K, P := g.c*g.kh*g.kw, g.oh*g.ow
 	col := region{buf: scratch}
 	switch in.kind {
-	case opGemm:
-		return []gemmCall{rowMajor(in.transA, in.transB, in.m, in.n, in.k, at(in.in[0]), in.lda, 0, at(in.in[1]), in.ldb, 0, at(in.out), in.n, 0, 1)}, nil
 	case opSumRows:
 		c := sumRowsCall(in.m, in.n, at(in.in[0]), at(in.out))
 		return nil, &c

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -38,14 +37,15 @@ type program struct {
 	ones   cudadl.Ptr
 	coef   cudadl.Ptr // the step's scalars: coefLen floats
 	slots  [][]cudadl.Ptr
-	kern   []*launch    // per plan instruction; nil for cuBLAS calls alone
-	infer  []*launch    // per plan instruction: dropout's launch outside training
-	gemms  [][]gemmCall // per plan instruction: its cuBLAS products
-	sums   []*gemvCall  // per plan instruction: its cuBLAS sum over rows
-	update []*launch    // per parameter
-	clip   []*launch    // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
-	parts  cudadl.Ptr   // the partial sums of squares of clipping (doubles)
+	work   [][]action // per instruction: its device work while training
+	infer  [][]action // per instruction: its work outside training where that differs (modal), else nil
+	update []*launch  // per parameter
+	clip   []*launch  // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
+	parts  cudadl.Ptr // the partial sums of squares of clipping (doubles)
 	state  graph.OptimizerState
+	// launches are all the prepared launches, whose arguments free
+	// releases.
+	launches []*launch
 
 	useGraphs  bool
 	graph      replayer
@@ -120,7 +120,6 @@ func (p *program) bytes() int {
 
 func (p *program) setup() error {
 	var err error
-	p.kern = make([]*launch, 0, len(p.plan.instrs))
 	if p.dev, err = p.b.newDevice(p.spec.AllowTF32); err != nil {
 		return err
 	}
@@ -166,26 +165,137 @@ func (p *program) setup() error {
 	return p.dev.sync()
 }
 
-// prepareInstrs prepares every instruction's kernel launches and cuBLAS
-// calls on the allocated buffers.
+// prepareInstrs prepares every instruction's device work on the
+// allocated buffers.
 func (p *program) prepareInstrs() error {
-	for _, in := range p.plan.instrs {
-		l, err := p.prepare(&in, true)
-		if err == nil && in.modal() {
-			var inf *launch
-			inf, err = p.prepare(&in, false)
-			p.infer = append(p.infer, inf)
-		} else {
-			p.infer = append(p.infer, nil)
+	for i := range p.plan.instrs {
+		in := &p.plan.instrs[i]
+		work, err := p.prepareWork(in, true)
+		var infer []action
+		if m, ok := in.args.(modal); err == nil && (in.modal() || ok && m.modal()) {
+			infer, err = p.prepareWork(in, false)
 		}
 		if err != nil {
 			return fmt.Errorf("%v (node %s): %w", in.node.Op(), in.node.Name(), err)
 		}
-		p.kern = append(p.kern, l)
-		g, s := in.blas(p.plan.scratch)
-		p.gemms, p.sums = append(p.gemms, g), append(p.sums, s)
+		p.work, p.infer = append(p.work, work), append(p.infer, infer)
 	}
 	return nil
+}
+
+// prepareWork binds the calls of in (train selecting a modal one's) to the
+// program's memory.
+func (p *program) prepareWork(in *instr, train bool) ([]action, error) {
+	if in.args == nil {
+		return p.legacyWork(in, train)
+	}
+	var work []action
+	for _, c := range in.args.calls(in, p.plan.scratch, train) {
+		a, err := p.bind(c)
+		if err != nil {
+			return nil, err
+		}
+		work = append(work, a)
+	}
+	return work, nil
+}
+
+// legacyWork is prepareWork for the kinds of instruction still in legacy.
+func (p *program) legacyWork(in *instr, train bool) ([]action, error) {
+	l, err := p.prepare(in, train)
+	if err != nil {
+		return nil, err
+	}
+	var work []action
+	if l != nil {
+		work = append(work, l)
+	}
+	if !train {
+		return work, nil
+	}
+	var blas []action
+	g, s := in.blas(p.plan.scratch)
+	for _, c := range g {
+		blas = append(blas, gemmAction{c, p.at})
+	}
+	if s != nil {
+		blas = append(blas, gemvAction{*s, p.at, p.ones})
+	}
+	switch in.kind {
+	case opCopy:
+		return []action{copyAction{p.mem[in.out], p.mem[in.in[0]], in.n}}, nil
+	case opConvInputGrad:
+		return append(blas, work...), nil // col2im after the product
+	}
+	return append(work, blas...), nil // im2col before a convolution's product
+}
+
+// action is a piece of device work prepared at compile time.
+type action interface{ run(d device) error }
+
+func (l *launch) run(d device) error { return d.launch(l) }
+
+type gemmAction struct {
+	g  gemmCall
+	at func(region) cudadl.Ptr
+}
+
+func (a gemmAction) run(d device) error { return d.gemm(a.g, a.at) }
+
+type gemvAction struct {
+	g    gemvCall
+	at   func(region) cudadl.Ptr
+	ones cudadl.Ptr
+}
+
+func (a gemvAction) run(d device) error { return d.gemv(a.g, a.at, a.ones) }
+
+type copyAction struct {
+	dst, src cudadl.Ptr
+	n        int
+}
+
+func (a copyAction) run(d device) error { return d.copy(a.dst, a.src, a.n) }
+
+// bind prepares c on the program's memory.
+func (p *program) bind(c call) (action, error) {
+	switch c := c.(type) {
+	case kernelCall:
+		args := make([]any, len(c.args))
+		for i, v := range c.args {
+			args[i] = p.pointer(v)
+		}
+		if c.blocks > 0 {
+			return p.reduction(c.name, c.blocks, args...)
+		}
+		return p.kernel(c.name, c.elements, args...)
+	case gemmCall:
+		return gemmAction{c, p.at}, nil
+	case gemvCall:
+		return gemvAction{c, p.at, p.ones}, nil
+	case copyCall:
+		return copyAction{p.at(c.dst), p.at(c.src), c.n}, nil
+	}
+	return nil, fmt.Errorf("%w: device work %T", backend.ErrUnsupported, c)
+}
+
+// pointer returns the device address a kernel argument names, or the
+// argument itself when it is no pointer.
+func (p *program) pointer(v any) any {
+	switch v := v.(type) {
+	case region:
+		if v.buf < 0 {
+			return cudadl.Ptr(0)
+		}
+		return p.at(v)
+	case coefAt:
+		return p.coef + cudadl.Ptr(4*v)
+	case slotAt:
+		return p.slots[v.param][v.slot]
+	case partsAt:
+		return p.parts + cudadl.Ptr(8*v)
+	}
+	return v
 }
 
 func (p *program) setupOptimizer() error {
@@ -285,8 +395,10 @@ func (p *program) kernel(name string, n int, args ...any) (*launch, error) {
 	}
 	const threads = 256
 	blocks := min((n+threads-1)/threads, 8*p.b.dev.SMs)
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a,
-		name: name, vals: args}, nil
+	l := &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a,
+		name: name, vals: args}
+	p.launches = append(p.launches, l)
+	return l, nil
 }
 
 // reduction prepares a launch of a reduction kernel: blocks blocks of
@@ -296,8 +408,10 @@ func (p *program) reduction(name string, blocks int, args ...any) (*launch, erro
 	if err != nil {
 		return nil, err
 	}
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a,
-		name: name, vals: args}, nil
+	l := &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a,
+		name: name, vals: args}
+	p.launches = append(p.launches, l)
+	return l, nil
 }
 
 // at is the device address of r.
@@ -316,7 +430,7 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		scratch = p.mem[p.plan.scratch]
 	}
 	switch in.kind {
-	case opGemm, opSumRows, opCopy:
+	case opSumRows, opCopy:
 		return nil, nil
 	case opConv, opConvFilterGrad:
 		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
@@ -405,44 +519,22 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 func (p *program) run(list []int, train bool) error {
 	for _, i := range list {
 		in := &p.plan.instrs[i]
-		if err := p.exec(i, in, train); err != nil {
+		if err := p.exec(i, train); err != nil {
 			return fmt.Errorf("%s: %v (node %s): %w", p.b.name, in.node.Op(), in.node.Name(), err)
 		}
 	}
 	return nil
 }
 
-func (p *program) exec(i int, in *instr, train bool) error {
-	launch := p.dev.launch
-	if !train && in.modal() {
-		return launch(p.infer[i])
+func (p *program) exec(i int, train bool) error {
+	work := p.work[i]
+	if !train && p.infer[i] != nil {
+		work = p.infer[i]
 	}
-	switch in.kind {
-	case opCopy:
-		return p.dev.copy(p.mem[in.out], p.mem[in.in[0]], in.n)
-	case opConvInputGrad:
-		if err := p.blasCalls(i); err != nil {
+	for _, a := range work {
+		if err := a.run(p.dev); err != nil {
 			return err
 		}
-		return launch(p.kern[i]) // col2im after the product
-	}
-	if l := p.kern[i]; l != nil {
-		if err := launch(l); err != nil { // im2col before a convolution's product
-			return err
-		}
-	}
-	return p.blasCalls(i)
-}
-
-// blasCalls makes instruction i's cuBLAS calls.
-func (p *program) blasCalls(i int) error {
-	for _, g := range p.gemms[i] {
-		if err := p.dev.gemm(g, p.at); err != nil {
-			return err
-		}
-	}
-	if g := p.sums[i]; g != nil {
-		return p.dev.gemv(*g, p.at, p.ones)
 	}
 	return nil
 }
@@ -757,12 +849,10 @@ func (p *program) free() error {
 			first = err
 		}
 	}
-	for _, l := range slices.Concat(p.kern, p.infer, p.update) {
-		if l != nil {
-			l.args.Free()
-		}
+	for _, l := range p.launches {
+		l.args.Free()
 	}
-	p.kern, p.infer, p.update = nil, nil, nil
+	p.launches, p.work, p.infer, p.update, p.clip = nil, nil, nil, nil, nil
 	if p.dev == nil {
 		return nil
 	}
