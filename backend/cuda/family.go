@@ -65,6 +65,11 @@ func lowerOp[O G.Op](lower func(op O, n *G.Node, kids []*G.Node) (instrArgs, err
 	lowerings.byType[t] = func(n *G.Node, kids []*G.Node) (instrArgs, error) { return lower(n.Op().(O), n, kids) }
 }
 
+// lowerAs registers args as the lowering of every op of type O.
+func lowerAs[O G.Op](args instrArgs) {
+	lowerOp(func(O, *G.Node, []*G.Node) (instrArgs, error) { return args, nil })
+}
+
 // lowerMatching registers lower for the ops that match accepts, by what
 // they say of themselves (their String, their arity): ops whose type is
 // not ours to name. A lowering by type comes first.
@@ -135,6 +140,9 @@ func (kernelCall) deviceWork() {}
 func (copyCall) deviceWork()   {}
 func (gemmCall) deviceWork()   {}
 func (gemvCall) deviceWork()   {}
+
+// size is the number of elements of in's value.
+func (in *instr) size() int { return in.node.Shape().TotalSize() }
 
 // arg is the region of in's input i.
 func (in *instr) arg(i int) region { return region{buf: in.in[i]} }

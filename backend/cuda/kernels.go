@@ -1,111 +1,66 @@
 package cuda
 
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
 // kernelSource is the CUDA C of every kernel the backend launches besides
-// cuBLAS's. It is compiled once per process and device architecture with
-// NVRTC (see compileKernels) and mirrors the CPU kernels in package ops,
-// which are its reference in the conformance tests.
+// cuBLAS's: a prelude the families share, then each family's, from its
+// file, in an order in which each calls only what comes before it. It is
+// compiled once per process and device architecture with NVRTC (see
+// kernelPTX) and mirrors the CPU kernels in package ops, which are its
+// reference in the conformance tests.
 //
 // Element-wise kernels walk their n elements with a grid-stride loop, so any
 // grid size is correct; reductions that feed the loss run in one block and
 // add in double precision in a fixed order, so a step's loss does not
 // depend on the launch.
-const kernelSource = `
+var kernelSource = strings.Join([]string{
+	prelude,
+	activationSource,
+	legacySource,
+}, "")
+
+// kernelNames are the kernels of kernelSource, which the backend looks up.
+var kernelNames = kernelsOf(kernelSource)
+
+// kernelsOf returns the names of the kernels that src defines.
+func kernelsOf(src string) []string {
+	var names []string
+	for _, m := range regexp.MustCompile(`extern "C" __global__ void (?:REDUCTION )?(\w+)\(`).FindAllStringSubmatch(src, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// reduceThreads is REDUCE_THREADS of kernelSource: the threads of a
+// reduction's block.
+const reduceThreads = 1024
+
+// defines returns a C #define PREFIX_NAME for each of names, its value the
+// name's index: constants the CUDA C shares with Go, written from the Go
+// ones so that the two cannot disagree.
+func defines(prefix string, names []string) string {
+	var b strings.Builder
+	for i, name := range names {
+		fmt.Fprintf(&b, "#define %s_%s %d\n", prefix, name, i)
+	}
+	return b.String()
+}
+
+// prelude is what every family may use: the grid-stride loop, and the sum
+// over a reduction's block.
+var prelude = fmt.Sprintf(`
 #define FOR_EACH(i, n) \
 	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += blockDim.x * gridDim.x)
-
-// Activation kinds, as actKind in lower.go.
-#define ACT_LINEAR 0
-#define ACT_RELU 1
-#define ACT_LEAKY 2
-#define ACT_SIGMOID 3
-#define ACT_TANH 4
-#define ACT_STEP 5
-
-// Backward kinds, as gradKind in lower.go: what the first input is and
-// how the gradient is formed from it.
-#define GRAD_RELU 0     // x: dy·[x > 0]
-#define GRAD_LEAKY 1    // x: dy·(x > 0 ? 1 : alpha)
-#define GRAD_SIGMOID 2  // y: dy·y·(1 − y)
-#define GRAD_TANH 3     // y: dy·(1 − y²)
-#define GRAD_STE 4      // x: dy·[|x| ≤ 1]
-#define GRAD_ZERO 5     // 0
-
-// Loss kinds of the loss and loss_backward kernels, as ops.LossKind (the
-// softmax cross-entropy has kernels of its own: softmax_xent).
-#define LOSS_BCE 0
-#define LOSS_MSE 1
-
-__device__ __forceinline__ float sigmoid_f(float z) {
-	// Never overflows: exp of a non-positive number only.
-	if (z >= 0.0f) {
-		return 1.0f / (1.0f + expf(-z));
-	}
-	float e = expf(z);
-	return e / (1.0f + e);
-}
-
-__device__ __forceinline__ float activate(int kind, float z, float alpha) {
-	switch (kind) {
-	case ACT_RELU: return z > 0.0f ? z : 0.0f;
-	case ACT_LEAKY: return z > 0.0f ? z : alpha * z;
-	case ACT_SIGMOID: return sigmoid_f(z);
-	case ACT_TANH: return tanhf(z);
-	case ACT_STEP: return z > 0.0f ? 1.0f : 0.0f;
-	}
-	return z;
-}
-
-// y = act(x + b), where element i of x gets b[(i / inner) % cols]: a dense
-// layer's bias over a rows×cols matrix (inner = 1), or a convolution's
-// bias per channel over N×C×H×W maps (cols = C, inner = H·W); z, when not
-// null, receives x + b (the backward pass of some activations reads it).
-extern "C" __global__ void bias_act(float *y, float *z, const float *x, const float *b,
-                                    int n, int cols, int inner, int kind, float alpha) {
-	FOR_EACH(i, n) {
-		float v = x[i] + b[(i / inner) % cols];
-		if (z) z[i] = v;
-		y[i] = activate(kind, v, alpha);
-	}
-}
-
-extern "C" __global__ void act(float *y, const float *x, int n, int kind, float alpha) {
-	FOR_EACH(i, n) { y[i] = activate(kind, x[i], alpha); }
-}
-
-extern "C" __global__ void act_backward(float *dx, const float *v, const float *dy, int n, int kind,
-                                        float alpha) {
-	FOR_EACH(i, n) {
-		float u = v[i], g = dy[i], d = 0.0f;
-		switch (kind) {
-		case GRAD_RELU: d = u > 0.0f ? g : 0.0f; break;
-		case GRAD_LEAKY: d = u > 0.0f ? g : alpha * g; break;
-		case GRAD_SIGMOID: d = g * u * (1.0f - u); break;
-		case GRAD_TANH: d = g * (1.0f - u * u); break;
-		case GRAD_STE: d = (u >= -1.0f && u <= 1.0f) ? g : 0.0f; break;
-		}
-		dx[i] = d;
-	}
-}
-
-extern "C" __global__ void add(float *d, const float *a, const float *b, int n) {
-	FOR_EACH(i, n) { d[i] = a[i] + b[i]; }
-}
-
-extern "C" __global__ void mul(float *d, const float *a, const float *b, int n) {
-	FOR_EACH(i, n) { d[i] = a[i] * b[i]; }
-}
-
-// expand fills d with the scalar *s.
-extern "C" __global__ void expand(float *d, const float *s, int n) {
-	float v = *s;
-	FOR_EACH(i, n) { d[i] = v; }
-}
 
 // block_sum adds v over the block in double precision; every thread gets
 // the total, and may call block_sum again at once. blockDim.x must be
 // REDUCE_THREADS (the tests' host build sets it to EMU_REDUCE_THREADS).
 #ifndef REDUCE_THREADS
-#define REDUCE_THREADS 1024
+#define REDUCE_THREADS %d
 #endif
 // REDUCTION marks a reduction kernel: the compiler must fit it in registers
 // for blocks of REDUCE_THREADS threads, else the launch would fail.
@@ -123,38 +78,54 @@ __device__ double block_sum(double v) {
 	return total;
 }
 
+`, reduceThreads)
+
+// legacySource holds the kernels of the families that have no file of
+// their own yet.
+const legacySource = `
+// Loss kinds of the loss and loss_backward kernels, as ops.LossKind (the
+// softmax cross-entropy has kernels of its own: softmax_xent).
+#define LOSS_BCE 0
+#define LOSS_MSE 1
+
+// y = act(x + b), where element i of x gets b[(i / inner) % cols]: a dense
+// layer's bias over a rows×cols matrix (inner = 1), or a convolution's
+// bias per channel over N×C×H×W maps (cols = C, inner = H·W); z, when not
+// null, receives x + b (the backward pass of some activations reads it).
+extern "C" __global__ void bias_act(float *y, float *z, const float *x, const float *b,
+                                    int n, int cols, int inner, int kind, float alpha) {
+	FOR_EACH(i, n) {
+		float v = x[i] + b[(i / inner) % cols];
+		if (z) z[i] = v;
+		y[i] = activate(kind, v, alpha);
+	}
+}
+
+// sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
+// One block of REDUCE_THREADS per channel.
+extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
+	int ch = blockIdx.x;
+	double s = 0.0;
+	for (int k = threadIdx.x; k < n * hw; k += blockDim.x) {
+		int img = k / hw, at = k % hw;
+		s += x[(img * c + ch) * hw + at];
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0) out[ch] = (float)s;
+}
+
+// expand fills d with the scalar *s.
+extern "C" __global__ void expand(float *d, const float *s, int n) {
+	float v = *s;
+	FOR_EACH(i, n) { d[i] = v; }
+}
+
 // sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
 extern "C" __global__ void REDUCTION sum_all(float *out, const float *x, int n) {
 	double s = 0.0;
 	for (int i = threadIdx.x; i < n; i += blockDim.x) s += x[i];
 	s = block_sum(s);
 	if (threadIdx.x == 0) *out = (float)s;
-}
-
-// loss writes the mean loss of predictions (or logits) p against targets t
-// to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void REDUCTION loss(float *out, const float *p, const float *t, int n, int kind) {
-	double s = 0.0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		double z = p[i], y = t[i];
-		if (kind == LOSS_BCE) {
-			s += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
-		} else {
-			s += (z - y) * (z - y);
-		}
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)(s / n);
-}
-
-// loss_backward writes d(loss)/dp, scaled by the upstream scalar *dl.
-extern "C" __global__ void loss_backward(float *dp, const float *p, const float *t, const float *dl,
-                                         int n, int kind) {
-	float scale = *dl / n;
-	FOR_EACH(i, n) {
-		float z = p[i], y = t[i];
-		dp[i] = kind == LOSS_BCE ? (sigmoid_f(z) - y) * scale : 2.0f * (z - y) * scale;
-	}
 }
 
 // row_max_sum returns the largest of the cols values of row in *m and
@@ -191,6 +162,32 @@ extern "C" __global__ void softmax_backward(float *dx, const float *y, const flo
 		double dot = 0.0;
 		for (int c = 0; c < cols; c++) dot += (double)yr[c] * dyr[c];
 		for (int c = 0; c < cols; c++) dx[r * cols + c] = (float)(yr[c] * ((double)dyr[c] - dot));
+	}
+}
+
+// loss writes the mean loss of predictions (or logits) p against targets t
+// to *out. One block of REDUCE_THREADS.
+extern "C" __global__ void REDUCTION loss(float *out, const float *p, const float *t, int n, int kind) {
+	double s = 0.0;
+	for (int i = threadIdx.x; i < n; i += blockDim.x) {
+		double z = p[i], y = t[i];
+		if (kind == LOSS_BCE) {
+			s += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
+		} else {
+			s += (z - y) * (z - y);
+		}
+	}
+	s = block_sum(s);
+	if (threadIdx.x == 0) *out = (float)(s / n);
+}
+
+// loss_backward writes d(loss)/dp, scaled by the upstream scalar *dl.
+extern "C" __global__ void loss_backward(float *dp, const float *p, const float *t, const float *dl,
+                                         int n, int kind) {
+	float scale = *dl / n;
+	FOR_EACH(i, n) {
+		float z = p[i], y = t[i];
+		dp[i] = kind == LOSS_BCE ? (sigmoid_f(z) - y) * scale : 2.0f * (z - y) * scale;
 	}
 }
 
@@ -239,19 +236,52 @@ extern "C" __global__ void REDUCTION sum_squares(double *part, const float *x, i
 	if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 
-// sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
-// One block of REDUCE_THREADS per channel.
-extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
-	int ch = blockIdx.x;
+// coef is graph.Coefficients on the device: the host writes it before
+// each step, and clip_scale sets gscale during the step when clipping.
+struct coef {
+	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
+	unsigned long long step; // the 1-based step number (dropout's masks)
+	float gscale;            // every gradient's factor (GradScale)
+};
+
+// clip_scale sets c->gscale to min(1, clip/(√Σ part + 1e-6)), as
+// graph.Optimizer.ClipScale does, NaN when the sum is not finite. One
+// thread.
+extern "C" __global__ void clip_scale(struct coef *c, const double *part, int parts, float clip) {
+	if (blockIdx.x != 0 || threadIdx.x != 0) return;
 	double s = 0.0;
-	for (int k = threadIdx.x; k < n * hw; k += blockDim.x) {
-		int img = k / hw, at = k % hw;
-		s += x[(img * c + ch) * hw + at];
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) out[ch] = (float)s;
+	for (int i = 0; i < parts; i++) s += part[i];
+	double norm = sqrt(s);
+	// norm − norm is 0 for a finite norm and NaN otherwise.
+	c->gscale = norm - norm == 0.0 ? (float)fmin(1.0, clip / (norm + 1e-6)) : (float)(norm - norm);
 }
 
+extern "C" __global__ void sgd(float *p, const float *g, int n, const struct coef *c) {
+	float lr = c->lr, wd = c->wd, s = c->gscale;
+	FOR_EACH(i, n) { p[i] -= lr * (g[i] * s + wd * p[i]); }
+}
+
+extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, const struct coef *c) {
+	float lr = c->lr, wd = c->wd, mu = c->mu, s = c->gscale;
+	FOR_EACH(i, n) {
+		float vi = mu * v[i] + g[i] * s + wd * p[i];
+		v[i] = vi;
+		p[i] -= lr * vi;
+	}
+}
+
+extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, int n, const struct coef *c) {
+	float lr = c->lr, wd = c->wd, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
+	float c1 = c->bias1, c2 = c->bias2, s = c->gscale;
+	FOR_EACH(i, n) {
+		float gi = g[i] * s;
+		float mi = b1 * m[i] + (1.0f - b1) * gi;
+		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
+		m[i] = mi;
+		v[i] = vi;
+		p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
+	}
+}
 // Batch normalisation, as ops.BatchNormOp, its statistics and gradients,
 // over x of n samples of c channels of inner values. The reductions run a
 // block of REDUCE_THREADS per channel ch = blockIdx.x, whose threads
@@ -491,63 +521,4 @@ extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned lon
 	}
 }
 
-// coef is graph.Coefficients on the device: the host writes it before
-// each step, and clip_scale sets gscale during the step when clipping.
-struct coef {
-	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
-	unsigned long long step; // the 1-based step number (dropout's masks)
-	float gscale;            // every gradient's factor (GradScale)
-};
-
-// clip_scale sets c->gscale to min(1, clip/(√Σ part + 1e-6)), as
-// graph.Optimizer.ClipScale does, NaN when the sum is not finite. One
-// thread.
-extern "C" __global__ void clip_scale(struct coef *c, const double *part, int parts, float clip) {
-	if (blockIdx.x != 0 || threadIdx.x != 0) return;
-	double s = 0.0;
-	for (int i = 0; i < parts; i++) s += part[i];
-	double norm = sqrt(s);
-	// norm − norm is 0 for a finite norm and NaN otherwise.
-	c->gscale = norm - norm == 0.0 ? (float)fmin(1.0, clip / (norm + 1e-6)) : (float)(norm - norm);
-}
-
-extern "C" __global__ void sgd(float *p, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, s = c->gscale;
-	FOR_EACH(i, n) { p[i] -= lr * (g[i] * s + wd * p[i]); }
-}
-
-extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, mu = c->mu, s = c->gscale;
-	FOR_EACH(i, n) {
-		float vi = mu * v[i] + g[i] * s + wd * p[i];
-		v[i] = vi;
-		p[i] -= lr * vi;
-	}
-}
-
-extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-	float c1 = c->bias1, c2 = c->bias2, s = c->gscale;
-	FOR_EACH(i, n) {
-		float gi = g[i] * s;
-		float mi = b1 * m[i] + (1.0f - b1) * gi;
-		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-		m[i] = mi;
-		v[i] = vi;
-		p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
-	}
-}
 `
-
-// kernelNames are the kernels of kernelSource the backend looks up.
-var kernelNames = []string{
-	"bias_act", "act", "act_backward", "add", "mul", "expand", "sum_all",
-	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
-	"sgd", "momentum", "adam", "sum_squares", "clip_scale",
-	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "avgpool", "avgpool_backward",
-	"bn_stats", "bn_forward", "bn_backward", "bn_gamma_grad", "bn_running",
-	"dropout",
-}
-
-// reduceThreads is REDUCE_THREADS of kernelSource.
-const reduceThreads = 1024

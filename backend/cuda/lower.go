@@ -3,7 +3,6 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -25,10 +24,6 @@ const (
 	opFamily             instrKind = iota // lowered by its family: see instr.args
 	opSumRows                             // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
 	opBiasAct                             // y = act(x + b), and z = x + b when out2 ≥ 0
-	opAct                                 // y = act(x)
-	opActBackward                         // dx = act'(·)·dy
-	opAdd                                 // d = a + b
-	opMul                                 // d = a ⊙ b
 	opSum                                 // scalar Σ x
 	opExpand                              // d = fill(scalar)
 	opLoss                                // scalar mean loss
@@ -50,26 +45,6 @@ const (
 	opSumChannels                         // bias gradient of a convolution: Σ over n, h, w
 	opDropout                             // inverted dropout while training, a copy otherwise
 	opCopy                                // a reshape: the same elements in a new buffer
-)
-
-// Activation kinds (ACT_* in kernelSource).
-const (
-	actLinear = iota
-	actReLU
-	actLeaky
-	actSigmoid
-	actTanh
-	actStep
-)
-
-// Backward kinds (GRAD_* in kernelSource).
-const (
-	gradReLU = iota
-	gradLeaky
-	gradSigmoid
-	gradTanh
-	gradSTE
-	gradZero
 )
 
 // instr is one step of a lowering: what its op's family made of a node
@@ -148,10 +123,7 @@ type lowering struct {
 
 // biasActivation is the fusion the kernels run: bias_act computes an
 // activation of a bias addition in one pass.
-var biasActivation = plan.BiasActivation(func(n *G.Node) bool {
-	_, ok := activation(n.Op())
-	return ok
-})
+var biasActivation = plan.BiasActivation(isActivation)
 
 // lower plans spec (package plan: the order, the fusion of a bias addition
 // with its activation, buffers shared by liveness) and lowers each step to
@@ -197,7 +169,8 @@ func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 		if err != nil {
 			return instr{}, err
 		}
-		in = instr{node: n, legacy: legacy{kind: opBiasAct, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}}
+		a := in.args.(actArgs)
+		in = instr{node: n, legacy: legacy{kind: opBiasAct, n: n.Shape().TotalSize(), cols: bias.cols, inner: bias.inner, act: int(a.kind), alpha: a.alpha}}
 	}
 	return in, nil
 }
@@ -293,16 +266,12 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		}
 		return instr{node: n, args: args}, nil
 	}
-	if a, ok := activation(n.Op()); ok {
-		in.kind, in.act, in.alpha = opAct, a.kind, a.alpha
-		return in, nil
-	}
 	switch op := n.Op().(type) {
 	case ops.BiasAddOp:
-		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, kids[1].Shape().TotalSize(), 1
+		in.kind, in.act, in.cols, in.inner = opBiasAct, int(actLinear), kids[1].Shape().TotalSize(), 1
 	case ops.ChannelBiasAddOp:
 		x := kids[0].Shape()
-		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, x[1], x[2]*x[3]
+		in.kind, in.act, in.cols, in.inner = opBiasAct, int(actLinear), x[1], x[2]*x[3]
 	case ops.SumChannelsOp:
 		x := kids[0].Shape()
 		in.kind, in.geom = opSumChannels, geom{n: x[0], c: x[1], h: x[2], w: x[3]}
@@ -340,23 +309,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 	case ops.SumRowsOp:
 		x := kids[0].Shape()
 		in.kind, in.m, in.n = opSumRows, x[0], x[1]
-	case ops.ReLUBackwardOp:
-		in.kind, in.act = opActBackward, gradReLU
-	case ops.LeakyReLUBackwardOp:
-		in.kind, in.act, in.alpha = opActBackward, gradLeaky, float32(op.Alpha)
-	case ops.SigmoidBackwardOp:
-		in.kind, in.act = opActBackward, gradSigmoid
-	case ops.TanhBackwardOp:
-		in.kind, in.act = opActBackward, gradTanh
-	case ops.StepBackwardOp:
-		in.kind, in.act = opActBackward, gradZero
-		if op.StraightThrough {
-			in.act = gradSTE
-		}
-	case ops.AddOp:
-		in.kind = opAdd
-	case ops.MulOp:
-		in.kind = opMul
 	case ops.SumOp:
 		in.kind, in.n = opSum, kids[0].Shape().TotalSize()
 	case ops.ExpandOp:
@@ -380,12 +332,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		in.kind = opSoftmaxBackward
 		in.m, in.cols = rowsOf(kids[0].Shape())
 	default:
-		// Gorgonia adds the gradients of a value with several consumers
-		// with its own addition of two same-shaped tensors ("+ false").
-		if s := n.Op().String(); (s == "+" || strings.HasPrefix(s, "+ ")) && len(kids) == 2 && kids[0].Shape().Eq(n.Shape()) && kids[1].Shape().Eq(n.Shape()) {
-			in.kind = opAdd
-			return in, nil
-		}
 		return unsupported("")
 	}
 	return in, nil
@@ -449,28 +395,6 @@ func (in *instr) modal() bool {
 func poolGeom(kernel, stride [2]int, x, y tensor.Shape) geom {
 	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: kernel[0], kw: kernel[1],
 		sh: stride[0], sw: stride[1], oh: y[2], ow: y[3]}
-}
-
-type actSpec struct {
-	kind  int
-	alpha float32
-}
-
-// activation reports whether op is a forward activation, and which.
-func activation(op G.Op) (actSpec, bool) {
-	switch op := op.(type) {
-	case ops.ReLUOp:
-		return actSpec{kind: actReLU}, true
-	case ops.LeakyReLUOp:
-		return actSpec{kind: actLeaky, alpha: float32(op.Alpha)}, true
-	case ops.SigmoidOp:
-		return actSpec{kind: actSigmoid}, true
-	case ops.TanhOp:
-		return actSpec{kind: actTanh}, true
-	case ops.StepOp:
-		return actSpec{kind: actStep}, true
-	}
-	return actSpec{}, false
 }
 
 // constData returns a constant's contents as float32s.

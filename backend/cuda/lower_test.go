@@ -245,28 +245,6 @@ func colMajorGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 	}
 }
 
-func simAct(kind int, z, alpha float32) float32 {
-	switch kind {
-	case actReLU:
-		return max(z, 0)
-	case actLeaky:
-		if z > 0 {
-			return z
-		}
-		return alpha * z
-	case actSigmoid:
-		return float32(1 / (1 + math.Exp(-float64(z))))
-	case actTanh:
-		return float32(math.Tanh(float64(z)))
-	case actStep:
-		if z > 0 {
-			return 1
-		}
-		return 0
-	}
-	return z
-}
-
 // simulated is instruction arguments that the simulation carries out (in
 // their family's _test.go).
 type simulated interface{ simulate(s *sim, in *instr) }
@@ -353,46 +331,7 @@ func (s *sim) exec(in *instr) {
 			if in.out2 >= 0 {
 				s.mem[in.out2][i] = z
 			}
-			out[i] = simAct(in.act, z, in.alpha)
-		}
-	case opAct:
-		for i, z := range arg(0)[:in.n] {
-			out[i] = simAct(in.act, z, in.alpha)
-		}
-	case opActBackward:
-		v, dy := arg(0), arg(1)
-		for i := range in.n {
-			u, g := v[i], dy[i]
-			var d float32
-			switch in.act {
-			case gradReLU:
-				if u > 0 {
-					d = g
-				}
-			case gradLeaky:
-				d = g
-				if u <= 0 {
-					d = in.alpha * g
-				}
-			case gradSigmoid:
-				d = g * u * (1 - u)
-			case gradTanh:
-				d = g * (1 - u*u)
-			case gradSTE:
-				if u >= -1 && u <= 1 {
-					d = g
-				}
-			}
-			out[i] = d
-		}
-	case opAdd, opMul:
-		a, b := arg(0), arg(1)
-		for i := range in.n {
-			if in.kind == opAdd {
-				out[i] = a[i] + b[i]
-			} else {
-				out[i] = a[i] * b[i]
-			}
+			out[i] = simAct(actKind(in.act), z, in.alpha)
 		}
 	case opSum:
 		var sum float64
@@ -699,7 +638,7 @@ func TestPlanMLP6(t *testing.T) {
 	for _, i := range pl.train {
 		count[what(&pl.instrs[i])]++
 	}
-	want := map[string]int{"gemmArgs": 17, legacyKind(opBiasAct): 6, legacyKind(opSumRows): 6, legacyKind(opActBackward): 5,
+	want := map[string]int{"gemmArgs": 17, legacyKind(opBiasAct): 6, legacyKind(opSumRows): 6, "actGradArgs": 5,
 		legacyKind(opLoss): 1, legacyKind(opLossBackward): 1}
 	for k, n := range want {
 		if count[k] != n {
@@ -708,7 +647,7 @@ func TestPlanMLP6(t *testing.T) {
 	}
 	fused := 0
 	for _, i := range pl.train {
-		if in := pl.instrs[i]; in.kind == opBiasAct && in.act == actReLU {
+		if in := pl.instrs[i]; in.kind == opBiasAct && actKind(in.act) == actReLU {
 			fused++
 			if in.out2 < 0 {
 				t.Errorf("%s: fused bias+ReLU does not keep x+b, which ReLU's gradient reads", in.node.Name())

@@ -484,14 +484,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 			z = p.mem[in.out2]
 		}
 		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.inner, in.act, in.alpha)
-	case opAct:
-		return p.kernel("act", in.n, out, m(0), in.n, in.act, in.alpha)
-	case opActBackward:
-		return p.kernel("act_backward", in.n, out, m(0), m(1), in.n, in.act, in.alpha)
-	case opAdd:
-		return p.kernel("add", in.n, out, m(0), m(1), in.n)
-	case opMul:
-		return p.kernel("mul", in.n, out, m(0), m(1), in.n)
 	case opExpand:
 		return p.kernel("expand", in.n, out, m(0), in.n)
 	case opSum:
