@@ -20,6 +20,7 @@ import (
 var kernelSource = strings.Join([]string{
 	prelude,
 	activationSource,
+	biasSource,
 	legacySource,
 }, "")
 
@@ -87,32 +88,6 @@ const legacySource = `
 // softmax cross-entropy has kernels of its own: softmax_xent).
 #define LOSS_BCE 0
 #define LOSS_MSE 1
-
-// y = act(x + b), where element i of x gets b[(i / inner) % cols]: a dense
-// layer's bias over a rows×cols matrix (inner = 1), or a convolution's
-// bias per channel over N×C×H×W maps (cols = C, inner = H·W); z, when not
-// null, receives x + b (the backward pass of some activations reads it).
-extern "C" __global__ void bias_act(float *y, float *z, const float *x, const float *b,
-                                    int n, int cols, int inner, int kind, float alpha) {
-	FOR_EACH(i, n) {
-		float v = x[i] + b[(i / inner) % cols];
-		if (z) z[i] = v;
-		y[i] = activate(kind, v, alpha);
-	}
-}
-
-// sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
-// One block of REDUCE_THREADS per channel.
-extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
-	int ch = blockIdx.x;
-	double s = 0.0;
-	for (int k = threadIdx.x; k < n * hw; k += blockDim.x) {
-		int img = k / hw, at = k % hw;
-		s += x[(img * c + ch) * hw + at];
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) out[ch] = (float)s;
-}
 
 // expand fills d with the scalar *s.
 extern "C" __global__ void expand(float *d, const float *s, int n) {

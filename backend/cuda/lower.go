@@ -22,8 +22,6 @@ type instrKind int
 
 const (
 	opFamily             instrKind = iota // lowered by its family: see instr.args
-	opSumRows                             // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
-	opBiasAct                             // y = act(x + b), and z = x + b when out2 ≥ 0
 	opSum                                 // scalar Σ x
 	opExpand                              // d = fill(scalar)
 	opLoss                                // scalar mean loss
@@ -42,7 +40,6 @@ const (
 	opBatchNormGrad                       // its gradient for x
 	opBatchNormGammaGrad                  // its gradient for γ
 	opBatchNormRunning                    // a running statistic after a training batch
-	opSumChannels                         // bias gradient of a convolution: Σ over n, h, w
 	opDropout                             // inverted dropout while training, a copy otherwise
 	opCopy                                // a reshape: the same elements in a new buffer
 )
@@ -62,20 +59,15 @@ type instr struct {
 // legacy holds the arguments of the kinds of instruction whose family has
 // not moved to a file of its own yet (args nil).
 type legacy struct {
-	kind   instrKind
-	n      int // elements of out (element-wise kinds) or of the input (reductions)
-	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows, softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
-	transA bool
-	transB bool
-	lda    int // opGemm: row lengths of a and b as stored
-	ldb    int
-	cols   int     // opBiasAct: length of the bias; softmax kinds: classes per row
-	inner  int     // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
-	act    int     // activation or backward kind
-	alpha  float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
-	loss   ops.LossKind
-	geom   geom          // convolution and pooling kinds
-	drop   ops.DropoutOp // opDropout
+	kind  instrKind
+	n     int     // elements of out (element-wise kinds) or of the input (reductions)
+	m, k  int     // softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
+	cols  int     // softmax kinds: classes per row
+	act   int     // activation or backward kind
+	alpha float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
+	loss  ops.LossKind
+	geom  geom          // convolution and pooling kinds
+	drop  ops.DropoutOp // opDropout
 }
 
 // geom is the geometry of a convolution or pooling: input maps N×C×H×W,
@@ -121,10 +113,6 @@ type lowering struct {
 	scratch int
 }
 
-// biasActivation is the fusion the kernels run: bias_act computes an
-// activation of a bias addition in one pass.
-var biasActivation = plan.BiasActivation(isActivation)
-
 // lower plans spec (package plan: the order, the fusion of a bias addition
 // with its activation, buffers shared by liveness) and lowers each step to
 // an instruction. An op without a device implementation is an
@@ -169,8 +157,7 @@ func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 		if err != nil {
 			return instr{}, err
 		}
-		a := in.args.(actArgs)
-		in = instr{node: n, legacy: legacy{kind: opBiasAct, n: n.Shape().TotalSize(), cols: bias.cols, inner: bias.inner, act: int(a.kind), alpha: a.alpha}}
+		in.args = fuseBiasAct(bias.args, in.args)
 	}
 	return in, nil
 }
@@ -208,8 +195,6 @@ func (l *lowering) setBuffers(pl *plan.Plan, bufs plan.Buffers) error {
 		}
 		switch {
 		case in.args != nil:
-		case in.kind == opSumRows:
-			l.ones = max(l.ones, in.m)
 		case in.kind == opConvFilterGrad:
 			l.ones = max(l.ones, in.geom.n)
 		}
@@ -267,14 +252,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		return instr{node: n, args: args}, nil
 	}
 	switch op := n.Op().(type) {
-	case ops.BiasAddOp:
-		in.kind, in.act, in.cols, in.inner = opBiasAct, int(actLinear), kids[1].Shape().TotalSize(), 1
-	case ops.ChannelBiasAddOp:
-		x := kids[0].Shape()
-		in.kind, in.act, in.cols, in.inner = opBiasAct, int(actLinear), x[1], x[2]*x[3]
-	case ops.SumChannelsOp:
-		x := kids[0].Shape()
-		in.kind, in.geom = opSumChannels, geom{n: x[0], c: x[1], h: x[2], w: x[3]}
 	case ops.Conv2DOp:
 		in.kind, in.geom = opConv, convGeom(op, kids[0].Shape(), kids[1].Shape(), n.Shape())
 	case ops.Conv2DFilterGradOp:
@@ -306,9 +283,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		}
 	case ops.ReshapeOp:
 		in.kind = opCopy
-	case ops.SumRowsOp:
-		x := kids[0].Shape()
-		in.kind, in.m, in.n = opSumRows, x[0], x[1]
 	case ops.SumOp:
 		in.kind, in.n = opSum, kids[0].Shape().TotalSize()
 	case ops.ExpandOp:
@@ -432,9 +406,6 @@ func (in *instr) blas(scratch int) ([]gemmCall, *gemvCall) {
 	K, P := g.c*g.kh*g.kw, g.oh*g.ow
 	col := region{buf: scratch}
 	switch in.kind {
-	case opSumRows:
-		c := sumRowsCall(in.m, in.n, at(in.in[0]), at(in.out))
-		return nil, &c
 	case opConv: // y[n] (F×P) = W (F×K) · col[n] (K×P)
 		return []gemmCall{rowMajor(false, false, g.f, P, K, at(in.in[1]), K, 0, col, P, K*P, at(in.out), P, g.f*P, g.n)}, nil
 	case opConvFilterGrad: // part[n] (F×K) = dy[n] (F×P) · col[n]ᵀ; dW = Σ_n part[n]

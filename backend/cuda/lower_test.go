@@ -278,7 +278,7 @@ func (s *sim) exec(in *instr) {
 	out := s.mem[in.out]
 	arg := func(i int) []float32 { return s.mem[in.in[i]] }
 	switch in.kind {
-	case opSumRows, opConv, opConvFilterGrad, opConvInputGrad:
+	case opConv, opConvFilterGrad, opConvInputGrad:
 		if in.kind == opConv || in.kind == opConvFilterGrad {
 			simIm2col(in.geom, s.mem[s.plan.scratch], arg(0))
 		}
@@ -298,17 +298,6 @@ func (s *sim) exec(in *instr) {
 		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
 	case opAvgPool, opAvgPoolBackward:
 		simAvgPool(in, out, arg(0))
-	case opSumChannels:
-		g := in.geom
-		for c := range g.c {
-			var sum float64
-			for n := range g.n {
-				for _, v := range arg(0)[(n*g.c+c)*g.h*g.w:][:g.h*g.w] {
-					sum += float64(v)
-				}
-			}
-			out[c] = float32(sum)
-		}
 	case opDropout:
 		x := arg(0)
 		m := in.drop.Mask(uint64(s.state.Step + 1))
@@ -324,15 +313,6 @@ func (s *sim) exec(in *instr) {
 		}
 	case opCopy:
 		copy(out, arg(0)[:in.n])
-	case opBiasAct:
-		x, b := arg(0), arg(1)
-		for i := range in.n {
-			z := x[i] + b[(i/in.inner)%in.cols]
-			if in.out2 >= 0 {
-				s.mem[in.out2][i] = z
-			}
-			out[i] = simAct(actKind(in.act), z, in.alpha)
-		}
 	case opSum:
 		var sum float64
 		for _, v := range arg(0)[:in.n] {
@@ -638,7 +618,7 @@ func TestPlanMLP6(t *testing.T) {
 	for _, i := range pl.train {
 		count[what(&pl.instrs[i])]++
 	}
-	want := map[string]int{"gemmArgs": 17, legacyKind(opBiasAct): 6, legacyKind(opSumRows): 6, "actGradArgs": 5,
+	want := map[string]int{"gemmArgs": 17, "biasActArgs": 6, "sumRowsArgs": 6, "actGradArgs": 5,
 		legacyKind(opLoss): 1, legacyKind(opLossBackward): 1}
 	for k, n := range want {
 		if count[k] != n {
@@ -647,7 +627,7 @@ func TestPlanMLP6(t *testing.T) {
 	}
 	fused := 0
 	for _, i := range pl.train {
-		if in := pl.instrs[i]; in.kind == opBiasAct && actKind(in.act) == actReLU {
+		if in := pl.instrs[i]; biasAct(in.args).act.kind == actReLU {
 			fused++
 			if in.out2 < 0 {
 				t.Errorf("%s: fused bias+ReLU does not keep x+b, which ReLU's gradient reads", in.node.Name())
@@ -690,6 +670,12 @@ func TestPlanMLP6(t *testing.T) {
 	t.Logf("%d instructions, %d temporary buffers, %.1f MB", len(pl.instrs), temps, float64(bytes)/1e6)
 }
 
+// biasAct returns a's bias_act arguments, or a linear activation's.
+func biasAct(a instrArgs) biasActArgs {
+	b, _ := a.(biasActArgs)
+	return b
+}
+
 // what names the kind of an instruction: the type of its arguments.
 func what(in *instr) string {
 	if in.args == nil {
@@ -709,7 +695,8 @@ func TestPlanBuffersNotClobbered(t *testing.T) {
 	pl := mlp6Plan(t, 512)
 	shared := 0
 	for _, in := range pl.instrs {
-		if _, ok := in.args.(gemmArgs); ok || in.kind == opSumRows {
+		switch in.args.(type) {
+		case gemmArgs, sumRowsArgs:
 			for _, b := range in.in {
 				if b == in.out {
 					t.Errorf("%s writes its own operand's buffer %d", in.node.Name(), b)
@@ -729,7 +716,7 @@ func TestPlanBuffersNotClobbered(t *testing.T) {
 			in := pl.instrs[i]
 			for j, b := range in.in {
 				kid := children(in.node)
-				if in.kind == opBiasAct && len(kid) == 1 { // fused: reads the BiasAdd's inputs
+				if _, ok := in.args.(biasActArgs); ok && len(kid) == 1 { // fused: reads the BiasAdd's inputs
 					kid = children(kid[0])
 				}
 				if w, ok := writer[b]; ok && w != kid[j] {
@@ -854,8 +841,8 @@ func TestPlanBiasReadFirst(t *testing.T) {
 		if err := prog.Predict([][]float32{nil, outs[k]}, x); err != nil {
 			t.Fatal(err)
 		}
-		if p, ok := prog.(*sim); ok && p.plan.instrs[0].kind != opBiasAct {
-			t.Errorf("the first instruction is of kind %d, not the fused bias_act", p.plan.instrs[0].kind)
+		if p, ok := prog.(*sim); ok && what(&p.plan.instrs[0]) != "biasActArgs" {
+			t.Errorf("the first instruction is %s, not the fused bias_act", what(&p.plan.instrs[0]))
 		}
 	}
 	if e := relDiff(outs[1], outs[0]); e > 1e-6 {

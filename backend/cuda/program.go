@@ -430,7 +430,7 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		scratch = p.mem[p.plan.scratch]
 	}
 	switch in.kind {
-	case opSumRows, opCopy:
+	case opCopy:
 		return nil, nil
 	case opConv, opConvFilterGrad:
 		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
@@ -450,8 +450,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 	case opMaxPoolBackward:
 		total := g.n * g.c * g.h * g.w
 		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
-	case opSumChannels:
-		return p.reduction("sum_channels", g.c, out, m(0), g.n, g.c, g.h*g.w)
 	case opDropout:
 		mask := in.drop.Mask(0)
 		active := 0
@@ -478,12 +476,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		}
 		// x, stats, mean, var, dy
 		return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, bn...)...)
-	case opBiasAct:
-		var z cudadl.Ptr
-		if in.out2 >= 0 {
-			z = p.mem[in.out2]
-		}
-		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.inner, in.act, in.alpha)
 	case opExpand:
 		return p.kernel("expand", in.n, out, m(0), in.n)
 	case opSum:
