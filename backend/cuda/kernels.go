@@ -21,6 +21,7 @@ var kernelSource = strings.Join([]string{
 	prelude,
 	activationSource,
 	biasSource,
+	reduceSource,
 	legacySource,
 }, "")
 
@@ -88,20 +89,6 @@ const legacySource = `
 // softmax cross-entropy has kernels of its own: softmax_xent).
 #define LOSS_BCE 0
 #define LOSS_MSE 1
-
-// expand fills d with the scalar *s.
-extern "C" __global__ void expand(float *d, const float *s, int n) {
-	float v = *s;
-	FOR_EACH(i, n) { d[i] = v; }
-}
-
-// sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void REDUCTION sum_all(float *out, const float *x, int n) {
-	double s = 0.0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) s += x[i];
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)s;
-}
 
 // row_max_sum returns the largest of the cols values of row in *m and
 // Σ e^(row[c] − m) (at least 1) in *s. The softmax kernels work in double

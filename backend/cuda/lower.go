@@ -22,8 +22,6 @@ type instrKind int
 
 const (
 	opFamily             instrKind = iota // lowered by its family: see instr.args
-	opSum                                 // scalar Σ x
-	opExpand                              // d = fill(scalar)
 	opLoss                                // scalar mean loss
 	opLossBackward                        // d loss / d prediction, times the upstream scalar
 	opSoftmax                             // softmax of each row (m rows of cols)
@@ -41,7 +39,6 @@ const (
 	opBatchNormGammaGrad                  // its gradient for γ
 	opBatchNormRunning                    // a running statistic after a training batch
 	opDropout                             // inverted dropout while training, a copy otherwise
-	opCopy                                // a reshape: the same elements in a new buffer
 )
 
 // instr is one step of a lowering: what its op's family made of a node
@@ -281,12 +278,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		if op.Variance {
 			in.act = 1
 		}
-	case ops.ReshapeOp:
-		in.kind = opCopy
-	case ops.SumOp:
-		in.kind, in.n = opSum, kids[0].Shape().TotalSize()
-	case ops.ExpandOp:
-		in.kind = opExpand
 	case ops.LossOp:
 		if !knownLoss(op.Kind) {
 			return unsupported(fmt.Sprintf(": loss %v", op.Kind))

@@ -311,18 +311,6 @@ func (s *sim) exec(in *instr) {
 				out[i] = 0
 			}
 		}
-	case opCopy:
-		copy(out, arg(0)[:in.n])
-	case opSum:
-		var sum float64
-		for _, v := range arg(0)[:in.n] {
-			sum += float64(v)
-		}
-		out[0] = float32(sum)
-	case opExpand:
-		for i := range out {
-			out[i] = arg(0)[0]
-		}
 	case opLoss:
 		p, t := arg(0), arg(1)
 		var sum float64

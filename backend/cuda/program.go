@@ -222,8 +222,6 @@ func (p *program) legacyWork(in *instr, train bool) ([]action, error) {
 		blas = append(blas, gemvAction{*s, p.at, p.ones})
 	}
 	switch in.kind {
-	case opCopy:
-		return []action{copyAction{p.mem[in.out], p.mem[in.in[0]], in.n}}, nil
 	case opConvInputGrad:
 		return append(blas, work...), nil // col2im after the product
 	}
@@ -430,8 +428,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		scratch = p.mem[p.plan.scratch]
 	}
 	switch in.kind {
-	case opCopy:
-		return nil, nil
 	case opConv, opConvFilterGrad:
 		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
 		return p.kernel("im2col", total, append([]any{scratch, m(0), total}, conv...)...)
@@ -476,10 +472,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		}
 		// x, stats, mean, var, dy
 		return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, bn...)...)
-	case opExpand:
-		return p.kernel("expand", in.n, out, m(0), in.n)
-	case opSum:
-		return p.reduction("sum_all", 1, out, m(0), in.n)
 	case opLoss:
 		if in.loss == ops.SoftmaxCrossEntropyLoss {
 			return p.reduction("softmax_xent", 1, out, m(0), m(1), in.m, in.cols)
