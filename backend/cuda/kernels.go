@@ -22,6 +22,7 @@ var kernelSource = strings.Join([]string{
 	activationSource,
 	biasSource,
 	reduceSource,
+	softmaxSource,
 	legacySource,
 }, "")
 
@@ -89,43 +90,6 @@ const legacySource = `
 // softmax cross-entropy has kernels of its own: softmax_xent).
 #define LOSS_BCE 0
 #define LOSS_MSE 1
-
-// row_max_sum returns the largest of the cols values of row in *m and
-// Σ e^(row[c] − m) (at least 1) in *s. The softmax kernels work in double
-// precision from the float inputs on, as the CPU's ops do: a softmax's
-// gradient subtracts nearly equal numbers, which would magnify float
-// rounding.
-__device__ void row_max_sum(const float *row, int cols, float *m, double *s) {
-	float mx = row[0];
-	for (int c = 1; c < cols; c++) mx = fmaxf(mx, row[c]);
-	double e = 0.0;
-	for (int c = 0; c < cols; c++) e += exp((double)row[c] - mx);
-	*m = mx;
-	*s = e;
-}
-
-// softmax writes the softmax of each row of cols values of x to y: a
-// thread per row.
-extern "C" __global__ void softmax(float *y, const float *x, int rows, int cols) {
-	FOR_EACH(r, rows) {
-		const float *row = x + r * cols;
-		float m;
-		double s;
-		row_max_sum(row, cols, &m, &s);
-		for (int c = 0; c < cols; c++) y[r * cols + c] = (float)(exp((double)row[c] - m) / s);
-	}
-}
-
-// softmax_backward writes dx = y ⊙ (dy − Σ_c dy_c·y_c), row by row, from
-// the softmax y: a thread per row.
-extern "C" __global__ void softmax_backward(float *dx, const float *y, const float *dy, int rows, int cols) {
-	FOR_EACH(r, rows) {
-		const float *yr = y + r * cols, *dyr = dy + r * cols;
-		double dot = 0.0;
-		for (int c = 0; c < cols; c++) dot += (double)yr[c] * dyr[c];
-		for (int c = 0; c < cols; c++) dx[r * cols + c] = (float)(yr[c] * ((double)dyr[c] - dot));
-	}
-}
 
 // loss writes the mean loss of predictions (or logits) p against targets t
 // to *out. One block of REDUCE_THREADS.

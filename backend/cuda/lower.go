@@ -24,8 +24,6 @@ const (
 	opFamily             instrKind = iota // lowered by its family: see instr.args
 	opLoss                                // scalar mean loss
 	opLossBackward                        // d loss / d prediction, times the upstream scalar
-	opSoftmax                             // softmax of each row (m rows of cols)
-	opSoftmaxBackward                     // its gradient, from the softmax and dy
 	opConv                                // im2col, then a batched SGEMM
 	opConvFilterGrad                      // im2col, a batched SGEMM, then a sum over the images
 	opConvInputGrad                       // a batched SGEMM, then col2im
@@ -290,12 +288,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		}
 		in.kind, in.loss = opLossBackward, op.Kind
 		in.m, in.cols = rowsOf(kids[0].Shape())
-	case ops.SoftmaxOp:
-		in.kind = opSoftmax
-		in.m, in.cols = rowsOf(kids[0].Shape())
-	case ops.SoftmaxBackwardOp:
-		in.kind = opSoftmaxBackward
-		in.m, in.cols = rowsOf(kids[0].Shape())
 	default:
 		return unsupported("")
 	}
@@ -306,24 +298,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 func knownLoss(k ops.LossKind) bool {
 	switch k {
 	case ops.BCEWithLogitsLoss, ops.MSELoss, ops.SoftmaxCrossEntropyLoss:
-		return true
-	}
-	return false
-}
-
-// rowsOf splits shape s into rows along its last axis: the number of rows
-// and their length (1 and 1 for a scalar).
-func rowsOf(s tensor.Shape) (rows, cols int) {
-	if s.Dims() == 0 || s[s.Dims()-1] == 0 {
-		return 1, 1
-	}
-	cols = s[s.Dims()-1]
-	return s.TotalSize() / cols, cols
-}
-
-func isBiasAdd(op G.Op) bool {
-	switch op.(type) {
-	case ops.BiasAddOp, ops.ChannelBiasAddOp:
 		return true
 	}
 	return false

@@ -362,25 +362,6 @@ func (s *sim) exec(in *instr) {
 		}
 	case opBatchNormStats, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
 		simBatchNorm(in, out, s.training, func(i int) []float32 { return s.mem[in.in[i]] })
-	case opSoftmax:
-		for r := range in.m {
-			x := arg(0)[r*in.cols:][:in.cols]
-			m, e := simMaxSum(x)
-			for c, v := range x {
-				out[r*in.cols+c] = float32(math.Exp(float64(v)-float64(m)) / e)
-			}
-		}
-	case opSoftmaxBackward:
-		for r := range in.m {
-			y, dy := arg(0)[r*in.cols:][:in.cols], arg(1)[r*in.cols:][:in.cols]
-			var dot float64
-			for c, v := range y {
-				dot += float64(v) * float64(dy[c])
-			}
-			for c, v := range y {
-				out[r*in.cols+c] = float32(float64(v) * (float64(dy[c]) - dot))
-			}
-		}
 	default:
 		panic("sim: unknown instruction")
 	}
@@ -467,19 +448,6 @@ func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float
 			}
 		}
 	}
-}
-
-// simMaxSum is the kernels' row_max_sum: the largest value m of row and
-// Σ e^(row[c] − m), in float64.
-func simMaxSum(row []float32) (m float32, e float64) {
-	m = row[0]
-	for _, v := range row[1:] {
-		m = max(m, v)
-	}
-	for _, v := range row {
-		e += math.Exp(float64(v) - float64(m))
-	}
-	return m, e
 }
 
 func (s *sim) Train(inputs ...[]float32) (float32, error) {

@@ -482,10 +482,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 			return p.kernel("softmax_xent_backward", in.m, out, m(0), m(1), m(2), in.m, in.cols)
 		}
 		return p.kernel("loss_backward", in.n, out, m(0), m(1), m(2), in.n, int(in.loss))
-	case opSoftmax:
-		return p.kernel("softmax", in.m, out, m(0), in.m, in.cols)
-	case opSoftmaxBackward:
-		return p.kernel("softmax_backward", in.m, out, m(0), m(1), in.m, in.cols)
 	}
 	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
 }
