@@ -23,6 +23,7 @@ var kernelSource = strings.Join([]string{
 	biasSource,
 	reduceSource,
 	softmaxSource,
+	lossSource,
 	legacySource,
 }, "")
 
@@ -86,69 +87,6 @@ __device__ double block_sum(double v) {
 // legacySource holds the kernels of the families that have no file of
 // their own yet.
 const legacySource = `
-// Loss kinds of the loss and loss_backward kernels, as ops.LossKind (the
-// softmax cross-entropy has kernels of its own: softmax_xent).
-#define LOSS_BCE 0
-#define LOSS_MSE 1
-
-// loss writes the mean loss of predictions (or logits) p against targets t
-// to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void REDUCTION loss(float *out, const float *p, const float *t, int n, int kind) {
-	double s = 0.0;
-	for (int i = threadIdx.x; i < n; i += blockDim.x) {
-		double z = p[i], y = t[i];
-		if (kind == LOSS_BCE) {
-			s += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
-		} else {
-			s += (z - y) * (z - y);
-		}
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)(s / n);
-}
-
-// loss_backward writes d(loss)/dp, scaled by the upstream scalar *dl.
-extern "C" __global__ void loss_backward(float *dp, const float *p, const float *t, const float *dl,
-                                         int n, int kind) {
-	float scale = *dl / n;
-	FOR_EACH(i, n) {
-		float z = p[i], y = t[i];
-		dp[i] = kind == LOSS_BCE ? (sigmoid_f(z) - y) * scale : 2.0f * (z - y) * scale;
-	}
-}
-
-// softmax_xent writes the mean over rows of the cross-entropy of the
-// softmax of logits z against targets t, (Σ t)·logsumexp(z) − Σ t·z per
-// row, to *out. One block of REDUCE_THREADS, a thread per row at a time.
-extern "C" __global__ void REDUCTION softmax_xent(float *out, const float *z, const float *t, int rows, int cols) {
-	double s = 0.0;
-	for (int r = threadIdx.x; r < rows; r += blockDim.x) {
-		const float *zr = z + r * cols, *tr = t + r * cols;
-		float m;
-		double e;
-		row_max_sum(zr, cols, &m, &e);
-		double lse = m + log(e);
-		for (int c = 0; c < cols; c++) s += tr[c] * (lse - zr[c]);
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)(s / rows);
-}
-
-// softmax_xent_backward writes dz = (softmax(z)·Σ t − t)·*dl/rows: a
-// thread per row.
-extern "C" __global__ void softmax_xent_backward(float *dz, const float *z, const float *t, const float *dl,
-                                                 int rows, int cols) {
-	double scale = (double)*dl / rows;
-	FOR_EACH(r, rows) {
-		const float *zr = z + r * cols, *tr = t + r * cols;
-		float m;
-		double e, st = 0.0;
-		row_max_sum(zr, cols, &m, &e);
-		for (int c = 0; c < cols; c++) st += tr[c];
-		for (int c = 0; c < cols; c++) dz[r * cols + c] = (float)((exp((double)zr[c] - m) / e * st - tr[c]) * scale);
-	}
-}
-
 // sum_squares writes the sum of x[i]² over the i its block strides
 // through, added in double precision, to part[blockIdx.x]: one partial sum
 // of a gradient's squares per block, which clip_scale adds in order.

@@ -22,8 +22,6 @@ type instrKind int
 
 const (
 	opFamily             instrKind = iota // lowered by its family: see instr.args
-	opLoss                                // scalar mean loss
-	opLossBackward                        // d loss / d prediction, times the upstream scalar
 	opConv                                // im2col, then a batched SGEMM
 	opConvFilterGrad                      // im2col, a batched SGEMM, then a sum over the images
 	opConvInputGrad                       // a batched SGEMM, then col2im
@@ -55,12 +53,11 @@ type instr struct {
 // not moved to a file of its own yet (args nil).
 type legacy struct {
 	kind  instrKind
-	n     int     // elements of out (element-wise kinds) or of the input (reductions)
-	m, k  int     // softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
-	cols  int     // softmax kinds: classes per row
-	act   int     // activation or backward kind
-	alpha float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
-	loss  ops.LossKind
+	n     int           // elements of out (element-wise kinds) or of the input (reductions)
+	m, k  int           // softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
+	cols  int           // softmax kinds: classes per row
+	act   int           // activation or backward kind
+	alpha float32       // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
 	geom  geom          // convolution and pooling kinds
 	drop  ops.DropoutOp // opDropout
 }
@@ -276,31 +273,10 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		if op.Variance {
 			in.act = 1
 		}
-	case ops.LossOp:
-		if !knownLoss(op.Kind) {
-			return unsupported(fmt.Sprintf(": loss %v", op.Kind))
-		}
-		in.kind, in.loss, in.n = opLoss, op.Kind, kids[0].Shape().TotalSize()
-		in.m, in.cols = rowsOf(kids[0].Shape())
-	case ops.LossBackwardOp:
-		if !knownLoss(op.Kind) {
-			return unsupported(fmt.Sprintf(": loss %v", op.Kind))
-		}
-		in.kind, in.loss = opLossBackward, op.Kind
-		in.m, in.cols = rowsOf(kids[0].Shape())
 	default:
 		return unsupported("")
 	}
 	return in, nil
-}
-
-// knownLoss reports whether the kernels compute loss kind k.
-func knownLoss(k ops.LossKind) bool {
-	switch k {
-	case ops.BCEWithLogitsLoss, ops.MSELoss, ops.SoftmaxCrossEntropyLoss:
-		return true
-	}
-	return false
 }
 
 // convGeom is the geometry of convolution op of x (N×C×H×W) with w

@@ -311,55 +311,6 @@ func (s *sim) exec(in *instr) {
 				out[i] = 0
 			}
 		}
-	case opLoss:
-		p, t := arg(0), arg(1)
-		var sum float64
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			for r := range in.m {
-				z, y := p[r*in.cols:][:in.cols], t[r*in.cols:][:in.cols]
-				m, e := simMaxSum(z)
-				lse := float64(m) + math.Log(e)
-				for c := range z {
-					sum += float64(y[c]) * (lse - float64(z[c]))
-				}
-			}
-			out[0] = float32(sum / float64(in.m))
-			break
-		}
-		for i := range in.n {
-			z, y := float64(p[i]), float64(t[i])
-			if in.loss == ops.BCEWithLogitsLoss {
-				sum += max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
-			} else {
-				sum += (z - y) * (z - y)
-			}
-		}
-		out[0] = float32(sum / float64(in.n))
-	case opLossBackward:
-		p, t, dl := arg(0), arg(1), arg(2)
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			scale := float64(dl[0]) / float64(in.m)
-			for r := range in.m {
-				z, y := p[r*in.cols:][:in.cols], t[r*in.cols:][:in.cols]
-				m, e := simMaxSum(z)
-				var sy float64
-				for _, v := range y {
-					sy += float64(v)
-				}
-				for c := range z {
-					out[r*in.cols+c] = float32((math.Exp(float64(z[c])-float64(m))/e*sy - float64(y[c])) * scale)
-				}
-			}
-			break
-		}
-		scale := dl[0] / float32(in.n)
-		for i := range in.n {
-			if in.loss == ops.BCEWithLogitsLoss {
-				out[i] = (simAct(actSigmoid, p[i], 0) - t[i]) * scale
-			} else {
-				out[i] = 2 * (p[i] - t[i]) * scale
-			}
-		}
 	case opBatchNormStats, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
 		simBatchNorm(in, out, s.training, func(i int) []float32 { return s.mem[in.in[i]] })
 	default:
@@ -575,7 +526,7 @@ func TestPlanMLP6(t *testing.T) {
 		count[what(&pl.instrs[i])]++
 	}
 	want := map[string]int{"gemmArgs": 17, "biasActArgs": 6, "sumRowsArgs": 6, "actGradArgs": 5,
-		legacyKind(opLoss): 1, legacyKind(opLossBackward): 1}
+		"lossArgs": 2}
 	for k, n := range want {
 		if count[k] != n {
 			t.Errorf("train step has %d instructions %s, want %d (all: %v)", count[k], k, n, count)

@@ -472,16 +472,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 		}
 		// x, stats, mean, var, dy
 		return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, bn...)...)
-	case opLoss:
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			return p.reduction("softmax_xent", 1, out, m(0), m(1), in.m, in.cols)
-		}
-		return p.reduction("loss", 1, out, m(0), m(1), in.n, int(in.loss))
-	case opLossBackward:
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			return p.kernel("softmax_xent_backward", in.m, out, m(0), m(1), m(2), in.m, in.cols)
-		}
-		return p.kernel("loss_backward", in.n, out, m(0), m(1), m(2), in.n, int(in.loss))
 	}
 	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
 }
