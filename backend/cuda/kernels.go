@@ -24,6 +24,7 @@ var kernelSource = strings.Join([]string{
 	reduceSource,
 	softmaxSource,
 	lossSource,
+	optimizerSource,
 	legacySource,
 }, "")
 
@@ -87,65 +88,6 @@ __device__ double block_sum(double v) {
 // legacySource holds the kernels of the families that have no file of
 // their own yet.
 const legacySource = `
-// sum_squares writes the sum of x[i]² over the i its block strides
-// through, added in double precision, to part[blockIdx.x]: one partial sum
-// of a gradient's squares per block, which clip_scale adds in order.
-extern "C" __global__ void REDUCTION sum_squares(double *part, const float *x, int n) {
-	double s = 0.0;
-	for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x) {
-		double v = x[i];
-		s += v * v;
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) part[blockIdx.x] = s;
-}
-
-// coef is graph.Coefficients on the device: the host writes it before
-// each step, and clip_scale sets gscale during the step when clipping.
-struct coef {
-	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
-	unsigned long long step; // the 1-based step number (dropout's masks)
-	float gscale;            // every gradient's factor (GradScale)
-};
-
-// clip_scale sets c->gscale to min(1, clip/(√Σ part + 1e-6)), as
-// graph.Optimizer.ClipScale does, NaN when the sum is not finite. One
-// thread.
-extern "C" __global__ void clip_scale(struct coef *c, const double *part, int parts, float clip) {
-	if (blockIdx.x != 0 || threadIdx.x != 0) return;
-	double s = 0.0;
-	for (int i = 0; i < parts; i++) s += part[i];
-	double norm = sqrt(s);
-	// norm − norm is 0 for a finite norm and NaN otherwise.
-	c->gscale = norm - norm == 0.0 ? (float)fmin(1.0, clip / (norm + 1e-6)) : (float)(norm - norm);
-}
-
-extern "C" __global__ void sgd(float *p, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, s = c->gscale;
-	FOR_EACH(i, n) { p[i] -= lr * (g[i] * s + wd * p[i]); }
-}
-
-extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, mu = c->mu, s = c->gscale;
-	FOR_EACH(i, n) {
-		float vi = mu * v[i] + g[i] * s + wd * p[i];
-		v[i] = vi;
-		p[i] -= lr * vi;
-	}
-}
-
-extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-	float c1 = c->bias1, c2 = c->bias2, s = c->gscale;
-	FOR_EACH(i, n) {
-		float gi = g[i] * s;
-		float mi = b1 * m[i] + (1.0f - b1) * gi;
-		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-		m[i] = mi;
-		v[i] = vi;
-		p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
-	}
-}
 // Batch normalisation, as ops.BatchNormOp, its statistics and gradients,
 // over x of n samples of c channels of inner values. The reductions run a
 // block of REDUCE_THREADS per channel ch = blockIdx.x, whose threads

@@ -57,16 +57,6 @@ type program struct {
 	closed   bool
 }
 
-// The step's scalars on the device, struct coef of kernelSource:
-// graph.Coefficients but GradScale (8 floats), the 1-based step number as
-// a uint64 from float stepOffset on (dropout's masks depend on it),
-// GradScale (which clip_scale overwrites on the device when clipping), and
-// padding to the struct's size.
-const (
-	coefLen    = 12
-	stepOffset = 8
-)
-
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
 // step allocates nothing (cuBLAS asks for 32 MiB on Hopper).
 const workspaceBytes = 32 << 20
@@ -259,14 +249,7 @@ func (a copyAction) run(d device) error { return d.copy(a.dst, a.src, a.n) }
 func (p *program) bind(c call) (action, error) {
 	switch c := c.(type) {
 	case kernelCall:
-		args := make([]any, len(c.args))
-		for i, v := range c.args {
-			args[i] = p.pointer(v)
-		}
-		if c.blocks > 0 {
-			return p.reduction(c.name, c.blocks, args...)
-		}
-		return p.kernel(c.name, c.elements, args...)
+		return p.launchOf(c)
 	case gemmCall:
 		return gemmAction{c, p.at}, nil
 	case gemvCall:
@@ -275,6 +258,18 @@ func (p *program) bind(c call) (action, error) {
 		return copyAction{p.at(c.dst), p.at(c.src), c.n}, nil
 	}
 	return nil, fmt.Errorf("%w: device work %T", backend.ErrUnsupported, c)
+}
+
+// launchOf prepares the launch c describes.
+func (p *program) launchOf(c kernelCall) (*launch, error) {
+	args := make([]any, len(c.args))
+	for i, v := range c.args {
+		args[i] = p.pointer(v)
+	}
+	if c.blocks > 0 {
+		return p.reduction(c.name, c.blocks, args...)
+	}
+	return p.kernel(c.name, c.elements, args...)
 }
 
 // pointer returns the device address a kernel argument names, or the
@@ -297,13 +292,10 @@ func (p *program) pointer(v any) any {
 }
 
 func (p *program) setupOptimizer() error {
-	sizes := make([]int, len(p.spec.Params))
-	for i, prm := range p.spec.Params {
-		sizes[i] = prm.Shape().TotalSize()
-	}
+	sizes := p.paramSizes()
 	p.state = graph.OptimizerState{Slots: p.opt.NewState(sizes).Slots}
 	if p.opt.ClipNorm > 0 {
-		_, parts := p.clipBlocks()
+		_, parts := clipBlocks(sizes, p.b.dev.SMs)
 		var err error
 		if p.parts, err = p.dev.alloc(2 * parts); err != nil { // doubles
 			return err
@@ -326,62 +318,39 @@ func (p *program) setupOptimizer() error {
 }
 
 // prepareUpdates prepares the optimizer's launch for each parameter, on the
-// slots setupOptimizer allocated.
+// slots setupOptimizer allocated, and those of gradient clipping.
 func (p *program) prepareUpdates() error {
-	name := map[string]string{graph.SGD: "sgd", graph.Momentum: "momentum", graph.Adam: "adam"}[p.opt.Method]
-	for i, prm := range p.spec.Params {
-		n := prm.Shape().TotalSize()
-		args := []any{p.mem[p.plan.params[i]]}
-		for _, s := range p.slots[i] {
-			args = append(args, s)
-		}
-		args = append(args, p.mem[p.plan.grads[i]], n, p.coef)
-		l, err := p.kernel(name, n, args...)
-		if err != nil {
-			return err
-		}
-		p.update = append(p.update, l)
-	}
-	if p.opt.ClipNorm > 0 {
-		return p.prepareClip()
-	}
-	return nil
-}
-
-// clipBlocks returns the blocks that add up each parameter's squared
-// gradient when the optimizer clips, one partial sum per block, and their
-// total.
-func (p *program) clipBlocks() (blocks []int, total int) {
-	for _, prm := range p.spec.Params {
-		n := prm.Shape().TotalSize()
-		b := max(1, min((n+8*reduceThreads-1)/(8*reduceThreads), 2*p.b.dev.SMs))
-		blocks = append(blocks, b)
-		total += b
-	}
-	return blocks, total
-}
-
-// prepareClip prepares the launches that set the step's GradScale on the
-// device before the updates: a sum of squares per parameter's gradient,
-// over blocks that each write a partial sum into p.parts, then clip_scale
-// over all the partial sums, in a fixed order.
-func (p *program) prepareClip() error {
-	blocks, total := p.clipBlocks()
-	at := 0
-	for i, prm := range p.spec.Params {
-		l, err := p.reduction("sum_squares", blocks[i], p.parts+cudadl.Ptr(8*at), p.mem[p.plan.grads[i]], prm.Shape().TotalSize())
-		if err != nil {
-			return err
-		}
-		p.clip = append(p.clip, l)
-		at += blocks[i]
-	}
-	l, err := p.kernel("clip_scale", 1, p.coef, p.parts, total, float32(p.opt.ClipNorm))
-	if err != nil {
+	sizes := p.paramSizes()
+	var err error
+	if p.update, err = p.launchAll(updateCalls(p.opt, p.plan.params, p.plan.grads, sizes)); err != nil {
 		return err
 	}
-	p.clip = append(p.clip, l)
-	return nil
+	if p.opt.ClipNorm > 0 {
+		p.clip, err = p.launchAll(clipCalls(p.opt, p.plan.grads, sizes, p.b.dev.SMs))
+	}
+	return err
+}
+
+// paramSizes returns the elements of each parameter.
+func (p *program) paramSizes() []int {
+	sizes := make([]int, len(p.spec.Params))
+	for i, prm := range p.spec.Params {
+		sizes[i] = prm.Shape().TotalSize()
+	}
+	return sizes
+}
+
+// launchAll prepares the launches of calls.
+func (p *program) launchAll(calls []kernelCall) ([]*launch, error) {
+	var launches []*launch
+	for _, c := range calls {
+		l, err := p.launchOf(c)
+		if err != nil {
+			return nil, err
+		}
+		launches = append(launches, l)
+	}
+	return launches, nil
 }
 
 // kernel prepares a launch of kernel name over n elements: a grid-stride
