@@ -25,6 +25,7 @@ var kernelSource = strings.Join([]string{
 	softmaxSource,
 	lossSource,
 	optimizerSource,
+	dropoutSource,
 	legacySource,
 }, "")
 
@@ -299,31 +300,6 @@ extern "C" __global__ void avgpool_backward(float *dx, const float *dy, int tota
 			for (int j = j0; j < OW && j * SW <= w; j++) s += dp[i * OW + j] * scale;
 		}
 		dx[t] = s;
-	}
-}
-
-// SplitMix64, as ops.DropoutMask.
-#define GOLDEN 0x9e3779b97f4a7c15ULL
-__device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-// dropout is inverted dropout with the mask of training step *step (as
-// ops.DropoutOp.Mask), or a copy when not active. Reading the step from the
-// device lets a captured training step draw a new mask on every replay.
-extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned long long seed,
-                                   unsigned threshold, float scale, const unsigned long long *step,
-                                   int active) {
-	if (!active) {
-		FOR_EACH(i, n) { y[i] = x[i]; }
-		return;
-	}
-	unsigned long long key = mix64((seed ^ mix64(*step + GOLDEN)) + GOLDEN);
-	FOR_EACH(i, n) {
-		unsigned long long h = mix64(key + (unsigned long long)(i + 1) * GOLDEN);
-		y[i] = (unsigned)(h >> 32) >= threshold ? x[i] * scale : 0.0f;
 	}
 }
 

@@ -34,7 +34,6 @@ const (
 	opBatchNormGrad                       // its gradient for x
 	opBatchNormGammaGrad                  // its gradient for γ
 	opBatchNormRunning                    // a running statistic after a training batch
-	opDropout                             // inverted dropout while training, a copy otherwise
 )
 
 // instr is one step of a lowering: what its op's family made of a node
@@ -53,13 +52,12 @@ type instr struct {
 // not moved to a file of its own yet (args nil).
 type legacy struct {
 	kind  instrKind
-	n     int           // elements of out (element-wise kinds) or of the input (reductions)
-	m, k  int           // softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
-	cols  int           // softmax kinds: classes per row
-	act   int           // activation or backward kind
-	alpha float32       // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
-	geom  geom          // convolution and pooling kinds
-	drop  ops.DropoutOp // opDropout
+	n     int     // elements of out (element-wise kinds) or of the input (reductions)
+	m, k  int     // softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
+	cols  int     // softmax kinds: classes per row
+	act   int     // activation or backward kind
+	alpha float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
+	geom  geom    // convolution and pooling kinds
 }
 
 // geom is the geometry of a convolution or pooling: input maps N×C×H×W,
@@ -258,8 +256,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		in.kind, in.geom = opAvgPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
 	case ops.AvgPool2DBackwardOp:
 		in.kind, in.geom = opAvgPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, n.Shape(), kids[0].Shape())
-	case ops.DropoutOp:
-		in.kind, in.drop = opDropout, op
 	case ops.BatchNormOp:
 		in.kind, in.geom, in.alpha = opBatchNorm, bnGeom(kids[0].Shape()), float32(op.Eps)
 	case ops.BatchNormGradOp:
@@ -300,7 +296,7 @@ func bnGeom(x tensor.Shape) geom {
 // so has a second launch for evaluation and prediction.
 func (in *instr) modal() bool {
 	switch in.kind {
-	case opDropout, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
+	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
 		return true
 	}
 	return false

@@ -298,19 +298,6 @@ func (s *sim) exec(in *instr) {
 		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
 	case opAvgPool, opAvgPoolBackward:
 		simAvgPool(in, out, arg(0))
-	case opDropout:
-		x := arg(0)
-		m := in.drop.Mask(uint64(s.state.Step + 1))
-		for i := range in.n {
-			switch {
-			case !s.training || in.drop.Rate == 0:
-				out[i] = x[i]
-			case m.Keep(i):
-				out[i] = x[i] * float32(m.Scale)
-			default:
-				out[i] = 0
-			}
-		}
 	case opBatchNormStats, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
 		simBatchNorm(in, out, s.training, func(i int) []float32 { return s.mem[in.in[i]] })
 	default:

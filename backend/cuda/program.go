@@ -415,14 +415,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 	case opMaxPoolBackward:
 		total := g.n * g.c * g.h * g.w
 		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
-	case opDropout:
-		mask := in.drop.Mask(0)
-		active := 0
-		if train && in.drop.Rate > 0 {
-			active = 1
-		}
-		return p.kernel("dropout", in.n, out, m(0), in.n, in.drop.Seed, mask.Threshold, float32(mask.Scale),
-			p.coef+4*stepOffset, active)
 	case opBatchNormStats:
 		return p.reduction("bn_stats", g.c, out, m(0), g.n, g.c, g.h)
 	case opBatchNormRunning: // stats, r
