@@ -26,6 +26,7 @@ var kernelSource = strings.Join([]string{
 	lossSource,
 	optimizerSource,
 	dropoutSource,
+	batchNormSource,
 	legacySource,
 }, "")
 
@@ -89,99 +90,6 @@ __device__ double block_sum(double v) {
 // legacySource holds the kernels of the families that have no file of
 // their own yet.
 const legacySource = `
-// Batch normalisation, as ops.BatchNormOp, its statistics and gradients,
-// over x of n samples of c channels of inner values. The reductions run a
-// block of REDUCE_THREADS per channel ch = blockIdx.x, whose threads
-// stride over the channel's n·inner values.
-#define BN_PARAMS int n, int c, int inner
-#define BN_FOR(k) for (int k = threadIdx.x; k < n * inner; k += blockDim.x)
-#define BN_AT(k) (((k) / inner * c + blockIdx.x) * inner + (k) % inner)
-
-// bn_stats writes channel blockIdx.x's mean to st[ch] and its biased
-// variance, from the values' distances to the mean, to st[c + ch].
-extern "C" __global__ void REDUCTION bn_stats(float *st, const float *x, BN_PARAMS) {
-	double s = 0.0;
-	BN_FOR(k) s += x[BN_AT(k)];
-	double m = block_sum(s) / (n * inner);
-	double d = 0.0;
-	BN_FOR(k) {
-		double e = x[BN_AT(k)] - m;
-		d += e * e;
-	}
-	double v = block_sum(d) / (n * inner);
-	if (threadIdx.x == 0) {
-		st[blockIdx.x] = (float)m;
-		st[c + blockIdx.x] = (float)v;
-	}
-}
-
-// bn_norm sets *mean and *inv = 1/√(σ² + eps) of channel ch: the batch's,
-// from st, when train, else the running ones.
-__device__ void bn_norm(const float *st, const float *rmean, const float *rvar, int ch, int c, float eps, int train,
-                        double *mean, double *inv) {
-	double v = train ? st[c + ch] : rvar[ch];
-	*mean = train ? st[ch] : rmean[ch];
-	*inv = 1.0 / sqrt(v + eps);
-}
-
-// bn_forward normalises each of the n·c·inner values: element-wise.
-extern "C" __global__ void bn_forward(float *y, const float *x, const float *st, const float *gamma, const float *beta,
-                                      const float *rmean, const float *rvar, BN_PARAMS, float eps, int train) {
-	FOR_EACH(i, n * c * inner) {
-		int ch = (i / inner) % c;
-		double mean, inv;
-		bn_norm(st, rmean, rvar, ch, c, eps, train, &mean, &inv);
-		double scale = gamma[ch] * inv;
-		y[i] = (float)(x[i] * scale + (beta[ch] - mean * scale));
-	}
-}
-
-// bn_dy_sums sets *sdy = Σdy and *sdyx = Σ dy·(x − mean)·inv over channel
-// blockIdx.x. Every thread of the block must call it.
-__device__ void bn_dy_sums(const float *x, const float *dy, BN_PARAMS, double mean, double inv, double *sdy, double *sdyx) {
-	double a = 0.0, b = 0.0;
-	BN_FOR(k) {
-		int i = BN_AT(k);
-		a += dy[i];
-		b += dy[i] * (x[i] - mean) * inv;
-	}
-	*sdy = block_sum(a);
-	*sdyx = block_sum(b);
-}
-
-extern "C" __global__ void REDUCTION bn_backward(float *dx, const float *x, const float *st, const float *gamma,
-                                                 const float *rmean, const float *rvar, const float *dy, BN_PARAMS,
-                                                 float eps, int train) {
-	double mean, inv, sdy = 0.0, sdyx = 0.0, m = n * inner;
-	bn_norm(st, rmean, rvar, blockIdx.x, c, eps, train, &mean, &inv);
-	double k = gamma[blockIdx.x] * inv;
-	if (train) bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
-	BN_FOR(t) {
-		int i = BN_AT(t);
-		dx[i] = train ? (float)(k * (dy[i] - sdy / m - (x[i] - mean) * inv * sdyx / m)) : (float)(k * dy[i]);
-	}
-}
-
-extern "C" __global__ void REDUCTION bn_gamma_grad(float *dg, const float *x, const float *st, const float *rmean,
-                                                   const float *rvar, const float *dy, BN_PARAMS, float eps, int train) {
-	double mean, inv, sdy, sdyx;
-	bn_norm(st, rmean, rvar, blockIdx.x, c, eps, train, &mean, &inv);
-	bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
-	if (threadIdx.x == 0) dg[blockIdx.x] = (float)sdyx;
-}
-
-// bn_running writes (1 − momentum)·r + momentum·s for each of the c
-// channels, s the batch's mean (st's first row), or with variance its
-// unbiased variance (the second row times count/(count − 1)).
-extern "C" __global__ void bn_running(float *out, const float *st, const float *r, int c, int count, float momentum,
-                                      int variance) {
-	FOR_EACH(ch, c) {
-		double s = st[ch];
-		if (variance) s = count > 1 ? (double)st[c + ch] * count / (count - 1) : st[c + ch];
-		out[ch] = (float)((1.0 - momentum) * r[ch] + momentum * s);
-	}
-}
-
 // Convolution geometry, as the kernel arguments of im2col and col2im: the
 // input maps are N×C×H×W, the filters KH×KW at stride SH×SW with padding
 // PH×PW, the output maps OH×OW.

@@ -21,19 +21,14 @@ import (
 type instrKind int
 
 const (
-	opFamily             instrKind = iota // lowered by its family: see instr.args
-	opConv                                // im2col, then a batched SGEMM
-	opConvFilterGrad                      // im2col, a batched SGEMM, then a sum over the images
-	opConvInputGrad                       // a batched SGEMM, then col2im
-	opMaxPool                             // window maxima
-	opMaxPoolBackward                     // gradient routed to each window's maximum
-	opAvgPool                             // window means
-	opAvgPoolBackward                     // gradient spread evenly over each window
-	opBatchNormStats                      // a batch's per-channel mean and variance
-	opBatchNorm                           // batch normalisation (batch or running statistics)
-	opBatchNormGrad                       // its gradient for x
-	opBatchNormGammaGrad                  // its gradient for γ
-	opBatchNormRunning                    // a running statistic after a training batch
+	opFamily          instrKind = iota // lowered by its family: see instr.args
+	opConv                             // im2col, then a batched SGEMM
+	opConvFilterGrad                   // im2col, a batched SGEMM, then a sum over the images
+	opConvInputGrad                    // a batched SGEMM, then col2im
+	opMaxPool                          // window maxima
+	opMaxPoolBackward                  // gradient routed to each window's maximum
+	opAvgPool                          // window means
+	opAvgPoolBackward                  // gradient spread evenly over each window
 )
 
 // instr is one step of a lowering: what its op's family made of a node
@@ -51,13 +46,9 @@ type instr struct {
 // legacy holds the arguments of the kinds of instruction whose family has
 // not moved to a file of its own yet (args nil).
 type legacy struct {
-	kind  instrKind
-	n     int     // elements of out (element-wise kinds) or of the input (reductions)
-	m, k  int     // softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
-	cols  int     // softmax kinds: classes per row
-	act   int     // activation or backward kind
-	alpha float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
-	geom  geom    // convolution and pooling kinds
+	kind instrKind
+	n    int  // elements of out
+	geom geom // convolution and pooling kinds
 }
 
 // geom is the geometry of a convolution or pooling: input maps N×C×H×W,
@@ -256,19 +247,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		in.kind, in.geom = opAvgPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
 	case ops.AvgPool2DBackwardOp:
 		in.kind, in.geom = opAvgPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, n.Shape(), kids[0].Shape())
-	case ops.BatchNormOp:
-		in.kind, in.geom, in.alpha = opBatchNorm, bnGeom(kids[0].Shape()), float32(op.Eps)
-	case ops.BatchNormGradOp:
-		in.kind, in.geom, in.alpha = opBatchNormGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
-	case ops.BatchNormGammaGradOp:
-		in.kind, in.geom, in.alpha = opBatchNormGammaGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
-	case ops.BatchNormStatsOp:
-		in.kind, in.geom = opBatchNormStats, bnGeom(kids[0].Shape())
-	case ops.BatchNormRunningOp:
-		in.kind, in.geom, in.alpha, in.k = opBatchNormRunning, geom{c: n.Shape()[0]}, float32(op.Momentum), op.Count
-		if op.Variance {
-			in.act = 1
-		}
 	default:
 		return unsupported("")
 	}
@@ -280,26 +258,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
 	return geom{n: x[0], c: x[1], h: x[2], w: x[3], f: w[0], kh: w[2], kw: w[3],
 		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
-}
-
-// bnGeom is the layout of a batch normalisation's x (N×C or N×C×H×W):
-// n samples of c channels of h values each (H·W, or 1).
-func bnGeom(x tensor.Shape) geom {
-	g := geom{n: x[0], c: x[1], h: 1, w: 1}
-	if x.Dims() == 4 {
-		g.h = x[2] * x[3]
-	}
-	return g
-}
-
-// modal reports whether in computes something else outside training, and
-// so has a second launch for evaluation and prediction.
-func (in *instr) modal() bool {
-	switch in.kind {
-	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
-		return true
-	}
-	return false
 }
 
 // poolGeom is the geometry of a pooling of x (N×C×H×W) giving y.

@@ -162,7 +162,7 @@ func (p *program) prepareInstrs() error {
 		in := &p.plan.instrs[i]
 		work, err := p.prepareWork(in, true)
 		var infer []action
-		if m, ok := in.args.(modal); err == nil && (in.modal() || ok && m.modal()) {
+		if m, ok := in.args.(modal); err == nil && ok && m.modal() {
 			infer, err = p.prepareWork(in, false)
 		}
 		if err != nil {
@@ -415,24 +415,6 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 	case opMaxPoolBackward:
 		total := g.n * g.c * g.h * g.w
 		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
-	case opBatchNormStats:
-		return p.reduction("bn_stats", g.c, out, m(0), g.n, g.c, g.h)
-	case opBatchNormRunning: // stats, r
-		return p.kernel("bn_running", g.c, out, m(0), m(1), g.c, in.k, in.alpha, in.act)
-	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
-		t := 0
-		if train {
-			t = 1
-		}
-		bn := []any{g.n, g.c, g.h, in.alpha, t}
-		switch in.kind {
-		case opBatchNorm: // x, stats, γ, β, mean, var
-			return p.kernel("bn_forward", g.n*g.c*g.h, append([]any{out, m(0), m(1), m(2), m(3), m(4), m(5)}, bn...)...)
-		case opBatchNormGrad: // x, stats, γ, mean, var, dy
-			return p.reduction("bn_backward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4), m(5)}, bn...)...)
-		}
-		// x, stats, mean, var, dy
-		return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, bn...)...)
 	}
 	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
 }
