@@ -27,6 +27,7 @@ var kernelSource = strings.Join([]string{
 	optimizerSource,
 	dropoutSource,
 	batchNormSource,
+	convSource,
 	legacySource,
 }, "")
 
@@ -90,50 +91,6 @@ __device__ double block_sum(double v) {
 // legacySource holds the kernels of the families that have no file of
 // their own yet.
 const legacySource = `
-// Convolution geometry, as the kernel arguments of im2col and col2im: the
-// input maps are N×C×H×W, the filters KH×KW at stride SH×SW with padding
-// PH×PW, the output maps OH×OW.
-#define CONV_PARAMS int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int OH, int OW
-
-// im2col unrolls every image: col[n][c][p][q][i][j] is the input pixel
-// x[n][c][i·SH+p−PH][j·SW+q−PW] that filter tap (p, q) of output (i, j)
-// reads, 0 in the padding. total = N·C·KH·KW·OH·OW.
-extern "C" __global__ void im2col(float *col, const float *x, int total, CONV_PARAMS) {
-	FOR_EACH(t, total) {
-		int j = t % OW, r = t / OW;
-		int i = r % OH; r /= OH;
-		int q = r % KW; r /= KW;
-		int p = r % KH; r /= KH;
-		int c = r % C, n = r / C;
-		int h = i * SH + p - PH, w = j * SW + q - PW;
-		col[t] = (h >= 0 && h < H && w >= 0 && w < W) ? x[((n * C + c) * H + h) * W + w] : 0.0f;
-	}
-}
-
-// col2im adds the column entries back onto the pixels they were read from:
-// one thread per input pixel gathers its taps in a fixed order, so the
-// result does not depend on scheduling. total = N·C·H·W.
-extern "C" __global__ void col2im(float *dx, const float *col, int total, CONV_PARAMS) {
-	FOR_EACH(t, total) {
-		int w = t % W, r = t / W;
-		int h = r % H; r /= H;
-		int c = r % C, n = r / C;
-		float s = 0.0f;
-		for (int p = 0; p < KH; p++) {
-			int hp = h + PH - p;
-			if (hp < 0 || hp % SH != 0 || hp / SH >= OH) continue;
-			int i = hp / SH;
-			for (int q = 0; q < KW; q++) {
-				int wq = w + PW - q;
-				if (wq < 0 || wq % SW != 0 || wq / SW >= OW) continue;
-				int j = wq / SW;
-				s += col[((((n * C + c) * KH + p) * KW + q) * OH + i) * OW + j];
-			}
-		}
-		dx[t] = s;
-	}
-}
-
 // pool_argmax is the index in a plane of the first largest element of the
 // window at output (i, j); NaNs are passed over unless the whole window is
 // NaN, as ops.MaxPool2DOp.

@@ -22,9 +22,6 @@ type instrKind int
 
 const (
 	opFamily          instrKind = iota // lowered by its family: see instr.args
-	opConv                             // im2col, then a batched SGEMM
-	opConvFilterGrad                   // im2col, a batched SGEMM, then a sum over the images
-	opConvInputGrad                    // a batched SGEMM, then col2im
 	opMaxPool                          // window maxima
 	opMaxPoolBackward                  // gradient routed to each window's maximum
 	opAvgPool                          // window means
@@ -49,13 +46,6 @@ type legacy struct {
 	kind instrKind
 	n    int  // elements of out
 	geom geom // convolution and pooling kinds
-}
-
-// geom is the geometry of a convolution or pooling: input maps N×C×H×W,
-// F filters (convolutions) or windows (pooling) KH×KW at stride SH×SW with
-// padding PH×PW, output maps OH×OW.
-type geom struct {
-	n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow int
 }
 
 type buffer struct {
@@ -174,12 +164,6 @@ func (l *lowering) setBuffers(pl *plan.Plan, bufs plan.Buffers) error {
 		if a, ok := in.args.(scratchUser); ok {
 			scratch = max(scratch, a.scratchSize())
 		}
-		switch {
-		case in.args != nil:
-		case in.kind == opConvFilterGrad:
-			l.ones = max(l.ones, in.geom.n)
-		}
-		scratch = max(scratch, in.scratchSize())
 	}
 	if scratch > 0 {
 		l.scratch = len(l.bufs)
@@ -233,12 +217,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		return instr{node: n, args: args}, nil
 	}
 	switch op := n.Op().(type) {
-	case ops.Conv2DOp:
-		in.kind, in.geom = opConv, convGeom(op, kids[0].Shape(), kids[1].Shape(), n.Shape())
-	case ops.Conv2DFilterGradOp:
-		in.kind, in.geom = opConvFilterGrad, convGeom(op.Conv, kids[0].Shape(), n.Shape(), kids[1].Shape())
-	case ops.Conv2DInputGradOp:
-		in.kind, in.geom = opConvInputGrad, convGeom(op.Conv, n.Shape(), kids[0].Shape(), kids[1].Shape())
 	case ops.MaxPool2DOp:
 		in.kind, in.geom = opMaxPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
 	case ops.MaxPool2DBackwardOp:
@@ -251,13 +229,6 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 		return unsupported("")
 	}
 	return in, nil
-}
-
-// convGeom is the geometry of convolution op of x (N×C×H×W) with w
-// (F×C×KH×KW) giving y (N×F×OH×OW).
-func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
-	return geom{n: x[0], c: x[1], h: x[2], w: x[3], f: w[0], kh: w[2], kw: w[3],
-		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
 }
 
 // poolGeom is the geometry of a pooling of x (N×C×H×W) giving y.
@@ -290,39 +261,4 @@ func constData(v G.Value) ([]float32, error) {
 		}
 	}
 	return nil, fmt.Errorf("unsupported value %T", v)
-}
-
-// blas returns the cuBLAS calls of in, in order: a matrix product for
-// opGemm, and the products (and the sum over images) of the convolutions,
-// whose unrolled images are in the scratch buffer.
-func (in *instr) blas(scratch int) ([]gemmCall, *gemvCall) {
-	at := func(buf int) region { return region{buf: buf} }
-	g := in.geom
-	K, P := g.c*g.kh*g.kw, g.oh*g.ow
-	col := region{buf: scratch}
-	switch in.kind {
-	case opConv: // y[n] (F×P) = W (F×K) · col[n] (K×P)
-		return []gemmCall{rowMajor(false, false, g.f, P, K, at(in.in[1]), K, 0, col, P, K*P, at(in.out), P, g.f*P, g.n)}, nil
-	case opConvFilterGrad: // part[n] (F×K) = dy[n] (F×P) · col[n]ᵀ; dW = Σ_n part[n]
-		part := region{buf: scratch, off: g.n * K * P}
-		c := sumRowsCall(g.n, g.f*K, part, at(in.out))
-		return []gemmCall{rowMajor(false, true, g.f, K, P, at(in.in[1]), P, g.f*P, col, P, K*P, part, K, g.f*K, g.n)}, &c
-	case opConvInputGrad: // col[n] (K×P) = Wᵀ (K×F) · dy[n] (F×P)
-		return []gemmCall{rowMajor(true, false, K, P, g.f, at(in.in[0]), K, 0, at(in.in[1]), P, g.f*P, col, P, K*P, g.n)}, nil
-	}
-	return nil, nil
-}
-
-// scratchSize is the scratch memory in needs: the unrolled images of a
-// convolution, and the per-image filter gradients.
-func (in *instr) scratchSize() int {
-	g := in.geom
-	K, P := g.c*g.kh*g.kw, g.oh*g.ow
-	switch in.kind {
-	case opConv, opConvInputGrad:
-		return g.n * K * P
-	case opConvFilterGrad:
-		return g.n*K*P + g.n*g.f*K
-	}
-	return 0
 }

@@ -92,46 +92,6 @@ func (s *sim) feed(inputs [][]float32) error {
 // at is the float32s of region r from element off on.
 func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
 
-// simIm2col unrolls the images as the im2col kernel does.
-func simIm2col(g geom, col, x []float32) { simColumns(g, col, x, true) }
-
-// simCol2im adds the columns back onto the pixels, as the col2im kernel.
-func simCol2im(g geom, dx, col []float32) {
-	clear(dx[:g.n*g.c*g.h*g.w])
-	simColumns(g, col, dx, false)
-}
-
-// simColumns visits the column matrix col of the images img in the
-// kernels' order: gather copies each pixel (0 in the padding) into its
-// column entry, otherwise each entry is added back onto its pixel.
-func simColumns(g geom, col, img []float32, gather bool) {
-	t := 0
-	for n := range g.n {
-		for c := range g.c {
-			for p := range g.kh {
-				for q := range g.kw {
-					for i := range g.oh {
-						for j := range g.ow {
-							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
-							inside := h >= 0 && h < g.h && w >= 0 && w < g.w
-							at := ((n*g.c+c)*g.h+h)*g.w + w
-							switch {
-							case gather && inside:
-								col[t] = img[at]
-							case gather:
-								col[t] = 0
-							case inside:
-								img[at] += col[t]
-							}
-							t++
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 // simPool is max pooling (y from x) or its gradient (dx from x and dy).
 func simPool(in *instr, out, x, dy []float32) {
 	g := in.geom
@@ -278,22 +238,6 @@ func (s *sim) exec(in *instr) {
 	out := s.mem[in.out]
 	arg := func(i int) []float32 { return s.mem[in.in[i]] }
 	switch in.kind {
-	case opConv, opConvFilterGrad, opConvInputGrad:
-		if in.kind == opConv || in.kind == opConvFilterGrad {
-			simIm2col(in.geom, s.mem[s.plan.scratch], arg(0))
-		}
-		gemms, sum := in.blas(s.plan.scratch)
-		var calls []call
-		for _, g := range gemms {
-			calls = append(calls, g)
-		}
-		if sum != nil {
-			calls = append(calls, *sum)
-		}
-		s.blas(calls)
-		if in.kind == opConvInputGrad {
-			simCol2im(in.geom, out, s.mem[s.plan.scratch])
-		}
 	case opMaxPool, opMaxPoolBackward:
 		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
 	case opAvgPool, opAvgPoolBackward:

@@ -200,22 +200,7 @@ func (p *program) legacyWork(in *instr, train bool) ([]action, error) {
 	if l != nil {
 		work = append(work, l)
 	}
-	if !train {
-		return work, nil
-	}
-	var blas []action
-	g, s := in.blas(p.plan.scratch)
-	for _, c := range g {
-		blas = append(blas, gemmAction{c, p.at})
-	}
-	if s != nil {
-		blas = append(blas, gemvAction{*s, p.at, p.ones})
-	}
-	switch in.kind {
-	case opConvInputGrad:
-		return append(blas, work...), nil // col2im after the product
-	}
-	return append(work, blas...), nil // im2col before a convolution's product
+	return work, nil
 }
 
 // action is a piece of device work prepared at compile time.
@@ -390,19 +375,8 @@ func (p *program) prepare(in *instr, train bool) (*launch, error) {
 	m := func(i int) cudadl.Ptr { return p.mem[in.in[i]] }
 	out := p.mem[in.out]
 	g := in.geom
-	conv := []any{g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow}
 	pool := []any{g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow}
-	var scratch cudadl.Ptr
-	if p.plan.scratch >= 0 {
-		scratch = p.mem[p.plan.scratch]
-	}
 	switch in.kind {
-	case opConv, opConvFilterGrad:
-		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
-		return p.kernel("im2col", total, append([]any{scratch, m(0), total}, conv...)...)
-	case opConvInputGrad:
-		total := g.n * g.c * g.h * g.w
-		return p.kernel("col2im", total, append([]any{out, scratch, total}, conv...)...)
 	case opMaxPool:
 		total := g.n * g.c * g.oh * g.ow
 		return p.kernel("maxpool", total, append([]any{out, m(0), total}, pool...)...)
