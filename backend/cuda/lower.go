@@ -9,24 +9,12 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/internal/plan"
-	"github.com/neurone-dl/neurone/ops"
 )
 
 // This file turns a Spec's graph, planned by package plan, into a
 // lowering: device buffers and the instructions of each mode (train,
 // eval, predict). It touches no device, so it is tested on machines
 // without a GPU; program.go carries a lowering out.
-
-// instrKind says what an instruction computes.
-type instrKind int
-
-const (
-	opFamily          instrKind = iota // lowered by its family: see instr.args
-	opMaxPool                          // window maxima
-	opMaxPoolBackward                  // gradient routed to each window's maximum
-	opAvgPool                          // window means
-	opAvgPoolBackward                  // gradient spread evenly over each window
-)
 
 // instr is one step of a lowering: what its op's family made of a node
 // (or of a bias addition and the activation after it), on the lowering's
@@ -37,15 +25,6 @@ type instr struct {
 	out  int     // buffer of node's value
 	out2 int     // a fused step's first value (the bias addition's) when something else reads it, else -1
 	args instrArgs
-	legacy
-}
-
-// legacy holds the arguments of the kinds of instruction whose family has
-// not moved to a file of its own yet (args nil).
-type legacy struct {
-	kind instrKind
-	n    int  // elements of out
-	geom geom // convolution and pooling kinds
 }
 
 type buffer struct {
@@ -201,40 +180,21 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 // lowerNode maps one non-leaf node, whose inputs are kids, to an
 // instruction (without buffers).
 func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
-	size := n.Shape().TotalSize()
-	in := instr{node: n, legacy: legacy{n: size}}
 	unsupported := func(why string) (instr, error) {
 		return instr{}, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
 	}
 	if n.Dtype() != tensor.Float32 {
 		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
 	}
-	if lower := lowererOf(n.Op()); lower != nil {
-		args, err := lower(n, kids)
-		if err != nil {
-			return unsupported(": " + err.Error())
-		}
-		return instr{node: n, args: args}, nil
-	}
-	switch op := n.Op().(type) {
-	case ops.MaxPool2DOp:
-		in.kind, in.geom = opMaxPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
-	case ops.MaxPool2DBackwardOp:
-		in.kind, in.geom = opMaxPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, kids[0].Shape(), kids[1].Shape())
-	case ops.AvgPool2DOp:
-		in.kind, in.geom = opAvgPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
-	case ops.AvgPool2DBackwardOp:
-		in.kind, in.geom = opAvgPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, n.Shape(), kids[0].Shape())
-	default:
+	lower := lowererOf(n.Op())
+	if lower == nil {
 		return unsupported("")
 	}
-	return in, nil
-}
-
-// poolGeom is the geometry of a pooling of x (N×C×H×W) giving y.
-func poolGeom(kernel, stride [2]int, x, y tensor.Shape) geom {
-	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: kernel[0], kw: kernel[1],
-		sh: stride[0], sw: stride[1], oh: y[2], ow: y[3]}
+	args, err := lower(n, kids)
+	if err != nil {
+		return unsupported(": " + err.Error())
+	}
+	return instr{node: n, args: args}, nil
 }
 
 // constData returns a constant's contents as float32s.

@@ -38,6 +38,11 @@ func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, in := range pl.instrs {
+		if _, ok := in.args.(simulated); !ok {
+			return nil, fmt.Errorf("%w: %T (node %s) has no simulation", backend.ErrUnsupported, in.args, in.node.Name())
+		}
+	}
 	s := &sim{plan: pl, spec: spec, mem: make([][]float32, len(pl.bufs)), opt: spec.Optimizer}
 	for i, b := range pl.bufs {
 		s.mem[i] = make([]float32, b.Size)
@@ -91,65 +96,6 @@ func (s *sim) feed(inputs [][]float32) error {
 
 // at is the float32s of region r from element off on.
 func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
-
-// simPool is max pooling (y from x) or its gradient (dx from x and dy).
-func simPool(in *instr, out, x, dy []float32) {
-	g := in.geom
-	if in.kind == opMaxPoolBackward {
-		clear(out[:g.n*g.c*g.h*g.w])
-	}
-	for plane := range g.n * g.c {
-		xp := x[plane*g.h*g.w:]
-		for i := range g.oh {
-			for j := range g.ow {
-				best := i*g.sh*g.w + j*g.sw
-				for p := range g.kh {
-					for q := range g.kw {
-						if k := (i*g.sh+p)*g.w + j*g.sw + q; xp[k] > xp[best] {
-							best = k
-						}
-					}
-				}
-				o := (plane*g.oh+i)*g.ow + j
-				if in.kind == opMaxPool {
-					out[o] = xp[best]
-				} else {
-					out[plane*g.h*g.w+best] += dy[o]
-				}
-			}
-		}
-	}
-}
-
-// simAvgPool is average pooling (y from x) or its gradient (dx from dy).
-func simAvgPool(in *instr, out, src []float32) {
-	g := in.geom
-	scale := 1 / float32(g.kh*g.kw)
-	if in.kind == opAvgPoolBackward {
-		clear(out[:g.n*g.c*g.h*g.w])
-	}
-	for plane := range g.n * g.c {
-		for i := range g.oh {
-			for j := range g.ow {
-				o := (plane*g.oh+i)*g.ow + j
-				var sum float32
-				for p := range g.kh {
-					for q := range g.kw {
-						k := plane*g.h*g.w + (i*g.sh+p)*g.w + j*g.sw + q
-						if in.kind == opAvgPool {
-							sum += src[k]
-						} else {
-							out[k] += src[o] * scale
-						}
-					}
-				}
-				if in.kind == opAvgPool {
-					out[o] = sum * scale
-				}
-			}
-		}
-	}
-}
 
 // colMajorGemm is BLAS SGEMM, column-major, as cuBLAS computes it.
 // cublasArgs returns the error cuBLAS would give for g's sizes and
@@ -230,22 +176,7 @@ func (s *sim) blas(calls []call) {
 	}
 }
 
-func (s *sim) exec(in *instr) {
-	if a, ok := in.args.(simulated); ok {
-		a.simulate(s, in)
-		return
-	}
-	out := s.mem[in.out]
-	arg := func(i int) []float32 { return s.mem[in.in[i]] }
-	switch in.kind {
-	case opMaxPool, opMaxPoolBackward:
-		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
-	case opAvgPool, opAvgPoolBackward:
-		simAvgPool(in, out, arg(0))
-	default:
-		panic("sim: unknown instruction")
-	}
-}
+func (s *sim) exec(in *instr) { in.args.(simulated).simulate(s, in) }
 
 func (s *sim) Train(inputs ...[]float32) (float32, error) {
 	if err := s.feed(inputs); err != nil {
@@ -430,14 +361,7 @@ func biasAct(a instrArgs) biasActArgs {
 }
 
 // what names the kind of an instruction: the type of its arguments.
-func what(in *instr) string {
-	if in.args == nil {
-		return legacyKind(in.kind)
-	}
-	return reflect.TypeOf(in.args).Name()
-}
-
-func legacyKind(k instrKind) string { return fmt.Sprintf("legacy %d", k) }
+func what(in *instr) string { return reflect.TypeOf(in.args).Name() }
 
 // No buffer is written while a value in it may still be read: for every
 // instruction, the buffers it reads were last written by the producers of

@@ -176,9 +176,6 @@ func (p *program) prepareInstrs() error {
 // prepareWork binds the calls of in (train selecting a modal one's) to the
 // program's memory.
 func (p *program) prepareWork(in *instr, train bool) ([]action, error) {
-	if in.args == nil {
-		return p.legacyWork(in, train)
-	}
 	var work []action
 	for _, c := range in.args.calls(in, p.plan.scratch, train) {
 		a, err := p.bind(c)
@@ -186,19 +183,6 @@ func (p *program) prepareWork(in *instr, train bool) ([]action, error) {
 			return nil, err
 		}
 		work = append(work, a)
-	}
-	return work, nil
-}
-
-// legacyWork is prepareWork for the kinds of instruction still in legacy.
-func (p *program) legacyWork(in *instr, train bool) ([]action, error) {
-	l, err := p.prepare(in, train)
-	if err != nil {
-		return nil, err
-	}
-	var work []action
-	if l != nil {
-		work = append(work, l)
 	}
 	return work, nil
 }
@@ -368,30 +352,6 @@ func (p *program) reduction(name string, blocks int, args ...any) (*launch, erro
 
 // at is the device address of r.
 func (p *program) at(r region) cudadl.Ptr { return p.mem[r.buf] + cudadl.Ptr(4*r.off) }
-
-// prepare returns the kernel launch of in (for dropout, of the training
-// step when train, of inference otherwise), or nil when cuBLAS does all.
-func (p *program) prepare(in *instr, train bool) (*launch, error) {
-	m := func(i int) cudadl.Ptr { return p.mem[in.in[i]] }
-	out := p.mem[in.out]
-	g := in.geom
-	pool := []any{g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow}
-	switch in.kind {
-	case opMaxPool:
-		total := g.n * g.c * g.oh * g.ow
-		return p.kernel("maxpool", total, append([]any{out, m(0), total}, pool...)...)
-	case opAvgPool:
-		total := g.n * g.c * g.oh * g.ow
-		return p.kernel("avgpool", total, append([]any{out, m(0), total}, pool...)...)
-	case opAvgPoolBackward:
-		total := g.n * g.c * g.h * g.w
-		return p.kernel("avgpool_backward", total, append([]any{out, m(0), total}, pool...)...)
-	case opMaxPoolBackward:
-		total := g.n * g.c * g.h * g.w
-		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
-	}
-	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
-}
 
 // run queues the instructions of list on the stream; train selects the
 // training behaviour of dropout.
