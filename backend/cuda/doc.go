@@ -3,11 +3,17 @@
 //
 // # Overview
 //
-// It runs the same Gorgonia graphs as the CPU backend. Compile lowers a
-// graph once (see lower.go): matrix products become cuBLAS SGEMM calls,
-// bias gradients SGEMV, and every other op a kernel compiled at run time by
-// NVRTC from CUDA C kept in this package (kernels.go), with a bias add and
-// the activation after it fused into one kernel. Device buffers are
+// It runs the same Gorgonia graphs as the CPU backend. Compile plans a
+// graph once with the planner every backend shares (backend/internal/plan)
+// and lowers each step (lower.go): matrix products become cuBLAS SGEMM
+// calls, bias gradients SGEMV, and every other op a kernel compiled at run
+// time by NVRTC from CUDA C kept in this package, with a bias add and the
+// activation after it fused into one kernel. Each op family (activations,
+// matmul, bias, conv, pool, batchnorm, loss, softmax, dropout, reduce,
+// optimizer) has one file with its CUDA C, the lowering of its ops to
+// arguments of its own and the launches they describe, registered by op
+// type or, for ops defined elsewhere such as Gorgonia's, by a function
+// that recognises them (family.go). Device buffers are
 // planned once and shared between values whose lifetimes do not overlap;
 // parameters, optimizer state and training state (Spec.Updates: batch
 // normalisation's running statistics, refreshed by device-to-device
@@ -35,8 +41,8 @@
 // and run with each block's threads as real threads meeting at
 // __syncthreads, products computed as cuBLAS defines them, capture and
 // replay recorded. The conformance suite and the op cases then compare it
-// with the CPU. The lowering alone is also simulated in Go (lower_test.go),
-// every launch is checked against its kernel's CUDA signature and every
+// with the CPU. The lowering alone is also simulated in Go (lower_test.go,
+// and each family's _test.go), every launch is checked against its kernel's CUDA signature and every
 // cuBLAS call against cuBLAS's argument rules (launch_test.go), and the
 // kernels are compiled by NVRTC, and assembled by ptxas, where those are
 // installed (kernels_test.go). The tests that need a device

@@ -162,12 +162,14 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 	for _, in := range spec.Inputs {
 		l.inputs = append(l.inputs, bufs.Of[in])
 	}
-	for i, prm := range spec.Params {
+	for _, prm := range spec.Params {
 		l.params = append(l.params, bufs.Of[prm])
-		l.grads = append(l.grads, bufs.Of[spec.Grads[i]])
 	}
-	if spec.Loss != nil {
+	if spec.Loss != nil { // the gradients are the training step's
 		l.loss = bufs.Of[spec.Loss]
+		for _, g := range spec.Grads {
+			l.grads = append(l.grads, bufs.Of[g])
+		}
 	}
 	for _, o := range spec.Outputs {
 		l.outputs = append(l.outputs, bufs.Of[o])

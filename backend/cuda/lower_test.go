@@ -459,22 +459,32 @@ func TestPlanValueReadTwice(t *testing.T) {
 		e := must(ops.Add(must(ops.ReLU(b)), must(ops.Tanh(b))))
 		return backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{e}}, randoms(rng, 12)
 	}
+	if e := relDiff(predictOnSim(t, build, 0)); e > 1e-6 {
+		t.Errorf("c + d: relative error %.2g against the CPU", e)
+	}
+}
+
+// predictOnSim runs Predict of the spec that build makes, with the input
+// it returns, on the simulation and on the CPU, and returns output out of
+// each.
+func predictOnSim(t *testing.T, build func() (backend.Spec, []float32), out int) (sim, cpu []float32) {
+	t.Helper()
 	var outs [2][]float32
-	for k, b := range []backend.Backend{cpuBackend(t), simBackend{}} {
+	for k, b := range []backend.Backend{simBackend{}, cpuBackend(t)} {
 		spec, x := build()
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer prog.Close()
-		outs[k] = make([]float32, 12)
-		if err := prog.Predict([][]float32{outs[k]}, x); err != nil {
+		read := make([][]float32, len(spec.Outputs))
+		outs[k] = make([]float32, spec.Outputs[out].Shape().TotalSize())
+		read[out] = outs[k]
+		if err := prog.Predict(read, x); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if e := relDiff(outs[1], outs[0]); e > 1e-6 {
-		t.Errorf("c + d: relative error %.2g against the CPU", e)
-	}
+	return outs[0], outs[1]
 }
 
 // children returns n's inputs in order.
@@ -506,23 +516,15 @@ func TestPlanBiasReadFirst(t *testing.T) {
 		y := must(ops.Add(sq, must(ops.ReLU(h))))
 		return backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{sq, y}}, randoms(rng, 12)
 	}
-	var outs [2][]float32
-	for k, b := range []backend.Backend{cpuBackend(t), simBackend{}} {
-		spec, x := build()
-		prog, err := b.Compile(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer prog.Close()
-		outs[k] = make([]float32, 12)
-		if err := prog.Predict([][]float32{nil, outs[k]}, x); err != nil {
-			t.Fatal(err)
-		}
-		if p, ok := prog.(*sim); ok && what(&p.plan.instrs[0]) != "biasActArgs" {
-			t.Errorf("the first instruction is %s, not the fused bias_act", what(&p.plan.instrs[0]))
-		}
+	spec, _ := build()
+	l, err := lower(spec)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if e := relDiff(outs[1], outs[0]); e > 1e-6 {
+	if what(&l.instrs[0]) != "biasActArgs" {
+		t.Errorf("the first instruction is %s, not the fused bias_act", what(&l.instrs[0]))
+	}
+	if e := relDiff(predictOnSim(t, build, 1)); e > 1e-6 {
 		t.Errorf("relative error %.2g against the CPU", e)
 	}
 }
