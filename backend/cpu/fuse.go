@@ -58,7 +58,7 @@ var (
 	// SumChannels of the same dy (β's gradient). They run as one step
 	// where the earliest of them stood: their inputs are all there by
 	// then, and their outputs are read only later.
-	batchNormGrads = &plan.Fusion{Name: "batch normalisation's gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+	batchNormGrads = &plan.Fusion{Name: "batch normalisation's gradients", PerMode: true, Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
 		op, ok := n.Op().(ops.BatchNormGradOp)
 		if !ok || !isFloat32(n) {
 			return nil
@@ -87,15 +87,17 @@ var (
 	}}
 
 	// biasActivation joins a bias addition with the unary element-wise
-	// op after it (biasAct, chanBiasAct).
-	biasActivation = plan.BiasActivation(func(act *G.Node) bool {
+	// op after it (biasAct, chanBiasAct). A mode that needs only the sum
+	// (training, where the loss reads the logits that the sigmoid of the
+	// output turns into probabilities) runs the bias addition alone.
+	biasActivation = perMode(plan.BiasActivation(func(act *G.Node) bool {
 		e, ok := act.Op().(ops.ElementwiseKernel)
 		return ok && e.Arity() == 1 && isFloat32(act)
-	})
+	}))
 
 	// gradientSum joins an activation's gradient with the sum over rows
 	// or channels of it, the bias's gradient (gradSum, chanGradSum).
-	gradientSum = &plan.Fusion{Name: "activation gradient+bias gradient", Pair: func(grad, sum *G.Node) bool {
+	gradientSum = &plan.Fusion{Name: "activation gradient+bias gradient", PerMode: true, Pair: func(grad, sum *G.Node) bool {
 		switch sum.Op().(type) {
 		case ops.SumRowsOp, ops.SumChannelsOp:
 		default:
@@ -105,6 +107,13 @@ var (
 		return ok && e.Arity() == 2 && isFloat32(grad) && isFloat32(sum) && sameShapes(grad)
 	}}
 )
+
+// perMode returns f, joining nodes where a mode needs only some of them:
+// the CPU runs those one by one in that mode.
+func perMode(f *plan.Fusion) *plan.Fusion {
+	f.PerMode = true
+	return f
+}
 
 // fuse returns the pass that runs the fused plan step s. Every value the
 // step's nodes compute is still written, so outputs, gradients and other

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
@@ -161,18 +162,22 @@ func (p *program) slotsOf(nodes []*G.Node) []int {
 }
 
 // steps returns the steps of mode m. A fused plan step runs as one pass
-// (fuse.go), but batch normalisation's gradients outside training, where
-// they are not the training formulas that pass computes.
+// (fuse.go) where m needs all its nodes, but batch normalisation's
+// gradients outside training, where they are not the training formulas
+// that pass computes; otherwise the nodes m needs run one by one.
 func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
 	var steps []step
 	for _, i := range pl.InMode(m) {
 		s := &pl.Steps[i]
+		all := !slices.ContainsFunc(s.Nodes, func(n *G.Node) bool { return !pl.Needs(m, n) })
 		switch {
 		case s.Fusion == nil:
 			steps = append(steps, p.step(pl, s.Node()))
-		case s.Fusion == batchNormGrads && m != plan.Train:
+		case !all || s.Fusion == batchNormGrads && m != plan.Train:
 			for _, n := range s.Nodes {
-				steps = append(steps, p.step(pl, n))
+				if pl.Needs(m, n) {
+					steps = append(steps, p.step(pl, n))
+				}
 			}
 		default:
 			st := p.step(pl, s.Host)

@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"slices"
+
 	G "gorgonia.org/gorgonia"
 
 	"github.com/neurone-dl/neurone/backend/internal/plan"
@@ -48,19 +50,21 @@ func (p *program) foldSGD(pl *plan.Plan) []bool {
 	if opt.Method != graph.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
 		return folded // clipping needs every gradient before any update
 	}
-	lastRead := pl.LastReads(plan.Train) // the steps are the plan's training steps
+	steps, lastRead := pl.InMode(plan.Train), pl.LastReads(plan.Train)
 	for i, prm := range p.spec.Params {
+		g := p.spec.Grads[i]
+		at := slices.IndexFunc(steps, func(j int) bool { return pl.Steps[j].Node() == g })
+		_, gradRead := lastRead[g]
+		w, weightRead := lastRead[prm]
+		if at < 0 || gradRead || (weightRead && w >= at) || !isFloat32(g) || !prm.Shape().Eq(g.Shape()) {
+			continue
+		}
 		for j := range p.train {
 			s := &p.train[j]
-			mm, isMatMul := s.op.(ops.MatMulOp)
-			_, gradRead := lastRead[s.node]
-			w, wRead := lastRead[prm]
-			if s.node != p.spec.Grads[i] || !isMatMul || s.fused != nil || gradRead || !isFloat32(s.node) ||
-				!prm.Shape().Eq(s.node.Shape()) || (wRead && w >= j) {
-				continue
+			if mm, isMatMul := s.op.(ops.MatMulOp); isMatMul && s.node == g && s.fused == nil {
+				s.fused = &sgdMatMul{op: mm, a: s.in[0], b: s.in[1], param: p.slots[prm], alpha: &p.sgdAlpha}
+				folded[i] = true
 			}
-			s.fused = &sgdMatMul{op: mm, a: s.in[0], b: s.in[1], param: p.slots[prm], alpha: &p.sgdAlpha}
-			folded[i] = true
 		}
 	}
 	return folded

@@ -46,6 +46,11 @@ type Fusion struct {
 	// Group returns the nodes that run with n as one step, n first, or
 	// nil.
 	Group func(p *Plan, n *G.Node) []*G.Node
+	// PerMode lets nodes join that some mode needs only some of: the
+	// step is then that mode's too, and the backend runs there the nodes
+	// the mode needs (Plan.Needs), as it sees fit. Without it, nodes join
+	// only where every mode needs all of them or none.
+	PerMode bool
 }
 
 // Step is what a backend runs: one node, or several that a Fusion joined.
@@ -94,8 +99,9 @@ type Plan struct {
 
 // New plans spec, joining nodes with each of fusions in turn: a node
 // joins one step at most, so an earlier fusion takes precedence. Nodes
-// join only when every mode needs all of them or none, and when whatever
-// they read is computed before the earliest of them.
+// join only when whatever they read is computed before the earliest of
+// them, and (unless the fusion is PerMode) when every mode needs all of
+// them or none.
 func New(spec backend.Spec, fusions ...*Fusion) (*Plan, error) {
 	p := &Plan{Spec: spec, inputs: map[*G.Node][]*G.Node{}, consumers: map[*G.Node][]*G.Node{},
 		pinned: map[*G.Node]bool{}, kinds: map[*G.Node]Kind{}, position: map[*G.Node]int{},
@@ -245,7 +251,7 @@ func (p *Plan) fuse(f *Fusion) {
 				nodes = []*G.Node{x, n}
 			}
 		}
-		if len(nodes) > 1 && p.canJoin(nodes) {
+		if len(nodes) > 1 && p.canJoin(nodes, f.PerMode) {
 			for _, m := range nodes {
 				p.group[m], p.fusion[m] = nodes, f
 			}
@@ -254,16 +260,16 @@ func (p *Plan) fuse(f *Fusion) {
 }
 
 // canJoin reports whether nodes may run as one step: computed nodes, in
-// no other step, needed by the same modes, reading nothing computed after
-// the earliest of them.
-func (p *Plan) canJoin(nodes []*G.Node) bool {
+// no other step, needed by the same modes unless perMode, reading nothing
+// computed after the earliest of them.
+func (p *Plan) canJoin(nodes []*G.Node, perMode bool) bool {
 	host := nodes[0]
 	for i, n := range nodes {
 		if p.kinds[n] != Computed || p.group[n] != nil || slices.Contains(nodes[:i], n) {
 			return false
 		}
 		for m := range numModes {
-			if p.needs[m][n] != p.needs[m][nodes[0]] {
+			if !perMode && p.needs[m][n] != p.needs[m][nodes[0]] {
 				return false
 			}
 		}
@@ -282,7 +288,7 @@ func (p *Plan) canJoin(nodes []*G.Node) bool {
 }
 
 // makeSteps sets Steps, each where its earliest node is in Order, and the
-// steps of each mode.
+// steps of each mode: those that compute something it needs.
 func (p *Plan) makeSteps() {
 	for _, n := range p.Order {
 		if _, done := p.stepOf[n]; done || p.kinds[n] != Computed {
@@ -298,7 +304,7 @@ func (p *Plan) makeSteps() {
 		}
 		p.Steps = append(p.Steps, Step{Nodes: nodes, Host: n, In: p.reads(nodes), Fusion: p.fusion[n]})
 		for m := range numModes {
-			if p.needs[m][n] {
+			if slices.ContainsFunc(nodes, func(n *G.Node) bool { return p.needs[m][n] }) {
 				p.modes[m] = append(p.modes[m], at)
 			}
 		}
@@ -320,7 +326,8 @@ func (p *Plan) reads(nodes []*G.Node) []*G.Node {
 }
 
 // InMode returns the indices into Steps of the steps mode m runs, in
-// order.
+// order: those computing a value m needs (with a PerMode fusion, maybe not
+// all of the step's).
 func (p *Plan) InMode(m Mode) []int { return p.modes[m] }
 
 // Needs reports whether mode m needs the value of n.

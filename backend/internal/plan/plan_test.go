@@ -122,8 +122,8 @@ func TestBiasActivation(t *testing.T) {
 }
 
 // A bias addition whose sum a mode reads without the activation does not
-// fuse: that mode would compute the activation for nothing. One read by
-// nothing but its activation is not kept.
+// fuse, that mode would compute the activation for nothing, unless the
+// fusion is PerMode. One read by nothing but its activation is not kept.
 func TestFusionModes(t *testing.T) {
 	must := musts(t)
 	g := G.NewGraph()
@@ -152,6 +152,16 @@ func TestFusionModes(t *testing.T) {
 	}
 	if len(fused) != 2 || fused[0] != k || fused[1] != z {
 		t.Fatalf("fused %v, want the second layer's bias addition and ReLU only", fused)
+	}
+	perMode := BiasActivation(relu)
+	perMode.PerMode = true
+	if p, err = New(spec, perMode); err != nil {
+		t.Fatal(err)
+	}
+	first := p.Steps[0]
+	if first.Fusion != perMode || first.Node() != y || !slices.Contains(p.InMode(Predict), 0) || p.Needs(Predict, y) {
+		t.Errorf("per mode: the first step computes %v, in prediction %v; want the first layer fused, run by prediction, which needs only its sum",
+			first.Nodes, slices.Contains(p.InMode(Predict), 0))
 	}
 	spec.Params, spec.Grads, spec.Loss = nil, nil, nil
 	spec.Outputs = []*G.Node{z}
