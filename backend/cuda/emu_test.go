@@ -583,12 +583,12 @@ func TestHostedOps(t *testing.T) { compareOps(t, cpuBackend(t), hostBackend(t), 
 // From the second step on, training replays the captured step, and the
 // replayed steps compute exactly what eager ones do.
 func TestHostedGraphReplay(t *testing.T) {
-	xs, ys := hostBatches(3, 4)
+	xs, ys := randomBatches(3, 4)
 	checkGraphReplay(t, hostBackend(t), xs, ys, 0)
 }
 
-// hostBatches returns n random batches for MLP6 at batch size batch.
-func hostBatches(n, batch int) (xs, ys [][]float32) {
+// randomBatches returns n random batches for MLP6 at batch size batch.
+func randomBatches(n, batch int) (xs, ys [][]float32) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range n {
 		xs = append(xs, randoms(rng, batch*100*100))

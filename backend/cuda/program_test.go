@@ -11,8 +11,6 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph"
-	"github.com/neurone-dl/neurone/models/catdog/dataset"
-	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/ops"
 )
 
@@ -80,27 +78,13 @@ func mlp6(t *testing.T, batch int, opt graph.Optimizer) backend.Spec {
 	return spec
 }
 
-func syntheticBatches(n, batch int) (xs, ys [][]float32) {
-	set := synthetic.Generate(n*batch, 11, 100)
-	for i := range n {
-		x, y := make([]float32, batch*set.Size()), make([]float32, batch)
-		idx := make([]int, batch)
-		for j := range idx {
-			idx[j] = i*batch + j
-		}
-		set.Fill(dataset.Centred, x, y, idx)
-		xs, ys = append(xs, x), append(ys, y)
-	}
-	return xs, ys
-}
-
-// One whole MLP6 training step (Adam), then 50 steps on the built-in
-// synthetic images: the loss and every updated weight follow the CPU's.
+// One whole MLP6 training step (Adam), then 50 steps on random batches:
+// the loss and every updated weight follow the CPU's.
 func TestMLP6AgainstCPU(t *testing.T) {
 	g := gpu(t)
 	c := cpuBackend(t)
 	const steps, batch = 50, 32
-	xs, ys := syntheticBatches(steps, batch)
+	xs, ys := randomBatches(steps, batch)
 	var losses [2][]float32
 	var weights [2][][]float32
 	for k, b := range []backend.Backend{c, g} {
@@ -149,7 +133,7 @@ func TestMLP6AgainstCPU(t *testing.T) {
 
 // Replaying the captured step computes what eager steps compute.
 func TestGraphReplayMatchesEager(t *testing.T) {
-	xs, ys := syntheticBatches(6, 16)
+	xs, ys := randomBatches(6, 16)
 	checkGraphReplay(t, gpu(t), xs, ys, 1e-6)
 }
 
@@ -190,7 +174,7 @@ func checkGraphReplay(t *testing.T, b *Backend, xs, ys [][]float32, tol float64)
 // TF32 runs and stays close to float32.
 func TestTF32(t *testing.T) {
 	g := gpu(t)
-	xs, ys := syntheticBatches(1, 64)
+	xs, ys := randomBatches(1, 64)
 	var losses [2]float32
 	for k, tf32 := range []bool{false, true} {
 		spec := mlp6(t, 64, graph.NewSGD(0.01))
@@ -241,7 +225,7 @@ func TestLifetimes(t *testing.T) {
 		}
 		return f
 	}
-	xs, ys := syntheticBatches(1, 8)
+	xs, ys := randomBatches(1, 8)
 	round := func() {
 		b, err := backend.Open("cuda")
 		if err != nil {
