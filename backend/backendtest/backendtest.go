@@ -257,82 +257,91 @@ func testOptimizers(t *testing.T, b backend.Backend) {
 		{Method: optim.Adam, LearningRate: 0.01, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, ClipNorm: 0.01},
 	} {
 		t.Run(fmt.Sprintf("%s/wd=%g/clip=%g", opt.Method, opt.WeightDecay, opt.ClipNorm), func(t *testing.T) {
-			spec := graph.MLPSpec{Inputs: 5, Batch: 4, Seed: 3, Layers: []graph.LayerSpec{
-				{Units: 4, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}}
-			m, obj := BinaryMLP(t, spec)
-			params := obj.Params
-			ref := newRefMLP(m)
-			refParams := make([][]float32, len(params))
-			for i, p := range params {
-				refParams[i] = append([]float32(nil), p.Value().Data().([]float32)...)
-			}
-			sizes := make([]int, len(params))
-			for i, p := range params {
-				sizes[i] = p.Shape().TotalSize()
-			}
-			state := opt.NewState(sizes)
-			prog, err := b.Compile(backend.TrainSpec(m, obj, opt))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer prog.Close()
-			if err := prog.SetLearningRate(0); !errors.Is(err, backend.ErrSpec) {
-				t.Errorf("SetLearningRate(0): %v, want ErrSpec", err)
-			}
-			for step := 1; step <= len(lrFactors); step++ {
-				x, y := randomBatch(spec.Batch, spec.Inputs, uint64(step))
-				stepOpt := opt
-				stepOpt.LearningRate = opt.LearningRate * lrFactors[step-1]
-				if err := prog.SetLearningRate(stepOpt.LearningRate); err != nil {
-					t.Fatal(err)
-				}
-				for l := range ref.w {
-					ref.w[l] = toFloat64(refParams[2*l])
-					ref.b[l] = toFloat64(refParams[2*l+1])
-				}
-				r := ref.run(toFloat64(x), toFloat64(y), spec.Batch)
-				c := stepOpt.Coefficients(step)
-				grads := make([][]float64, len(params))
-				var sq float64
-				for i := range params {
-					grads[i] = r.dw[i/2]
-					if i%2 == 1 {
-						grads[i] = r.db[i/2]
-					}
-					for _, v := range grads[i] {
-						sq += v * v
-					}
-				}
-				c.GradScale = stepOpt.ClipScale(sq)
-				if clips := c.GradScale < 1; clips != (opt.ClipNorm > 0 && opt.ClipNorm < 1) {
-					t.Fatalf("step %d: gradient norm %.3g against a clipping norm of %g: the case does not test what it says", step, math.Sqrt(sq), opt.ClipNorm)
-				}
-				for i := range params {
-					gf := make([]float32, len(grads[i]))
-					for k, v := range grads[i] {
-						gf[k] = float32(v)
-					}
-					stepOpt.Update(c, refParams[i], gf, state.Slots[i])
-				}
-				if _, err := prog.Train(x, y); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if err := prog.Sync(); err != nil {
-				t.Fatal(err)
-			}
-			for i, p := range params {
-				if e := relErr(p.Value().Data().([]float32), toFloat64(refParams[i])); e > GradTol {
-					t.Errorf("%s after %d steps with changing learning rates: relative error %.2g", p.Name(), len(lrFactors), e)
-				}
-			}
-			st, err := prog.OptimizerState()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if st.Step != len(lrFactors) {
-				t.Errorf("optimizer state step %d, want %d", st.Step, len(lrFactors))
-			}
+			testOptimizer(t, b, opt)
 		})
+	}
+}
+
+// testOptimizer is testOptimizers' case of opt.
+func testOptimizer(t *testing.T, b backend.Backend, opt optim.Optimizer) {
+	spec := graph.MLPSpec{Inputs: 5, Batch: 4, Seed: 3, Layers: []graph.LayerSpec{
+		{Units: 4, Activation: graph.Tanh}, {Units: 1, Activation: graph.Sigmoid}}}
+	m, obj := BinaryMLP(t, spec)
+	params := obj.Params
+	ref := newRefMLP(m)
+	refParams := make([][]float32, len(params))
+	sizes := make([]int, len(params))
+	for i, p := range params {
+		refParams[i] = append([]float32(nil), p.Value().Data().([]float32)...)
+		sizes[i] = p.Shape().TotalSize()
+	}
+	state := opt.NewState(sizes)
+	prog, err := b.Compile(backend.TrainSpec(m, obj, opt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if err := prog.SetLearningRate(0); !errors.Is(err, backend.ErrSpec) {
+		t.Errorf("SetLearningRate(0): %v, want ErrSpec", err)
+	}
+	for step := 1; step <= len(lrFactors); step++ {
+		x, y := randomBatch(spec.Batch, spec.Inputs, uint64(step))
+		stepOpt := opt
+		stepOpt.LearningRate = opt.LearningRate * lrFactors[step-1]
+		if err := prog.SetLearningRate(stepOpt.LearningRate); err != nil {
+			t.Fatal(err)
+		}
+		for l := range ref.w {
+			ref.w[l] = toFloat64(refParams[2*l])
+			ref.b[l] = toFloat64(refParams[2*l+1])
+		}
+		refUpdate(t, stepOpt, step, ref.run(toFloat64(x), toFloat64(y), spec.Batch), refParams, state)
+		if _, err := prog.Train(x, y); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := prog.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range params {
+		if e := relErr(p.Value().Data().([]float32), toFloat64(refParams[i])); e > GradTol {
+			t.Errorf("%s after %d steps with changing learning rates: relative error %.2g", p.Name(), len(lrFactors), e)
+		}
+	}
+	st, err := prog.OptimizerState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Step != len(lrFactors) {
+		t.Errorf("optimizer state step %d, want %d", st.Step, len(lrFactors))
+	}
+}
+
+// refUpdate applies step step of opt to the reference parameters, each
+// weight and bias in turn, with the reference gradients of r, clipped as
+// opt says; it fails t if the clipping is not the case's.
+func refUpdate(t *testing.T, opt optim.Optimizer, step int, r refResult, params [][]float32, state *optim.State) {
+	c := opt.Coefficients(step)
+	grads := make([][]float64, len(params))
+	var sq float64
+	for i := range params {
+		grads[i] = r.dw[i/2]
+		if i%2 == 1 {
+			grads[i] = r.db[i/2]
+		}
+		for _, v := range grads[i] {
+			sq += v * v
+		}
+	}
+	c.GradScale = opt.ClipScale(sq)
+	if clips := c.GradScale < 1; clips != (opt.ClipNorm > 0 && opt.ClipNorm < 1) {
+		t.Fatalf("step %d: gradient norm %.3g against a clipping norm of %g: the case does not test what it says", step, math.Sqrt(sq), opt.ClipNorm)
+	}
+	for i := range params {
+		gf := make([]float32, len(grads[i]))
+		for k, v := range grads[i] {
+			gf[k] = float32(v)
+		}
+		opt.Update(c, params[i], gf, state.Slots[i])
 	}
 }

@@ -34,80 +34,10 @@ func againstReference(t *testing.T, b backend.Backend, m *graph.Model, obj *grap
 	}
 	defer prog.Close()
 	x, y := batch(11)
-	targets := append([]*G.Node{obj.Loss, m.Output}, obj.Grads...)
-	feeds := map[*G.Node][]float32{m.Input: x, obj.Targets: y}
-
-	want, err := reference(targets, feeds, ops.Mode{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outs := make([][]float32, len(spec.Outputs))
-	for i, o := range spec.Outputs {
-		outs[i] = make([]float32, o.Shape().TotalSize())
-	}
-	loss, err := prog.Evaluate(outs, x, y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e := relErr([]float32{loss}, want[0]); e > ForwardTol {
-		t.Errorf("evaluation loss %v, reference %v", loss, want[0][0])
-	}
-	for i := range spec.Outputs {
-		tol, what := GradTol, "gradient of "+obj.Params[max(i-1, 0)].Name()
-		if i == 0 {
-			tol, what = ForwardTol, "output"
-		}
-		if e := relErr(outs[i], want[i+1]); e > tol {
-			t.Errorf("evaluation %s: relative error %.2g", what, e)
-		}
-	}
-
+	evaluationAgainstReference(t, prog, spec, m, obj, x, y)
 	for step := 1; step <= 2; step++ {
 		x, y := batch(uint64(20 + step))
-		feeds := map[*G.Node][]float32{m.Input: x, obj.Targets: y}
-		targets := append([]*G.Node{obj.Loss}, obj.Grads...)
-		for _, u := range spec.Updates {
-			targets = append(targets, u.Value)
-		}
-		ref, err := reference(targets, feeds, ops.Mode{Train: true, Step: uint64(step)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		inference, err := reference([]*G.Node{obj.Loss}, feeds, ops.Mode{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dropout && math.Abs(ref[0][0]-inference[0][0]) < 1e-6 {
-			t.Fatalf("step %d: dropout changes nothing in the reference, so the test cannot see it", step)
-		}
-		before := make([][]float64, len(obj.Params))
-		for i, p := range obj.Params {
-			before[i] = toFloat64(p.Value().Data().([]float32))
-		}
-		loss, err := prog.Train(x, y)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e := relErr([]float32{loss}, ref[0]); e > ForwardTol {
-			t.Errorf("training step %d: loss %v, reference with that step's dropout mask %v (without dropout %v)", step, loss, ref[0][0], inference[0][0])
-		}
-		if err := prog.Sync(); err != nil {
-			t.Fatal(err)
-		}
-		for i, p := range obj.Params {
-			exp := make([]float64, len(before[i]))
-			for k := range exp {
-				exp[k] = before[i][k] - lr*ref[i+1][k]
-			}
-			if e := relErr(p.Value().Data().([]float32), exp); e > ForwardTol {
-				t.Errorf("training step %d: %s after the SGD update: relative error %.2g", step, p.Name(), e)
-			}
-		}
-		for i, u := range spec.Updates {
-			if e := relErr(u.Buffer.Value().Data().([]float32), ref[1+len(obj.Grads)+i]); e > ForwardTol {
-				t.Errorf("training step %d: %s after the step: relative error %.2g", step, u.Buffer.Name(), e)
-			}
-		}
+		trainingAgainstReference(t, prog, spec, m, obj, x, y, step, lr, dropout)
 	}
 }
 
@@ -195,4 +125,91 @@ func leaf64(g *G.ExprGraph, n *G.Node, fed []float32) (*G.Node, error) {
 	shape := n.Shape().Clone()
 	return G.NewTensor(g, tensor.Float64, shape.Dims(), G.WithShape(shape...), G.WithName(n.Name()),
 		G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data)))), nil
+}
+
+// evaluationAgainstReference checks Evaluate's loss, output and gradients
+// on the batch x, y against the reference.
+func evaluationAgainstReference(t *testing.T, prog backend.Program, spec backend.Spec, m *graph.Model, obj *graph.Objective,
+	x, y []float32) {
+	t.Helper()
+	targets := append([]*G.Node{obj.Loss, m.Output}, obj.Grads...)
+	feeds := map[*G.Node][]float32{m.Input: x, obj.Targets: y}
+
+	want, err := reference(targets, feeds, ops.Mode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := make([][]float32, len(spec.Outputs))
+	for i, o := range spec.Outputs {
+		outs[i] = make([]float32, o.Shape().TotalSize())
+	}
+	loss, err := prog.Evaluate(outs, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr([]float32{loss}, want[0]); e > ForwardTol {
+		t.Errorf("evaluation loss %v, reference %v", loss, want[0][0])
+	}
+	for i := range spec.Outputs {
+		tol, what := GradTol, "gradient of "+obj.Params[max(i-1, 0)].Name()
+		if i == 0 {
+			tol, what = ForwardTol, "output"
+		}
+		if e := relErr(outs[i], want[i+1]); e > tol {
+			t.Errorf("evaluation %s: relative error %.2g", what, e)
+		}
+	}
+}
+
+// trainingAgainstReference checks training step step on the batch x, y:
+// its loss against the reference with that step's dropout mask (which
+// must change the loss, if dropout), the parameters after the SGD update
+// with learning rate lr, and the updated state.
+func trainingAgainstReference(t *testing.T, prog backend.Program, spec backend.Spec, m *graph.Model, obj *graph.Objective,
+	x, y []float32, step int, lr float64, dropout bool) {
+	t.Helper()
+	feeds := map[*G.Node][]float32{m.Input: x, obj.Targets: y}
+	targets := append([]*G.Node{obj.Loss}, obj.Grads...)
+	for _, u := range spec.Updates {
+		targets = append(targets, u.Value)
+	}
+	ref, err := reference(targets, feeds, ops.Mode{Train: true, Step: uint64(step)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inference, err := reference([]*G.Node{obj.Loss}, feeds, ops.Mode{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dropout && math.Abs(ref[0][0]-inference[0][0]) < 1e-6 {
+		t.Fatalf("step %d: dropout changes nothing in the reference, so the test cannot see it", step)
+	}
+	before := make([][]float64, len(obj.Params))
+	for i, p := range obj.Params {
+		before[i] = toFloat64(p.Value().Data().([]float32))
+	}
+	loss, err := prog.Train(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr([]float32{loss}, ref[0]); e > ForwardTol {
+		t.Errorf("training step %d: loss %v, reference with that step's dropout mask %v (without dropout %v)", step, loss, ref[0][0], inference[0][0])
+	}
+	if err := prog.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range obj.Params {
+		exp := make([]float64, len(before[i]))
+		for k := range exp {
+			exp[k] = before[i][k] - lr*ref[i+1][k]
+		}
+		if e := relErr(p.Value().Data().([]float32), exp); e > ForwardTol {
+			t.Errorf("training step %d: %s after the SGD update: relative error %.2g", step, p.Name(), e)
+		}
+	}
+	for i, u := range spec.Updates {
+		if e := relErr(u.Buffer.Value().Data().([]float32), ref[1+len(obj.Grads)+i]); e > ForwardTol {
+			t.Errorf("training step %d: %s after the step: relative error %.2g", step, u.Buffer.Name(), e)
+		}
+	}
 }

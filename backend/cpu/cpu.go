@@ -3,8 +3,9 @@
 //
 // # Overview
 //
-// Compile sorts the graph once, keeps only the nodes each mode needs
-// (training, evaluation, prediction), gives every node a buffer of its own,
+// Compile plans the graph once with the planner every backend shares
+// (backend/internal/plan), which keeps only the nodes each mode needs
+// (training, evaluation, prediction); it gives every node a buffer of its own,
 // and then runs each op's UsePreallocDo into that buffer on every call: a
 // training step allocates nothing. Unlike Gorgonia's tape machine, buffers
 // are never shared between nodes, so no intermediate can be overwritten
@@ -16,11 +17,13 @@
 // backend). Gorgonia's own ops, should a graph hold any, run through their
 // UsePreallocDo or Do.
 //
-// A peephole pass then merges a bias addition with the activation after it,
-// and an activation's gradient with the bias gradient (the sum over rows)
-// after it, into single passes over the data, and splits large element-wise
-// passes across cores. These passes run the ops' own loops in the same order,
-// so their results are bit-identical to running the ops one by one. With
+// The planner joins a bias addition with the activation after it, an
+// activation's gradient with the bias gradient (the sum over rows or
+// channels) after it, and a batch normalisation's three gradients, which
+// then run as single passes over the data (fuse.go), and large
+// element-wise passes are split across cores. These passes run the ops'
+// own loops in the same order, so their results are bit-identical to
+// running the ops one by one. With
 // plain SGD, a weight's update is folded into the matrix product that
 // computes its gradient (the product adds −lr·dW to the weights directly),
 // which differs from the separate update by float32 rounding only.

@@ -6,6 +6,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -49,90 +50,125 @@ type cannotFail struct{}
 
 func (cannotFail) err() error { return nil }
 
-// fuse rewrites steps, merging the pairs described above (batch
-// normalisation's gradients only in the training steps, train) and marking
-// large element-wise steps to run in parallel. Every value a step wrote is
-// still written, so outputs, gradients and later plans see the same slots.
-func fuse(steps []step, train bool) []step {
-	producer := map[int]int{} // slot → index of the step that writes it
-	for i, s := range steps {
-		producer[s.out] = i
-	}
-	removed := make([]bool, len(steps))
-	if train {
-		fuseBatchNormGrads(steps, removed)
-	}
-	for j := range steps {
-		s := &steps[j]
-		if !isFloat32(s.node) || removed[j] || s.fused != nil {
-			continue
+// The fusions the CPU's executor runs, in the order they pick nodes: a
+// batch normalisation's gradients first, so that β's gradient, a
+// SumChannels, is theirs rather than the activation gradient's before it.
+var (
+	// batchNormGrads finds, for a float32 BatchNormGrad, the
+	// BatchNormGammaGrad of the same inputs and, for N×C×H×W maps, the
+	// SumChannels of the same dy (β's gradient). They run as one step
+	// where the earliest of them stood: their inputs are all there by
+	// then, and their outputs are read only later.
+	batchNormGrads = &plan.Fusion{Name: "batch normalisation's gradients", PerMode: true, Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+		op, ok := n.Op().(ops.BatchNormGradOp)
+		if !ok || !isFloat32(n) {
+			return nil
 		}
-		switch op := s.op.(type) {
-		case cpukernels.Elementwise:
-			i, ok := producer[s.in[0]]
-			if op.Arity() != 1 || !ok || i > j || removed[i] || steps[i].fused != nil {
-				continue
+		in := pl.Inputs(n)                                   // x, stats, γ, running mean, running var, dy
+		want := []*G.Node{in[0], in[1], in[3], in[4], in[5]} // γ's gradient's inputs
+		readers := pl.Consumers(in[0])
+		gamma := slices.IndexFunc(readers, func(c *G.Node) bool {
+			o, ok := c.Op().(ops.BatchNormGammaGradOp)
+			return ok && o.Eps == op.Eps && slices.Equal(pl.Inputs(c), want)
+		})
+		if gamma < 0 {
+			return nil
+		}
+		group := []*G.Node{n, readers[gamma]}
+		if op.Dims == 4 {
+			readers = pl.Consumers(in[5])
+			if beta := slices.IndexFunc(readers, func(c *G.Node) bool {
+				_, ok := c.Op().(ops.SumChannelsOp)
+				return ok
+			}); beta >= 0 {
+				group = append(group, readers[beta])
 			}
-			k, param := op.Kernel()
-			b := &steps[i]
-			switch b.op.(type) {
-			case ops.BiasAddOp:
-				b.fused = &biasAct{h: b.in[0], bias: b.in[1], pre: b.out, out: s.out, k: k, param: param}
-			case ops.ChannelBiasAddOp:
-				shape := b.node.Shape() // N×C×H×W
-				b.fused = &chanBiasAct{h: b.in[0], bias: b.in[1], pre: b.out, out: s.out, k: k, param: param, inner: shape[2] * shape[3]}
-			default:
-				continue
-			}
-			removed[j] = true
+		}
+		return group
+	}}
+
+	// biasActivation joins a bias addition with the unary element-wise
+	// op after it (biasAct, chanBiasAct). A mode that needs only the sum
+	// (training, where the loss reads the logits that the sigmoid of the
+	// output turns into probabilities) runs the bias addition alone.
+	biasActivation = perMode(plan.BiasActivation(func(act *G.Node) bool {
+		e, ok := act.Op().(cpukernels.Elementwise)
+		return ok && e.Arity() == 1 && isFloat32(act)
+	}))
+
+	// gradientSum joins an activation's gradient with the sum over rows
+	// or channels of it, the bias's gradient (gradSum, chanGradSum).
+	gradientSum = &plan.Fusion{Name: "activation gradient+bias gradient", PerMode: true, Pair: func(grad, sum *G.Node) bool {
+		switch sum.Op().(type) {
 		case ops.SumRowsOp, ops.SumChannelsOp:
-			i, ok := producer[s.in[0]]
-			if !ok || i > j || removed[i] || steps[i].fused != nil || !isFloat32(steps[i].node) {
-				continue
-			}
-			src := &steps[i]
-			e, isElementwise := src.op.(cpukernels.Elementwise)
-			if !isElementwise || e.Arity() != 2 || !sameShapes(src) {
-				continue
-			}
-			k, param := e.Kernel()
-			if _, perChannel := op.(ops.SumChannelsOp); perChannel {
-				shape := src.node.Shape() // N×C×H×W
-				src.fused = &chanGradSum{a: src.in[0], dy: src.in[1], d: src.out, db: s.out, k: k, param: param,
-					n: shape[0], c: shape[1], inner: shape[2] * shape[3]}
-			} else {
-				src.fused = &gradSum{a: src.in[0], dy: src.in[1], d: src.out, db: s.out, k: k, param: param}
-			}
-			removed[j] = true
+		default:
+			return false
 		}
+		e, ok := grad.Op().(cpukernels.Elementwise)
+		return ok && e.Arity() == 2 && isFloat32(grad) && isFloat32(sum) && sameShapes(grad)
+	}}
+)
+
+// perMode returns f, joining nodes where a mode needs only some of them:
+// the CPU runs those one by one in that mode.
+func perMode(f *plan.Fusion) *plan.Fusion {
+	f.PerMode = true
+	return f
+}
+
+// fuse returns the pass that runs the fused plan step s. Every value the
+// step's nodes compute is still written, so outputs, gradients and other
+// modes' steps see the same slots.
+func (p *program) fuse(s *plan.Step) fused {
+	in := p.slotsOf(s.In)
+	switch s.Fusion {
+	case biasActivation:
+		bias, act := s.Nodes[0], s.Nodes[1]
+		k, param := act.Op().(cpukernels.Elementwise).Kernel()
+		if _, perChannel := bias.Op().(ops.ChannelBiasAddOp); perChannel {
+			shape := bias.Shape() // N×C×H×W
+			return &chanBiasAct{h: in[0], bias: in[1], pre: p.slots[bias], out: p.slots[act], k: k, param: param, inner: shape[2] * shape[3]}
+		}
+		return &biasAct{h: in[0], bias: in[1], pre: p.slots[bias], out: p.slots[act], k: k, param: param}
+	case gradientSum:
+		grad, sum := s.Nodes[0], s.Nodes[1]
+		k, param := grad.Op().(cpukernels.Elementwise).Kernel()
+		if _, perChannel := sum.Op().(ops.SumChannelsOp); perChannel {
+			shape := grad.Shape() // N×C×H×W
+			return &chanGradSum{a: in[0], dy: in[1], d: p.slots[grad], db: p.slots[sum], k: k, param: param,
+				n: shape[0], c: shape[1], inner: shape[2] * shape[3]}
+		}
+		return &gradSum{a: in[0], dy: in[1], d: p.slots[grad], db: p.slots[sum], k: k, param: param}
+	case batchNormGrads:
+		return p.bnBackward(s.Nodes, in)
 	}
-	var out []step
-	for i, s := range steps {
-		if removed[i] {
+	panic("backend/cpu: a fusion without an executor: " + s.Fusion.Name)
+}
+
+// parallelize marks the large element-wise steps to run across cores.
+func parallelize(steps []step) {
+	for i := range steps {
+		s := &steps[i]
+		e, ok := s.op.(cpukernels.Elementwise)
+		if !ok || s.fused != nil || !isFloat32(s.node) || !sameShapes(s.node) || s.node.Shape().TotalSize() < 2*parallelMin {
 			continue
 		}
-		if e, ok := s.op.(cpukernels.Elementwise); ok && s.fused == nil && isFloat32(s.node) && sameShapes(&s) &&
-			s.node.Shape().TotalSize() >= 2*parallelMin {
-			k, param := e.Kernel()
-			m := &parallelMap{out: s.out, k: k, param: param, a: s.in[0], b: -1}
-			if len(s.in) == 2 {
-				m.b = s.in[1]
-			}
-			s.fused = m
+		k, param := e.Kernel()
+		m := &parallelMap{out: s.out, k: k, param: param, a: s.in[0], b: -1}
+		if len(s.in) == 2 {
+			m.b = s.in[1]
 		}
-		out = append(out, s)
+		s.fused = m
 	}
-	return out
 }
 
 func isFloat32(n *G.Node) bool { return n.Dtype() == tensor.Float32 && !n.Shape().IsScalar() }
 
-// sameShapes reports whether every input of s has the shape of its output.
-func sameShapes(s *step) bool {
-	g := s.node.Graph()
-	children := g.From(s.node.ID())
+// sameShapes reports whether every input of n has n's shape.
+func sameShapes(n *G.Node) bool {
+	children := n.Graph().From(n.ID())
 	for children.Next() {
-		if !children.Node().(*G.Node).Shape().Eq(s.node.Shape()) {
+		if !children.Node().(*G.Node).Shape().Eq(n.Shape()) {
 			return false
 		}
 	}
@@ -259,51 +295,20 @@ func (f *chanGradSum) runPart(part, parts int) {
 	}
 }
 
-// fuseBatchNormGrads finds each float32 BatchNormGrad step with the
-// BatchNormGammaGrad step of the same inputs and, for N×C×H×W maps, the
-// SumChannels step of the same dy (β's gradient), and makes the earliest
-// of them run all of them (bnBackward): their inputs are all there by
-// then, and their outputs are read only later.
-func fuseBatchNormGrads(steps []step, removed []bool) {
-	for j := range steps {
-		op, ok := steps[j].op.(ops.BatchNormGradOp)
-		if !ok || !isFloat32(steps[j].node) {
-			continue
-		}
-		in := steps[j].in                                        // x, stats, γ, running mean, running var, dy
-		gammaGrad := slices.IndexFunc(steps, func(s step) bool { // x, stats, running mean, running var, dy
-			o, ok := s.op.(ops.BatchNormGammaGradOp)
-			return ok && o.Eps == op.Eps && slices.Equal(s.in, []int{in[0], in[1], in[3], in[4], in[5]})
-		})
-		betaGrad := slices.IndexFunc(steps, func(s step) bool {
-			_, ok := s.op.(ops.SumChannelsOp)
-			return ok && op.Dims == 4 && s.in[0] == in[5]
-		})
-		if gammaGrad < 0 {
-			continue
-		}
-		group := []int{j, gammaGrad}
-		if betaGrad >= 0 {
-			group = append(group, betaGrad)
-		}
-		if slices.ContainsFunc(group, func(i int) bool { return removed[i] || steps[i].fused != nil }) {
-			continue
-		}
-		f := &bnBackward{eps: op.Eps, x: in[0], stats: in[1], gamma: in[2], dy: in[5],
-			dx: steps[j].out, dgamma: steps[gammaGrad].out, dbeta: -1}
-		if betaGrad >= 0 {
-			f.dbeta = steps[betaGrad].out
-		}
-		shape := steps[j].node.Shape()
-		f.n, f.c, f.inner = shape[0], shape[1], shape.TotalSize()/(shape[0]*shape[1])
-		host := slices.Min(group)
-		// The host reads what the whole group reads (the gradient's
-		// inputs include the others'), for whatever counts reads.
-		steps[host].fused, steps[host].in = f, in
-		for _, i := range group {
-			removed[i] = i != host
-		}
+// bnBackward returns the pass computing the batch normalisation
+// gradients of group (BatchNormGrad, BatchNormGammaGrad and maybe
+// SumChannels, see batchNormGrads), which read the slots in, BatchNormGrad's
+// inputs.
+func (p *program) bnBackward(group []*G.Node, in []int) *bnBackward {
+	op := group[0].Op().(ops.BatchNormGradOp)
+	f := &bnBackward{eps: op.Eps, x: in[0], stats: in[1], gamma: in[2], dy: in[5],
+		dx: p.slots[group[0]], dgamma: p.slots[group[1]], dbeta: -1}
+	if len(group) > 2 {
+		f.dbeta = p.slots[group[2]]
 	}
+	shape := group[0].Shape()
+	f.n, f.c, f.inner = shape[0], shape[1], shape.TotalSize()/(shape[0]*shape[1])
+	return f
 }
 
 // bnBackward computes a batch normalisation's dx, dγ and (when dbeta ≥ 0)

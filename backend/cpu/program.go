@@ -2,12 +2,14 @@ package cpu
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
@@ -67,38 +69,25 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	p := &program{spec: spec, slots: map[*G.Node]int{}, loss: -1}
-	for _, in := range spec.Inputs {
-		slot := p.slot(in)
-		buf := tensor.New(tensor.WithShape(in.Shape()...), tensor.Of(in.Dtype()))
-		p.vals[slot] = buf
-		p.inputs = append(p.inputs, slot)
-		p.inputRaw = append(p.inputRaw, buf.Raw)
+	var fusions []*plan.Fusion
+	if !opt.noFusion {
+		fusions = []*plan.Fusion{batchNormGrads, biasActivation, gradientSum}
 	}
-	var err error
-	if spec.Loss != nil {
-		trainTargets := append([]*G.Node{spec.Loss}, spec.Grads...)
-		for _, u := range spec.Updates {
-			trainTargets = append(trainTargets, u.Value)
-		}
-		if p.train, err = p.plan(trainTargets); err != nil {
-			return nil, err
-		}
-		for _, u := range spec.Updates {
-			buf, ok := p.slots[u.Buffer]
-			if !ok {
-				return nil, fmt.Errorf("%w: updated buffer %s is not read by the training step", backend.ErrSpec, u.Buffer.Name())
-			}
-			p.updates = append(p.updates, [2]int{p.slots[u.Value], buf})
-		}
-		if p.eval, err = p.plan(append([]*G.Node{spec.Loss}, spec.Outputs...)); err != nil {
-			return nil, err
-		}
-		p.loss = p.slots[spec.Loss]
-	}
-	if p.predict, err = p.plan(spec.Outputs); err != nil {
+	pl, err := plan.New(spec, fusions...)
+	if err != nil {
 		return nil, err
 	}
+	p := &program{spec: spec, slots: map[*G.Node]int{}, loss: -1}
+	if err := p.allocate(pl); err != nil {
+		return nil, err
+	}
+	if spec.Loss != nil {
+		p.train, p.eval, p.loss = p.steps(pl, plan.Train), p.steps(pl, plan.Eval), p.slots[spec.Loss]
+		for _, u := range spec.Updates {
+			p.updates = append(p.updates, [2]int{p.slots[u.Value], p.slots[u.Buffer]})
+		}
+	}
+	p.predict = p.steps(pl, plan.Predict)
 	for _, o := range spec.Outputs {
 		p.outputs = append(p.outputs, p.slots[o])
 	}
@@ -116,8 +105,10 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	p.gradData = make([][]float32, len(p.params))
 	var folded []bool // parameters the training steps update themselves
 	if !opt.noFusion {
-		p.train, p.eval, p.predict = fuse(p.train, true), fuse(p.eval, false), fuse(p.predict, false)
-		folded = p.foldSGD()
+		parallelize(p.train)
+		parallelize(p.eval)
+		parallelize(p.predict)
+		folded = p.foldSGD(pl)
 	}
 	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots, folded)
 	p.pool = newPool()
@@ -134,63 +125,79 @@ func (p *program) slot(n *G.Node) int {
 	return len(p.vals) - 1
 }
 
-// plan returns the steps that compute targets, in dependency order,
-// allocating a value for every node it visits for the first time.
-func (p *program) plan(targets []*G.Node) ([]step, error) {
-	var steps []step
-	visited := map[*G.Node]bool{}
-	var visit func(n *G.Node) error
-	visit = func(n *G.Node) error {
-		if visited[n] {
-			return nil
-		}
-		visited[n] = true
-		g := n.Graph()
-		children := g.From(n.ID())
-		var in []int
-		for children.Next() {
-			c := children.Node().(*G.Node)
-			if err := visit(c); err != nil {
-				return err
-			}
-			in = append(in, p.slots[c])
-		}
-		_, known := p.slots[n]
+// allocate gives every value of the plan a slot: a buffer of its own for
+// each fed input (see feed) and each computed value, its node's value for
+// the other leaves.
+func (p *program) allocate(pl *plan.Plan) error {
+	for _, in := range p.spec.Inputs {
+		slot := p.slot(in)
+		buf := tensor.New(tensor.WithShape(in.Shape()...), tensor.Of(in.Dtype()))
+		p.vals[slot] = buf
+		p.inputs = append(p.inputs, slot)
+		p.inputRaw = append(p.inputRaw, buf.Raw)
+	}
+	for _, n := range pl.Order {
 		slot := p.slot(n)
-		if len(in) == 0 {
-			if p.vals[slot] != nil { // a fed input
-				return nil
-			}
-			if n.Value() == nil {
-				return fmt.Errorf("%w: node %s has no value and is not a fed input", backend.ErrSpec, n.Name())
-			}
+		switch {
+		case p.vals[slot] != nil: // a fed input
+		case pl.Kind(n) != plan.Computed:
 			p.vals[slot] = n.Value()
-			return nil
-		}
-		_, reshape := n.Op().(ops.ReshapeOp)
-		if !known {
-			v, err := p.newValue(n, in, reshape)
+		default:
+			_, reshape := n.Op().(ops.ReshapeOp)
+			v, err := p.newValue(n, p.slotsOf(pl.Inputs(n)), reshape)
 			if err != nil {
 				return fmt.Errorf("backend/cpu: node %s: %w", n.Name(), err)
 			}
 			p.vals[slot] = v
 		}
-		s := step{node: n, op: n.Op(), in: in, args: make([]G.Value, len(in)), out: slot}
-		s.pd, _ = n.Op().(G.UsePreallocDoer)
-		s.md, _ = n.Op().(ops.ModeDoer)
-		s.alias = reshape && n.Dtype() == tensor.Float32 && sameData(p.vals[in[0]], p.vals[slot])
-		steps = append(steps, s)
-		return nil
 	}
-	for _, t := range targets {
-		if t == nil {
-			return nil, fmt.Errorf("%w: nil target node", backend.ErrSpec)
-		}
-		if err := visit(t); err != nil {
-			return nil, err
+	return nil
+}
+
+func (p *program) slotsOf(nodes []*G.Node) []int {
+	in := make([]int, len(nodes))
+	for i, n := range nodes {
+		in[i] = p.slots[n]
+	}
+	return in
+}
+
+// steps returns the steps of mode m. A fused plan step runs as one pass
+// (fuse.go) where m needs all its nodes, but batch normalisation's
+// gradients outside training, where they are not the training formulas
+// that pass computes; otherwise the nodes m needs run one by one.
+func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
+	var steps []step
+	for _, i := range pl.InMode(m) {
+		s := &pl.Steps[i]
+		all := !slices.ContainsFunc(s.Nodes, func(n *G.Node) bool { return !pl.Needs(m, n) })
+		switch {
+		case s.Fusion == nil:
+			steps = append(steps, p.step(pl, s.Node()))
+		case !all || s.Fusion == batchNormGrads && m != plan.Train:
+			for _, n := range s.Nodes {
+				if pl.Needs(m, n) {
+					steps = append(steps, p.step(pl, n))
+				}
+			}
+		default:
+			st := p.step(pl, s.Host)
+			st.in, st.fused = p.slotsOf(s.In), p.fuse(s)
+			steps = append(steps, st)
 		}
 	}
-	return steps, nil
+	return steps
+}
+
+// step returns the step that runs n's op.
+func (p *program) step(pl *plan.Plan, n *G.Node) step {
+	in, out := p.slotsOf(pl.Inputs(n)), p.slots[n]
+	s := step{node: n, op: n.Op(), in: in, args: make([]G.Value, len(in)), out: out}
+	s.pd, _ = n.Op().(G.UsePreallocDoer)
+	s.md, _ = n.Op().(ops.ModeDoer)
+	_, reshape := n.Op().(ops.ReshapeOp)
+	s.alias = reshape && n.Dtype() == tensor.Float32 && sameData(p.vals[in[0]], p.vals[out])
+	return s
 }
 
 // newValue returns the buffer of node n, whose inputs are in the slots in:

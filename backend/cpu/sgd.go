@@ -1,8 +1,11 @@
 package cpu
 
 import (
+	"slices"
+
 	G "gorgonia.org/gorgonia"
 
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/ops"
@@ -40,33 +43,29 @@ func (f *sgdMatMul) runPart(int, int) {
 
 func (f *sgdMatMul) err() error { return f.failed }
 
-// foldSGD rewrites the training steps of p as described above and returns
-// which parameters the steps now update.
-func (p *program) foldSGD() []bool {
+// foldSGD rewrites the training steps of p, planned by pl, as described
+// above and returns which parameters the steps now update.
+func (p *program) foldSGD(pl *plan.Plan) []bool {
 	folded := make([]bool, len(p.params))
 	opt := p.spec.Optimizer
 	if opt.Method != optim.SGD || opt.WeightDecay != 0 || opt.ClipNorm > 0 {
 		return folded // clipping needs every gradient before any update
 	}
-	lastRead := map[int]int{} // slot → index of the last step that reads it
-	reads := map[int]int{}    // slot → number of steps that read it
-	for i, s := range p.train {
-		for _, in := range s.in {
-			lastRead[in] = i
-			reads[in]++
-		}
-	}
+	steps, lastRead := pl.InMode(plan.Train), pl.LastReads(plan.Train)
 	for i, prm := range p.spec.Params {
-		w, g := p.slots[prm], p.grads[i]
+		g := p.spec.Grads[i]
+		at := slices.IndexFunc(steps, func(j int) bool { return pl.Steps[j].Node() == g })
+		_, gradRead := lastRead[g]
+		w, weightRead := lastRead[prm]
+		if at < 0 || gradRead || (weightRead && w >= at) || !isFloat32(g) || !prm.Shape().Eq(g.Shape()) {
+			continue
+		}
 		for j := range p.train {
 			s := &p.train[j]
-			mm, isMatMul := s.op.(ops.MatMulOp)
-			if s.out != g || !isMatMul || s.fused != nil || reads[g] != 0 || !isFloat32(s.node) ||
-				!prm.Shape().Eq(s.node.Shape()) || (reads[w] > 0 && lastRead[w] >= j) {
-				continue
+			if mm, isMatMul := s.op.(ops.MatMulOp); isMatMul && s.node == g && s.fused == nil {
+				s.fused = &sgdMatMul{op: mm, a: s.in[0], b: s.in[1], param: p.slots[prm], alpha: &p.sgdAlpha}
+				folded[i] = true
 			}
-			s.fused = &sgdMatMul{op: mm, a: s.in[0], b: s.in[1], param: w, alpha: &p.sgdAlpha}
-			folded[i] = true
 		}
 	}
 	return folded

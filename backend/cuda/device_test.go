@@ -18,7 +18,7 @@ import (
 // trains as it did before.
 func TestFillDevice(t *testing.T) {
 	g := gpu(t)
-	xs, ys := syntheticBatches(1, 8)
+	xs, ys := randomBatches(1, 8)
 	step := func() (float32, error) {
 		prog, err := g.Compile(mlp6(t, 8, optim.NewSGD(0.01)))
 		if err != nil {

@@ -3,23 +3,29 @@
 //
 // # Overview
 //
-// It runs the same Gorgonia graphs as the CPU backend. Compile lowers a
-// graph once (see lower.go): matrix products become cuBLAS SGEMM calls,
-// bias gradients SGEMV, and every other op a kernel compiled at run time by
-// NVRTC from CUDA C kept in this package (kernels.go), with a bias add and
-// the activation after it fused into one kernel. The kernels are compiled
-// once per process to machine code for the device (a CUBIN), or, when
-// NVRTC is older than the GPU, to PTX that the driver compiles for it;
-// Backend.Versions says which, and which driver, cuBLAS and NVRTC run.
-// Device buffers are planned once and shared between values whose
-// lifetimes do not overlap; parameters, optimizer state and training
-// state (Spec.Updates: batch normalisation's running statistics, refreshed
-// by device-to-device copies at the end of each step) stay on the GPU, and
-// a training step moves only the batch in and the loss out. Gradient
-// clipping computes its factor on the device too, so that nothing of a
-// step waits for the host. From its second call on, the training step is
-// replayed as a CUDA graph captured from the first eager one (set
-// NEURONE_CUDA_GRAPHS=0 to run every step eagerly).
+// It runs the same Gorgonia graphs as the CPU backend. Compile plans a
+// graph once with the planner every backend shares (backend/internal/plan)
+// and lowers each step (lower.go): matrix products become cuBLAS SGEMM
+// calls, bias gradients SGEMV, and every other op a kernel compiled at run
+// time by NVRTC from CUDA C kept in this package, with a bias add and the
+// activation after it fused into one kernel. The kernels are compiled once
+// per process to machine code for the device (a CUBIN), or, when NVRTC is
+// older than the GPU, to PTX that the driver compiles for it;
+// Backend.Versions says which, and which driver, cuBLAS and NVRTC run. Each op family (activations,
+// matmul, bias, conv, pool, batchnorm, loss, softmax, dropout, reduce,
+// optimizer) has one file with its CUDA C, the lowering of its ops to
+// arguments of its own and the launches they describe, registered by op
+// type or, for ops defined elsewhere such as Gorgonia's, by a function
+// that recognises them (family.go). Device buffers are
+// planned once and shared between values whose lifetimes do not overlap;
+// parameters, optimizer state and training state (Spec.Updates: batch
+// normalisation's running statistics, refreshed by device-to-device
+// copies at the end of each step) stay on the GPU, and a training step
+// moves only the batch in and the loss out. Gradient clipping computes
+// its factor on the device too, so that nothing of a step waits for the
+// host. From its second call on, the
+// training step is replayed as a CUDA graph captured from the first eager
+// one (set NEURONE_CUDA_GRAPHS=0 to run every step eagerly).
 //
 // The CUDA libraries are loaded when a device is opened (package
 // internal/cudadl), so any build with cgo includes this backend and runs on
@@ -42,8 +48,8 @@
 // and run with each block's threads as real threads meeting at
 // __syncthreads, products computed as cuBLAS defines them, capture and
 // replay recorded. The conformance suite and the op cases then compare it
-// with the CPU. The plan alone is also simulated in Go (lower_test.go),
-// every launch is checked against its kernel's CUDA signature and every
+// with the CPU. The lowering alone is also simulated in Go (lower_test.go,
+// and each family's _test.go), every launch is checked against its kernel's CUDA signature and every
 // cuBLAS call against cuBLAS's argument rules (launch_test.go), and the
 // kernels are compiled by NVRTC to CUBINs and PTX, and the PTX assembled
 // by ptxas, for Ampere and Hopper (kernels_test.go): where those tools are

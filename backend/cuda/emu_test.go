@@ -624,19 +624,19 @@ func TestHostedOps(t *testing.T) { compareOps(t, cpuBackend(t), hostBackend(t), 
 // From the second step on, training replays the captured step, and the
 // replayed steps compute exactly what eager ones do.
 func TestHostedGraphReplay(t *testing.T) {
-	xs, ys := hostBatches(3, 4)
+	xs, ys := randomBatches(3, 4)
 	checkGraphReplay(t, hostBackend(t), xs, ys, 0)
 }
 
 // The host twin of TestMLP6AgainstCPU, on fewer and smaller batches: the
 // same checks of the gradients, of Adam's first step and of the losses.
 func TestHostedMLP6AgainstCPU(t *testing.T) {
-	xs, ys := syntheticBatches(2, 8)
+	xs, ys := randomBatches(2, 8)
 	checkMLP6AgainstCPU(t, hostBackend(t), xs, ys)
 }
 
-// hostBatches returns n random batches for MLP6 at batch size batch.
-func hostBatches(n, batch int) (xs, ys [][]float32) {
+// randomBatches returns n random batches for MLP6 at batch size batch.
+func randomBatches(n, batch int) (xs, ys [][]float32) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for range n {
 		xs = append(xs, randoms(rng, batch*100*100))

@@ -1,15 +1,66 @@
 package cuda
 
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
 // kernelSource is the CUDA C of every kernel the backend launches besides
-// cuBLAS's. It is compiled once per process and device architecture with
-// NVRTC (see kernelImage) and mirrors the CPU kernels in package ops,
-// which are its reference in the conformance tests.
+// cuBLAS's: a prelude the families share, then each family's, from its
+// file, in an order in which each calls only what comes before it. It is
+// compiled once per process and device architecture with NVRTC (see
+// kernelImage) and mirrors the CPU kernels in package ops, which are its
+// reference in the conformance tests.
 //
 // Element-wise kernels walk their n elements with a grid-stride loop, so any
 // grid size is correct; reductions that feed the loss run in one block and
 // add in double precision in a fixed order, so a step's loss does not
 // depend on the launch.
-const kernelSource = `
+var kernelSource = strings.Join([]string{
+	prelude,
+	activationSource,
+	biasSource,
+	reduceSource,
+	softmaxSource,
+	lossSource,
+	optimizerSource,
+	dropoutSource,
+	batchNormSource,
+	convSource,
+	poolSource,
+}, "")
+
+// kernelNames are the kernels of kernelSource, which the backend looks up.
+var kernelNames = kernelsOf(kernelSource)
+
+// kernelsOf returns the names of the kernels that src defines.
+func kernelsOf(src string) []string {
+	var names []string
+	for _, m := range regexp.MustCompile(`extern "C" __global__ void (?:REDUCTION )?(\w+)\(`).FindAllStringSubmatch(src, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// reduceThreads is REDUCE_THREADS of kernelSource: the threads of a
+// reduction's block.
+const reduceThreads = 1024
+
+// defines returns a C #define PREFIX_NAME for each of names, its value the
+// name's index: constants the CUDA C shares with Go, written from the Go
+// ones so that the two cannot disagree.
+func defines(prefix string, names []string) string {
+	var b strings.Builder
+	for i, name := range names {
+		fmt.Fprintf(&b, "#define %s_%s %d\n", prefix, name, i)
+	}
+	return b.String()
+}
+
+// prelude is what every family may use: the grid-stride loop, and the sum
+// over a reduction's block.
+var prelude = fmt.Sprintf(`
 // FOR_EACH(i, n) runs the statement after it for each index i < n that
 // falls to this thread in a grid-stride loop; FOR_BLOCK(i, n) for those
 // of a loop over the block's threads. The index is an int, so that the
@@ -24,99 +75,11 @@ const kernelSource = `
 #define FOR_EACH(i, n) STRIDED(i, (long long)blockIdx.x * blockDim.x + threadIdx.x, n, (long long)blockDim.x * gridDim.x)
 #define FOR_BLOCK(i, n) STRIDED(i, (long long)threadIdx.x, n, (long long)blockDim.x)
 
-// Activation kinds, as actKind in lower.go.
-#define ACT_LINEAR 0
-#define ACT_RELU 1
-#define ACT_LEAKY 2
-#define ACT_SIGMOID 3
-#define ACT_TANH 4
-#define ACT_STEP 5
-
-// Backward kinds, as gradKind in lower.go: what the first input is and
-// how the gradient is formed from it.
-#define GRAD_RELU 0     // x: dy·[x > 0]
-#define GRAD_LEAKY 1    // x: dy·(x > 0 ? 1 : alpha)
-#define GRAD_SIGMOID 2  // y: dy·y·(1 − y)
-#define GRAD_TANH 3     // y: dy·(1 − y²)
-#define GRAD_STE 4      // x: dy·[|x| ≤ 1]
-#define GRAD_ZERO 5     // 0
-
-// Loss kinds of the loss and loss_backward kernels, as ops.LossKind (the
-// softmax cross-entropy has kernels of its own: softmax_xent).
-#define LOSS_BCE 0
-#define LOSS_MSE 1
-
-__device__ __forceinline__ float sigmoid_f(float z) {
-	// Never overflows: exp of a non-positive number only.
-	if (z >= 0.0f) {
-		return 1.0f / (1.0f + expf(-z));
-	}
-	float e = expf(z);
-	return e / (1.0f + e);
-}
-
-__device__ __forceinline__ float activate(int kind, float z, float alpha) {
-	switch (kind) {
-	case ACT_RELU: return z > 0.0f ? z : 0.0f;
-	case ACT_LEAKY: return z > 0.0f ? z : alpha * z;
-	case ACT_SIGMOID: return sigmoid_f(z);
-	case ACT_TANH: return tanhf(z);
-	case ACT_STEP: return z > 0.0f ? 1.0f : 0.0f;
-	}
-	return z;
-}
-
-// y = act(x + b), where element i of x gets b[(i / inner) % cols]: a dense
-// layer's bias over a rows×cols matrix (inner = 1), or a convolution's
-// bias per channel over N×C×H×W maps (cols = C, inner = H·W); z, when not
-// null, receives x + b (the backward pass of some activations reads it).
-extern "C" __global__ void bias_act(float *y, float *z, const float *x, const float *b,
-                                    int n, int cols, int inner, int kind, float alpha) {
-	FOR_EACH(i, n) {
-		float v = x[i] + b[(i / inner) % cols];
-		if (z) z[i] = v;
-		y[i] = activate(kind, v, alpha);
-	}
-}
-
-extern "C" __global__ void act(float *y, const float *x, int n, int kind, float alpha) {
-	FOR_EACH(i, n) { y[i] = activate(kind, x[i], alpha); }
-}
-
-extern "C" __global__ void act_backward(float *dx, const float *v, const float *dy, int n, int kind,
-                                        float alpha) {
-	FOR_EACH(i, n) {
-		float u = v[i], g = dy[i], d = 0.0f;
-		switch (kind) {
-		case GRAD_RELU: d = u > 0.0f ? g : 0.0f; break;
-		case GRAD_LEAKY: d = u > 0.0f ? g : alpha * g; break;
-		case GRAD_SIGMOID: d = g * u * (1.0f - u); break;
-		case GRAD_TANH: d = g * (1.0f - u * u); break;
-		case GRAD_STE: d = (u >= -1.0f && u <= 1.0f) ? g : 0.0f; break;
-		}
-		dx[i] = d;
-	}
-}
-
-extern "C" __global__ void add(float *d, const float *a, const float *b, int n) {
-	FOR_EACH(i, n) { d[i] = a[i] + b[i]; }
-}
-
-extern "C" __global__ void mul(float *d, const float *a, const float *b, int n) {
-	FOR_EACH(i, n) { d[i] = a[i] * b[i]; }
-}
-
-// expand fills d with the scalar *s.
-extern "C" __global__ void expand(float *d, const float *s, int n) {
-	float v = *s;
-	FOR_EACH(i, n) { d[i] = v; }
-}
-
 // block_sum adds v over the block in double precision; every thread gets
 // the total, and may call block_sum again at once. blockDim.x must be
 // REDUCE_THREADS (the tests' host build sets it to EMU_REDUCE_THREADS).
 #ifndef REDUCE_THREADS
-#define REDUCE_THREADS 1024
+#define REDUCE_THREADS %d
 #endif
 // REDUCTION marks a reduction kernel: the compiler must fit it in registers
 // for blocks of REDUCE_THREADS threads, else the launch would fail.
@@ -134,431 +97,4 @@ __device__ double block_sum(double v) {
 	return total;
 }
 
-// sum_all writes the sum of x to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void REDUCTION sum_all(float *out, const float *x, int n) {
-	double s = 0.0;
-	FOR_BLOCK(i, n) s += x[i];
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)s;
-}
-
-// loss writes the mean loss of predictions (or logits) p against targets t
-// to *out. One block of REDUCE_THREADS.
-extern "C" __global__ void REDUCTION loss(float *out, const float *p, const float *t, int n, int kind) {
-	double s = 0.0;
-	FOR_BLOCK(i, n) {
-		double z = p[i], y = t[i];
-		if (kind == LOSS_BCE) {
-			s += fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
-		} else {
-			s += (z - y) * (z - y);
-		}
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)(s / n);
-}
-
-// loss_backward writes d(loss)/dp, scaled by the upstream scalar *dl.
-extern "C" __global__ void loss_backward(float *dp, const float *p, const float *t, const float *dl,
-                                         int n, int kind) {
-	float scale = *dl / n;
-	FOR_EACH(i, n) {
-		float z = p[i], y = t[i];
-		dp[i] = kind == LOSS_BCE ? (sigmoid_f(z) - y) * scale : 2.0f * (z - y) * scale;
-	}
-}
-
-// row_max_sum returns the largest of the cols values of row in *m and
-// Σ e^(row[c] − m) (at least 1) in *s. The softmax kernels work in double
-// precision from the float inputs on, as the CPU's ops do: a softmax's
-// gradient subtracts nearly equal numbers, which would magnify float
-// rounding.
-__device__ void row_max_sum(const float *row, int cols, float *m, double *s) {
-	float mx = row[0];
-	for (int c = 1; c < cols; c++) mx = fmaxf(mx, row[c]);
-	double e = 0.0;
-	for (int c = 0; c < cols; c++) e += exp((double)row[c] - mx);
-	*m = mx;
-	*s = e;
-}
-
-// softmax writes the softmax of each row of cols values of x to y: a
-// thread per row.
-extern "C" __global__ void softmax(float *y, const float *x, int rows, int cols) {
-	FOR_EACH(r, rows) {
-		const float *row = x + r * cols;
-		float m;
-		double s;
-		row_max_sum(row, cols, &m, &s);
-		for (int c = 0; c < cols; c++) y[r * cols + c] = (float)(exp((double)row[c] - m) / s);
-	}
-}
-
-// softmax_backward writes dx = y ⊙ (dy − Σ_c dy_c·y_c), row by row, from
-// the softmax y: a thread per row.
-extern "C" __global__ void softmax_backward(float *dx, const float *y, const float *dy, int rows, int cols) {
-	FOR_EACH(r, rows) {
-		const float *yr = y + r * cols, *dyr = dy + r * cols;
-		double dot = 0.0;
-		for (int c = 0; c < cols; c++) dot += (double)yr[c] * dyr[c];
-		for (int c = 0; c < cols; c++) dx[r * cols + c] = (float)(yr[c] * ((double)dyr[c] - dot));
-	}
-}
-
-// softmax_xent writes the mean over rows of the cross-entropy of the
-// softmax of logits z against targets t, (Σ t)·logsumexp(z) − Σ t·z per
-// row, to *out. One block of REDUCE_THREADS, a thread per row at a time.
-extern "C" __global__ void REDUCTION softmax_xent(float *out, const float *z, const float *t, int rows, int cols) {
-	double s = 0.0;
-	FOR_BLOCK(r, rows) {
-		const float *zr = z + r * cols, *tr = t + r * cols;
-		float m;
-		double e;
-		row_max_sum(zr, cols, &m, &e);
-		double lse = m + log(e);
-		for (int c = 0; c < cols; c++) s += tr[c] * (lse - zr[c]);
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) *out = (float)(s / rows);
-}
-
-// softmax_xent_backward writes dz = (softmax(z)·Σ t − t)·*dl/rows: a
-// thread per row.
-extern "C" __global__ void softmax_xent_backward(float *dz, const float *z, const float *t, const float *dl,
-                                                 int rows, int cols) {
-	double scale = (double)*dl / rows;
-	FOR_EACH(r, rows) {
-		const float *zr = z + r * cols, *tr = t + r * cols;
-		float m;
-		double e, st = 0.0;
-		row_max_sum(zr, cols, &m, &e);
-		for (int c = 0; c < cols; c++) st += tr[c];
-		for (int c = 0; c < cols; c++) dz[r * cols + c] = (float)((exp((double)zr[c] - m) / e * st - tr[c]) * scale);
-	}
-}
-
-// sum_squares writes the sum of x[i]² over the i its block strides
-// through, added in double precision, to part[blockIdx.x]: one partial sum
-// of a gradient's squares per block, which clip_scale adds in order.
-extern "C" __global__ void REDUCTION sum_squares(double *part, const float *x, int n) {
-	double s = 0.0;
-	FOR_EACH(i, n) {
-		double v = x[i];
-		s += v * v;
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) part[blockIdx.x] = s;
-}
-
-// sum_channels writes out[c] = Σ over n, i of x[n, c, i] for N×C×HW maps x.
-// One block of REDUCE_THREADS per channel.
-extern "C" __global__ void REDUCTION sum_channels(float *out, const float *x, int n, int c, int hw) {
-	int ch = blockIdx.x;
-	double s = 0.0;
-	FOR_BLOCK(k, n * hw) {
-		int img = k / hw, at = k % hw;
-		s += x[(img * c + ch) * hw + at];
-	}
-	s = block_sum(s);
-	if (threadIdx.x == 0) out[ch] = (float)s;
-}
-
-// Batch normalisation, as ops.BatchNormOp, its statistics and gradients,
-// over x of n samples of c channels of inner values. The reductions run a
-// block of REDUCE_THREADS per channel ch = blockIdx.x, whose threads
-// stride over the channel's n·inner values.
-#define BN_PARAMS int n, int c, int inner
-#define BN_FOR(k) FOR_BLOCK(k, n * inner)
-#define BN_AT(k) (((k) / inner * c + blockIdx.x) * inner + (k) % inner)
-
-// bn_stats writes channel blockIdx.x's mean to st[ch] and its biased
-// variance, from the values' distances to the mean, to st[c + ch].
-extern "C" __global__ void REDUCTION bn_stats(float *st, const float *x, BN_PARAMS) {
-	double s = 0.0;
-	BN_FOR(k) s += x[BN_AT(k)];
-	double m = block_sum(s) / (n * inner);
-	double d = 0.0;
-	BN_FOR(k) {
-		double e = x[BN_AT(k)] - m;
-		d += e * e;
-	}
-	double v = block_sum(d) / (n * inner);
-	if (threadIdx.x == 0) {
-		st[blockIdx.x] = (float)m;
-		st[c + blockIdx.x] = (float)v;
-	}
-}
-
-// bn_norm sets *mean and *inv = 1/√(σ² + eps) of channel ch: the batch's,
-// from st, when train, else the running ones.
-__device__ void bn_norm(const float *st, const float *rmean, const float *rvar, int ch, int c, float eps, int train,
-                        double *mean, double *inv) {
-	double v = train ? st[c + ch] : rvar[ch];
-	*mean = train ? st[ch] : rmean[ch];
-	*inv = 1.0 / sqrt(v + eps);
-}
-
-// bn_forward normalises each of the n·c·inner values: element-wise.
-extern "C" __global__ void bn_forward(float *y, const float *x, const float *st, const float *gamma, const float *beta,
-                                      const float *rmean, const float *rvar, BN_PARAMS, float eps, int train) {
-	FOR_EACH(i, n * c * inner) {
-		int ch = (i / inner) % c;
-		double mean, inv;
-		bn_norm(st, rmean, rvar, ch, c, eps, train, &mean, &inv);
-		double scale = gamma[ch] * inv;
-		y[i] = (float)(x[i] * scale + (beta[ch] - mean * scale));
-	}
-}
-
-// bn_dy_sums sets *sdy = Σdy and *sdyx = Σ dy·(x − mean)·inv over channel
-// blockIdx.x. Every thread of the block must call it.
-__device__ void bn_dy_sums(const float *x, const float *dy, BN_PARAMS, double mean, double inv, double *sdy, double *sdyx) {
-	double a = 0.0, b = 0.0;
-	BN_FOR(k) {
-		int i = BN_AT(k);
-		a += dy[i];
-		b += dy[i] * (x[i] - mean) * inv;
-	}
-	*sdy = block_sum(a);
-	*sdyx = block_sum(b);
-}
-
-extern "C" __global__ void REDUCTION bn_backward(float *dx, const float *x, const float *st, const float *gamma,
-                                                 const float *rmean, const float *rvar, const float *dy, BN_PARAMS,
-                                                 float eps, int train) {
-	double mean, inv, sdy = 0.0, sdyx = 0.0, m = n * inner;
-	bn_norm(st, rmean, rvar, blockIdx.x, c, eps, train, &mean, &inv);
-	double k = gamma[blockIdx.x] * inv;
-	if (train) bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
-	BN_FOR(t) {
-		int i = BN_AT(t);
-		dx[i] = train ? (float)(k * (dy[i] - sdy / m - (x[i] - mean) * inv * sdyx / m)) : (float)(k * dy[i]);
-	}
-}
-
-extern "C" __global__ void REDUCTION bn_gamma_grad(float *dg, const float *x, const float *st, const float *rmean,
-                                                   const float *rvar, const float *dy, BN_PARAMS, float eps, int train) {
-	double mean, inv, sdy, sdyx;
-	bn_norm(st, rmean, rvar, blockIdx.x, c, eps, train, &mean, &inv);
-	bn_dy_sums(x, dy, n, c, inner, mean, inv, &sdy, &sdyx);
-	if (threadIdx.x == 0) dg[blockIdx.x] = (float)sdyx;
-}
-
-// bn_running writes (1 − momentum)·r + momentum·s for each of the c
-// channels, s the batch's mean (st's first row), or with variance its
-// unbiased variance (the second row times count/(count − 1)).
-extern "C" __global__ void bn_running(float *out, const float *st, const float *r, int c, int count, float momentum,
-                                      int variance) {
-	FOR_EACH(ch, c) {
-		double s = st[ch];
-		if (variance) s = count > 1 ? (double)st[c + ch] * count / (count - 1) : st[c + ch];
-		out[ch] = (float)((1.0 - momentum) * r[ch] + momentum * s);
-	}
-}
-
-// Convolution geometry, as the kernel arguments of im2col and col2im: the
-// input maps are N×C×H×W, the filters KH×KW at stride SH×SW with padding
-// PH×PW, the output maps OH×OW.
-#define CONV_PARAMS int C, int H, int W, int KH, int KW, int SH, int SW, int PH, int PW, int OH, int OW
-
-// im2col unrolls every image: col[n][c][p][q][i][j] is the input pixel
-// x[n][c][i·SH+p−PH][j·SW+q−PW] that filter tap (p, q) of output (i, j)
-// reads, 0 in the padding. total = N·C·KH·KW·OH·OW.
-extern "C" __global__ void im2col(float *col, const float *x, int total, CONV_PARAMS) {
-	FOR_EACH(t, total) {
-		int j = t % OW, r = t / OW;
-		int i = r % OH; r /= OH;
-		int q = r % KW; r /= KW;
-		int p = r % KH; r /= KH;
-		int c = r % C, n = r / C;
-		int h = i * SH + p - PH, w = j * SW + q - PW;
-		col[t] = (h >= 0 && h < H && w >= 0 && w < W) ? x[((n * C + c) * H + h) * W + w] : 0.0f;
-	}
-}
-
-// col2im adds the column entries back onto the pixels they were read from:
-// one thread per input pixel gathers its taps in a fixed order, so the
-// result does not depend on scheduling. total = N·C·H·W.
-extern "C" __global__ void col2im(float *dx, const float *col, int total, CONV_PARAMS) {
-	FOR_EACH(t, total) {
-		int w = t % W, r = t / W;
-		int h = r % H; r /= H;
-		int c = r % C, n = r / C;
-		float s = 0.0f;
-		for (int p = 0; p < KH; p++) {
-			int hp = h + PH - p;
-			if (hp < 0 || hp % SH != 0 || hp / SH >= OH) continue;
-			int i = hp / SH;
-			for (int q = 0; q < KW; q++) {
-				int wq = w + PW - q;
-				if (wq < 0 || wq % SW != 0 || wq / SW >= OW) continue;
-				int j = wq / SW;
-				s += col[((((n * C + c) * KH + p) * KW + q) * OH + i) * OW + j];
-			}
-		}
-		dx[t] = s;
-	}
-}
-
-// pool_argmax is the index in a plane of the first largest element of the
-// window at output (i, j); NaNs are passed over unless the whole window is
-// NaN, as ops.MaxPool2DOp.
-__device__ int pool_argmax(const float *plane, int i, int j, int W, int KH, int KW, int SH, int SW) {
-	int top = (i * SH) * W + j * SW, best = top;
-	for (int p = 0; p < KH; p++) {
-		for (int q = 0; q < KW; q++) {
-			int k = top + p * W + q;
-			float v = plane[k], m = plane[best];
-			if (v > m || (m != m && v == v)) best = k;
-		}
-	}
-	return best;
-}
-
-#define POOL_PARAMS int H, int W, int KH, int KW, int SH, int SW, int OH, int OW
-
-// maxpool: total = planes·OH·OW outputs.
-extern "C" __global__ void maxpool(float *y, const float *x, int total, POOL_PARAMS) {
-	FOR_EACH(t, total) {
-		int j = t % OW, i = (t / OW) % OH, plane = t / (OW * OH);
-		const float *xp = x + (long long)plane * H * W;
-		y[t] = xp[pool_argmax(xp, i, j, W, KH, KW, SH, SW)];
-	}
-}
-
-// maxpool_backward routes each window's gradient to its maximum: one thread
-// per input element adds dy of the windows whose maximum it is, in a fixed
-// order. total = planes·H·W.
-extern "C" __global__ void maxpool_backward(float *dx, const float *x, const float *dy, int total, POOL_PARAMS) {
-	FOR_EACH(t, total) {
-		int w = t % W, h = (t / W) % H, plane = t / (W * H);
-		const float *xp = x + (long long)plane * H * W;
-		const float *dp = dy + (long long)plane * OH * OW;
-		int i0 = h >= KH ? (h - KH) / SH + 1 : 0, j0 = w >= KW ? (w - KW) / SW + 1 : 0;
-		float s = 0.0f;
-		for (int i = i0; i < OH && i * SH <= h; i++) {
-			for (int j = j0; j < OW && j * SW <= w; j++) {
-				if (pool_argmax(xp, i, j, W, KH, KW, SH, SW) == h * W + w) s += dp[i * OW + j];
-			}
-		}
-		dx[t] = s;
-	}
-}
-
-// avgpool: total = planes·OH·OW outputs, each its window's sum in
-// row-major order times 1/(KH·KW), as ops.AvgPool2DOp.
-extern "C" __global__ void avgpool(float *y, const float *x, int total, POOL_PARAMS) {
-	float scale = 1.0f / (KH * KW);
-	FOR_EACH(t, total) {
-		int j = t % OW, i = (t / OW) % OH, plane = t / (OW * OH);
-		const float *xp = x + (long long)plane * H * W + (i * SH) * W + j * SW;
-		float s = 0.0f;
-		for (int p = 0; p < KH; p++) {
-			for (int q = 0; q < KW; q++) s += xp[p * W + q];
-		}
-		y[t] = s * scale;
-	}
-}
-
-// avgpool_backward gives each input element the gradients of the windows
-// that hold it, each times 1/(KH·KW): one thread per input element, adding
-// in a fixed order. total = planes·H·W.
-extern "C" __global__ void avgpool_backward(float *dx, const float *dy, int total, POOL_PARAMS) {
-	float scale = 1.0f / (KH * KW);
-	FOR_EACH(t, total) {
-		int w = t % W, h = (t / W) % H, plane = t / (W * H);
-		const float *dp = dy + (long long)plane * OH * OW;
-		int i0 = h >= KH ? (h - KH) / SH + 1 : 0, j0 = w >= KW ? (w - KW) / SW + 1 : 0;
-		float s = 0.0f;
-		for (int i = i0; i < OH && i * SH <= h; i++) {
-			for (int j = j0; j < OW && j * SW <= w; j++) s += dp[i * OW + j] * scale;
-		}
-		dx[t] = s;
-	}
-}
-
-// SplitMix64, as ops.DropoutMask.
-#define GOLDEN 0x9e3779b97f4a7c15ULL
-__device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-// dropout is inverted dropout with the mask of training step *step (as
-// ops.DropoutOp.Mask), or a copy when not active. Reading the step from the
-// device lets a captured training step draw a new mask on every replay.
-extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned long long seed,
-                                   unsigned threshold, float scale, const unsigned long long *step,
-                                   int active) {
-	if (!active) {
-		FOR_EACH(i, n) { y[i] = x[i]; }
-		return;
-	}
-	unsigned long long key = mix64((seed ^ mix64(*step + GOLDEN)) + GOLDEN);
-	FOR_EACH(i, n) {
-		unsigned long long h = mix64(key + (unsigned long long)(i + 1) * GOLDEN);
-		y[i] = (unsigned)(h >> 32) >= threshold ? x[i] * scale : 0.0f;
-	}
-}
-
-// coef is optim.Coefficients on the device: the host writes it before
-// each step, and clip_scale sets gscale during the step when clipping.
-struct coef {
-	float lr, wd, mu, beta1, beta2, eps, bias1, bias2;
-	unsigned long long step; // the 1-based step number (dropout's masks)
-	float gscale;            // every gradient's factor (GradScale)
-};
-
-// clip_scale sets c->gscale to min(1, clip/(√Σ part + 1e-6)), as
-// optim.Optimizer.ClipScale does, NaN when the sum is not finite. One
-// thread.
-extern "C" __global__ void clip_scale(struct coef *c, const double *part, int parts, float clip) {
-	if (blockIdx.x != 0 || threadIdx.x != 0) return;
-	double s = 0.0;
-	for (int i = 0; i < parts; i++) s += part[i];
-	double norm = sqrt(s);
-	// norm − norm is 0 for a finite norm and NaN otherwise.
-	c->gscale = norm - norm == 0.0 ? (float)fmin(1.0, clip / (norm + 1e-6)) : (float)(norm - norm);
-}
-
-extern "C" __global__ void sgd(float *p, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, s = c->gscale;
-	FOR_EACH(i, n) { p[i] -= lr * (g[i] * s + wd * p[i]); }
-}
-
-extern "C" __global__ void momentum(float *p, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, mu = c->mu, s = c->gscale;
-	FOR_EACH(i, n) {
-		float vi = mu * v[i] + g[i] * s + wd * p[i];
-		v[i] = vi;
-		p[i] -= lr * vi;
-	}
-}
-
-extern "C" __global__ void adam(float *p, float *m, float *v, const float *g, int n, const struct coef *c) {
-	float lr = c->lr, wd = c->wd, b1 = c->beta1, b2 = c->beta2, eps = c->eps;
-	float c1 = c->bias1, c2 = c->bias2, s = c->gscale;
-	FOR_EACH(i, n) {
-		float gi = g[i] * s;
-		float mi = b1 * m[i] + (1.0f - b1) * gi;
-		float vi = b2 * v[i] + (1.0f - b2) * gi * gi;
-		m[i] = mi;
-		v[i] = vi;
-		p[i] -= lr * ((mi * c1) / (sqrtf(vi * c2) + eps) + wd * p[i]);
-	}
-}
-`
-
-// kernelNames are the kernels of kernelSource the backend looks up.
-var kernelNames = []string{
-	"bias_act", "act", "act_backward", "add", "mul", "expand", "sum_all",
-	"loss", "loss_backward", "softmax", "softmax_backward", "softmax_xent", "softmax_xent_backward",
-	"sgd", "momentum", "adam", "sum_squares", "clip_scale",
-	"sum_channels", "im2col", "col2im", "maxpool", "maxpool_backward", "avgpool", "avgpool_backward",
-	"bn_stats", "bn_forward", "bn_backward", "bn_gamma_grad", "bn_running",
-	"dropout",
-}
-
-// reduceThreads is REDUCE_THREADS of kernelSource.
-const reduceThreads = 1024
+`, reduceThreads)

@@ -124,26 +124,24 @@ func TestLaunchesMatchKernels(t *testing.T) {
 			if err := p.prepareInstrs(); err != nil {
 				t.Fatal(err)
 			}
-			for i := range pl.instrs {
-				gemms, sum := pl.instrs[i].blas(pl.scratch)
-				for _, g := range gemms {
-					if err := cublasArgs(g); err != nil {
-						t.Errorf("instruction %d: %v", i, err)
+			for i, work := range slices.Concat(p.work, p.infer) {
+				for _, a := range work {
+					var err error
+					switch a := a.(type) {
+					case gemmAction:
+						err = cublasArgs(a.g)
+					case gemvAction:
+						err = cublasGemvArgs(a.g)
 					}
-				}
-				if sum != nil {
-					if err := cublasGemvArgs(*sum); err != nil {
-						t.Errorf("instruction %d: %v", i, err)
+					if err != nil {
+						t.Errorf("instruction %d: %v", i%len(p.work), err)
 					}
 				}
 			}
 			if err := p.prepareUpdates(); err != nil {
 				t.Fatal(err)
 			}
-			for _, l := range slices.Concat(p.kern, p.infer, p.update, p.clip) {
-				if l == nil {
-					continue
-				}
+			for _, l := range p.launches {
 				defer l.args.Free() // only the C memory: no device was touched
 				used[l.name] = true
 				var got, want []string

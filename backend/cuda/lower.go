@@ -3,124 +3,47 @@ package cuda
 import (
 	"fmt"
 	"math"
-	"slices"
-	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
-	"github.com/neurone-dl/neurone/ops"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 )
 
-// This file turns a Spec's graph into a plan: device buffers and the
-// instructions of each mode (train, eval, predict). It touches no device,
-// so it is tested on machines without a GPU; program.go carries a plan out.
+// This file turns a Spec's graph, planned by package plan, into a
+// lowering: device buffers and the instructions of each mode (train,
+// eval, predict). It touches no device, so it is tested on machines
+// without a GPU; program.go carries a lowering out.
 
-// instrKind says what an instruction computes.
-type instrKind int
-
-const (
-	opGemm               instrKind = iota // c = op(a)·op(b), row-major; cuBLAS SGEMM
-	opSumRows                             // y[c] = Σ_r x[r, c]; cuBLAS SGEMV with a ones vector
-	opBiasAct                             // y = act(x + b), and z = x + b when out2 ≥ 0
-	opAct                                 // y = act(x)
-	opActBackward                         // dx = act'(·)·dy
-	opAdd                                 // d = a + b
-	opMul                                 // d = a ⊙ b
-	opSum                                 // scalar Σ x
-	opExpand                              // d = fill(scalar)
-	opLoss                                // scalar mean loss
-	opLossBackward                        // d loss / d prediction, times the upstream scalar
-	opSoftmax                             // softmax of each row (m rows of cols)
-	opSoftmaxBackward                     // its gradient, from the softmax and dy
-	opConv                                // im2col, then a batched SGEMM
-	opConvFilterGrad                      // im2col, a batched SGEMM, then a sum over the images
-	opConvInputGrad                       // a batched SGEMM, then col2im
-	opMaxPool                             // window maxima
-	opMaxPoolBackward                     // gradient routed to each window's maximum
-	opAvgPool                             // window means
-	opAvgPoolBackward                     // gradient spread evenly over each window
-	opBatchNormStats                      // a batch's per-channel mean and variance
-	opBatchNorm                           // batch normalisation (batch or running statistics)
-	opBatchNormGrad                       // its gradient for x
-	opBatchNormGammaGrad                  // its gradient for γ
-	opBatchNormRunning                    // a running statistic after a training batch
-	opSumChannels                         // bias gradient of a convolution: Σ over n, h, w
-	opDropout                             // inverted dropout while training, a copy otherwise
-	opCopy                                // a reshape: the same elements in a new buffer
-)
-
-// Activation kinds (ACT_* in kernelSource).
-const (
-	actLinear = iota
-	actReLU
-	actLeaky
-	actSigmoid
-	actTanh
-	actStep
-)
-
-// Backward kinds (GRAD_* in kernelSource).
-const (
-	gradReLU = iota
-	gradLeaky
-	gradSigmoid
-	gradTanh
-	gradSTE
-	gradZero
-)
-
-// instr is one step of a plan. Buffers are indices into plan.bufs.
+// instr is one step of a lowering: what its op's family made of a node
+// (or of a bias addition and the activation after it), on the lowering's
+// buffers.
 type instr struct {
-	kind   instrKind
-	node   *G.Node // the node computed, for error messages
-	out    int
-	out2   int // opBiasAct: the buffer of x + b, or -1 when nobody reads it
-	in     []int
-	n      int // elements of out (element-wise kinds) or of the input (reductions)
-	m, k   int // opGemm: op(a) is m×k, op(b) k×n; opSumRows, softmax kinds: rows (m) of the input; opBatchNormRunning: values per channel (k)
-	transA bool
-	transB bool
-	lda    int // opGemm: row lengths of a and b as stored
-	ldb    int
-	cols   int     // opBiasAct: length of the bias; softmax kinds: classes per row
-	inner  int     // opBiasAct: elements sharing one bias value (1, or H·W for a convolution)
-	act    int     // activation or backward kind
-	alpha  float32 // leaky ReLU's slope; batch normalisation's ε, or its running statistics' momentum
-	loss   ops.LossKind
-	geom   geom          // convolution and pooling kinds
-	drop   ops.DropoutOp // opDropout
+	node *G.Node // the node computed, for error messages
+	in   []int   // buffers read, in the order of the step's inputs
+	out  int     // buffer of node's value
+	out2 int     // a fused step's first value (the bias addition's) when something else reads it, else -1
+	args instrArgs
 }
-
-// geom is the geometry of a convolution or pooling: input maps N×C×H×W,
-// F filters (convolutions) or windows (pooling) KH×KW at stride SH×SW with
-// padding PH×PW, output maps OH×OW.
-type geom struct {
-	n, c, h, w, f, kh, kw, sh, sw, ph, pw, oh, ow int
-}
-
-// bufKind says where a buffer's contents come from.
-type bufKind int
-
-const (
-	bufTemp  bufKind = iota // written by an instruction
-	bufInput                // fed by the caller
-	bufParam                // a learnable parameter, kept on the device
-	bufConst                // a constant of the graph, uploaded once
-)
 
 type buffer struct {
-	size  int // float32 elements
-	kind  bufKind
-	node  *G.Node   // the first node stored in it
-	value []float32 // bufConst: the contents
+	plan.Buffer
+	value []float32 // a constant's contents
 }
 
-// plan is a compiled Spec, device-independent.
-type plan struct {
+// name says what the buffer holds, for messages.
+func (b buffer) name() string {
+	if b.Node == nil {
+		return "the convolutions' unrolled images"
+	}
+	return b.Node.Name()
+}
+
+// lowering is a compiled Spec, device-independent: its buffers and the
+// instructions of each mode.
+type lowering struct {
 	bufs    []buffer
-	buf     map[*G.Node]int
 	instrs  []instr // every instruction, in one dependency order
 	train   []int   // indices into instrs, per mode
 	eval    []int
@@ -140,524 +63,140 @@ type plan struct {
 	scratch int
 }
 
-// lower plans spec. An op without a device implementation is an
+// lower plans spec (package plan: the order, the fusion of a bias addition
+// with its activation, buffers shared by liveness) and lowers each step to
+// an instruction. An op without a device implementation is an
 // ErrUnsupported naming the op and the node.
-func lower(spec backend.Spec) (*plan, error) {
-	p := &plan{buf: map[*G.Node]int{}, loss: -1}
-	var trainT, evalT []*G.Node
-	if spec.Loss != nil {
-		trainT = append([]*G.Node{spec.Loss}, spec.Grads...)
-		for _, u := range spec.Updates {
-			trainT = append(trainT, u.Value)
-		}
-		evalT = append([]*G.Node{spec.Loss}, spec.Outputs...)
-	}
-	predictT := spec.Outputs
-
-	// One dependency order for all modes, so that each mode's steps are a
-	// subsequence of it and buffer sharing planned on it is safe in all.
-	order, err := topoSort(append(append(append([]*G.Node{}, trainT...), evalT...), predictT...))
-	if err != nil {
-		return nil, err
-	}
-	needs := [3]map[*G.Node]bool{reach(trainT), reach(evalT), reach(predictT)}
-
-	fed := map[*G.Node]bool{}
-	for _, in := range spec.Inputs {
-		fed[in] = true
-	}
-	params := map[*G.Node]bool{} // and the updated state, kept like them
-	for _, prm := range spec.Params {
-		params[prm] = true
-	}
-	for _, u := range spec.Updates {
-		params[u.Buffer] = true
-	}
-	consumers := map[*G.Node][]*G.Node{}
-	for _, n := range order {
-		for _, c := range children(n) {
-			consumers[c] = append(consumers[c], n)
-		}
-	}
-	pinned := map[*G.Node]bool{} // read after a run: never share their buffers
-	for _, ns := range [][]*G.Node{trainT, evalT, predictT} {
-		for _, n := range ns {
-			pinned[n] = true
-		}
-	}
-
-	// Fusion: an activation of a BiasAdd becomes one bias_act kernel when
-	// every mode that needs the BiasAdd also runs the activation.
-	fusedInto := map[*G.Node]*G.Node{} // BiasAdd → activation
-	for _, n := range order {
-		if _, ok := activation(n.Op()); !ok {
-			continue
-		}
-		x := children(n)[0]
-		if !isBiasAdd(x.Op()) || fusedInto[x] != nil {
-			continue
-		}
-		fuse := true
-		for _, need := range needs {
-			if need[x] && !need[n] {
-				fuse = false
-			}
-		}
-		if fuse {
-			fusedInto[x] = n
-		}
-	}
-
-	// Instructions and their node-level inputs, in order.
-	type pending struct {
-		in  instr
-		out *G.Node
-		o2  *G.Node // a fused BiasAdd whose value someone reads
-		ins []*G.Node
-	}
-	var steps []pending
-	scratch := 0
-	for _, n := range order {
-		kids := children(n)
-		if len(kids) == 0 {
-			continue // a leaf: input, parameter or constant
-		}
-		if fusedInto[n] != nil {
-			continue // computed by its activation's instruction
-		}
-		in, ins, err := lowerNode(n, kids)
-		if err != nil {
-			return nil, err
-		}
-		st := pending{in: in, out: n, ins: ins}
-		if in.kind == opAct {
-			if x := kids[0]; fusedInto[x] == n {
-				xk := children(x)
-				bias, _, err := lowerNode(x, xk)
-				if err != nil {
-					return nil, err
-				}
-				st.in = instr{kind: opBiasAct, node: n, n: in.n, cols: bias.cols, inner: bias.inner, act: in.act, alpha: in.alpha}
-				st.ins = xk
-				if len(consumers[x]) > 1 || pinned[x] {
-					st.o2 = x
-				}
-			}
-		}
-		switch st.in.kind {
-		case opSumRows:
-			p.ones = max(p.ones, st.in.m)
-		case opConvFilterGrad:
-			p.ones = max(p.ones, st.in.geom.n)
-		}
-		scratch = max(scratch, st.in.scratchSize())
-		steps = append(steps, st)
-	}
-
-	// Leaves get buffers of their own; temporaries share by liveness.
-	leaf := func(n *G.Node) (int, error) {
-		if b, ok := p.buf[n]; ok {
-			return b, nil
-		}
-		b := buffer{size: n.Shape().TotalSize(), node: n}
-		switch {
-		case n.Op() == nil && fed[n]:
-			b.kind = bufInput
-		case params[n]:
-			b.kind = bufParam
-		default:
-			v := n.Value()
-			if v == nil {
-				if n.Op() == nil {
-					return 0, fmt.Errorf("%w: node %s is neither fed nor has a value", backend.ErrSpec, n.Name())
-				}
-				return -1, nil // not a leaf
-			}
-			data, err := constData(v)
-			if err != nil {
-				return 0, fmt.Errorf("%w: constant %s: %w", backend.ErrSpec, n.Name(), err)
-			}
-			b.kind, b.value = bufConst, data
-		}
-		p.buf[n] = len(p.bufs)
-		p.bufs = append(p.bufs, b)
-		return len(p.bufs) - 1, nil
-	}
+func lower(spec backend.Spec) (*lowering, error) {
 	for _, in := range spec.Inputs {
 		if in.Dtype() != tensor.Float32 {
 			return nil, fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
 		}
-		if _, err := leaf(in); err != nil {
+	}
+	pl, err := plan.New(spec, biasActivation)
+	if err != nil {
+		return nil, err
+	}
+	l := &lowering{loss: -1, scratch: -1}
+	for i := range pl.Steps {
+		in, err := lowerStep(pl, &pl.Steps[i])
+		if err != nil {
 			return nil, err
 		}
+		l.instrs = append(l.instrs, in)
 	}
-	for _, prm := range spec.Params {
-		if _, err := leaf(prm); err != nil {
-			return nil, err
-		}
+	bufs := pl.ShareBuffers()
+	if err := l.setBuffers(pl, bufs); err != nil {
+		return nil, err
 	}
-	for _, u := range spec.Updates {
-		if _, err := leaf(u.Buffer); err != nil {
-			return nil, err
-		}
-	}
-	lastUse := map[*G.Node]int{}
-	for i, st := range steps {
-		for _, c := range st.ins {
-			lastUse[c] = i
-		}
-	}
-	free := map[int][]int{} // size → free temporary buffers
-	alloc := func(n *G.Node) int {
-		size := n.Shape().TotalSize()
-		if l := free[size]; len(l) > 0 && !pinned[n] {
-			b := l[len(l)-1]
-			free[size] = l[:len(l)-1]
-			p.buf[n] = b
-			return b
-		}
-		p.buf[n] = len(p.bufs)
-		p.bufs = append(p.bufs, buffer{size: size, node: n})
-		return len(p.bufs) - 1
-	}
-	for i, st := range steps {
-		in := st.in
-		in.out2 = -1
-		for _, c := range st.ins {
-			b, ok := p.buf[c]
-			if !ok {
-				var err error
-				if b, err = leaf(c); err != nil {
-					return nil, err
-				}
-				if b < 0 {
-					return nil, fmt.Errorf("%w: node %s is used before it is computed", backend.ErrSpec, c.Name())
-				}
-			}
-			in.in = append(in.in, b)
-		}
-		in.out = alloc(st.out)
-		if st.o2 != nil {
-			in.out2 = alloc(st.o2)
-		}
-		// Inputs read for the last time here may hold later results (once
-		// each, even if read twice, as x in x·x).
-		for k, c := range st.ins {
-			if lastUse[c] == i && !pinned[c] && p.bufs[p.buf[c]].kind == bufTemp && !slices.Contains(st.ins[:k], c) {
-				b := p.buf[c]
-				free[p.bufs[b].size] = append(free[p.bufs[b].size], b)
-			}
-		}
-		p.instrs = append(p.instrs, in)
-	}
-	p.scratch = -1
-	if scratch > 0 {
-		p.scratch = len(p.bufs)
-		p.bufs = append(p.bufs, buffer{size: scratch})
-	}
-	for _, b := range p.bufs { // the kernels index with 32-bit ints
-		if b.size > math.MaxInt32 {
-			what := "the convolutions' unrolled images"
-			if b.node != nil {
-				what = b.node.Name()
-			}
-			return nil, fmt.Errorf("%w: %s takes %d values, more than the CUDA kernels' 32-bit indices reach (%d): use a smaller batch",
-				backend.ErrSpec, what, b.size, math.MaxInt32)
-		}
-	}
-	for mode, need := range needs {
-		var list []int
-		for i, st := range steps {
-			if need[st.out] {
-				list = append(list, i)
-			}
-		}
-		switch mode {
-		case 0:
-			p.train = list
-		case 1:
-			p.eval = list
-		case 2:
-			p.predict = list
-		}
-	}
-
-	for _, in := range spec.Inputs {
-		p.inputs = append(p.inputs, p.buf[in])
-	}
-	for i, prm := range spec.Params {
-		p.params = append(p.params, p.buf[prm])
-		g, ok := p.buf[spec.Grads[i]]
-		if !ok {
-			return nil, fmt.Errorf("%w: gradient of %s is not computed by the graph", backend.ErrSpec, prm.Name())
-		}
-		p.grads = append(p.grads, g)
-	}
-	if spec.Loss != nil {
-		p.loss = p.buf[spec.Loss]
-	}
-	for _, o := range spec.Outputs {
-		b, ok := p.buf[o]
-		if !ok {
-			return nil, fmt.Errorf("%w: output %s is not computed by the graph", backend.ErrSpec, o.Name())
-		}
-		p.outputs = append(p.outputs, b)
-	}
-	for _, u := range spec.Updates {
-		v, ok := p.buf[u.Value]
-		if !ok || p.bufs[v].kind != bufTemp {
-			return nil, fmt.Errorf("%w: the update of %s is not computed by the training step", backend.ErrSpec, u.Buffer.Name())
-		}
-		p.updates = append(p.updates, [2]int{v, p.buf[u.Buffer]})
-	}
-	return p, nil
+	l.train, l.eval, l.predict = pl.InMode(plan.Train), pl.InMode(plan.Eval), pl.InMode(plan.Predict)
+	l.bind(spec, bufs)
+	return l, nil
 }
 
-// lowerNode maps one non-leaf node to an instruction (without buffers) and
-// the nodes it reads, in order.
-func lowerNode(n *G.Node, kids []*G.Node) (instr, []*G.Node, error) {
-	size := n.Shape().TotalSize()
-	in := instr{node: n, n: size}
-	unsupported := func(why string) (instr, []*G.Node, error) {
-		return instr{}, nil, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
+// lowerStep lowers plan step s: its node, or a bias addition and the
+// activation after it as one bias_act.
+func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
+	n := s.Node()
+	in, err := lowerNode(n, pl.Inputs(n))
+	if err != nil {
+		return instr{}, err
+	}
+	if s.Fusion == biasActivation {
+		bias, err := lowerNode(s.Nodes[0], pl.Inputs(s.Nodes[0]))
+		if err != nil {
+			return instr{}, err
+		}
+		in.args = fuseBiasAct(bias.args, in.args)
+	}
+	return in, nil
+}
+
+// setBuffers takes the plan's buffers, with the constants' contents, and
+// the instructions' buffers; then adds the scratch buffer, and checks that
+// the kernels' 32-bit indices reach every element.
+func (l *lowering) setBuffers(pl *plan.Plan, bufs plan.Buffers) error {
+	for _, b := range bufs.List {
+		buf := buffer{Buffer: b}
+		if b.Kind == plan.Const {
+			data, err := constData(b.Node.Value())
+			if err != nil {
+				return fmt.Errorf("%w: constant %s: %w", backend.ErrSpec, b.Node.Name(), err)
+			}
+			buf.value = data
+		}
+		l.bufs = append(l.bufs, buf)
+	}
+	scratch := 0
+	for i, s := range pl.Steps {
+		in := &l.instrs[i]
+		for _, c := range s.In {
+			in.in = append(in.in, bufs.Of[c])
+		}
+		in.out, in.out2 = bufs.Of[s.Node()], -1
+		if at, kept := bufs.Of[s.Nodes[0]]; kept && len(s.Nodes) > 1 {
+			in.out2 = at
+		}
+		if a, ok := in.args.(onesUser); ok {
+			l.ones = max(l.ones, a.onesSize())
+		}
+		if a, ok := in.args.(scratchUser); ok {
+			scratch = max(scratch, a.scratchSize())
+		}
+	}
+	if scratch > 0 {
+		l.scratch = len(l.bufs)
+		l.bufs = append(l.bufs, buffer{Buffer: plan.Buffer{Size: scratch}})
+	}
+	for _, b := range l.bufs {
+		if b.Size > math.MaxInt32 {
+			return fmt.Errorf("%w: %s takes %d values, more than the CUDA kernels' 32-bit indices reach (%d): use a smaller batch",
+				backend.ErrSpec, b.name(), b.Size, math.MaxInt32)
+		}
+	}
+	return nil
+}
+
+// bind finds the buffers of what spec feeds, reads and updates.
+func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
+	for _, in := range spec.Inputs {
+		l.inputs = append(l.inputs, bufs.Of[in])
+	}
+	for _, prm := range spec.Params {
+		l.params = append(l.params, bufs.Of[prm])
+	}
+	if spec.Loss != nil { // the gradients are the training step's
+		l.loss = bufs.Of[spec.Loss]
+		for _, g := range spec.Grads {
+			l.grads = append(l.grads, bufs.Of[g])
+		}
+	}
+	for _, o := range spec.Outputs {
+		l.outputs = append(l.outputs, bufs.Of[o])
+	}
+	for _, u := range spec.Updates {
+		l.updates = append(l.updates, [2]int{bufs.Of[u.Value], bufs.Of[u.Buffer]})
+	}
+}
+
+// lowerNode maps one non-leaf node, whose inputs are kids, to an
+// instruction (without buffers).
+func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
+	unsupported := func(why string) (instr, error) {
+		return instr{}, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
 	}
 	if n.Dtype() != tensor.Float32 {
 		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
 	}
-	if a, ok := activation(n.Op()); ok {
-		in.kind, in.act, in.alpha = opAct, a.kind, a.alpha
-		return in, kids, nil
-	}
-	switch op := n.Op().(type) {
-	case ops.MatMulOp:
-		a, b := kids[0].Shape(), kids[1].Shape()
-		if a.Dims() != 2 || b.Dims() != 2 {
-			return unsupported(": operands are not matrices")
-		}
-		m, k := a[0], a[1]
-		if op.TransA {
-			m, k = k, m
-		}
-		in.kind, in.m, in.k, in.n = opGemm, m, k, n.Shape()[1]
-		in.transA, in.transB, in.lda, in.ldb = op.TransA, op.TransB, a[1], b[1]
-	case ops.BiasAddOp:
-		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, kids[1].Shape().TotalSize(), 1
-	case ops.ChannelBiasAddOp:
-		x := kids[0].Shape()
-		in.kind, in.act, in.cols, in.inner = opBiasAct, actLinear, x[1], x[2]*x[3]
-	case ops.SumChannelsOp:
-		x := kids[0].Shape()
-		in.kind, in.geom = opSumChannels, geom{n: x[0], c: x[1], h: x[2], w: x[3]}
-	case ops.Conv2DOp:
-		in.kind, in.geom = opConv, convGeom(op, kids[0].Shape(), kids[1].Shape(), n.Shape())
-	case ops.Conv2DFilterGradOp:
-		in.kind, in.geom = opConvFilterGrad, convGeom(op.Conv, kids[0].Shape(), n.Shape(), kids[1].Shape())
-	case ops.Conv2DInputGradOp:
-		in.kind, in.geom = opConvInputGrad, convGeom(op.Conv, n.Shape(), kids[0].Shape(), kids[1].Shape())
-	case ops.MaxPool2DOp:
-		in.kind, in.geom = opMaxPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
-	case ops.MaxPool2DBackwardOp:
-		in.kind, in.geom = opMaxPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, kids[0].Shape(), kids[1].Shape())
-	case ops.AvgPool2DOp:
-		in.kind, in.geom = opAvgPool, poolGeom(op.Kernel, op.Stride, kids[0].Shape(), n.Shape())
-	case ops.AvgPool2DBackwardOp:
-		in.kind, in.geom = opAvgPoolBackward, poolGeom(op.Pool.Kernel, op.Pool.Stride, n.Shape(), kids[0].Shape())
-	case ops.DropoutOp:
-		in.kind, in.drop = opDropout, op
-	case ops.BatchNormOp:
-		in.kind, in.geom, in.alpha = opBatchNorm, bnGeom(kids[0].Shape()), float32(op.Eps)
-	case ops.BatchNormGradOp:
-		in.kind, in.geom, in.alpha = opBatchNormGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
-	case ops.BatchNormGammaGradOp:
-		in.kind, in.geom, in.alpha = opBatchNormGammaGrad, bnGeom(kids[0].Shape()), float32(op.Eps)
-	case ops.BatchNormStatsOp:
-		in.kind, in.geom = opBatchNormStats, bnGeom(kids[0].Shape())
-	case ops.BatchNormRunningOp:
-		in.kind, in.geom, in.alpha, in.k = opBatchNormRunning, geom{c: n.Shape()[0]}, float32(op.Momentum), op.Count
-		if op.Variance {
-			in.act = 1
-		}
-	case ops.ReshapeOp:
-		in.kind = opCopy
-	case ops.SumRowsOp:
-		x := kids[0].Shape()
-		in.kind, in.m, in.n = opSumRows, x[0], x[1]
-	case ops.ReLUBackwardOp:
-		in.kind, in.act = opActBackward, gradReLU
-	case ops.LeakyReLUBackwardOp:
-		in.kind, in.act, in.alpha = opActBackward, gradLeaky, float32(op.Alpha)
-	case ops.SigmoidBackwardOp:
-		in.kind, in.act = opActBackward, gradSigmoid
-	case ops.TanhBackwardOp:
-		in.kind, in.act = opActBackward, gradTanh
-	case ops.StepBackwardOp:
-		in.kind, in.act = opActBackward, gradZero
-		if op.StraightThrough {
-			in.act = gradSTE
-		}
-	case ops.AddOp:
-		in.kind = opAdd
-	case ops.MulOp:
-		in.kind = opMul
-	case ops.SumOp:
-		in.kind, in.n = opSum, kids[0].Shape().TotalSize()
-	case ops.ExpandOp:
-		in.kind = opExpand
-	case ops.LossOp:
-		if !knownLoss(op.Kind) {
-			return unsupported(fmt.Sprintf(": loss %v", op.Kind))
-		}
-		in.kind, in.loss, in.n = opLoss, op.Kind, kids[0].Shape().TotalSize()
-		in.m, in.cols = rowsOf(kids[0].Shape())
-	case ops.LossBackwardOp:
-		if !knownLoss(op.Kind) {
-			return unsupported(fmt.Sprintf(": loss %v", op.Kind))
-		}
-		in.kind, in.loss = opLossBackward, op.Kind
-		in.m, in.cols = rowsOf(kids[0].Shape())
-	case ops.SoftmaxOp:
-		in.kind = opSoftmax
-		in.m, in.cols = rowsOf(kids[0].Shape())
-	case ops.SoftmaxBackwardOp:
-		in.kind = opSoftmaxBackward
-		in.m, in.cols = rowsOf(kids[0].Shape())
-	default:
-		// Gorgonia adds the gradients of a value with several consumers
-		// with its own addition of two same-shaped tensors ("+ false").
-		if s := n.Op().String(); (s == "+" || strings.HasPrefix(s, "+ ")) && len(kids) == 2 && kids[0].Shape().Eq(n.Shape()) && kids[1].Shape().Eq(n.Shape()) {
-			in.kind = opAdd
-			return in, kids, nil
-		}
+	lower := lowererOf(n.Op())
+	if lower == nil {
 		return unsupported("")
 	}
-	return in, kids, nil
-}
-
-// knownLoss reports whether the kernels compute loss kind k.
-func knownLoss(k ops.LossKind) bool {
-	switch k {
-	case ops.BCEWithLogitsLoss, ops.MSELoss, ops.SoftmaxCrossEntropyLoss:
-		return true
+	args, err := lower(n, kids)
+	if err != nil {
+		return unsupported(": " + err.Error())
 	}
-	return false
-}
-
-// rowsOf splits shape s into rows along its last axis: the number of rows
-// and their length (1 and 1 for a scalar).
-func rowsOf(s tensor.Shape) (rows, cols int) {
-	if s.Dims() == 0 || s[s.Dims()-1] == 0 {
-		return 1, 1
-	}
-	cols = s[s.Dims()-1]
-	return s.TotalSize() / cols, cols
-}
-
-func isBiasAdd(op G.Op) bool {
-	switch op.(type) {
-	case ops.BiasAddOp, ops.ChannelBiasAddOp:
-		return true
-	}
-	return false
-}
-
-// convGeom is the geometry of convolution op of x (N×C×H×W) with w
-// (F×C×KH×KW) giving y (N×F×OH×OW).
-func convGeom(op ops.Conv2DOp, x, w, y tensor.Shape) geom {
-	return geom{n: x[0], c: x[1], h: x[2], w: x[3], f: w[0], kh: w[2], kw: w[3],
-		sh: op.Stride[0], sw: op.Stride[1], ph: op.Padding[0], pw: op.Padding[1], oh: y[2], ow: y[3]}
-}
-
-// bnGeom is the layout of a batch normalisation's x (N×C or N×C×H×W):
-// n samples of c channels of h values each (H·W, or 1).
-func bnGeom(x tensor.Shape) geom {
-	g := geom{n: x[0], c: x[1], h: 1, w: 1}
-	if x.Dims() == 4 {
-		g.h = x[2] * x[3]
-	}
-	return g
-}
-
-// modal reports whether in computes something else outside training, and
-// so has a second launch for evaluation and prediction.
-func (in *instr) modal() bool {
-	switch in.kind {
-	case opDropout, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
-		return true
-	}
-	return false
-}
-
-// poolGeom is the geometry of a pooling of x (N×C×H×W) giving y.
-func poolGeom(kernel, stride [2]int, x, y tensor.Shape) geom {
-	return geom{n: x[0], c: x[1], h: x[2], w: x[3], kh: kernel[0], kw: kernel[1],
-		sh: stride[0], sw: stride[1], oh: y[2], ow: y[3]}
-}
-
-type actSpec struct {
-	kind  int
-	alpha float32
-}
-
-// activation reports whether op is a forward activation, and which.
-func activation(op G.Op) (actSpec, bool) {
-	switch op := op.(type) {
-	case ops.ReLUOp:
-		return actSpec{kind: actReLU}, true
-	case ops.LeakyReLUOp:
-		return actSpec{kind: actLeaky, alpha: float32(op.Alpha)}, true
-	case ops.SigmoidOp:
-		return actSpec{kind: actSigmoid}, true
-	case ops.TanhOp:
-		return actSpec{kind: actTanh}, true
-	case ops.StepOp:
-		return actSpec{kind: actStep}, true
-	}
-	return actSpec{}, false
-}
-
-// children returns n's inputs in order.
-func children(n *G.Node) []*G.Node {
-	var out []*G.Node
-	it := n.Graph().From(n.ID())
-	for it.Next() {
-		out = append(out, it.Node().(*G.Node))
-	}
-	return out
-}
-
-// topoSort returns the nodes targets depend on (and targets), each after
-// its inputs, in depth-first order.
-func topoSort(targets []*G.Node) ([]*G.Node, error) {
-	var order []*G.Node
-	seen := map[*G.Node]bool{}
-	var visit func(n *G.Node)
-	visit = func(n *G.Node) {
-		if seen[n] {
-			return
-		}
-		seen[n] = true
-		for _, c := range children(n) {
-			visit(c)
-		}
-		order = append(order, n)
-	}
-	for _, t := range targets {
-		if t == nil {
-			return nil, fmt.Errorf("%w: nil target node", backend.ErrSpec)
-		}
-		visit(t)
-	}
-	return order, nil
-}
-
-// reach returns the set of nodes targets depend on, targets included.
-func reach(targets []*G.Node) map[*G.Node]bool {
-	order, _ := topoSort(slices.DeleteFunc(slices.Clone(targets), func(n *G.Node) bool { return n == nil }))
-	seen := make(map[*G.Node]bool, len(order))
-	for _, n := range order {
-		seen[n] = true
-	}
-	return seen
+	return instr{node: n, args: args}, nil
 }
 
 // constData returns a constant's contents as float32s.
@@ -684,81 +223,4 @@ func constData(v G.Value) ([]float32, error) {
 		}
 	}
 	return nil, fmt.Errorf("unsupported value %T", v)
-}
-
-// region is a place in device memory: element off of buffer buf.
-type region struct{ buf, off int }
-
-// gemmCall is a column-major cuBLAS SGEMM, batched with strides between
-// the matrices (batch 1: a plain SGEMM).
-type gemmCall struct {
-	transA, transB bool
-	m, n, k        int
-	a, b, c        region
-	lda, ldb, ldc  int
-	sa, sb, sc     int
-	batch          int
-}
-
-// rowMajor is the cuBLAS call computing row-major C = op(A)·op(B), with
-// op(A) m×k and op(B) k×n, A and B stored with rows of lda and ldb
-// elements, C with rows of ldc. A row-major r×c matrix is a column-major
-// c×r one, so this is Cᵀ = op(B)ᵀ·op(A)ᵀ column-major: the operands swap
-// places and keep their transpose flags.
-func rowMajor(transA, transB bool, m, n, k int, a region, lda, sa int, b region, ldb, sb int, c region, ldc, sc, batch int) gemmCall {
-	return gemmCall{transA: transB, transB: transA, m: n, n: m, k: k,
-		a: b, lda: ldb, sa: sb, b: a, ldb: lda, sb: sa, c: c, ldc: ldc, sc: sc, batch: batch}
-}
-
-// gemvCall is a column-major cuBLAS SGEMV y = X·1 summing the n columns of
-// the m×n matrix X (leading dimension lda): the sum over the rows of a
-// row-major n×m matrix.
-type gemvCall struct {
-	m, n int
-	x, y region
-	lda  int
-}
-
-func sumRowsCall(rows, cols int, x, y region) gemvCall {
-	return gemvCall{m: cols, n: rows, x: x, y: y, lda: cols}
-}
-
-// blas returns the cuBLAS calls of in, in order: a matrix product for
-// opGemm, and the products (and the sum over images) of the convolutions,
-// whose unrolled images are in the scratch buffer.
-func (in *instr) blas(scratch int) ([]gemmCall, *gemvCall) {
-	at := func(buf int) region { return region{buf: buf} }
-	g := in.geom
-	K, P := g.c*g.kh*g.kw, g.oh*g.ow
-	col := region{buf: scratch}
-	switch in.kind {
-	case opGemm:
-		return []gemmCall{rowMajor(in.transA, in.transB, in.m, in.n, in.k, at(in.in[0]), in.lda, 0, at(in.in[1]), in.ldb, 0, at(in.out), in.n, 0, 1)}, nil
-	case opSumRows:
-		c := sumRowsCall(in.m, in.n, at(in.in[0]), at(in.out))
-		return nil, &c
-	case opConv: // y[n] (F×P) = W (F×K) · col[n] (K×P)
-		return []gemmCall{rowMajor(false, false, g.f, P, K, at(in.in[1]), K, 0, col, P, K*P, at(in.out), P, g.f*P, g.n)}, nil
-	case opConvFilterGrad: // part[n] (F×K) = dy[n] (F×P) · col[n]ᵀ; dW = Σ_n part[n]
-		part := region{buf: scratch, off: g.n * K * P}
-		c := sumRowsCall(g.n, g.f*K, part, at(in.out))
-		return []gemmCall{rowMajor(false, true, g.f, K, P, at(in.in[1]), P, g.f*P, col, P, K*P, part, K, g.f*K, g.n)}, &c
-	case opConvInputGrad: // col[n] (K×P) = Wᵀ (K×F) · dy[n] (F×P)
-		return []gemmCall{rowMajor(true, false, K, P, g.f, at(in.in[0]), K, 0, at(in.in[1]), P, g.f*P, col, P, K*P, g.n)}, nil
-	}
-	return nil, nil
-}
-
-// scratchSize is the scratch memory in needs: the unrolled images of a
-// convolution, and the per-image filter gradients.
-func (in *instr) scratchSize() int {
-	g := in.geom
-	K, P := g.c*g.kh*g.kw, g.oh*g.ow
-	switch in.kind {
-	case opConv, opConvInputGrad:
-		return g.n * K * P
-	case opConvFilterGrad:
-		return g.n*K*P + g.n*g.f*K
-	}
-	return 0
 }

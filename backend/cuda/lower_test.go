@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	_ "github.com/neurone-dl/neurone/backend/cpu"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
 )
@@ -36,10 +38,15 @@ func (simBackend) Compile(spec backend.Spec) (backend.Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, in := range pl.instrs {
+		if _, ok := in.args.(simulated); !ok {
+			return nil, fmt.Errorf("%w: %T (node %s) has no simulation", backend.ErrUnsupported, in.args, in.node.Name())
+		}
+	}
 	s := &sim{plan: pl, spec: spec, mem: make([][]float32, len(pl.bufs)), opt: spec.Optimizer}
 	for i, b := range pl.bufs {
-		s.mem[i] = make([]float32, b.size)
-		if b.kind == bufConst {
+		s.mem[i] = make([]float32, b.Size)
+		if b.Kind == plan.Const {
 			copy(s.mem[i], b.value)
 		}
 	}
@@ -67,7 +74,7 @@ func (s *sim) run(list []int, train bool) {
 
 type sim struct {
 	training bool
-	plan     *plan
+	plan     *lowering
 	spec     backend.Spec
 	mem      [][]float32
 	ones     []float32
@@ -89,105 +96,6 @@ func (s *sim) feed(inputs [][]float32) error {
 
 // at is the float32s of region r from element off on.
 func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
-
-// simIm2col unrolls the images as the im2col kernel does.
-func simIm2col(g geom, col, x []float32) { simColumns(g, col, x, true) }
-
-// simCol2im adds the columns back onto the pixels, as the col2im kernel.
-func simCol2im(g geom, dx, col []float32) {
-	clear(dx[:g.n*g.c*g.h*g.w])
-	simColumns(g, col, dx, false)
-}
-
-// simColumns visits the column matrix col of the images img in the
-// kernels' order: gather copies each pixel (0 in the padding) into its
-// column entry, otherwise each entry is added back onto its pixel.
-func simColumns(g geom, col, img []float32, gather bool) {
-	t := 0
-	for n := range g.n {
-		for c := range g.c {
-			for p := range g.kh {
-				for q := range g.kw {
-					for i := range g.oh {
-						for j := range g.ow {
-							h, w := i*g.sh+p-g.ph, j*g.sw+q-g.pw
-							inside := h >= 0 && h < g.h && w >= 0 && w < g.w
-							at := ((n*g.c+c)*g.h+h)*g.w + w
-							switch {
-							case gather && inside:
-								col[t] = img[at]
-							case gather:
-								col[t] = 0
-							case inside:
-								img[at] += col[t]
-							}
-							t++
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
-// simPool is max pooling (y from x) or its gradient (dx from x and dy).
-func simPool(in *instr, out, x, dy []float32) {
-	g := in.geom
-	if in.kind == opMaxPoolBackward {
-		clear(out[:g.n*g.c*g.h*g.w])
-	}
-	for plane := range g.n * g.c {
-		xp := x[plane*g.h*g.w:]
-		for i := range g.oh {
-			for j := range g.ow {
-				best := i*g.sh*g.w + j*g.sw
-				for p := range g.kh {
-					for q := range g.kw {
-						if k := (i*g.sh+p)*g.w + j*g.sw + q; xp[k] > xp[best] {
-							best = k
-						}
-					}
-				}
-				o := (plane*g.oh+i)*g.ow + j
-				if in.kind == opMaxPool {
-					out[o] = xp[best]
-				} else {
-					out[plane*g.h*g.w+best] += dy[o]
-				}
-			}
-		}
-	}
-}
-
-// simAvgPool is average pooling (y from x) or its gradient (dx from dy).
-func simAvgPool(in *instr, out, src []float32) {
-	g := in.geom
-	scale := 1 / float32(g.kh*g.kw)
-	if in.kind == opAvgPoolBackward {
-		clear(out[:g.n*g.c*g.h*g.w])
-	}
-	for plane := range g.n * g.c {
-		for i := range g.oh {
-			for j := range g.ow {
-				o := (plane*g.oh+i)*g.ow + j
-				var sum float32
-				for p := range g.kh {
-					for q := range g.kw {
-						k := plane*g.h*g.w + (i*g.sh+p)*g.w + j*g.sw + q
-						if in.kind == opAvgPool {
-							sum += src[k]
-						} else {
-							out[k] += src[o] * scale
-						}
-					}
-				}
-				if in.kind == opAvgPool {
-					out[o] = sum * scale
-				}
-			}
-		}
-	}
-}
 
 // colMajorGemm is BLAS SGEMM, column-major, as cuBLAS computes it.
 // cublasArgs returns the error cuBLAS would give for g's sizes and
@@ -243,43 +151,19 @@ func colMajorGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []fl
 	}
 }
 
-func simAct(kind int, z, alpha float32) float32 {
-	switch kind {
-	case actReLU:
-		return max(z, 0)
-	case actLeaky:
-		if z > 0 {
-			return z
-		}
-		return alpha * z
-	case actSigmoid:
-		return float32(1 / (1 + math.Exp(-float64(z))))
-	case actTanh:
-		return float32(math.Tanh(float64(z)))
-	case actStep:
-		if z > 0 {
-			return 1
-		}
-		return 0
-	}
-	return z
-}
+// simulated is instruction arguments that the simulation carries out (in
+// their family's _test.go).
+type simulated interface{ simulate(s *sim, in *instr) }
 
-func (s *sim) exec(in *instr) {
-	out := s.mem[in.out]
-	arg := func(i int) []float32 { return s.mem[in.in[i]] }
-	switch in.kind {
-	case opGemm, opSumRows, opConv, opConvFilterGrad, opConvInputGrad:
-		if in.kind == opConv || in.kind == opConvFilterGrad {
-			simIm2col(in.geom, s.mem[s.plan.scratch], arg(0))
-		}
-		gemms, sum := in.blas(s.plan.scratch)
-		for _, g := range gemms {
+// blas carries out the cuBLAS calls among calls, as cuBLAS defines them.
+func (s *sim) blas(calls []call) {
+	for _, c := range calls {
+		switch g := c.(type) {
+		case gemmCall:
 			for b := range g.batch {
 				colMajorGemm(g.transA, g.transB, g.m, g.n, g.k, s.at(g.a, b*g.sa), g.lda, s.at(g.b, b*g.sb), g.ldb, s.at(g.c, b*g.sc), g.ldc)
 			}
-		}
-		if g := sum; g != nil {
+		case gemvCall:
 			x, y := s.at(g.x, 0), s.at(g.y, 0)
 			for i := range g.m {
 				var sum float64
@@ -289,267 +173,10 @@ func (s *sim) exec(in *instr) {
 				y[i] = float32(sum)
 			}
 		}
-		if in.kind == opConvInputGrad {
-			simCol2im(in.geom, out, s.mem[s.plan.scratch])
-		}
-	case opMaxPool, opMaxPoolBackward:
-		simPool(in, out, s.mem[in.in[0]], s.mem[in.in[len(in.in)-1]])
-	case opAvgPool, opAvgPoolBackward:
-		simAvgPool(in, out, arg(0))
-	case opSumChannels:
-		g := in.geom
-		for c := range g.c {
-			var sum float64
-			for n := range g.n {
-				for _, v := range arg(0)[(n*g.c+c)*g.h*g.w:][:g.h*g.w] {
-					sum += float64(v)
-				}
-			}
-			out[c] = float32(sum)
-		}
-	case opDropout:
-		x := arg(0)
-		m := in.drop.Mask(uint64(s.state.Step + 1))
-		for i := range in.n {
-			switch {
-			case !s.training || in.drop.Rate == 0:
-				out[i] = x[i]
-			case m.Keep(i):
-				out[i] = x[i] * float32(m.Scale)
-			default:
-				out[i] = 0
-			}
-		}
-	case opCopy:
-		copy(out, arg(0)[:in.n])
-	case opBiasAct:
-		x, b := arg(0), arg(1)
-		for i := range in.n {
-			z := x[i] + b[(i/in.inner)%in.cols]
-			if in.out2 >= 0 {
-				s.mem[in.out2][i] = z
-			}
-			out[i] = simAct(in.act, z, in.alpha)
-		}
-	case opAct:
-		for i, z := range arg(0)[:in.n] {
-			out[i] = simAct(in.act, z, in.alpha)
-		}
-	case opActBackward:
-		v, dy := arg(0), arg(1)
-		for i := range in.n {
-			u, g := v[i], dy[i]
-			var d float32
-			switch in.act {
-			case gradReLU:
-				if u > 0 {
-					d = g
-				}
-			case gradLeaky:
-				d = g
-				if u <= 0 {
-					d = in.alpha * g
-				}
-			case gradSigmoid:
-				d = g * u * (1 - u)
-			case gradTanh:
-				d = g * (1 - u*u)
-			case gradSTE:
-				if u >= -1 && u <= 1 {
-					d = g
-				}
-			}
-			out[i] = d
-		}
-	case opAdd, opMul:
-		a, b := arg(0), arg(1)
-		for i := range in.n {
-			if in.kind == opAdd {
-				out[i] = a[i] + b[i]
-			} else {
-				out[i] = a[i] * b[i]
-			}
-		}
-	case opSum:
-		var sum float64
-		for _, v := range arg(0)[:in.n] {
-			sum += float64(v)
-		}
-		out[0] = float32(sum)
-	case opExpand:
-		for i := range out {
-			out[i] = arg(0)[0]
-		}
-	case opLoss:
-		p, t := arg(0), arg(1)
-		var sum float64
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			for r := range in.m {
-				z, y := p[r*in.cols:][:in.cols], t[r*in.cols:][:in.cols]
-				m, e := simMaxSum(z)
-				lse := float64(m) + math.Log(e)
-				for c := range z {
-					sum += float64(y[c]) * (lse - float64(z[c]))
-				}
-			}
-			out[0] = float32(sum / float64(in.m))
-			break
-		}
-		for i := range in.n {
-			z, y := float64(p[i]), float64(t[i])
-			if in.loss == ops.BCEWithLogitsLoss {
-				sum += max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
-			} else {
-				sum += (z - y) * (z - y)
-			}
-		}
-		out[0] = float32(sum / float64(in.n))
-	case opLossBackward:
-		p, t, dl := arg(0), arg(1), arg(2)
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			scale := float64(dl[0]) / float64(in.m)
-			for r := range in.m {
-				z, y := p[r*in.cols:][:in.cols], t[r*in.cols:][:in.cols]
-				m, e := simMaxSum(z)
-				var sy float64
-				for _, v := range y {
-					sy += float64(v)
-				}
-				for c := range z {
-					out[r*in.cols+c] = float32((math.Exp(float64(z[c])-float64(m))/e*sy - float64(y[c])) * scale)
-				}
-			}
-			break
-		}
-		scale := dl[0] / float32(in.n)
-		for i := range in.n {
-			if in.loss == ops.BCEWithLogitsLoss {
-				out[i] = (simAct(actSigmoid, p[i], 0) - t[i]) * scale
-			} else {
-				out[i] = 2 * (p[i] - t[i]) * scale
-			}
-		}
-	case opBatchNormStats, opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad, opBatchNormRunning:
-		simBatchNorm(in, out, s.training, func(i int) []float32 { return s.mem[in.in[i]] })
-	case opSoftmax:
-		for r := range in.m {
-			x := arg(0)[r*in.cols:][:in.cols]
-			m, e := simMaxSum(x)
-			for c, v := range x {
-				out[r*in.cols+c] = float32(math.Exp(float64(v)-float64(m)) / e)
-			}
-		}
-	case opSoftmaxBackward:
-		for r := range in.m {
-			y, dy := arg(0)[r*in.cols:][:in.cols], arg(1)[r*in.cols:][:in.cols]
-			var dot float64
-			for c, v := range y {
-				dot += float64(v) * float64(dy[c])
-			}
-			for c, v := range y {
-				out[r*in.cols+c] = float32(float64(v) * (float64(dy[c]) - dot))
-			}
-		}
-	default:
-		panic("sim: unknown instruction")
 	}
 }
 
-// simBatchNorm is the batch normalisation kernels: per channel, in
-// float64, with the batch's statistics (from the stats buffer) while
-// training and the running ones otherwise.
-func simBatchNorm(in *instr, out []float32, training bool, arg func(int) []float32) {
-	g := in.geom
-	if in.kind == opBatchNormRunning {
-		st, r := arg(0), arg(1)
-		m := float64(in.k)
-		for ch := range g.c {
-			s := float64(st[ch])
-			if in.act == 1 {
-				s = float64(st[g.c+ch])
-				if m > 1 {
-					s *= m / (m - 1)
-				}
-			}
-			out[ch] = float32((1-float64(in.alpha))*float64(r[ch]) + float64(in.alpha)*s)
-		}
-		return
-	}
-	x, m := arg(0), float64(g.n*g.h)
-	at := func(ch, k int) int { return (k/g.h*g.c+ch)*g.h + k%g.h }
-	for ch := range g.c {
-		if in.kind == opBatchNormStats {
-			var mean, variance float64
-			for k := range g.n * g.h {
-				mean += float64(x[at(ch, k)])
-			}
-			mean /= m
-			for k := range g.n * g.h {
-				d := float64(x[at(ch, k)]) - mean
-				variance += d * d
-			}
-			out[ch], out[g.c+ch] = float32(mean), float32(variance/m)
-			continue
-		}
-		st := arg(1)
-		var rmean, rvar []float32
-		switch in.kind {
-		case opBatchNorm: // x, stats, γ, β, mean, var
-			rmean, rvar = arg(4), arg(5)
-		case opBatchNormGrad: // x, stats, γ, mean, var, dy
-			rmean, rvar = arg(3), arg(4)
-		default: // x, stats, mean, var, dy
-			rmean, rvar = arg(2), arg(3)
-		}
-		mean, variance := float64(rmean[ch]), float64(rvar[ch])
-		if training {
-			mean, variance = float64(st[ch]), float64(st[g.c+ch])
-		}
-		inv := 1 / math.Sqrt(variance+float64(in.alpha))
-		switch in.kind {
-		case opBatchNorm:
-			scale := float64(arg(2)[ch]) * inv
-			shift := float64(arg(3)[ch]) - mean*scale
-			for k := range g.n * g.h {
-				out[at(ch, k)] = float32(float64(x[at(ch, k)])*scale + shift)
-			}
-		case opBatchNormGrad, opBatchNormGammaGrad:
-			dy := arg(len(in.in) - 1)
-			var sdy, sdyx float64
-			for k := range g.n * g.h {
-				i := at(ch, k)
-				sdy += float64(dy[i])
-				sdyx += float64(dy[i]) * (float64(x[i]) - mean) * inv
-			}
-			if in.kind == opBatchNormGammaGrad {
-				out[ch] = float32(sdyx)
-				continue
-			}
-			k := float64(arg(2)[ch]) * inv
-			for t := range g.n * g.h {
-				i := at(ch, t)
-				if training {
-					out[i] = float32(k * (float64(dy[i]) - sdy/m - (float64(x[i])-mean)*inv*sdyx/m))
-				} else {
-					out[i] = float32(k * float64(dy[i]))
-				}
-			}
-		}
-	}
-}
-
-// simMaxSum is the kernels' row_max_sum: the largest value m of row and
-// Σ e^(row[c] − m), in float64.
-func simMaxSum(row []float32) (m float32, e float64) {
-	m = row[0]
-	for _, v := range row[1:] {
-		m = max(m, v)
-	}
-	for _, v := range row {
-		e += math.Exp(float64(v) - float64(m))
-	}
-	return m, e
-}
+func (s *sim) exec(in *instr) { in.args.(simulated).simulate(s, in) }
 
 func (s *sim) Train(inputs ...[]float32) (float32, error) {
 	if err := s.feed(inputs); err != nil {
@@ -653,7 +280,7 @@ func (s *sim) Load() error {
 
 func TestPlanConformance(t *testing.T) { backendtest.RunAll(t, simBackend{}) }
 
-func mlp6Plan(t *testing.T, batch int) *plan {
+func mlp6Plan(t *testing.T, batch int) *lowering {
 	t.Helper()
 	spec, _, err := backendtest.MLP6Train(batch, 1, optim.NewSGD(0.01))
 	if err != nil {
@@ -671,19 +298,20 @@ func mlp6Plan(t *testing.T, batch int) *plan {
 // kernels, 6 bias gradients as matrix-vector products, and the loss.
 func TestPlanMLP6(t *testing.T) {
 	pl := mlp6Plan(t, 256)
-	count := map[instrKind]int{}
+	count := map[string]int{}
 	for _, i := range pl.train {
-		count[pl.instrs[i].kind]++
+		count[what(&pl.instrs[i])]++
 	}
-	want := map[instrKind]int{opGemm: 17, opBiasAct: 6, opSumRows: 6, opActBackward: 5, opLoss: 1, opLossBackward: 1}
+	want := map[string]int{"gemmArgs": 17, "biasActArgs": 6, "sumRowsArgs": 6, "actGradArgs": 5,
+		"lossArgs": 2}
 	for k, n := range want {
 		if count[k] != n {
-			t.Errorf("train step has %d instructions of kind %d, want %d (all: %v)", count[k], k, n, count)
+			t.Errorf("train step has %d instructions %s, want %d (all: %v)", count[k], k, n, count)
 		}
 	}
 	fused := 0
 	for _, i := range pl.train {
-		if in := pl.instrs[i]; in.kind == opBiasAct && in.act == actReLU {
+		if in := pl.instrs[i]; biasAct(in.args).act.kind == actReLU {
 			fused++
 			if in.out2 < 0 {
 				t.Errorf("%s: fused bias+ReLU does not keep x+b, which ReLU's gradient reads", in.node.Name())
@@ -705,7 +333,7 @@ func TestPlanMLP6(t *testing.T) {
 	}
 	gemms := 0
 	for _, i := range pl.predict {
-		if pl.instrs[i].kind == opGemm {
+		if _, ok := pl.instrs[i].args.(gemmArgs); ok {
 			gemms++
 		}
 	}
@@ -715,9 +343,9 @@ func TestPlanMLP6(t *testing.T) {
 	// Temporaries share buffers: fewer buffers than nodes computed.
 	temps, bytes := 0, 0
 	for _, b := range pl.bufs {
-		if b.kind == bufTemp {
+		if b.Kind == plan.Computed {
 			temps++
-			bytes += 4 * b.size
+			bytes += 4 * b.Size
 		}
 	}
 	if temps >= len(pl.instrs) {
@@ -725,6 +353,15 @@ func TestPlanMLP6(t *testing.T) {
 	}
 	t.Logf("%d instructions, %d temporary buffers, %.1f MB", len(pl.instrs), temps, float64(bytes)/1e6)
 }
+
+// biasAct returns a's bias_act arguments, or a linear activation's.
+func biasAct(a instrArgs) biasActArgs {
+	b, _ := a.(biasActArgs)
+	return b
+}
+
+// what names the kind of an instruction: the type of its arguments.
+func what(in *instr) string { return reflect.TypeOf(in.args).Name() }
 
 // No buffer is written while a value in it may still be read: for every
 // instruction, the buffers it reads were last written by the producers of
@@ -735,14 +372,15 @@ func TestPlanBuffersNotClobbered(t *testing.T) {
 	pl := mlp6Plan(t, 512)
 	shared := 0
 	for _, in := range pl.instrs {
-		if in.kind == opGemm || in.kind == opSumRows {
+		switch in.args.(type) {
+		case gemmArgs, sumRowsArgs:
 			for _, b := range in.in {
 				if b == in.out {
 					t.Errorf("%s writes its own operand's buffer %d", in.node.Name(), b)
 				}
 			}
 		}
-		if pl.bufs[in.out].node != in.node {
+		if pl.bufs[in.out].Node != in.node {
 			shared++
 		}
 	}
@@ -755,7 +393,7 @@ func TestPlanBuffersNotClobbered(t *testing.T) {
 			in := pl.instrs[i]
 			for j, b := range in.in {
 				kid := children(in.node)
-				if in.kind == opBiasAct && len(kid) == 1 { // fused: reads the BiasAdd's inputs
+				if _, ok := in.args.(biasActArgs); ok && len(kid) == 1 { // fused: reads the BiasAdd's inputs
 					kid = children(kid[0])
 				}
 				if w, ok := writer[b]; ok && w != kid[j] {
@@ -821,20 +459,72 @@ func TestPlanValueReadTwice(t *testing.T) {
 		e := must(ops.Add(must(ops.ReLU(b)), must(ops.Tanh(b))))
 		return backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{e}}, randoms(rng, 12)
 	}
+	if e := relDiff(predictOnSim(t, build, 0)); e > 1e-6 {
+		t.Errorf("c + d: relative error %.2g against the CPU", e)
+	}
+}
+
+// predictOnSim runs Predict of the spec that build makes, with the input
+// it returns, on the simulation and on the CPU, and returns output out of
+// each.
+func predictOnSim(t *testing.T, build func() (backend.Spec, []float32), out int) (sim, cpu []float32) {
+	t.Helper()
 	var outs [2][]float32
-	for k, b := range []backend.Backend{cpuBackend(t), simBackend{}} {
+	for k, b := range []backend.Backend{simBackend{}, cpuBackend(t)} {
 		spec, x := build()
 		prog, err := b.Compile(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer prog.Close()
-		outs[k] = make([]float32, 12)
-		if err := prog.Predict([][]float32{outs[k]}, x); err != nil {
+		read := make([][]float32, len(spec.Outputs))
+		outs[k] = make([]float32, spec.Outputs[out].Shape().TotalSize())
+		read[out] = outs[k]
+		if err := prog.Predict(read, x); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if e := relDiff(outs[1], outs[0]); e > 1e-6 {
-		t.Errorf("c + d: relative error %.2g against the CPU", e)
+	return outs[0], outs[1]
+}
+
+// children returns n's inputs in order.
+func children(n *G.Node) []*G.Node {
+	var out []*G.Node
+	it := n.Graph().From(n.ID())
+	for it.Next() {
+		out = append(out, it.Node().(*G.Node))
+	}
+	return out
+}
+
+// A bias addition that something reads before its activation does fuses
+// with the activation, and the fused kernel runs before that reader.
+func TestPlanBiasReadFirst(t *testing.T) {
+	build := func() (backend.Spec, []float32) {
+		rng := rand.New(rand.NewPCG(9, 9))
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 4), G.WithName("x"))
+		b := param(g, "b", rng, 4)
+		must := func(n *G.Node, err error) *G.Node {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		h := must(ops.BiasAdd(x, b))
+		sq := must(ops.Mul(h, h))
+		y := must(ops.Add(sq, must(ops.ReLU(h))))
+		return backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{sq, y}}, randoms(rng, 12)
+	}
+	spec, _ := build()
+	l, err := lower(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if what(&l.instrs[0]) != "biasActArgs" {
+		t.Errorf("the first instruction is %s, not the fused bias_act", what(&l.instrs[0]))
+	}
+	if e := relDiff(predictOnSim(t, build, 1)); e > 1e-6 {
+		t.Errorf("relative error %.2g against the CPU", e)
 	}
 }

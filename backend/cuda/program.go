@@ -4,18 +4,16 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 	"os"
-	"slices"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 	"github.com/neurone-dl/neurone/internal/cudadl"
-	"github.com/neurone-dl/neurone/ops"
 )
 
 // launch is a kernel launch prepared at compile time.
@@ -27,25 +25,26 @@ type launch struct {
 	vals        []any  // which the tests check against its CUDA signature
 }
 
-// program is a plan carried out on one device.
+// program is a lowering carried out on one device.
 type program struct {
 	b      *Backend
 	spec   backend.Spec
-	plan   *plan
+	plan   *lowering
 	opt    optim.Optimizer
 	dev    device
-	mem    []cudadl.Ptr // one per plan buffer
+	mem    []cudadl.Ptr // one per buffer of the lowering
 	ones   cudadl.Ptr
 	coef   cudadl.Ptr // the step's scalars: coefLen floats
 	slots  [][]cudadl.Ptr
-	kern   []*launch    // per plan instruction; nil for cuBLAS calls alone
-	infer  []*launch    // per plan instruction: dropout's launch outside training
-	gemms  [][]gemmCall // per plan instruction: its cuBLAS products
-	sums   []*gemvCall  // per plan instruction: its cuBLAS sum over rows
-	update []*launch    // per parameter
-	clip   []*launch    // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
-	parts  cudadl.Ptr   // the partial sums of squares of clipping (doubles)
+	work   [][]action // per instruction: its device work while training
+	infer  [][]action // per instruction: its work outside training where that differs (modal), else nil
+	update []*launch  // per parameter
+	clip   []*launch  // before the updates, when the optimizer clips: sum_squares per parameter, clip_scale
+	parts  cudadl.Ptr // the partial sums of squares of clipping (doubles)
 	state  optim.State
+	// launches are all the prepared launches, whose arguments free
+	// releases.
+	launches []*launch
 
 	useGraphs  bool
 	graph      replayer
@@ -55,24 +54,6 @@ type program struct {
 	lossHost []float32
 	coefHost []float32
 	closed   bool
-}
-
-// The step's scalars on the device, struct coef of kernelSource:
-// optim.Coefficients but GradScale (8 floats), the 1-based step number as
-// a uint64 from float stepOffset on (dropout's masks depend on it),
-// GradScale (which clip_scale overwrites on the device when clipping), and
-// padding to the struct's size. TestCoefLayout checks these numbers and
-// putCoefficients against the C struct.
-const (
-	coefLen    = 12
-	stepOffset = 8
-)
-
-// putCoefficients writes c and the step number into dst (coefLen floats)
-// as struct coef lays them out.
-func putCoefficients(dst []float32, c optim.Coefficients, step int) {
-	copy(dst, []float32{c.LR, c.WD, c.Mu, c.Beta1, c.Beta2, c.Eps, c.Bias1, c.Bias2,
-		math.Float32frombits(uint32(step)), math.Float32frombits(uint32(uint64(step) >> 32)), c.GradScale})
 }
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
@@ -118,7 +99,7 @@ func batchOf(spec backend.Spec) int {
 func (p *program) bytes() int {
 	n := 0
 	for _, b := range p.plan.bufs {
-		n += 4 * b.size
+		n += 4 * b.Size
 	}
 	for _, prm := range p.spec.Params {
 		n += 4 * p.opt.Slots() * prm.Shape().TotalSize()
@@ -128,22 +109,21 @@ func (p *program) bytes() int {
 
 func (p *program) setup() error {
 	var err error
-	p.kern = make([]*launch, 0, len(p.plan.instrs))
 	if p.dev, err = p.b.newDevice(p.spec.AllowTF32); err != nil {
 		return err
 	}
 	p.mem = make([]cudadl.Ptr, len(p.plan.bufs))
 	for i, buf := range p.plan.bufs {
-		if p.mem[i], err = p.dev.alloc(buf.size); err != nil {
-			return fmt.Errorf("buffer of %s: %w", buf.node.Name(), err)
+		if p.mem[i], err = p.dev.alloc(buf.Size); err != nil {
+			return fmt.Errorf("buffer of %s: %w", buf.name(), err)
 		}
-		switch buf.kind {
-		case bufConst:
+		switch buf.Kind {
+		case plan.Const:
 			err = p.dev.toDevice(p.mem[i], buf.value)
-		case bufParam:
+		case plan.Param:
 			// Load copies them below.
 		default:
-			err = p.dev.fill(p.mem[i], 0, buf.size)
+			err = p.dev.fill(p.mem[i], 0, buf.Size)
 		}
 		if err != nil {
 			return err
@@ -174,36 +154,43 @@ func (p *program) setup() error {
 	return p.dev.sync()
 }
 
-// prepareInstrs prepares every instruction's kernel launches and cuBLAS
-// calls on the allocated buffers.
+// prepareInstrs prepares every instruction's device work on the
+// allocated buffers.
 func (p *program) prepareInstrs() error {
-	for _, in := range p.plan.instrs {
-		l, err := p.prepare(&in, true)
-		if err == nil && in.modal() {
-			var inf *launch
-			inf, err = p.prepare(&in, false)
-			p.infer = append(p.infer, inf)
-		} else {
-			p.infer = append(p.infer, nil)
+	for i := range p.plan.instrs {
+		in := &p.plan.instrs[i]
+		work, err := p.prepareWork(in, true)
+		var infer []action
+		if m, ok := in.args.(modal); err == nil && ok && m.modal() {
+			infer, err = p.prepareWork(in, false)
 		}
 		if err != nil {
 			return fmt.Errorf("%v (node %s): %w", in.node.Op(), in.node.Name(), err)
 		}
-		p.kern = append(p.kern, l)
-		g, s := in.blas(p.plan.scratch)
-		p.gemms, p.sums = append(p.gemms, g), append(p.sums, s)
+		p.work, p.infer = append(p.work, work), append(p.infer, infer)
 	}
 	return nil
 }
 
-func (p *program) setupOptimizer() error {
-	sizes := make([]int, len(p.spec.Params))
-	for i, prm := range p.spec.Params {
-		sizes[i] = prm.Shape().TotalSize()
+// prepareWork binds the calls of in (train selecting a modal one's) to the
+// program's memory.
+func (p *program) prepareWork(in *instr, train bool) ([]action, error) {
+	var work []action
+	for _, c := range in.args.calls(in, p.plan.scratch, train) {
+		a, err := p.bind(c)
+		if err != nil {
+			return nil, err
+		}
+		work = append(work, a)
 	}
+	return work, nil
+}
+
+func (p *program) setupOptimizer() error {
+	sizes := p.paramSizes()
 	p.state = optim.State{Slots: p.opt.NewState(sizes).Slots}
 	if p.opt.ClipNorm > 0 {
-		_, parts := p.clipBlocks()
+		_, parts := clipBlocks(sizes, p.b.dev.SMs)
 		var err error
 		if p.parts, err = p.dev.alloc(2 * parts); err != nil { // doubles
 			return err
@@ -226,62 +213,26 @@ func (p *program) setupOptimizer() error {
 }
 
 // prepareUpdates prepares the optimizer's launch for each parameter, on the
-// slots setupOptimizer allocated.
+// slots setupOptimizer allocated, and those of gradient clipping.
 func (p *program) prepareUpdates() error {
-	name := map[optim.Method]string{optim.SGD: "sgd", optim.Momentum: "momentum", optim.Adam: "adam"}[p.opt.Method]
-	for i, prm := range p.spec.Params {
-		n := prm.Shape().TotalSize()
-		args := []any{p.mem[p.plan.params[i]]}
-		for _, s := range p.slots[i] {
-			args = append(args, s)
-		}
-		args = append(args, p.mem[p.plan.grads[i]], n, p.coef)
-		l, err := p.kernel(name, n, args...)
-		if err != nil {
-			return err
-		}
-		p.update = append(p.update, l)
-	}
-	if p.opt.ClipNorm > 0 {
-		return p.prepareClip()
-	}
-	return nil
-}
-
-// clipBlocks returns the blocks that add up each parameter's squared
-// gradient when the optimizer clips, one partial sum per block, and their
-// total.
-func (p *program) clipBlocks() (blocks []int, total int) {
-	for _, prm := range p.spec.Params {
-		n := prm.Shape().TotalSize()
-		b := max(1, min((n+8*reduceThreads-1)/(8*reduceThreads), 2*p.b.dev.SMs))
-		blocks = append(blocks, b)
-		total += b
-	}
-	return blocks, total
-}
-
-// prepareClip prepares the launches that set the step's GradScale on the
-// device before the updates: a sum of squares per parameter's gradient,
-// over blocks that each write a partial sum into p.parts, then clip_scale
-// over all the partial sums, in a fixed order.
-func (p *program) prepareClip() error {
-	blocks, total := p.clipBlocks()
-	at := 0
-	for i, prm := range p.spec.Params {
-		l, err := p.reduction("sum_squares", blocks[i], p.parts+cudadl.Ptr(8*at), p.mem[p.plan.grads[i]], prm.Shape().TotalSize())
-		if err != nil {
-			return err
-		}
-		p.clip = append(p.clip, l)
-		at += blocks[i]
-	}
-	l, err := p.kernel("clip_scale", 1, p.coef, p.parts, total, float32(p.opt.ClipNorm))
-	if err != nil {
+	sizes := p.paramSizes()
+	var err error
+	if p.update, err = p.launchAll(updateCalls(p.opt, p.plan.params, p.plan.grads, sizes)); err != nil {
 		return err
 	}
-	p.clip = append(p.clip, l)
-	return nil
+	if p.opt.ClipNorm > 0 {
+		p.clip, err = p.launchAll(clipCalls(p.opt, p.plan.grads, sizes, p.b.dev.SMs))
+	}
+	return err
+}
+
+// paramSizes returns the elements of each parameter.
+func (p *program) paramSizes() []int {
+	sizes := make([]int, len(p.spec.Params))
+	for i, prm := range p.spec.Params {
+		sizes[i] = prm.Shape().TotalSize()
+	}
+	return sizes
 }
 
 // kernel prepares a launch of kernel name over n elements: a grid-stride
@@ -293,8 +244,10 @@ func (p *program) kernel(name string, n int, args ...any) (*launch, error) {
 	}
 	const threads = 256
 	blocks := min((n+threads-1)/threads, 8*p.b.dev.SMs)
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a,
-		name: name, vals: args}, nil
+	l := &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(max(blocks, 1))}, block: cudadl.Dim3{X: threads}, args: a,
+		name: name, vals: args}
+	p.launches = append(p.launches, l)
+	return l, nil
 }
 
 // reduction prepares a launch of a reduction kernel: blocks blocks of
@@ -304,153 +257,36 @@ func (p *program) reduction(name string, blocks int, args ...any) (*launch, erro
 	if err != nil {
 		return nil, err
 	}
-	return &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a,
-		name: name, vals: args}, nil
+	l := &launch{fn: p.b.kernels[name], grid: cudadl.Dim3{X: uint32(blocks)}, block: cudadl.Dim3{X: reduceThreads}, args: a,
+		name: name, vals: args}
+	p.launches = append(p.launches, l)
+	return l, nil
 }
 
 // at is the device address of r.
 func (p *program) at(r region) cudadl.Ptr { return p.mem[r.buf] + cudadl.Ptr(4*r.off) }
-
-// prepare returns the kernel launch of in (for dropout, of the training
-// step when train, of inference otherwise), or nil when cuBLAS does all.
-func (p *program) prepare(in *instr, train bool) (*launch, error) {
-	m := func(i int) cudadl.Ptr { return p.mem[in.in[i]] }
-	out := p.mem[in.out]
-	g := in.geom
-	conv := []any{g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow}
-	pool := []any{g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.oh, g.ow}
-	var scratch cudadl.Ptr
-	if p.plan.scratch >= 0 {
-		scratch = p.mem[p.plan.scratch]
-	}
-	switch in.kind {
-	case opGemm, opSumRows, opCopy:
-		return nil, nil
-	case opConv, opConvFilterGrad:
-		total := g.n * g.c * g.kh * g.kw * g.oh * g.ow
-		return p.kernel("im2col", total, append([]any{scratch, m(0), total}, conv...)...)
-	case opConvInputGrad:
-		total := g.n * g.c * g.h * g.w
-		return p.kernel("col2im", total, append([]any{out, scratch, total}, conv...)...)
-	case opMaxPool:
-		total := g.n * g.c * g.oh * g.ow
-		return p.kernel("maxpool", total, append([]any{out, m(0), total}, pool...)...)
-	case opAvgPool:
-		total := g.n * g.c * g.oh * g.ow
-		return p.kernel("avgpool", total, append([]any{out, m(0), total}, pool...)...)
-	case opAvgPoolBackward:
-		total := g.n * g.c * g.h * g.w
-		return p.kernel("avgpool_backward", total, append([]any{out, m(0), total}, pool...)...)
-	case opMaxPoolBackward:
-		total := g.n * g.c * g.h * g.w
-		return p.kernel("maxpool_backward", total, append([]any{out, m(0), m(1), total}, pool...)...)
-	case opSumChannels:
-		return p.reduction("sum_channels", g.c, out, m(0), g.n, g.c, g.h*g.w)
-	case opDropout:
-		mask := in.drop.Mask(0)
-		active := 0
-		if train && in.drop.Rate > 0 {
-			active = 1
-		}
-		return p.kernel("dropout", in.n, out, m(0), in.n, in.drop.Seed, mask.Threshold, float32(mask.Scale),
-			p.coef+4*stepOffset, active)
-	case opBatchNormStats:
-		return p.reduction("bn_stats", g.c, out, m(0), g.n, g.c, g.h)
-	case opBatchNormRunning: // stats, r
-		return p.kernel("bn_running", g.c, out, m(0), m(1), g.c, in.k, in.alpha, in.act)
-	case opBatchNorm, opBatchNormGrad, opBatchNormGammaGrad:
-		t := 0
-		if train {
-			t = 1
-		}
-		bn := []any{g.n, g.c, g.h, in.alpha, t}
-		switch in.kind {
-		case opBatchNorm: // x, stats, γ, β, mean, var
-			return p.kernel("bn_forward", g.n*g.c*g.h, append([]any{out, m(0), m(1), m(2), m(3), m(4), m(5)}, bn...)...)
-		case opBatchNormGrad: // x, stats, γ, mean, var, dy
-			return p.reduction("bn_backward", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4), m(5)}, bn...)...)
-		}
-		// x, stats, mean, var, dy
-		return p.reduction("bn_gamma_grad", g.c, append([]any{out, m(0), m(1), m(2), m(3), m(4)}, bn...)...)
-	case opBiasAct:
-		var z cudadl.Ptr
-		if in.out2 >= 0 {
-			z = p.mem[in.out2]
-		}
-		return p.kernel("bias_act", in.n, out, z, m(0), m(1), in.n, in.cols, in.inner, in.act, in.alpha)
-	case opAct:
-		return p.kernel("act", in.n, out, m(0), in.n, in.act, in.alpha)
-	case opActBackward:
-		return p.kernel("act_backward", in.n, out, m(0), m(1), in.n, in.act, in.alpha)
-	case opAdd:
-		return p.kernel("add", in.n, out, m(0), m(1), in.n)
-	case opMul:
-		return p.kernel("mul", in.n, out, m(0), m(1), in.n)
-	case opExpand:
-		return p.kernel("expand", in.n, out, m(0), in.n)
-	case opSum:
-		return p.reduction("sum_all", 1, out, m(0), in.n)
-	case opLoss:
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			return p.reduction("softmax_xent", 1, out, m(0), m(1), in.m, in.cols)
-		}
-		return p.reduction("loss", 1, out, m(0), m(1), in.n, int(in.loss))
-	case opLossBackward:
-		if in.loss == ops.SoftmaxCrossEntropyLoss {
-			return p.kernel("softmax_xent_backward", in.m, out, m(0), m(1), m(2), in.m, in.cols)
-		}
-		return p.kernel("loss_backward", in.n, out, m(0), m(1), m(2), in.n, int(in.loss))
-	case opSoftmax:
-		return p.kernel("softmax", in.m, out, m(0), in.m, in.cols)
-	case opSoftmaxBackward:
-		return p.kernel("softmax_backward", in.m, out, m(0), m(1), in.m, in.cols)
-	}
-	return nil, fmt.Errorf("%w: instruction kind %d", backend.ErrUnsupported, in.kind)
-}
 
 // run queues the instructions of list on the stream; train selects the
 // training behaviour of dropout.
 func (p *program) run(list []int, train bool) error {
 	for _, i := range list {
 		in := &p.plan.instrs[i]
-		if err := p.exec(i, in, train); err != nil {
+		if err := p.exec(i, train); err != nil {
 			return fmt.Errorf("%s: %v (node %s): %w", p.b.name, in.node.Op(), in.node.Name(), err)
 		}
 	}
 	return nil
 }
 
-func (p *program) exec(i int, in *instr, train bool) error {
-	launch := p.dev.launch
-	if !train && in.modal() {
-		return launch(p.infer[i])
+func (p *program) exec(i int, train bool) error {
+	work := p.work[i]
+	if !train && p.infer[i] != nil {
+		work = p.infer[i]
 	}
-	switch in.kind {
-	case opCopy:
-		return p.dev.copy(p.mem[in.out], p.mem[in.in[0]], in.n)
-	case opConvInputGrad:
-		if err := p.blasCalls(i); err != nil {
+	for _, a := range work {
+		if err := a.run(p.dev); err != nil {
 			return err
 		}
-		return launch(p.kern[i]) // col2im after the product
-	}
-	if l := p.kern[i]; l != nil {
-		if err := launch(l); err != nil { // im2col before a convolution's product
-			return err
-		}
-	}
-	return p.blasCalls(i)
-}
-
-// blasCalls makes instruction i's cuBLAS calls.
-func (p *program) blasCalls(i int) error {
-	for _, g := range p.gemms[i] {
-		if err := p.dev.gemm(g, p.at); err != nil {
-			return err
-		}
-	}
-	if g := p.sums[i]; g != nil {
-		return p.dev.gemv(*g, p.at, p.ones)
 	}
 	return nil
 }
@@ -461,7 +297,7 @@ func (p *program) trainStep() error {
 		return err
 	}
 	for _, u := range p.plan.updates {
-		if err := p.dev.copy(p.mem[u[1]], p.mem[u[0]], p.plan.bufs[u[0]].size); err != nil {
+		if err := p.dev.copy(p.mem[u[1]], p.mem[u[0]], p.plan.bufs[u[0]].Size); err != nil {
 			return fmt.Errorf("%s: state update: %w", p.b.name, err)
 		}
 	}
@@ -508,7 +344,7 @@ func (p *program) feed(inputs [][]float32) error {
 		if inputs[i] == nil {
 			continue
 		}
-		if want := p.plan.bufs[b].size; len(inputs[i]) != want {
+		if want := p.plan.bufs[b].Size; len(inputs[i]) != want {
 			return fmt.Errorf("%w: input %s needs %d values %v, got %d", backend.ErrSpec,
 				p.spec.Inputs[i].Name(), want, p.spec.Inputs[i].Shape(), len(inputs[i]))
 		}
@@ -609,9 +445,9 @@ func (p *program) read(outputs [][]float32) error {
 		if i >= len(outputs) || outputs[i] == nil {
 			continue
 		}
-		if len(outputs[i]) != p.plan.bufs[b].size {
+		if len(outputs[i]) != p.plan.bufs[b].Size {
 			return fmt.Errorf("%w: output %s has %d values, got a slice of %d", backend.ErrSpec,
-				p.spec.Outputs[i].Name(), p.plan.bufs[b].size, len(outputs[i]))
+				p.spec.Outputs[i].Name(), p.plan.bufs[b].Size, len(outputs[i]))
 		}
 		if err := p.dev.toHost(outputs[i], p.mem[b]); err != nil {
 			return err
@@ -763,12 +599,10 @@ func (p *program) free() error {
 			first = err
 		}
 	}
-	for _, l := range slices.Concat(p.kern, p.infer, p.update, p.clip) {
-		if l != nil {
-			l.args.Free()
-		}
+	for _, l := range p.launches {
+		l.args.Free()
 	}
-	p.kern, p.infer, p.update, p.clip = nil, nil, nil, nil
+	p.launches, p.work, p.infer, p.update, p.clip = nil, nil, nil, nil, nil
 	if p.dev == nil {
 		return nil
 	}

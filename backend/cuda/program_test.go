@@ -13,8 +13,6 @@ import (
 	"github.com/neurone-dl/neurone/backend/backendtest"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
-	"github.com/neurone-dl/neurone/models/catdog/dataset"
-	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
 
 // On a machine without a usable GPU, "cuda" is an ErrUnavailable that says
@@ -89,26 +87,12 @@ func mlp6(t *testing.T, batch int, opt optim.Optimizer) backend.Spec {
 	return spec
 }
 
-func syntheticBatches(n, batch int) (xs, ys [][]float32) {
-	set := synthetic.Generate(n*batch, 11, 100)
-	for i := range n {
-		x, y := make([]float32, batch*set.Size()), make([]float32, batch)
-		idx := make([]int, batch)
-		for j := range idx {
-			idx[j] = i*batch + j
-		}
-		set.Fill(dataset.Centred, x, y, idx)
-		xs, ys = append(xs, x), append(ys, y)
-	}
-	return xs, ys
-}
-
-// One whole MLP6 training step (Adam), then 50 steps on the built-in
-// synthetic images: the gradients, the weights after one step and the
+// One whole MLP6 training step (Adam), then 50 steps on random
+// batches: the gradients, the weights after one step and the
 // losses follow the CPU's (see checkMLP6AgainstCPU).
 func TestMLP6AgainstCPU(t *testing.T) {
 	g := gpu(t)
-	xs, ys := syntheticBatches(50, 32)
+	xs, ys := randomBatches(50, 32)
 	checkMLP6AgainstCPU(t, g, xs, ys)
 }
 
@@ -250,7 +234,7 @@ func adamStepBound(c optim.Coefficients, p, g, e float64) float64 {
 
 // Replaying the captured step computes what eager steps compute.
 func TestGraphReplayMatchesEager(t *testing.T) {
-	xs, ys := syntheticBatches(6, 16)
+	xs, ys := randomBatches(6, 16)
 	checkGraphReplay(t, gpu(t), xs, ys, 1e-6)
 }
 
@@ -291,7 +275,7 @@ func checkGraphReplay(t *testing.T, b *Backend, xs, ys [][]float32, tol float64)
 // TF32 runs and stays close to float32.
 func TestTF32(t *testing.T) {
 	g := gpu(t)
-	xs, ys := syntheticBatches(1, 64)
+	xs, ys := randomBatches(1, 64)
 	var losses [2]float32
 	for k, tf32 := range []bool{false, true} {
 		spec := mlp6(t, 64, optim.NewSGD(0.01))
@@ -342,7 +326,7 @@ func TestLifetimes(t *testing.T) {
 		}
 		return f
 	}
-	xs, ys := syntheticBatches(1, 8)
+	xs, ys := randomBatches(1, 8)
 	round := func() {
 		b, err := backend.Open("cuda")
 		if err != nil {
