@@ -14,7 +14,7 @@ TORCH_SCRIPT ?= bench/torch_mlp6.py
 COUNT   ?= 5
 DEVICES ?= cpu
 
-.PHONY: all build test test-gonum vet bench bench-compare demo clean gpu-bundle
+.PHONY: all build test test-gonum test-cu vet bench bench-compare demo clean gpu-bundle
 
 all: build
 
@@ -26,9 +26,20 @@ vet:
 	CGO_ENABLED=0 $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 
+# The cu layer, backend/cuda on gorgonia.org/cu (-tags cu), which links
+# the CUDA libraries when it is built: go vet -tags cu ./..., and
+# backend/cuda's cu test binary built and run (its GPU tests skip without
+# a GPU, saying why). It needs the CUDA headers (CU_SDK; in CI
+# .ci/install-cuda-headers takes them from Debian); without them it says
+# so and skips, except in CI (CI=true), where that fails.
+# internal/cubuild/cu.sh says how; `eval "$$(internal/cubuild/cu.sh env)"`
+# sets up a shell for `go build -tags cu`.
+test-cu:
+	GO=$(GO) internal/cubuild/cu.sh check
+
 # The whole suite with the BLAS the machine has, then the packages whose
 # results depend on the BLAS again with gonum's, so both stay correct.
-test: vet
+test: vet test-cu
 	$(GO) test -timeout 15m ./...
 	NEURONE_BLAS=gonum $(GO) test -timeout 10m ./internal/blas ./ops ./backend/...
 
