@@ -70,7 +70,7 @@ func TestCuUnsupported(t *testing.T) {
 		t.Errorf("SGEMMRate = %v, %v", rate, err)
 	}
 
-	prog, err := g.Compile(mlp6(t, 16, optim.NewSGD(0.05)))
+	prog, err := g.Compile(mlp6(t, 16, optim.NewSGD(0.01)))
 	if err != nil {
 		t.Fatal(err)
 	}
