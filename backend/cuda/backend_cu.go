@@ -47,13 +47,13 @@ func open(index int) (backend.Backend, error) {
 		return nil, unavailable(index, "no such device", fmt.Errorf("gorgonia.org/cu: no CUDA device %d (this machine has %d)", index, n))
 	}
 	b := &Backend{kernels: map[string]cudadl.Function{}}
-	if b.dev, err = describe(index); err != nil {
-		return nil, unavailable(index, "no such device", err)
-	}
-	b.name = deviceName(index, b.dev)
 	if b.cu.dev, err = cu.GetDevice(index); err != nil {
 		return nil, unavailable(index, "no such device", cuError("cuDeviceGet", err))
 	}
+	if b.dev, err = describe(index, b.cu.dev); err != nil {
+		return nil, unavailable(index, "no such device", err)
+	}
+	b.name = deviceName(index, b.dev)
 	if b.cu.ctx, err = b.cu.dev.RetainPrimaryCtx(); err != nil {
 		return nil, unavailable(index, "the NVIDIA driver found no usable GPU", cuError("cuDevicePrimaryCtxRetain", err))
 	}
@@ -68,12 +68,9 @@ func open(index int) (backend.Backend, error) {
 
 // describe reads device index's name, compute capability and
 // multiprocessors into the description the rest of the backend reads.
-func describe(index int) (*cudadl.Device, error) {
-	d, err := cu.GetDevice(index)
-	if err != nil {
-		return nil, cuError("cuDeviceGet", err)
-	}
+func describe(index int, d cu.Device) (*cudadl.Device, error) {
 	desc := &cudadl.Device{Ordinal: index}
+	var err error
 	if desc.Name, err = d.Name(); err != nil {
 		return nil, cuError("cuDeviceGetName", err)
 	}

@@ -133,7 +133,8 @@ check)
 			ln -s "../lib/${so%%.so*}.so" "$standin/$so"
 		fi
 	done
-	echo "cu.sh: running $CU_BUILD/cuda-cu.test (stand-ins for: $(ls "$standin" | tr '\n' ' '))"
+	missing=$(ls "$standin" | paste -sd' ' -)
+	echo "cu.sh: running $CU_BUILD/cuda-cu.test (stand-ins, which report no GPU, for: ${missing:-none})"
 	log=$CU_BUILD/cuda-cu.log
 	if ! LD_LIBRARY_PATH="$standin${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$CU_BUILD/cuda-cu.test" -test.v \
 		-test.run '^(TestOpen|TestConformance|TestOpsAgainstCPU|TestCu[A-Z].*)$' >"$log" 2>&1; then
