@@ -14,7 +14,7 @@ TORCH_SCRIPT ?= bench/torch_mlp6.py
 COUNT   ?= 5
 DEVICES ?= cpu
 
-.PHONY: all build test test-gonum vet bench bench-compare demo clean gpu-bundle
+.PHONY: all build test test-gonum test-cu vet bench bench-compare demo clean gpu-bundle
 
 all: build
 
@@ -26,11 +26,22 @@ vet:
 	CGO_ENABLED=0 $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 
+# The cu layer, backend/cuda on gorgonia.org/cu (-tags cu), which links
+# the CUDA libraries when it is built: go vet -tags cu ./..., and
+# backend/cuda's cu test binary built and run (its GPU tests skip without
+# a GPU, saying why). It needs the CUDA headers (CU_SDK; in CI
+# .ci/install-cuda-headers takes them from Debian); without them it says
+# so and skips, except in CI (CI=true), where that fails.
+# internal/cubuild/cu.sh says how; `eval "$$(internal/cubuild/cu.sh env)"`
+# sets up a shell for `go build -tags cu`.
+test-cu:
+	GO=$(GO) internal/cubuild/cu.sh check
+
 # The whole suite with the BLAS the machine has, then the packages whose
 # results depend on the BLAS again with gonum's, so both stay correct
 # (backend/cuda's host stand-in is left out: its products stand for
 # cuBLAS's, and the first pass covers them).
-test: vet
+test: vet test-cu
 	$(GO) test -timeout 15m ./...
 	NEURONE_BLAS=gonum $(GO) test -timeout 10m ./internal/blas ./internal/cpukernels ./ops ./backend ./backend/cpu ./backend/backendtest
 
@@ -50,10 +61,11 @@ demo: build
 	$(BIN)/catdog-predict --model $(DEMO) $(DEMO)/samples
 
 # The CUDA backend is in every cgo build (it loads the CUDA libraries at run
-# time). gpu-bundle builds the device tests' binaries (cudadl, backend/cuda,
-# and models/catdog's model-on-CUDA test), the benchmarks and the commands
-# for a GPU machine without Go, packed small enough to carry there with
-# run.sh beside them: `OUT=$$OUT bash $(GPU_BUNDLE)/run.sh` on it
+# time). gpu-bundle builds the device tests' binaries (cudadl; backend/cuda
+# in both device layers, cuda.test and, where the CUDA headers are, the cu
+# layer's cuda-cu.test; models/catdog's model-on-CUDA test), the benchmarks
+# and the commands for a GPU machine without Go, packed small enough to
+# carry there with run.sh beside them: `OUT=$$OUT bash $(GPU_BUNDLE)/run.sh` on it
 # (bench/gpu-run.sh says what it runs). The binaries load OpenBLAS at run
 # time where they find it, gonum's BLAS otherwise; where OpenBLAS is
 # installed here, the bundle carries it and the libraries it needs (lib/),
@@ -67,6 +79,7 @@ gpu-bundle:
 	mkdir -p $(GPU_BUNDLE)/bin
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cudadl.test ./internal/cudadl
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
+	GO=$(GO) internal/cubuild/cu.sh test-binary $(GPU_BUNDLE)/bin/cuda-cu.test
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/catdog.test ./models/catdog
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
 ifneq ($(OPENBLAS_LIB),)

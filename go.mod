@@ -10,6 +10,7 @@ require (
 	gonum.org/v1/gonum v0.11.0
 	gonum.org/v1/netlib v0.0.0-20220323200511-14de99971b2d // indirect; gorgonia v0.9.18 needs this version
 	gonum.org/v1/plot v0.11.0
+	gorgonia.org/cu v0.9.6 // the cu layer of backend/cuda (-tags cu); gorgonia v0.9.18 asks for v0.9.4 only in its own cuda-tagged files, which Neurone does not build
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.24
 )
@@ -39,7 +40,6 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	golang.org/x/xerrors v0.0.0-20200804184101-5ec99f83aff1 // indirect
 	google.golang.org/protobuf v1.28.0 // indirect
-	gorgonia.org/cu v0.9.4 // indirect
 	gorgonia.org/dawson v1.2.0 // indirect
 	gorgonia.org/vecf32 v0.9.0 // indirect
 	gorgonia.org/vecf64 v0.9.0 // indirect

@@ -13,7 +13,10 @@
 #   tests     cudadl TestKernelsCompile TestOpen TestOpsAgainstCPU
 #             TestConformance TestGraphReplayMatchesEager TestMLP6AgainstCPU
 #             TestTF32 TestCatdogAgainstCPU TestLifetimes TestOutOfMemory
-#             TestKernelsNear2to31 TestFillDevice:
+#             TestKernelsNear2to31 TestFillDevice, then the cu layer's
+#             (backend/cuda built with -tags cu, on gorgonia.org/cu):
+#             cu-TestOpen cu-TestOpsAgainstCPU cu-TestConformance
+#             cu-TestMLP6AgainstCPU cu-TestCuUnsupported:
 #             one process each, in dependency order, none of the host
 #             stand-in's tests (TestCatdogAgainstCPU is models/catdog's)
 #   e2e       e2e-train (catdog-train --device cuda on the built-in set),
@@ -58,6 +61,11 @@ TestLifetimes               tests    90  -
 TestOutOfMemory             tests    60  -
 TestKernelsNear2to31        tests    90  -
 TestFillDevice              tests    90  -
+cu-TestOpen                 tests    60  gpu
+cu-TestOpsAgainstCPU        tests    90  gpu
+cu-TestConformance          tests    90  gpu
+cu-TestMLP6AgainstCPU       tests    60  gpu
+cu-TestCuUnsupported        tests    60  gpu
 e2e-train                   e2e      90  gpu
 e2e-predict                 e2e      60  gpu
 e2e-train-cnn               e2e      90  gpu
@@ -220,6 +228,10 @@ command_of() {
 	cudadl) cmd=("$bin/cudadl.test" -test.v -test.timeout "$tlim") ;;
 	TestCatdogAgainstCPU) cmd=("$bin/catdog.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
 	Test*) cmd=("$bin/cuda.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
+	cu-Test*)
+		# Linked against the CUDA libraries: it does not start without them.
+		[ -f "$bin/cuda-cu.test" ] || cmd_skip="the bundle has no cuda-cu.test (built where the CUDA headers were missing: .ci/install-cuda-headers)"
+		cmd=("$bin/cuda-cu.test" -test.v -test.run "^${name#cu-}\$" -test.timeout "$tlim") ;;
 	e2e-train) cmd=("$bin/catdog-train" --device cuda --cache "" --out "$work/e2e/train-cuda") ;;
 	e2e-predict)
 		[ -f "$work/e2e/train-cuda/last.safetensors" ] || cmd_needs=e2e-train
@@ -258,7 +270,7 @@ verdict() {
 	detail=
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ] || grep -q '^panic: test timed out' "$log"; then
 		result=timeout detail=$(grep -m1 -A1 '^panic: test timed out' "$log" | tail -1)
-	elif [[ $name == Test* || $name == cudadl || ${group[$name]} == sanitize ]]; then
+	elif [[ $name == Test* || $name == cu-Test* || $name == cudadl || ${group[$name]} == sanitize ]]; then
 		if [ "$rc" != 0 ] || grep -q '^--- FAIL' "$log"; then
 			result=fail detail="$(awk '/_test\.go:[0-9]+: / && !e { e = $0 } /^--- FAIL/ { print (e ? e : $0); exit }' "$log")"
 			[ -n "$detail" ] || detail="rc $rc: $(grep -v '^[[:space:]]*$' "$log" | tail -1)"

@@ -14,13 +14,20 @@ import (
 func init() { backend.Register("cuda", open) }
 
 // Backend is one CUDA device: its primary context, and the kernels loaded
-// into it.
+// into it. What reaches the device is one of two bindings, chosen when the
+// binary is built: internal/cudadl, which loads the libraries at run time
+// (backend_cudadl.go, the default), or gorgonia.org/cu, linked at build
+// time (backend_cu.go, -tags cu). Each supplies open and the methods
+// makeCurrent, unload, memInfo and Versions; the rest is shared.
 type Backend struct {
+	// dev describes the device (name, compute capability,
+	// multiprocessors); with cudadl it also holds the primary context.
 	dev     *cudadl.Device
 	name    string
-	image   *cudadl.Image // the kernels as loaded
+	image   *cudadl.Image // the kernels as loaded (cudadl)
 	module  cudadl.Module
-	kernels map[string]cudadl.Function
+	kernels map[string]cudadl.Function // (cudadl; the cu layer keeps its own)
+	cu      cuHandles                  // gorgonia.org/cu's handles (-tags cu; empty otherwise)
 	closed  bool
 	// newDevice makes each program's device (newGPU). hosted marks the
 	// tests' stand-in for a GPU, which has no context to make current.
@@ -28,57 +35,16 @@ type Backend struct {
 	hosted    bool
 }
 
-// open opens device index, or says in an ErrUnavailable what is missing.
-func open(index int) (backend.Backend, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	unavailable := func(what string, err error) error {
-		return fmt.Errorf("%w: cuda:%d: %s: %w", backend.ErrUnavailable, index, what, err)
-	}
-	if err := cudadl.LoadDriver(); err != nil {
-		if errors.Is(err, cudadl.ErrNotLoaded) {
-			return nil, unavailable("no NVIDIA driver on this machine", err)
-		}
-		return nil, unavailable("the NVIDIA driver found no usable GPU", err)
-	}
-	dev, err := cudadl.RetainDevice(index)
-	if err != nil {
-		return nil, unavailable("no such device", err)
-	}
-	b := &Backend{dev: dev, kernels: map[string]cudadl.Function{}, newDevice: newGPU}
-	b.name = fmt.Sprintf("cuda:%d (%s, compute %d.%d)", index, dev.Name, dev.Major, dev.Minor)
-	if err := b.load(); err != nil {
-		dev.Release()
-		return nil, unavailable("the CUDA libraries are incomplete", err)
-	}
-	return b, nil
+// unavailable is open's error: ErrUnavailable, the device, what is
+// missing and why.
+func unavailable(index int, what string, err error) error {
+	return fmt.Errorf("%w: cuda:%d: %s: %w", backend.ErrUnavailable, index, what, err)
 }
 
-// load compiles (once per process and architecture) and loads the kernels,
-// and checks that cuBLAS is present.
-func (b *Backend) load() error {
-	if err := b.dev.MakeCurrent(); err != nil {
-		return err
-	}
-	if err := cudadl.LoadBLAS(); err != nil {
-		return err
-	}
-	var err error
-	if b.image, err = kernelImage(10*b.dev.Major + b.dev.Minor); err != nil {
-		return err
-	}
-	if b.module, err = cudadl.LoadModule(b.image.Code); err != nil {
-		return fmt.Errorf("loading the kernels (%v): %w", b.image, err)
-	}
-	for _, name := range kernelNames {
-		f, err := b.module.Function(name)
-		if err != nil {
-			b.module.Unload()
-			return err
-		}
-		b.kernels[name] = f
-	}
-	return nil
+// deviceName is the Backend's name, e.g. "cuda:0 (NVIDIA H100 80GB HBM3,
+// compute 9.0)".
+func deviceName(index int, dev *cudadl.Device) string {
+	return fmt.Sprintf("cuda:%d (%s, compute %d.%d)", index, dev.Name, dev.Major, dev.Minor)
 }
 
 // kernelImage compiles kernelSource for compute capability cc (10·major +
@@ -86,17 +52,6 @@ func (b *Backend) load() error {
 // device (see cudadl.Build, which compiles each once per process).
 func kernelImage(cc int) (*cudadl.Image, error) {
 	return cudadl.Build(kernelSource, "neurone_kernels.cu", cc)
-}
-
-// Versions says which CUDA libraries run, and how the kernels were built,
-// e.g. "driver 13.0 /usr/lib/x86_64-linux-gnu/libcuda.so.1; cuBLAS 13.0.0
-// ...; NVRTC 13.0 ...; kernels: CUBIN for sm_90 (...)".
-func (b *Backend) Versions() string {
-	s := cudadl.Versions()
-	if b.image != nil {
-		s += "; kernels: " + b.image.String()
-	}
-	return s
 }
 
 // Name says which device runs, e.g. "cuda:0 (NVIDIA H100 80GB HBM3, compute 9.0)".
@@ -115,7 +70,7 @@ func (b *Backend) enter() (func(), error) {
 		return func() {}, nil
 	}
 	runtime.LockOSThread()
-	if err := b.dev.MakeCurrent(); err != nil {
+	if err := b.makeCurrent(); err != nil {
 		runtime.UnlockOSThread()
 		return nil, err
 	}
@@ -134,11 +89,7 @@ func (b *Backend) Close() error {
 	}
 	defer leave()
 	b.closed = true
-	err = b.module.Unload()
-	if rerr := b.dev.Release(); err == nil {
-		err = rerr
-	}
-	return err
+	return b.unload()
 }
 
 // freeMemory says, for an out-of-memory error, how much memory the device
@@ -148,7 +99,7 @@ func (b *Backend) freeMemory() string {
 	if b.hosted {
 		return ""
 	}
-	free, total, err := cudadl.MemInfo()
+	free, total, err := b.memInfo()
 	if err != nil {
 		return ""
 	}
@@ -162,5 +113,5 @@ func (b *Backend) MemInfo() (free, total uint64, err error) {
 		return 0, 0, err
 	}
 	defer leave()
-	return cudadl.MemInfo()
+	return b.memInfo()
 }

@@ -15,9 +15,11 @@ import (
 // error; a program compiled on the full device fails with an error that
 // says so and leaks nothing; once the memory is freed the device is whole
 // again: its free memory back where it was, and a program compiles and
-// trains as it did before.
+// trains as it did before. The test fills it through a device as programs
+// make them, so it checks the binding the binary was built with.
 func TestFillDevice(t *testing.T) {
 	g := gpu(t)
+	dev := testDevice(t, g)
 	xs, ys := randomBatches(1, 8)
 	step := func() (float32, error) {
 		prog, err := g.Compile(mlp6(t, 8, optim.NewSGD(0.01)))
@@ -35,8 +37,8 @@ func TestFillDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, oom := fillDevice(t, g, total)
-	defer freeAll(t, g, held) // again if the test stops early: a second free of each is skipped
+	held, oom := fillDevice(t, g, dev, total)
+	defer freeAll(t, g, dev, held) // again if the test stops early: a second free of each is skipped
 	if !cudadl.IsOutOfMemory(oom) || !strings.Contains(oom.Error(), "CUDA_ERROR_OUT_OF_MEMORY") {
 		t.Errorf("the allocation that did not fit failed with %v, want CUDA_ERROR_OUT_OF_MEMORY", oom)
 	}
@@ -54,7 +56,7 @@ func TestFillDevice(t *testing.T) {
 		t.Errorf("the failed Compile left %d kernel argument lists allocated", got-args)
 	}
 
-	freeAll(t, g, held)
+	freeAll(t, g, dev, held)
 	after, _, err := g.MemInfo()
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +71,30 @@ func TestFillDevice(t *testing.T) {
 	if math.Abs(float64(got-want)) > 1e-6*math.Abs(float64(want)) {
 		t.Errorf("loss %v after filling and freeing the device, %v before", got, want)
 	}
+}
+
+// testDevice makes a device of g as a program makes one, closed when the
+// test ends.
+func testDevice(t *testing.T, g *Backend) device {
+	t.Helper()
+	leave, err := g.enter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leave()
+	dev, err := g.newDevice(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if leave, err := g.enter(); err == nil {
+			defer leave()
+			if err := dev.close(); err != nil {
+				t.Errorf("closing the test's device: %v", err)
+			}
+		}
+	})
+	return dev
 }
 
 // allocation is a piece of device memory held by a test.
@@ -88,7 +114,7 @@ func bytesHeld(held []*allocation) float64 {
 // fillDevice allocates pieces of 4 GiB, then ever smaller ones down to
 // 1 MiB, until none fits, and returns them with the error of the last
 // allocation tried; it fails the test on any other error.
-func fillDevice(t *testing.T, g *Backend, total uint64) ([]*allocation, error) {
+func fillDevice(t *testing.T, g *Backend, dev device, total uint64) ([]*allocation, error) {
 	t.Helper()
 	leave, err := g.enter()
 	if err != nil {
@@ -102,10 +128,10 @@ func fillDevice(t *testing.T, g *Backend, total uint64) ([]*allocation, error) {
 		if uint64(sum+piece) > 2*total { // the driver would have to be lying
 			t.Fatalf("allocated %d bytes of a %d-byte device", sum, total)
 		}
-		p, err := cudadl.Alloc(piece)
+		p, err := dev.alloc(piece / 4)
 		if err != nil {
 			if !cudadl.IsOutOfMemory(err) {
-				freeAll(t, g, held)
+				freeAll(t, g, dev, held)
 				t.Fatalf("allocating %d bytes with %d held: %v", piece, sum, err)
 			}
 			last = err
@@ -119,7 +145,7 @@ func fillDevice(t *testing.T, g *Backend, total uint64) ([]*allocation, error) {
 }
 
 // freeAll frees the allocations not freed yet.
-func freeAll(t *testing.T, g *Backend, held []*allocation) {
+func freeAll(t *testing.T, g *Backend, dev device, held []*allocation) {
 	t.Helper()
 	leave, err := g.enter()
 	if err != nil {
@@ -131,7 +157,7 @@ func freeAll(t *testing.T, g *Backend, held []*allocation) {
 		if a.p == 0 {
 			continue
 		}
-		if err := cudadl.Free(a.p); err != nil {
+		if err := dev.free(a.p); err != nil {
 			t.Errorf("freeing %d bytes: %v", a.bytes, err)
 		}
 		a.p = 0
@@ -143,31 +169,27 @@ func freeAll(t *testing.T, g *Backend, held []*allocation) {
 // past the end (TestStridedNear2to31 checks the loops on the host).
 func TestKernelsNear2to31(t *testing.T) {
 	g := gpu(t)
+	dev := testDevice(t, g)
 	leave, err := g.enter()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer leave()
 	const n = math.MaxInt32
-	if free, _, err := cudadl.MemInfo(); err != nil || free < 4*n+(1<<30) {
+	if free, _, err := g.memInfo(); err != nil || free < 4*n+(1<<30) {
 		t.Skipf("%d MB free (%v): too little for %d floats", free>>20, err, n)
 	}
-	s, err := cudadl.NewStream()
+	x, err := dev.alloc(n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Destroy()
-	x, err := cudadl.Alloc(4 * n)
+	defer dev.free(x)
+	v, err := dev.alloc(2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cudadl.Free(x)
-	v, err := cudadl.Alloc(8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cudadl.Free(v)
-	if err := cudadl.CopyToDevice(v, []float32{7, 0}, s); err != nil {
+	defer dev.free(v)
+	if err := dev.toDevice(v, []float32{7, 0}); err != nil {
 		t.Fatal(err)
 	}
 	p := &program{b: g}
@@ -182,17 +204,17 @@ func TestKernelsNear2to31(t *testing.T) {
 	}
 	defer sum.args.Free()
 	for _, l := range []*launch{fill, sum} {
-		if err := cudadl.Launch(l.fn, l.grid, l.block, 0, s, l.args); err != nil {
+		if err := dev.launch(l); err != nil {
 			t.Fatalf("%s: %v", l.name, err)
 		}
-		if err := s.Sync(); err != nil {
+		if err := dev.sync(); err != nil {
 			t.Fatalf("%s over %d elements: %v", l.name, n, err)
 		}
 	}
 	chunk := make([]float32, 1<<26)
 	for at := 0; at < n; at += len(chunk) {
 		part := chunk[:min(len(chunk), n-at)]
-		if err := cudadl.CopyToHost(part, x+cudadl.Ptr(4*at), s); err != nil {
+		if err := dev.toHost(part, x+cudadl.Ptr(4*at)); err != nil {
 			t.Fatal(err)
 		}
 		for i, got := range part {
@@ -202,7 +224,7 @@ func TestKernelsNear2to31(t *testing.T) {
 		}
 	}
 	got := make([]float32, 2)
-	if err := cudadl.CopyToHost(got, v, s); err != nil {
+	if err := dev.toHost(got, v); err != nil {
 		t.Fatal(err)
 	}
 	if want := float32(7 * float64(n)); got[1] != want {

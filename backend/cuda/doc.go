@@ -40,6 +40,26 @@
 // Spec.AllowTF32 lets cuBLAS use TensorFloat-32 tensor cores for the
 // matrix products (inputs rounded to 10-bit mantissas, float32 sums).
 //
+// # The cu layer (-tags cu)
+//
+// Built with the tag cu, the backend reaches the GPU through
+// gorgonia.org/cu and its blas and nvrtc packages instead
+// (backend_cu.go, device_cu.go): device and context, memory, copies,
+// kernel launches, cuBLAS products, and the kernels' compilation and
+// loading. cu links the driver, cuBLAS and NVRTC when the binary is built
+// (internal/cubuild/cu.sh supplies the headers and link stubs), so such a
+// binary needs them to start, and cu ends it at start-up where the driver
+// cannot initialise. Everything above the device interface is shared, so
+// the two layers run the same programs and kernels, and the same
+// conformance suite checks both against the CPU. What cu v0.9.6 lacks
+// shapes the layer: every training step runs eagerly (no stream capture,
+// so no CUDA graph), on the context's legacy default stream (cu/blas
+// cannot set cuBLAS's stream); AllowTF32 is backend.ErrUnsupported from
+// Compile (no cublasSetMathMode); a batch of products is one SGEMM per
+// matrix (no strided batched SGEMM); the kernels are PTX that the driver
+// compiles (no nvrtcGetCUBIN). Its errors are *cudadl.Error values too,
+// named as the default layer names them.
+//
 // # Checked without a GPU
 //
 // The program reaches the GPU only through a small device interface

@@ -12,42 +12,38 @@ import (
 // SGEMMRate measures the device's matrix-multiply rate in GFLOP/s on an
 // n×n×n SGEMM (the median of several timed products), with or without
 // TF32, the reference the benchmarks report their fraction of peak against.
+// It runs on a device like a program's, so it measures the cuBLAS calls of
+// the binding in use.
 func (b *Backend) SGEMMRate(n int, tf32 bool) (float64, error) {
 	leave, err := b.enter()
 	if err != nil {
 		return 0, err
 	}
 	defer leave()
-	s, err := cudadl.NewStream()
+	dev, err := b.newDevice(tf32)
 	if err != nil {
 		return 0, err
 	}
-	defer s.Destroy()
-	h, err := cudadl.NewBLAS(s)
-	if err != nil {
-		return 0, err
-	}
-	defer h.Destroy()
-	if err := h.SetTF32(tf32); err != nil {
-		return 0, err
-	}
+	defer dev.close()
 	var m [3]cudadl.Ptr
 	for i := range m {
-		if m[i], err = cudadl.Alloc(4 * n * n); err != nil {
+		if m[i], err = dev.alloc(n * n); err != nil {
 			return 0, err
 		}
-		defer cudadl.Free(m[i])
-		if err := cudadl.Fill(m[i], 0.5, n*n, s); err != nil {
+		defer dev.free(m[i])
+		if err := dev.fill(m[i], 0.5, n*n); err != nil {
 			return 0, err
 		}
 	}
-	gemm := func() error { return h.Sgemm(false, false, n, n, n, 1, m[0], n, m[1], n, 0, m[2], n) }
+	product := gemmCall{m: n, n: n, k: n, a: region{buf: 0}, b: region{buf: 1}, c: region{buf: 2}, lda: n, ldb: n, ldc: n, batch: 1}
+	at := func(r region) cudadl.Ptr { return m[r.buf] }
+	gemm := func() error { return dev.gemm(product, at) }
 	for range 3 { // warm up
 		if err := gemm(); err != nil {
 			return 0, err
 		}
 	}
-	if err := s.Sync(); err != nil {
+	if err := dev.sync(); err != nil {
 		return 0, err
 	}
 	var rates []float64
@@ -59,7 +55,7 @@ func (b *Backend) SGEMMRate(n int, tf32 bool) (float64, error) {
 				return 0, err
 			}
 		}
-		if err := s.Sync(); err != nil {
+		if err := dev.sync(); err != nil {
 			return 0, err
 		}
 		rates = append(rates, reps*2*float64(n)*float64(n)*float64(n)/time.Since(start).Seconds()/1e9)

@@ -17,10 +17,12 @@ func checkBLAS(call string, r C.nrn_result) error {
 	if r == 0 {
 		return nil
 	}
-	return &Error{Call: call, Code: int(r), Name: blasStatusName(int(r)), Message: C.GoString(C.nrn_cublasStatusString(r))}
+	return &Error{Call: call, Code: int(r), Name: BLASStatusName(int(r)), Message: C.GoString(C.nrn_cublasStatusString(r))}
 }
 
-func blasStatusName(code int) string {
+// BLASStatusName is the name of a cuBLAS status code, e.g.
+// "CUBLAS_STATUS_ALLOC_FAILED" for 3, as Error values carry it.
+func BLASStatusName(code int) string {
 	names := map[int]string{
 		1: "CUBLAS_STATUS_NOT_INITIALIZED", 3: "CUBLAS_STATUS_ALLOC_FAILED", 7: "CUBLAS_STATUS_INVALID_VALUE",
 		8: "CUBLAS_STATUS_ARCH_MISMATCH", 11: "CUBLAS_STATUS_MAPPING_ERROR", 13: "CUBLAS_STATUS_EXECUTION_FAILED",

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"unsafe"
 )
 
 // On a machine without a driver, LoadDriver must fail with ErrNotLoaded
@@ -88,12 +87,16 @@ func TestArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Free()
-	ptrs := unsafe.Slice((*unsafe.Pointer)(unsafe.Add(a.base, 8*a.n)), a.n)
+	ptrs := a.Params()
+	if len(ptrs) != 5 {
+		t.Fatalf("%d parameters, want 5", len(ptrs))
+	}
 	if got := *(*uint64)(ptrs[0]); got != 0x1234_5678_9abc {
 		t.Errorf("Ptr arg = %#x", got)
 	}
-	if got := *(*int32)(ptrs[1]); got != 7 {
-		t.Errorf("int arg = %d", got)
+	// The whole 8-byte slot, as gorgonia.org/cu's Launch copies it.
+	if got := *(*uint64)(ptrs[1]); got != 7 {
+		t.Errorf("int arg's slot = %#x, want 7", got)
 	}
 	if got := *(*float32)(ptrs[2]); got != 1.5 {
 		t.Errorf("float32 arg = %v", got)
@@ -103,6 +106,14 @@ func TestArgs(t *testing.T) {
 	}
 	if got := *(*uint64)(ptrs[4]); got != 1<<40 {
 		t.Errorf("uint64 arg = %d", got)
+	}
+	none, err := NewArgs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer none.Free()
+	if p := none.Params(); p != nil {
+		t.Errorf("no arguments: Params() = %v, want nil", p)
 	}
 	if _, err := NewArgs(1 << 40); err == nil {
 		t.Error("an int beyond 32 bits was accepted")

@@ -269,6 +269,19 @@ func (a *Args) Free() {
 	}
 }
 
+// Params returns the pointers to the packed values, one per argument:
+// what cuLaunchKernel takes as kernelParams. Each points at an 8-byte
+// slot in C memory (a 32-bit value in its low half, the rest zero), so a
+// binding that launches through an API of its own, such as
+// gorgonia.org/cu's Function.Launch, which copies 8 bytes from each, can
+// use the same packing. They are valid until Free.
+func (a *Args) Params() []unsafe.Pointer {
+	if a.n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*unsafe.Pointer)(unsafe.Add(a.base, 8*a.n)), a.n)
+}
+
 // argsInUse counts the argument lists allocated and not yet freed.
 var argsInUse atomic.Int64
 
