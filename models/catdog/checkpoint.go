@@ -105,7 +105,10 @@ const optPrefix = "optimizer."
 
 // Save writes the network's parameters and optimizer state, with meta
 // (whose model fields are filled in here), to path atomically.
-func (n *Network) Save(path string, meta Meta) error {
+func (n *Network) Save(path string, meta Meta) error { return n.SaveFS(nil, path, meta) }
+
+// SaveFS is Save through fsys (nil: the operating system's files).
+func (n *Network) SaveFS(fsys checkpoint.FS, path string, meta Meta) error {
 	if err := n.Program.Sync(); err != nil {
 		return err
 	}
@@ -135,7 +138,7 @@ func (n *Network) Save(path string, meta Meta) error {
 			ts = append(ts, checkpoint.Tensor{Name: fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j), Shape: p.Shape(), Data: slot})
 		}
 	}
-	return checkpoint.Save(path, meta, ts)
+	return checkpoint.SaveFS(fsys, path, meta, ts)
 }
 
 // ReadMeta reads a checkpoint's metadata and tensors, turning older

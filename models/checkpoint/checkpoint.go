@@ -48,6 +48,16 @@ type Tensor struct {
 // returns an error naming the tensor and writes nothing. If Save fails for
 // any reason, the checkpoint at path is left as it was.
 func Save(path string, meta any, tensors []Tensor) error {
+	return SaveFS(nil, path, meta, tensors)
+}
+
+// FS is a file system Save can write through: the operating system's
+// (atomicfile.OS) unless another is given, such as a test's that fails
+// as a full disk would.
+type FS = atomicfile.FS
+
+// SaveFS is Save through fsys; nil means the operating system's files.
+func SaveFS(fsys FS, path string, meta any, tensors []Tensor) error {
 	sidecar := metaPath(path)
 	if sidecar == path {
 		return fmt.Errorf("checkpoint: %s: the metadata copy would overwrite the checkpoint; use the .safetensors extension", path)
@@ -81,13 +91,13 @@ func Save(path string, meta any, tensors []Tensor) error {
 	}
 	headerMeta := map[string]string{metaKey: string(bytes.TrimSuffix(compact, []byte("\n")))}
 
-	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFS(fsys, path, 0o644, func(w io.Writer) error {
 		return safetensors.SerializeToWriter(views, headerMeta, w)
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
-	if err := atomicfile.WriteFile(sidecar, indented, 0o644); err != nil {
+	if err := atomicfile.WriteFileFS(fsys, sidecar, indented, 0o644); err != nil {
 		return fmt.Errorf("checkpoint: %s: weights saved, but not the metadata copy: %w", path, err)
 	}
 	return nil
