@@ -280,6 +280,14 @@ func (c Config) check(batch int) error {
 	case c.Arch != ArchMLP6 && len(c.Hidden) > 0:
 		return fmt.Errorf("catdog: the %s architecture has no Hidden layers (got %v); they are the %s's", c.Arch, c.Hidden, ArchMLP6)
 	}
+	if c.Arch == ArchCNN {
+		// The output is read as P(cat): one sigmoid unit, whatever the
+		// layers before it (a checkpoint's metadata may claim others).
+		dense := c.CNNLayers().Dense
+		if len(dense) == 0 || dense[len(dense)-1].Units != 1 || dense[len(dense)-1].Activation != graph.Sigmoid {
+			return fmt.Errorf("catdog: invalid model: the %s's last dense layer must be one %s unit (layers %+v)", c.Arch, graph.Sigmoid, dense)
+		}
+	}
 	return nil
 }
 
