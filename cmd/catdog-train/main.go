@@ -94,6 +94,11 @@ func main() {
 // run is the whole command, minus the process: the report goes to stdout,
 // errors and the progress bar to stderr; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIn(ctx, env{}, args, stdout, stderr)
+}
+
+// runIn is run in an environment a test may have rigged with faults.
+func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return cli.ExitOK
@@ -102,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "catdog-train: %v\nrun catdog-train -h for the flags\n", err)
 		return cli.ExitUsage
 	}
-	t := &trainer{o: o, stdout: stdout, stderr: stderr}
+	t := &trainer{o: o, env: e, stdout: stdout, stderr: stderr}
 	err = t.run(ctx)
 	if err != nil {
 		t.removeEmptyOut()
@@ -118,6 +123,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitInterrupted
 	default:
 		fmt.Fprintf(stderr, "catdog-train: %v\n", err)
+		if errors.Is(err, syscall.ENOSPC) {
+			fmt.Fprintf(stderr, "the disk holding %s is full: free some space, then continue with --resume\n", o.out)
+		}
 		switch {
 		case t.lastEpoch > 0:
 			fmt.Fprintf(stderr, "the last good model (epoch %d) is in %s\n", t.lastEpoch, t.path(lastFile))
