@@ -48,6 +48,15 @@
 // that fails before it has written anything (bad data, no run to resume)
 // removes the --out folders it created.
 //
+// Every file is written atomically (a temporary file, synced, renamed),
+// so a failure never leaves half a checkpoint. A run holds a lock on --out
+// (.catdog-train.lock, flock) while it runs, and a second catdog-train on
+// the same --out is refused, naming the first's process. A loss that turns
+// NaN or infinite stops the run, naming the epoch and batch (or the epoch
+// whose model it is), and a failed write (a full disk) stops it, saying
+// what failed; either way the last good checkpoint stays in --out, and
+// the message says where.
+//
 // Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
 // checkpoint stays in --out and --resume continues from it, giving the same
 // weights as a run that was never stopped. A second Ctrl-C quits at once.
