@@ -415,8 +415,9 @@ func (t *trainer) train(ctx context.Context) error {
 		for _, m := range []struct {
 			name string
 			loss float64
-		}{{"training", trainM.Loss}, {"validation", valM.Loss}} {
-			if math.IsNaN(m.loss) || math.IsInf(m.loss, 0) {
+			has  bool
+		}{{"training", trainM.Loss, true}, {"validation", valM.Loss, t.data.val.Len() > 0}} {
+			if m.has && (math.IsNaN(m.loss) || math.IsInf(m.loss, 0)) {
 				return fmt.Errorf("%w: the %s loss is %v after epoch %d, whose model is not saved (try a smaller learning rate)",
 					catdog.ErrDiverged, m.name, m.loss, epoch)
 			}
