@@ -37,6 +37,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -134,8 +135,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opt := dataset.Options{Side: net.Config.Side, Crop: net.Config.Crop}
 	for _, arg := range o.paths {
 		paths, err := expand(arg)
-		if err != nil {
-			q.add(arg, nil, err)
+		for _, f := range failures(arg, err) {
+			q.add(f.path, nil, f.err)
 		}
 		for _, path := range paths {
 			if err := ctx.Err(); err != nil {
@@ -248,6 +249,30 @@ func expand(arg string) ([]string, error) {
 		return []string{arg}, nil
 	}
 	return dataset.ListImages(arg)
+}
+
+// failures splits the error of expanding arg into one item per entry it
+// names: ListImages joins an error for each entry of a folder it cannot
+// read (a link to nowhere, a loop of links), and each is reported under
+// its own path, once.
+func failures(arg string, err error) []item {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = joined.Unwrap()
+	}
+	out := make([]item, 0, len(errs))
+	for _, e := range errs {
+		it := item{path: arg, err: e}
+		var pe *fs.PathError
+		if errors.As(e, &pe) {
+			it = item{path: pe.Path, err: pe.Err}
+		}
+		out = append(out, it)
+	}
+	return out
 }
 
 // queue collects images until a batch is full, then classifies them and

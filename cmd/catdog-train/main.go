@@ -48,6 +48,15 @@
 // that fails before it has written anything (bad data, no run to resume)
 // removes the --out folders it created.
 //
+// Every file is written atomically (a temporary file, synced, renamed),
+// so a failure never leaves half a checkpoint. A run holds a lock on --out
+// (.catdog-train.lock, flock) while it runs, and a second catdog-train on
+// the same --out is refused, naming the first's process. A loss that turns
+// NaN or infinite stops the run, naming the epoch and batch (or the epoch
+// whose model it is), and a failed write (a full disk) stops it, saying
+// what failed; either way the last good checkpoint stays in --out, and
+// the message says where.
+//
 // Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
 // checkpoint stays in --out and --resume continues from it, giving the same
 // weights as a run that was never stopped. A second Ctrl-C quits at once.
@@ -94,6 +103,11 @@ func main() {
 // run is the whole command, minus the process: the report goes to stdout,
 // errors and the progress bar to stderr; it returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIn(ctx, env{}, args, stdout, stderr)
+}
+
+// runIn is run in an environment a test may have rigged with faults.
+func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return cli.ExitOK
@@ -102,7 +116,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "catdog-train: %v\nrun catdog-train -h for the flags\n", err)
 		return cli.ExitUsage
 	}
-	t := &trainer{o: o, stdout: stdout, stderr: stderr}
+	t := &trainer{o: o, env: e, stdout: stdout, stderr: stderr}
 	err = t.run(ctx)
 	if err != nil {
 		t.removeEmptyOut()
@@ -118,6 +132,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitInterrupted
 	default:
 		fmt.Fprintf(stderr, "catdog-train: %v\n", err)
+		if errors.Is(err, syscall.ENOSPC) {
+			fmt.Fprintf(stderr, "the disk holding %s is full: free some space, then continue with --resume\n", o.out)
+		}
 		switch {
 		case t.lastEpoch > 0:
 			fmt.Fprintf(stderr, "the last good model (epoch %d) is in %s\n", t.lastEpoch, t.path(lastFile))

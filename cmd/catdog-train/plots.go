@@ -63,11 +63,11 @@ var (
 // validation, per epoch) and, when fpr is not nil, the test set's ROC
 // curve, whose area is auc, into dir; it returns the names of the files
 // written. Each file is written atomically.
-func writePlots(dir string, history []epochRecord, fpr, tpr []float64, auc float64) ([]string, error) {
+func writePlots(fsys atomicfile.FS, dir string, history []epochRecord, fpr, tpr []float64, auc float64) ([]string, error) {
 	if len(history) == 0 {
 		return nil, nil
 	}
-	return drawCharts(dir, plotCharts(history, fpr, tpr, auc))
+	return drawCharts(fsys, dir, plotCharts(history, fpr, tpr, auc))
 }
 
 // plotCharts lays out the plots of writePlots.
@@ -107,7 +107,7 @@ func plotCharts(history []epochRecord, fpr, tpr []float64, auc float64) []chart 
 
 // drawCharts writes each chart into its file in dir, and returns the names
 // of the files written.
-func drawCharts(dir string, plots []chart) ([]string, error) {
+func drawCharts(fsys atomicfile.FS, dir string, plots []chart) ([]string, error) {
 	var written []string
 	for _, pl := range plots {
 		p := plot.New()
@@ -145,7 +145,7 @@ func drawCharts(dir string, plots []chart) ([]string, error) {
 		if err != nil {
 			return written, fmt.Errorf("plot %s: %w", pl.file, err)
 		}
-		err = atomicfile.Write(filepath.Join(dir, pl.file), 0o644, func(f io.Writer) error {
+		err = atomicfile.WriteFS(fsys, filepath.Join(dir, pl.file), 0o644, func(f io.Writer) error {
 			_, err := w.WriteTo(f)
 			return err
 		})

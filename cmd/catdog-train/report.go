@@ -104,8 +104,8 @@ func readHistory(path string, through int) ([]epochRecord, error) {
 }
 
 // writeHistory replaces history.jsonl atomically with one line per record.
-func writeHistory(path string, history []epochRecord) error {
-	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+func writeHistory(fsys atomicfile.FS, path string, history []epochRecord) error {
+	return atomicfile.WriteFS(fsys, path, 0o644, func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		for _, r := range history {
 			if err := enc.Encode(r); err != nil {
@@ -249,7 +249,7 @@ func (t *trainer) finish() error {
 	}
 
 	if t.o.plots {
-		if s.Plots, err = writePlots(t.o.out, t.history, fpr, tpr, auc); err != nil {
+		if s.Plots, err = writePlots(t.env.fs, t.o.out, t.history, fpr, tpr, auc); err != nil {
 			return err
 		}
 	}
@@ -258,7 +258,7 @@ func (t *trainer) finish() error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(t.path(summaryFile), append(text, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFileFS(t.env.fs, t.path(summaryFile), append(text, '\n'), 0o644); err != nil {
 		return err
 	}
 	files := []string{lastFile, historyFile, summaryFile}

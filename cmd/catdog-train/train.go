@@ -40,6 +40,8 @@ const trainProbeSize = 2000
 // trainer is one run of the command.
 type trainer struct {
 	o              *options
+	env            env
+	lock           *outLock // on --out, while the run writes there
 	stdout, stderr io.Writer
 	start          time.Time
 
@@ -64,6 +66,7 @@ func (t *trainer) path(name string) string { return filepath.Join(t.o.out, name)
 
 func (t *trainer) run(ctx context.Context) error {
 	t.start = time.Now()
+	defer func() { t.lock.release() }() // t.lock is set by prepareOut
 	if err := t.prepareOut(); err != nil {
 		return err
 	}
@@ -83,6 +86,9 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	if t.device, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
 		return err
+	}
+	if t.env.device != nil {
+		t.device = t.env.device(t.device)
 	}
 	defer t.device.Close()
 	if t.data, err = loadData(t.o, t.stdout); err != nil {
@@ -135,10 +141,20 @@ func (t *trainer) run(ctx context.Context) error {
 // is found before the data is loaded (removeEmptyOut takes it back if the
 // run fails before writing into it), or, with --resume, reads the run to
 // continue there. Without --resume it refuses to overwrite a run there.
+// Either way it locks the folder (lockOut) for the rest of the run: a
+// second catdog-train on it is refused while this one runs.
 func (t *trainer) prepareOut() error {
 	o := t.o
 	last := t.path(lastFile)
 	if !o.resume {
+		var err error
+		if t.madeOut, err = makeDirs(o.out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		// Locked first, so that a run still writing there is named as such.
+		if t.lock, err = lockOut(o.out); err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
 		if _, err := os.Stat(last); err == nil {
 			return cli.Usagef("--out", "%s already holds a training run (%s); add --resume to continue it, or choose another --out", o.out, lastFile)
 		}
@@ -148,11 +164,13 @@ func (t *trainer) prepareOut() error {
 				return fmt.Errorf("--out: %w", err)
 			}
 		}
-		var err error
-		if t.madeOut, err = makeDirs(o.out); err != nil {
+		return nil
+	}
+
+	if info, err := os.Stat(o.out); err == nil && info.IsDir() {
+		if t.lock, err = lockOut(o.out); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
-		return nil
 	}
 
 	meta, ts, err := catdog.ReadMeta(last)
@@ -382,6 +400,18 @@ func (t *trainer) train(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// A step can leave the weights non-finite with a finite loss; such
+		// a model is not saved over the last good one.
+		for _, m := range []struct {
+			name string
+			loss float64
+			has  bool
+		}{{"training", trainM.Loss, true}, {"validation", valM.Loss, t.data.val.Len() > 0}} {
+			if m.has && (math.IsNaN(m.loss) || math.IsInf(m.loss, 0)) {
+				return fmt.Errorf("%w: the %s loss is %v after epoch %d, whose model is not saved (try a smaller learning rate)",
+					catdog.ErrDiverged, m.name, m.loss, epoch)
+			}
+		}
 		if err := t.record(st, t.net.Rate.Epoch(epoch), trainM, valM); err != nil {
 			return err
 		}
@@ -469,20 +499,20 @@ func (t *trainer) record(st catdog.EpochStats, lr float64, trainM, valM catdog.M
 		rec.Val = &v
 	}
 	t.history = append(t.history, rec)
-	if err := writeHistory(t.path(historyFile), t.history); err != nil {
+	if err := writeHistory(t.env.fs, t.path(historyFile), t.history); err != nil {
 		return err
 	}
 	meta := catdog.Meta{Epoch: st.Epoch, Epochs: t.o.epochs, Optimizer: t.optimizer, Schedule: t.schedule, LearningRate: lr,
 		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: t.device.Name(), Data: t.dataSet}
 	mark := ""
 	if hasVal && (t.bestEpoch == 0 || valM.Loss < t.bestVal.Loss) {
-		if err := t.net.Save(t.path(bestFile), meta); err != nil {
+		if err := t.net.SaveFS(t.env.fs, t.path(bestFile), meta); err != nil {
 			return err
 		}
 		t.bestEpoch, t.bestVal = st.Epoch, valM
 		mark = "  saved best"
 	}
-	if err := t.net.Save(t.path(lastFile), meta); err != nil {
+	if err := t.net.SaveFS(t.env.fs, t.path(lastFile), meta); err != nil {
 		return err
 	}
 	t.lastEpoch = st.Epoch

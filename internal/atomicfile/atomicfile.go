@@ -1,6 +1,11 @@
 // Package atomicfile writes files so that a reader, or a crash, never sees a
 // half-written one: the data goes to a temporary file in the same folder,
 // is synced to disk, and is then renamed over the destination.
+//
+// The writes go through an FS, the operating system's unless one is
+// given, so that tests can make them fail as a full disk or a failing
+// folder would (see internal/faultfs) and check that the previous file
+// stays whole.
 package atomicfile
 
 import (
@@ -10,19 +15,66 @@ import (
 	"path/filepath"
 )
 
+// FS is what Write needs of a file system.
+type FS interface {
+	// CreateTemp creates a new file in dir, as os.CreateTemp does.
+	CreateTemp(dir, pattern string) (File, error)
+	// Rename renames a file, replacing newpath, as os.Rename does.
+	Rename(oldpath, newpath string) error
+	// Remove removes a file, as os.Remove does.
+	Remove(name string) error
+}
+
+// File is the temporary file of a Write.
+type File interface {
+	io.Writer
+	Name() string
+	Chmod(mode os.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// OS is the operating system's file system.
+type OS struct{}
+
+func (OS) CreateTemp(dir, pattern string) (File, error) { return os.CreateTemp(dir, pattern) }
+func (OS) Rename(oldpath, newpath string) error         { return os.Rename(oldpath, newpath) }
+func (OS) Remove(name string) error                     { return os.Remove(name) }
+
 // Write writes the bytes produced by fill to path atomically. If fill or any
 // file operation fails, path is left as it was and the temporary file is
 // removed.
-func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+func Write(path string, perm os.FileMode, fill func(w io.Writer) error) error {
+	return WriteFS(nil, path, perm, fill)
+}
+
+// WriteFile writes data to path atomically.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return WriteFileFS(nil, path, data, perm)
+}
+
+// WriteFileFS is WriteFile through fsys (nil: OS).
+func WriteFileFS(fsys FS, path string, data []byte, perm os.FileMode) error {
+	return WriteFS(fsys, path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFS is Write through fsys (nil: OS).
+func WriteFS(fsys FS, path string, perm os.FileMode, fill func(w io.Writer) error) (err error) {
+	if fsys == nil {
+		fsys = OS{}
+	}
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp, err := fsys.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			fsys.Remove(tmp.Name())
 		}
 	}()
 	if err = fill(tmp); err != nil {
@@ -37,7 +89,7 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = fsys.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	// Sync the folder so the rename itself survives a crash; not every
@@ -47,12 +99,4 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 		d.Close()
 	}
 	return nil
-}
-
-// WriteFile writes data to path atomically.
-func WriteFile(path string, data []byte, perm os.FileMode) error {
-	return Write(path, perm, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
 }

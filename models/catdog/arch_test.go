@@ -37,19 +37,9 @@ func TestUnknownArch(t *testing.T) {
 // reads as mlp6, and one of an unknown architecture is refused.
 func TestCheckpointArch(t *testing.T) {
 	t.Parallel()
-	cfg := catdog.DefaultConfig()
-	cfg.Hidden = []int{4}
-	net, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Close()
 	dir := t.TempDir()
-	path := filepath.Join(dir, "net.safetensors")
-	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: optim.NewSGD(0.1)}); err != nil {
-		t.Fatal(err)
-	}
-	meta, ts, err := catdog.ReadMeta(path)
+	path, raw, ts := saveSmallMLP(t, dir)
+	meta, _, err := catdog.ReadMeta(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,11 +47,7 @@ func TestCheckpointArch(t *testing.T) {
 		t.Errorf("saved arch %q, config arch %q; want %q", meta.Arch, meta.Config().Arch, catdog.ArchMLP6)
 	}
 
-	// Rewrite the metadata as a generic map, with the arch left out or changed.
-	var raw map[string]any
-	if _, err := checkpoint.Load(path, &raw); err != nil {
-		t.Fatal(err)
-	}
+	// Rewrite the metadata, with the arch left out or changed.
 	tests := []struct {
 		name    string
 		arch    any // nil: no field
@@ -88,6 +74,30 @@ func TestCheckpointArch(t *testing.T) {
 			t.Errorf("%s: arch %q, error %v; want %q", tt.name, got.Arch, err, catdog.ArchMLP6)
 		}
 	}
+}
+
+// saveSmallMLP saves an untrained perceptron with one hidden layer of 4
+// units to dir/net.safetensors and returns the path, its metadata as a
+// generic map (to rewrite) and its tensors.
+func saveSmallMLP(t *testing.T, dir string) (string, map[string]any, []checkpoint.Tensor) {
+	t.Helper()
+	cfg := catdog.DefaultConfig()
+	cfg.Hidden = []int{4}
+	net, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	path := filepath.Join(dir, "net.safetensors")
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: optim.NewSGD(0.1)}); err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	ts, err := checkpoint.Load(path, &raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, raw, ts
 }
 
 // TestCNNCheckpointRoundTrip saves a trained CNN, with and without batch

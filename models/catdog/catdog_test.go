@@ -14,6 +14,9 @@ import (
 // TestFitsSmallSet trains each architecture, full size, on a small
 // generated set until it classifies (nearly) every training image right.
 func TestFitsSmallSet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two full-size networks for up to 80 epochs: over a minute under -race (make race); make test runs it")
+	}
 	tests := []struct {
 		arch     string
 		images   int

@@ -106,7 +106,10 @@ const optPrefix = "optimizer."
 
 // Save writes the network's parameters and optimizer state, with meta
 // (whose model fields are filled in here), to path atomically.
-func (n *Network) Save(path string, meta Meta) error {
+func (n *Network) Save(path string, meta Meta) error { return n.SaveFS(nil, path, meta) }
+
+// SaveFS is Save through fsys (nil: the operating system's files).
+func (n *Network) SaveFS(fsys checkpoint.FS, path string, meta Meta) error {
 	if err := n.Program.Sync(); err != nil {
 		return err
 	}
@@ -136,16 +139,25 @@ func (n *Network) Save(path string, meta Meta) error {
 			ts = append(ts, checkpoint.Tensor{Name: fmt.Sprintf("%s%s.%d", optPrefix, p.Name(), j), Shape: p.Shape(), Data: slot})
 		}
 	}
-	return checkpoint.Save(path, meta, ts)
+	return checkpoint.SaveFS(fsys, path, meta, ts)
 }
 
-// ReadMeta reads only what a checkpoint says about itself.
+// ReadMeta reads a checkpoint's metadata and tensors, turning older
+// formats into the current one. It refuses a newer format
+// (ErrNewerFormat), an unknown architecture (ErrUnknownArch), and
+// metadata describing a model the tensors cannot hold (ErrBadMeta), so
+// that what it returns builds a network of bounded size.
 func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 	var meta Meta
 	ts, err := checkpoint.Load(path, &meta)
 	if err != nil {
 		return meta, nil, err
 	}
+	return checkedMeta(path, meta, ts)
+}
+
+// checkedMeta is ReadMeta of the metadata and tensors loaded from path.
+func checkedMeta(path string, meta Meta, ts []checkpoint.Tensor) (Meta, []checkpoint.Tensor, error) {
 	switch meta.Format {
 	case FormatVersion:
 		if err := meta.Pixels.Check(); err != nil {
@@ -157,12 +169,19 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 		}
 		meta.Format, meta.Pixels = FormatVersion, dataset.Unit
 	default:
-		return meta, nil, fmt.Errorf("catdog: %s: checkpoint format %d; this build reads formats 1 to %d", path, meta.Format, FormatVersion)
+		if meta.Format > FormatVersion {
+			return meta, nil, fmt.Errorf("%w: %s is format %d, written by a newer build; this build reads formats 1 to %d",
+				ErrNewerFormat, path, meta.Format, FormatVersion)
+		}
+		return meta, nil, fmt.Errorf("%w: %s: checkpoint format %d; this build reads formats 1 to %d", ErrBadMeta, path, meta.Format, FormatVersion)
 	}
 	if err := CheckArch(meta.arch()); err != nil {
 		return meta, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	meta.Arch = meta.arch()
+	if err := checkMeta(meta, ts); err != nil {
+		return meta, nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return meta, ts, nil
 }
 

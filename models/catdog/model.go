@@ -142,52 +142,63 @@ func (l CNNLayers) Resized(filters, hidden []int) (*CNNLayers, error) {
 // ParamCount returns how many parameters c's network has, worked out from
 // the layers' shapes alone, without building it (a check for a command
 // line asking for more than memory holds), or an error when the
-// convolution blocks shrink the images to nothing.
+// convolution blocks shrink the images to nothing. A count beyond
+// math.MaxInt is math.MaxInt.
 func (c Config) ParamCount() (int, error) {
+	params, _, err := c.sizes()
+	return params, err
+}
+
+// sizes returns how many parameters c's network has and how many values
+// its layers output for one sample, each saturating at math.MaxInt rather
+// than overflowing on absurd layers (a checkpoint's metadata may claim
+// any).
+func (c Config) sizes() (params, values int, err error) {
 	if err := CheckArch(c.Arch); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	dense := func(in int, layers []graph.LayerSpec) int {
-		n := 0
+	dense := func(in int, layers []graph.LayerSpec) {
 		for _, l := range layers {
-			n += in * l.Units
+			params = addSat(params, mulSat(in, l.Units))
 			if l.BatchNorm {
-				n += 2 * l.Units // γ and β; no bias
+				params = addSat(params, mulSat(2, l.Units)) // γ and β; no bias
 			} else {
-				n += l.Units
+				params = addSat(params, l.Units)
 			}
+			values = addSat(values, l.Units)
 			in = l.Units
 		}
-		return n
 	}
 	if c.Arch == ArchMLP6 {
-		layers := c.MLPSpec(1).Layers
-		return dense(c.Side*c.Side, layers), nil
+		dense(mulSat(c.Side, c.Side), c.MLPSpec(1).Layers)
+		return params, values, nil
 	}
 	l := c.CNNLayers()
-	ch, h, w, n := 1, c.Side, c.Side, 0
+	ch, h, w := 1, c.Side, c.Side
 	for i, b := range l.Blocks {
 		stride := max(b.Stride, 1)
 		if h+2*b.Padding < b.Kernel || w+2*b.Padding < b.Kernel {
-			return 0, fmt.Errorf("catdog: convolution block %d: %dx%d maps are smaller than its %dx%d kernel", i+1, h, w, b.Kernel, b.Kernel)
+			return 0, 0, fmt.Errorf("catdog: convolution block %d: %dx%d maps are smaller than its %dx%d kernel", i+1, h, w, b.Kernel, b.Kernel)
 		}
 		h, w = (h+2*b.Padding-b.Kernel)/stride+1, (w+2*b.Padding-b.Kernel)/stride+1
-		n += b.Kernel * b.Kernel * ch * b.Filters
+		params = addSat(params, mulSat(mulSat(b.Kernel, b.Kernel), mulSat(ch, b.Filters)))
 		switch {
 		case b.BatchNorm:
-			n += 2 * b.Filters
+			params = addSat(params, mulSat(2, b.Filters))
 		case !b.NoBias:
-			n += b.Filters
+			params = addSat(params, b.Filters)
 		}
 		ch = b.Filters
+		values = addSat(values, mulSat(ch, mulSat(h, w)))
 		if b.Pool > 0 {
 			if h < b.Pool || w < b.Pool {
-				return 0, fmt.Errorf("catdog: convolution block %d: %dx%d maps are smaller than its %dx%d pooling", i+1, h, w, b.Pool, b.Pool)
+				return 0, 0, fmt.Errorf("catdog: convolution block %d: %dx%d maps are smaller than its %dx%d pooling", i+1, h, w, b.Pool, b.Pool)
 			}
 			h, w = (h-b.Pool)/b.Pool+1, (w-b.Pool)/b.Pool+1
 		}
 	}
-	return n + dense(ch*h*w, l.Dense), nil
+	dense(mulSat(ch, mulSat(h, w)), l.Dense)
+	return params, values, nil
 }
 
 // BatchNorm reports whether c's network has batch normalisation.
@@ -269,6 +280,14 @@ func (c Config) check(batch int) error {
 		return fmt.Errorf("catdog: the %s architecture keeps batch normalisation in its CNN layers, not HiddenBatchNorm", c.Arch)
 	case c.Arch != ArchMLP6 && len(c.Hidden) > 0:
 		return fmt.Errorf("catdog: the %s architecture has no Hidden layers (got %v); they are the %s's", c.Arch, c.Hidden, ArchMLP6)
+	}
+	if c.Arch == ArchCNN {
+		// The output is read as P(cat): one sigmoid unit, whatever the
+		// layers before it (a checkpoint's metadata may claim others).
+		dense := c.CNNLayers().Dense
+		if len(dense) == 0 || dense[len(dense)-1].Units != 1 || dense[len(dense)-1].Activation != graph.Sigmoid {
+			return fmt.Errorf("catdog: invalid model: the %s's last dense layer must be one %s unit (layers %+v)", c.Arch, graph.Sigmoid, dense)
+		}
 	}
 	return nil
 }

@@ -9,9 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/nlpodyssey/safetensors"
@@ -50,6 +48,16 @@ type Tensor struct {
 // returns an error naming the tensor and writes nothing. If Save fails for
 // any reason, the checkpoint at path is left as it was.
 func Save(path string, meta any, tensors []Tensor) error {
+	return SaveFS(nil, path, meta, tensors)
+}
+
+// FS is a file system Save can write through: the operating system's
+// (atomicfile.OS) unless another is given, such as a test's that fails
+// as a full disk would.
+type FS = atomicfile.FS
+
+// SaveFS is Save through fsys; nil means the operating system's files.
+func SaveFS(fsys FS, path string, meta any, tensors []Tensor) error {
 	sidecar := metaPath(path)
 	if sidecar == path {
 		return fmt.Errorf("checkpoint: %s: the metadata copy would overwrite the checkpoint; use the .safetensors extension", path)
@@ -83,136 +91,16 @@ func Save(path string, meta any, tensors []Tensor) error {
 	}
 	headerMeta := map[string]string{metaKey: string(bytes.TrimSuffix(compact, []byte("\n")))}
 
-	err = atomicfile.Write(path, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFS(fsys, path, 0o644, func(w io.Writer) error {
 		return safetensors.SerializeToWriter(views, headerMeta, w)
 	})
 	if err != nil {
 		return fmt.Errorf("checkpoint: %s: %w", path, err)
 	}
-	if err := atomicfile.WriteFile(sidecar, indented, 0o644); err != nil {
+	if err := atomicfile.WriteFileFS(fsys, sidecar, indented, 0o644); err != nil {
 		return fmt.Errorf("checkpoint: %s: weights saved, but not the metadata copy: %w", path, err)
 	}
 	return nil
-}
-
-// Load reads the tensors of the safetensors file at path, sorted by name.
-// F32 tensors load as they are; F64, F16 and BF16 tensors are converted to
-// float32 (F64 values beyond float32's range become ±Inf); any other dtype is
-// an error naming the tensor and its dtype.
-//
-// If meta is non-nil, the JSON stored by Save is unmarshalled into it; a
-// file without that metadata is then an error wrapping ErrFormat. A file
-// that is not well-formed safetensors is an error wrapping ErrFormat.
-func Load(path string, meta any) ([]Tensor, error) {
-	buf, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	headerLen, header, err := readHeader(buf)
-	if err != nil {
-		return nil, &formatError{path: path, reason: err.Error()}
-	}
-	data := buf[8+headerLen:]
-
-	infos := header.Tensors()
-	names := make([]string, 0, len(infos))
-	for name := range infos {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	tensors := make([]Tensor, 0, len(names))
-	for _, name := range names {
-		t, err := decode(path, name, infos[name], data)
-		if err != nil {
-			return nil, err
-		}
-		tensors = append(tensors, t)
-	}
-
-	if meta != nil {
-		text, ok := header.Metadata()[metaKey]
-		if !ok {
-			return nil, &formatError{path: path, reason: fmt.Sprintf("no %q entry in the header's %s", metaKey, headerMetaKey)}
-		}
-		if !json.Valid([]byte(text)) {
-			return nil, &formatError{path: path, reason: fmt.Sprintf("%s %q entry is not valid JSON", headerMetaKey, metaKey)}
-		}
-		if err := json.Unmarshal([]byte(text), meta); err != nil {
-			return nil, fmt.Errorf("checkpoint: %s: metadata: %w", path, err)
-		}
-	}
-	return tensors, nil
-}
-
-// readHeader parses and validates the header of a whole safetensors file.
-// The library checks that the offsets tile the data exactly and that the
-// file ends where the last tensor does; the recover is a second line of
-// defence, so that a library bug on hostile input is an error, not a crash.
-func readHeader(buf []byte) (headerLen uint64, header safetensors.Metadata, err error) {
-	// The two commonest damages, an empty or cut-short file, get plainer
-	// words than the library's.
-	if len(buf) < 8 {
-		return 0, header, fmt.Errorf("%d bytes, too short to hold the 8-byte header length", len(buf))
-	}
-	if n := binary.LittleEndian.Uint64(buf); n > uint64(len(buf)-8) {
-		return 0, header, fmt.Errorf("header length %d runs past the end of the %d-byte file", n, len(buf))
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("malformed header: %v", r)
-		}
-	}()
-	headerLen, header, err = safetensors.ReadMetadata(buf)
-	if err != nil && err.Error() == "metadata incomplete buffer" {
-		err = errors.New("the tensors' data does not end where the file does (truncated, or bytes after the last tensor)")
-	}
-	return headerLen, header, err
-}
-
-// decode converts one tensor's bytes to a float32 Tensor, checking the
-// offsets and shape itself rather than trusting the header.
-func decode(path, name string, info *safetensors.TensorInfo, data []byte) (Tensor, error) {
-	bad := func(format string, args ...any) error {
-		return &formatError{path: path, reason: fmt.Sprintf("tensor %q: ", name) + fmt.Sprintf(format, args...)}
-	}
-	start, end := info.DataOffsets[0], info.DataOffsets[1]
-	if start > end || end > uint64(len(data)) {
-		return Tensor{}, bad("data offsets [%d, %d] outside the %d data bytes", start, end, len(data))
-	}
-	raw := data[start:end]
-	shape := make([]int, len(info.Shape))
-	for i, d := range info.Shape {
-		if d > math.MaxInt {
-			return Tensor{}, bad("dimension %d too large", d)
-		}
-		shape[i] = int(d)
-	}
-
-	var size int
-	var convert func([]byte) float32
-	switch info.DType {
-	case safetensors.F32:
-		size, convert = 4, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }
-	case safetensors.F64:
-		size, convert = 8, func(b []byte) float32 { return float32(math.Float64frombits(binary.LittleEndian.Uint64(b))) }
-	case safetensors.F16:
-		size, convert = 2, func(b []byte) float32 { return halfToFloat32(binary.LittleEndian.Uint16(b)) }
-	case safetensors.BF16:
-		size, convert = 2, func(b []byte) float32 { return math.Float32frombits(uint32(binary.LittleEndian.Uint16(b)) << 16) }
-	default:
-		return Tensor{}, fmt.Errorf("checkpoint: %s: tensor %q has dtype %s; only F32, F64, F16 and BF16 load as float32", path, name, info.DType)
-	}
-	if len(raw)%size != 0 {
-		return Tensor{}, bad("%d bytes is not a whole number of %s values", len(raw), info.DType)
-	}
-	values := make([]float32, len(raw)/size)
-	if err := checkShape(shape, len(values)); err != nil {
-		return Tensor{}, bad("%v", err)
-	}
-	for i := range values {
-		values[i] = convert(raw[i*size:])
-	}
-	return Tensor{Name: name, Shape: shape, Data: values}, nil
 }
 
 // checkShape reports whether shape holds exactly n values, without

@@ -27,7 +27,10 @@
 // ..."). A file that is not a well-formed safetensors file (empty, truncated,
 // a corrupt header, offsets outside the data) gives an error wrapping
 // ErrFormat; check it with errors.Is. A missing file or folder gives an error
-// wrapping fs.ErrNotExist. Load never panics on bad input.
+// wrapping fs.ErrNotExist. Load never panics on bad input, and checks the
+// header against the file's size before reading the data, so a header
+// claiming more than the file holds is refused before anything is
+// allocated for it; FuzzLoad holds it to that.
 //
 // # Concurrency
 //

@@ -161,7 +161,8 @@ func (ic *imageCache) write(set *Set, cands []candidate, errs []error) {
 // it is intact and made for want (Count aside).
 func readCache(path string, want cacheHeader) (entries map[string]*cacheEntry, err error) {
 	defer func() {
-		// gob is given only checksummed bytes, but a cache must never
+		// gob is given only checksummed bytes, and FuzzReadCache feeds
+		// parseCache what a checksum cannot stop, but a cache must never
 		// take a load down.
 		if p := recover(); p != nil {
 			entries, err = nil, fmt.Errorf("dataset: reading cache %s: %v", path, p)
@@ -171,6 +172,18 @@ func readCache(path string, want cacheHeader) (entries map[string]*cacheEntry, e
 	if err != nil {
 		return nil, err
 	}
+	return parseCache(path, data, want)
+}
+
+// minEntryBytes is the length of the shortest gob message of a
+// cacheEntry (all fields zero), so that a header's Count can be checked
+// against the bytes that follow it.
+const minEntryBytes = 3
+
+// parseCache checks the bytes of a cache file and returns its entries
+// when it is intact and made for want (Count aside). It allocates in
+// proportion to data, whatever the header claims.
+func parseCache(path string, data []byte, want cacheHeader) (map[string]*cacheEntry, error) {
 	head := len(cacheMagic) + 4
 	if len(data) < head+sha256.Size || string(data[:len(cacheMagic)]) != cacheMagic {
 		return nil, fmt.Errorf("dataset: %s is not an image cache", path)
@@ -191,7 +204,12 @@ func readCache(path string, want cacheHeader) (entries map[string]*cacheEntry, e
 	if h.Dir != want.Dir || h.Side != want.Side || h.Crop != want.Crop || h.MaxPixels != want.MaxPixels || h.Count < 0 {
 		return nil, fmt.Errorf("dataset: %s was made for other settings", path)
 	}
-	entries = make(map[string]*cacheEntry, min(h.Count, 1<<20))
+	if h.Count > len(body)/minEntryBytes {
+		return nil, fmt.Errorf("dataset: %s claims %d entries in %d bytes", path, h.Count, len(body))
+	}
+	// The map grows with the entries decoded, each of which takes bytes
+	// of data; only its first buckets are made on the header's word.
+	entries := make(map[string]*cacheEntry, min(h.Count, 1<<12))
 	for range h.Count {
 		e := new(cacheEntry) // a fresh value: gob leaves zero fields untouched
 		if err := dec.Decode(e); err != nil {

@@ -135,6 +135,9 @@ func TestCacheDamageIsIgnored(t *testing.T) {
 		{"truncated", func(b []byte) []byte { return b[:len(b)*2/3] }},
 		{"truncated to nothing", func(b []byte) []byte { return nil }},
 		{"garbage", func(b []byte) []byte { return []byte("garbage") }},
+		// Whole files, checksums and all, from other builds.
+		{"written by an older version", func(b []byte) []byte { return rewriteCacheVersion(t, b, cacheVersion-1) }},
+		{"written by a newer version", func(b []byte) []byte { return rewriteCacheVersion(t, b, cacheVersion+1) }},
 	}
 	for _, tc := range tests {
 		// Not parallel: the cases share the cache file.

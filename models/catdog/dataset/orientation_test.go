@@ -374,7 +374,7 @@ func TestCacheOfUnturnedImagesIsNotReused(t *testing.T) {
 
 // rewriteCacheVersion returns a cache file's bytes with another version
 // and a checksum that fits, as that version would have written it.
-func rewriteCacheVersion(t *testing.T, data []byte, version uint32) []byte {
+func rewriteCacheVersion(t testing.TB, data []byte, version uint32) []byte {
 	t.Helper()
 	if len(data) < len(cacheMagic)+4+sha256.Size {
 		t.Fatalf("a %d-byte cache file is too short", len(data))

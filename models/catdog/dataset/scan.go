@@ -187,6 +187,13 @@ func walkImages(root string, visit func(path string, info fs.FileInfo), onErr fu
 // path, chosen by extension (.jpg, .jpeg, .png, .gif, .bmp, .webp, in any
 // case) as LoadFolder chooses them. When dir is itself an image file, it is
 // the one result. It is an error, wrapping ErrNoImages, when there are none.
+//
+// Links to folders below dir are not followed, so a loop of links cannot
+// trap it. Entries it cannot read (a link to nowhere, a link to itself, a
+// folder it may not open) are named in an error, joined, returned beside
+// the images it did find: one bad entry does not hide the rest. It holds
+// the paths only, never an image: listing a folder of n files costs
+// memory in proportion to their names.
 func ListImages(dir string) ([]string, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
@@ -205,12 +212,9 @@ func ListImages(dir string) ([]string, error) {
 	}, func(path string, err error) {
 		errs = append(errs, fmt.Errorf("dataset: %s: %w", path, err))
 	})
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if len(paths) == 0 {
+	if len(paths) == 0 && len(errs) == 0 {
 		return nil, fmt.Errorf("%w: no %s files under %s", ErrNoImages, strings.Join(imageExts, ", "), dir)
 	}
 	slices.Sort(paths)
-	return paths, nil
+	return paths, errors.Join(errs...)
 }
