@@ -7,16 +7,45 @@
 //
 // # Overview
 //
+// Where each thing lives, and what may import what (an arrow points at
+// what a package imports):
+//
 //   - graph: what research code imports to build models: initialisers,
-//     Dense, MLP, Conv2D, CNN, losses, Grad, optimizers.
-//   - ops: the ops the graphs are made of, each with its gradient.
-//   - backend: Open("auto"), "cpu" or "cuda:N", and Compile a graph into a
-//     Program that trains and predicts; backend/cpu and backend/cuda run it.
-//   - models: the cat/dog perceptron and CNN, their data sets and
-//     checkpoints.
-//   - bench: the benchmarks, the 6-layer perceptron (MLP6) on every
-//     backend.
-//   - cmd: catdog-train, catdog-predict and catdog-samples.
+//     Dense, MLP, Conv2D, CNN, losses, Grad wiring; pure graph
+//     construction, no device code. graph -> ops.
+//   - graph/optim: optimizers (SGD, momentum, Adam/AdamW), gradient
+//     clipping, learning-rate schedules, and Rate, the one owner of the
+//     learning rate during a run. optim -> graph.
+//   - ops: the ops graphs are made of, one family per file, each with its
+//     shape rule, CPU forward and gradient (built from other ops, in
+//     *_grad.go), every one checked by finite differences. Their CPU loops
+//     are internal/cpukernels. ops -> internal/cpukernels.
+//   - backend: Open("auto"), "cpu" or "cuda:N" returns a Backend; Compile
+//     turns a graph into a Program that trains, evaluates and predicts.
+//     backend/backendtest is the conformance suite every backend passes.
+//   - backend/internal/plan: the one planner both backends use: the
+//     order of the nodes per mode, who reads each value and last, buffer
+//     sharing by liveness, and the fusions each backend asks for.
+//   - backend/cpu: executes a plan with the CPU kernels; matrix products
+//     on the BLAS chosen at run time (internal/blas).
+//   - backend/cuda: lowers a plan to cuBLAS calls and NVRTC-compiled CUDA C
+//     kernels over device buffers, replayed as a CUDA graph. Each op family
+//     (activation, matmul, bias, conv, pool, batchnorm, loss, softmax,
+//     dropout, reduce, optimizer) is one file with its CUDA C, its lowering
+//     and its launches, registered by op type or by a matcher for ops
+//     defined elsewhere (family.go); adding an op is one file plus its
+//     conformance cases. The device is reached through one interface,
+//     implemented by internal/cudadl (libraries loaded at run time, the
+//     default) or by gorgonia.org/cu (-tags cu).
+//   - models: the cat/dog perceptron and CNN with their training epoch,
+//     data sets (models/catdog/dataset, models/catdog/synthetic) and
+//     checkpoints (models/checkpoint). models -> graph, backend.
+//   - bench: the benchmarks (MLP6, the CNN, SGEMM) on every backend, the
+//     side-by-side driver (bench/compare) and the GPU bundle's script.
+//   - cmd: catdog-train, catdog-predict and catdog-samples: flags,
+//     progress and output. cmd -> everything above.
+//   - internal: what no user should import: the BLAS and CUDA loaders,
+//     the CPU kernels, atomic file writes, the gradient checker.
 //
 // # Benchmarks
 //
