@@ -53,6 +53,23 @@ func BenchmarkMLP6(b *testing.B) {
 	}
 }
 
+// BenchmarkPlainGorgonia times training steps of MLP6 written with
+// Gorgonia's standard ops only (backendtest.PlainMLP: G.Mul,
+// G.BroadcastAdd, G.Rectify, G.Sigmoid, a cross-entropy from G.Log), as
+// research code that does not use the graph builders writes it; set it
+// against BenchmarkMLP6's train sub-benchmark of the same device and batch.
+func BenchmarkPlainGorgonia(b *testing.B) {
+	const batch = 256
+	for _, dev := range devices {
+		b.Run(fmt.Sprintf("train/%s/batch=%d", dev.name, batch), func(b *testing.B) {
+			build := func() (*graph.Model, *graph.Objective, error) {
+				return backendtest.PlainMLP(backendtest.MLP6Spec(batch, 1))
+			}
+			benchObjective(b, dev.name, "train", false, build)
+		})
+	}
+}
+
 // benchModel times training steps (mode "train") or predictions ("infer")
 // of the model build makes, on random inputs, and reports samples/s,
 // GFLOP/s from the FLOPs the step computes (stepFLOPs) and the fraction of
@@ -62,16 +79,25 @@ func BenchmarkMLP6(b *testing.B) {
 // inputs), as PyTorch's benchmark keeps its batch on the device: the
 // figures are the step's, without the host-to-device copy of the batch.
 func benchModel(b *testing.B, device, mode string, tf32 bool, build func() (*graph.Model, error)) {
+	benchObjective(b, device, mode, tf32, func() (*graph.Model, *graph.Objective, error) {
+		m, err := build()
+		if err != nil {
+			return nil, nil, err
+		}
+		obj, err := graph.BinaryClassification(m)
+		return m, obj, err
+	})
+}
+
+// benchObjective is benchModel for a model that build gives with its
+// training objective.
+func benchObjective(b *testing.B, device, mode string, tf32 bool, build func() (*graph.Model, *graph.Objective, error)) {
 	be, err := backend.Open(device)
 	if err != nil {
 		b.Skipf("%s: %v", device, err)
 	}
 	defer be.Close()
-	m, err := build()
-	if err != nil {
-		b.Fatal(err)
-	}
-	obj, err := graph.BinaryClassification(m)
+	m, obj, err := build()
 	if err != nil {
 		b.Fatal(err)
 	}

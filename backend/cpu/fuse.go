@@ -92,19 +92,23 @@ var (
 	// (training, where the loss reads the logits that the sigmoid of the
 	// output turns into probabilities) runs the bias addition alone.
 	biasActivation = perMode(plan.BiasActivation(func(act *G.Node) bool {
-		e, ok := act.Op().(cpukernels.Elementwise)
+		e, ok := opOf(act).(cpukernels.Elementwise)
 		return ok && e.Arity() == 1 && isFloat32(act)
 	}))
 
+	// biasRectify joins G.Rectify's mask and product, and the bias
+	// addition before them (biasRect).
+	biasRectify = plan.BiasRectify(isFloat32)
+
 	// gradientSum joins an activation's gradient with the sum over rows
 	// or channels of it, the bias's gradient (gradSum, chanGradSum).
-	gradientSum = &plan.Fusion{Name: "activation gradient+bias gradient", PerMode: true, Pair: func(grad, sum *G.Node) bool {
-		switch sum.Op().(type) {
+	gradientSum = &plan.Fusion{Name: "activation gradient+bias gradient", PerMode: true, Pair: func(pl *plan.Plan, grad, sum *G.Node) bool {
+		switch pl.Op(sum).(type) {
 		case ops.SumRowsOp, ops.SumChannelsOp:
 		default:
 			return false
 		}
-		e, ok := grad.Op().(cpukernels.Elementwise)
+		e, ok := pl.Op(grad).(cpukernels.Elementwise)
 		return ok && e.Arity() == 2 && isFloat32(grad) && isFloat32(sum) && sameShapes(grad)
 	}}
 )
@@ -119,26 +123,28 @@ func perMode(f *plan.Fusion) *plan.Fusion {
 // fuse returns the pass that runs the fused plan step s. Every value the
 // step's nodes compute is still written, so outputs, gradients and other
 // modes' steps see the same slots.
-func (p *program) fuse(s *plan.Step) fused {
+func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 	in := p.slotsOf(s.In)
 	switch s.Fusion {
 	case biasActivation:
 		bias, act := s.Nodes[0], s.Nodes[1]
-		k, param := act.Op().(cpukernels.Elementwise).Kernel()
-		if _, perChannel := bias.Op().(ops.ChannelBiasAddOp); perChannel {
+		k, param := pl.Op(act).(cpukernels.Elementwise).Kernel()
+		if _, perChannel := pl.Op(bias).(ops.ChannelBiasAddOp); perChannel {
 			shape := bias.Shape() // N×C×H×W
 			return &chanBiasAct{h: in[0], bias: in[1], pre: p.slots[bias], out: p.slots[act], k: k, param: param, inner: shape[2] * shape[3]}
 		}
 		return &biasAct{h: in[0], bias: in[1], pre: p.slots[bias], out: p.slots[act], k: k, param: param}
 	case gradientSum:
 		grad, sum := s.Nodes[0], s.Nodes[1]
-		k, param := grad.Op().(cpukernels.Elementwise).Kernel()
-		if _, perChannel := sum.Op().(ops.SumChannelsOp); perChannel {
+		k, param := pl.Op(grad).(cpukernels.Elementwise).Kernel()
+		if _, perChannel := pl.Op(sum).(ops.SumChannelsOp); perChannel {
 			shape := grad.Shape() // N×C×H×W
 			return &chanGradSum{a: in[0], dy: in[1], d: p.slots[grad], db: p.slots[sum], k: k, param: param,
 				n: shape[0], c: shape[1], inner: shape[2] * shape[3]}
 		}
 		return &gradSum{a: in[0], dy: in[1], d: p.slots[grad], db: p.slots[sum], k: k, param: param}
+	case biasRectify:
+		return p.biasRect(pl, s.Nodes, in)
 	case batchNormGrads:
 		return p.bnBackward(s.Nodes, in)
 	}
@@ -160,6 +166,15 @@ func parallelize(steps []step) {
 		}
 		s.fused = m
 	}
+}
+
+// opOf is the op the plan runs for n: the CPU plans with
+// plan.StandardOps, so that of plan.OpOf where there is one.
+func opOf(n *G.Node) G.Op {
+	if op, _ := plan.OpOf(n); op != nil {
+		return op
+	}
+	return n.Op()
 }
 
 func isFloat32(n *G.Node) bool { return n.Dtype() == tensor.Float32 && !n.Shape().IsScalar() }

@@ -69,9 +69,9 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	var fusions []*plan.Fusion
+	fusions := []*plan.Fusion{plan.StandardOps}
 	if !opt.noFusion {
-		fusions = []*plan.Fusion{batchNormGrads, biasActivation, gradientSum}
+		fusions = append(fusions, batchNormGrads, biasRectify, biasActivation, gradientSum)
 	}
 	pl, err := plan.New(spec, fusions...)
 	if err != nil {
@@ -143,7 +143,7 @@ func (p *program) allocate(pl *plan.Plan) error {
 		case pl.Kind(n) != plan.Computed:
 			p.vals[slot] = n.Value()
 		default:
-			_, reshape := n.Op().(ops.ReshapeOp)
+			_, reshape := pl.Op(n).(ops.ReshapeOp)
 			v, err := p.newValue(n, p.slotsOf(pl.Inputs(n)), reshape)
 			if err != nil {
 				return fmt.Errorf("backend/cpu: node %s: %w", n.Name(), err)
@@ -182,7 +182,7 @@ func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
 			}
 		default:
 			st := p.step(pl, s.Host)
-			st.in, st.fused = p.slotsOf(s.In), p.fuse(s)
+			st.in, st.fused = p.slotsOf(s.In), p.fuse(pl, s)
 			steps = append(steps, st)
 		}
 	}
@@ -192,10 +192,11 @@ func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
 // step returns the step that runs n's op.
 func (p *program) step(pl *plan.Plan, n *G.Node) step {
 	in, out := p.slotsOf(pl.Inputs(n)), p.slots[n]
-	s := step{node: n, op: n.Op(), in: in, args: make([]G.Value, len(in)), out: out}
-	s.pd, _ = n.Op().(G.UsePreallocDoer)
-	s.md, _ = n.Op().(ops.ModeDoer)
-	_, reshape := n.Op().(ops.ReshapeOp)
+	op := pl.Op(n)
+	s := step{node: n, op: op, in: in, args: make([]G.Value, len(in)), out: out}
+	s.pd, _ = op.(G.UsePreallocDoer)
+	s.md, _ = op.(ops.ModeDoer)
+	_, reshape := op.(ops.ReshapeOp)
 	s.alias = reshape && n.Dtype() == tensor.Float32 && sameData(p.vals[in[0]], p.vals[out])
 	return s
 }

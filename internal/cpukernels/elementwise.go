@@ -173,3 +173,14 @@ func ChannelBiasAdd[T Float](plane int, dst, x, b []T) {
 		}
 	}
 }
+
+// Rectify is Gorgonia's G.Rectify of x, a mask and a product: mask =
+// [x ≥ 0] (1 or 0) and out = x ⊙ mask, so that a NaN stays NaN and −0 stays
+// −0, as the two ops give them. out may be x.
+func Rectify[T Float](out, mask, x []T) {
+	x, mask = x[:len(out)], mask[:len(out)]
+	for i, v := range x {
+		m := Sel[T](v >= 0, 0, 1)
+		mask[i], out[i] = m, v*m
+	}
+}

@@ -13,8 +13,8 @@ import (
 // memory once instead of twice. The bias addition's value stays
 // available to whatever else reads it (Plan.Kept).
 func BiasActivation(activation func(n *G.Node) bool) *Fusion {
-	return &Fusion{Name: "bias+activation", Pair: func(bias, act *G.Node) bool {
-		switch bias.Op().(type) {
+	return &Fusion{Name: "bias+activation", Pair: func(p *Plan, bias, act *G.Node) bool {
+		switch p.Op(bias).(type) {
 		case ops.BiasAddOp, ops.ChannelBiasAddOp:
 			return activation(act)
 		}

@@ -36,16 +36,22 @@ const (
 )
 
 // A Fusion is a way of running several nodes as one step, which a
-// backend's executor knows how to run. Set Pair or Group.
+// backend's executor knows how to run. Set Pair or Group, or Rewrite.
 type Fusion struct {
 	// Name says what a fused step computes, for messages and tests.
 	Name string
 	// Pair reports whether consumer, whose first input is producer, runs
 	// with producer as one step.
-	Pair func(producer, consumer *G.Node) bool
+	Pair func(p *Plan, producer, consumer *G.Node) bool
 	// Group returns the nodes that run with n as one step, n first, or
 	// nil.
 	Group func(p *Plan, n *G.Node) []*G.Node
+	// Rewrite, instead of joining nodes, returns an op that computes
+	// what node n computes and the values it reads, or nil (as OpOf
+	// does): the plan then holds that op and those inputs for n (Op,
+	// Inputs), and what only n's old inputs read is not planned. The
+	// first Rewrite among New's fusions is used.
+	Rewrite func(n *G.Node) (G.Op, []*G.Node)
 	// PerMode lets nodes join that some mode needs only some of: the
 	// step is then that mode's too, and the backend runs there the nodes
 	// the mode needs (Plan.Needs), as it sees fit. Without it, nodes join
@@ -88,6 +94,8 @@ type Plan struct {
 	needs     [numModes]map[*G.Node]bool
 	modes     [numModes][]int // indices into Steps
 	inputs    map[*G.Node][]*G.Node
+	ops       map[*G.Node]G.Op // rewritten nodes' ops
+	rewrite   func(n *G.Node) (G.Op, []*G.Node)
 	consumers map[*G.Node][]*G.Node
 	pinned    map[*G.Node]bool // targets: read after a run
 	kinds     map[*G.Node]Kind
@@ -105,7 +113,12 @@ type Plan struct {
 func New(spec backend.Spec, fusions ...*Fusion) (*Plan, error) {
 	p := &Plan{Spec: spec, inputs: map[*G.Node][]*G.Node{}, consumers: map[*G.Node][]*G.Node{},
 		pinned: map[*G.Node]bool{}, kinds: map[*G.Node]Kind{}, position: map[*G.Node]int{},
-		group: map[*G.Node][]*G.Node{}, fusion: map[*G.Node]*Fusion{}, stepOf: map[*G.Node]int{}}
+		group: map[*G.Node][]*G.Node{}, fusion: map[*G.Node]*Fusion{}, stepOf: map[*G.Node]int{}, ops: map[*G.Node]G.Op{}}
+	for _, f := range fusions {
+		if f.Rewrite != nil && p.rewrite == nil {
+			p.rewrite = f.Rewrite
+		}
+	}
 	if err := p.setTargets(); err != nil {
 		return nil, err
 	}
@@ -114,7 +127,9 @@ func New(spec backend.Spec, fusions ...*Fusion) (*Plan, error) {
 		return nil, err
 	}
 	for _, f := range fusions {
-		p.fuse(f)
+		if f.Rewrite == nil {
+			p.fuse(f)
+		}
 	}
 	p.makeSteps()
 	for _, u := range spec.Updates {
@@ -193,18 +208,30 @@ func (p *Plan) walk(n *G.Node, seen map[*G.Node]bool, emit func(*G.Node)) {
 	}
 }
 
-// Inputs returns the nodes n reads, in order.
+// Inputs returns the nodes n reads, in order: those its Op reads.
 func (p *Plan) Inputs(n *G.Node) []*G.Node {
 	if in, ok := p.inputs[n]; ok {
 		return in
 	}
-	var in []*G.Node
-	it := n.Graph().From(n.ID())
-	for it.Next() {
-		in = append(in, it.Node().(*G.Node))
+	if p.rewrite != nil {
+		if op, in := p.rewrite(n); op != nil {
+			p.ops[n], p.inputs[n] = op, in
+			return in
+		}
 	}
+	in := children(n)
 	p.inputs[n] = in
 	return in
+}
+
+// Op returns the op that computes n: its own, or the one a Rewrite put
+// in its place.
+func (p *Plan) Op(n *G.Node) G.Op {
+	p.Inputs(n)
+	if op, ok := p.ops[n]; ok {
+		return op
+	}
+	return n.Op()
 }
 
 // classify sets the kind of every value: the fed inputs, the parameters
@@ -247,7 +274,7 @@ func (p *Plan) fuse(f *Fusion) {
 		case f.Group != nil:
 			nodes = f.Group(p, n)
 		case f.Pair != nil:
-			if x := p.inputs[n][0]; p.kinds[x] == Computed && f.Pair(x, n) {
+			if x := p.inputs[n][0]; p.kinds[x] == Computed && f.Pair(p, x, n) {
 				nodes = []*G.Node{x, n}
 			}
 		}
