@@ -1,7 +1,10 @@
 // Package bench holds Neurone's benchmarks: the canonical 6-layer
 // perceptron "MLP6" (10000 → 512 ×5 ReLU → 1 sigmoid, binary cross-entropy,
 // SGD, float32) trained and run on every backend built in, and the small
-// cat/dog CNN (graph.DefaultCNNSpec on 100×100 images) trained.
+// cat/dog CNN (graph.DefaultCNNSpec on 100×100 images) trained, and MLP6
+// written with Gorgonia's standard ops only (PlainGorgonia/train/cpu/...,
+// backendtest.PlainMLP), which every backend should train as fast as the
+// graph builders' MLP6.
 //
 // Run them with
 //

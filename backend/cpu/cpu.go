@@ -14,8 +14,12 @@
 // computed. A reshape (flatten) shares its input's memory instead of
 // copying it. Ops that depend on the mode (dropout) run through their
 // ModeDo, in training mode with the step number in Train (see package
-// backend). Gorgonia's own ops, should a graph hold any, run through their
-// UsePreallocDo or Do.
+// backend). Gorgonia's standard ops that the planner recognises
+// (plan.OpOf: products of matrices, G.BroadcastAdd of a row bias, same-shape
+// additions and products, the bias gradient Σ[0], reshapes, the sigmoid and
+// tanh) run as the project's ops they compute, with their fusions, G.Rectify
+// with the bias before it as one pass; Gorgonia's other ops run through
+// their UsePreallocDo or Do.
 //
 // The planner joins a bias addition with the activation after it, an
 // activation's gradient with the bias gradient (the sum over rows or

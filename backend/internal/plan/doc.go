@@ -12,7 +12,12 @@
 // each value's readers. A backend passes the Fusions its executor runs:
 // pairs, such as a bias addition and the activation that reads it
 // (BiasActivation), or groups of nodes a rule picks; each fused pair or
-// group becomes one Step, run where its earliest node stood. A backend
+// group becomes one Step, run where its earliest node stood. With
+// StandardOps among them, Gorgonia's standard ops that compute what one
+// of the project's ops computes (G.Mul of matrices, G.BroadcastAdd of a
+// row bias, ...) are planned as that op (OpOf, Plan.Op), so the backend's
+// kernels and fusions run them too; BiasRectify joins G.Rectify with the
+// bias before it. A backend
 // that shares memory between values whose lifetimes do not overlap asks
 // ShareBuffers for the assignment; one that gives every value its own
 // buffer reads Order.
