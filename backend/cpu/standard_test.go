@@ -11,7 +11,6 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/ops"
@@ -269,5 +268,62 @@ func TestStandardOpsPlanned(t *testing.T) {
 	if counts["repeats"] > 2 {
 		t.Errorf("%d Repeat0 steps: the biases' repeats were planned", counts["repeats"])
 	}
-	var _ = plan.StandardOps
+}
+
+// TestRectifyEdgeValues checks the fused bias+Rectify pass, and Rectify
+// alone, against Gorgonia's own ops bit for bit where they are subtle: a
+// sum of exactly 0 (the mask is 1 there: x ≥ 0), −0, infinities and NaN.
+func TestRectifyEdgeValues(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	xs := []float32{-1, float32(math.Copysign(0, -1)), 0, 0.5, nan, inf, -inf, -2}
+	bias := []float32{0, 0, 0, 0, 0, 0, 0, 2} // the last sums to exactly 0
+	for _, withBias := range []bool{true, false} {
+		g := G.NewGraph()
+		x := G.NewMatrix(g, tensor.Float32, G.WithShape(1, len(xs)), G.WithName("x"))
+		b := G.NewVector(g, tensor.Float32, G.WithShape(len(xs)), G.WithName("b"),
+			G.WithValue(tensor.New(tensor.WithShape(len(xs)), tensor.WithBacking(bias))))
+		pre := x
+		if withBias {
+			pre = G.Must(G.BroadcastAdd(x, b, nil, []byte{0}))
+		}
+		out := G.Must(G.Rectify(pre))
+		p, err := compile(backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{out, rectifyMask(out)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := p.predict[0].fused.(*biasRect); !ok || len(p.predict) != 1 {
+			t.Fatalf("bias %v: Rectify planned as %d steps, the first %v, want one fused pass", withBias, len(p.predict), p.predict[0].op)
+		}
+		got := [][]float32{make([]float32, len(xs)), make([]float32, len(xs))}
+		if err := p.Predict(got, xs); err != nil {
+			t.Fatal(err)
+		}
+		if err := G.Let(x, tensor.New(tensor.WithShape(1, len(xs)), tensor.WithBacking(append([]float32(nil), xs...)))); err != nil {
+			t.Fatal(err)
+		}
+		vm := G.NewTapeMachine(g)
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		for k, n := range []*G.Node{out, rectifyMask(out)} {
+			want := n.Value().Data().([]float32)
+			for i := range want {
+				if math.Float32bits(got[k][i]) != math.Float32bits(want[i]) && !(got[k][i] != got[k][i] && want[i] != want[i]) {
+					t.Errorf("bias %v: %v of %v + %v is %v, Gorgonia's %v", withBias, n.Op(), xs[i], bias[i], got[k][i], want[i])
+				}
+			}
+		}
+		vm.Close()
+		p.Close()
+	}
+}
+
+// rectifyMask returns the mask node x ≥ 0 of G.Rectify's result out.
+func rectifyMask(out *G.Node) *G.Node {
+	it := out.Graph().From(out.ID())
+	var in []*G.Node
+	for it.Next() {
+		in = append(in, it.Node().(*G.Node))
+	}
+	return in[1]
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 
@@ -295,5 +296,57 @@ func TestBufferReadTwice(t *testing.T) {
 	}
 	if last := p.LastReads(Predict); last[sq] != 3 || last[a] != 1 {
 		t.Errorf("last reads of a·a %d and a %d, want 3 and 1", last[sq], last[a])
+	}
+}
+
+// With StandardOps, the perceptron written with Gorgonia's standard ops
+// plans as the project's ops: its 17 products as MatMulOp, its 6 bias
+// additions as BiasAddOp reading the bias itself (no Repeat of it is
+// planned: only the 2 of the loss's mean remain), and BiasRectify joins
+// each of the 5 hidden layers' bias, mask and product. Without it, the
+// plan holds Gorgonia's ops as they are.
+func TestStandardOps(t *testing.T) {
+	m, obj, err := backendtest.PlainMLP(backendtest.MLP6Spec(4, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := backend.TrainSpec(m, obj, optim.NewSGD(0.01))
+	for _, standard := range []bool{true, false} {
+		fusions := []*Fusion{BiasRectify(func(*G.Node) bool { return true })}
+		if standard {
+			fusions = append(fusions, StandardOps)
+		}
+		p, err := New(spec, fusions...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, n := range p.Order {
+			switch op := p.Op(n).(type) {
+			case ops.MatMulOp:
+				count["products"]++
+			case ops.BiasAddOp:
+				count["biases"]++
+				if in := p.Inputs(n); p.Kind(in[1]) != Param || in[1].Dims() != 1 {
+					t.Errorf("%s reads %v, not the bias", n.Name(), in[1])
+				}
+			default:
+				if op != nil && op.String() == "Repeat0" {
+					count["repeats"]++
+				}
+			}
+		}
+		for _, s := range p.Steps {
+			if s.Fusion != nil && len(s.Nodes) == 3 {
+				count["bias+rectify"]++
+			}
+		}
+		want := map[string]int{"products": 17, "biases": 6, "repeats": 1, "bias+rectify": 5}
+		if !standard {
+			want = map[string]int{"repeats": 7}
+		}
+		if !maps.Equal(count, want) {
+			t.Errorf("standard ops %v: planned %v, want %v", standard, count, want)
+		}
 	}
 }
