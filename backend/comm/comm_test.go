@@ -1,0 +1,177 @@
+package comm_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neurone-dl/neurone/backend/comm"
+	"github.com/neurone-dl/neurone/backend/comm/commtest"
+)
+
+func TestMain(m *testing.M) {
+	commtest.Main(m, map[string]func() error{
+		"collectives": collectives,
+		"die":         dieMidRun,
+		"hang":        hangMidRun,
+	})
+}
+
+// collectives checks every collective against what each rank can compute
+// alone, and writes "ok" into $OUT/rank-N.
+func collectives() error {
+	c, err := comm.FromEnv()
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return errors.New("FromEnv returned no communicator under mpirun")
+	}
+	defer c.Close()
+	r, n := c.Rank(), c.Size()
+	sum := []float32{float32(r), 1, float32(r * r)}
+	if err := c.AllReduceSum(sum); err != nil {
+		return err
+	}
+	var want [3]float32
+	for k := range n {
+		want[0], want[1], want[2] = want[0]+float32(k), want[1]+1, want[2]+float32(k*k)
+	}
+	if !slices.Equal(sum, want[:]) {
+		return fmt.Errorf("rank %d: AllReduceSum gave %v, want %v", r, sum, want)
+	}
+	mean := []float32{float32(2 * r)}
+	if err := c.AllReduceMean(mean); err != nil {
+		return err
+	}
+	if mean[0] != float32(n-1) {
+		return fmt.Errorf("rank %d: AllReduceMean gave %v, want %d", r, mean[0], n-1)
+	}
+	big := make([]float32, 1<<20) // larger than one eager message
+	for i := range big {
+		big[i] = float32(r*len(big) + i)
+	}
+	if err := c.Broadcast(big, n-1); err != nil {
+		return err
+	}
+	if big[0] != float32((n-1)*len(big)) || big[len(big)-1] != float32(n*len(big)-1) {
+		return fmt.Errorf("rank %d: Broadcast from %d gave %v...%v", r, n-1, big[0], big[len(big)-1])
+	}
+	if err := c.Barrier(); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(os.Getenv("OUT"), fmt.Sprintf("rank-%d", r)), []byte(c.Name()), 0o644)
+}
+
+func TestCollectives(t *testing.T) {
+	for _, np := range []int{1, 2, 4} {
+		t.Run(fmt.Sprintf("np=%d", np), func(t *testing.T) {
+			dir := t.TempDir()
+			out, err := commtest.Run(t, np, "collectives", []string{"OUT=" + dir}, 0)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			for r := range np {
+				name, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("rank-%d", r)))
+				if err != nil {
+					t.Fatalf("rank %d wrote nothing: %v\n%s", r, err, out)
+				}
+				if want := fmt.Sprintf("rank %d of %d", r, np); !strings.Contains(string(name), want) {
+					t.Errorf("rank %d is named %q, want it to say %q", r, name, want)
+				}
+			}
+		})
+	}
+}
+
+// faultAt returns a rank body in which every rank all-reduces in a loop
+// and rank 1 calls fault at its third step.
+func faultAt(fault func()) func() error {
+	return func() error {
+		c, err := comm.FromEnv()
+		if err != nil {
+			return err
+		}
+		buf := make([]float32, 1000)
+		for step := range 1000 {
+			if c.Rank() == 1 && step == 3 {
+				fault()
+			}
+			if err := c.AllReduceMean(buf); err != nil {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return c.Close()
+	}
+}
+
+// dieMidRun: rank 1 exits, as a crashed process would.
+var dieMidRun = faultAt(func() {
+	fmt.Fprintln(os.Stderr, "rank 1: exiting on purpose")
+	os.Exit(3)
+})
+
+// hangMidRun: rank 1 stops calling collectives, alive but stuck; the
+// others' watchdog must end the job.
+var hangMidRun = faultAt(func() { time.Sleep(time.Hour) })
+
+// TestDeadRank checks that a job whose rank dies, or hangs, ends with an
+// error instead of waiting forever.
+func TestDeadRank(t *testing.T) {
+	cases := []struct {
+		body, want string
+	}{
+		{"die", "exited with non-zero status"},
+		{"hang", "did not complete within 2s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.body, func(t *testing.T) {
+			start := time.Now()
+			out, err := commtest.Run(t, 3, tc.body, []string{comm.TimeoutEnv + "=2s"}, 60*time.Second)
+			t.Logf("mpirun ended after %v:\n%s", time.Since(start).Round(time.Millisecond), out)
+			if err == nil {
+				t.Fatal("the job succeeded, want it to fail")
+			}
+			if strings.Contains(err.Error(), "still running") {
+				t.Fatalf("the job hung: %v", err)
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output does not say %q", tc.want)
+			}
+		})
+	}
+}
+
+func TestFromEnvAlone(t *testing.T) {
+	if comm.Launched() {
+		t.Skip("started by mpirun")
+	}
+	c, err := comm.FromEnv()
+	if c != nil || err != nil {
+		t.Errorf("FromEnv without mpirun = %v, %v; want nil, nil", c, err)
+	}
+}
+
+func TestTimeoutFromEnv(t *testing.T) {
+	cases := []struct {
+		value string
+		want  time.Duration
+		bad   bool
+	}{
+		{"", 0, false}, {"90s", 90 * time.Second, false}, {"2.5", 2500 * time.Millisecond, false},
+		{"-1s", 0, true}, {"soon", 0, true},
+	}
+	for _, tc := range cases {
+		t.Setenv(comm.TimeoutEnv, tc.value)
+		got, err := comm.TimeoutFromEnv()
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("%s=%q: got %v, %v; want %v (error: %v)", comm.TimeoutEnv, tc.value, got, err, tc.want, tc.bad)
+		}
+	}
+}
