@@ -62,10 +62,42 @@ func collectives() error {
 	if big[0] != float32((n-1)*len(big)) || big[len(big)-1] != float32(n*len(big)-1) {
 		return fmt.Errorf("rank %d: Broadcast from %d gave %v...%v", r, n-1, big[0], big[len(big)-1])
 	}
+	if err := bucketMeans(c); err != nil {
+		return err
+	}
 	if err := c.Barrier(); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(os.Getenv("OUT"), fmt.Sprintf("rank-%d", r)), []byte(c.Name()), 0o644)
+}
+
+// bucketMeans averages buffers of several sizes, some packed and one in
+// place, holding rank·(index+1) + element: the mean is (n−1)/2·(index+1)
+// + element.
+func bucketMeans(c comm.Communicator) error {
+	sizes := []int{3, 700, 5, 2000, 1}
+	bufs := make([][]float32, len(sizes))
+	for i, n := range sizes {
+		bufs[i] = make([]float32, n)
+		for j := range bufs[i] {
+			bufs[i][j] = float32(c.Rank()*(i+1) + j)
+		}
+	}
+	b := comm.NewBuckets(c, sizes, 1024)
+	if err := b.Mean(bufs); err != nil {
+		return err
+	}
+	for i, buf := range bufs {
+		for j, v := range buf {
+			if want := float32(c.Size()-1)/2*float32(i+1) + float32(j); v != want {
+				return fmt.Errorf("rank %d: Buckets.Mean: buffer %d element %d = %v, want %v", c.Rank(), i, j, v, want)
+			}
+		}
+	}
+	if err := b.Mean(bufs[1:]); err == nil {
+		return errors.New("Buckets.Mean of too few buffers succeeded")
+	}
+	return nil
 }
 
 func TestCollectives(t *testing.T) {
