@@ -2,7 +2,6 @@ package bench
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
-	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/comm/commtest"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/graph/optim"
@@ -90,12 +88,9 @@ func dataParallelJob(b *testing.B, np int) dpTiming {
 // its shard, timed until rank 0 says dpMeasure has passed (rank 0 decides,
 // in the step's all-reduce, so every rank runs the same steps).
 func dataParallelRank() error {
-	c, err := comm.FromEnv()
+	c, err := commtest.World()
 	if err != nil {
 		return err
-	}
-	if c == nil {
-		return errors.New("no communicator under mpirun")
 	}
 	defer c.Close()
 	cores := max(1, runtime.NumCPU()/c.Size())

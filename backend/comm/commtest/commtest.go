@@ -47,6 +47,16 @@ func Main(m *testing.M, bodies map[string]func() error) {
 	os.Exit(0)
 }
 
+// World returns the communicator of the rank a body runs in
+// (comm.FromEnv), and an error outside mpirun.
+func World() (comm.Communicator, error) {
+	c, err := comm.FromEnv()
+	if err == nil && c == nil {
+		err = fmt.Errorf("commtest: no communicator: not started by mpirun")
+	}
+	return c, err
+}
+
 // Launcher returns mpirun's path, skipping t (or failing it under
 // CI=true) when there is none.
 func Launcher(t testing.TB) string {
