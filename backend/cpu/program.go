@@ -445,7 +445,7 @@ func (p *program) SetOptimizerState(s *optim.State) error {
 	}
 	p.state.Step = s.Step
 	if p.replica != nil {
-		return p.broadcastState(p.state)
+		return p.spec.BroadcastState(p.state)
 	}
 	return nil
 }
@@ -475,6 +475,11 @@ func (p *program) Load() error {
 	if err := p.check(); err != nil {
 		return err
 	}
+	if p.replica != nil { // rank 0's values, before they are taken up
+		if err := p.spec.BroadcastValues(); err != nil {
+			return err
+		}
+	}
 	held := func(n *G.Node, mine *tensor.Dense) error {
 		v, ok := n.Value().(*tensor.Dense)
 		if !ok || !v.Shape().Eq(mine.Shape()) || v.Dtype() != tensor.Float32 {
@@ -494,9 +499,6 @@ func (p *program) Load() error {
 		if err := held(u.Buffer, p.vals[p.updates[i][1]].(*tensor.Dense)); err != nil {
 			return err
 		}
-	}
-	if p.replica != nil {
-		return p.broadcastValues()
 	}
 	return nil
 }

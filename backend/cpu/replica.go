@@ -7,7 +7,6 @@ import (
 
 	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/internal/plan"
-	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
@@ -65,23 +64,7 @@ func (p *program) newReplica(pl *plan.Plan, c comm.Communicator) error {
 	r.buckets = comm.NewBuckets(c, sizes, 0)
 	r.buffers = make([][]float32, len(sizes))
 	p.replica = r
-	return p.broadcastValues()
-}
-
-// broadcastValues replaces every rank's parameters and Updates' buffers
-// by rank 0's.
-func (p *program) broadcastValues() error {
-	for i, prm := range p.params {
-		if err := p.replica.comm.Broadcast(cpukernels.Float32s(prm), 0); err != nil {
-			return fmt.Errorf("backend/cpu: broadcasting parameter %s: %w", p.spec.Params[i].Name(), err)
-		}
-	}
-	for i, u := range p.updates {
-		if err := p.replica.comm.Broadcast(cpukernels.Float32s(p.vals[u[1]]), 0); err != nil {
-			return fmt.Errorf("backend/cpu: broadcasting buffer %s: %w", p.spec.Updates[i].Buffer.Name(), err)
-		}
-	}
-	return nil
+	return p.spec.BroadcastValues()
 }
 
 // average replaces the gradients, the Updates' values and the loss just
@@ -105,23 +88,4 @@ func (p *program) average(loss float32) (float32, error) {
 		return 0, fmt.Errorf("backend/cpu: averaging the gradients over the ranks: %w", err)
 	}
 	return r.loss[0], nil
-}
-
-// broadcastState replaces every rank's optimizer state by rank 0's: its
-// step (as two float32 words of bits) and its slots.
-func (p *program) broadcastState(s *optim.State) error {
-	c := p.replica.comm
-	words := []float32{math.Float32frombits(uint32(s.Step)), math.Float32frombits(uint32(uint64(s.Step) >> 32))}
-	if err := c.Broadcast(words, 0); err != nil {
-		return fmt.Errorf("backend/cpu: broadcasting the optimizer's step: %w", err)
-	}
-	s.Step = int(uint64(math.Float32bits(words[0])) | uint64(math.Float32bits(words[1]))<<32)
-	for i, slots := range s.Slots {
-		for _, v := range slots {
-			if err := c.Broadcast(v, 0); err != nil {
-				return fmt.Errorf("backend/cpu: broadcasting the optimizer state of %s: %w", p.spec.Params[i].Name(), err)
-			}
-		}
-	}
-	return nil
 }

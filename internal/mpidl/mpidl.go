@@ -10,10 +10,11 @@ package mpidl
 import "C"
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/neurone-dl/neurone/internal/dlsearch"
 )
 
 var (
@@ -30,19 +31,14 @@ func Load() error {
 }
 
 func search() error {
-	var why string
-	for _, p := range candidates() {
+	return dlsearch.First("Open MPI's libmpi", candidates(), ErrNotLoaded, func(p string) string {
 		cs := C.CString(p)
-		msg := C.nrn_mpi_load(cs)
-		C.free(unsafe.Pointer(cs))
-		if msg == nil {
-			return nil
+		defer C.free(unsafe.Pointer(cs))
+		if msg := C.nrn_mpi_load(cs); msg != nil {
+			return C.GoString(msg)
 		}
-		if m := C.GoString(msg); why == "" || !strings.Contains(m, "No such file") {
-			why = m
-		}
-	}
-	return fmt.Errorf("%w: Open MPI's libmpi (tried %s): %s", ErrNotLoaded, strings.Join(candidates(), ", "), why)
+		return ""
+	})
 }
 
 func check(call string, r C.int) error {

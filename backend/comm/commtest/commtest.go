@@ -77,6 +77,19 @@ func Launcher(t testing.TB) string {
 // limit (0: 2 minutes).
 func Run(t testing.TB, np int, body string, env []string, limit time.Duration) (string, error) {
 	t.Helper()
+	return launch(t, np, "^$", append(env, BodyEnv+"="+body), limit)
+}
+
+// RunTest is Run for a rank body that needs a *testing.T: each rank runs
+// the test named test, which sees comm.Launched and runs as a rank. The
+// test's result is the rank's exit status.
+func RunTest(t testing.TB, np int, test string, env []string, limit time.Duration) (string, error) {
+	t.Helper()
+	return launch(t, np, "^"+test+"$", env, limit)
+}
+
+func launch(t testing.TB, np int, run string, env []string, limit time.Duration) (string, error) {
+	t.Helper()
 	mpirun := Launcher(t)
 	if limit == 0 {
 		limit = 2 * time.Minute
@@ -86,11 +99,11 @@ func Run(t testing.TB, np int, body string, env []string, limit time.Duration) (
 	// As root mpirun needs --allow-run-as-root; --oversubscribe lets it
 	// start more ranks than this machine has cores.
 	cmd := exec.CommandContext(ctx, mpirun, "--allow-run-as-root", "--oversubscribe", "-np", strconv.Itoa(np),
-		os.Args[0], "-test.run=^$")
-	cmd.Env = append(append(os.Environ(), BodyEnv+"="+body), env...)
+		os.Args[0], "-test.run="+run, "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
-		return string(out), fmt.Errorf("mpirun -np %d (%s) still running after %v: %w", np, body, limit, ctx.Err())
+		return string(out), fmt.Errorf("mpirun -np %d %v still running after %v: %w", np, env, limit, ctx.Err())
 	}
 	return string(out), err
 }
