@@ -1,8 +1,11 @@
 // Package comm is how the processes of a data-parallel training run talk:
 // a Communicator all-reduces flat float32 gradient buffers, broadcasts
-// parameters and waits at barriers, over an existing engine: Open MPI for
-// CPU programs (this package's MPI, libmpi loaded at run time by
-// internal/mpidl, so one binary runs with and without it).
+// parameters and waits at barriers, over existing engines loaded at run
+// time, so one binary runs with and without them: Open MPI between
+// processes (MPI, libmpi.so.40 through internal/mpidl), and NVIDIA's NCCL
+// between GPUs (NCCL, libnccl.so.2 through internal/nccldl, its unique id
+// broadcast over the MPI communicator). Alone is the communicator of one
+// rank.
 //
 // # Overview
 //
@@ -17,7 +20,13 @@
 // of every global batch, and the backend averages the gradients over the
 // ranks after the backward pass and before the optimizer step, so every
 // rank applies the same update to the same parameters (see package
-// backend).
+// backend). The CPU backend averages host buffers with the MPI
+// communicator, packed into buckets (Buckets); the CUDA backend joins its
+// GPU to an NCCL communicator over the MPI communicator's ranks and
+// averages device buffers on its stream, inside its captured step. One
+// rank is one process with one GPU: on a node with several GPUs, start one
+// rank per GPU and give each its own (cuda:N by local rank, or
+// CUDA_VISIBLE_DEVICES).
 //
 // # Errors and dead ranks
 //
@@ -29,7 +38,9 @@
 // the watchdog prints which rank waited in which call and ends the whole
 // job with MPI_Abort, rather than leaving every rank waiting forever.
 // mpirun itself ends the job when one of its processes exits with an
-// error or without finalising MPI.
+// error or without finalising MPI. NCCL's collectives run on the GPU's
+// stream, outside the watchdog: a peer lost there shows when the stream
+// is waited for (NCCL's own timeouts and asynchronous errors).
 //
 // # Concurrency
 //

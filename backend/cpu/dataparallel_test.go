@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/comm/commtest"
 	"github.com/neurone-dl/neurone/backend/cpu"
 )
@@ -91,6 +92,26 @@ func TestDataParallel(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDataParallelAlone: with a communicator of one rank a program
+// computes what it computes without one, bit for bit: averaging over one
+// rank and the broadcasts change nothing (momentum SGD, whose update is
+// not folded into the products with or without a communicator).
+func TestDataParallelAlone(t *testing.T) {
+	for _, net := range backendtest.DataParallelNets {
+		want, err := backendtest.DataParallelRun(cpu.New(), nil, net, dpBatch, dpSteps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := backendtest.DataParallelRun(cpu.New(), comm.Alone{}, net, dpBatch, dpSteps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := got.Compare(want); err != nil || d != 0 {
+			t.Errorf("%s: one rank differs from no communicator by %.3g (%v)", net, d, err)
+		}
 	}
 }
 
