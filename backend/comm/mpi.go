@@ -59,8 +59,10 @@ func (c *MPI) own(started chan<- error) {
 	runtime.LockOSThread()
 	if _, ok := os.LookupEnv("OMPI_MCA_opal_signal"); !ok {
 		// Open MPI would otherwise install its own handlers of SIGSEGV,
-		// SIGBUS, SIGFPE and SIGABRT over the Go runtime's, which turns
-		// a Go panic (a nil dereference) into an MPI crash report.
+		// SIGBUS, SIGFPE and SIGABRT over the Go runtime's; Go asks that
+		// C code installing handlers use SA_ONSTACK (os/signal, "Go
+		// programs that use cgo"), which we cannot check of Open MPI's,
+		// so these signals stay the Go runtime's.
 		os.Setenv("OMPI_MCA_opal_signal", "")
 	}
 	err := c.start()
