@@ -55,10 +55,11 @@ func DataParallelRun(b backend.Backend, c comm.Communicator, net string, globalB
 	if c != nil {
 		rank, size = c.Rank(), c.Size()
 	}
-	if globalBatch%size != 0 {
-		return nil, fmt.Errorf("backendtest: a global batch of %d does not split into %d equal shards", globalBatch, size)
+	lo, hi, err := comm.Shard(rank, size, globalBatch)
+	if err != nil {
+		return nil, err
 	}
-	shard := globalBatch / size
+	shard := hi - lo
 	m, err := dataParallelNet(net, shard)
 	if err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func DataParallelRun(b backend.Backend, c comm.Communicator, net string, globalB
 	res := &DataParallelResult{}
 	for step := range steps {
 		x, y := randomBatch(globalBatch, inputs, uint64(100+step))
-		loss, err := prog.Train(x[rank*shard*inputs:(rank+1)*shard*inputs], y[rank*shard:(rank+1)*shard])
+		loss, err := prog.Train(x[lo*inputs:hi*inputs], y[lo:hi])
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", step+1, err)
 		}

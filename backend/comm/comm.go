@@ -128,3 +128,29 @@ func scale(buf []float32, n int) {
 		buf[i] *= s
 	}
 }
+
+// LocalRank is this process's rank among the ranks mpirun started on its
+// machine (OMPI_COMM_WORLD_LOCAL_RANK), 0 without mpirun: the GPU a rank
+// takes on a machine with several ("cuda:" + LocalRank()).
+func LocalRank() int {
+	r, err := strconv.Atoi(os.Getenv("OMPI_COMM_WORLD_LOCAL_RANK"))
+	if err != nil || r < 0 {
+		return 0
+	}
+	return r
+}
+
+// Shard returns the samples [lo, hi) of a global batch of globalBatch
+// that rank rank of size trains on: the rank-th of size equal shards, as
+// backend.Spec's data parallelism expects. A global batch that does not
+// split into equal shards is an error.
+func Shard(rank, size, globalBatch int) (lo, hi int, err error) {
+	if size < 1 || rank < 0 || rank >= size {
+		return 0, 0, fmt.Errorf("comm: rank %d of %d", rank, size)
+	}
+	if globalBatch < size || globalBatch%size != 0 {
+		return 0, 0, fmt.Errorf("comm: a global batch of %d does not split into %d equal shards (make it a multiple of %d)", globalBatch, size, size)
+	}
+	n := globalBatch / size
+	return rank * n, (rank + 1) * n, nil
+}

@@ -204,3 +204,28 @@ func TestTimeoutFromEnv(t *testing.T) {
 		}
 	}
 }
+
+func TestShard(t *testing.T) {
+	cases := []struct {
+		rank, size, batch, lo, hi int
+		bad                       bool
+	}{
+		{0, 1, 8, 0, 8, false}, {1, 2, 8, 4, 8, false}, {3, 4, 8, 6, 8, false},
+		{0, 3, 8, 0, 0, true}, {2, 2, 8, 0, 0, true}, {0, 4, 2, 0, 0, true},
+	}
+	for _, tc := range cases {
+		lo, hi, err := comm.Shard(tc.rank, tc.size, tc.batch)
+		if (err != nil) != tc.bad || lo != tc.lo || hi != tc.hi {
+			t.Errorf("Shard(%d, %d, %d) = %d, %d, %v; want %d, %d (error: %v)", tc.rank, tc.size, tc.batch, lo, hi, err, tc.lo, tc.hi, tc.bad)
+		}
+	}
+}
+
+func TestLocalRank(t *testing.T) {
+	for value, want := range map[string]int{"": 0, "3": 3, "x": 0, "-1": 0} {
+		t.Setenv("OMPI_COMM_WORLD_LOCAL_RANK", value)
+		if got := comm.LocalRank(); got != want {
+			t.Errorf("LocalRank with %q = %d, want %d", value, got, want)
+		}
+	}
+}
