@@ -23,6 +23,15 @@ type NCCL struct {
 	c          *nccldl.Comm
 }
 
+// LoadNCCL loads NCCL, without starting anything: ErrUnavailable, saying
+// where it looked, when it cannot.
+func LoadNCCL() error {
+	if err := nccldl.Load(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // NewNCCL joins the current CUDA device (the context current on the
 // calling OS thread) to an NCCL communicator over host's ranks: rank 0
 // makes NCCL's unique id and host broadcasts it. With host nil or of one
@@ -30,8 +39,8 @@ type NCCL struct {
 // all-reduces leave the buffers as they are. Every rank calls it
 // together. It returns ErrUnavailable when NCCL cannot be loaded.
 func NewNCCL(host Communicator) (*NCCL, error) {
-	if err := nccldl.Load(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	if err := LoadNCCL(); err != nil {
+		return nil, err
 	}
 	n := &NCCL{size: 1}
 	if host != nil {

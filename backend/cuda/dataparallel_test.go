@@ -56,7 +56,7 @@ func TestHostedDataParallelAlone(t *testing.T) { sameRuns(t, hostBackend(t), com
 // machine; where it is missing the test skips, saying so.
 func TestNCCLAlone(t *testing.T) {
 	b := gpu(t)
-	if _, err := comm.NewNCCL(nil); err != nil {
+	if err := comm.LoadNCCL(); err != nil {
 		t.Skipf("NCCL: %v", err)
 	}
 	sameRuns(t, b, comm.Alone{}, 0)
