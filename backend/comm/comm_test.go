@@ -232,3 +232,16 @@ func TestLocalRank(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadNCCL: where NCCL is missing (machines without a GPU), loading it
+// is ErrUnavailable naming the library; where it is there, it loads.
+func TestLoadNCCL(t *testing.T) {
+	err := comm.LoadNCCL()
+	if err == nil {
+		t.Log("NCCL loaded")
+		return
+	}
+	if !errors.Is(err, comm.ErrUnavailable) || !strings.Contains(err.Error(), "libnccl.so.2") {
+		t.Errorf("LoadNCCL = %v, want ErrUnavailable naming libnccl.so.2", err)
+	}
+}
