@@ -29,15 +29,21 @@ func Load() error {
 	return loadErr
 }
 
+// search tries the sonames on the loader's path first, and only then asks
+// python3 for its site folders (which takes a moment).
 func search() error {
-	return dlsearch.First("libnccl", candidates(), ErrNotLoaded, func(p string) string {
+	load := func(p string) string {
 		cs := C.CString(p)
 		defer C.free(unsafe.Pointer(cs))
 		if msg := C.nrn_nccl_load(cs); msg != nil {
 			return C.GoString(msg)
 		}
 		return ""
-	})
+	}
+	if dlsearch.First("libnccl", sonames, ErrNotLoaded, load) == nil {
+		return nil
+	}
+	return dlsearch.First("libnccl", candidates(), ErrNotLoaded, load)
 }
 
 func check(call string, r C.int) error {

@@ -54,9 +54,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s (NCCL result %d)", e.Call, e.Message, e.Code)
 }
 
-// candidates are the files Load tries, in order.
+// sonames are NCCL's names for the dynamic loader's own search.
+var sonames = []string{"libnccl.so.2", "libnccl.so"}
+
+// candidates are the files Load tries, in order: the sonames, then
+// libnccl.so.2 in each folder NCCL may be installed in.
 func candidates() []string {
-	names := []string{"libnccl.so.2", "libnccl.so"}
 	var dirs []string
 	for _, env := range []string{"NCCL_HOME", "CUDA_HOME", "CUDA_PATH"} {
 		if d := os.Getenv(env); d != "" {
@@ -67,7 +70,7 @@ func candidates() []string {
 	for _, site := range siteDirs() {
 		dirs = append(dirs, filepath.Join(site, "nvidia", "nccl", "lib"))
 	}
-	files, seen := append([]string(nil), names...), map[string]bool{}
+	files, seen := append([]string(nil), sonames...), map[string]bool{}
 	for _, d := range dirs {
 		if f := filepath.Join(d, "libnccl.so.2"); !seen[f] {
 			files, seen[f] = append(files, f), true
