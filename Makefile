@@ -46,12 +46,13 @@ test: vet test-cu
 	NEURONE_BLAS=gonum $(GO) test -timeout 10m ./internal/blas ./internal/cpukernels ./ops ./backend ./backend/cpu ./backend/backendtest
 
 # The packages whose goroutines share memory: the image loader's workers,
-# the CPU backend's parallel kernels, and the training batches prepared
-# while a step runs. -short leaves out the convergence test that trains
+# the CPU backend's parallel kernels, the training batches prepared
+# while a step runs, and the MPI communicator's call goroutine and
+# watchdog (backend/comm, whose tests start mpirun ranks: about 15 s). -short leaves out the convergence test that trains
 # full-size networks (over a minute under the race detector). Measured on
 # 2 shared cores: 37 s with the race build cached, 2 min 37 s from an
 # empty build cache (the race build of the standard library and gorgonia).
-RACE_PKGS ?= ./models/catdog/dataset ./backend/cpu ./models/catdog
+RACE_PKGS ?= ./models/catdog/dataset ./backend/cpu ./models/catdog ./backend/comm
 
 race:
 	$(GO) test -race -short -timeout 10m $(RACE_PKGS)

@@ -23,6 +23,10 @@
 //   - backend: Open("auto"), "cpu" or "cuda:N" returns a Backend; Compile
 //     turns a graph into a Program that trains, evaluates and predicts.
 //     backend/backendtest is the conformance suite every backend passes.
+//   - backend/comm: data-parallel training's communicators: Open MPI
+//     between processes, NCCL between GPUs, both loaded at run time
+//     (internal/mpidl, internal/nccldl); a Spec with one (Spec.Comm)
+//     trains one model over the ranks mpirun starts.
 //   - backend/internal/plan: the one planner both backends use: the
 //     order of the nodes per mode, who reads each value and last, buffer
 //     sharing by liveness, and the fusions each backend asks for.

@@ -31,6 +31,35 @@
 // back into the parameter nodes' values (for checkpoints), and Load copies
 // them the other way.
 //
+// # Data parallelism
+//
+// A Spec with a Communicator (Spec.Comm, e.g. comm.FromEnv's under
+// mpirun) trains one model over the communicator's ranks, one process
+// each, every rank compiling the same graph. Rank r of n feeds the r-th of
+// n equal shards of each global batch (its Inputs' first axis is the
+// shard), and then
+//
+//   - Compile and Load broadcast rank 0's parameters and Updates' buffers,
+//     and SetOptimizerState rank 0's optimizer state, so all ranks start
+//     equal (these calls are collective: every rank makes them);
+//   - Train averages the gradients over the ranks after the backward pass
+//     and before the optimizer step (in buckets of a few MB, in the order
+//     the backward pass makes them), so every rank applies the same
+//     update, and returns the loss averaged over the ranks: with a loss
+//     that is a mean over the batch, the global batch's loss and gradient
+//     (up to float32 rounding), as one process would compute them;
+//   - dropout draws, in each rank, the masks of its shard's samples in the
+//     global batch (ops.Mode.Sample), so the masks are those of one
+//     process too;
+//   - batch normalisation normalises each shard by its own statistics
+//     (per-rank, as PyTorch's BatchNorm without SyncBatchNorm), so a
+//     network with it does not compute what one process would; its
+//     running statistics are averaged over the ranks after each step,
+//     which keeps them equal on every rank.
+//
+// Evaluate and Predict run on each rank alone. A backend that cannot
+// average gradients returns ErrUnsupported from Compile.
+//
 // # Errors
 //
 // An op a backend cannot run is reported by Compile, naming the op and the
@@ -50,6 +79,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/graph/optim"
 )
@@ -95,6 +125,10 @@ type Spec struct {
 	// step's inputs, replaces its Buffer's contents. Buffers stay on the
 	// device with the parameters; Sync and Load move them too.
 	Updates []graph.Update
+	// Comm, when set, trains one model over the ranks of a data-parallel
+	// run (see Data parallelism in the package documentation); nil trains
+	// alone.
+	Comm comm.Communicator
 	// AllowTF32 lets a backend compute matrix products with TensorFloat-32
 	// (inputs rounded to 10-bit mantissas, float32 sums), as PyTorch's
 	// allow_tf32 does. Backends without such a mode ignore it.

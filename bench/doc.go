@@ -21,6 +21,12 @@
 // (peak-fraction), and allocations per step. Sub-benchmarks of a device
 // that is not built in or not present are skipped with the reason.
 //
+// BenchmarkDataParallel trains MLP6 on the CPU over 1 and 2 ranks that
+// mpirun starts (each rank on a shard of 128 samples per step, the cores
+// split between the ranks) and reports the global samples/s and the
+// scaling efficiency, samples/s over ranks times one rank's; it needs
+// Open MPI (skipped, saying so, without mpirun).
+//
 // bench/compare times PyTorch beside them in the same run: the perceptron
 // with torch_mlp6.py here, the CNN with torch_cnn.py, which
 // builds the network of graph.DefaultCNNSpec layer for layer.

@@ -13,7 +13,8 @@
 #   tests     cudadl TestKernelsCompile TestOpen TestOpsAgainstCPU
 #             TestConformance TestGraphReplayMatchesEager TestMLP6AgainstCPU
 #             TestTF32 TestCatdogAgainstCPU TestLifetimes TestOutOfMemory
-#             TestKernelsNear2to31 TestFillDevice, then the cu layer's
+#             TestKernelsNear2to31 TestFillDevice TestNCCLAlone (NCCL
+#             with one rank, from PyTorch's pip packages), then the cu layer's
 #             (backend/cuda built with -tags cu, on gorgonia.org/cu):
 #             cu-TestOpen cu-TestOpsAgainstCPU cu-TestConformance
 #             cu-TestMLP6AgainstCPU cu-TestCuUnsupported:
@@ -61,6 +62,7 @@ TestLifetimes               tests    90  -
 TestOutOfMemory             tests    60  -
 TestKernelsNear2to31        tests    90  -
 TestFillDevice              tests    90  -
+TestNCCLAlone               tests    60  -
 cu-TestOpen                 tests    60  gpu
 cu-TestOpsAgainstCPU        tests    90  gpu
 cu-TestConformance          tests    90  gpu

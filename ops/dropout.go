@@ -17,7 +17,10 @@ import (
 // UsePreallocDo compute the identity, ModeDo the mode's result.
 //
 // The mask is a pure function of (Seed, step, element index), with no
-// generator state: see DropoutMask. A backend reproduces it bit for bit,
+// generator state: see DropoutMask. The element index is that in the
+// global batch: a data-parallel rank whose shard begins at sample
+// Mode.Sample draws the masks of its samples there (the first axis of x
+// is the batch's). A backend reproduces it bit for bit,
 // and the forward and backward passes of a step see the same mask.
 //
 // Dropout is linear and diagonal in x, so its gradient is the same op
@@ -68,6 +71,13 @@ func (op DropoutOp) Mask(step uint64) DropoutMask {
 	return DropoutMask{Key: cpukernels.SplitMix64(op.Seed ^ cpukernels.SplitMix64(step)), Threshold: uint32(t), Scale: 1 / (1 - op.Rate)}
 }
 
+// Shift returns the mask whose element i is m's element i+elements: the
+// mask of a shard of a batch that begins at that element.
+func (m DropoutMask) Shift(elements uint64) DropoutMask {
+	m.Key += elements * cpukernels.Golden
+	return m
+}
+
 // Keep reports whether element i survives.
 func (m DropoutMask) Keep(i int) bool {
 	return uint32(cpukernels.SplitMix64(m.Key+uint64(i)*cpukernels.Golden)>>32) >= m.Threshold
@@ -88,6 +98,9 @@ func (op DropoutOp) ModeDo(mode Mode, p G.Value, vs ...G.Value) (G.Value, error)
 	}
 	active := mode.Train && op.Rate > 0
 	m := op.Mask(mode.Step)
+	if sh := vs[0].Shape(); mode.Sample > 0 && len(sh) > 0 && sh[0] > 0 {
+		m = m.Shift(mode.Sample * uint64(sh.TotalSize()/sh[0])) // the shard's samples' masks
+	}
 	if vs[0].Dtype() == tensor.Float32 {
 		cpukernels.Dropout(active, m.Key, m.Threshold, m.Scale, f32(out), f32(vs[0]))
 	} else {

@@ -99,6 +99,41 @@ func TestDropoutMaskIsAFunctionOfSeedAndStep(t *testing.T) {
 	}
 }
 
+// TestDropoutShards: the shards of a global batch of 6 samples, run with
+// Mode.Sample at each shard's first sample, draw together the global
+// batch's mask, for shards of 1, 2 and 3 samples.
+func TestDropoutShards(t *testing.T) {
+	t.Parallel()
+	const batch, perSample = 6, 35
+	op := dropoutOp(0.5, 9)
+	mode := ops.Mode{Train: true, Step: 4}
+	x := make([]float64, batch*perSample)
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	whole, err := op.ModeDo(mode, nil, denseOf(tensor.Float64, []int{batch, perSample}, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := float64s(whole)
+	for _, shard := range []int{1, 2, 3} {
+		for first := 0; first < batch; first += shard {
+			m := mode
+			m.Sample = uint64(first)
+			part := x[first*perSample : (first+shard)*perSample]
+			y, err := op.ModeDo(m, nil, denseOf(tensor.Float64, []int{shard, perSample}, part))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range float64s(y) {
+				if w := want[first*perSample+i]; v != w {
+					t.Fatalf("shard of %d from sample %d: element %d = %v, the global batch has %v", shard, first, i, v, w)
+				}
+			}
+		}
+	}
+}
+
 // TestDropoutInferenceIsIdentity: outside training (and through Do, which
 // knows no mode) dropout returns its input unchanged.
 func TestDropoutInferenceIsIdentity(t *testing.T) {

@@ -12,9 +12,17 @@ import G "gorgonia.org/gorgonia"
 // and a program resumed from a saved optimizer state carries on with the
 // same numbers, so it draws the same dropout masks as an uninterrupted run.
 // Step means nothing when Train is false.
+//
+// Sample is the index, in the global batch, of the first sample of the
+// batch the executor runs: 0 in a single process; in data-parallel
+// training, where rank r of n feeds the r-th of n equal shards of each
+// global batch, r times the shard's size. Dropout draws the masks of
+// those samples' elements of the global batch, so n ranks draw together
+// the masks one process draws for the whole batch.
 type Mode struct {
-	Train bool
-	Step  uint64
+	Train  bool
+	Step   uint64
+	Sample uint64
 }
 
 // ModeDoer is implemented by ops whose result depends on the Mode. Their

@@ -55,6 +55,7 @@ type program struct {
 	gradData             [][]float32 // reused each step
 	pool                 *pool       // runs element-wise passes across cores
 	sgdAlpha             float32     // −lr of the step in progress (sgd.go)
+	replica              *replica    // nil unless Spec.Comm (replica.go)
 	closed               bool
 }
 
@@ -108,10 +109,18 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 		parallelize(p.train)
 		parallelize(p.eval)
 		parallelize(p.predict)
-		folded = p.foldSGD(pl)
+		if spec.Comm == nil { // a folded update would use this rank's gradient alone
+			folded = p.foldSGD(pl)
+		}
 	}
 	p.updater = newUpdater(spec.Optimizer, paramData, p.state.Slots, folded)
 	p.pool = newPool()
+	if spec.Comm != nil {
+		if err := p.newReplica(pl, spec.Comm); err != nil {
+			p.Close()
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -318,12 +327,21 @@ func (p *program) Train(inputs ...[]float32) (float32, error) {
 		return 0, err
 	}
 	p.mode = ops.Mode{Train: true, Step: uint64(p.state.Step) + 1}
+	if p.replica != nil {
+		p.mode.Sample = p.replica.sample
+	}
 	c := p.spec.Optimizer.Coefficients(p.state.Step + 1)
 	p.sgdAlpha = -c.LR // for the products that update their weights (sgd.go)
 	if err := p.run(p.train); err != nil {
 		return 0, err
 	}
 	loss := p.scalarAt(p.loss)
+	if p.replica != nil {
+		var err error
+		if loss, err = p.average(loss); err != nil {
+			return 0, err
+		}
+	}
 	for _, u := range p.updates { // the buffers are their nodes' values
 		copy(cpukernels.Float32s(p.vals[u[1]]), cpukernels.Float32s(p.vals[u[0]]))
 	}
@@ -402,7 +420,8 @@ func (p *program) OptimizerState() (*optim.State, error) {
 	return s, nil
 }
 
-// SetOptimizerState replaces the optimizer state after checking its sizes.
+// SetOptimizerState replaces the optimizer state after checking its sizes;
+// with Spec.Comm, every rank then takes rank 0's.
 func (p *program) SetOptimizerState(s *optim.State) error {
 	if err := p.check(); err != nil {
 		return err
@@ -426,6 +445,9 @@ func (p *program) SetOptimizerState(s *optim.State) error {
 		}
 	}
 	p.state.Step = s.Step
+	if p.replica != nil {
+		return p.spec.BroadcastState(p.state)
+	}
 	return nil
 }
 
@@ -449,10 +471,15 @@ func (p *program) Sync() error { return p.check() }
 
 // Load picks up parameter and buffer values that were replaced on their
 // nodes (with gorgonia.Let) since Compile; values changed in place need
-// nothing.
+// nothing. With Spec.Comm, every rank then takes rank 0's values.
 func (p *program) Load() error {
 	if err := p.check(); err != nil {
 		return err
+	}
+	if p.replica != nil { // rank 0's values, before they are taken up
+		if err := p.spec.BroadcastValues(); err != nil {
+			return err
+		}
 	}
 	held := func(n *G.Node, mine *tensor.Dense) error {
 		v, ok := n.Value().(*tensor.Dense)

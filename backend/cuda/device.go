@@ -2,7 +2,10 @@
 
 package cuda
 
-import "github.com/neurone-dl/neurone/internal/cudadl"
+import (
+	"github.com/neurone-dl/neurone/backend/comm"
+	"github.com/neurone-dl/neurone/internal/cudadl"
+)
 
 // device is what a program asks of a GPU: memory, copies, kernel launches,
 // cuBLAS products and stream capture, all in order on one stream. The
@@ -32,6 +35,17 @@ type device interface {
 	// replay queues again; recorded work does not run until replayed.
 	beginCapture() error
 	endCapture() (replayer, error)
+	// averager returns what averages device buffers over the ranks of c
+	// on this device's stream (data-parallel training).
+	averager(c comm.Communicator) (averager, error)
+	close() error
+}
+
+// averager averages device buffers over the ranks of a data-parallel run:
+// mean queues, in order with the rest of the stream's work (and captured
+// with it), the replacement of each buffer by its mean over the ranks.
+type averager interface {
+	mean(bufs []comm.DeviceBuffer) error
 	close() error
 }
 

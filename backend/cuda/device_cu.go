@@ -12,6 +12,7 @@ import (
 	cublas "gorgonia.org/cu/blas"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
@@ -170,7 +171,14 @@ func (d *cuDevice) blasErr(call string) error {
 
 func (d *cuDevice) sync() error { return cuError("cuCtxSynchronize", cu.Synchronize()) }
 
-func (d *cuDevice) beginCapture() error           { return errNoCapture }
+func (d *cuDevice) beginCapture() error { return errNoCapture }
+
+// averager is an ErrUnsupported: the cu layer has no stream handle to give
+// NCCL (its work goes to the legacy default stream).
+func (d *cuDevice) averager(comm.Communicator) (averager, error) {
+	return nil, fmt.Errorf("%w: data-parallel training (Spec.Comm) on the cu layer; the default build (without -tags cu) has it",
+		backend.ErrUnsupported)
+}
 func (d *cuDevice) endCapture() (replayer, error) { return nil, errNoCapture }
 
 // close waits for the device, then destroys the cuBLAS handle, keeping the

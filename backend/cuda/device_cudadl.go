@@ -2,7 +2,10 @@
 
 package cuda
 
-import "github.com/neurone-dl/neurone/internal/cudadl"
+import (
+	"github.com/neurone-dl/neurone/backend/comm"
+	"github.com/neurone-dl/neurone/internal/cudadl"
+)
 
 // streamDevice is a device on a CUDA stream of the current context, with its own
 // cuBLAS handle and workspace.
@@ -77,6 +80,25 @@ func (g *streamDevice) endCapture() (replayer, error) {
 	}
 	return gpuGraph{graph, g.stream}, nil
 }
+
+// averager joins this device to an NCCL communicator over c's ranks
+// (one rank with a locally made id when c has one rank).
+func (g *streamDevice) averager(c comm.Communicator) (averager, error) {
+	n, err := comm.NewNCCL(c)
+	if err != nil {
+		return nil, err
+	}
+	return ncclAverager{n, g.stream}, nil
+}
+
+// ncclAverager averages with NCCL's grouped all-reduces on the stream.
+type ncclAverager struct {
+	n *comm.NCCL
+	s cudadl.Stream
+}
+
+func (a ncclAverager) mean(bufs []comm.DeviceBuffer) error { return a.n.Mean(bufs, a.s.Handle()) }
+func (a ncclAverager) close() error                        { return a.n.Close() }
 
 type gpuGraph struct {
 	g *cudadl.Graph

@@ -40,6 +40,21 @@
 // Spec.AllowTF32 lets cuBLAS use TensorFloat-32 tensor cores for the
 // matrix products (inputs rounded to 10-bit mantissas, float32 sums).
 //
+// # Data-parallel training
+//
+// A Spec with a communicator (Spec.Comm, see package backend) joins the
+// program's GPU to an NCCL communicator over the communicator's ranks
+// (backend/comm.NCCL; NCCL loaded at run time, also from Python's
+// site-packages nvidia/nccl/lib), one GPU per rank process. The training
+// step averages the gradients, the batch normalisations' statistics and
+// the loss with grouped ncclAllReduce calls (ncclAvg) on the program's
+// stream right after the backward pass, inside the captured CUDA graph
+// (NCCL 2.9 and later allow capture; otherwise the step runs eagerly), and
+// dropout's kernel draws the masks of the rank's shard of the global
+// batch. Without NCCL, Compile returns comm.ErrUnavailable; the cu layer
+// does not support it (backend.ErrUnsupported). The host stand-in runs the
+// same program over MPI ranks (TestHostedDataParallel).
+//
 // # The cu layer (-tags cu)
 //
 // Built with the tag cu, the backend reaches the GPU through

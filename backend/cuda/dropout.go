@@ -21,16 +21,18 @@ __device__ __forceinline__ unsigned long long mix64(unsigned long long z) {
 // dropout is inverted dropout with the mask of training step *step (as
 // ops.DropoutOp.Mask), or a copy when not active. Reading the step from the
 // device lets a captured training step draw a new mask on every replay.
+// first is the index of x[0] in the global batch's mask (a data-parallel
+// rank's shard begins there: ops.Mode.Sample), 0 in one process.
 extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned long long seed,
                                    unsigned threshold, float scale, const unsigned long long *step,
-                                   int active) {
+                                   int active, unsigned long long first) {
 	if (!active) {
 		FOR_EACH(i, n) { y[i] = x[i]; }
 		return;
 	}
 	unsigned long long key = mix64((seed ^ mix64(*step + GOLDEN)) + GOLDEN);
 	FOR_EACH(i, n) {
-		unsigned long long h = mix64(key + (unsigned long long)(i + 1) * GOLDEN);
+		unsigned long long h = mix64(key + ((unsigned long long)i + 1 + first) * GOLDEN);
 		y[i] = (unsigned)(h >> 32) >= threshold ? x[i] * scale : 0.0f;
 	}
 }
@@ -38,11 +40,15 @@ extern "C" __global__ void dropout(float *y, const float *x, int n, unsigned lon
 `
 
 func init() {
-	lowerOp(func(op ops.DropoutOp, _ *G.Node, _ []*G.Node) (instrArgs, error) { return dropoutArgs{op}, nil })
+	lowerOp(func(op ops.DropoutOp, _ *G.Node, _ []*G.Node) (instrArgs, error) { return dropoutArgs{op: op}, nil })
 }
 
-// dropoutArgs is dropout by op.
-type dropoutArgs struct{ op ops.DropoutOp }
+// dropoutArgs is dropout by op; first is the index of its input's first
+// element in the global batch (see shard).
+type dropoutArgs struct {
+	op    ops.DropoutOp
+	first uint64
+}
 
 func (d dropoutArgs) calls(in *instr, _ int, train bool) []call {
 	n, mask := in.size(), d.op.Mask(0)
@@ -51,7 +57,20 @@ func (d dropoutArgs) calls(in *instr, _ int, train bool) []call {
 		active = 1
 	}
 	return []call{kernel("dropout", n, in.result(), in.arg(0), n, d.op.Seed, mask.Threshold, float32(mask.Scale),
-		coefAt(stepOffset), active)}
+		coefAt(stepOffset), active, d.first)}
+}
+
+// shard makes every dropout of l draw the masks of a data-parallel rank's
+// shard that begins at sample sample of the global batch (ops.Mode.Sample):
+// its input's first element is element sample·(elements per sample) there.
+func (l *lowering) shard(sample int) {
+	for i := range l.instrs {
+		d, ok := l.instrs[i].args.(dropoutArgs)
+		if sh := l.instrs[i].node.Shape(); ok && len(sh) > 0 && sh[0] > 0 {
+			d.first = uint64(sample * (sh.TotalSize() / sh[0]))
+			l.instrs[i].args = d
+		}
+	}
 }
 
 func (dropoutArgs) modal() bool { return true }

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
@@ -522,6 +523,32 @@ func (h *hostDevice) close() error {
 	}
 	return nil
 }
+
+// averager averages over c's ranks on the host, in order with the
+// device's other work (recorded while capturing, as NCCL's calls are).
+func (h *hostDevice) averager(c comm.Communicator) (averager, error) { return hostAverager{h, c}, nil }
+
+type hostAverager struct {
+	h *hostDevice
+	c comm.Communicator
+}
+
+func (a hostAverager) mean(bufs []comm.DeviceBuffer) error {
+	return a.h.queue(func() error {
+		for _, b := range bufs {
+			s, err := a.h.span(cudadl.Ptr(b.Addr), b.Len)
+			if err != nil {
+				return err
+			}
+			if err := a.c.AllReduceMean(s); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (hostAverager) close() error { return nil }
 
 type hostGraph struct {
 	h   *hostDevice

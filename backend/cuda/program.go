@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
@@ -54,6 +55,11 @@ type program struct {
 	lossHost []float32
 	coefHost []float32
 	closed   bool
+
+	// avg averages avgBufs over the ranks after the backward pass when
+	// the spec has a communicator (dataparallel.go); nil otherwise.
+	avg     averager
+	avgBufs []comm.DeviceBuffer
 }
 
 // workspaceBytes is cuBLAS's own workspace, given to it so that a captured
@@ -68,6 +74,9 @@ func (b *Backend) Compile(spec backend.Spec) (backend.Program, error) {
 	pl, err := lower(spec)
 	if err != nil {
 		return nil, err
+	}
+	if spec.Comm != nil {
+		pl.shard(spec.Comm.Rank() * batchOf(spec))
 	}
 	leave, err := b.enter()
 	if err != nil {
@@ -146,6 +155,11 @@ func (p *program) setup() error {
 	if p.spec.Loss != nil {
 		if err := p.setupOptimizer(); err != nil {
 			return err
+		}
+		if p.spec.Comm != nil {
+			if err := p.setupAverage(); err != nil {
+				return err
+			}
 		}
 	}
 	if err := p.load(); err != nil {
@@ -295,6 +309,11 @@ func (p *program) exec(i int, train bool) error {
 func (p *program) trainStep() error {
 	if err := p.run(p.plan.train, true); err != nil {
 		return err
+	}
+	if p.avg != nil {
+		if err := p.avg.mean(p.avgBufs); err != nil {
+			return fmt.Errorf("%s: averaging over the ranks: %w", p.b.name, err)
+		}
 	}
 	for _, u := range p.plan.updates {
 		if err := p.dev.copy(p.mem[u[1]], p.mem[u[0]], p.plan.bufs[u[0]].Size); err != nil {
@@ -492,10 +511,17 @@ func (p *program) SetOptimizerState(s *optim.State) error {
 		if len(s.Slots[i]) != len(slots) {
 			return fmt.Errorf("%w: %s: %d optimizer slots, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i]), len(slots))
 		}
-		for j, d := range slots {
+		for j := range slots {
 			if len(s.Slots[i][j]) != n {
 				return fmt.Errorf("%w: %s: optimizer slot of %d values, want %d", backend.ErrSpec, p.spec.Params[i].Name(), len(s.Slots[i][j]), n)
 			}
+		}
+	}
+	if err := p.spec.BroadcastState(s); err != nil { // rank 0's, with a communicator
+		return err
+	}
+	for i, slots := range p.slots {
+		for j, d := range slots {
 			if err := p.dev.toDevice(d, s.Slots[i][j]); err != nil {
 				return err
 			}
@@ -556,6 +582,9 @@ func (p *program) Load() error {
 }
 
 func (p *program) load() error {
+	if err := p.spec.BroadcastValues(); err != nil {
+		return err
+	}
 	for i, b := range p.plan.params {
 		src, err := paramData(p.spec.Params[i].Value())
 		if err != nil {
@@ -607,6 +636,10 @@ func (p *program) free() error {
 		return nil
 	}
 	keep(p.dev.sync())
+	if p.avg != nil {
+		keep(p.avg.close())
+		p.avg = nil
+	}
 	if p.graph != nil {
 		keep(p.graph.destroy())
 		p.graph = nil

@@ -126,6 +126,10 @@ func NewStream() (Stream, error) {
 	return s, err
 }
 
+// Handle is the stream's CUstream (the same as a cudaStream_t), for
+// libraries that queue work on it, such as NCCL.
+func (s Stream) Handle() unsafe.Pointer { return unsafe.Pointer(s.h) }
+
 // Sync waits for the work queued on s.
 func (s Stream) Sync() error { return check("cuStreamSynchronize", C.nrn_cuStreamSynchronize(s.h)) }
 
