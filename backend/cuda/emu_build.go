@@ -114,14 +114,13 @@ type compiler struct {
 // c++, g++ and clang++ on the PATH. Without one it returns an error
 // wrapping backend.ErrUnavailable that names what it tried.
 func findCompiler() (compiler, error) {
-	var candidates [][]string
+	candidates := [][]string{{"c++"}, {"g++"}, {"clang++"}}
+	tried := "c++, g++, clang++ on the PATH"
 	if cxx := strings.Fields(os.Getenv("CXX")); len(cxx) > 0 {
-		candidates = append(candidates, cxx)
+		candidates = append([][]string{cxx}, candidates...)
+		tried = fmt.Sprintf("$CXX (%s), then %s", strings.Join(cxx, " "), tried)
 	}
-	candidates = append(candidates, []string{"c++"}, []string{"g++"}, []string{"clang++"})
-	var tried []string
 	for _, argv := range candidates {
-		tried = append(tried, strings.Join(argv, " "))
 		path, err := exec.LookPath(argv[0])
 		if err != nil {
 			continue
@@ -132,8 +131,8 @@ func findCompiler() (compiler, error) {
 		}
 		return compiler{argv: append([]string{path}, argv[1:]...), version: string(out)}, nil
 	}
-	return compiler{}, fmt.Errorf("%w: cuda-emu needs a C++ compiler to build the CUDA kernels for the host, and none answered (tried $CXX, then %s on the PATH); install one (Debian: g++) or set CXX",
-		backend.ErrUnavailable, strings.Join(tried[len(tried)-3:], ", "))
+	return compiler{}, fmt.Errorf("%w: cuda-emu needs a C++ compiler to build the CUDA kernels for the host, and none answered (tried %s); install one (Debian: g++) or set CXX",
+		backend.ErrUnavailable, tried)
 }
 
 // name is the compiler's first line of --version, e.g. "g++ (Debian

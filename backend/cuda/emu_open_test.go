@@ -1,0 +1,102 @@
+//go:build cgo
+
+package cuda
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph/optim"
+)
+
+// The first Open builds the emulator into the cache, and the next one
+// finds it there; both run it.
+func TestEmuCache(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the cache's place is set through XDG_CACHE_HOME, which only Linux's os.UserCacheDir reads")
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	var bins []os.FileInfo
+	for _, open := range []string{"first, building", "second, cached"} {
+		start := time.Now()
+		b := hostBackend(t)
+		t.Logf("%s Open: %v", open, time.Since(start).Round(time.Millisecond))
+		xs, ys := randomBatches(2, 2)
+		checkGraphReplay(t, b, xs, ys, 0)
+		files, err := filepath.Glob(filepath.Join(emuCacheDir(), "*"))
+		if err != nil || len(files) != 1 {
+			t.Fatalf("after the %s Open, the cache holds %v (%v), want one binary", open, files, err)
+		}
+		fi, err := os.Stat(files[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		bins = append(bins, fi)
+	}
+	if !bins[0].ModTime().Equal(bins[1].ModTime()) {
+		t.Errorf("the second Open built the emulator again")
+	}
+}
+
+// Without a C++ compiler, opening cuda-emu is ErrUnavailable saying what
+// it needs and what it tried.
+func TestEmuNoCompiler(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	t.Setenv("CXX", "no-such-c++")
+	_, err := backend.Open("cuda-emu")
+	if !errors.Is(err, backend.ErrUnavailable) {
+		t.Fatalf("Open without a compiler = %v, want ErrUnavailable", err)
+	}
+	for _, want := range []string{"C++ compiler", "no-such-c++", "c++, g++, clang++"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Open without a compiler = %q, want it to say %q", err, want)
+		}
+	}
+}
+
+// A compiler that fails is an error that shows what it said.
+func TestEmuCompileError(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "broken-c++")
+	err := os.WriteFile(script, []byte("#!/bin/sh\nif [ \"$1\" = --version ]; then echo broken-c++ 1.0; exit 0; fi\necho 'kernels.cpp:1: error: the compiler is broken' >&2\nexit 1\n"), 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("CXX", script)
+	t.Setenv("XDG_CACHE_HOME", dir)
+	_, err = backend.Open("cuda-emu")
+	if err == nil || !strings.Contains(err.Error(), "the compiler is broken") || !strings.Contains(err.Error(), "broken-c++ 1.0") {
+		t.Fatalf("Open with a failing compiler = %v, want an error with its name and its output", err)
+	}
+}
+
+// Closing the backend ends the emulator's process; an emulator that
+// stopped makes launches fail saying so, and closing after it is no error.
+func TestEmuProcessEnds(t *testing.T) {
+	b := hostBackend(t)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b.emu.cmd.ProcessState == nil || !b.emu.cmd.ProcessState.Exited() {
+		t.Errorf("after Close, the emulator's process is %v, want it ended", b.emu.cmd.ProcessState)
+	}
+	b = hostBackend(t)
+	xs, ys := randomBatches(1, 2)
+	prog, err := b.Compile(mlp6(t, 2, optim.NewSGD(0.01)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if err := b.emu.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prog.Train(xs[0], ys[0]); !errors.Is(err, errEmulatorStopped) || !strings.Contains(err.Error(), "killed") {
+		t.Errorf("Train after the emulator was killed = %v, want an error saying it stopped", err)
+	}
+}
