@@ -39,7 +39,7 @@ func newEmulated(limit int) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{dev: &cudadl.Device{Name: "host", SMs: emuSMs}, kernels: map[string]cudadl.Function{}, hosted: true, emu: e,
-		name: fmt.Sprintf("cuda-emu (the CUDA backend on the host: kernels built by %s, products by %s)", e.compiler, nblas.Kind())}
+		name: "cuda-emu (the CUDA backend emulated on the host, kernels built by " + e.compiler + ")"}
 	b.newDevice = func(bool) (device, error) {
 		h := newHostDevice(e)
 		h.limit = limit
