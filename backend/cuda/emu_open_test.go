@@ -7,11 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/graph/optim"
 )
 
@@ -27,8 +31,7 @@ func TestEmuCache(t *testing.T) {
 		start := time.Now()
 		b := hostBackend(t)
 		t.Logf("%s Open: %v", open, time.Since(start).Round(time.Millisecond))
-		xs, ys := randomBatches(2, 2)
-		checkGraphReplay(t, b, xs, ys, 0)
+		trainOnce(t, b)
 		files, err := filepath.Glob(filepath.Join(emuCacheDir(), "*"))
 		if err != nil || len(files) != 1 {
 			t.Fatalf("after the %s Open, the cache holds %v (%v), want one binary", open, files, err)
@@ -41,6 +44,27 @@ func TestEmuCache(t *testing.T) {
 	}
 	if !bins[0].ModTime().Equal(bins[1].ModTime()) {
 		t.Errorf("the second Open built the emulator again")
+	}
+}
+
+// smallMLP is a perceptron of MLP6's inputs and one hidden layer of 16,
+// at batch 2, trained with opt: quick to run on cuda-emu.
+func smallMLP(t *testing.T, opt optim.Optimizer) backend.Spec {
+	m, obj := backendtest.BinaryMLP(t, graph.MLPSpec{Inputs: 100 * 100, Batch: 2, Seed: 7,
+		Layers: []graph.LayerSpec{{Units: 16, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}})
+	return backend.TrainSpec(m, obj, opt)
+}
+
+// trainOnce compiles a small perceptron on b and trains it one step.
+func trainOnce(t *testing.T, b *Backend) {
+	xs, ys := randomBatches(1, 2)
+	prog, err := b.Compile(smallMLP(t, optim.NewSGD(0.01)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	if _, err := prog.Train(xs[0], ys[0]); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -86,9 +110,12 @@ func TestEmuProcessEnds(t *testing.T) {
 	if b.emu.cmd.ProcessState == nil || !b.emu.cmd.ProcessState.Exited() {
 		t.Errorf("after Close, the emulator's process is %v, want it ended", b.emu.cmd.ProcessState)
 	}
+	if _, err := b.Compile(smallMLP(t, optim.NewSGD(0.01))); !errors.Is(err, backend.ErrClosed) {
+		t.Errorf("Compile after Close = %v, want ErrClosed", err)
+	}
 	b = hostBackend(t)
 	xs, ys := randomBatches(1, 2)
-	prog, err := b.Compile(mlp6(t, 2, optim.NewSGD(0.01)))
+	prog, err := b.Compile(smallMLP(t, optim.NewSGD(0.01)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +125,52 @@ func TestEmuProcessEnds(t *testing.T) {
 	}
 	if _, err := prog.Train(xs[0], ys[0]); !errors.Is(err, errEmulatorStopped) || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("Train after the emulator was killed = %v, want an error saying it stopped", err)
+	}
+}
+
+// Programs on one cuda-emu backend may train at once, from goroutines of
+// their own, and each computes what it computes alone.
+func TestEmuConcurrentPrograms(t *testing.T) {
+	b := hostBackend(t)
+	xs, ys := randomBatches(2, 2)
+	const programs = 2
+	specs := make(chan backend.Spec, programs+1)
+	for range programs + 1 {
+		specs <- smallMLP(t, optim.NewAdam(1e-3))
+	}
+	train := func() ([]float32, error) {
+		prog, err := b.Compile(<-specs)
+		if err != nil {
+			return nil, err
+		}
+		defer prog.Close()
+		var losses []float32
+		for i := range xs {
+			l, err := prog.Train(xs[i], ys[i])
+			if err != nil {
+				return nil, err
+			}
+			losses = append(losses, l)
+		}
+		return losses, nil
+	}
+	want, err := train()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([][]float32, programs)
+	errs := make([]error, programs)
+	var wg sync.WaitGroup
+	for i := range programs {
+		wg.Go(func() { got[i], errs[i] = train() })
+	}
+	wg.Wait()
+	for i := range programs {
+		if errs[i] != nil {
+			t.Fatalf("program %d: %v", i, errs[i])
+		}
+		if !slices.Equal(got[i], want) {
+			t.Errorf("program %d: losses %v, alone %v", i, got[i], want)
+		}
 	}
 }

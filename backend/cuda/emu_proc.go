@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
@@ -59,6 +60,10 @@ func startEmulator() (*emulator, error) {
 	e.cmd = exec.Command(bin, strconv.Itoa(mem.size))
 	e.cmd.ExtraFiles = []*os.File{mem.file} // descriptor 3
 	e.cmd.Stderr = &e.stderr
+	// A process group of its own, so that an interrupt typed at the
+	// terminal reaches this process, which may end its work cleanly, and
+	// not the emulator, which ends with its input.
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if e.stdin, err = e.cmd.StdinPipe(); err == nil {
 		var stdout io.Reader
 		if stdout, err = e.cmd.StdoutPipe(); err == nil {
