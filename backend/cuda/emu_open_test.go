@@ -3,11 +3,15 @@
 package cuda
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -173,4 +177,47 @@ func TestEmuConcurrentPrograms(t *testing.T) {
 			t.Errorf("program %d: losses %v, alone %v", i, got[i], want)
 		}
 	}
+}
+
+// The emulator does not outlive a process killed without a chance to
+// close it: its input closes, and it ends. The test runs itself as that
+// process.
+func TestEmuEndsWithItsParent(t *testing.T) {
+	if os.Getenv("NEURONE_EMU_PARENT") == "1" {
+		b := hostBackend(t)
+		fmt.Println(b.emu.cmd.Process.Pid)
+		time.Sleep(time.Minute) // until killed
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("reads the emulator's state from /proc")
+	}
+	parent := exec.Command(os.Args[0], "-test.run=^TestEmuEndsWithItsParent$")
+	parent.Env = append(os.Environ(), "NEURONE_EMU_PARENT=1")
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	pid, perr := strconv.Atoi(strings.TrimSpace(line))
+	if err == nil && perr == nil {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+			t.Errorf("the emulator (pid %d) is not running before its parent is killed: %v", pid, err)
+		}
+	}
+	parent.Process.Kill()
+	parent.Wait()
+	if err != nil || perr != nil {
+		t.Skipf("the parent process did not start an emulator: %q (%v)", line, err)
+	}
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil || strings.Contains(string(stat), ") Z ") { // gone, or a zombie waiting for init
+			return
+		}
+	}
+	t.Errorf("the emulator (pid %d) still runs 10s after its parent was killed", pid)
 }
