@@ -248,6 +248,8 @@ func (h *hostDevice) gemm(g gemmCall, at func(region) cudadl.Ptr) error {
 	})
 }
 
+// transpose is BLAS's flag for a transposed operand or not (for the host
+// BLAS here, and for cu/blas in device_cu.go).
 func transpose(t bool) blas.Transpose {
 	if t {
 		return blas.Trans
