@@ -32,21 +32,26 @@ type emuMemory struct {
 // emuBase is the device address of the memory's first byte.
 const emuBase = cudadl.Ptr(1 << 40)
 
-// emuSpace is the address space the memory takes in each process.
-var emuSpace = map[int]int{64: 1 << 40, 32: 1 << 30}[bits.UintSize]
+// emuSpaces are the sizes of address space the memory may take in each
+// process, the largest first: where a limit on address space (ulimit -v)
+// refuses one, the next is tried.
+var emuSpaces = map[int][]int{64: {1 << 40, 1 << 36, 1 << 32}, 32: {1 << 30, 1 << 28}}[bits.UintSize]
 
 func newEmuMemory() (*emuMemory, error) {
 	f, err := emuMemoryFile()
 	if err != nil {
 		return nil, err
 	}
-	data, err := syscall.Mmap(int(f.Fd()), 0, emuSpace, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|emuNoReserve)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("mapping %d GB of address space: %w", emuSpace>>30, err)
+	for _, space := range emuSpaces {
+		var data []byte
+		data, err = syscall.Mmap(int(f.Fd()), 0, space, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED|emuNoReserve)
+		if err == nil {
+			floats := unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data)/4)
+			return &emuMemory{file: f, data: data, floats: floats, size: len(data)}, nil
+		}
 	}
-	floats := unsafe.Slice((*float32)(unsafe.Pointer(&data[0])), len(data)/4)
-	return &emuMemory{file: f, data: data, floats: floats, size: len(data)}, nil
+	f.Close()
+	return nil, fmt.Errorf("mapping %d MB of address space: %w", emuSpaces[len(emuSpaces)-1]>>20, err)
 }
 
 // alloc returns the address of n new bytes, zeroed.
@@ -57,7 +62,7 @@ func (m *emuMemory) alloc(n int) (cudadl.Ptr, error) {
 	rounded := (max(n, 1) + page - 1) / page * page
 	if m.end+rounded > m.size {
 		return 0, fmt.Errorf("allocating %d bytes: %w", n, &cudadl.Error{Call: "cuMemAlloc", Code: 2, Name: "CUDA_ERROR_OUT_OF_MEMORY",
-			Message: fmt.Sprintf("out of memory: cuda-emu's %d GB of address space are used up", m.size>>30)})
+			Message: fmt.Sprintf("out of memory: cuda-emu's %d MB of address space are used up", m.size>>20)})
 	}
 	if err := m.file.Truncate(int64(m.end + rounded)); err != nil {
 		return 0, fmt.Errorf("allocating %d bytes: %w", n, err)

@@ -30,16 +30,24 @@ import (
 // except in CI (CI=true), where it fails it.
 func hostBackend(t *testing.T) *Backend { return hostBackendLimited(t, 0) }
 
+// noEmulator ends the test for err, opening cuda-emu's error: it skips
+// when the machine lacks what cuda-emu needs (a C++ compiler), except in
+// CI (CI=true), which installs it; any other error fails the test.
+func noEmulator(t *testing.T, err error) {
+	t.Helper()
+	if errors.Is(err, backend.ErrUnavailable) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	t.Fatal(err)
+}
+
 // hostBackendLimited is hostBackend with devices holding at most limit
 // floats (0: no limit).
 func hostBackendLimited(t *testing.T, limit int) *Backend {
 	t.Helper()
 	b, err := newEmulated(limit)
 	if err != nil {
-		if errors.Is(err, backend.ErrUnavailable) && os.Getenv("CI") != "true" {
-			t.Skip(err)
-		}
-		t.Fatal(err)
+		noEmulator(t, err)
 	}
 	t.Cleanup(func() {
 		if err := b.Close(); err != nil {
@@ -115,10 +123,7 @@ func TestHostedCloseFreesArgs(t *testing.T) {
 func TestHostedConformance(t *testing.T) {
 	b, err := backend.Open("cuda-emu")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
+		noEmulator(t, err)
 	}
 	defer b.Close()
 	backendtest.RunAll(t, b)

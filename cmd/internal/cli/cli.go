@@ -15,7 +15,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
-	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" (an explanatory error in CPU-only builds)
+	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" and "cuda-emu" (explanatory errors in CPU-only builds)
 )
 
 // Exit statuses of the commands.
