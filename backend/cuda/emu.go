@@ -39,7 +39,7 @@ func newEmulated(limit int) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{dev: &cudadl.Device{Name: "host", SMs: emuSMs}, kernels: map[string]cudadl.Function{}, hosted: true, emu: e,
-		name: "cuda-emu (the CUDA backend emulated on the host, kernels built by " + e.compiler + ")"}
+		name: "cuda-emu (the CUDA backend emulated on the host)"}
 	b.newDevice = func(bool) (device, error) {
 		h := newHostDevice(e)
 		h.limit = limit
@@ -48,7 +48,8 @@ func newEmulated(limit int) (*Backend, error) {
 	return b, nil
 }
 
-// emuVersions is Versions for cuda-emu.
+// emuVersions is Versions for cuda-emu: which compiler built the kernels,
+// and which BLAS runs the products.
 func (b *Backend) emuVersions() string {
 	return fmt.Sprintf("kernels: host build by %s, blocks of %d threads (reductions %d); products: %s",
 		b.emu.compiler, emuThreads, emuReduceThreads, nblas.Name())
