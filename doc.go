@@ -20,8 +20,9 @@
 //     shape rule, CPU forward and gradient (built from other ops, in
 //     *_grad.go), every one checked by finite differences. Their CPU loops
 //     are internal/cpukernels. ops -> internal/cpukernels.
-//   - backend: Open("auto"), "cpu" or "cuda:N" returns a Backend; Compile
-//     turns a graph into a Program that trains, evaluates and predicts.
+//   - backend: Open("auto"), "cpu", "cuda:N" or "cuda-emu" returns a
+//     Backend; Compile turns a graph into a Program that trains, evaluates
+//     and predicts.
 //     backend/backendtest is the conformance suite every backend passes.
 //   - backend/comm: data-parallel training's communicators: Open MPI
 //     between processes, NCCL between GPUs, both loaded at run time
@@ -40,7 +41,11 @@
 //     defined elsewhere (family.go); adding an op is one file plus its
 //     conformance cases. The device is reached through one interface,
 //     implemented by internal/cudadl (libraries loaded at run time, the
-//     default) or by gorgonia.org/cu (-tags cu).
+//     default) or by gorgonia.org/cu (-tags cu), or, for "cuda-emu", by
+//     an emulator on the host (emu*.go): the same program and kernels,
+//     the kernels built by the host's C++ compiler and the products on
+//     the host BLAS, so that a graph is proved to run on CUDA and to
+//     compute the CPU's numbers without a GPU.
 //   - models: the cat/dog perceptron and CNN with their training epoch,
 //     data sets (models/catdog/dataset, models/catdog/synthetic) and
 //     checkpoints (models/checkpoint). models -> graph, backend.

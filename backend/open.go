@@ -42,9 +42,10 @@ func Kinds() []string {
 	return ks
 }
 
-// Open opens a backend by name: "cpu", "cuda", "cuda:N", or "auto" (CUDA
-// when it is built in and a device answers, the CPU otherwise; Note tells
-// why CUDA was not chosen).
+// Open opens a backend by name: "cpu", "cuda", "cuda:N", "cuda-emu" (the
+// CUDA backend's program emulated on the host, see package backend/cuda),
+// or "auto" (CUDA when it is built in and a device answers, the CPU
+// otherwise, never cuda-emu; Note tells why CUDA was not chosen).
 func Open(name string) (Backend, error) {
 	if name == "auto" {
 		b, err := Open("cuda")

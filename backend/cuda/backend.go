@@ -29,10 +29,12 @@ type Backend struct {
 	kernels map[string]cudadl.Function // (cudadl; the cu layer keeps its own)
 	cu      cuHandles                  // gorgonia.org/cu's handles (-tags cu; empty otherwise)
 	closed  bool
-	// newDevice makes each program's device (newGPU). hosted marks the
-	// tests' stand-in for a GPU, which has no context to make current.
+	// newDevice makes each program's device (newGPU). hosted marks
+	// cuda-emu, the backend on the host (emu.go), which has no context to
+	// make current; emu is its emulator.
 	newDevice func(tf32 bool) (device, error)
 	hosted    bool
+	emu       *emulator
 }
 
 // unavailable is open's error: ErrUnavailable, the device, what is
@@ -89,6 +91,9 @@ func (b *Backend) Close() error {
 	}
 	defer leave()
 	b.closed = true
+	if b.emu != nil {
+		return b.emu.close()
+	}
 	return b.unload()
 }
 
@@ -106,12 +111,16 @@ func (b *Backend) freeMemory() string {
 	return fmt.Sprintf(", %.0f MB free of %.0f", float64(free)/1e6, float64(total)/1e6)
 }
 
-// MemInfo returns the device's free and total memory in bytes.
+// MemInfo returns the device's free and total memory in bytes; cuda-emu
+// has no device memory to measure (backend.ErrUnsupported).
 func (b *Backend) MemInfo() (free, total uint64, err error) {
 	leave, err := b.enter()
 	if err != nil {
 		return 0, 0, err
 	}
 	defer leave()
+	if b.emu != nil {
+		return 0, 0, fmt.Errorf("%w: %s has no device memory to measure", backend.ErrUnsupported, b.name)
+	}
 	return b.memInfo()
 }

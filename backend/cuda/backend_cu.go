@@ -141,6 +141,9 @@ func (b *Backend) memInfo() (free, total uint64, err error) {
 // dynamic loader linked at start-up (cu/blas does not expose cuBLAS's
 // version; its file name carries it).
 func (b *Backend) Versions() string {
+	if b.emu != nil {
+		return b.emuVersions()
+	}
 	parts := []string{"gorgonia.org/cu: driver " + cudaVersion(cu.Version()) + " " + linkedLibrary("libcuda.so")}
 	parts = append(parts, "cuBLAS "+linkedLibrary("libcublas.so"))
 	major, minor, err := nvrtc.Version()

@@ -69,6 +69,9 @@ func (b *Backend) load() error {
 // e.g. "driver 13.0 /usr/lib/x86_64-linux-gnu/libcuda.so.1; cuBLAS 13.0.0
 // ...; NVRTC 13.0 ...; kernels: CUBIN for sm_90 (...)".
 func (b *Backend) Versions() string {
+	if b.emu != nil {
+		return b.emuVersions()
+	}
 	s := cudadl.Versions()
 	if b.image != nil {
 		s += "; kernels: " + b.image.String()

@@ -127,13 +127,6 @@ func onDevice(p cudadl.Ptr) []float32 {
 	return unsafe.Slice((*float32)(*(*unsafe.Pointer)(unsafe.Pointer(&p))), 1)
 }
 
-func transpose(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
-}
-
 // gemm makes c's SGEMM, or one per matrix of a batch.
 func (d *cuDevice) gemm(c gemmCall, at func(region) cudadl.Ptr) error {
 	a, b, out := at(c.a), at(c.b), at(c.c)

@@ -1,5 +1,6 @@
 // Package cuda is Neurone's CUDA backend. Importing it registers the "cuda"
-// kind with backend.Open ("cuda" or "cuda:N").
+// kind with backend.Open ("cuda" or "cuda:N"), and "cuda-emu", the same
+// backend emulated on the host (see Checked without a GPU).
 //
 // # Overview
 //
@@ -75,22 +76,46 @@
 // compiles (no nvrtcGetCUBIN). Its errors are *cudadl.Error values too,
 // named as the default layer names them.
 //
-// # Checked without a GPU
+// # Checked without a GPU: cuda-emu
 //
 // The program reaches the GPU only through a small device interface
-// (device.go). The tests run the whole program on a stand-in for it
-// (emu_test.go): memory on the host, the kernels' CUDA C built with g++
-// and run with each block's threads as real threads meeting at
-// __syncthreads, products computed as cuBLAS defines them, capture and
-// replay recorded. The conformance suite and the op cases then compare it
-// with the CPU. The lowering alone is also simulated in Go (lower_test.go,
-// and each family's _test.go), every launch is checked against its kernel's CUDA signature and every
-// cuBLAS call against cuBLAS's argument rules (launch_test.go), and the
-// kernels are compiled by NVRTC to CUBINs and PTX, and the PTX assembled
-// by ptxas, for Ampere and Hopper (kernels_test.go): where those tools are
-// installed, and always in CI (CI=true), which installs them. The tests
-// that need a device (program_test.go, device_test.go) skip, saying why,
-// without one.
+// (device.go), which an emulator also implements (emu.go, emu_proc.go,
+// emu_mem.go, emu_build.go): backend.Open("cuda-emu") is the real CUDA
+// program, lowering, plan, launches, optimizer kernels, capture and
+// replay, on the host. It exists so that research code, and this
+// project's CI, can prove that a graph will run on CUDA and compute the
+// same numbers, on a machine with no GPU. Its kernels are kernelSource,
+// the CUDA C that NVRTC compiles, built by the host's C++ compiler ($CXX,
+// else c++, g++ or clang++ on the PATH; without one, opening it is
+// backend.ErrUnavailable saying so) with a shim that maps CUDA's names
+// onto pthreads, and run in a subprocess: the threads of a block are real
+// threads that meet at __syncthreads, the blocks of a grid run one after
+// another. A reduction's block has 8 threads, any other block 5,
+// deliberately not a power of two and not the GPU's 256, so that a
+// grid-stride kernel that is wrong for some block size fails. The cuBLAS
+// calls run on the host BLAS (internal/blas), and Spec.AllowTF32 is
+// ignored (products in float32). The built program is cached in the
+// user's cache directory (neurone/cuda-emu, by a hash of the source, the
+// compiler and its flags), so that only the first Open compiles (a few
+// seconds). The device memory is a file that both processes map, so a
+// launch moves no data; the subprocess ends when the backend is closed,
+// or when this process ends however it ends (its input closes). It
+// refuses what a GPU would make an error or a leak: copies while
+// capturing, an address outside the program's buffers, freeing twice,
+// memory left allocated when a program closes. It is several times
+// slower than the CPU backend: a checking tool, not one to train at
+// scale. What it cannot check is what needs a GPU: warps, blocks running
+// at once, the driver, cuBLAS itself. MemInfo is backend.ErrUnsupported.
+//
+// The tests run the conformance suite and the op cases on it against the
+// CPU. The lowering alone is also simulated in Go (lower_test.go, and
+// each family's _test.go), every launch is checked against its kernel's
+// CUDA signature and every cuBLAS call against cuBLAS's argument rules
+// (launch_test.go), and the kernels are compiled by NVRTC to CUBINs and
+// PTX, and the PTX assembled by ptxas, for Ampere and Hopper
+// (kernels_test.go): where those tools are installed, and always in CI
+// (CI=true), which installs them. The tests that need a device
+// (program_test.go, device_test.go) skip, saying why, without one.
 //
 // # Errors
 //

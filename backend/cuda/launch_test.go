@@ -15,34 +15,13 @@ import (
 	"github.com/neurone-dl/neurone/internal/cudadl"
 )
 
-// kparam is one kernel parameter: its class ("ptr", "int", "uint32",
-// "uint64" or "float") and its C type.
-type kparam struct{ class, ctype string }
-
-// kernelParams parses kernelSource: each kernel's parameters, in order.
+// kernelParams is kernelSignatures, failing t on a parameter of a type
+// the emulator does not know.
 func kernelParams(t *testing.T) map[string][]kparam {
 	t.Helper()
-	src := kernelSource
-	for _, m := range regexp.MustCompile(`#define (\w+_PARAMS) (.*)`).FindAllStringSubmatch(src, -1) {
-		src = regexp.MustCompile(`\b`+m[1]+`\b([,)])`).ReplaceAllString(src, m[2]+"$1")
-	}
-	sigs := map[string][]kparam{}
-	for _, m := range regexp.MustCompile(`(?s)extern "C" __global__ void (?:REDUCTION )?(\w+)\(([^)]*)\)`).FindAllStringSubmatch(src, -1) {
-		var types []kparam
-		for _, p := range strings.Split(m[2], ",") {
-			p = strings.Join(strings.Fields(p), " ")
-			name := p[strings.LastIndexAny(p, " *")+1:]
-			typ := strings.TrimSpace(strings.TrimSuffix(p, name))
-			class := map[string]string{"int": "int", "unsigned": "uint32", "unsigned long long": "uint64", "float": "float"}[typ]
-			if strings.Contains(typ, "*") {
-				class = "ptr"
-			}
-			if class == "" {
-				t.Fatalf("kernel %s: parameter %q of unknown type", m[1], p)
-			}
-			types = append(types, kparam{class: class, ctype: typ})
-		}
-		sigs[m[1]] = types
+	sigs, err := kernelSignatures()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return sigs
 }

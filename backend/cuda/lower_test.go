@@ -98,35 +98,6 @@ func (s *sim) feed(inputs [][]float32) error {
 func (s *sim) at(r region, off int) []float32 { return s.mem[r.buf][r.off+off:] }
 
 // colMajorGemm is BLAS SGEMM, column-major, as cuBLAS computes it.
-// cublasArgs returns the error cuBLAS would give for g's sizes and
-// leading dimensions (CUBLAS_STATUS_INVALID_VALUE), which the simulated
-// products, reading plain slices, would not notice by themselves.
-func cublasArgs(g gemmCall) error {
-	rowsA, rowsB := g.m, g.k // the stored rows of A and B
-	if g.transA {
-		rowsA = g.k
-	}
-	if g.transB {
-		rowsB = g.n
-	}
-	switch {
-	case g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 1:
-		return fmt.Errorf("cublasSgemm: m=%d n=%d k=%d batch=%d", g.m, g.n, g.k, g.batch)
-	case g.lda < max(1, rowsA) || g.ldb < max(1, rowsB) || g.ldc < max(1, g.m):
-		return fmt.Errorf("cublasSgemm: leading dimensions %d, %d, %d below the rows %d, %d, %d (transA %v, transB %v)",
-			g.lda, g.ldb, g.ldc, rowsA, rowsB, g.m, g.transA, g.transB)
-	}
-	return nil
-}
-
-// cublasGemvArgs is cublasArgs for a gemvCall.
-func cublasGemvArgs(g gemvCall) error {
-	if g.m < 0 || g.n < 0 || g.lda < max(1, g.m) {
-		return fmt.Errorf("cublasSgemv: m=%d n=%d lda=%d", g.m, g.n, g.lda)
-	}
-	return nil
-}
-
 func colMajorGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	at := func(i, l int) float32 {
 		if transA {

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"errors"
+	"fmt"
 
 	G "gorgonia.org/gorgonia"
 
@@ -73,4 +74,34 @@ type gemvCall struct {
 
 func sumRowsCall(rows, cols int, x, y region) gemvCall {
 	return gemvCall{m: cols, n: rows, x: x, y: y, lda: cols}
+}
+
+// cublasArgs returns the error cuBLAS would give for g's sizes and
+// leading dimensions (CUBLAS_STATUS_INVALID_VALUE), which the host
+// products of cuda-emu and the tests' simulated ones, reading plain
+// slices, would not notice by themselves.
+func cublasArgs(g gemmCall) error {
+	rowsA, rowsB := g.m, g.k // the stored rows of A and B
+	if g.transA {
+		rowsA = g.k
+	}
+	if g.transB {
+		rowsB = g.n
+	}
+	switch {
+	case g.m < 0 || g.n < 0 || g.k < 0 || g.batch < 1:
+		return fmt.Errorf("cublasSgemm: m=%d n=%d k=%d batch=%d", g.m, g.n, g.k, g.batch)
+	case g.lda < max(1, rowsA) || g.ldb < max(1, rowsB) || g.ldc < max(1, g.m):
+		return fmt.Errorf("cublasSgemm: leading dimensions %d, %d, %d below the rows %d, %d, %d (transA %v, transB %v)",
+			g.lda, g.ldb, g.ldc, rowsA, rowsB, g.m, g.transA, g.transB)
+	}
+	return nil
+}
+
+// cublasGemvArgs is cublasArgs for a gemvCall.
+func cublasGemvArgs(g gemvCall) error {
+	if g.m < 0 || g.n < 0 || g.lda < max(1, g.m) {
+		return fmt.Errorf("cublasSgemv: m=%d n=%d lda=%d", g.m, g.n, g.lda)
+	}
+	return nil
 }

@@ -80,7 +80,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	fs.StringVar(&o.model, "model", "", "checkpoint `file`, or a training output folder (best.safetensors is\npreferred over last.safetensors)")
-	fs.StringVar(&o.device, "device", "auto", "`device` to run on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
+	fs.StringVar(&o.device, "device", "auto", "`device` to run on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda, cuda:N, or cuda-emu (the CUDA program emulated\non the host, to check it without a GPU; slow)")
 	fs.BoolVar(&o.tf32, "tf32", false, "let CUDA compute matrix products in TensorFloat-32 on tensor cores\n(inputs rounded to 10-bit mantissas; float32 sums); the CPU ignores it")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per image: {\"path\", \"label\", \"p_cat\", \"error\"}")
 	groups := []cli.FlagGroup{{Title: "Flags", Flags: []string{"model", "device", "tf32", "json"}}}

@@ -125,7 +125,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.BoolVar(&o.augment, "augment", false, "transform each training image at random, anew every epoch:\n"+catdog.DefaultAugmentation().String()+";\n"+
 		"validation and test images are left as they are. Off by default: it is meant\nagainst overfitting photos over many epochs; the built-in synthetic set\nreaches the same accuracy without it")
 
-	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda or cuda:N")
+	fs.StringVar(&o.device, "device", "auto", "`device` to train on: auto (CUDA when built in and present, else\nthe CPU), cpu, cuda, cuda:N, or cuda-emu (the CUDA program emulated\non the host, to check it without a GPU; slow)")
 	fs.BoolVar(&o.tf32, "tf32", false, "let CUDA compute matrix products in TensorFloat-32 on tensor cores\n(inputs rounded to 10-bit mantissas, about 5e-4 relative each; float32\nsums); the CPU ignores it. Recorded in summary.json")
 	fs.StringVar(&o.out, "out", "out", "output folder `DIR`: last.safetensors, best.safetensors,\nhistory.jsonl, summary.json and the plots")
 	fs.BoolVar(&o.resume, "resume", false, "continue the run in --out from its last.safetensors, with the model,\noptimizer, data settings and --epochs it records")

@@ -35,7 +35,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"hidden with zero", []string{"--hidden", "512,0"}, 2, []string{`--hidden: "512,0"`}},
 		{"val above one", []string{"--val", "1.5"}, 2, []string{"--val: 1.5 is not a fraction in [0, 1)"}},
 		{"negative test split", []string{"--test-split", "-0.1"}, 2, []string{"--test-split: -0.1 is not a fraction"}},
-		{"unknown device", []string{"--device", "nope"}, 2, []string{`--device: "nope" is not a device (want auto, cpu, cuda or cuda:N)`}},
+		{"unknown device", []string{"--device", "nope"}, 2, []string{`--device: "nope" is not a device (want auto, cpu, cuda, cuda:N or cuda-emu)`}},
 		{"device number", []string{"--device", "cuda:x"}, 2, []string{`--device: "cuda:x"`}},
 		{"zero epochs", []string{"--epochs", "0"}, 2, []string{"--epochs: 0 is not a positive number of epochs"}},
 		{"epochs not a number", []string{"--epochs", "two"}, 2, []string{`invalid value "two" for flag -epochs`}},

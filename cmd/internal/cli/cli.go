@@ -15,7 +15,7 @@ import (
 
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/cpu"
-	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" (an explanatory error in CPU-only builds)
+	_ "github.com/neurone-dl/neurone/backend/cuda" // registers "cuda" and "cuda-emu" (explanatory errors in CPU-only builds)
 )
 
 // Exit statuses of the commands.
@@ -78,13 +78,13 @@ func FormatInts(v []int) string {
 	return strings.Join(s, ",")
 }
 
-var deviceName = regexp.MustCompile(`^(auto|cpu|cuda|cuda:[0-9]+)$`)
+var deviceName = regexp.MustCompile(`^(auto|cpu|cuda|cuda:[0-9]+|cuda-emu)$`)
 
 // CheckDevice checks the spelling of a --device value; whether the device
 // is there is for OpenDevice to find out.
 func CheckDevice(name string) error {
 	if !deviceName.MatchString(name) {
-		return Usagef("--device", "%q is not a device (want auto, cpu, cuda or cuda:N)", name)
+		return Usagef("--device", "%q is not a device (want auto, cpu, cuda, cuda:N or cuda-emu)", name)
 	}
 	return nil
 }

@@ -37,12 +37,12 @@ func TestParseInts(t *testing.T) {
 }
 
 func TestCheckDevice(t *testing.T) {
-	for _, ok := range []string{"auto", "cpu", "cuda", "cuda:0", "cuda:12"} {
+	for _, ok := range []string{"auto", "cpu", "cuda", "cuda:0", "cuda:12", "cuda-emu"} {
 		if err := CheckDevice(ok); err != nil {
 			t.Errorf("CheckDevice(%q): %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "gpu", "cuda:", "cuda:-1", "cuda:x", "cpu:0", "CUDA"} {
+	for _, bad := range []string{"", "gpu", "cuda:", "cuda:-1", "cuda:x", "cpu:0", "CUDA", "cuda-emu:0"} {
 		if err := CheckDevice(bad); err == nil || !IsUsage(err) {
 			t.Errorf("CheckDevice(%q) = %v, want a usage error", bad, err)
 		}
