@@ -94,7 +94,7 @@ demo: build
 # The CUDA backend is in every cgo build (it loads the CUDA libraries at run
 # time). gpu-bundle builds the device tests' binaries (cudadl; backend/cuda
 # in both device layers, cuda.test and, where the CUDA headers are, the cu
-# layer's cuda-cu.test; models/catdog's model-on-CUDA test), the benchmarks
+# layer's cuda-cu.test; models/catdog's model-on-CUDA test; the zoo of plain-Gorgonia graphs), the benchmarks
 # and the commands for a GPU machine without Go, packed small enough to
 # carry there with run.sh beside them: `OUT=$$OUT bash $(GPU_BUNDLE)/run.sh` on it
 # (bench/gpu-run.sh says what it runs). The binaries load OpenBLAS at run
@@ -112,6 +112,7 @@ gpu-bundle:
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/cuda.test ./backend/cuda
 	GO=$(GO) internal/cubuild/cu.sh test-binary $(GPU_BUNDLE)/bin/cuda-cu.test
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/catdog.test ./models/catdog
+	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/zoo.test ./backend/backendtest/zoo
 	$(GO) test -c -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/bench.test ./bench
 ifneq ($(OPENBLAS_LIB),)
 	mkdir -p $(GPU_BUNDLE)/bin/lib

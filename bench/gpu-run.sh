@@ -58,6 +58,7 @@ TestGraphReplayMatchesEager tests    60  -
 TestMLP6AgainstCPU          tests    60  -
 TestTF32                    tests    60  -
 TestCatdogAgainstCPU        tests    90  -
+TestZooAgainstTapeMachine   tests    90  -
 TestLifetimes               tests    90  -
 TestOutOfMemory             tests    60  -
 TestKernelsNear2to31        tests    90  -
@@ -229,6 +230,7 @@ command_of() {
 	case $name in
 	cudadl) cmd=("$bin/cudadl.test" -test.v -test.timeout "$tlim") ;;
 	TestCatdogAgainstCPU) cmd=("$bin/catdog.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
+	TestZooAgainstTapeMachine) cmd=("$bin/zoo.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
 	Test*) cmd=("$bin/cuda.test" -test.v -test.run "^$name\$" -test.timeout "$tlim") ;;
 	cu-Test*)
 		# Linked against the CUDA libraries: it does not start without them.

@@ -82,7 +82,7 @@ func TestGPURunScript(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"cudadl.test", "cuda.test", "catdog.test", "bench.test",
+	for _, name := range []string{"cudadl.test", "cuda.test", "catdog.test", "zoo.test", "bench.test",
 		"catdog-train", "catdog-predict", "catdog-samples"} {
 		write(filepath.Join(bundle, name), stub, 0o755)
 	}
@@ -124,7 +124,7 @@ func TestGPURunScript(t *testing.T) {
 	}
 	for _, want := range []string{"| GPU | Stub GPU, 1000 MiB |", "| driver | 580.1 ", "| PyTorch | 2.11.0 CUDA 13.0 available |",
 		// (The seconds column between result and detail varies.)
-		"| TestOpsAgainstCPU | pass |", "| TestCatdogAgainstCPU | pass |", "| TestTF32 | **fail** |", "| program_test.go:9: TF32 too far off |",
+		"| TestOpsAgainstCPU | pass |", "| TestCatdogAgainstCPU | pass |", "| TestZooAgainstTapeMachine | pass |", "| TestTF32 | **fail** |", "| program_test.go:9: TF32 too far off |",
 		"| e2e-predict | pass |", "| bench-torch-cnn | pass |", "| 1 configurations |", "| memcheck | pass |", "| ERROR SUMMARY: 0 errors; 1 passed, 0 skipped |",
 		"| racecheck | pass |", "| RACECHECK SUMMARY: 0 hazards displayed (0 errors, 0 warnings); 1 passed, 0 skipped |",
 		"`OUT=$OUT bash build/gpu/run.sh TestTF32`",
