@@ -23,12 +23,16 @@ var kernelSource = strings.Join([]string{
 	biasSource,
 	reduceSource,
 	softmaxSource,
+	stdSoftmaxSource,
 	lossSource,
 	optimizerSource,
 	dropoutSource,
 	batchNormSource,
 	convSource,
 	poolSource,
+	elementwiseSource,
+	shapeSource,
+	axesSource,
 }, "")
 
 // kernelNames are the kernels of kernelSource, which the backend looks up.

@@ -183,7 +183,10 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 // instruction (without buffers).
 func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 	unsupported := func(why string) (instr, error) {
-		return instr{}, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
+		if hint := hintFor(n.Op()); hint != "" {
+			why += " (" + hint + ")"
+		}
+		return instr{}, fmt.Errorf("%w: %v (node %s, id %d)%s", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), why)
 	}
 	if n.Dtype() != tensor.Float32 {
 		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))

@@ -1,0 +1,204 @@
+package cuda
+
+import (
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/graph/optim"
+)
+
+// stdCase is a graph of Gorgonia's standard ops: f of parameters of the
+// given shapes, whose values are uniform in [lo, lo+1) (positive for a
+// logarithm, a root, a power or an inverse), weighted by a random constant
+// and summed into the loss, so that every gradient element matters; the
+// backward pass is Gorgonia's own (G.Grad).
+type stdCase struct {
+	name   string
+	shapes [][]int
+	lo     float64
+	f      func(p []*G.Node) (*G.Node, error)
+}
+
+// forwardOnly are the cases whose gradient Gorgonia gets wrong: their
+// forward pass alone is compared. Gorgonia differentiates x⊗y into x·dz
+// and y·dz, which is wrong (and of the wrong shape unless x and y have
+// one length).
+var forwardOnly = map[string]bool{"OuterProd": true}
+
+// cpuLacks are the cases the CPU backend cannot run, with the reason:
+// they are checked by central differences only.
+var cpuLacks = map[string]string{
+	"Mul/dot": "backend/cpu preallocates a tensor for the scalar of a dot product",
+}
+
+func one(f func(*G.Node) (*G.Node, error)) func(p []*G.Node) (*G.Node, error) {
+	return func(p []*G.Node) (*G.Node, error) { return f(p[0]) }
+}
+
+func two(f func(a, b *G.Node) (*G.Node, error)) func(p []*G.Node) (*G.Node, error) {
+	return func(p []*G.Node) (*G.Node, error) { return f(p[0], p[1]) }
+}
+
+// scalarOf is the sum of p: a scalar node that carries a gradient (a
+// parameter is a tensor).
+func scalarOf(p *G.Node) *G.Node { return G.Must(G.Sum(p)) }
+
+func c32(v float32) *G.Node { return G.NewConstant(v) }
+
+var stdCases = []stdCase{
+	// Products, with every transpose Gorgonia's gradients make.
+	{"Mul/matrix", [][]int{{3, 7}, {7, 6}}, -0.5, two(G.Mul)},
+	{"Mul/transposed", [][]int{{3, 7}, {6, 7}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.Mul(a, G.Must(G.Transpose(b))) })},
+	{"Mul/matrix-vector", [][]int{{3, 7}, {7}}, -0.5, two(G.Mul)},
+	{"Mul/vector-matrix", [][]int{{3}, {3, 7}}, -0.5, two(G.Mul)},
+	{"Mul/dot", [][]int{{7}, {7}}, -0.5, two(G.Mul)},
+	{"OuterProd", [][]int{{3}, {7}}, -0.5, two(G.OuterProd)},
+	{"BatchedMatMul", [][]int{{2, 3, 4}, {2, 4, 6}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.BatchedMatMul(a, b) })},
+	// Element-wise binary ops, same shapes, broadcast along each axis,
+	// and with a scalar.
+	{"Add", [][]int{{3, 7}, {3, 7}}, -0.5, two(G.Add)},
+	{"Sub", [][]int{{3, 7}, {3, 7}}, -0.5, two(G.Sub)},
+	{"HadamardProd", [][]int{{3, 7}, {3, 7}}, -0.5, two(G.HadamardProd)},
+	{"HadamardDiv", [][]int{{3, 7}, {3, 7}}, 0.5, two(G.HadamardDiv)},
+	{"BroadcastAdd/axis0", [][]int{{3, 7}, {1, 7}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.BroadcastAdd(a, b, nil, []byte{0}) })},
+	{"BroadcastSub/axis1", [][]int{{3, 1}, {3, 7}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.BroadcastSub(a, b, []byte{1}, nil) })},
+	{"BroadcastHadamardProd/axes0,2", [][]int{{2, 3, 6}, {1, 3, 1}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) {
+		return G.BroadcastHadamardProd(a, b, nil, []byte{0, 2})
+	})},
+	{"BroadcastHadamardDiv/axis1", [][]int{{2, 3, 6}, {2, 1, 6}}, 0.5, two(func(a, b *G.Node) (*G.Node, error) {
+		return G.BroadcastHadamardDiv(a, b, nil, []byte{1})
+	})},
+	{"Add/scalar", [][]int{{3, 7}, {1}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.Add(a, scalarOf(b)) })},
+	{"Sub/scalar-left", [][]int{{1}, {3, 7}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.Sub(scalarOf(a), b) })},
+	{"HadamardProd/scalar", [][]int{{3, 7}, {1}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.HadamardProd(a, scalarOf(b)) })},
+	{"HadamardDiv/scalar-left", [][]int{{1}, {3, 7}}, 0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.HadamardDiv(scalarOf(a), b) })},
+	{"HadamardDiv/constant", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.HadamardDiv(a, c32(3)) })},
+	{"Pow/constant", [][]int{{3, 7}}, 0.5, one(func(a *G.Node) (*G.Node, error) { return G.Pow(a, c32(2.5)) })},
+	{"Add/constant-tensor", [][]int{{2, 3}}, -0.5, one(func(a *G.Node) (*G.Node, error) {
+		return G.Add(a, G.NewConstant(tensor.New(tensor.WithShape(2, 3), tensor.WithBacking([]float32{1, -2, 3, 0.5, 0, 7}))))
+	})},
+	// Element-wise unary ops.
+	{"Neg", [][]int{{3, 7}}, -0.5, one(G.Neg)},
+	{"Square", [][]int{{3, 7}}, -0.5, one(G.Square)},
+	{"Sqrt", [][]int{{3, 7}}, 0.5, one(G.Sqrt)},
+	{"Inverse", [][]int{{3, 7}}, 0.5, one(G.Inverse)},
+	{"Exp", [][]int{{3, 7}}, -0.5, one(G.Exp)},
+	{"Log", [][]int{{3, 7}}, 0.5, one(G.Log)},
+	{"Log1p", [][]int{{3, 7}}, -0.4, one(G.Log1p)},
+	{"Abs", [][]int{{3, 7}}, -0.5, one(G.Abs)},
+	{"Sign", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.HadamardProd(G.Must(G.Sign(a)), a) })},
+	{"Cube", [][]int{{3, 7}}, -0.5, one(G.Cube)},
+	{"Tanh", [][]int{{3, 7}}, -0.5, one(G.Tanh)},
+	{"Sigmoid", [][]int{{3, 7}}, -0.5, one(G.Sigmoid)},
+	{"Rectify", [][]int{{3, 7}}, -0.5, one(G.Rectify)},
+	{"Softplus", [][]int{{3, 7}}, -0.5, one(G.Softplus)},
+	// Softmaxes.
+	{"SoftMax", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.SoftMax(a) })},
+	{"SoftMax/vector", [][]int{{7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.SoftMax(a) })},
+	{"LogSoftMax", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.LogSoftMax(a) })},
+	{"LogSumExp/vector", [][]int{{7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.LogSumExp(a, 0) })},
+	// Reductions.
+	{"Sum", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Sum(a) })},
+	{"Sum/axis1", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Sum(a, 1) })},
+	{"Sum/axes0,2", [][]int{{3, 4, 6}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Sum(a, 0, 2) })},
+	{"Sum/axis0-blocks", [][]int{{300, 3}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Sum(a, 0) })},
+	{"Mean", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Mean(a) })},
+	{"Mean/axis0", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Mean(a, 0) })},
+	{"Mean/axes1,2", [][]int{{2, 3, 6}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Mean(a, 1, 2) })},
+	{"Max/axis1", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Max(a, 1) })},
+	{"Max/axes0,2", [][]int{{3, 4, 6}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Max(a, 0, 2) })},
+	{"Max/axis0-blocks", [][]int{{300, 2}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Max(a, 0) })},
+	// Shapes.
+	{"Reshape", [][]int{{3, 8}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Reshape(a, tensor.Shape{4, 6}) })},
+	{"Transpose", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a) })},
+	{"Transpose/3d", [][]int{{2, 3, 6}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a, 2, 0, 1) })},
+	{"Transpose/4d", [][]int{{2, 3, 4, 5}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a, 3, 1, 0, 2) })},
+	{"Concat/axis0", [][]int{{3, 7}, {2, 7}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.Concat(0, a, b) })},
+	{"Concat/axis1", [][]int{{3, 7}, {3, 2}, {3, 1}}, -0.5, func(p []*G.Node) (*G.Node, error) { return G.Concat(1, p...) }},
+	{"Slice/steps", [][]int{{6, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Slice(a, G.S(1, 5), G.S(1, 7, 3)) })},
+	{"Slice/index", [][]int{{3, 7, 2}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Slice(a, nil, G.S(4)) })},
+}
+
+// build makes c's graph: its spec (parameters, loss, their gradients)
+// and the constant that weights the loss.
+func (c stdCase) build() (backend.Spec, error) {
+	rng := rand.New(rand.NewPCG(15, uint64(len(c.name))))
+	g := G.NewGraph()
+	var params []*G.Node
+	for i, s := range c.shapes {
+		data := make([]float32, tensor.Shape(s).TotalSize())
+		for j := range data {
+			data[j] = float32(c.lo + rng.Float64())
+		}
+		params = append(params, G.NewTensor(g, tensor.Float32, len(s), G.WithShape(s...), G.WithName(string(rune('a'+i))),
+			G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(data)))))
+	}
+	out, err := c.f(params)
+	if err != nil || forwardOnly[c.name] {
+		return backend.Spec{Outputs: []*G.Node{out}}, err // the parameters are constants
+	}
+	loss := out
+	if !out.IsScalar() {
+		weights := make([]float32, out.Shape().TotalSize())
+		for j := range weights {
+			weights[j] = float32(rng.Float64()*2 - 1)
+		}
+		w := G.NewConstant(tensor.New(tensor.WithShape(out.Shape().Clone()...), tensor.WithBacking(weights)))
+		if loss, err = G.HadamardProd(out, w); err == nil {
+			loss, err = G.Sum(loss)
+		}
+		if err != nil {
+			return backend.Spec{}, err
+		}
+	}
+	grads, err := G.Grad(loss, params...)
+	if err != nil {
+		return backend.Spec{}, err
+	}
+	return backend.Spec{Loss: loss, Outputs: []*G.Node{out}, Params: params, Grads: grads, Optimizer: optim.NewSGD(0.1)}, nil
+}
+
+// Every node of each standard op's forward and backward graph, as G.Grad
+// makes it, lowers to the kernels and cuBLAS calls.
+func TestStdOpsLower(t *testing.T) {
+	for _, c := range stdCases {
+		spec, err := c.build()
+		if err != nil {
+			t.Errorf("%s: building: %v", c.name, err)
+			continue
+		}
+		l, err := lower(spec)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		kinds := map[string]bool{}
+		for _, in := range l.instrs {
+			kinds[what(&in)] = true
+		}
+		if len(l.instrs) == 0 {
+			t.Errorf("%s: no instructions", c.name)
+		}
+	}
+}
+
+// Every op that the kernels do not run, or run in part, is in doc.go's
+// list.
+func TestUnsupportedListed(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(strings.ReplaceAll(string(doc), "\n//", "")), " ")
+	for _, h := range unsupportedHints {
+		if !strings.Contains(text, h.api) {
+			t.Errorf("doc.go does not list %s among the unsupported ops", h.api)
+		}
+	}
+}
