@@ -95,7 +95,7 @@ var elementwiseSource = "\n// Element-wise kinds (unaryKind, binaryKind).\n" +
 __device__ float unary_op(int kind, float x) {
 	switch (kind) {
 	case UN_ABS: return fabsf(x);
-	case UN_SIGN: return signbit(x) ? -1.0f : 1.0f;
+	case UN_SIGN: return copysignf(1.0f, x); // −1 where the sign bit is set, as Gorgonia
 	case UN_CEIL: return ceilf(x);
 	case UN_FLOOR: return floorf(x);
 	case UN_SIN: return sinf(x);
