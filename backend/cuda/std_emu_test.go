@@ -6,68 +6,12 @@ import (
 	"math"
 	"testing"
 
-	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
 // Each standard op, forward and backward, runs on the host build of the
-// kernels as on the CPU backend: the output, the loss and every gradient
-// agree within tol, relative to the largest reference value.
-func TestHostedStdOps(t *testing.T) {
-	cpu, emu := cpuBackend(t), hostBackend(t)
-	for _, c := range stdCases {
-		t.Run(c.name, func(t *testing.T) {
-			if why := cpuLacks[c.name]; why != "" {
-				t.Skip(why)
-			}
-			var results [2][][]float32
-			for k, be := range []backend.Backend{cpu, emu} {
-				spec, err := c.build()
-				if err != nil {
-					t.Fatal(err)
-				}
-				results[k] = runStd(t, be, spec)
-			}
-			for i := range results[0] {
-				if e := relDiff(results[1][i], results[0][i]); e > 2e-5 {
-					t.Errorf("value %d (output, loss, gradients): relative error %.2g\n got %v\nwant %v", i, e, results[1][i], results[0][i])
-				}
-			}
-		})
-	}
-}
-
-// runStd runs spec once on b: its output, then, with a loss, the loss and
-// the gradients.
-func runStd(t *testing.T, b backend.Backend, spec backend.Spec) [][]float32 {
-	t.Helper()
-	prog, err := b.Compile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog.Close()
-	outs := make([][]float32, len(spec.Outputs)+len(spec.Grads))
-	for i, o := range append(spec.Outputs[:len(spec.Outputs):len(spec.Outputs)], spec.Grads...) {
-		outs[i] = make([]float32, o.Shape().TotalSize())
-	}
-	if spec.Loss == nil {
-		if err := prog.Predict(outs); err != nil {
-			t.Fatal(err)
-		}
-		return outs
-	}
-	spec.Outputs = append(spec.Outputs, spec.Grads...)
-	prog2, err := b.Compile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prog2.Close()
-	loss, err := prog2.Evaluate(outs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return append([][]float32{{loss}}, outs...)
-}
+// kernels as on the CPU backend.
+func TestHostedStdOps(t *testing.T) { compareStdOps(t, cpuBackend(t), hostBackend(t), 2e-5) }
 
 // The gradients the kernels compute for each standard op agree with
 // central differences of the loss they compute, at a few elements of

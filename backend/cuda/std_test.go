@@ -202,3 +202,65 @@ func TestUnsupportedListed(t *testing.T) {
 		}
 	}
 }
+
+// compareStdOps runs each stdCase on b and on ref: the output, the loss
+// and every gradient must agree within tol, relative to the largest
+// reference value.
+func compareStdOps(t *testing.T, ref, b backend.Backend, tol float64) {
+	for _, c := range stdCases {
+		t.Run(c.name, func(t *testing.T) {
+			if why := cpuLacks[c.name]; why != "" {
+				t.Skip(why)
+			}
+			var results [2][][]float32
+			for k, be := range []backend.Backend{ref, b} {
+				spec, err := c.build()
+				if err != nil {
+					t.Fatal(err)
+				}
+				results[k] = runStd(t, be, spec)
+			}
+			for i := range results[0] {
+				if e := relDiff(results[1][i], results[0][i]); e > tol {
+					t.Errorf("value %d (output, loss, gradients): relative error %.2g\n got %v\nwant %v", i, e, results[1][i], results[0][i])
+				}
+			}
+		})
+	}
+}
+
+// runStd runs spec once on b: its output, then, with a loss, the loss and
+// the gradients.
+func runStd(t *testing.T, b backend.Backend, spec backend.Spec) [][]float32 {
+	t.Helper()
+	prog, err := b.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog.Close()
+	outs := make([][]float32, len(spec.Outputs)+len(spec.Grads))
+	for i, o := range append(spec.Outputs[:len(spec.Outputs):len(spec.Outputs)], spec.Grads...) {
+		outs[i] = make([]float32, o.Shape().TotalSize())
+	}
+	if spec.Loss == nil {
+		if err := prog.Predict(outs); err != nil {
+			t.Fatal(err)
+		}
+		return outs
+	}
+	spec.Outputs = append(spec.Outputs, spec.Grads...)
+	prog2, err := b.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prog2.Close()
+	loss, err := prog2.Evaluate(outs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([][]float32{{loss}}, outs...)
+}
+
+// The lowering of each standard op, carried out in Go, computes what the
+// CPU backend does.
+func TestPlanStdOps(t *testing.T) { compareStdOps(t, cpuBackend(t), simBackend{}, 2e-6) }
