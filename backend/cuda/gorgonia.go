@@ -121,7 +121,8 @@ var unsupportedHints = []struct{ prefix, api, hint string }{
 	{"!= false", "comparisons that return booleans", "pass retSame: G.Ne(a, b, true)"},
 }
 
-// hintFor returns the closest supported way to do what op does, or "".
+// hintFor returns the closest supported way to do what op does, or where
+// the ops that run are listed.
 func hintFor(op G.Op) string {
 	s := op.String()
 	for _, h := range unsupportedHints {
@@ -129,7 +130,7 @@ func hintFor(op G.Op) string {
 			return h.hint
 		}
 	}
-	return ""
+	return "package backend/cuda's documentation lists the ops it runs"
 }
 
 // strides returns the row-major strides of shape s.

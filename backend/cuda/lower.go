@@ -183,9 +183,7 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 // instruction (without buffers).
 func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 	unsupported := func(why string) (instr, error) {
-		if hint := hintFor(n.Op()); hint != "" {
-			why += " (" + hint + ")"
-		}
+		why += " (" + hintFor(n.Op()) + ")"
 		return instr{}, fmt.Errorf("%w: %v (node %s, id %d)%s", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), why)
 	}
 	if n.Dtype() != tensor.Float32 {

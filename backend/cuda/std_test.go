@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -60,6 +61,7 @@ var stdCases = []stdCase{
 	{"Mul/dot", [][]int{{7}, {7}}, -0.5, two(G.Mul)},
 	{"OuterProd", [][]int{{3}, {7}}, -0.5, two(G.OuterProd)},
 	{"BatchedMatMul", [][]int{{2, 3, 4}, {2, 4, 6}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.BatchedMatMul(a, b) })},
+	{"BatchedMatMul/transposed", [][]int{{2, 4, 3}, {2, 6, 4}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.BatchedMatMul(a, b, true, true) })},
 	// Element-wise binary ops, same shapes, broadcast along each axis,
 	// and with a scalar.
 	{"Add", [][]int{{3, 7}, {3, 7}}, -0.5, two(G.Add)},
@@ -118,6 +120,7 @@ var stdCases = []stdCase{
 	{"Reshape", [][]int{{3, 8}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Reshape(a, tensor.Shape{4, 6}) })},
 	{"Transpose", [][]int{{3, 7}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a) })},
 	{"Transpose/3d", [][]int{{2, 3, 6}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a, 2, 0, 1) })},
+	{"Transpose/5d-merging", [][]int{{2, 3, 2, 2, 3}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a, 0, 1, 2, 4, 3) })},
 	{"Transpose/4d", [][]int{{2, 3, 4, 5}}, -0.5, one(func(a *G.Node) (*G.Node, error) { return G.Transpose(a, 3, 1, 0, 2) })},
 	{"Concat/axis0", [][]int{{3, 7}, {2, 7}}, -0.5, two(func(a, b *G.Node) (*G.Node, error) { return G.Concat(0, a, b) })},
 	{"Concat/axis1", [][]int{{3, 7}, {3, 2}, {3, 1}}, -0.5, func(p []*G.Node) (*G.Node, error) { return G.Concat(1, p...) }},
@@ -264,3 +267,69 @@ func runStd(t *testing.T, b backend.Backend, spec backend.Spec) [][]float32 {
 // The lowering of each standard op, carried out in Go, computes what the
 // CPU backend does.
 func TestPlanStdOps(t *testing.T) { compareStdOps(t, cpuBackend(t), simBackend{}, 2e-6) }
+
+// A transpose whose axes do not merge into 4 is ErrUnsupported that says
+// to merge them, naming the node; one whose do runs (Transpose/5d-merging).
+func TestUnsupportedTransposeAxes(t *testing.T) {
+	g := G.NewGraph()
+	x := G.NewTensor(g, tensor.Float32, 5, G.WithShape(2, 3, 2, 3, 2), G.WithName("x"))
+	y, err := G.Transpose(x, 4, 3, 2, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lower(backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{y}})
+	if !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), y.Name()) || !strings.Contains(err.Error(), "G.Reshape") {
+		t.Errorf("lower = %v, want ErrUnsupported naming node %s and G.Reshape", err, y.Name())
+	}
+}
+
+// plainMLP is a perceptron written with Gorgonia's standard ops only, as
+// a user would: G.Mul, G.BroadcastAdd, G.Rectify, G.Tanh, G.Sigmoid and
+// a binary cross-entropy of G.Log, G.Neg and G.Mean, with G.Grad's
+// backward pass; 7 samples of 6 features, 5 and 3 hidden units.
+func plainMLP() (backend.Spec, [][]float32, error) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(7, 6), G.WithName("x"))
+	t := G.NewMatrix(g, tensor.Float32, G.WithShape(7, 1), G.WithName("t"))
+	w1, b1 := param(g, "w1", rng, 6, 5), param(g, "b1", rng, 1, 5)
+	w2, b2 := param(g, "w2", rng, 5, 3), param(g, "b2", rng, 1, 3)
+	w3 := param(g, "w3", rng, 3, 1)
+	layer := func(h, w, b *G.Node, act func(*G.Node) (*G.Node, error)) (*G.Node, error) {
+		z, err := G.Mul(h, w)
+		if err == nil {
+			z, err = G.BroadcastAdd(z, b, nil, []byte{0})
+		}
+		if err != nil {
+			return nil, err
+		}
+		return act(z)
+	}
+	h, err := layer(x, w1, b1, G.Rectify)
+	if err == nil {
+		h, err = layer(h, w2, b2, G.Tanh)
+	}
+	var p *G.Node
+	if err == nil {
+		p, err = G.Mul(h, w3)
+	}
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	p = G.Must(G.Sigmoid(p))
+	one := G.NewConstant(float32(1))
+	pos := G.Must(G.HadamardProd(t, G.Must(G.Log(p))))
+	neg := G.Must(G.HadamardProd(G.Must(G.Sub(one, t)), G.Must(G.Log(G.Must(G.Sub(one, p))))))
+	loss := G.Must(G.Neg(G.Must(G.Mean(G.Must(G.Add(pos, neg))))))
+	params := []*G.Node{w1, b1, w2, b2, w3}
+	grads, err := G.Grad(loss, params...)
+	if err != nil {
+		return backend.Spec{}, nil, err
+	}
+	targets := make([]float32, 7)
+	for i := range targets {
+		targets[i] = float32(i % 2)
+	}
+	return backend.Spec{Inputs: []*G.Node{x, t}, Loss: loss, Outputs: grads, Params: params, Grads: grads,
+		Optimizer: optim.NewSGD(0.5)}, [][]float32{randoms(rng, 42), targets}, nil
+}
