@@ -83,3 +83,7 @@ func sampleIndices(n int) []int {
 	}
 	return []int{0, n / 4, n / 2, 3 * n / 4, n - 1}
 }
+
+// The same on a GPU, where there is one (gpu skips the test otherwise):
+// cuBLAS's products and the kernels as NVRTC compiles them.
+func TestStdOpsAgainstCPU(t *testing.T) { compareStdOps(t, cpuBackend(t), gpu(t), 1e-5) }
