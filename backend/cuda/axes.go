@@ -12,7 +12,8 @@ import (
 // the reduced ones each form a view of up to 4 axes (shape.go); an
 // output adds its reduced elements in double precision, in a fixed order.
 // A thread computes each output where it reduces few elements, a block
-// of REDUCE_THREADS where it reduces many.
+// of REDUCE_THREADS where it reduces many; a sum over a matrix's rows is
+// an SGEMV against ones, as a dense layer's bias gradient is (bias.go).
 
 const axesSource = `
 #define RED_SUM 0
@@ -128,6 +129,12 @@ func lowerAxes(n *G.Node, kids []*G.Node, kind reduceKind) (instrArgs, error) {
 	reducedView, err := newView(reduced[0], strides(reduced[0]), reduced[2], nil)
 	if err != nil {
 		return nil, fmt.Errorf("reduced axes: %w", err)
+	}
+	if rows, cols := reducedView.dims[3], keptView.dims[3]; kind == reduceSum && rows > 1 && cols > 1 &&
+		keptView.size() == cols && keptView.xs[3] == 1 && reducedView.size() == rows && reducedView.xs[3] == cols {
+		// The sum over the rows of a matrix, as of a bias's gradient in
+		// G.BroadcastAdd's backward pass: cuBLAS's SGEMV.
+		return sumRowsArgs{rows: rows, cols: cols}, nil
 	}
 	return axesArgs{kind: kind, kept: keptView, reduced: reducedView}, nil
 }
