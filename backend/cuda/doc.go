@@ -92,8 +92,10 @@
 // that G.Rectify and the gradient of G.Max use), between tensors of one
 // shape or with a scalar, and the sizes G.Mean divides by
 // (elementwise.go); broadcasting (G.BroadcastAdd and the other Broadcast
-// ops, G.Auto), G.Reshape, G.Transpose, G.Slice, G.Concat and the
-// scatters and repeats of their gradients (shape.go); G.Sum, G.Mean and
+// ops, G.Auto), whose reshapes and repeats join the binary op that reads
+// them in one kernel that reads the operands with stride 0 along the
+// broadcast axes (broadcast.go); G.Reshape, G.Transpose, G.Slice,
+// G.Concat and the scatters and repeats of their gradients (shape.go); G.Sum, G.Mean and
 // G.Max over all axes or given ones (axes.go); G.SoftMax and
 // G.LogSoftMax over the last axis (stdsoftmax.go); G.LogSumExp of a
 // vector; constants and scalars.

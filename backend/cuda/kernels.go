@@ -33,6 +33,7 @@ var kernelSource = strings.Join([]string{
 	elementwiseSource,
 	shapeSource,
 	axesSource,
+	broadcastSource,
 }, "")
 
 // kernelNames are the kernels of kernelSource, which the backend looks up.

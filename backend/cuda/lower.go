@@ -73,7 +73,7 @@ func lower(spec backend.Spec) (*lowering, error) {
 			return nil, fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
 		}
 	}
-	pl, err := plan.New(spec, biasActivation)
+	pl, err := plan.New(spec, biasActivation, broadcastBinary)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +94,20 @@ func lower(spec backend.Spec) (*lowering, error) {
 	return l, nil
 }
 
-// lowerStep lowers plan step s: its node, or a bias addition and the
-// activation after it as one bias_act.
+// lowerStep lowers plan step s: its node, a bias addition and the
+// activation after it as one bias_act, or a binary op with the
+// broadcasts of its operands as one broadcast_binary.
 func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 	n := s.Node()
 	in, err := lowerNode(n, pl.Inputs(n))
 	if err != nil {
 		return instr{}, err
+	}
+	if s.Fusion == broadcastBinary {
+		in.args, err = lowerBroadcast(pl, s)
+		if err != nil {
+			return instr{}, fmt.Errorf("%w: %v (node %s, id %d) with its broadcasts: %w", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), err)
+		}
 	}
 	if s.Fusion == biasActivation {
 		bias, err := lowerNode(s.Nodes[0], pl.Inputs(s.Nodes[0]))

@@ -1,16 +1,21 @@
 package cuda
 
+// offsets returns where element i of v lies at the strides ys, and at
+// the strides xs with its coordinates divided by div.
+func (v view) offsets(i int) (yo, xo int) {
+	for k := maxViewAxes - 1; k >= 0; k-- {
+		c := i % v.dims[k]
+		i /= v.dims[k]
+		yo += c * v.ys[k]
+		xo += c / v.div[k] * v.xs[k]
+	}
+	return yo, xo
+}
+
 // simCopy is strided_copy of v from x to y in Go.
 func (v view) simCopy(y, x []float32) {
 	for i := range v.size() {
-		var yo, xo int
-		rest := i
-		for k := maxViewAxes - 1; k >= 0; k-- {
-			c := rest % v.dims[k]
-			rest /= v.dims[k]
-			yo += c * v.ys[k]
-			xo += c / v.div[k] * v.xs[k]
-		}
+		yo, xo := v.offsets(i)
 		y[yo] = x[xo]
 	}
 }

@@ -171,19 +171,23 @@ func (c stdCase) build() (backend.Spec, error) {
 // stdInstrs are instructions that some cases must lower to: the fast
 // paths, and each family's.
 var stdInstrs = map[string]string{
-	"Sum/axis0-rows":       "sumRowsArgs", // cuBLAS, not a reduction kernel
-	"Sum/axis1-blocks":     "axesArgs",
-	"Mul/matrix":           "gemmArgs",
-	"Mul/dot":              "gemmArgs",
-	"BatchedMatMul":        "batchedArgs",
-	"Add/scalar":           "ewBinaryArgs",
-	"Add":                  "binaryArgs", // the kernel ops.Add runs
-	"Exp":                  "unaryArgs",
-	"Mean":                 "fillArgs",
-	"Transpose/5d-merging": "viewArgs",
-	"Concat/axis1":         "concatArgs",
-	"Slice/steps":          "sliceArgs",
-	"LogSoftMax":           "stdSoftmaxArgs",
+	"Sum/axis0-rows":                "sumRowsArgs", // cuBLAS, not a reduction kernel
+	"Sum/axis1-blocks":              "axesArgs",
+	"Mul/matrix":                    "gemmArgs",
+	"Mul/dot":                       "gemmArgs",
+	"BatchedMatMul":                 "batchedArgs",
+	"Add/scalar":                    "ewBinaryArgs",
+	"Add":                           "binaryArgs", // the kernel ops.Add runs
+	"Exp":                           "unaryArgs",
+	"Mean":                          "fillArgs",
+	"Transpose/5d-merging":          "viewArgs",
+	"Sum":                           "viewArgs", // the repeats of its gradient, read by no binary op
+	"BroadcastAdd/axis0":            "broadcastArgs",
+	"BroadcastHadamardProd/axes0,2": "broadcastArgs",
+	"Mean/axes1,2":                  "broadcastArgs",
+	"Concat/axis1":                  "concatArgs",
+	"Slice/steps":                   "sliceArgs",
+	"LogSoftMax":                    "stdSoftmaxArgs",
 }
 
 // Every node of each standard op's forward and backward graph, as G.Grad
