@@ -121,16 +121,16 @@ var unsupportedHints = []struct{ prefix, api, hint string }{
 	{"!= false", "comparisons that return booleans", "pass retSame: G.Ne(a, b, true)"},
 }
 
-// hintFor returns the closest supported way to do what op does, or where
-// the ops that run are listed.
-func hintFor(op G.Op) string {
+// hintFor returns the closest supported way to do what op does, or
+// otherwise.
+func hintFor(op G.Op, otherwise string) string {
 	s := op.String()
 	for _, h := range unsupportedHints {
 		if strings.HasPrefix(s, h.prefix) {
 			return h.hint
 		}
 	}
-	return "package backend/cuda's documentation lists the ops it runs"
+	return otherwise
 }
 
 // strides returns the row-major strides of shape s.

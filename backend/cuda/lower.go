@@ -189,20 +189,20 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 // lowerNode maps one non-leaf node, whose inputs are kids, to an
 // instruction (without buffers).
 func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
-	unsupported := func(why string) (instr, error) {
-		why += " (" + hintFor(n.Op()) + ")"
-		return instr{}, fmt.Errorf("%w: %v (node %s, id %d)%s", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), why)
+	unsupported := func(why, otherwise string) (instr, error) {
+		return instr{}, fmt.Errorf("%w: %v (node %s, id %d)%s (%s)", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), why,
+			hintFor(n.Op(), otherwise))
 	}
 	if n.Dtype() != tensor.Float32 {
-		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
+		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()), "build the graph in float32")
 	}
 	lower := lowererOf(n.Op())
 	if lower == nil {
-		return unsupported("")
+		return unsupported("", "package backend/cuda's documentation lists the ops it runs")
 	}
 	args, err := lower(n, kids)
 	if err != nil {
-		return unsupported(": " + err.Error())
+		return unsupported(": "+err.Error(), "package backend/cuda's documentation lists what its ops take")
 	}
 	return instr{node: n, args: args}, nil
 }
