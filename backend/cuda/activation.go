@@ -155,11 +155,7 @@ func isActivation(n *G.Node) bool {
 	if lower == nil {
 		return false
 	}
-	var kids []*G.Node
-	for it := n.Graph().From(n.ID()); it.Next(); {
-		kids = append(kids, it.Node().(*G.Node))
-	}
-	a, err := lower(n, kids)
+	a, err := lower(n, graphInputs(n))
 	_, ok := a.(actArgs)
 	return err == nil && ok
 }

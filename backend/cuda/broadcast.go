@@ -53,8 +53,8 @@ type operandChain struct {
 // broadcasts of its operands, followed by n; nil if n is no binary op or
 // broadcasts neither operand.
 func broadcastGroup(p *plan.Plan, n *G.Node) []*G.Node {
-	if !gorgoniaOp("elemBinOp")(n.Op()) {
-		return nil
+	if !gorgoniaOp("elemBinOp")(n.Op()) || !slices.Equal(p.Inputs(n), graphInputs(n)) {
+		return nil // not a binary op, or one the plan rewrote to read other values (a bias addition)
 	}
 	var group []*G.Node
 	for _, x := range p.Inputs(n) {

@@ -166,6 +166,12 @@ func init() {
 
 func lowerUnary(n *G.Node, _ []*G.Node) (instrArgs, error) {
 	name := n.Op().String()
+	switch name {
+	case "sigmoid": // the activations' kernel, which fuses with a bias before it
+		return actArgs{kind: actSigmoid}, nil
+	case "tanh":
+		return actArgs{kind: actTanh}, nil
+	}
 	for k, s := range unaryNames {
 		if s == name {
 			return unaryArgs{kind: unaryKind(k)}, nil

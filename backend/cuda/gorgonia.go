@@ -133,6 +133,15 @@ func hintFor(op G.Op, otherwise string) string {
 	return otherwise
 }
 
+// graphInputs returns the nodes n reads in its graph, in order.
+func graphInputs(n *G.Node) []*G.Node {
+	var in []*G.Node
+	for it := n.Graph().From(n.ID()); it.Next(); {
+		in = append(in, it.Node().(*G.Node))
+	}
+	return in
+}
+
 // strides returns the row-major strides of shape s.
 func strides(s tensor.Shape) []int {
 	st := make([]int, len(s))

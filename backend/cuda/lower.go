@@ -73,7 +73,7 @@ func lower(spec backend.Spec) (*lowering, error) {
 			return nil, fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
 		}
 	}
-	pl, err := plan.New(spec, biasActivation, broadcastBinary)
+	pl, err := plan.New(spec, plan.StandardOps, biasActivation, broadcastBinary)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func lower(spec backend.Spec) (*lowering, error) {
 // broadcasts of its operands as one broadcast_binary.
 func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 	n := s.Node()
-	in, err := lowerNode(n, pl.Inputs(n))
+	in, err := lowerNode(pl.Op(n), n, pl.Inputs(n))
 	if err != nil {
 		return instr{}, err
 	}
@@ -110,7 +110,7 @@ func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 		}
 	}
 	if s.Fusion == biasActivation {
-		bias, err := lowerNode(s.Nodes[0], pl.Inputs(s.Nodes[0]))
+		bias, err := lowerNode(pl.Op(s.Nodes[0]), s.Nodes[0], pl.Inputs(s.Nodes[0]))
 		if err != nil {
 			return instr{}, err
 		}
@@ -186,9 +186,10 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 	}
 }
 
-// lowerNode maps one non-leaf node, whose inputs are kids, to an
-// instruction (without buffers).
-func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
+// lowerNode maps one non-leaf node, computed by op (its own, or the
+// project's op the plan put in its place) from kids, to an instruction
+// (without buffers).
+func lowerNode(op G.Op, n *G.Node, kids []*G.Node) (instr, error) {
 	unsupported := func(why, otherwise string) (instr, error) {
 		return instr{}, fmt.Errorf("%w: %v (node %s, id %d)%s (%s)", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), why,
 			hintFor(n.Op(), otherwise))
@@ -196,7 +197,7 @@ func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
 	if n.Dtype() != tensor.Float32 {
 		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()), "build the graph in float32")
 	}
-	lower := lowererOf(n.Op())
+	lower := lowererOf(op)
 	if lower == nil {
 		return unsupported("", "package backend/cuda's documentation lists the ops it runs")
 	}
