@@ -4,8 +4,13 @@ package cuda
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/backendtest"
+	"github.com/neurone-dl/neurone/graph"
+	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
 )
 
@@ -87,3 +92,48 @@ func sampleIndices(n int) []int {
 // The same on a GPU, where there is one (gpu skips the test otherwise):
 // cuBLAS's products and the kernels as NVRTC compiles them.
 func TestStdOpsAgainstCPU(t *testing.T) { compareStdOps(t, cpuBackend(t), gpu(t), 1e-5) }
+
+// backendtest.PlainMLP, MLP6 written with Gorgonia's standard ops, at
+// odd sizes with every activation it takes, trains on the host build of
+// the kernels as on the CPU: the losses of 3 steps (the third a replay of
+// the captured step) and the parameters after them.
+func TestHostedPlainMLPAgainstCPU(t *testing.T) {
+	var losses, params [2][]float32
+	for k, be := range []backend.Backend{cpuBackend(t), hostBackend(t)} {
+		m, obj, err := backendtest.PlainMLP(graph.MLPSpec{Inputs: 13, Batch: 6, Seed: 7, Layers: []graph.LayerSpec{
+			{Units: 9, Activation: graph.ReLU}, {Units: 7, Activation: graph.Tanh}, {Units: 5, Activation: graph.Linear},
+			{Units: 11, Activation: graph.ReLU}, {Units: 1, Activation: graph.Sigmoid}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prog, err := be.Compile(backend.TrainSpec(m, obj, optim.NewSGD(0.5)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer prog.Close()
+		rng := rand.New(rand.NewPCG(5, 6))
+		x, y := randoms(rng, 6*13), []float32{1, 0, 1, 1, 0, 0}
+		for range 3 {
+			l, err := prog.Train(x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses[k] = append(losses[k], l)
+		}
+		if err := prog.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range obj.Params {
+			params[k] = append(params[k], cpukernels.Float32s(p.Value())...)
+		}
+	}
+	if losses[0][2] >= losses[0][0] {
+		t.Errorf("reference losses %v do not fall: the comparison proves little", losses[0])
+	}
+	if e := relDiff(losses[1], losses[0]); e > 1e-5 {
+		t.Errorf("losses %v, reference %v", losses[1], losses[0])
+	}
+	if e := relDiff(params[1], params[0]); e > 1e-5 {
+		t.Errorf("parameters after 3 steps: relative error %.2g", e)
+	}
+}
