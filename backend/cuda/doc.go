@@ -82,7 +82,11 @@
 //
 // Graphs built with Gorgonia's own ops run too, forward and backward as
 // G.Grad differentiates them, each node one kernel or cuBLAS call on the
-// device (nothing falls back to the host): products (G.Mul of matrices,
+// device (nothing falls back to the host). Those the planner recognises
+// as one of the project's ops (plan.StandardOps: a product of matrices,
+// a row bias added by G.BroadcastAdd, its gradient's sum over rows, ...)
+// run as that op, on its kernels and fusions; the others lower as
+// follows: products (G.Mul of matrices,
 // matrices and vectors, vectors; G.OuterProd; G.BatchedMatMul), with
 // transposes as cuBLAS flags (linalg.go); the element-wise unary ops
 // (G.Neg, G.Square, G.Sqrt, G.Inverse, G.InverseSqrt, G.Exp, G.Log,
