@@ -1,9 +1,6 @@
 package cuda
 
 import (
-	"errors"
-	"strings"
-
 	G "gorgonia.org/gorgonia"
 
 	"github.com/neurone-dl/neurone/ops"
@@ -119,17 +116,6 @@ func init() {
 
 	lowerAs[ops.AddOp](binaryArgs{kernel: "add"})
 	lowerAs[ops.MulOp](binaryArgs{kernel: "mul"})
-	// Gorgonia adds the gradients of a value with several consumers
-	// with its own addition of two same-shaped tensors ("+ false").
-	lowerMatching(func(op G.Op) bool {
-		s := op.String()
-		return (s == "+" || strings.HasPrefix(s, "+ ")) && op.Arity() == 2
-	}, func(n *G.Node, kids []*G.Node) (instrArgs, error) {
-		if !kids[0].Shape().Eq(n.Shape()) || !kids[1].Shape().Eq(n.Shape()) {
-			return nil, errors.New("operands of different shapes")
-		}
-		return binaryArgs{kernel: "add"}, nil
-	})
 }
 
 // actArgs is y = act(x), element-wise.
@@ -169,11 +155,7 @@ func isActivation(n *G.Node) bool {
 	if lower == nil {
 		return false
 	}
-	var kids []*G.Node
-	for it := n.Graph().From(n.ID()); it.Next(); {
-		kids = append(kids, it.Node().(*G.Node))
-	}
-	a, err := lower(n, kids)
+	a, err := lower(n, graphInputs(n))
 	_, ok := a.(actArgs)
 	return err == nil && ok
 }

@@ -20,7 +20,8 @@ import (
 // the conformance suite do not: element-wise Add and Mul, Sum and its
 // gradient Expand, Gorgonia's "+" that adds the gradients of a value read
 // twice, products with every transpose, the MSE loss, a softmax inside a
-// network and the softmax cross-entropy.
+// network and the softmax cross-entropy, and a perceptron of Gorgonia's
+// standard ops alone.
 type opCase struct {
 	name  string
 	build func() (backend.Spec, [][]float32, error)
@@ -122,6 +123,7 @@ var opCases = []opCase{
 	}},
 	{"avgpool", avgPoolCase},
 	{"batchnorm", batchNormCase},
+	{"plain-gorgonia-mlp", plainMLP},
 }
 
 // softmaxCase is a softmax inside a network (attention-like weights over

@@ -14,7 +14,8 @@
 // older than the GPU, to PTX that the driver compiles for it;
 // Backend.Versions says which, and which driver, cuBLAS and NVRTC run. Each op family (activations,
 // matmul, bias, conv, pool, batchnorm, loss, softmax, dropout, reduce,
-// optimizer) has one file with its CUDA C, the lowering of its ops to
+// optimizer, and Gorgonia's element-wise, shape, axes, linalg and softmax
+// ops) has one file with its CUDA C, the lowering of its ops to
 // arguments of its own and the launches they describe, registered by op
 // type or, for ops defined elsewhere such as Gorgonia's, by a function
 // that recognises them (family.go). Device buffers are
@@ -117,10 +118,53 @@
 // (CI=true), which installs them. The tests that need a device
 // (program_test.go, device_test.go) skip, saying why, without one.
 //
+// # Gorgonia's standard ops
+//
+// Graphs built with Gorgonia's own ops run too, forward and backward as
+// G.Grad differentiates them, each node one kernel or cuBLAS call on the
+// device (nothing falls back to the host). Those the planner recognises
+// as one of the project's ops (plan.StandardOps: a product of matrices,
+// a row bias added by G.BroadcastAdd, its gradient's sum over rows, ...)
+// run as that op, on its kernels and fusions; the others lower as
+// follows: products (G.Mul of matrices,
+// matrices and vectors, vectors; G.OuterProd; G.BatchedMatMul), with
+// transposes as cuBLAS flags (linalg.go); the element-wise unary ops
+// (G.Neg, G.Square, G.Sqrt, G.Inverse, G.InverseSqrt, G.Exp, G.Log,
+// G.Log2, G.Log1p, G.Expm1, G.Abs, G.Sign, G.Ceil, G.Floor, G.Sin, G.Cos,
+// G.Cube, G.Tanh, G.Sigmoid, G.Softplus) and binary ones (G.Add, G.Sub,
+// G.HadamardProd, G.HadamardDiv, G.Pow, and the comparisons with retSame
+// that G.Rectify and the gradient of G.Max use), between tensors of one
+// shape or with a scalar, and the sizes G.Mean divides by
+// (elementwise.go); broadcasting (G.BroadcastAdd and the other Broadcast
+// ops, G.Auto), whose reshapes and repeats join the binary op that reads
+// them in one kernel that reads the operands with stride 0 along the
+// broadcast axes (broadcast.go); G.Reshape, G.Transpose, G.Slice,
+// G.Concat and the scatters and repeats of their gradients (shape.go); G.Sum, G.Mean and
+// G.Max over all axes or given ones (axes.go); G.SoftMax and
+// G.LogSoftMax over the last axis (stdsoftmax.go); G.LogSumExp of a
+// vector; constants and scalars.
+//
+// Not supported, each an ErrUnsupported from Compile that says what to
+// use instead: G.Tensordot, G.At, G.DiagFlat, G.Conv2d, G.MaxPool2D,
+// G.AveragePool2D, G.GlobalAveragePool2D, G.BatchNorm, G.Dropout,
+// G.GroupNorm, G.ByIndices, G.CTCLoss, G.MinBetween, G.MaxBetween,
+// G.Sparsemax, G.Upsample2D, G.YOLOv3 (the project's ops in package ops
+// replace the network layers among them); G.SoftMax along an axis other
+// than the last; G.Sum over more than 4 axes that do not merge, G.Max
+// over more than 4 axes that do not merge, G.Transpose of more than 4
+// axes that do not merge (neighbouring axes that are contiguous merge);
+// G.Slice with a step that does not divide end − start (Gorgonia's shape
+// and value then disagree); comparisons that return booleans (the kernels
+// run float32); any dtype but float32. Gorgonia's gradient of G.OuterProd
+// is wrong, and of the wrong shape for vectors of different lengths,
+// which Compile then refuses; G.LogSumExp of a matrix fails in Gorgonia
+// itself.
+//
 // # Errors
 //
 // An op the lowering does not know is backend.ErrUnsupported from Compile,
-// naming the op and the node. A program that does not fit in device memory,
+// naming the op, the node and, for the ops listed above, the closest
+// supported way. A program that does not fit in device memory,
 // or whose tensors outgrow the kernels' 32-bit indices, is an error from
 // Compile that suggests a smaller batch. CUDA, cuBLAS and
 // NVRTC failures are *cudadl.Error values naming the call and the CUDA

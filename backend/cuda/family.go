@@ -46,9 +46,9 @@ type lowerFunc func(n *G.Node, kids []*G.Node) (instrArgs, error)
 // lowerings are the families' lowerFuncs, registered in init and only read
 // after: by op type, and matchers tried in the order registered.
 var lowerings = struct {
-	byType   map[reflect.Type]lowerFunc
+	byType   map[reflect.Type]func(op G.Op, n *G.Node, kids []*G.Node) (instrArgs, error)
 	matchers []opMatcher
-}{byType: map[reflect.Type]lowerFunc{}}
+}{byType: map[reflect.Type]func(G.Op, *G.Node, []*G.Node) (instrArgs, error){}}
 
 type opMatcher struct {
 	match func(G.Op) bool
@@ -62,7 +62,7 @@ func lowerOp[O G.Op](lower func(op O, n *G.Node, kids []*G.Node) (instrArgs, err
 	if _, dup := lowerings.byType[t]; dup {
 		panic("backend/cuda: two lowerings of " + t.String())
 	}
-	lowerings.byType[t] = func(n *G.Node, kids []*G.Node) (instrArgs, error) { return lower(n.Op().(O), n, kids) }
+	lowerings.byType[t] = func(op G.Op, n *G.Node, kids []*G.Node) (instrArgs, error) { return lower(op.(O), n, kids) }
 }
 
 // lowerAs registers args as the lowering of every op of type O.
@@ -77,10 +77,13 @@ func lowerMatching(match func(G.Op) bool, lower lowerFunc) {
 	lowerings.matchers = append(lowerings.matchers, opMatcher{match, lower})
 }
 
-// lowererOf returns the lowering of op, or nil.
+// lowererOf returns the lowering of op, or nil. The op may be one the
+// plan put in a node's place (plan.StandardOps: always one of the
+// project's, lowered by type), which the lowering then reads instead of
+// the node's own.
 func lowererOf(op G.Op) lowerFunc {
 	if f, ok := lowerings.byType[reflect.TypeOf(op)]; ok {
-		return f
+		return func(n *G.Node, kids []*G.Node) (instrArgs, error) { return f(op, n, kids) }
 	}
 	for _, m := range lowerings.matchers {
 		if m.match(op) {

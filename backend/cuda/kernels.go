@@ -23,12 +23,17 @@ var kernelSource = strings.Join([]string{
 	biasSource,
 	reduceSource,
 	softmaxSource,
+	stdSoftmaxSource,
 	lossSource,
 	optimizerSource,
 	dropoutSource,
 	batchNormSource,
 	convSource,
 	poolSource,
+	elementwiseSource,
+	shapeSource,
+	axesSource,
+	broadcastSource,
 }, "")
 
 // kernelNames are the kernels of kernelSource, which the backend looks up.

@@ -76,6 +76,9 @@ func TestLaunchesMatchKernels(t *testing.T) {
 			return s, err
 		}
 	}
+	for _, c := range stdCases {
+		specs["std/"+c.name] = c.build
+	}
 	reductions := reductionKernels(t)
 	used := map[string]bool{}
 	for name, build := range specs {

@@ -73,7 +73,7 @@ func lower(spec backend.Spec) (*lowering, error) {
 			return nil, fmt.Errorf("%w: input %s is %v, want float32", backend.ErrSpec, in.Name(), in.Dtype())
 		}
 	}
-	pl, err := plan.New(spec, biasActivation)
+	pl, err := plan.New(spec, plan.StandardOps, biasActivation, broadcastBinary)
 	if err != nil {
 		return nil, err
 	}
@@ -94,16 +94,23 @@ func lower(spec backend.Spec) (*lowering, error) {
 	return l, nil
 }
 
-// lowerStep lowers plan step s: its node, or a bias addition and the
-// activation after it as one bias_act.
+// lowerStep lowers plan step s: its node, a bias addition and the
+// activation after it as one bias_act, or a binary op with the
+// broadcasts of its operands as one broadcast_binary.
 func lowerStep(pl *plan.Plan, s *plan.Step) (instr, error) {
 	n := s.Node()
-	in, err := lowerNode(n, pl.Inputs(n))
+	in, err := lowerNode(pl.Op(n), n, pl.Inputs(n))
 	if err != nil {
 		return instr{}, err
 	}
+	if s.Fusion == broadcastBinary {
+		in.args, err = lowerBroadcast(pl, s)
+		if err != nil {
+			return instr{}, fmt.Errorf("%w: %v (node %s, id %d) with its broadcasts: %w", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), err)
+		}
+	}
 	if s.Fusion == biasActivation {
-		bias, err := lowerNode(s.Nodes[0], pl.Inputs(s.Nodes[0]))
+		bias, err := lowerNode(pl.Op(s.Nodes[0]), s.Nodes[0], pl.Inputs(s.Nodes[0]))
 		if err != nil {
 			return instr{}, err
 		}
@@ -179,22 +186,24 @@ func (l *lowering) bind(spec backend.Spec, bufs plan.Buffers) {
 	}
 }
 
-// lowerNode maps one non-leaf node, whose inputs are kids, to an
-// instruction (without buffers).
-func lowerNode(n *G.Node, kids []*G.Node) (instr, error) {
-	unsupported := func(why string) (instr, error) {
-		return instr{}, fmt.Errorf("%w: %v (node %s)%s", backend.ErrUnsupported, n.Op(), n.Name(), why)
+// lowerNode maps one non-leaf node, computed by op (its own, or the
+// project's op the plan put in its place) from kids, to an instruction
+// (without buffers).
+func lowerNode(op G.Op, n *G.Node, kids []*G.Node) (instr, error) {
+	unsupported := func(why, otherwise string) (instr, error) {
+		return instr{}, fmt.Errorf("%w: %v (node %s, id %d)%s (%s)", backend.ErrUnsupported, n.Op(), n.Name(), n.ID(), why,
+			hintFor(n.Op(), otherwise))
 	}
 	if n.Dtype() != tensor.Float32 {
-		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()))
+		return unsupported(fmt.Sprintf(": dtype %v, the CUDA backend runs float32", n.Dtype()), "build the graph in float32")
 	}
-	lower := lowererOf(n.Op())
+	lower := lowererOf(op)
 	if lower == nil {
-		return unsupported("")
+		return unsupported("", "package backend/cuda's documentation lists the ops it runs")
 	}
 	args, err := lower(n, kids)
 	if err != nil {
-		return unsupported(": " + err.Error())
+		return unsupported(": "+err.Error(), "package backend/cuda's documentation lists what its ops take")
 	}
 	return instr{node: n, args: args}, nil
 }

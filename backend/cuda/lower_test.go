@@ -379,16 +379,20 @@ func TestPlanBuffersNotClobbered(t *testing.T) {
 	}
 }
 
+// An op the kernels do not run is ErrUnsupported naming the op, the node
+// and what to use instead.
 func TestPlanUnsupported(t *testing.T) {
 	g := G.NewGraph()
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(2, 3), G.WithName("x"))
-	y, err := G.Exp(x) // Gorgonia's own op, which no backend of ours runs
+	w := G.NewMatrix(g, tensor.Float32, G.WithShape(3, 2), G.WithName("w"))
+	y, err := G.Tensordot([]int{1}, []int{0}, x, w) // Gorgonia's own op, which no kernel runs
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = lower(backend.Spec{Inputs: []*G.Node{x}, Outputs: []*G.Node{y}})
-	if !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), "exp") || !strings.Contains(err.Error(), y.Name()) {
-		t.Errorf("lower = %v, want ErrUnsupported naming the op and the node", err)
+	_, err = lower(backend.Spec{Inputs: []*G.Node{x, w}, Outputs: []*G.Node{y}})
+	if !errors.Is(err, backend.ErrUnsupported) || !strings.Contains(err.Error(), "Tensordot") ||
+		!strings.Contains(err.Error(), y.Name()) || !strings.Contains(err.Error(), "G.Mul") {
+		t.Errorf("lower = %v, want ErrUnsupported naming the op, the node and G.Mul", err)
 	}
 }
 
