@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"unsafe"
 
@@ -204,11 +205,19 @@ func (p *program) step(pl *plan.Plan, n *G.Node) step {
 	op := pl.Op(n)
 	s := step{node: n, op: op, in: in, args: make([]G.Value, len(in)), out: out}
 	s.pd, _ = op.(G.UsePreallocDoer)
+	if _, dense := p.vals[out].(*tensor.Dense); !dense && reflect.TypeOf(op).PkgPath() == gorgoniaPkg {
+		// Gorgonia's ops preallocate tensors only: a product of two
+		// vectors, a scalar, is made anew by Do.
+		s.pd = nil
+	}
 	s.md, _ = op.(ops.ModeDoer)
 	_, reshape := op.(ops.ReshapeOp)
 	s.alias = reshape && n.Dtype() == tensor.Float32 && sameData(p.vals[in[0]], p.vals[out])
 	return s
 }
+
+// gorgoniaPkg is the import path of Gorgonia's own ops.
+var gorgoniaPkg = reflect.TypeFor[G.Node]().PkgPath()
 
 // newValue returns the buffer of node n, whose inputs are in the slots in:
 // for a float32 reshape, a tensor of n's shape over its input's memory.

@@ -56,6 +56,7 @@ func Cases() []Case {
 		{"attention", attention, data(16, norm(2*5, 6), norm(2*5, 6))},
 		{"dense-mixed", denseMixed, data(17, norm(16, 10), norm(16, 3))},
 		{"elementwise", elementwise, data(18, norm(8, 5), norm(8, 1))},
+		{"vector-products", vectorProducts, data(19, norm(8, 6), norm(8, 1))},
 	}
 }
 
@@ -243,6 +244,18 @@ func elementwise(g *G.ExprGraph) (*Model, error) {
 		feats := G.Must(G.Concat(1, branches...))
 		score := G.Must(G.Add(G.Must(G.Max(feats, 1)), G.Must(G.Mean(feats, 1))))
 		out := G.Must(G.Reshape(score, tensor.Shape{8, 1}))
+		return []*G.Node{x, y}, b.mse(out, y), []*G.Node{out}
+	})
+}
+
+// vectorProducts is a linear model by a matrix-vector product, plus an
+// offset that is the dot product of two learnt vectors.
+func vectorProducts(g *G.ExprGraph) (*Model, error) {
+	return build(g, 9, func(b *builder) ([]*G.Node, *G.Node, []*G.Node) {
+		x, y := b.input("x", 8, 6), b.input("y", 8)
+		w := b.param("w", 6)
+		offset := G.Must(G.Mul(b.param("u", 3), b.param("v", 3)))
+		out := G.Must(G.Add(G.Must(G.Mul(x, w)), offset))
 		return []*G.Node{x, y}, b.mse(out, y), []*G.Node{out}
 	})
 }
