@@ -50,7 +50,7 @@ func checkLastGood(t *testing.T, out string, epoch int) {
 	}
 	entries, _ := os.ReadDir(out)
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") || e.Name() == lockFile {
+		if strings.Contains(e.Name(), ".tmp-") || e.Name() == catdog.LockFile {
 			t.Errorf("%s left in --out", e.Name())
 		}
 	}
@@ -211,7 +211,7 @@ func TestSecondRunOnTheSameOutIsRefused(t *testing.T) {
 	}
 	for _, extra := range [][]string{nil, {"--resume"}} {
 		r := runTrain(t, context.Background(), append(args, extra...)...)
-		if r.code != 1 || !strings.Contains(r.stderr, out+" is in use by another catdog-train (process ") {
+		if r.code != 1 || !strings.Contains(r.stderr, out+" is in use by another training run (process ") {
 			t.Errorf("second run %v: exit %d, stderr:\n%s", extra, r.code, r.stderr)
 		}
 		if strings.Contains(r.stdout, "epoch 1/2") {

@@ -73,7 +73,7 @@ func wantRefused(t *testing.T, what, want string, args ...string) {
 }
 
 // sameMetrics reports whether a and b hold the same values.
-func sameMetrics(a, b metricsRecord) bool {
+func sameMetrics(a, b catdog.MetricsRecord) bool {
 	if (a.AUC == nil) != (b.AUC == nil) || (a.AUC != nil && *a.AUC != *b.AUC) {
 		return false
 	}
@@ -565,7 +565,7 @@ func TestReadOldHistory(t *testing.T) {
 	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h, err := readHistory(path, 1)
+	h, err := catdog.ReadHistory(path, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
