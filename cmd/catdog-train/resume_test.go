@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,39 +12,13 @@ import (
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/catdogtest"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
 // synthSmall trains on a small synthetic set.
 var synthSmall = flags(small, []string{"--synthetic", "200", "--seed", "5"})
-
-// sameTensors fails unless the checkpoints hold the same tensors, bit for
-// bit (optimizer state included).
-func sameTensors(t *testing.T, pathA, pathB string) {
-	t.Helper()
-	a, err := checkpoint.Load(pathA, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := checkpoint.Load(pathB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(a) != len(b) {
-		t.Fatalf("%d tensors against %d", len(a), len(b))
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
-			t.Fatalf("tensor %d: %s[%d] against %s[%d]", i, a[i].Name, len(a[i].Data), b[i].Name, len(b[i].Data))
-		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				t.Fatalf("tensor %s differs at %d: %v against %v", a[i].Name, j, a[i].Data[j], b[i].Data[j])
-			}
-		}
-	}
-}
 
 // straightAndFirstEpoch trains with args into two folders under tmp: to
 // the end in "straight", and for one epoch in "split", to be resumed.
@@ -104,8 +76,8 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 		t.Errorf("resumed run trained epoch 1 again:\n%s", r.stdout)
 	}
 
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
-	sameTensors(t, filepath.Join(straight, checkpoint.BestFile), filepath.Join(split, checkpoint.BestFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.BestFile), filepath.Join(split, checkpoint.BestFile))
 	hs, hr := readHistoryLines(t, straight), readHistoryLines(t, split)
 	if len(hr) != 2 {
 		t.Fatalf("resumed history has %d lines, want 2 (the earlier line kept)", len(hr))
@@ -152,7 +124,7 @@ func resumesExactly(t *testing.T, tmp string, args []string, want ...string) (st
 			t.Errorf("resumed run's output lacks %q:\n%s", w, r.stdout)
 		}
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 	return straight, split
 }
 
@@ -304,7 +276,7 @@ func TestInterruptThenResume(t *testing.T) {
 	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", straight, "--epochs", "3"})...); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
 	if h := readHistoryLines(t, out); len(h) != 3 {
 		t.Errorf("history after resume has %d lines, want 3", len(h))
 	}
@@ -318,61 +290,39 @@ func TestInterruptThenResume(t *testing.T) {
 	}
 }
 
-// TestResumeWithScheduleAndAugmentation interrupts runs whose learning
-// rate and training images change every epoch, resumes them with no more
-// than --out and --resume (--epochs too is the run's), and expects the weights, rates and metrics of an
-// uninterrupted run.
+// TestResumeWithScheduleAndAugmentation interrupts a run whose learning
+// rate and training images change every epoch, resumes it with no more
+// than --out and --resume, and expects it to go on with the run's
+// settings, --epochs included, to the end. (That it reaches the weights,
+// rates and metrics of an uninterrupted run, models/catdog's
+// TestResumeContinuesTheRun checks.)
 func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name string
-		args []string
-	}{
-		{"cosine with warm-up and augmentation", []string{"--lr-schedule", "cosine", "--warmup", "1", "--augment"}},
-		{"step", []string{"--lr-schedule", "step", "--lr-step", "1", "--lr-gamma", "0.5"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tmp := t.TempDir()
-			out, straight := filepath.Join(tmp, "out"), filepath.Join(tmp, "straight")
-			args := flags(synthSmall, tt.args, []string{"--epochs", "3", "--plots=false"})
-			if r := runTrain(t, context.Background(), flags(args, []string{"--out", straight})...); r.code != 0 {
-				t.Fatalf("exit %d\n%s", r.code, r.stderr)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var stdout, stderr strings.Builder
-			if code := run(ctx, flags(args, []string{"--out", out}), &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
-				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
-			}
-			// Without --epochs: the run's own 3, which the checkpoint
-			// records, not the flag's default.
-			r := runTrain(t, context.Background(), "--out", out, "--resume", "--device", "cpu", "--plots=false")
-			if r.code != 0 {
-				t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
-			}
-			if !strings.Contains(r.stdout, "--epochs 3") || !strings.Contains(r.stdout, "epoch 3/3") {
-				t.Errorf("resumed run does not go on to the run's --epochs 3:\n%s", r.stdout)
-			}
-			for _, a := range tt.args {
-				if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
-					t.Errorf("resumed run's settings lack %s:\n%s", a, r.stdout)
-				}
-			}
-			sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
-			hs, hr := readHistoryLines(t, straight), readHistoryLines(t, out)
-			if len(hs) != 3 || len(hr) != 3 {
-				t.Fatalf("histories of %d and %d epochs, want 3", len(hs), len(hr))
-			}
-			for i := range hs {
-				if hs[i].LearningRate != hr[i].LearningRate || !sameMetrics(*hs[i].Val, *hr[i].Val) {
-					t.Errorf("epoch %d: lr %v, val %+v uninterrupted; lr %v, val %+v resumed", i+1, hs[i].LearningRate, *hs[i].Val, hr[i].LearningRate, *hr[i].Val)
-				}
-			}
-			if hs[0].LearningRate == hs[1].LearningRate || hs[1].LearningRate == hs[2].LearningRate {
-				t.Errorf("the learning rate did not change: %v, %v, %v", hs[0].LearningRate, hs[1].LearningRate, hs[2].LearningRate)
-			}
-		})
+	out := filepath.Join(t.TempDir(), "out")
+	given := []string{"--lr-schedule", "cosine", "--warmup", "1", "--augment"}
+	args := flags(synthSmall, given, []string{"--epochs", "3", "--plots=false", "--out", out})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr strings.Builder
+	if code := run(ctx, args, &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	// Without --epochs: the run's own 3, which the checkpoint records,
+	// not the flag's default.
+	r := runTrain(t, context.Background(), "--out", out, "--resume", "--device", "cpu", "--plots=false")
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--epochs 3") || !strings.Contains(r.stdout, "epoch 3/3") || strings.Contains(r.stdout, "epoch 1/3") {
+		t.Errorf("resumed run does not go on from epoch 2 to the run's --epochs 3:\n%s", r.stdout)
+	}
+	for _, a := range given {
+		if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
+			t.Errorf("resumed run's settings lack %s:\n%s", a, r.stdout)
+		}
+	}
+	if h := readHistoryLines(t, out); len(h) != 3 || h[0].LearningRate == h[1].LearningRate || h[1].LearningRate == h[2].LearningRate {
+		t.Errorf("history %+v: want 3 epochs, each at its own rate", h)
 	}
 }
 
@@ -431,7 +381,7 @@ func resumeCNN(t *testing.T, bn bool) {
 	if !strings.Contains(r.stdout, settings) {
 		t.Errorf("resumed run's settings, want %q:\n%s", settings, r.stdout)
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 }
 
 // TestResumePhotosChecksTheData resumes a run on photos: plainly, to the
@@ -470,7 +420,7 @@ func TestResumePhotosChecksTheData(t *testing.T) {
 	if !strings.Contains(r.stdout, "--data "+photos.Dir+" --test-split 0.1 --val 0.25") {
 		t.Errorf("resumed run's settings lack the data's:\n%s", r.stdout)
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 	if s := readSummary(t, split); s.DataSettings == nil || s.DataSettings.Dir != photos.Dir || s.DataSettings.Val != 0.25 {
 		t.Errorf("summary's data settings: %+v", s.DataSettings)
 	}
@@ -553,23 +503,5 @@ func TestRecordedEpochs(t *testing.T) {
 				t.Errorf("--epochs %d, note %q; want %d, a note saying %q", o.epochs, note, tt.want, tt.note)
 			}
 		})
-	}
-}
-
-// TestReadOldHistory reads a history.jsonl line as builds before
-// mean_batch_loss wrote it, with the same value under "loss", as --resume
-// of such a run does.
-func TestReadOldHistory(t *testing.T) {
-	path := filepath.Join(t.TempDir(), historyFile)
-	old := `{"epoch":1,"lr":0.001,"loss":0.5,"train":{"loss":0.25,"accuracy":0.9},"val":null,"seconds":1,"samples_per_s":100}` + "\n"
-	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := catdog.ReadHistory(path, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h) != 1 || h[0].MeanBatchLoss != 0.5 || h[0].Train.Loss != 0.25 || h[0].Epoch != 1 || h[0].SamplesPerSec != 100 {
-		t.Errorf("read %+v", h)
 	}
 }

@@ -8,42 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/report"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
-
-func TestEpochsWithoutImprovement(t *testing.T) {
-	t.Parallel()
-	hist := func(losses ...float64) []catdog.EpochRecord {
-		var h []catdog.EpochRecord
-		for i, l := range losses {
-			h = append(h, catdog.EpochRecord{Epoch: i + 1, Val: &catdog.MetricsRecord{Loss: l}})
-		}
-		return h
-	}
-	tests := []struct {
-		name     string
-		history  []catdog.EpochRecord
-		minDelta float64
-		want     int
-	}{
-		{"empty", nil, 0, 0},
-		{"first epoch", hist(0.7), 0, 0},
-		{"always better", hist(0.7, 0.6, 0.5), 0, 0},
-		{"two worse", hist(0.7, 0.5, 0.6, 0.55), 0, 2},
-		{"equal is not better", hist(0.5, 0.5), 0, 1},
-		// 0.5 -> 0.45 falls by less than 0.1: not better; 0.35 is.
-		{"min delta", hist(0.5, 0.45, 0.42, 0.35), 0.1, 0},
-		{"min delta, not yet", hist(0.5, 0.45, 0.42), 0.1, 2},
-		{"no validation", []catdog.EpochRecord{{Epoch: 1}, {Epoch: 2}}, 0, 0},
-	}
-	for _, tt := range tests {
-		if got := catdog.EpochsWithoutImprovement(tt.history, tt.minDelta); got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}
 
 // TestEarlyStopping makes every epoch after the first fall short of
 // --min-delta, so that --patience 2 stops after epoch 3 of 6 and the test

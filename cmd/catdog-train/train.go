@@ -64,9 +64,6 @@ func (t *trainer) run(ctx context.Context) error {
 	if opt.Backend, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
 		return err
 	}
-	if t.env.device != nil {
-		opt.Backend = t.env.device(opt.Backend)
-	}
 	defer opt.Backend.Close()
 	d, err := loadData(t.o, t.stdout)
 	if err != nil {
