@@ -57,7 +57,7 @@ func (t *trainer) run(ctx context.Context) error {
 	if err := t.prepareOut(); err != nil {
 		return err
 	}
-	opt, err := t.o.runOptions()
+	opt, err := t.runOptions()
 	if err != nil {
 		return err
 	}
@@ -91,15 +91,17 @@ func (t *trainer) run(ctx context.Context) error {
 	return t.finish(res, d)
 }
 
-// runOptions returns the run the flags ask for (those of the checkpoint
-// resumed, which adopt has taken).
-func (o *options) runOptions() (catdog.RunOptions, error) {
-	opt := catdog.RunOptions{Batch: o.batch, Schedule: o.scheduleSpec(), Augment: o.augmentation(), Epochs: o.epochs,
-		Patience: o.patience, MinDelta: o.minDelta}
+// runOptions returns the run the flags ask for. A resumed run takes the
+// model, optimizer, schedule and augmentation from its checkpoint.
+func (t *trainer) runOptions() (catdog.RunOptions, error) {
+	o := t.o
+	opt := catdog.RunOptions{Batch: o.batch, Epochs: o.epochs, Patience: o.patience, MinDelta: o.minDelta}
+	opt.Config.TF32 = o.tf32
 	var err error
-	if opt.Data, err = o.dataSettings(); err != nil {
+	if opt.Data, err = o.dataSettings(); err != nil || t.saved != nil {
 		return opt, err
 	}
+	opt.Schedule, opt.Augment = o.scheduleSpec(), o.augmentation()
 	if opt.Optimizer, err = o.optimizerSpec(); err != nil {
 		return opt, err
 	}
