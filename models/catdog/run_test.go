@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -17,28 +18,36 @@ import (
 	"github.com/neurone-dl/neurone/internal/faultfs"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/catdogtest"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
+// smallSets are the images of smallRun, made once: runs only read them.
+var smallSets = sync.OnceValue(func() [3]*dataset.Set {
+	all := synthetic.Generate(200, smallSeed, catdog.DefaultConfig().Side)
+	rest, test, err := all.Split(0.1, smallSeed)
+	if err != nil {
+		panic(err)
+	}
+	train, val, err := rest.Split(0.2, smallSeed+1)
+	if err != nil {
+		panic(err)
+	}
+	return [3]*dataset.Set{train, val, test}
+})
+
+const smallSeed = 5
+
 // smallRun returns the options of a run that takes a fraction of a
 // second: a small perceptron on 200 synthetic images (144 to train on, in
 // 9 steps of 16), split as catdog-train splits them, for epochs epochs.
-func smallRun(t *testing.T, dir string, epochs int) catdog.RunOptions {
-	t.Helper()
+func smallRun(dir string, epochs int) catdog.RunOptions {
 	cfg := catdog.DefaultConfig()
-	cfg.Hidden, cfg.Seed = []int{32, 16}, 5
-	all := synthetic.Generate(200, cfg.Seed, cfg.Side)
-	rest, test, err := all.Split(0.1, cfg.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	train, val, err := rest.Split(0.2, cfg.Seed+1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg.Hidden, cfg.Seed = []int{32, 16}, smallSeed
+	sets := smallSets()
 	return catdog.RunOptions{Dir: dir, Backend: cpu.New(), Config: cfg, Batch: 16, Epochs: epochs,
-		Train: train, Val: val, Test: test, Data: &catdog.DataSettings{Synthetic: 200, TestSplit: 0.1, Val: 0.2}}
+		Train: sets[0], Val: sets[1], Test: sets[2], Data: &catdog.DataSettings{Synthetic: 200, TestSplit: 0.1, Val: 0.2}}
 }
 
 // smallSteps is the number of steps of an epoch of smallRun.
@@ -51,7 +60,7 @@ func TestRunReportsProgress(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	var events []catdog.Progress
-	res, err := catdog.Run(context.Background(), smallRun(t, dir, 2), func(p catdog.Progress) {
+	res, err := catdog.Run(context.Background(), smallRun(dir, 2), func(p catdog.Progress) {
 		if p.Event == catdog.RunStarted && (p.Network == nil || p.Network.Summary() == "") {
 			t.Errorf("the run started without a network to describe")
 		}
@@ -86,31 +95,38 @@ func TestRunReportsProgress(t *testing.T) {
 		}
 	}
 	catdogtest.CheckLastGood(t, dir, 2)
-	if _, err := catdog.Run(context.Background(), smallRun(t, dir, 2), nil); !errors.Is(err, catdog.ErrRunExists) {
+	if _, err := catdog.Run(context.Background(), smallRun(dir, 2), nil); !errors.Is(err, catdog.ErrRunExists) {
 		t.Errorf("a second run into the folder: %v, want ErrRunExists", err)
 	}
 }
 
-// TestResumeContinuesTheRun stops runs after epoch 1, with a rate that
-// changes every step and images augmented anew every epoch, or a step
-// schedule, resumes them, and expects the weights, history and test of a
-// run that was never stopped.
+// TestResumeContinuesTheRun stops runs after epoch 1 (as Ctrl-C does,
+// during epoch 2), resumes them, and expects the weights, history and test
+// of a run that was never stopped, whatever in the run changes from step
+// to step: a rate that changes every step and images augmented anew every
+// epoch, a step schedule, clipped gradients, batch normalisation's running
+// statistics.
 func TestResumeContinuesTheRun(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		name     string
-		schedule optim.Schedule
-		augment  catdog.Augmentation
+		name   string
+		change func(*catdog.RunOptions)
 	}{
-		{"cosine per step with warm-up and augmentation", optim.Schedule{Kind: optim.ScheduleCosine, Epochs: 3, Warmup: 1, PerStep: true}, catdog.DefaultAugmentation()},
-		{"step", optim.Schedule{Kind: optim.ScheduleStep, StepEvery: 1, Gamma: 0.5}, catdog.Augmentation{}},
+		{"cosine per step with warm-up and augmentation", func(o *catdog.RunOptions) {
+			o.Schedule, o.Augment = optim.Schedule{Kind: optim.ScheduleCosine, Epochs: 2, Warmup: 1, PerStep: true}, catdog.DefaultAugmentation()
+		}},
+		{"step", func(o *catdog.RunOptions) {
+			o.Schedule = optim.Schedule{Kind: optim.ScheduleStep, StepEvery: 1, Gamma: 0.5}
+		}},
+		{"clipping", func(o *catdog.RunOptions) { o.Optimizer = optim.NewAdam(0.001); o.Optimizer.ClipNorm = 0.05 }},
+		{"batch normalisation", func(o *catdog.RunOptions) { o.Config.HiddenBatchNorm = true }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			tmp := t.TempDir()
 			run := func(dir string) catdog.RunOptions {
-				opt := smallRun(t, dir, 3)
-				opt.Schedule, opt.Augment = tt.schedule, tt.augment
+				opt := smallRun(dir, 2)
+				tt.change(&opt)
 				return opt
 			}
 			straight, err := catdog.Run(context.Background(), run(filepath.Join(tmp, "straight")), nil)
@@ -135,13 +151,14 @@ func TestResumeContinuesTheRun(t *testing.T) {
 			}
 			// Only the data and the backend: the rest, --epochs too, is
 			// the checkpoint's.
+			sets := smallSets()
 			resumed, err := catdog.Resume(context.Background(), saved, catdog.RunOptions{Backend: cpu.New(),
-				Train: run("").Train, Val: run("").Val, Test: run("").Test}, nil)
+				Train: sets[0], Val: sets[1], Test: sets[2]}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			catdogtest.SameTensors(t, filepath.Join(tmp, "straight", checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
-			if len(resumed.History) != 3 || *resumed.Test != *straight.Test || resumed.BestEpoch != straight.BestEpoch || resumed.Data == nil {
+			if len(resumed.History) != 2 || *resumed.Test != *straight.Test || resumed.BestEpoch != straight.BestEpoch || resumed.Data == nil {
 				t.Fatalf("resumed: %+v\nstraight: %+v", resumed, straight)
 			}
 			for i, h := range straight.History {
@@ -150,21 +167,21 @@ func TestResumeContinuesTheRun(t *testing.T) {
 					t.Errorf("epoch %d: %+v straight, %+v resumed", i+1, h, r)
 				}
 			}
-			if h := straight.History; h[0].LearningRate == h[1].LearningRate || h[1].LearningRate == h[2].LearningRate {
-				t.Errorf("the learning rate did not change: %v, %v, %v", h[0].LearningRate, h[1].LearningRate, h[2].LearningRate)
+			if h := straight.History; run("").Schedule.Kind != optim.ScheduleNone && h[0].LearningRate == h[1].LearningRate {
+				t.Errorf("the learning rate did not change: %v, %v", h[0].LearningRate, h[1].LearningRate)
 			}
 		})
 	}
 }
 
 // TestRunStopsEarly makes every epoch after the first fall short of
-// MinDelta, so that Patience 2 stops the run after epoch 3 of 6 and the
+// MinDelta, so that Patience 1 stops the run after epoch 2 of 6 and the
 // test runs on the best epoch's weights; resuming it trains nothing more.
 func TestRunStopsEarly(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	opt := smallRun(t, dir, 6)
-	opt.Patience, opt.MinDelta = 2, 100
+	opt := smallRun(dir, 6)
+	opt.Patience, opt.MinDelta = 1, 100
 	stoppedAt := 0
 	res, err := catdog.Run(context.Background(), opt, func(p catdog.Progress) {
 		if p.Event == catdog.EpochDone && p.StoppedEarly {
@@ -174,7 +191,7 @@ func TestRunStopsEarly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stoppedAt != 3 || !res.StoppedEarly || res.LastEpoch != 3 || len(res.History) != 3 || res.TestModel != checkpoint.BestFile {
+	if stoppedAt != 2 || !res.StoppedEarly || res.LastEpoch != 2 || len(res.History) != 2 || res.TestModel != checkpoint.BestFile {
 		t.Fatalf("stopped after epoch %d; result %+v", stoppedAt, res)
 	}
 	saved, err := catdog.ReadRun(dir)
@@ -186,7 +203,7 @@ func TestRunStopsEarly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 1 || !events[0].StoppedEarly || again.LastEpoch != 3 || *again.Test != *res.Test {
+	if len(events) != 1 || !events[0].StoppedEarly || again.LastEpoch != 2 || *again.Test != *res.Test {
 		t.Errorf("resuming a stopped run: events %+v, result %+v", events, again)
 	}
 }
@@ -270,7 +287,7 @@ func TestRunFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			opt := smallRun(t, dir, 3)
+			opt := smallRun(dir, 2)
 			if tt.fs != nil {
 				opt.FS = tt.fs
 			}
@@ -297,7 +314,7 @@ func TestLockDir(t *testing.T) {
 	if _, err := catdog.LockDir(dir); !errors.Is(err, catdog.ErrDirBusy) || !strings.Contains(err.Error(), "(process ") {
 		t.Errorf("second lock: %v, want ErrDirBusy naming the process", err)
 	}
-	if _, err := catdog.Run(context.Background(), smallRun(t, dir, 1), nil); !errors.Is(err, catdog.ErrDirBusy) {
+	if _, err := catdog.Run(context.Background(), smallRun(dir, 1), nil); !errors.Is(err, catdog.ErrDirBusy) {
 		t.Errorf("a run in a locked folder: %v, want ErrDirBusy", err)
 	}
 	l.Release()
