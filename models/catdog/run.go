@@ -24,7 +24,8 @@ import (
 const LockFile = ".catdog-train.lock"
 
 // ErrDirBusy is the error of a run refused because another holds its
-// folder (LockDir).
+// folder (LockDir). Its text reads within the sentence that names the
+// folder and the process holding it, hence no package prefix.
 var ErrDirBusy = errors.New("in use by another training run")
 
 // ErrRunExists is the error of Run on a folder that already holds a
@@ -216,7 +217,9 @@ func Run(ctx context.Context, opt RunOptions, progress func(Progress)) (*Result,
 // opt are ignored (but Config.TF32); opt.Dir is saved.Dir. The data must
 // be the run's, split as it was, for the run to continue on the same
 // images. A run that has reached opt.Epochs, or that early stopping
-// ended, trains no further and is tested again.
+// ended, trains no further and is tested again. To be sure that no other
+// run writes the folder between ReadRun and Resume, lock it first
+// (LockDir, RunOptions.Lock), as catdog-train does.
 func Resume(ctx context.Context, saved *SavedRun, opt RunOptions, progress func(Progress)) (*Result, error) {
 	start := time.Now()
 	m := saved.Last
