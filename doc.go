@@ -46,13 +46,17 @@
 //     the kernels built by the host's C++ compiler and the products on
 //     the host BLAS, so that a graph is proved to run on CUDA and to
 //     compute the CPU's numbers without a GPU.
-//   - models: the cat/dog perceptron and CNN with their training epoch,
-//     data sets (models/catdog/dataset, models/catdog/synthetic) and
-//     checkpoints (models/checkpoint). models -> graph, backend.
+//   - models: the cat/dog perceptron and CNN with their training run
+//     (catdog.Run and Resume: the epoch loop, validation, early stopping,
+//     checkpoints, history and resume, reported to a progress callback),
+//     its report (models/catdog/report: summary.json, plots), data sets
+//     (models/catdog/dataset, models/catdog/synthetic) and checkpoints
+//     (models/checkpoint). models -> graph, backend.
 //   - bench: the benchmarks (MLP6, the CNN, SGEMM) on every backend, the
 //     side-by-side driver (bench/compare) and the GPU bundle's script.
 //   - cmd: catdog-train, catdog-predict and catdog-samples: flags,
-//     progress and output. cmd -> everything above.
+//     progress and output; catdog-train maps its flags to catdog.Run.
+//     cmd -> everything above.
 //   - internal: what no user should import: the BLAS and CUDA loaders,
 //     the CPU kernels, atomic file writes, the gradient checker.
 //

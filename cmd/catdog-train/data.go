@@ -97,15 +97,3 @@ func counts(s *dataset.Set) string {
 	cats, dogs := s.Counts()
 	return fmt.Sprintf("%d (%d cats, %d dogs)", s.Len(), cats, dogs)
 }
-
-// classCounts is a set's size by class, as summary.json gives it.
-type classCounts struct {
-	Images int `json:"images"`
-	Cats   int `json:"cats"`
-	Dogs   int `json:"dogs"`
-}
-
-func countOf(s *dataset.Set) classCounts {
-	cats, dogs := s.Counts()
-	return classCounts{Images: s.Len(), Cats: cats, Dogs: dogs}
-}

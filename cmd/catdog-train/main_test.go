@@ -17,6 +17,7 @@ import (
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/report"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -57,30 +58,30 @@ func flags(lists ...[]string) []string {
 	return out
 }
 
-func readSummary(t *testing.T, out string) summary {
+func readSummary(t *testing.T, out string) report.Summary {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out, summaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s summary
+	var s report.Summary
 	if err := json.Unmarshal(data, &s); err != nil {
 		t.Fatalf("%s: %v", summaryFile, err)
 	}
 	return s
 }
 
-func readHistoryLines(t *testing.T, out string) []epochRecord {
+func readHistoryLines(t *testing.T, out string) []catdog.EpochRecord {
 	t.Helper()
 	f, err := os.Open(filepath.Join(out, historyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var recs []epochRecord
+	var recs []catdog.EpochRecord
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var r epochRecord
+		var r catdog.EpochRecord
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("%s: line %q: %v", historyFile, sc.Text(), err)
 		}
@@ -92,13 +93,13 @@ func readHistoryLines(t *testing.T, out string) []epochRecord {
 func isFraction(v *float64) bool { return v != nil && *v >= 0 && *v <= 1 }
 
 // saneMetrics reports whether every metric is in its range.
-func saneMetrics(m metricsRecord) bool {
+func saneMetrics(m catdog.MetricsRecord) bool {
 	return m.Loss > 0 && isFraction(&m.Accuracy) && isFraction(&m.Precision) && isFraction(&m.Recall) && isFraction(&m.F1) && isFraction(m.AUC)
 }
 
 // checkPerClass checks the summary's per-class report against its
 // confusion matrix.
-func checkPerClass(t *testing.T, s summary) {
+func checkPerClass(t *testing.T, s report.Summary) {
 	t.Helper()
 	if s.Confusion.Classes != [2]string{"cat", "dog"} {
 		t.Fatalf("confusion matrix of classes %v, want cat, dog", s.Confusion.Classes)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,39 +12,13 @@ import (
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/catdogtest"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
 // synthSmall trains on a small synthetic set.
 var synthSmall = flags(small, []string{"--synthetic", "200", "--seed", "5"})
-
-// sameTensors fails unless the checkpoints hold the same tensors, bit for
-// bit (optimizer state included).
-func sameTensors(t *testing.T, pathA, pathB string) {
-	t.Helper()
-	a, err := checkpoint.Load(pathA, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := checkpoint.Load(pathB, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(a) != len(b) {
-		t.Fatalf("%d tensors against %d", len(a), len(b))
-	}
-	for i := range a {
-		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
-			t.Fatalf("tensor %d: %s[%d] against %s[%d]", i, a[i].Name, len(a[i].Data), b[i].Name, len(b[i].Data))
-		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				t.Fatalf("tensor %s differs at %d: %v against %v", a[i].Name, j, a[i].Data[j], b[i].Data[j])
-			}
-		}
-	}
-}
 
 // straightAndFirstEpoch trains with args into two folders under tmp: to
 // the end in "straight", and for one epoch in "split", to be resumed.
@@ -73,7 +45,7 @@ func wantRefused(t *testing.T, what, want string, args ...string) {
 }
 
 // sameMetrics reports whether a and b hold the same values.
-func sameMetrics(a, b metricsRecord) bool {
+func sameMetrics(a, b catdog.MetricsRecord) bool {
 	if (a.AUC == nil) != (b.AUC == nil) || (a.AUC != nil && *a.AUC != *b.AUC) {
 		return false
 	}
@@ -104,8 +76,8 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 		t.Errorf("resumed run trained epoch 1 again:\n%s", r.stdout)
 	}
 
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
-	sameTensors(t, filepath.Join(straight, checkpoint.BestFile), filepath.Join(split, checkpoint.BestFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.BestFile), filepath.Join(split, checkpoint.BestFile))
 	hs, hr := readHistoryLines(t, straight), readHistoryLines(t, split)
 	if len(hr) != 2 {
 		t.Fatalf("resumed history has %d lines, want 2 (the earlier line kept)", len(hr))
@@ -136,13 +108,17 @@ func TestResumeGivesTheSameWeights(t *testing.T) {
 	}
 }
 
-// resumesExactly trains with args straight and interrupted after epoch 1,
-// resumes the interrupted run with --resume alone, and fails unless the
-// resumed run's settings show each of want and it ends with the
-// uninterrupted run's tensors. It returns the two runs' folders.
-func resumesExactly(t *testing.T, tmp string, args []string, want ...string) (straight, split string) {
+// firstEpochThenResume trains with args for one epoch into a folder of
+// tmp, resumes it with --resume alone (and --epochs 2), and fails unless
+// the resumed run's settings show each of want. It returns the folder.
+// (That a resumed run ends with the weights of an uninterrupted one,
+// models/catdog's TestResumeContinuesTheRun checks, setting by setting.)
+func firstEpochThenResume(t *testing.T, tmp string, args []string, want ...string) (split string) {
 	t.Helper()
-	straight, split = straightAndFirstEpoch(t, tmp, args)
+	split = filepath.Join(tmp, "split")
+	if r := runTrain(t, context.Background(), flags(args, []string{"--out", split, "--epochs", "1"})...); r.code != 0 {
+		t.Fatalf("first epoch: exit %d\n%s", r.code, r.stderr)
+	}
 	r := runTrain(t, context.Background(), "--out", split, "--epochs", "2", "--resume", "--device", "cpu")
 	if r.code != 0 {
 		t.Fatalf("resumed run: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -152,8 +128,7 @@ func resumesExactly(t *testing.T, tmp string, args []string, want ...string) (st
 			t.Errorf("resumed run's output lacks %q:\n%s", w, r.stdout)
 		}
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
-	return straight, split
+	return split
 }
 
 // differsFrom trains with args into a new folder of tmp and fails if its
@@ -175,12 +150,12 @@ func differsFrom(t *testing.T, run, tmp string, args []string, setting string) {
 }
 
 // A run with --clip-norm records it, and a resumed run clips the same:
-// it ends with the weights of the uninterrupted run, which differ from
-// those of a run without clipping (so the clipping did act).
+// its weights differ from those of a run without clipping (so the
+// clipping did act).
 func TestResumeKeepsClipping(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	straight, split := resumesExactly(t, tmp, flags(synthSmall, []string{"--clip-norm", "0.05"}), "--clip-norm 0.05")
+	split := firstEpochThenResume(t, tmp, flags(synthSmall, []string{"--clip-norm", "0.05"}), "--clip-norm 0.05")
 	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
 	if err != nil {
 		t.Fatal(err)
@@ -190,15 +165,14 @@ func TestResumeKeepsClipping(t *testing.T) {
 	}
 	wantRefused(t, "resuming with another clipping norm", "--clip-norm: 1 differs from the checkpoint's 0.05",
 		"--out", split, "--resume", "--clip-norm", "1")
-	differsFrom(t, straight, tmp, synthSmall, "--clip-norm 0.05")
+	differsFrom(t, split, tmp, synthSmall, "--clip-norm 0.05")
 }
 
-// A perceptron with batch normalisation resumes to the uninterrupted
-// run's tensors, running statistics included, and its checkpoint records
-// the normalisation.
+// A perceptron with batch normalisation resumes as one, and its
+// checkpoint records the normalisation's running statistics.
 func TestResumeMLPBatchNorm(t *testing.T) {
 	t.Parallel()
-	_, split := resumesExactly(t, t.TempDir(), flags(synthSmall, []string{"--batchnorm"}), "--hidden 32,16 --batchnorm", "bn1")
+	split := firstEpochThenResume(t, t.TempDir(), flags(synthSmall, []string{"--batchnorm"}), "--hidden 32,16 --batchnorm", "bn1")
 	_, ts, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
 	if err != nil {
 		t.Fatal(err)
@@ -209,17 +183,16 @@ func TestResumeMLPBatchNorm(t *testing.T) {
 }
 
 // A run whose rate changes every step (a warm-up over two epochs) resumes
-// to the uninterrupted run's tensors, so the rate of every step is the
-// same; its settings show the per-step schedule, and it differs from the
-// same run with a rate per epoch.
+// with its settings, which show the per-step schedule, and it differs from
+// the same run with a rate per epoch.
 func TestResumePerStepSchedule(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	straight, split := resumesExactly(t, tmp, flags(synthSmall, []string{"--warmup", "2", "--lr-per-step"}),
+	split := firstEpochThenResume(t, tmp, flags(synthSmall, []string{"--warmup", "2", "--lr-per-step"}),
 		"--warmup 2 --lr-per-step", "set every step")
 	wantRefused(t, "resuming with a rate per epoch", "--lr-per-step: false differs from the checkpoint's true",
 		"--out", split, "--resume", "--lr-per-step=false")
-	differsFrom(t, straight, tmp, flags(synthSmall, []string{"--warmup", "2"}), "--lr-per-step")
+	differsFrom(t, split, tmp, flags(synthSmall, []string{"--warmup", "2"}), "--lr-per-step")
 }
 
 func TestResumeConflicts(t *testing.T) {
@@ -277,7 +250,7 @@ func (c *cancelAfter) Write(p []byte) (int, error) {
 func TestInterruptThenResume(t *testing.T) {
 	t.Parallel()
 	tmp := t.TempDir()
-	out, straight := filepath.Join(tmp, "out"), filepath.Join(tmp, "straight")
+	out := filepath.Join(tmp, "out")
 	args := flags(synthSmall, []string{"--out", out, "--epochs", "3"})
 
 	// Ctrl-C during epoch 2: the checkpoint of epoch 1 stays.
@@ -293,7 +266,8 @@ func TestInterruptThenResume(t *testing.T) {
 		t.Fatalf("interrupt message does not say where the model is and how to resume:\n%s", msg)
 	}
 
-	// The command it suggests finishes the run as if it had not stopped.
+	// The command it suggests finishes the run (as if it had not stopped:
+	// models/catdog's TestResumeContinuesTheRun).
 	_, suggested, ok := strings.Cut(msg, "to continue: catdog-train ")
 	if !ok {
 		t.Fatalf("no command to continue in:\n%s", msg)
@@ -301,10 +275,7 @@ func TestInterruptThenResume(t *testing.T) {
 	if r := runTrain(t, context.Background(), strings.Fields(suggested)...); r.code != 0 {
 		t.Fatalf("suggested resume %q: exit %d\n%s", suggested, r.code, r.stderr)
 	}
-	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", straight, "--epochs", "3"})...); r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
+	catdogtest.CheckLastGood(t, out, 3)
 	if h := readHistoryLines(t, out); len(h) != 3 {
 		t.Errorf("history after resume has %d lines, want 3", len(h))
 	}
@@ -318,61 +289,39 @@ func TestInterruptThenResume(t *testing.T) {
 	}
 }
 
-// TestResumeWithScheduleAndAugmentation interrupts runs whose learning
-// rate and training images change every epoch, resumes them with no more
-// than --out and --resume (--epochs too is the run's), and expects the weights, rates and metrics of an
-// uninterrupted run.
+// TestResumeWithScheduleAndAugmentation interrupts a run whose learning
+// rate and training images change every epoch, resumes it with no more
+// than --out and --resume, and expects it to go on with the run's
+// settings, --epochs included, to the end. (That it reaches the weights,
+// rates and metrics of an uninterrupted run, models/catdog's
+// TestResumeContinuesTheRun checks.)
 func TestResumeWithScheduleAndAugmentation(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name string
-		args []string
-	}{
-		{"cosine with warm-up and augmentation", []string{"--lr-schedule", "cosine", "--warmup", "1", "--augment"}},
-		{"step", []string{"--lr-schedule", "step", "--lr-step", "1", "--lr-gamma", "0.5"}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tmp := t.TempDir()
-			out, straight := filepath.Join(tmp, "out"), filepath.Join(tmp, "straight")
-			args := flags(synthSmall, tt.args, []string{"--epochs", "3", "--plots=false"})
-			if r := runTrain(t, context.Background(), flags(args, []string{"--out", straight})...); r.code != 0 {
-				t.Fatalf("exit %d\n%s", r.code, r.stderr)
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var stdout, stderr strings.Builder
-			if code := run(ctx, flags(args, []string{"--out", out}), &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
-				t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
-			}
-			// Without --epochs: the run's own 3, which the checkpoint
-			// records, not the flag's default.
-			r := runTrain(t, context.Background(), "--out", out, "--resume", "--device", "cpu", "--plots=false")
-			if r.code != 0 {
-				t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
-			}
-			if !strings.Contains(r.stdout, "--epochs 3") || !strings.Contains(r.stdout, "epoch 3/3") {
-				t.Errorf("resumed run does not go on to the run's --epochs 3:\n%s", r.stdout)
-			}
-			for _, a := range tt.args {
-				if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
-					t.Errorf("resumed run's settings lack %s:\n%s", a, r.stdout)
-				}
-			}
-			sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(out, checkpoint.LastFile))
-			hs, hr := readHistoryLines(t, straight), readHistoryLines(t, out)
-			if len(hs) != 3 || len(hr) != 3 {
-				t.Fatalf("histories of %d and %d epochs, want 3", len(hs), len(hr))
-			}
-			for i := range hs {
-				if hs[i].LearningRate != hr[i].LearningRate || !sameMetrics(*hs[i].Val, *hr[i].Val) {
-					t.Errorf("epoch %d: lr %v, val %+v uninterrupted; lr %v, val %+v resumed", i+1, hs[i].LearningRate, *hs[i].Val, hr[i].LearningRate, *hr[i].Val)
-				}
-			}
-			if hs[0].LearningRate == hs[1].LearningRate || hs[1].LearningRate == hs[2].LearningRate {
-				t.Errorf("the learning rate did not change: %v, %v, %v", hs[0].LearningRate, hs[1].LearningRate, hs[2].LearningRate)
-			}
-		})
+	out := filepath.Join(t.TempDir(), "out")
+	given := []string{"--lr-schedule", "cosine", "--warmup", "1", "--augment"}
+	args := flags(synthSmall, given, []string{"--epochs", "3", "--plots=false", "--out", out})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr strings.Builder
+	if code := run(ctx, args, &cancelAfter{&stdout, "epoch 1/3", cancel}, &stderr); code != 130 {
+		t.Fatalf("exit %d, want 130\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	// Without --epochs: the run's own 3, which the checkpoint records,
+	// not the flag's default.
+	r := runTrain(t, context.Background(), "--out", out, "--resume", "--device", "cpu", "--plots=false")
+	if r.code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "--epochs 3") || !strings.Contains(r.stdout, "epoch 3/3") || strings.Contains(r.stdout, "epoch 1/3") {
+		t.Errorf("resumed run does not go on from epoch 2 to the run's --epochs 3:\n%s", r.stdout)
+	}
+	for _, a := range given {
+		if strings.HasPrefix(a, "--") && !strings.Contains(r.stdout, a) {
+			t.Errorf("resumed run's settings lack %s:\n%s", a, r.stdout)
+		}
+	}
+	if h := readHistoryLines(t, out); len(h) != 3 || h[0].LearningRate == h[1].LearningRate || h[1].LearningRate == h[2].LearningRate {
+		t.Errorf("history %+v: want 3 epochs, each at its own rate", h)
 	}
 }
 
@@ -431,7 +380,7 @@ func resumeCNN(t *testing.T, bn bool) {
 	if !strings.Contains(r.stdout, settings) {
 		t.Errorf("resumed run's settings, want %q:\n%s", settings, r.stdout)
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 }
 
 // TestResumePhotosChecksTheData resumes a run on photos: plainly, to the
@@ -470,7 +419,7 @@ func TestResumePhotosChecksTheData(t *testing.T) {
 	if !strings.Contains(r.stdout, "--data "+photos.Dir+" --test-split 0.1 --val 0.25") {
 		t.Errorf("resumed run's settings lack the data's:\n%s", r.stdout)
 	}
-	sameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
+	catdogtest.SameTensors(t, filepath.Join(straight, checkpoint.LastFile), filepath.Join(split, checkpoint.LastFile))
 	if s := readSummary(t, split); s.DataSettings == nil || s.DataSettings.Dir != photos.Dir || s.DataSettings.Val != 0.25 {
 		t.Errorf("summary's data settings: %+v", s.DataSettings)
 	}
@@ -553,23 +502,5 @@ func TestRecordedEpochs(t *testing.T) {
 				t.Errorf("--epochs %d, note %q; want %d, a note saying %q", o.epochs, note, tt.want, tt.note)
 			}
 		})
-	}
-}
-
-// TestReadOldHistory reads a history.jsonl line as builds before
-// mean_batch_loss wrote it, with the same value under "loss", as --resume
-// of such a run does.
-func TestReadOldHistory(t *testing.T) {
-	path := filepath.Join(t.TempDir(), historyFile)
-	old := `{"epoch":1,"lr":0.001,"loss":0.5,"train":{"loss":0.25,"accuracy":0.9},"val":null,"seconds":1,"samples_per_s":100}` + "\n"
-	if err := os.WriteFile(path, []byte(old), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	h, err := readHistory(path, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(h) != 1 || h[0].MeanBatchLoss != 0.5 || h[0].Train.Loss != 0.25 || h[0].Epoch != 1 || h[0].SamplesPerSec != 100 {
-		t.Errorf("read %+v", h)
 	}
 }

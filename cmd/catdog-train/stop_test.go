@@ -8,40 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neurone-dl/neurone/models/catdog/report"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
-
-func TestEpochsWithoutImprovement(t *testing.T) {
-	t.Parallel()
-	hist := func(losses ...float64) []epochRecord {
-		var h []epochRecord
-		for i, l := range losses {
-			h = append(h, epochRecord{Epoch: i + 1, Val: &metricsRecord{Loss: l}})
-		}
-		return h
-	}
-	tests := []struct {
-		name     string
-		history  []epochRecord
-		minDelta float64
-		want     int
-	}{
-		{"empty", nil, 0, 0},
-		{"first epoch", hist(0.7), 0, 0},
-		{"always better", hist(0.7, 0.6, 0.5), 0, 0},
-		{"two worse", hist(0.7, 0.5, 0.6, 0.55), 0, 2},
-		{"equal is not better", hist(0.5, 0.5), 0, 1},
-		// 0.5 -> 0.45 falls by less than 0.1: not better; 0.35 is.
-		{"min delta", hist(0.5, 0.45, 0.42, 0.35), 0.1, 0},
-		{"min delta, not yet", hist(0.5, 0.45, 0.42), 0.1, 2},
-		{"no validation", []epochRecord{{Epoch: 1}, {Epoch: 2}}, 0, 0},
-	}
-	for _, tt := range tests {
-		if got := epochsWithoutImprovement(tt.history, tt.minDelta); got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}
 
 // TestEarlyStopping makes every epoch after the first fall short of
 // --min-delta, so that --patience 2 stops after epoch 3 of 6 and the test
@@ -85,7 +54,7 @@ func TestEarlyStopping(t *testing.T) {
 // sensible size, listed in summary.json.
 func checkPlots(t *testing.T, out string) {
 	t.Helper()
-	for _, name := range []string{lossPlot, accuracyPlot, rocPlot} {
+	for _, name := range []string{report.LossPlot, report.AccuracyPlot, report.ROCPlot} {
 		f, err := os.Open(filepath.Join(out, name))
 		if err != nil {
 			t.Error(err)
@@ -129,7 +98,7 @@ func TestPlots(t *testing.T) {
 	if r := runTrain(t, context.Background(), flags(synthSmall, []string{"--out", none, "--epochs", "1", "--plots=false"})...); r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, name := range []string{lossPlot, accuracyPlot, rocPlot} {
+	for _, name := range []string{report.LossPlot, report.AccuracyPlot, report.ROCPlot} {
 		if _, err := os.Stat(filepath.Join(none, name)); !os.IsNotExist(err) {
 			t.Errorf("--plots=false wrote %s (stat: %v)", name, err)
 		}

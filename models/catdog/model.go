@@ -16,6 +16,26 @@
 // (Augmentation); Evaluate scores it (Metrics: loss, accuracy, precision,
 // recall, F1, ROC AUC, confusion matrix); Save and Load keep it in a
 // safetensors checkpoint with the metadata needed to rebuild it.
+//
+// # Training runs
+//
+// Run is the whole training run that catdog-train makes, for Go code to
+// drive: it builds the network of RunOptions on a backend, trains it
+// epoch by epoch at the rate its schedule gives each step (optim.Rate is
+// the rate's one owner), measures each epoch on the training and
+// validation sets (an EpochRecord), stops early when the validation loss
+// stops falling (Patience), writes the history and the best and last
+// checkpoints into its folder after every epoch, atomically, and tests
+// the best model at the end (Result). It reports as it goes to a
+// progress callback (Progress: the start, every step, every epoch). A
+// cancelled context stops it between steps; ReadRun and Resume continue
+// the run saved in a folder to the weights an unbroken run would reach.
+// LockDir keeps two runs out of one folder.
+//
+// # Concurrency
+//
+// A Network is not safe for concurrent use. Run calls its progress
+// callback on the goroutine that called Run.
 package catdog
 
 import (

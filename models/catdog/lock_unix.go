@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package catdog
 
 import (
 	"errors"
@@ -12,26 +12,12 @@ import (
 	"syscall"
 )
 
-// lockFile, in --out, is locked (flock) by the run writing there, so that
-// a second catdog-train on the same folder is refused rather than
-// interleaving its checkpoints with the first's. The kernel releases the
-// lock when the process ends, however it ends: a file left by a killed
-// run locks nothing.
-const lockFile = ".catdog-train.lock"
-
-// errOutBusy is the error of a run refused because another holds --out.
-var errOutBusy = errors.New("in use by another catdog-train")
-
-// outLock is a held lock on an --out folder.
-type outLock struct {
-	file *os.File
-	path string
-}
-
-// lockOut locks the folder dir, or returns an error wrapping errOutBusy
-// that names the process holding it.
-func lockOut(dir string) (*outLock, error) {
-	path := filepath.Join(dir, lockFile)
+// LockDir locks the folder dir (flock on its LockFile) for one training
+// run, or returns an error wrapping ErrDirBusy that names the process
+// holding it. The kernel releases the lock when the process ends, however
+// it ends: a file left by a killed run locks nothing.
+func LockDir(dir string) (*DirLock, error) {
+	path := filepath.Join(dir, LockFile)
 	// A run that ends removes the file while holding its lock; one that
 	// opened it just before then locks a file no longer in the folder,
 	// and must try again with the new one.
@@ -44,7 +30,7 @@ func lockOut(dir string) (*outLock, error) {
 			holder := readPID(f)
 			f.Close()
 			if errors.Is(err, syscall.EWOULDBLOCK) {
-				return nil, fmt.Errorf("%s is %w%s; wait for it to end, or choose another --out", dir, errOutBusy, holder)
+				return nil, fmt.Errorf("%s is %w%s; wait for it to end, or choose another folder", dir, ErrDirBusy, holder)
 			}
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		}
@@ -55,14 +41,20 @@ func lockOut(dir string) (*outLock, error) {
 		if err := f.Truncate(0); err == nil {
 			f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 		}
-		return &outLock{file: f, path: path}, nil
+		return &DirLock{file: f, path: path}, nil
 	}
-	return nil, fmt.Errorf("%s is %w (its lock file keeps changing)", dir, errOutBusy)
+	return nil, fmt.Errorf("%s is %w (its lock file keeps changing)", dir, ErrDirBusy)
 }
 
-// release removes the lock file and then lets go of the lock, so that a
-// finished run leaves nothing behind.
-func (l *outLock) release() {
+// DirLock is a held lock on a run's folder.
+type DirLock struct {
+	file *os.File
+	path string
+}
+
+// Release removes the lock file and then lets go of the lock, so that a
+// finished run leaves nothing behind. A nil lock is released already.
+func (l *DirLock) Release() {
 	if l == nil {
 		return
 	}

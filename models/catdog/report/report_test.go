@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"slices"
@@ -17,7 +17,7 @@ func TestReportsListCatFirst(t *testing.T) {
 	var c [2][2]int // [actual][predicted], by label
 	c[dataset.Cat][dataset.Cat], c[dataset.Cat][dataset.Dog] = 5, 1
 	c[dataset.Dog][dataset.Cat], c[dataset.Dog][dataset.Dog] = 2, 7
-	text := confusionText(c)
+	text := ConfusionText(c)
 	var rows []string
 	for line := range strings.Lines(text) {
 		if strings.HasPrefix(line, "  ") {
@@ -31,12 +31,12 @@ func TestReportsListCatFirst(t *testing.T) {
 		t.Errorf("confusion matrix does not say how to read it:\n%s", text)
 	}
 
-	report := classReportText([2]catdog.ClassReport{})
+	report := ClassText([2]catdog.ClassReport{})
 	if i, j := strings.Index(report, "\n  cat "), strings.Index(report, "\n  dog "); i < 0 || j < i {
 		t.Errorf("per-class report, want cat then dog:\n%s", report)
 	}
 
-	s := newConfusion(c)
+	s := NewConfusion(c)
 	if s.Classes != [2]string{"cat", "dog"} || s.Matrix != [2][2]int{{5, 1}, {2, 7}} || s.Rows != "actual" || s.Columns != "predicted" {
 		t.Errorf("summary.json's confusion %+v, want classes cat, dog and matrix [[5 1] [2 7]]", s)
 	}
@@ -45,10 +45,10 @@ func TestReportsListCatFirst(t *testing.T) {
 // TestROCLegendGivesTheAUC checks that the ROC plot's legend names the
 // curve's area under it, the number the console and summary.json give.
 func TestROCLegendGivesTheAUC(t *testing.T) {
-	history := []epochRecord{{Epoch: 1, Train: metricsRecord{Loss: 0.5, Accuracy: 0.8}}}
+	history := []catdog.EpochRecord{{Epoch: 1, Train: catdog.MetricsRecord{Loss: 0.5, Accuracy: 0.8}}}
 	fpr, tpr := []float64{0, 0, 1}, []float64{0, 1, 1}
 	for _, c := range plotCharts(history, fpr, tpr, 0.99875) {
-		if c.file != rocPlot {
+		if c.file != ROCPlot {
 			continue
 		}
 		if got, want := c.lines[0].name, "model (AUC 0.9988)"; got != want {
@@ -56,5 +56,5 @@ func TestROCLegendGivesTheAUC(t *testing.T) {
 		}
 		return
 	}
-	t.Errorf("no %s among the charts", rocPlot)
+	t.Errorf("no %s among the charts", ROCPlot)
 }

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -12,13 +12,14 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/neurone-dl/neurone/internal/atomicfile"
+	"github.com/neurone-dl/neurone/models/catdog"
 )
 
-// Plot files in --out.
+// Plot files in a run's folder.
 const (
-	lossPlot     = "loss.png"
-	accuracyPlot = "accuracy.png"
-	rocPlot      = "roc.png"
+	LossPlot     = "loss.png"
+	AccuracyPlot = "accuracy.png"
+	ROCPlot      = "roc.png"
 )
 
 // plotWidth and plotHeight are the size of every plot.
@@ -59,20 +60,20 @@ var (
 	greyColour  = color.Gray{Y: 0x99}
 )
 
-// writePlots draws the loss and accuracy curves of history (training and
+// WritePlots draws the loss and accuracy curves of history (training and
 // validation, per epoch) and, when fpr is not nil, the test set's ROC
 // curve, whose area is auc, into dir; it returns the names of the files
 // written. Each file is written atomically.
-func writePlots(fsys atomicfile.FS, dir string, history []epochRecord, fpr, tpr []float64, auc float64) ([]string, error) {
+func WritePlots(fsys atomicfile.FS, dir string, history []catdog.EpochRecord, fpr, tpr []float64, auc float64) ([]string, error) {
 	if len(history) == 0 {
 		return nil, nil
 	}
 	return drawCharts(fsys, dir, plotCharts(history, fpr, tpr, auc))
 }
 
-// plotCharts lays out the plots of writePlots.
-func plotCharts(history []epochRecord, fpr, tpr []float64, auc float64) []chart {
-	curve := func(value func(r epochRecord) (float64, bool)) plotter.XYs {
+// plotCharts lays out the plots of WritePlots.
+func plotCharts(history []catdog.EpochRecord, fpr, tpr []float64, auc float64) []chart {
+	curve := func(value func(r catdog.EpochRecord) (float64, bool)) plotter.XYs {
 		var xy plotter.XYs
 		for _, r := range history {
 			if v, ok := value(r); ok {
@@ -81,17 +82,19 @@ func plotCharts(history []epochRecord, fpr, tpr []float64, auc float64) []chart 
 		}
 		return xy
 	}
-	trainLoss := curve(func(r epochRecord) (float64, bool) { return r.Train.Loss, true })
-	valLoss := curve(func(r epochRecord) (float64, bool) { return valOf(r, func(m metricsRecord) float64 { return m.Loss }) })
-	trainAcc := curve(func(r epochRecord) (float64, bool) { return 100 * r.Train.Accuracy, true })
-	valAcc := curve(func(r epochRecord) (float64, bool) {
-		return valOf(r, func(m metricsRecord) float64 { return 100 * m.Accuracy })
+	trainLoss := curve(func(r catdog.EpochRecord) (float64, bool) { return r.Train.Loss, true })
+	valLoss := curve(func(r catdog.EpochRecord) (float64, bool) {
+		return valOf(r, func(m catdog.MetricsRecord) float64 { return m.Loss })
+	})
+	trainAcc := curve(func(r catdog.EpochRecord) (float64, bool) { return 100 * r.Train.Accuracy, true })
+	valAcc := curve(func(r catdog.EpochRecord) (float64, bool) {
+		return valOf(r, func(m catdog.MetricsRecord) float64 { return 100 * m.Accuracy })
 	})
 
 	plots := []chart{
-		{lossPlot, "Loss (cross-entropy)", "epoch", "loss", []series{
+		{LossPlot, "Loss (cross-entropy)", "epoch", "loss", []series{
 			{"train", trainLoss, trainColour, withMarkers}, {"validation", valLoss, valColour, withMarkers}}, true},
-		{accuracyPlot, "Accuracy", "epoch", "accuracy (%)", []series{
+		{AccuracyPlot, "Accuracy", "epoch", "accuracy (%)", []series{
 			{"train", trainAcc, trainColour, withMarkers}, {"validation", valAcc, valColour, withMarkers}}, false},
 	}
 	if fpr != nil {
@@ -99,8 +102,8 @@ func plotCharts(history []epochRecord, fpr, tpr []float64, auc float64) []chart 
 		for i := range fpr {
 			roc[i] = plotter.XY{X: fpr[i], Y: tpr[i]}
 		}
-		plots = append(plots, chart{rocPlot, "ROC curve of the test set (cat positive)", "false positive rate", "true positive rate", []series{
-			{"model (AUC " + formatAUC(auc) + ")", roc, trainColour, plain}, {"chance", plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, greyColour, dashed}}, false})
+		plots = append(plots, chart{ROCPlot, "ROC curve of the test set (cat positive)", "false positive rate", "true positive rate", []series{
+			{"model (AUC " + FormatAUC(auc) + ")", roc, trainColour, plain}, {"chance", plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, greyColour, dashed}}, false})
 	}
 	return plots
 }
@@ -136,7 +139,7 @@ func drawCharts(fsys atomicfile.FS, dir string, plots []chart) ([]string, error)
 		if pl.legendTop {
 			p.Legend.Top, p.Legend.YOffs = true, -vg.Points(8)
 		}
-		if pl.file == rocPlot {
+		if pl.file == ROCPlot {
 			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 		} else {
 			p.X.Tick.Marker = integerTicks{}
@@ -158,7 +161,7 @@ func drawCharts(fsys atomicfile.FS, dir string, plots []chart) ([]string, error)
 }
 
 // valOf reads a validation metric, if the epoch has one.
-func valOf(r epochRecord, metric func(metricsRecord) float64) (float64, bool) {
+func valOf(r catdog.EpochRecord, metric func(catdog.MetricsRecord) float64) (float64, bool) {
 	if r.Val == nil {
 		return 0, false
 	}
