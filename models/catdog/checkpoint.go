@@ -46,8 +46,11 @@ type Meta struct {
 	Output  string           `json:"output"`  // "sigmoid: P(cat)"
 	Classes [2]string        `json:"classes"` // label 0 and 1
 	Seed    uint64           `json:"seed"`
-	Batch   int              `json:"batch"`
-	Epoch   int              `json:"epoch"`
+	Batch   int              `json:"batch"` // over all the processes of a data-parallel run
+	// Ranks is the number of processes that trained the run (mpirun
+	// -np), which a Resume must match; 0 (left out) for one.
+	Ranks int `json:"ranks,omitempty"`
+	Epoch int `json:"epoch"`
 	// Epochs is how many epochs the run is to train in all (catdog-train's
 	// --epochs), so that a resumed run goes on to the same end; 0 in
 	// checkpoints older than the field.
@@ -128,7 +131,10 @@ func (n *Network) SaveFS(fsys checkpoint.FS, path string, meta Meta) error {
 		meta.CNN = &CNNLayers{Blocks: spec.Blocks, Dense: spec.Dense, Dropout: spec.Dropout}
 	}
 	meta.Classes, meta.Seed, meta.Batch, meta.OptStep = dataset.ClassNames, n.Config.Seed, n.Batch, state.Step
-	meta.Augment = n.Augment
+	meta.Augment, meta.Ranks = n.Augment, 0
+	if r := ranks(n.comm); r > 1 {
+		meta.Ranks = r
+	}
 	params := n.Model.Params()
 	ts, err := checkpoint.FromParams(append(params, n.Model.Buffers()...))
 	if err != nil {

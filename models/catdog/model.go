@@ -45,6 +45,7 @@ import (
 	"strings"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/graph"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
@@ -353,7 +354,10 @@ type Network struct {
 	Config  Config
 	Model   *graph.Model
 	Program backend.Program
-	Batch   int
+	// Batch is the number of images of a training step: in a
+	// data-parallel run (Run with RunOptions.Comm), over all its ranks,
+	// each of whose Program takes its shard of Batch/ranks images.
+	Batch int
 	// Augment transforms the training images of TrainEpoch (the zero
 	// value: none).
 	Augment Augmentation
@@ -366,14 +370,29 @@ type Network struct {
 	x, y  []float32 // one batch of inputs and targets
 	spare *batchBuf // TrainEpoch's second batch (prefetch.go), made on first use
 	probs []float32 // one batch of outputs
+
+	// rows is the batch Program takes: Batch, or this rank's shard of it
+	// over comm's ranks (parallel.go).
+	rows int
+	comm comm.Communicator
 }
 
 // NewNetwork builds the network of cfg and compiles it on b.
 func NewNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer) (*Network, error) {
+	return newNetwork(cfg, batch, b, opt, nil)
+}
+
+// newNetwork is NewNetwork of a network trained over c's ranks (nil:
+// alone), batch images a step in all.
+func newNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer, c comm.Communicator) (*Network, error) {
 	if err := cfg.check(batch); err != nil {
 		return nil, err
 	}
-	m, err := cfg.buildModel(batch)
+	rows, err := shardRows(batch, c)
+	if err != nil {
+		return nil, err
+	}
+	m, err := cfg.buildModel(rows)
 	if err != nil {
 		return nil, err
 	}
@@ -382,7 +401,7 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer) (
 		return nil, err
 	}
 	spec := backend.TrainSpec(m, obj, opt)
-	spec.AllowTF32 = cfg.TF32
+	spec.AllowTF32, spec.Comm = cfg.TF32, c
 	prog, err := b.Compile(spec)
 	if err != nil {
 		return nil, fmt.Errorf("catdog: compiling on %s: %w", b.Name(), err)
@@ -390,7 +409,7 @@ func NewNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer) (
 	n := cfg.Side * cfg.Side
 	return &Network{
 		Config: cfg, Model: m, Program: prog, Batch: batch, Rate: optim.NewRate(opt, optim.Schedule{}),
-		x: make([]float32, batch*n), y: make([]float32, batch), probs: make([]float32, batch),
+		x: make([]float32, rows*n), y: make([]float32, rows), probs: make([]float32, rows), rows: rows, comm: c,
 	}, nil
 }
 
@@ -403,7 +422,8 @@ func (n *Network) TrainBatch(set *dataset.Set, idx []int) (float32, error) {
 	if len(idx) != n.Batch {
 		return 0, fmt.Errorf("catdog: training batch of %d images, the network takes %d", len(idx), n.Batch)
 	}
-	set.Fill(n.Config.Pixels, n.x, n.y, idx)
+	lo := n.rank() * n.rows
+	set.Fill(n.Config.Pixels, n.x, n.y, idx[lo:lo+n.rows])
 	return n.Program.Train(n.x, n.y)
 }
 
@@ -418,11 +438,15 @@ func (n *Network) Evaluate(set *dataset.Set) (Metrics, error) {
 
 // Probabilities returns P(cat) for every image of set. It runs the forward
 // pass only; the last partial batch is padded, and the padding ignored.
+// In a data-parallel run every rank computes its share of the images and
+// receives the others' (gatherProbabilities): the call is collective, and
+// returns the same on every rank.
 func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 	probs := make([]float32, set.Len())
-	idx := make([]int, n.Batch)
-	for start := 0; start < set.Len(); start += n.Batch {
-		real := min(n.Batch, set.Len()-start)
+	lo, hi := evalShare(set.Len(), n.comm)
+	idx := make([]int, n.rows)
+	for start := lo; start < hi; start += n.rows {
+		real := min(n.rows, hi-start)
 		for i := range idx {
 			idx[i] = start + min(i, real-1)
 		}
@@ -432,16 +456,20 @@ func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 		}
 		copy(probs[start:start+real], n.probs[:real])
 	}
+	if err := gatherProbabilities(probs, n.comm); err != nil {
+		return nil, err
+	}
 	return probs, nil
 }
 
-// Predict returns P(cat) for each image (Side×Side luma bytes).
+// Predict returns P(cat) for each image (Side×Side luma bytes), on this
+// rank alone in a data-parallel run.
 func (n *Network) Predict(images [][]uint8) ([]float32, error) {
 	size := n.Config.Side * n.Config.Side
 	out := make([]float32, 0, len(images))
-	for start := 0; start < len(images); start += n.Batch {
-		real := min(n.Batch, len(images)-start)
-		for r := 0; r < n.Batch; r++ {
+	for start := 0; start < len(images); start += n.rows {
+		real := min(n.rows, len(images)-start)
+		for r := 0; r < n.rows; r++ {
 			img := images[start+min(r, real-1)]
 			if len(img) != size {
 				return nil, fmt.Errorf("catdog: image %d has %d pixels, want %d", start+r, len(img), size)

@@ -30,15 +30,16 @@ type prefetcher struct {
 	images [][]uint8 // one transformed image per filling goroutine, with augmentation
 }
 
-// prefetch starts filling the batches of order (batches of n.Batch) from
-// set; call stop when done with them.
+// prefetch starts filling the batches of order from
+// set; call stop when done with them. order holds this rank's images,
+// n.rows a batch (shardOrder).
 func (n *Network) prefetch(set *dataset.Set, order []int, batches int, seed uint64, epoch int) *prefetcher {
 	if n.spare == nil {
 		n.spare = &batchBuf{x: make([]float32, len(n.x)), y: make([]float32, len(n.y))}
 	}
 	p := &prefetcher{ready: make(chan *batchBuf, 1), free: make(chan *batchBuf, 2), stop: make(chan struct{})}
 	if n.Augment.Enabled() {
-		p.images = make([][]uint8, min(runtime.GOMAXPROCS(0), n.Batch))
+		p.images = make([][]uint8, min(runtime.GOMAXPROCS(0), n.rows))
 		for i := range p.images {
 			p.images[i] = make([]uint8, set.Size())
 		}
@@ -56,7 +57,7 @@ func (n *Network) prefetch(set *dataset.Set, order []int, batches int, seed uint
 			case <-p.stop:
 				return
 			}
-			p.fill(n.Augment, n.Config.Pixels, buf, set, order[b*n.Batch:(b+1)*n.Batch], seed, epoch)
+			p.fill(n.Augment, n.Config.Pixels, buf, set, order[b*n.rows:(b+1)*n.rows], seed, epoch)
 			select {
 			case p.ready <- buf:
 			case <-p.stop:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -88,16 +89,16 @@ type RunOptions struct {
 	// LockDir and releases; otherwise the run locks Dir while it runs,
 	// and is refused with ErrDirBusy when another run holds it.
 	Lock *DirLock
-	// Shard, when not nil, places this process in a data-parallel run.
-	// Its rank 0 alone writes the files of Dir. Only a Size of 1 is
-	// supported for now; the other ranks will each train on their shard
-	// of every global batch.
-	Shard *Shard
-}
-
-// Shard is one process's place in a data-parallel run of Size processes.
-type Shard struct {
-	Rank, Size int
+	// Comm, when not nil, makes this process one rank of a data-parallel
+	// run over Comm's ranks (comm.FromEnv's under mpirun; see
+	// parallel.go's notes and "Data parallelism" in package backend):
+	// every rank calls Run (or Resume) with the same options, Batch is the
+	// batch of all the ranks together and must split into equal shards,
+	// one per rank, and the run reaches what one process would (up to
+	// float32 rounding), but for batch normalisation, computed per rank.
+	// Rank 0 alone writes the files of Dir, takes its Lock, and calls
+	// progress; Resume reads Dir on every rank.
+	Comm comm.Communicator
 }
 
 // Event says what a Progress reports.
@@ -189,25 +190,40 @@ func Run(ctx context.Context, opt RunOptions, progress func(Progress)) (*Result,
 	if err := opt.prepare(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opt.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("catdog: %w", err)
-	}
-	release, err := opt.lock()
-	if err != nil {
+	release, err := opt.newDir()
+	if err = agree(opt.Comm, err); err != nil {
+		release()
 		return nil, err
 	}
 	defer release()
-	if _, err := os.Stat(opt.path(checkpoint.LastFile)); err == nil {
-		return nil, fmt.Errorf("%w: %s holds %s", ErrRunExists, opt.Dir, checkpoint.LastFile)
+	r := &runner{opt: opt, progress: progress, start: start}
+	return r.run(ctx, nil)
+}
+
+// newDir makes Dir ready for a new run, on the rank that writes it, and
+// returns the function that releases its lock (which it returns on error
+// too).
+func (o *RunOptions) newDir() (release func(), err error) {
+	release = func() {}
+	if !o.writes() {
+		return release, nil
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return release, fmt.Errorf("catdog: %w", err)
+	}
+	if release, err = o.lock(); err != nil {
+		return func() {}, err
+	}
+	if _, err := os.Stat(o.path(checkpoint.LastFile)); err == nil {
+		return release, fmt.Errorf("%w: %s holds %s", ErrRunExists, o.Dir, checkpoint.LastFile)
 	}
 	// Left by a run stopped before its first checkpoint, if at all.
 	for _, name := range []string{checkpoint.BestFile, strings.TrimSuffix(checkpoint.BestFile, ".safetensors") + ".json", HistoryFile} {
-		if err := os.Remove(opt.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("catdog: %w", err)
+		if err := os.Remove(o.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return release, fmt.Errorf("catdog: %w", err)
 		}
 	}
-	r := &runner{opt: opt, progress: progress, start: start}
-	return r.run(ctx, nil)
+	return release, nil
 }
 
 // Resume continues the run saved in saved.Dir (ReadRun) from its last
@@ -237,8 +253,14 @@ func Resume(ctx context.Context, saved *SavedRun, opt RunOptions, progress func(
 	if err := opt.prepare(); err != nil {
 		return nil, err
 	}
+	if err := checkRanks(saved.Dir, m, opt.Comm); err != nil {
+		return nil, err
+	}
 	release, err := opt.lock()
-	if err != nil {
+	if err = agree(opt.Comm, err); err != nil {
+		if release != nil {
+			release()
+		}
 		return nil, err
 	}
 	defer release()
@@ -278,8 +300,9 @@ func (o *RunOptions) prepare() error {
 		return fmt.Errorf("catdog: early stopping: patience %d, min delta %v", o.Patience, o.MinDelta)
 	case o.Patience > 0 && size(o.Val) == 0:
 		return errors.New("catdog: early stopping watches the validation loss; there is no validation set")
-	case o.Shard != nil && o.Shard.Size != 1:
-		return fmt.Errorf("catdog: a data-parallel run of %d processes: only 1 is supported", o.Shard.Size)
+	}
+	if _, err := shardRows(o.Batch, o.Comm); err != nil {
+		return err
 	}
 	if err := optim.NewRate(o.Optimizer, o.Schedule).Validate(); err != nil {
 		return fmt.Errorf("catdog: learning rate: %w", err)
@@ -301,7 +324,7 @@ func (o *RunOptions) lock() (release func(), err error) {
 }
 
 // writes reports whether this process writes the run's files.
-func (o *RunOptions) writes() bool { return o.Shard == nil || o.Shard.Rank == 0 }
+func (o *RunOptions) writes() bool { return rankOf(o.Comm) == 0 }
 
 func (o *RunOptions) path(name string) string { return filepath.Join(o.Dir, name) }
 
@@ -331,7 +354,7 @@ type runner struct {
 // epochs left and tests the chosen model.
 func (r *runner) run(ctx context.Context, saved *SavedRun) (*Result, error) {
 	o := &r.opt
-	net, err := NewNetwork(o.Config, o.Batch, o.Backend, o.Optimizer)
+	net, err := newNetwork(o.Config, o.Batch, o.Backend, o.Optimizer, o.Comm)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +381,7 @@ func (r *runner) run(ctx context.Context, saved *SavedRun) (*Result, error) {
 
 // report sends p, completed, to the progress callback.
 func (r *runner) report(p Progress) {
-	if r.progress == nil {
+	if r.progress == nil || !r.opt.writes() {
 		return
 	}
 	p.Epochs, p.Steps, p.Elapsed = r.opt.Epochs, r.opt.Train.Len()/r.opt.Batch, time.Since(r.start)
@@ -396,7 +419,7 @@ func (r *runner) train(ctx context.Context) error {
 func (r *runner) epoch(ctx context.Context, epoch int, probe *dataset.Set) error {
 	o, net := &r.opt, r.net
 	var step func(done int, loss float32)
-	if r.progress != nil {
+	if r.progress != nil && o.writes() {
 		steps := float64(o.Train.Len() / o.Batch)
 		step = func(done int, loss float32) {
 			s := done / o.Batch
@@ -449,18 +472,8 @@ func (r *runner) record(st EpochStats, trainM, valM Metrics) error {
 	meta := Meta{Epoch: st.Epoch, Epochs: o.Epochs, Optimizer: o.Optimizer, Schedule: o.Schedule, LearningRate: lr,
 		ValAccuracy: valM.Accuracy, ValLoss: valM.Loss, Device: o.Backend.Name(), Data: o.Data}
 	better := hasVal && (r.best == 0 || valM.Loss < r.bestVal.Loss)
-	if o.writes() {
-		if err := writeHistory(o.FS, o.path(HistoryFile), r.history); err != nil {
-			return err
-		}
-		if better {
-			if err := r.net.SaveFS(o.FS, o.path(checkpoint.BestFile), meta); err != nil {
-				return err
-			}
-		}
-		if err := r.net.SaveFS(o.FS, o.path(checkpoint.LastFile), meta); err != nil {
-			return err
-		}
+	if err := agree(o.Comm, r.save(meta, better)); err != nil {
+		return err
 	}
 	if better {
 		r.best, r.bestVal = st.Epoch, *rec.Val
@@ -470,6 +483,24 @@ func (r *runner) record(st EpochStats, trainM, valM Metrics) error {
 	r.report(Progress{Event: EpochDone, Epoch: st.Epoch, LearningRate: lr, Record: &rec,
 		Checkpoint: o.path(checkpoint.LastFile), SavedBest: better, StoppedEarly: r.stopped})
 	return nil
+}
+
+// save writes the history, best (when better) and last, on the rank that
+// writes the run's files.
+func (r *runner) save(meta Meta, better bool) error {
+	o := &r.opt
+	if !o.writes() {
+		return nil
+	}
+	if err := writeHistory(o.FS, o.path(HistoryFile), r.history); err != nil {
+		return err
+	}
+	if better {
+		if err := r.net.SaveFS(o.FS, o.path(checkpoint.BestFile), meta); err != nil {
+			return err
+		}
+	}
+	return r.net.SaveFS(o.FS, o.path(checkpoint.LastFile), meta)
 }
 
 // finish tests the chosen model: checkpoint.BestFile's weights when there
@@ -488,18 +519,13 @@ func (r *runner) finish() (*Result, error) {
 		res.SamplesPerSec = samples / seconds
 	}
 	if r.best > 0 {
-		best := o.path(checkpoint.BestFile)
-		meta, ts, err := ReadMeta(best)
-		if err != nil {
+		if err := r.loadBest(); err != nil {
 			return nil, err
-		}
-		if err := r.net.Load(meta, ts, false); err != nil {
-			return nil, fmt.Errorf("catdog: %s: %w", best, err)
 		}
 		res.TestModel = checkpoint.BestFile
 	}
 	if size(o.Test) > 0 {
-		probs, err := r.net.Probabilities(o.Test)
+		probs, err := r.net.Probabilities(o.Test) // collective
 		if err != nil {
 			return nil, err
 		}
@@ -507,4 +533,27 @@ func (r *runner) finish() (*Result, error) {
 		res.Test, res.TestProbs = &m, probs
 	}
 	return res, nil
+}
+
+// loadBest loads checkpoint.BestFile's weights into the network: rank 0
+// reads the file, and Program.Load gives its weights to every rank (it is
+// collective), so that the other ranks need not see Dir.
+func (r *runner) loadBest() error {
+	best := r.opt.path(checkpoint.BestFile)
+	var meta Meta
+	var ts []checkpoint.Tensor
+	var err error
+	if r.opt.writes() {
+		meta, ts, err = ReadMeta(best)
+	}
+	if err := agree(r.opt.Comm, err); err != nil {
+		return err
+	}
+	if !r.opt.writes() {
+		return r.net.Program.Load()
+	}
+	if err := r.net.Load(meta, ts, false); err != nil {
+		return fmt.Errorf("catdog: %s: %w", best, err)
+	}
+	return nil
 }

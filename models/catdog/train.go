@@ -35,7 +35,8 @@ type EpochStats struct {
 // last partial batch is left out; the order changes every epoch), each
 // image transformed by n.Augment when that is enabled, each batch prepared
 // while the step before it runs (prefetch.go), each step at the learning
-// rate n.Rate gives it. progress,
+// rate n.Rate gives it. In a data-parallel run each rank trains on its
+// shard of every batch (shardOrder), and the loss is the batch's. progress,
 // if not nil, is called after each batch with the images done so far. A
 // cancelled ctx stops between batches with ctx.Err().
 func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint64, epoch int, progress func(done int, loss float32)) (EpochStats, error) {
@@ -47,7 +48,7 @@ func (n *Network) TrainEpoch(ctx context.Context, train *dataset.Set, seed uint6
 	}
 	start := time.Now()
 	var sum float64
-	batch := n.prefetch(train, order, batches, seed, epoch)
+	batch := n.prefetch(train, n.shardOrder(order, batches), batches, seed, epoch)
 	defer batch.close()
 	for b := 0; b < batches; b++ {
 		if err := ctx.Err(); err != nil {
