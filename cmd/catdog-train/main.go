@@ -70,6 +70,12 @@
 // older than the recorded data settings resume with the data flags as
 // given, and a warning.
 //
+// Started by Open MPI's mpirun (mpirun -np N catdog-train ...), the N
+// processes train one model together, each on its shard of every batch
+// (--batch is the batch of all of them, a multiple of N), rank 0 alone
+// printing and writing --out; --resume continues such a run with the same
+// N (mpi.go; README, "Training on several machines").
+//
 // Exit status: 0 on success, 1 when training fails (no usable images, a
 // diverged loss, an I/O error), 2 for a bad command line, 130 when
 // interrupted. Run catdog-train -h for the flags and their defaults.
@@ -107,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // runIn is run in an environment a test may have rigged with faults.
-func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) int {
+func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) (code int) {
 	o, err := parseFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return cli.ExitOK
@@ -117,7 +123,14 @@ func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) 
 		return cli.ExitUsage
 	}
 	t := &trainer{o: o, env: e, stdout: stdout, stderr: stderr}
+	if code, ok := t.joinRanks(stderr); !ok { // under mpirun: mpi.go
+		return code
+	}
+	defer func() { t.leaveRanks(code) }()
 	err = t.run(ctx)
+	if t.follower() {
+		return t.followerExit(err, stderr)
+	}
 	if err != nil {
 		t.removeEmptyOut()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"gonum.org/v1/gonum/floats/scalar"
 
+	"github.com/neurone-dl/neurone/backend/comm/commtest"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
@@ -264,10 +265,11 @@ func TestDivergedRun(t *testing.T) {
 
 // TestMain fixes the BLAS's thread count in the environment
 // (clitest.FixBLASThreads); TestBLASThreadsForTheCNN clears it to see the
-// command choose.
+// command choose. Under mpirun, it runs the command as one rank
+// (trainRank).
 func TestMain(m *testing.M) {
 	clitest.FixBLASThreads()
-	os.Exit(m.Run())
+	commtest.Main(m, map[string]func() error{"catdog-train": trainRank}) // mpi_test.go
 }
 
 // TestBLASThreadsForTheCNN checks that the command gives the CNN on the CPU

@@ -16,6 +16,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/graph/optim"
@@ -40,9 +41,10 @@ type trainer struct {
 	stdout, stderr io.Writer
 	start          time.Time
 
-	lock      *catdog.DirLock  // on --out, while the run writes there
-	madeOut   []string         // the folders of --out this run created, the deepest first
-	saved     *catdog.SavedRun // the run resumed, or nil
+	comm      comm.Communicator // under mpirun (mpi.go); nil alone
+	lock      *catdog.DirLock   // on --out, while the run writes there
+	madeOut   []string          // the folders of --out this run created, the deepest first
+	saved     *catdog.SavedRun  // the run resumed, or nil
 	data      *data
 	lastEpoch int                      // the epoch last.safetensors holds; 0 before the first
 	bar       *progressbar.ProgressBar // over the epoch under way, on a terminal
@@ -74,7 +76,7 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 	cli.TuneBLAS(opt.Backend, t.o.arch == catdog.ArchCNN, t.stdout)
-	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test = t.o.out, t.lock, t.env.fs, d.train, d.val, d.test
+	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test, opt.Comm = t.o.out, t.lock, t.env.fs, d.train, d.val, d.test, t.comm
 	var res *catdog.Result
 	if t.saved != nil {
 		res, err = catdog.Resume(ctx, t.saved, opt, t.progress)
@@ -85,7 +87,7 @@ func (t *trainer) run(ctx context.Context) error {
 		t.bar.Exit()
 		fmt.Fprintln(t.stderr)
 	}
-	if err != nil {
+	if err != nil || t.follower() {
 		return err
 	}
 	return t.finish(res, d)
@@ -126,6 +128,9 @@ func (t *trainer) runOptions() (catdog.RunOptions, error) {
 // Either way it locks the folder for the rest of the run: a second
 // catdog-train on it is refused while this one runs.
 func (t *trainer) prepareOut() error {
+	if t.follower() {
+		return t.prepareFollower()
+	}
 	o := t.o
 	var err error
 	if !o.resume {

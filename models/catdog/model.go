@@ -30,7 +30,9 @@
 // progress callback (Progress: the start, every step, every epoch). A
 // cancelled context stops it between steps; ReadRun and Resume continue
 // the run saved in a folder to the weights an unbroken run would reach.
-// LockDir keeps two runs out of one folder.
+// LockDir keeps two runs out of one folder. With RunOptions.Comm (under
+// mpirun), several processes train one model together, each on its shard
+// of every batch, as one process would (parallel.go).
 //
 // # Concurrency
 //

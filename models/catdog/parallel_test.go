@@ -88,7 +88,7 @@ func TestDataParallelRun(t *testing.T) {
 	for _, arch := range dpArchs {
 		t.Run(arch, func(t *testing.T) {
 			dir := func(name string) string { return filepath.Join(tmp, arch, name) }
-			closeTensors(t, dir("alone"), dir("straight"), 1e-5)
+			catdogtest.CloseTensors(t, filepath.Join(dir("alone"), checkpoint.LastFile), filepath.Join(dir("straight"), checkpoint.LastFile), 1e-5)
 			closeHistory(t, alone[arch].History, readHistory(t, dir("straight")), 1e-5)
 			meta, _, err := catdog.ReadMeta(filepath.Join(dir("straight"), checkpoint.LastFile))
 			if err != nil {
@@ -183,33 +183,6 @@ func sameOnEveryRank(c comm.Communicator, v []float32) error {
 		}
 	}
 	return nil
-}
-
-// closeTensors fails unless the last checkpoints of runs a and b hold the
-// same tensors within tol, relative to each tensor's largest value.
-func closeTensors(t *testing.T, a, b string, tol float64) {
-	t.Helper()
-	ta, errA := checkpoint.Load(filepath.Join(a, checkpoint.LastFile), nil)
-	tb, errB := checkpoint.Load(filepath.Join(b, checkpoint.LastFile), nil)
-	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
-	}
-	if len(ta) != len(tb) {
-		t.Fatalf("%d tensors against %d", len(ta), len(tb))
-	}
-	for i := range ta {
-		if ta[i].Name != tb[i].Name || len(ta[i].Data) != len(tb[i].Data) {
-			t.Fatalf("tensor %d: %s against %s", i, ta[i].Name, tb[i].Name)
-		}
-		var scale, diff float64
-		for j, x := range ta[i].Data {
-			scale = max(scale, math.Abs(float64(x)))
-			diff = max(diff, math.Abs(float64(x)-float64(tb[i].Data[j])))
-		}
-		if !(diff <= tol*scale) {
-			t.Errorf("%s: differs by up to %g, over %g of its largest value %g", ta[i].Name, diff, tol, scale)
-		}
-	}
 }
 
 // closeHistory fails unless two histories hold the same epochs with

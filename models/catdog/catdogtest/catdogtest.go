@@ -44,6 +44,39 @@ func CheckLastGood(t testing.TB, dir string, epoch int) {
 // bit (optimizer state included).
 func SameTensors(t testing.TB, pathA, pathB string) {
 	t.Helper()
+	a, b := loadPair(t, pathA, pathB)
+	for i := range a {
+		for j := range a[i].Data {
+			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
+				t.Fatalf("tensor %s differs at %d: %v against %v", a[i].Name, j, a[i].Data[j], b[i].Data[j])
+			}
+		}
+	}
+}
+
+// CloseTensors fails unless the checkpoints hold the same tensors within
+// tol, relative to each tensor's largest value (optimizer state
+// included): runs that computed the same in another order, such as a run
+// of one process and one of several (catdog.RunOptions.Comm).
+func CloseTensors(t testing.TB, pathA, pathB string, tol float64) {
+	t.Helper()
+	a, b := loadPair(t, pathA, pathB)
+	for i := range a {
+		var scale, diff float64
+		for j, x := range a[i].Data {
+			scale = max(scale, math.Abs(float64(x)))
+			diff = max(diff, math.Abs(float64(x)-float64(b[i].Data[j])))
+		}
+		if !(diff <= tol*scale) {
+			t.Errorf("%s differs by up to %g, over %g of its largest value %g", a[i].Name, diff, tol, scale)
+		}
+	}
+}
+
+// loadPair loads two checkpoints and fails unless they hold tensors of the
+// same names and sizes, in the same order.
+func loadPair(t testing.TB, pathA, pathB string) (a, b []checkpoint.Tensor) {
+	t.Helper()
 	a, errA := checkpoint.Load(pathA, nil)
 	b, errB := checkpoint.Load(pathB, nil)
 	if errA != nil || errB != nil {
@@ -56,10 +89,6 @@ func SameTensors(t testing.TB, pathA, pathB string) {
 		if a[i].Name != b[i].Name || len(a[i].Data) != len(b[i].Data) {
 			t.Fatalf("tensor %d: %s[%d] against %s[%d]", i, a[i].Name, len(a[i].Data), b[i].Name, len(b[i].Data))
 		}
-		for j := range a[i].Data {
-			if math.Float32bits(a[i].Data[j]) != math.Float32bits(b[i].Data[j]) {
-				t.Fatalf("tensor %s differs at %d: %v against %v", a[i].Name, j, a[i].Data[j], b[i].Data[j])
-			}
-		}
 	}
+	return a, b
 }

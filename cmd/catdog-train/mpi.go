@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/comm"
+	"github.com/neurone-dl/neurone/cmd/internal/cli"
+	"github.com/neurone-dl/neurone/models/catdog"
+)
+
+// Under mpirun (mpirun -np N catdog-train ...), each of the N processes
+// is one rank of one data-parallel run (catdog.RunOptions.Comm): --batch
+// is the batch of all the ranks together, and must split into N equal
+// shards; --device cuda gives each rank the GPU of its local rank on its
+// machine (cuda:<local rank>), and so does auto where that GPU answers.
+// Rank 0 writes --out and prints as a run alone does; the other ranks
+// print nothing but their errors, and with --resume read the run in --out
+// (which every machine must see). Without mpirun nothing changes.
+
+// joinRanks makes t a rank of the run when mpirun started the process.
+// It returns false, and the exit status, when that fails.
+func (t *trainer) joinRanks(stderr io.Writer) (code int, ok bool) {
+	c, err := comm.FromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "catdog-train: under mpirun: %v\n", err)
+		return cli.ExitFailure, false
+	}
+	if c == nil {
+		return 0, true
+	}
+	if n := c.Size(); !t.o.resume && t.o.batch%n != 0 {
+		err = cli.Usagef("--batch", "%d images do not split into %d equal shards, one per process (mpirun -np %d): make it a multiple of %d",
+			t.o.batch, n, n, n)
+		if c.Rank() == 0 {
+			fmt.Fprintf(stderr, "catdog-train: %v\n", err)
+		}
+		c.Close() // every rank fails here: MPI_Finalize, collective, returns
+		return cli.ExitUsage, false
+	}
+	t.comm = c
+	t.o.device = rankDevice(t.o.device, comm.LocalRank())
+	if c.Rank() != 0 {
+		t.stdout, t.stderr = io.Discard, io.Discard
+	}
+	fmt.Fprintf(t.stdout, "data-parallel run of %d processes (%s): each trains on its 1/%d of every batch\n", c.Size(), c.Name(), c.Size())
+	return 0, true
+}
+
+// rankDevice returns the device of the rank of local rank local for the
+// --device flag dev.
+func rankDevice(dev string, local int) string {
+	gpu := fmt.Sprintf("cuda:%d", local)
+	switch {
+	case dev == "cuda":
+		return gpu
+	case dev == "auto" && local > 0:
+		if b, err := backend.Open(gpu); err == nil {
+			b.Close()
+			return gpu
+		}
+	}
+	return dev
+}
+
+// follower reports whether t is a rank other than 0 of a run under mpirun.
+func (t *trainer) follower() bool { return t.comm != nil && t.comm.Rank() != 0 }
+
+// leaveRanks ends t's part in the run, after a run that ended with exit
+// status code. A failed rank leaves without MPI_Finalize, a collective
+// call that would wait for ranks still training: exiting with an error,
+// it has mpirun end the job.
+func (t *trainer) leaveRanks(code int) {
+	if t.comm != nil && code == cli.ExitOK {
+		t.comm.Close()
+	}
+}
+
+// followerExit prints the error of a rank other than 0, which prints
+// nothing else, and returns its exit status.
+func (t *trainer) followerExit(err error, stderr io.Writer) int {
+	if err == nil {
+		return cli.ExitOK
+	}
+	fmt.Fprintf(stderr, "catdog-train: rank %d of %d: %v\n", t.comm.Rank(), t.comm.Size(), err)
+	return cli.ExitFailure
+}
+
+// prepareFollower is prepareOut on a rank other than 0, which writes
+// nothing: with --resume, it reads the run in --out.
+func (t *trainer) prepareFollower() error {
+	if !t.o.resume {
+		return nil
+	}
+	saved, err := catdog.ReadRun(t.o.out)
+	if err != nil {
+		return fmt.Errorf("--resume: every process reads the run in --out: %w", err)
+	}
+	t.saved = saved
+	return t.o.adopt(saved.Last)
+}
