@@ -115,9 +115,9 @@ func TestDataParallelRun(t *testing.T) {
 // dataParallelRank is one rank of TestDataParallelRun's job. For each
 // architecture it trains 2 epochs into OUT/ARCH/straight, 1 into
 // OUT/ARCH/split and resumes that to 2, rank 1 through an FS that fails
-// every write; it checks that every rank tests the same, and that a batch
-// the ranks do not share equally, and resuming a run of one process,
-// are refused.
+// every write; it checks that every rank tests the same, that a write
+// failing on rank 0 stops both ranks, and that a batch the ranks do not
+// share equally, and resuming a run of one process, are refused.
 func dataParallelRank() error {
 	c, err := commtest.World()
 	if err != nil {
@@ -161,6 +161,17 @@ func dataParallelRank() error {
 				return fmt.Errorf("resuming a run of 1 process over 2: %v, want %v saying to resume it without mpirun", err, catdog.ErrRanksMismatch)
 			}
 		}
+		// A write that fails on rank 0 stops every rank, each with an
+		// error, rather than leaving rank 1 waiting in the next step.
+		full := run("full", 2)
+		if c.Rank() == 0 {
+			full.FS = &faultfs.FS{Fail: func(faultfs.Op) error { return errDiskFull }}
+		}
+		_, err = catdog.Run(context.Background(), full, nil)
+		if want := map[bool]string{true: errDiskFull.Error(), false: "1 of the 2 processes of the run failed"}[c.Rank() == 0]; err == nil ||
+			!strings.Contains(err.Error(), want) {
+			return fmt.Errorf("rank %d, a write failing on rank 0: %v, want an error saying %q", c.Rank(), err, want)
+		}
 		odd := run("odd", 2)
 		odd.Batch = 15
 		if _, err := catdog.Run(context.Background(), odd, nil); err == nil || !strings.Contains(err.Error(), "--batch") ||
@@ -170,6 +181,8 @@ func dataParallelRank() error {
 	}
 	return nil
 }
+
+var errDiskFull = errors.New("no space left (on purpose)")
 
 // sameOnEveryRank returns an error unless v holds rank 0's values.
 func sameOnEveryRank(c comm.Communicator, v []float32) error {
