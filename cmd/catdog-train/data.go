@@ -24,28 +24,28 @@ type data struct {
 // split is seeded, so a resumed run sees the same sets.
 func loadData(o *options, w io.Writer) (*data, error) {
 	side := catdog.DefaultConfig().Side
-	opt := dataset.Options{Side: side, Crop: o.crop, Workers: o.workers, CacheDir: o.cache}
+	opt := dataset.Options{Side: side, Crop: o.Crop, Workers: o.workers, CacheDir: o.cache}
 	d := &data{}
 	var all *dataset.Set
-	if o.data == "" {
-		all = synthetic.Generate(o.synthetic, o.seed, side)
+	if o.Data == "" {
+		all = synthetic.Generate(o.Synthetic, o.Seed, side)
 		cats, dogs := all.Counts()
 		d.source = "synthetic"
 		fmt.Fprintf(w, "data: SYNTHETIC stand-in for photos: %d generated %dx%d images (%d cats, %d dogs, seed %d);\n"+
 			"  the accuracy says how well the model learns these drawings, not real photos; use --data DIR for photos\n",
-			all.Len(), side, side, cats, dogs, o.seed)
+			all.Len(), side, side, cats, dogs, o.Seed)
 	} else {
-		set, err := loadFolder("--data", "data", o.data, opt, w)
+		set, err := loadFolder("--data", "data", o.Data, opt, w)
 		if err != nil {
 			return nil, err
 		}
-		all, d.source = set.set, o.data
+		all, d.source = set.set, o.Data
 		d.skipped += set.skipped
 	}
 
 	rest := all
-	if o.test != "" {
-		set, err := loadFolder("--test", "test", o.test, opt, w)
+	if o.Test != "" {
+		set, err := loadFolder("--test", "test", o.Test, opt, w)
 		if err != nil {
 			return nil, err
 		}
@@ -53,17 +53,17 @@ func loadData(o *options, w io.Writer) (*data, error) {
 		d.skipped += set.skipped
 	} else {
 		var err error
-		if rest, d.test, err = all.Split(o.testSplit, o.seed); err != nil {
+		if rest, d.test, err = all.Split(o.TestSplit, o.Seed); err != nil {
 			return nil, err
 		}
 	}
 	var err error
-	if d.train, d.val, err = rest.Split(o.val, o.seed+1); err != nil {
+	if d.train, d.val, err = rest.Split(o.Val, o.Seed+1); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(w, "split (seed %d): train %s, val %s, test %s\n", o.seed, counts(d.train), counts(d.val), counts(d.test))
-	if n := d.train.Len(); n < o.batch {
-		return nil, fmt.Errorf("%d training images do not fill one batch of %d; use a smaller --batch or more data", n, o.batch)
+	fmt.Fprintf(w, "split (seed %d): train %s, val %s, test %s\n", o.Seed, counts(d.train), counts(d.val), counts(d.test))
+	if n := d.train.Len(); n < o.Batch {
+		return nil, fmt.Errorf("%d training images do not fill one batch of %d; use a smaller --batch or more data", n, o.Batch)
 	}
 	return d, nil
 }

@@ -117,7 +117,7 @@ func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) 
 		return cli.ExitUsage
 	}
 	t := &trainer{o: o, env: e, stdout: stdout, stderr: stderr}
-	err = t.run(ctx)
+	err = usage(t.run(ctx))
 	if err != nil {
 		t.removeEmptyOut()
 	}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/report"
 	"github.com/neurone-dl/neurone/models/checkpoint"
@@ -31,6 +30,10 @@ const (
 	historyFile = catdog.HistoryFile
 	summaryFile = report.SummaryFile
 )
+
+// dataFlags are the flags that catdog.DataSettings records, for the
+// warning about checkpoints that predate it.
+const dataFlags = "--data, --synthetic, --test, --test-split and --val"
 
 // trainer is one run of the command: it prepares --out, loads the data,
 // hands the training to catdog.Run (or Resume) and reports.
@@ -57,7 +60,7 @@ func (t *trainer) run(ctx context.Context) error {
 	if err := t.prepareOut(); err != nil {
 		return err
 	}
-	opt, err := t.runOptions()
+	opt, err := t.o.RunOptions()
 	if err != nil {
 		return err
 	}
@@ -73,7 +76,7 @@ func (t *trainer) run(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cli.TuneBLAS(opt.Backend, t.o.arch == catdog.ArchCNN, t.stdout)
+	cli.TuneBLAS(opt.Backend, t.o.Arch == catdog.ArchCNN, t.stdout)
 	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test = t.o.out, t.lock, t.env.fs, d.train, d.val, d.test
 	var res *catdog.Result
 	if t.saved != nil {
@@ -91,34 +94,6 @@ func (t *trainer) run(ctx context.Context) error {
 	return t.finish(res, d)
 }
 
-// runOptions returns the run the flags ask for. A resumed run takes the
-// model, optimizer, schedule and augmentation from its checkpoint.
-func (t *trainer) runOptions() (catdog.RunOptions, error) {
-	o := t.o
-	opt := catdog.RunOptions{Batch: o.batch, Epochs: o.epochs, Patience: o.patience, MinDelta: o.minDelta}
-	opt.Config.TF32 = o.tf32
-	var err error
-	if opt.Data, err = o.dataSettings(); err != nil || t.saved != nil {
-		return opt, err
-	}
-	opt.Schedule, opt.Augment = o.scheduleSpec(), o.augmentation()
-	if opt.Optimizer, err = o.optimizerSpec(); err != nil {
-		return opt, err
-	}
-	if err := optim.NewRate(opt.Optimizer, opt.Schedule).Validate(); err != nil {
-		return opt, fmt.Errorf("--lr-schedule: %w", err)
-	}
-	if opt.Config, err = o.modelConfig(); err != nil {
-		return opt, err
-	}
-	if o.batchnorm && opt.Config.Arch == catdog.ArchCNN {
-		opt.Config.CNN = opt.Config.CNN.WithBatchNorm()
-	}
-	opt.Config.HiddenBatchNorm = o.batchnorm && opt.Config.Arch == catdog.ArchMLP6
-	opt.Config.Crop, opt.Config.Seed, opt.Config.TF32 = o.crop, o.seed, o.tf32
-	return opt, nil
-}
-
 // prepareOut creates --out, early, so that a folder that cannot be made
 // is found before the data is loaded (removeEmptyOut takes it back if the
 // run fails before writing into it), or, with --resume, reads the run to
@@ -128,7 +103,7 @@ func (t *trainer) runOptions() (catdog.RunOptions, error) {
 func (t *trainer) prepareOut() error {
 	o := t.o
 	var err error
-	if !o.resume {
+	if !o.Resume {
 		if t.madeOut, err = makeDirs(o.out); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
@@ -139,7 +114,7 @@ func (t *trainer) prepareOut() error {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	if !o.resume {
+	if !o.Resume {
 		if _, err := os.Stat(t.path(lastFile)); err == nil {
 			return cli.Usagef("--out", "%s already holds a training run (%s); add --resume to continue it, or choose another --out", o.out, lastFile)
 		}
@@ -154,11 +129,14 @@ func (t *trainer) prepareOut() error {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	meta := t.saved.Last
-	if err := o.adopt(meta); err != nil {
-		return err
+	if err := t.saved.Merge(&o.Settings); err != nil {
+		if catdog.IsSettingError(err) {
+			return err
+		}
+		return fmt.Errorf("--resume: %w", err)
 	}
-	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s --epochs %d%s\n",
-		t.path(lastFile), meta.Epoch, o.describeModel(), o.describeData(), o.epochs, o.epochsNote(meta))
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s --epochs %d%s\n",
+		t.path(lastFile), meta.Epoch, &o.Settings, o.Epochs, t.saved.EpochsNote(&o.Settings))
 	if meta.Data == nil {
 		fmt.Fprintf(t.stderr, "catdog-train: warning: the data settings could not be checked: %s predates their recording in checkpoints;\n"+
 			"  %s are taken as given (or their defaults), and must be the run's for it to continue on the same images\n", t.path(lastFile), dataFlags)
@@ -212,7 +190,7 @@ func (t *trainer) progress(p catdog.Progress) {
 		t.epochLine(p)
 		if p.StoppedEarly {
 			fmt.Fprintf(t.stdout, "early stopping: the validation loss has not fallen more than --min-delta %g below its best for --patience %d epochs\n",
-				t.o.minDelta, t.o.patience)
+				t.o.MinDelta, t.o.Patience)
 		}
 	}
 }
@@ -221,7 +199,7 @@ func (t *trainer) progress(p catdog.Progress) {
 func (t *trainer) started(p catdog.Progress) {
 	n, o := p.Network, t.o
 	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s, pixels %s\n%s\n",
-		n.Config.Arch, o.optimizer, n.Rate.Base, n.Rate.Schedule, n.Batch, n.Augment, onOff(n.Config.TF32), n.Config.Pixels, n.Summary())
+		n.Config.Arch, o.Optimizer, n.Rate.Base, n.Rate.Schedule, n.Batch, n.Augment, onOff(n.Config.TF32), n.Config.Pixels, n.Summary())
 	if t.data.val.Len() == 0 {
 		fmt.Fprintf(t.stdout, "no validation set (--val 0): %s is not written, and the test uses the last epoch's model\n", bestFile)
 	}
@@ -243,14 +221,14 @@ func (t *trainer) step(p catdog.Progress) {
 	}
 	desc := fmt.Sprintf("epoch %d/%d", p.Epoch, p.Epochs)
 	if t.bar == nil {
-		t.bar = progressbar.NewOptions(p.Steps*t.o.batch, progressbar.OptionSetWriter(t.stderr), progressbar.OptionSetDescription(desc),
+		t.bar = progressbar.NewOptions(p.Steps*t.o.Batch, progressbar.OptionSetWriter(t.stderr), progressbar.OptionSetDescription(desc),
 			progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 		t.lossSum = 0
 	}
 	t.lossSum += p.Loss
 	t.bar.Describe(fmt.Sprintf("%s  batch loss (running mean) %.4f", desc, t.lossSum/float64(p.Step)))
-	t.bar.Set(p.Step * t.o.batch)
+	t.bar.Set(p.Step * t.o.Batch)
 }
 
 // epochLine prints what an epoch measured.
@@ -316,7 +294,7 @@ func (t *trainer) whereToResume() string {
 		return " before the first epoch ended; no checkpoint was written"
 	}
 	args := slices.Clone(t.o.args)
-	if !t.o.resume {
+	if !t.o.Resume {
 		args = append(args, "--resume")
 	}
 	for i, a := range args {
