@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -156,13 +157,19 @@ func (o *options) check() error {
 	return nil
 }
 
-// usage turns a catdog.SettingError into the cli.UsageError of its flags.
+// usage speaks of catdog's settings as flags: a catdog.SettingError
+// becomes the cli.UsageError of its flags, and a catdog.DataError names
+// its flag.
 func usage(err error) error {
 	var se *catdog.SettingError
-	if !errors.As(err, &se) {
-		return err
+	var de *catdog.DataError
+	switch {
+	case errors.As(err, &se):
+		return &cli.UsageError{Flag: "--" + strings.Join(se.Names, ", --"), Msg: se.Msg}
+	case errors.As(err, &de):
+		return fmt.Errorf("--%s: %w", de.Name, de.Err)
 	}
-	return &cli.UsageError{Flag: "--" + strings.Join(se.Names, ", --"), Msg: se.Msg}
+	return err
 }
 
 // defaultCache is the user's cache folder plus "neurone", or "" (no cache)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/report"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
@@ -46,7 +46,7 @@ type trainer struct {
 	lock      *catdog.DirLock  // on --out, while the run writes there
 	madeOut   []string         // the folders of --out this run created, the deepest first
 	saved     *catdog.SavedRun // the run resumed, or nil
-	data      *data
+	data      *catdog.Data
 	lastEpoch int                      // the epoch last.safetensors holds; 0 before the first
 	bar       *progressbar.ProgressBar // over the epoch under way, on a terminal
 	lossSum   float64                  // of the epoch's batches so far
@@ -68,16 +68,19 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 	defer opt.Backend.Close()
-	d, err := loadData(t.o, t.stdout)
+	d, err := t.o.LoadData(dataset.Options{Workers: t.o.workers, CacheDir: t.o.cache}, t.stdout)
 	if err != nil {
 		return err
+	}
+	if n := d.Train.Len(); n < t.o.Batch {
+		return fmt.Errorf("%d training images do not fill one batch of %d; use a smaller --batch or more data", n, t.o.Batch)
 	}
 	t.data = d
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	cli.TuneBLAS(opt.Backend, t.o.Arch == catdog.ArchCNN, t.stdout)
-	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test = t.o.out, t.lock, t.env.fs, d.train, d.val, d.test
+	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test = t.o.out, t.lock, t.env.fs, d.Train, d.Val, d.Test
 	var res *catdog.Result
 	if t.saved != nil {
 		res, err = catdog.Resume(ctx, t.saved, opt, t.progress)
@@ -178,7 +181,7 @@ func (t *trainer) removeEmptyOut() {
 func (t *trainer) progress(p catdog.Progress) {
 	switch p.Event {
 	case catdog.RunStarted:
-		t.started(p)
+		report.PrintStart(t.stdout, p, t.o.Optimizer, t.data.Val.Len() > 0, t.o.out)
 	case catdog.StepDone:
 		t.step(p)
 	case catdog.EpochDone:
@@ -187,30 +190,11 @@ func (t *trainer) progress(p catdog.Progress) {
 			t.bar = nil
 		}
 		t.lastEpoch = p.Epoch
-		t.epochLine(p)
+		fmt.Fprintln(t.stdout, report.EpochLine(p))
 		if p.StoppedEarly {
 			fmt.Fprintf(t.stdout, "early stopping: the validation loss has not fallen more than --min-delta %g below its best for --patience %d epochs\n",
 				t.o.MinDelta, t.o.Patience)
 		}
-	}
-}
-
-// started describes the model, and what is left to train.
-func (t *trainer) started(p catdog.Progress) {
-	n, o := p.Network, t.o
-	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s, pixels %s\n%s\n",
-		n.Config.Arch, o.Optimizer, n.Rate.Base, n.Rate.Schedule, n.Batch, n.Augment, onOff(n.Config.TF32), n.Config.Pixels, n.Summary())
-	if t.data.val.Len() == 0 {
-		fmt.Fprintf(t.stdout, "no validation set (--val 0): %s is not written, and the test uses the last epoch's model\n", bestFile)
-	}
-	switch {
-	case p.StoppedEarly:
-		fmt.Fprintf(t.stdout, "the run in %s stopped early after epoch %d: nothing to train\n", o.out, p.Epoch-1)
-	case p.Epoch > p.Epochs:
-		fmt.Fprintf(t.stdout, "%s is at epoch %d of --epochs %d: nothing to train\n", lastFile, p.Epoch-1, p.Epochs)
-	default:
-		fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d images per epoch, in a new order each epoch\n",
-			p.Epoch, p.Epochs, p.Steps, n.Batch)
 	}
 }
 
@@ -231,43 +215,18 @@ func (t *trainer) step(p catdog.Progress) {
 	t.bar.Set(p.Step * t.o.Batch)
 }
 
-// epochLine prints what an epoch measured.
-func (t *trainer) epochLine(p catdog.Progress) {
-	r := p.Record
-	width := len(strconv.Itoa(p.Epochs))
-	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  batch loss (epoch mean) %.4f  train acc %5.1f%%", width, r.Epoch, p.Epochs, r.LearningRate, r.MeanBatchLoss, 100*r.Train.Accuracy)
-	if v := r.Val; v != nil {
-		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%  val F1 %.3f  val AUC %.3f", v.Loss, 100*v.Accuracy, v.F1, valueOr(v.AUC))
-	}
-	mark := ""
-	if p.SavedBest {
-		mark = "  saved best"
-	}
-	fmt.Fprintf(t.stdout, "%s  %.0f img/s  %.1fs%s\n", line, r.SamplesPerSec, r.Seconds, mark)
-}
-
 // finish prints the test of the chosen model, draws the plots and writes
 // summary.json.
-func (t *trainer) finish(res *catdog.Result, d *data) error {
+func (t *trainer) finish(res *catdog.Result, d *catdog.Data) error {
 	s := report.NewSummary(res)
-	s.BLAS, s.Data, s.DataSettings, s.Skipped = cpu.BLAS(), d.source, res.Data, d.skipped
-	s.Train, s.Val, s.TestSize = report.CountOf(d.train), report.CountOf(d.val), report.CountOf(d.test)
-	if res.BestEpoch > 0 {
-		fmt.Fprintf(t.stdout, "best validation loss %.4f (accuracy %.1f%%) at epoch %d\n", res.BestVal.Loss, 100*res.BestVal.Accuracy, res.BestEpoch)
-	}
-	if res.StoppedEarly && res.BestEpoch > 0 {
-		fmt.Fprintf(t.stdout, "stopped early after epoch %d; the best weights, of epoch %d, are restored from %s for the test\n",
-			res.LastEpoch, res.BestEpoch, bestFile)
-	}
+	s.BLAS, s.Data, s.DataSettings, s.Skipped = cpu.BLAS(), d.Source, res.Data, d.Skipped
+	s.Train, s.Val, s.TestSize = report.CountOf(d.Train), report.CountOf(d.Val), report.CountOf(d.Test)
+	report.PrintResult(t.stdout, res, t.o.out)
 	var fpr, tpr []float64
 	auc := 0.0
-	if m := res.Test; m == nil {
-		fmt.Fprintln(t.stdout, "no test set (--test-split 0): no test accuracy")
-	} else {
-		fpr, tpr = catdog.ROC(res.TestProbs, d.test.Labels)
-		auc = m.AUC
-		fmt.Fprintf(t.stdout, "test accuracy %.1f%% (loss %.4f, AUC %s) on %d images never seen in training, model %s\n%s%s",
-			100*m.Accuracy, m.Loss, report.FormatAUC(m.AUC), m.Count(), t.path(res.TestModel), report.ConfusionText(m.Confusion), report.ClassText(m.PerClass()))
+	if res.Test != nil {
+		fpr, tpr = catdog.ROC(res.TestProbs, d.Test.Labels)
+		auc = res.Test.AUC
 	}
 	var err error
 	if t.o.plots {
@@ -303,20 +262,4 @@ func (t *trainer) whereToResume() string {
 		}
 	}
 	return fmt.Sprintf("; the model after epoch %d is in %s\nto continue: catdog-train %s", t.lastEpoch, t.path(lastFile), strings.Join(args, " "))
-}
-
-// valueOr returns *v, or NaN when v is nil.
-func valueOr(v *float64) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	return *v
-}
-
-// onOff says whether a setting is on.
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }

@@ -2,10 +2,12 @@ package catdog
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
 // defaultSettings are catdog-train's defaults.
@@ -109,5 +111,32 @@ func TestRecordedEpochs(t *testing.T) {
 				t.Errorf("epochs %d, note %q; want %d, a note saying %q", s.Epochs, note, tt.want, tt.note)
 			}
 		})
+	}
+}
+
+// TestLoadData checks the split of the synthetic set, stratified and
+// seeded, and that a photo folder without images fails as a DataError
+// naming its setting.
+func TestLoadData(t *testing.T) {
+	s := defaultSettings()
+	s.Synthetic = 100
+	var log strings.Builder
+	d, err := s.LoadData(dataset.Options{}, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Source != "synthetic" || d.Test.Len() != 10 || d.Val.Len() != 18 || d.Train.Len() != 72 {
+		t.Errorf("source %q, sets of %d, %d and %d images; want synthetic, 72, 18, 10", d.Source, d.Train.Len(), d.Val.Len(), d.Test.Len())
+	}
+	for _, want := range []string{"SYNTHETIC stand-in", "split (seed 1): train 72"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, log.String())
+		}
+	}
+	s.Data = t.TempDir()
+	_, err = s.LoadData(dataset.Options{}, io.Discard)
+	var de *DataError
+	if !errors.As(err, &de) || de.Name != "data" || !errors.Is(err, de.Err) {
+		t.Errorf("loading an empty folder: %v, want a DataError about data", err)
 	}
 }
