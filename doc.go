@@ -48,14 +48,17 @@
 //     compute the CPU's numbers without a GPU.
 //   - models: the cat/dog perceptron and CNN with their training run
 //     (catdog.Run and Resume: the epoch loop, validation, early stopping,
-//     checkpoints, history and resume, reported to a progress callback),
-//     its report (models/catdog/report: summary.json, plots), data sets
+//     checkpoints, history and resume, reported to a progress callback;
+//     catdog.Settings: a run's settings checked, its data loaded and a
+//     resumed checkpoint's settings merged), its report
+//     (models/catdog/report: summary.json, plots, console text), data sets
 //     (models/catdog/dataset, models/catdog/synthetic) and checkpoints
 //     (models/checkpoint). models -> graph, backend.
 //   - bench: the benchmarks (MLP6, the CNN, SGEMM) on every backend, the
 //     side-by-side driver (bench/compare) and the GPU bundle's script.
 //   - cmd: catdog-train, catdog-predict and catdog-samples: flags,
-//     progress and output; catdog-train maps its flags to catdog.Run.
+//     progress and output; catdog-train maps its flags to catdog.Settings
+//     and catdog.Run.
 //     cmd -> everything above.
 //   - internal: what no user should import: the BLAS and CUDA loaders,
 //     the CPU kernels, atomic file writes, the gradient checker.

@@ -1,11 +1,10 @@
 // Command catdog-train trains Neurone's cat/dog classifiers on 100x100
-// grayscale images, whose output is one sigmoid neuron read as P(cat):
-// --model mlp6 (the default), a perceptron of five ReLU layers (--hidden),
-// or --model cnn, a small convolutional network: convolution and
-// max-pooling blocks (--filters, three by default), dense layers (--hidden,
-// one by default) and dropout. The defaults (adam at 0.001, 10 epochs, batch 64) suit both. --tf32
-// lets the CUDA backend use TensorFloat-32 matrix products; the CPU
-// ignores it, and summary.json records it.
+// grayscale images (--model mlp6, a perceptron, or cnn, a small
+// convolutional network), on the photos of --data DIR or on a built-in
+// synthetic set, and writes the checkpoints, history, summary and plots
+// into --out; --resume continues an interrupted run there. The run itself
+// is models/catdog's (Settings, Run, Resume); the command reads the
+// flags, prints the progress and the report.
 //
 // Usage:
 //
@@ -13,72 +12,15 @@
 //	catdog-train --data DIR [flags]      train on the photos in DIR
 //	catdog-train --out DIR --resume      continue an interrupted run
 //
-// DIR holds class folders (DIR/cat and DIR/dog in any letter case, as in
-// Microsoft's PetImages) or Kaggle's flat cat.N.jpg and dog.N.jpg files.
-// Files that cannot be used (corrupt, empty, not images) are skipped and
-// listed. Without --data, a synthetic set of drawn cats and dogs stands in
-// for photos, so the command runs anywhere; it says so when it runs.
+// Run catdog-train -h for the flags and their defaults; the README says
+// what a run writes into --out, and how it stops, fails and resumes.
 //
-// The images are split, stratified by class and seeded by --seed, into a
-// test set (--test DIR, or a --test-split hold-out), a validation set
-// (--val of the rest) and the training set. The test set is used once, at
-// the end, on the model that did best on validation.
-//
-// Each epoch runs at the learning rate of --lr-schedule (none, cosine or
-// step, after an optional --warmup), set at the start of the epoch; with
-// --augment every training image is mirrored, shifted, rotated and zoomed
-// at random, drawn anew each epoch from --seed, the epoch and the image.
-// With --patience N, training stops once N epochs have passed without the
-// validation loss falling more than --min-delta below its best, and the
-// test runs on the best epoch's weights.
-//
-// Into --out it writes, after every epoch, last.safetensors and, when the
-// validation loss falls below its best, best.safetensors (each with a .json
-// copy of its metadata), and history.jsonl, one JSON object per epoch:
-// epoch, lr, mean_batch_loss (the mean of the training batches' losses
-// over the epoch, each as its batch was trained: the "batch loss (epoch
-// mean)" of the console, whose progress bar shows its running mean; older
-// builds called it loss), train and val (loss, accuracy, precision,
-// recall, f1 and auc, measured after the epoch on up to 2000 training
-// images and on the validation set; cat is the positive class; auc is
-// null when the images are of one class), seconds and samples_per_s. At the end it writes summary.json with the
-// test metrics, the confusion matrix, each class's precision, recall, F1
-// and support, and the run's settings, and (unless --plots=false) loss.png,
-// accuracy.png and roc.png. catdog-predict reads the checkpoints. A run
-// that fails before it has written anything (bad data, no run to resume)
-// removes the --out folders it created.
-//
-// Every file is written atomically (a temporary file, synced, renamed),
-// so a failure never leaves half a checkpoint. A run holds a lock on --out
-// (.catdog-train.lock, flock) while it runs, and a second catdog-train on
-// the same --out is refused, naming the first's process. A loss that turns
-// NaN or infinite stops the run, naming the epoch and batch (or the epoch
-// whose model it is), and a failed write (a full disk) stops it, saying
-// what failed; either way the last good checkpoint stays in --out, and
-// the message says where.
-//
-// Ctrl-C (or SIGTERM) stops between batches; the last completed epoch's
-// checkpoint stays in --out and --resume continues from it, giving the same
-// weights as a run that was never stopped. A second Ctrl-C quits at once.
-// The checkpoints record the settings that decide the weights: the model,
-// the optimizer and schedule, and the data (--data as an absolute path,
-// or --synthetic; --test or --test-split; --val, --crop and --seed) and
-// --epochs. On --resume, flags left out take the checkpoint's values, and
-// a flag given with another value is refused, naming both (except
-// --epochs, which may move the run's end), since going on with other
-// images or another split of them would not continue the run. Checkpoints
-// older than the recorded data settings resume with the data flags as
-// given, and a warning.
-//
-// Started by Open MPI's mpirun (mpirun -np N catdog-train ...), the N
-// processes train one model together, each on its shard of every batch
-// (--batch is the batch of all of them, a multiple of N), rank 0 alone
-// printing and writing --out; --resume continues such a run with the same
-// N (mpi.go; README, "Training on several machines").
+// Under Open MPI's mpirun, its N processes train one model together
+// (mpi.go; the README's "Training on several machines").
 //
 // Exit status: 0 on success, 1 when training fails (no usable images, a
 // diverged loss, an I/O error), 2 for a bad command line, 130 when
-// interrupted. Run catdog-train -h for the flags and their defaults.
+// interrupted.
 package main
 
 import (
@@ -127,7 +69,7 @@ func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) 
 		return code
 	}
 	defer func() { t.leaveRanks(code) }()
-	err = t.run(ctx)
+	err = usage(t.run(ctx))
 	if t.follower() {
 		return t.followerExit(err, stderr)
 	}

@@ -30,9 +30,9 @@ func (t *trainer) joinRanks(stderr io.Writer) (code int, ok bool) {
 	if c == nil {
 		return 0, true
 	}
-	if n := c.Size(); !t.o.resume && t.o.batch%n != 0 {
+	if n := c.Size(); !t.o.Resume && t.o.Batch%n != 0 {
 		err = cli.Usagef("--batch", "%d images do not split into %d equal shards, one per process (mpirun -np %d): make it a multiple of %d",
-			t.o.batch, n, n, n)
+			t.o.Batch, n, n, n)
 		if c.Rank() == 0 {
 			fmt.Fprintf(stderr, "catdog-train: %v\n", err)
 		}
@@ -90,7 +90,7 @@ func (t *trainer) followerExit(err error, stderr io.Writer) int {
 // prepareFollower is prepareOut on a rank other than 0, which writes
 // nothing: with --resume, it reads the run in --out.
 func (t *trainer) prepareFollower() error {
-	if !t.o.resume {
+	if !t.o.Resume {
 		return nil
 	}
 	saved, err := catdog.ReadRun(t.o.out)
@@ -98,5 +98,5 @@ func (t *trainer) prepareFollower() error {
 		return fmt.Errorf("--resume: every process reads the run in --out: %w", err)
 	}
 	t.saved = saved
-	return t.o.adopt(saved.Last)
+	return saved.Merge(&t.o.Settings)
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
-	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/catdogtest"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
@@ -470,37 +469,5 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	}
 	if _, err := checkpoint.Load(last, &raw); err != nil || raw["format"] != float64(catdog.FormatVersion) || raw["pixels"] != "unit" {
 		t.Errorf("the checkpoint after resuming is format %v, pixels %v (%v); want %d, unit", raw["format"], raw["pixels"], err, catdog.FormatVersion)
-	}
-}
-
-// TestRecordedEpochs checks where a resumed run's --epochs comes from when
-// the flag is left out: the checkpoint, or for checkpoints that predate
-// recording it, a cosine schedule's span or the flag's default, and the
-// note that says which.
-func TestRecordedEpochs(t *testing.T) {
-	cosine := optim.Schedule{Kind: optim.ScheduleCosine, Epochs: 7}
-	for _, tt := range []struct {
-		name string
-		meta catdog.Meta
-		set  bool
-		want int
-		note string
-	}{
-		{"recorded", catdog.Meta{Epochs: 3, Schedule: cosine}, false, 3, ""},
-		{"given", catdog.Meta{Epochs: 3}, true, 12, ""},
-		{"old cosine", catdog.Meta{Schedule: cosine}, false, 7, "its cosine schedule's span"},
-		{"old", catdog.Meta{}, false, 10, "the default"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			o := &options{epochs: 10, set: map[string]bool{}}
-			if tt.set {
-				o.epochs, o.set["epochs"] = 12, true
-			}
-			o.adoptEpochs(tt.meta)
-			note := o.epochsNote(tt.meta)
-			if o.epochs != tt.want || !strings.Contains(note, tt.note) || (tt.note == "") != (note == "") {
-				t.Errorf("--epochs %d, note %q; want %d, a note saying %q", o.epochs, note, tt.want, tt.note)
-			}
-		})
 	}
 }

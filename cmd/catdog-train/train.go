@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,8 +18,8 @@ import (
 	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/report"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
@@ -32,6 +31,10 @@ const (
 	historyFile = catdog.HistoryFile
 	summaryFile = report.SummaryFile
 )
+
+// dataFlags are the flags that catdog.DataSettings records, for the
+// warning about checkpoints that predate it.
+const dataFlags = "--data, --synthetic, --test, --test-split and --val"
 
 // trainer is one run of the command: it prepares --out, loads the data,
 // hands the training to catdog.Run (or Resume) and reports.
@@ -45,7 +48,7 @@ type trainer struct {
 	lock      *catdog.DirLock   // on --out, while the run writes there
 	madeOut   []string          // the folders of --out this run created, the deepest first
 	saved     *catdog.SavedRun  // the run resumed, or nil
-	data      *data
+	data      *catdog.Data
 	lastEpoch int                      // the epoch last.safetensors holds; 0 before the first
 	bar       *progressbar.ProgressBar // over the epoch under way, on a terminal
 	lossSum   float64                  // of the epoch's batches so far
@@ -59,7 +62,7 @@ func (t *trainer) run(ctx context.Context) error {
 	if err := t.prepareOut(); err != nil {
 		return err
 	}
-	opt, err := t.runOptions()
+	opt, err := t.o.RunOptions()
 	if err != nil {
 		return err
 	}
@@ -67,16 +70,19 @@ func (t *trainer) run(ctx context.Context) error {
 		return err
 	}
 	defer opt.Backend.Close()
-	d, err := loadData(t.o, t.stdout)
+	d, err := t.o.LoadData(dataset.Options{Workers: t.o.workers, CacheDir: t.o.cache}, t.stdout)
 	if err != nil {
 		return err
+	}
+	if n := d.Train.Len(); n < t.o.Batch {
+		return fmt.Errorf("%d training images do not fill one batch of %d; use a smaller --batch or more data", n, t.o.Batch)
 	}
 	t.data = d
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	cli.TuneBLAS(opt.Backend, t.o.arch == catdog.ArchCNN, t.stdout)
-	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test, opt.Comm = t.o.out, t.lock, t.env.fs, d.train, d.val, d.test, t.comm
+	cli.TuneBLAS(opt.Backend, t.o.Arch == catdog.ArchCNN, t.stdout)
+	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test, opt.Comm = t.o.out, t.lock, t.env.fs, d.Train, d.Val, d.Test, t.comm
 	var res *catdog.Result
 	if t.saved != nil {
 		res, err = catdog.Resume(ctx, t.saved, opt, t.progress)
@@ -93,34 +99,6 @@ func (t *trainer) run(ctx context.Context) error {
 	return t.finish(res, d)
 }
 
-// runOptions returns the run the flags ask for. A resumed run takes the
-// model, optimizer, schedule and augmentation from its checkpoint.
-func (t *trainer) runOptions() (catdog.RunOptions, error) {
-	o := t.o
-	opt := catdog.RunOptions{Batch: o.batch, Epochs: o.epochs, Patience: o.patience, MinDelta: o.minDelta}
-	opt.Config.TF32 = o.tf32
-	var err error
-	if opt.Data, err = o.dataSettings(); err != nil || t.saved != nil {
-		return opt, err
-	}
-	opt.Schedule, opt.Augment = o.scheduleSpec(), o.augmentation()
-	if opt.Optimizer, err = o.optimizerSpec(); err != nil {
-		return opt, err
-	}
-	if err := optim.NewRate(opt.Optimizer, opt.Schedule).Validate(); err != nil {
-		return opt, fmt.Errorf("--lr-schedule: %w", err)
-	}
-	if opt.Config, err = o.modelConfig(); err != nil {
-		return opt, err
-	}
-	if o.batchnorm && opt.Config.Arch == catdog.ArchCNN {
-		opt.Config.CNN = opt.Config.CNN.WithBatchNorm()
-	}
-	opt.Config.HiddenBatchNorm = o.batchnorm && opt.Config.Arch == catdog.ArchMLP6
-	opt.Config.Crop, opt.Config.Seed, opt.Config.TF32 = o.crop, o.seed, o.tf32
-	return opt, nil
-}
-
 // prepareOut creates --out, early, so that a folder that cannot be made
 // is found before the data is loaded (removeEmptyOut takes it back if the
 // run fails before writing into it), or, with --resume, reads the run to
@@ -133,7 +111,7 @@ func (t *trainer) prepareOut() error {
 	}
 	o := t.o
 	var err error
-	if !o.resume {
+	if !o.Resume {
 		if t.madeOut, err = makeDirs(o.out); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
@@ -144,7 +122,7 @@ func (t *trainer) prepareOut() error {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
-	if !o.resume {
+	if !o.Resume {
 		if _, err := os.Stat(t.path(lastFile)); err == nil {
 			return cli.Usagef("--out", "%s already holds a training run (%s); add --resume to continue it, or choose another --out", o.out, lastFile)
 		}
@@ -159,11 +137,14 @@ func (t *trainer) prepareOut() error {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	meta := t.saved.Last
-	if err := o.adopt(meta); err != nil {
-		return err
+	if err := t.saved.Merge(&o.Settings); err != nil {
+		if catdog.IsSettingError(err) {
+			return err
+		}
+		return fmt.Errorf("--resume: %w", err)
 	}
-	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s %s --epochs %d%s\n",
-		t.path(lastFile), meta.Epoch, o.describeModel(), o.describeData(), o.epochs, o.epochsNote(meta))
+	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s --epochs %d%s\n",
+		t.path(lastFile), meta.Epoch, &o.Settings, o.Epochs, t.saved.EpochsNote(&o.Settings))
 	if meta.Data == nil {
 		fmt.Fprintf(t.stderr, "catdog-train: warning: the data settings could not be checked: %s predates their recording in checkpoints;\n"+
 			"  %s are taken as given (or their defaults), and must be the run's for it to continue on the same images\n", t.path(lastFile), dataFlags)
@@ -205,7 +186,7 @@ func (t *trainer) removeEmptyOut() {
 func (t *trainer) progress(p catdog.Progress) {
 	switch p.Event {
 	case catdog.RunStarted:
-		t.started(p)
+		report.PrintStart(t.stdout, p, t.o.Optimizer, t.data.Val.Len() > 0, t.o.out)
 	case catdog.StepDone:
 		t.step(p)
 	case catdog.EpochDone:
@@ -214,30 +195,11 @@ func (t *trainer) progress(p catdog.Progress) {
 			t.bar = nil
 		}
 		t.lastEpoch = p.Epoch
-		t.epochLine(p)
+		fmt.Fprintln(t.stdout, report.EpochLine(p))
 		if p.StoppedEarly {
 			fmt.Fprintf(t.stdout, "early stopping: the validation loss has not fallen more than --min-delta %g below its best for --patience %d epochs\n",
-				t.o.minDelta, t.o.patience)
+				t.o.MinDelta, t.o.Patience)
 		}
-	}
-}
-
-// started describes the model, and what is left to train.
-func (t *trainer) started(p catdog.Progress) {
-	n, o := p.Network, t.o
-	fmt.Fprintf(t.stdout, "model: %s, %s optimizer, learning rate %g (%s), batch %d, augmentation %s, TF32 %s, pixels %s\n%s\n",
-		n.Config.Arch, o.optimizer, n.Rate.Base, n.Rate.Schedule, n.Batch, n.Augment, onOff(n.Config.TF32), n.Config.Pixels, n.Summary())
-	if t.data.val.Len() == 0 {
-		fmt.Fprintf(t.stdout, "no validation set (--val 0): %s is not written, and the test uses the last epoch's model\n", bestFile)
-	}
-	switch {
-	case p.StoppedEarly:
-		fmt.Fprintf(t.stdout, "the run in %s stopped early after epoch %d: nothing to train\n", o.out, p.Epoch-1)
-	case p.Epoch > p.Epochs:
-		fmt.Fprintf(t.stdout, "%s is at epoch %d of --epochs %d: nothing to train\n", lastFile, p.Epoch-1, p.Epochs)
-	default:
-		fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d images per epoch, in a new order each epoch\n",
-			p.Epoch, p.Epochs, p.Steps, n.Batch)
 	}
 }
 
@@ -248,53 +210,28 @@ func (t *trainer) step(p catdog.Progress) {
 	}
 	desc := fmt.Sprintf("epoch %d/%d", p.Epoch, p.Epochs)
 	if t.bar == nil {
-		t.bar = progressbar.NewOptions(p.Steps*t.o.batch, progressbar.OptionSetWriter(t.stderr), progressbar.OptionSetDescription(desc),
+		t.bar = progressbar.NewOptions(p.Steps*t.o.Batch, progressbar.OptionSetWriter(t.stderr), progressbar.OptionSetDescription(desc),
 			progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 		t.lossSum = 0
 	}
 	t.lossSum += p.Loss
 	t.bar.Describe(fmt.Sprintf("%s  batch loss (running mean) %.4f", desc, t.lossSum/float64(p.Step)))
-	t.bar.Set(p.Step * t.o.batch)
-}
-
-// epochLine prints what an epoch measured.
-func (t *trainer) epochLine(p catdog.Progress) {
-	r := p.Record
-	width := len(strconv.Itoa(p.Epochs))
-	line := fmt.Sprintf("epoch %*d/%d  lr %.3g  batch loss (epoch mean) %.4f  train acc %5.1f%%", width, r.Epoch, p.Epochs, r.LearningRate, r.MeanBatchLoss, 100*r.Train.Accuracy)
-	if v := r.Val; v != nil {
-		line += fmt.Sprintf("  val loss %.4f  val acc %5.1f%%  val F1 %.3f  val AUC %.3f", v.Loss, 100*v.Accuracy, v.F1, valueOr(v.AUC))
-	}
-	mark := ""
-	if p.SavedBest {
-		mark = "  saved best"
-	}
-	fmt.Fprintf(t.stdout, "%s  %.0f img/s  %.1fs%s\n", line, r.SamplesPerSec, r.Seconds, mark)
+	t.bar.Set(p.Step * t.o.Batch)
 }
 
 // finish prints the test of the chosen model, draws the plots and writes
 // summary.json.
-func (t *trainer) finish(res *catdog.Result, d *data) error {
+func (t *trainer) finish(res *catdog.Result, d *catdog.Data) error {
 	s := report.NewSummary(res)
-	s.BLAS, s.Data, s.DataSettings, s.Skipped = cpu.BLAS(), d.source, res.Data, d.skipped
-	s.Train, s.Val, s.TestSize = report.CountOf(d.train), report.CountOf(d.val), report.CountOf(d.test)
-	if res.BestEpoch > 0 {
-		fmt.Fprintf(t.stdout, "best validation loss %.4f (accuracy %.1f%%) at epoch %d\n", res.BestVal.Loss, 100*res.BestVal.Accuracy, res.BestEpoch)
-	}
-	if res.StoppedEarly && res.BestEpoch > 0 {
-		fmt.Fprintf(t.stdout, "stopped early after epoch %d; the best weights, of epoch %d, are restored from %s for the test\n",
-			res.LastEpoch, res.BestEpoch, bestFile)
-	}
+	s.BLAS, s.Data, s.DataSettings, s.Skipped = cpu.BLAS(), d.Source, res.Data, d.Skipped
+	s.Train, s.Val, s.TestSize = report.CountOf(d.Train), report.CountOf(d.Val), report.CountOf(d.Test)
+	report.PrintResult(t.stdout, res, t.o.out)
 	var fpr, tpr []float64
 	auc := 0.0
-	if m := res.Test; m == nil {
-		fmt.Fprintln(t.stdout, "no test set (--test-split 0): no test accuracy")
-	} else {
-		fpr, tpr = catdog.ROC(res.TestProbs, d.test.Labels)
-		auc = m.AUC
-		fmt.Fprintf(t.stdout, "test accuracy %.1f%% (loss %.4f, AUC %s) on %d images never seen in training, model %s\n%s%s",
-			100*m.Accuracy, m.Loss, report.FormatAUC(m.AUC), m.Count(), t.path(res.TestModel), report.ConfusionText(m.Confusion), report.ClassText(m.PerClass()))
+	if res.Test != nil {
+		fpr, tpr = catdog.ROC(res.TestProbs, d.Test.Labels)
+		auc = res.Test.AUC
 	}
 	var err error
 	if t.o.plots {
@@ -321,7 +258,7 @@ func (t *trainer) whereToResume() string {
 		return " before the first epoch ended; no checkpoint was written"
 	}
 	args := slices.Clone(t.o.args)
-	if !t.o.resume {
+	if !t.o.Resume {
 		args = append(args, "--resume")
 	}
 	for i, a := range args {
@@ -330,20 +267,4 @@ func (t *trainer) whereToResume() string {
 		}
 	}
 	return fmt.Sprintf("; the model after epoch %d is in %s\nto continue: catdog-train %s", t.lastEpoch, t.path(lastFile), strings.Join(args, " "))
-}
-
-// valueOr returns *v, or NaN when v is nil.
-func valueOr(v *float64) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	return *v
-}
-
-// onOff says whether a setting is on.
-func onOff(on bool) string {
-	if on {
-		return "on"
-	}
-	return "off"
 }

@@ -30,9 +30,15 @@
 // progress callback (Progress: the start, every step, every epoch). A
 // cancelled context stops it between steps; ReadRun and Resume continue
 // the run saved in a folder to the weights an unbroken run would reach.
-// LockDir keeps two runs out of one folder. With RunOptions.Comm (under
-// mpirun), several processes train one model together, each on its shard
-// of every batch, as one process would (parallel.go).
+// LockDir keeps two runs out of one folder. Settings are a run's settings
+// as catdog-train's flags state them: Validate checks them (a
+// SettingError names the setting at fault), LoadData loads and splits
+// their images, RunOptions makes the run, and SavedRun.Merge takes a
+// resumed run's settings from its checkpoint, refusing those that
+// contradict it.
+// With RunOptions.Comm (under mpirun), several processes train one
+// model together, each on its shard of every batch, as one process
+// would (parallel.go).
 //
 // # Concurrency
 //

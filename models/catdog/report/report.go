@@ -7,9 +7,10 @@
 // NewSummary turns a catdog.Result into a Summary, which Write saves as
 // JSON; WritePlots draws the history's curves and the test set's ROC
 // curve. ConfusionText and ClassText lay out the test's figures for a
-// console. Every report lists cat, the positive class, whose probability
-// the network outputs, first (ClassOrder). Each file is written
-// atomically.
+// console, as PrintStart, EpochLine and PrintResult do a run's start,
+// epochs and end. Every report lists cat, the positive class, whose
+// probability the network outputs, first (ClassOrder). Each file is
+// written atomically.
 package report
 
 import (
