@@ -98,5 +98,8 @@ func (t *trainer) prepareFollower() error {
 		return fmt.Errorf("--resume: every process reads the run in --out: %w", err)
 	}
 	t.saved = saved
+	if err := saved.CheckRanks(t.comm); err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
 	return saved.Merge(&t.o.Settings)
 }

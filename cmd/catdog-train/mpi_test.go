@@ -102,8 +102,8 @@ func TestMPIRun(t *testing.T) {
 	catdogtest.CloseTensors(t, filepath.Join(alone, lastFile), filepath.Join(out, lastFile), 1e-5)
 
 	r := runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "4", "--device", "cpu")
-	if r.code != 1 || !strings.Contains(r.stderr, "mpirun -np 2") {
-		t.Errorf("resuming a run of 2 processes alone: exit %d\n%s", r.code, r.stderr)
+	if r.code != 1 || !strings.Contains(r.stderr, "mpirun -np 2") || strings.Contains(r.stdout, "split (seed") {
+		t.Errorf("resuming a run of 2 processes alone: exit %d, want 1, before loading the data\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	odd := filepath.Join(tmp, "odd")

@@ -137,6 +137,9 @@ func (t *trainer) prepareOut() error {
 		return fmt.Errorf("--resume: %w", err)
 	}
 	meta := t.saved.Last
+	if err := t.saved.CheckRanks(t.comm); err != nil { // before loading the data
+		return fmt.Errorf("--resume: %w", err)
+	}
 	if err := t.saved.Merge(&o.Settings); err != nil {
 		if catdog.IsSettingError(err) {
 			return err

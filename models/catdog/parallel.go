@@ -109,10 +109,12 @@ func agree(c comm.Communicator, err error) error {
 	return err
 }
 
-// checkRanks refuses to resume, over the ranks of c, a run saved by
-// another number of processes (Meta.Ranks).
-func checkRanks(dir string, m Meta, c comm.Communicator) error {
-	saved, now := max(m.Ranks, 1), ranks(c)
+// CheckRanks returns ErrRanksMismatch, saying how to resume the run, when
+// it was saved by another number of processes (Meta.Ranks) than c
+// connects (1 for nil). Resume checks it first; a command that loads its
+// data before resuming can check it before.
+func (r *SavedRun) CheckRanks(c comm.Communicator) error {
+	saved, now := max(r.Last.Ranks, 1), ranks(c)
 	if saved == now {
 		return nil
 	}
@@ -120,5 +122,5 @@ func checkRanks(dir string, m Meta, c comm.Communicator) error {
 	if saved == 1 {
 		how = "without mpirun"
 	}
-	return fmt.Errorf("%w: %s was trained by %d process(es), not %d; resume it %s", ErrRanksMismatch, dir, saved, now, how)
+	return fmt.Errorf("%w: %s was trained by %d process(es), not %d; resume it %s", ErrRanksMismatch, r.Dir, saved, now, how)
 }

@@ -250,10 +250,10 @@ func Resume(ctx context.Context, saved *SavedRun, opt RunOptions, progress func(
 	if opt.Data == nil {
 		opt.Data = m.Data
 	}
-	if err := opt.prepare(); err != nil {
+	if err := saved.CheckRanks(opt.Comm); err != nil {
 		return nil, err
 	}
-	if err := checkRanks(saved.Dir, m, opt.Comm); err != nil {
+	if err := opt.prepare(); err != nil {
 		return nil, err
 	}
 	release, err := opt.lock()
