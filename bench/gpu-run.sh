@@ -12,7 +12,10 @@
 # The steps, most important first, by group:
 #   tests     cudadl TestKernelsCompile TestOpen TestOpsAgainstCPU
 #             TestConformance TestGraphReplayMatchesEager TestMLP6AgainstCPU
-#             TestTF32 TestCatdogAgainstCPU TestLifetimes TestOutOfMemory
+#             TestTF32 TestCatdogAgainstCPU TestZooAgainstTapeMachine (plain-
+#             Gorgonia graphs on cuda against the TapeMachine)
+#             TestStdOpsAgainstCPU (Gorgonia's standard ops, each against the
+#             CPU) TestLifetimes TestOutOfMemory
 #             TestKernelsNear2to31 TestFillDevice TestNCCLAlone (NCCL
 #             with one rank, from PyTorch's pip packages), then the cu layer's
 #             (backend/cuda built with -tags cu, on gorgonia.org/cu):
@@ -59,6 +62,7 @@ TestMLP6AgainstCPU          tests    60  -
 TestTF32                    tests    60  -
 TestCatdogAgainstCPU        tests    90  -
 TestZooAgainstTapeMachine   tests    90  -
+TestStdOpsAgainstCPU        tests    60  -
 TestLifetimes               tests    90  -
 TestOutOfMemory             tests    60  -
 TestKernelsNear2to31        tests    90  -
