@@ -36,9 +36,11 @@ type options struct {
 	optimizer optim.Method
 	lr        float64
 	clipNorm  float64 // --clip-norm
-	epochs    int
-	batch     int
-	seed      uint64
+	// weightDecay is --weight-decay.
+	weightDecay float64
+	epochs      int
+	batch       int
+	seed        uint64
 
 	schedule  optim.ScheduleKind // --lr-schedule
 	lrPerStep bool               // --lr-per-step
@@ -65,7 +67,9 @@ const synopsis = `catdog-train trains a cat/dog classifier (--model mlp6 or cnn)
 Usage:
   catdog-train [flags]                   train on the built-in synthetic set
   catdog-train --data DIR [flags]        train on photos in DIR/cat and DIR/dog
-                                         (or cat.N.jpg / dog.N.jpg files)
+                                         (or cat.N.jpg / dog.N.jpg files); the
+                                         flags left out take the photo recipe of
+                                         --model (below), not their defaults
   catdog-train --out DIR --resume        continue an interrupted run
 `
 
@@ -73,7 +77,7 @@ Usage:
 var usageGroups = []cli.FlagGroup{
 	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "filters", "batchnorm", "seed"}},
-	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "clip-norm", "epochs", "batch"}},
+	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "weight-decay", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
 	{Title: "Device and output", Flags: []string{"device", "tf32", "out", "resume", "plots"}},
@@ -110,6 +114,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&optimizer, "optimizer", optim.Adam.String(), "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.lr, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.Float64Var(&o.clipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
+	fs.Float64Var(&o.weightDecay, "weight-decay", 0, "weight `decay` of the optimizer (decoupled from the gradient for adam,\nas AdamW); 0: none")
 	fs.IntVar(&o.epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume;\n--resume without it goes on to the run's own N")
 	fs.IntVar(&o.batch, "batch", 64, "`N` images per training step")
 	fs.Uint64Var(&seed, "seed", 1, "`seed` of the weights, the data split, the batch order\nand the synthetic set")
@@ -134,7 +139,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			cli.PrintUsage(helpOut, fs, synopsis, usageGroups)
+			cli.PrintUsage(helpOut, fs, synopsis+photoRecipesHelp(), usageGroups)
 			return nil, err
 		}
 		return nil, &cli.UsageError{Msg: err.Error()}
@@ -151,6 +156,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	if o.schedule, err = optim.ParseScheduleKind(schedule); err != nil {
 		return nil, cli.Usagef("--lr-schedule", "%q is not a schedule (want none, cosine or step)", schedule)
 	}
+	o.applyPhotoRecipe()
 	if err := o.checkModel(hidden, filters); err != nil {
 		return nil, err
 	}
@@ -186,6 +192,9 @@ func (o *options) check() error {
 		return cli.Usagef("--batch", "%d is not a positive batch size", o.batch)
 	case o.out == "":
 		return cli.Usagef("--out", "an output folder is needed")
+	}
+	if !(o.weightDecay >= 0) || math.IsInf(o.weightDecay, 0) {
+		return cli.Usagef("--weight-decay", "%v is not a weight decay (want 0 for none, or a positive number)", o.weightDecay)
 	}
 	if !(o.clipNorm >= 0) || math.IsInf(o.clipNorm, 0) {
 		return cli.Usagef("--clip-norm", "%v is not a norm (want 0 for no clipping, or a positive number)", o.clipNorm)
@@ -352,7 +361,7 @@ func (o *options) optimizerSpec() (optim.Optimizer, error) {
 		}
 	}
 	opt, err := optim.New(o.optimizer, lr)
-	opt.ClipNorm = o.clipNorm
+	opt.ClipNorm, opt.WeightDecay = o.clipNorm, o.weightDecay
 	return opt, err
 }
 
@@ -391,6 +400,9 @@ func (o *options) describeModel() string {
 		o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)
 	if o.clipNorm > 0 {
 		s += fmt.Sprintf(" --clip-norm %g", o.clipNorm)
+	}
+	if o.weightDecay > 0 {
+		s += fmt.Sprintf(" --weight-decay %g", o.weightDecay)
 	}
 	if o.warmup > 0 {
 		s += fmt.Sprintf(" --warmup %d", o.warmup)

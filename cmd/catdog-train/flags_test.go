@@ -43,6 +43,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"negative learning rate", []string{"--lr", "-1"}, 2, []string{"--lr: -1 is not a positive learning rate"}},
 		{"zero learning rate", []string{"--lr", "0"}, 2, []string{"--lr: 0"}},
 		{"negative clipping norm", []string{"--clip-norm", "-1"}, 2, []string{"--clip-norm: -1 is not a norm"}},
+		{"negative weight decay", []string{"--weight-decay", "-1"}, 2, []string{"--weight-decay: -1 is not a weight decay"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
 		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want cnn, mlp6)`}},
 		{"filters of a perceptron", []string{"--filters", "8,16"}, 2, []string{"--filters: sets the convolution blocks of --model cnn; --model mlp6 has none"}},
