@@ -353,8 +353,8 @@ func (o *options) augmentation() catdog.Augmentation {
 // optimizerSpec returns the optimizer the flags name, with --lr or the
 // method's default learning rate.
 func (o *options) optimizerSpec() (optim.Optimizer, error) {
-	lr := o.lr
-	if !o.set["lr"] {
+	lr := o.lr // set by --lr or the photo recipe; 0: the method's default
+	if lr == 0 {
 		lr = 0.01
 		if o.optimizer == optim.Adam {
 			lr = 0.001

@@ -22,6 +22,10 @@ func (o *options) applyPhotoRecipe() {
 	if !o.set["filters"] && r.Filters != nil {
 		o.filters = r.Filters
 	}
+	// The recipe's rate is Adam's: another --optimizer keeps its own.
+	if !o.set["lr"] && !o.set["optimizer"] && r.LearningRate > 0 {
+		o.lr = r.LearningRate
+	}
 	for _, s := range []struct {
 		flag string
 		set  func()
@@ -65,6 +69,9 @@ func describeRecipe(r catdog.PhotoRecipe) string {
 	s += fmt.Sprintf(" --epochs %d --lr-schedule %s", r.Epochs, r.Schedule)
 	if r.Patience > 0 {
 		s += fmt.Sprintf(" --patience %d", r.Patience)
+	}
+	if r.LearningRate > 0 {
+		s += fmt.Sprintf(" --lr %g", r.LearningRate)
 	}
 	if r.WeightDecay > 0 {
 		s += fmt.Sprintf(" --weight-decay %g", r.WeightDecay)

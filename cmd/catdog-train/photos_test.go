@@ -52,8 +52,14 @@ func TestPhotoRecipe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o := parse("--data", dir); o.augment != mlp.Augment || o.epochs != mlp.Epochs || o.patience != mlp.Patience || o.filters != nil {
-		t.Errorf("--data with mlp6: augment %t, epochs %d, patience %d, filters %v; want the recipe %+v", o.augment, o.epochs, o.patience, o.filters, mlp)
+	if o := parse("--data", dir); o.augment != mlp.Augment || o.epochs != mlp.Epochs || o.patience != mlp.Patience || o.filters != nil ||
+		o.lr != mlp.LearningRate || o.weightDecay != mlp.WeightDecay {
+		t.Errorf("--data with mlp6: augment %t, epochs %d, patience %d, filters %v, lr %g, weight decay %g; want the recipe %+v",
+			o.augment, o.epochs, o.patience, o.filters, o.lr, o.weightDecay, mlp)
+	}
+	// The recipe's rate is Adam's; another optimizer keeps its default.
+	if o := parse("--data", dir, "--optimizer", "sgd"); o.lr != 0 {
+		t.Errorf("--optimizer sgd took the recipe's rate %g", o.lr)
 	}
 
 	for _, args := range [][]string{{"--model", "cnn"}, {"--out", dir, "--resume", "--model", "cnn"}} {

@@ -30,8 +30,10 @@ type PhotoRecipe struct {
 	Epochs   int
 	Schedule optim.ScheduleKind
 	Patience int
-	// WeightDecay is the optimizer's (decoupled for Adam).
-	WeightDecay float64
+	// LearningRate is Adam's base rate (0: its default, 0.001), and
+	// WeightDecay the optimizer's (decoupled for Adam).
+	LearningRate float64
+	WeightDecay  float64
 }
 
 // photoRecipes are the recipes by architecture.
