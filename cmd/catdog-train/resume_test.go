@@ -193,6 +193,25 @@ func TestResumeKeepsClipping(t *testing.T) {
 	differsFrom(t, straight, tmp, synthSmall, "--clip-norm 0.05")
 }
 
+// A run with --weight-decay (as the photo recipes set it) records it, and
+// a resumed run decays the same: the weights of the uninterrupted run,
+// which differ from those of a run without decay.
+func TestResumeKeepsWeightDecay(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	straight, split := resumesExactly(t, tmp, flags(synthSmall, []string{"--weight-decay", "0.5"}), "--weight-decay 0.5")
+	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Optimizer.WeightDecay != 0.5 {
+		t.Errorf("the checkpoint records a weight decay of %v, want 0.5", meta.Optimizer.WeightDecay)
+	}
+	wantRefused(t, "resuming with another weight decay", "--weight-decay: 1 differs from the checkpoint's 0.5",
+		"--out", split, "--resume", "--weight-decay", "1")
+	differsFrom(t, straight, tmp, synthSmall, "--weight-decay 0.5")
+}
+
 // A perceptron with batch normalisation resumes to the uninterrupted
 // run's tensors, running statistics included, and its checkpoint records
 // the normalisation.

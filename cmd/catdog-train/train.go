@@ -269,6 +269,8 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return mismatch("--lr", ftoa(o.lr), ftoa(meta.Optimizer.LearningRate))
 	case o.set["clip-norm"] && o.clipNorm != meta.Optimizer.ClipNorm:
 		return mismatch("--clip-norm", ftoa(o.clipNorm), ftoa(meta.Optimizer.ClipNorm))
+	case o.set["weight-decay"] && o.weightDecay != meta.Optimizer.WeightDecay:
+		return mismatch("--weight-decay", ftoa(o.weightDecay), ftoa(meta.Optimizer.WeightDecay))
 	case o.set["augment"] && o.augment != meta.Augment.Enabled():
 		return mismatch("--augment", strconv.FormatBool(o.augment), strconv.FormatBool(meta.Augment.Enabled()))
 	case meta.Augment.Enabled() && meta.Augment != catdog.DefaultAugmentation():
@@ -287,7 +289,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 		o.filters = meta.Config().CNNLayers().Filters()
 	}
 	o.batchnorm = meta.Config().BatchNorm()
-	o.optimizer, o.lr, o.clipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
+	o.optimizer, o.lr, o.clipNorm, o.weightDecay = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm, meta.Optimizer.WeightDecay
 	o.augment = meta.Augment.Enabled()
 	o.adoptEpochs(meta)
 	return nil
