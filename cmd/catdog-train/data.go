@@ -5,7 +5,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
@@ -23,7 +22,7 @@ type data struct {
 // of --test-split, and --val of the rest is held out for validation. Every
 // split is seeded, so a resumed run sees the same sets.
 func loadData(o *options, w io.Writer) (*data, error) {
-	side := catdog.DefaultConfig().Side
+	side := o.side
 	opt := dataset.Options{Side: side, Crop: o.crop, Workers: o.workers, CacheDir: o.cache}
 	d := &data{}
 	var all *dataset.Set

@@ -23,6 +23,7 @@ type options struct {
 	testSplit float64
 	val       float64
 	crop      bool
+	side      int // --side
 	cache     string
 	workers   int
 
@@ -75,7 +76,7 @@ Usage:
 
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
-	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
+	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "side", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "filters", "batchnorm", "seed"}},
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "weight-decay", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
@@ -99,7 +100,8 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.test, "test", "", "separate test photo folder `DIR`, laid out like --data;\nabsent: a --test-split hold-out of the data")
 	fs.Float64Var(&o.testSplit, "test-split", 0.1, "`fraction` of each class held out as the test set, used neither\nin training nor in model selection")
 	fs.Float64Var(&o.val, "val", 0.2, "`fraction` of each class of the rest held out for validation, whose\nloss picks best.safetensors and drives --patience; 0 disables it")
-	fs.BoolVar(&o.crop, "crop", false, "centre-crop photos to a square before resizing to 100x100,\ninstead of stretching them")
+	fs.BoolVar(&o.crop, "crop", false, "centre-crop photos to a square before resizing to --side,\ninstead of stretching them")
+	fs.IntVar(&o.side, "side", catdog.DefaultConfig().Side, "resize images to `N`xN pixels (grayscale) for the model; the checkpoint\nrecords it, and catdog-predict resizes the same")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "decoded-image cache folder `DIR`, so later runs skip decoding;\n\"\" disables it")
 	fs.IntVar(&o.workers, "workers", 0, "`N` image-decoding goroutines; 0 means one per CPU")
 
@@ -229,6 +231,9 @@ func (o *options) checkModel(hidden, filters string) error {
 	if catdog.CheckArch(o.arch) != nil {
 		return cli.Usagef("--model", "%q is not an architecture (want %s)", o.arch, strings.Join(catdog.Archs(), ", "))
 	}
+	if o.side < minSide || o.side > maxSide {
+		return cli.Usagef("--side", "%d is not an image side from %d to %d pixels", o.side, minSide, maxSide)
+	}
 	var err error
 	if o.set["hidden"] {
 		if o.hidden, err = cli.ParseInts("--hidden", hidden); err != nil {
@@ -272,6 +277,9 @@ func (o *options) checkModel(hidden, filters string) error {
 	return nil
 }
 
+// minSide and maxSide bound --side.
+const minSide, maxSide = 8, 1024
+
 // maxParams is the largest network the command builds.
 const maxParams = 1 << 30
 
@@ -280,6 +288,9 @@ const maxParams = 1 << 30
 // --batchnorm, which changes no shape, is left to the caller.
 func (o *options) modelConfig() (catdog.Config, error) {
 	cfg, err := catdog.ConfigFor(o.arch)
+	if o.side > 0 {
+		cfg.Side = o.side
+	}
 	switch {
 	case err != nil:
 	case cfg.Arch == catdog.ArchCNN:
@@ -395,6 +406,9 @@ func (o *options) describeModel() string {
 	}
 	if o.batchnorm {
 		s += " --batchnorm"
+	}
+	if o.side != catdog.DefaultConfig().Side {
+		s += fmt.Sprintf(" --side %d", o.side)
 	}
 	s += fmt.Sprintf(" --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s",
 		o.optimizer, o.lr, o.batch, o.seed, o.crop, o.schedule)

@@ -44,6 +44,8 @@ func TestBadCommandLines(t *testing.T) {
 		{"zero learning rate", []string{"--lr", "0"}, 2, []string{"--lr: 0"}},
 		{"negative clipping norm", []string{"--clip-norm", "-1"}, 2, []string{"--clip-norm: -1 is not a norm"}},
 		{"negative weight decay", []string{"--weight-decay", "-1"}, 2, []string{"--weight-decay: -1 is not a weight decay"}},
+		{"side too small", []string{"--side", "4"}, 2, []string{"--side: 4 is not an image side from 8 to 1024 pixels"}},
+		{"cnn too deep for the side", []string{"--model", "cnn", "--side", "16", "--filters", "8,8,8,8"}, 2, []string{"--filters: 8,8,8,8 blocks do not fit 16x16 images"}},
 		{"unknown optimizer", []string{"--optimizer", "rmsprop"}, 2, []string{`--optimizer: "rmsprop" is not an optimizer`}},
 		{"unknown architecture", []string{"--model", "vgg16"}, 2, []string{`--model: "vgg16" is not an architecture (want cnn, mlp6)`}},
 		{"filters of a perceptron", []string{"--filters", "8,16"}, 2, []string{"--filters: sets the convolution blocks of --model cnn; --model mlp6 has none"}},

@@ -30,6 +30,11 @@ func (o *options) applyPhotoRecipe() {
 		flag string
 		set  func()
 	}{
+		{"side", func() {
+			if r.Side > 0 {
+				o.side = r.Side
+			}
+		}},
 		{"batchnorm", func() { o.batchnorm = r.BatchNorm }},
 		{"augment", func() { o.augment = r.Augment }},
 		{"epochs", func() { o.epochs = r.Epochs }},
@@ -57,6 +62,9 @@ func photoRecipesHelp() string {
 // describeRecipe writes a photo recipe as flags.
 func describeRecipe(r catdog.PhotoRecipe) string {
 	s := ""
+	if r.Side > 0 {
+		s += fmt.Sprintf(" --side %d", r.Side)
+	}
 	if r.Filters != nil {
 		s += " --filters " + cli.FormatInts(r.Filters)
 	}

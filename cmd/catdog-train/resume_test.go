@@ -212,6 +212,24 @@ func TestResumeKeepsWeightDecay(t *testing.T) {
 	differsFrom(t, straight, tmp, synthSmall, "--weight-decay 0.5")
 }
 
+// A run with --side records the images' side, and --resume trains on
+// images of that side without being told (the synthetic set is drawn
+// anew at it), refusing another.
+func TestResumeKeepsSide(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	_, split := resumesExactly(t, tmp, flags(synthSmall, []string{"--side", "48"}), "--side 48")
+	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Side != 48 {
+		t.Errorf("the checkpoint records a side of %d, want 48", meta.Side)
+	}
+	wantRefused(t, "resuming with another side", "--side: 64 differs from the checkpoint's 48",
+		"--out", split, "--resume", "--side", "64")
+}
+
 // A perceptron with batch normalisation resumes to the uninterrupted
 // run's tensors, running statistics included, and its checkpoint records
 // the normalisation.

@@ -275,8 +275,8 @@ func (o *options) adopt(meta catdog.Meta) error {
 		return mismatch("--augment", strconv.FormatBool(o.augment), strconv.FormatBool(meta.Augment.Enabled()))
 	case meta.Augment.Enabled() && meta.Augment != catdog.DefaultAugmentation():
 		return fmt.Errorf("--resume: the checkpoint was trained with augmentation %+v; this build's --augment is %+v", meta.Augment, catdog.DefaultAugmentation())
-	case meta.Side != catdog.DefaultConfig().Side:
-		return fmt.Errorf("--resume: the checkpoint takes %dx%d images; this build trains on %dx%d", meta.Side, meta.Side, catdog.DefaultConfig().Side, catdog.DefaultConfig().Side)
+	case o.set["side"] && o.side != meta.Side:
+		return mismatch("--side", strconv.Itoa(o.side), strconv.Itoa(meta.Side))
 	}
 	if err := o.adoptSchedule(meta.Schedule); err != nil {
 		return err
@@ -288,7 +288,7 @@ func (o *options) adopt(meta catdog.Meta) error {
 	if meta.Arch == catdog.ArchCNN {
 		o.filters = meta.Config().CNNLayers().Filters()
 	}
-	o.batchnorm = meta.Config().BatchNorm()
+	o.batchnorm, o.side = meta.Config().BatchNorm(), meta.Side
 	o.optimizer, o.lr, o.clipNorm, o.weightDecay = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm, meta.Optimizer.WeightDecay
 	o.augment = meta.Augment.Enabled()
 	o.adoptEpochs(meta)

@@ -17,6 +17,8 @@ import (
 // (1,000 a class, 20% of them held out for validation) tested on 2,000
 // others; the README's "Training on your own photos" gives the figures.
 type PhotoRecipe struct {
+	// Side is the input images' side in pixels (0: ConfigFor's, 100).
+	Side int
 	// Filters are ArchCNN's convolution blocks (nil for ArchMLP6, and
 	// for ArchCNN: its defaults), BatchNorm puts batch normalisation in
 	// them.
