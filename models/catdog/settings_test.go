@@ -31,6 +31,10 @@ func TestValidate(t *testing.T) {
 		{"synthetic with data", func(s *Settings) { s.Data = "photos" }, []string{"synthetic"}, "synthetic", "only without --data"},
 		{"zero epochs", func(s *Settings) { s.Epochs = 0 }, nil, "epochs", "0 is not a positive number of epochs"},
 		{"zero learning rate", func(s *Settings) { s.LR = 0 }, []string{"lr"}, "lr", "0 is not a positive learning rate"},
+		{"negative weight decay", func(s *Settings) { s.WeightDecay = -1 }, nil, "weight-decay", "-1 is not a weight decay"},
+		{"side too small", func(s *Settings) { s.Side = 4 }, nil, "side", "4 is not an image side from 8 to 1024 pixels"},
+		{"cnn too deep for the side", func(s *Settings) { s.Arch, s.Side, s.Filters = ArchCNN, 16, []int{8, 8, 8, 8} }, []string{"filters"},
+			"filters", "8,8,8,8 blocks do not fit 16x16 images"},
 		{"unknown architecture", func(s *Settings) { s.Arch = "vgg16" }, nil, "model", `"vgg16" is not an architecture`},
 		{"filters of a perceptron", func(s *Settings) { s.Filters = []int{8} }, []string{"filters"}, "filters", "--model mlp6 has none"},
 		{"cnn too large", func(s *Settings) { s.Arch, s.Filters, s.Hidden = ArchCNN, []int{64}, []int{100000} }, []string{"filters", "hidden"},
@@ -68,12 +72,13 @@ func TestValidate(t *testing.T) {
 func TestRunOptions(t *testing.T) {
 	s := defaultSettings()
 	s.Arch, s.BatchNorm, s.Schedule, s.Augment, s.Optimizer = ArchCNN, true, optim.ScheduleCosine, true, optim.SGD
+	s.WeightDecay, s.Side = 0.05, 64
 	opt, err := s.RunOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opt.Optimizer.LearningRate != 0.01 || opt.Schedule.Epochs != 10 || !opt.Config.CNN.BatchNorm() || opt.Augment != DefaultAugmentation() ||
-		opt.Data == nil || opt.Data.Synthetic != 6000 || opt.Config.Seed != 1 {
+	if opt.Optimizer.LearningRate != 0.01 || opt.Optimizer.WeightDecay != 0.05 || opt.Config.Side != 64 || opt.Schedule.Epochs != 10 ||
+		!opt.Config.CNN.BatchNorm() || opt.Augment != DefaultAugmentation() || opt.Data == nil || opt.Data.Synthetic != 6000 || opt.Config.Seed != 1 {
 		t.Errorf("run options: %+v", opt)
 	}
 	s.Resume = true
