@@ -353,3 +353,15 @@ func formatInts(v []int) string {
 
 // ftoa writes a setting's float as it would be typed.
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// CheckRanks refuses a Batch that the n processes of a data-parallel run
+// (RunOptions.Comm) cannot split into equal shards, one each. On Resume
+// the checkpoint's batch, which its processes split, is checked by
+// SavedRun.CheckRanks instead.
+func (s *Settings) CheckRanks(n int) error {
+	if s.Resume || s.Batch%n == 0 {
+		return nil
+	}
+	return settingf("batch", "%d images do not split into %d equal shards, one per process (mpirun -np %d): make it a multiple of %d",
+		s.Batch, n, n, n)
+}

@@ -3,6 +3,7 @@ package catdog
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -143,5 +144,34 @@ func TestLoadData(t *testing.T) {
 	var de *DataError
 	if !errors.As(err, &de) || de.Name != "data" || !errors.Is(err, de.Err) {
 		t.Errorf("loading an empty folder: %v, want a DataError about data", err)
+	}
+}
+
+// TestCheckRanks checks that a batch that processes cannot split equally
+// is refused, naming batch, except on resume, where the checkpoint's is
+// checked.
+func TestCheckRanks(t *testing.T) {
+	s := defaultSettings()
+	s.Batch = 15
+	var se *SettingError
+	if err := s.CheckRanks(2); !errors.As(err, &se) || se.Names[0] != "batch" || !strings.Contains(se.Msg, "15 images do not split into 2 equal shards") {
+		t.Errorf("batch 15 over 2 processes: %v", err)
+	}
+	if err := s.CheckRanks(3); err != nil {
+		t.Errorf("batch 15 over 3 processes: %v", err)
+	}
+	s.Resume = true
+	if err := s.CheckRanks(2); err != nil {
+		t.Errorf("resumed: %v", err)
+	}
+}
+
+// TestPrepareResumeWithoutRun checks that a folder without a run is
+// reported as such, with no run returned.
+func TestPrepareResumeWithoutRun(t *testing.T) {
+	s := defaultSettings()
+	saved, err := PrepareResume(t.TempDir(), nil, &s)
+	if saved != nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("PrepareResume of an empty folder: %v, %v; want nil and fs.ErrNotExist", saved, err)
 	}
 }
