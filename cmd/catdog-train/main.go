@@ -74,7 +74,7 @@ func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) 
 		return t.followerExit(err, stderr)
 	}
 	if err != nil {
-		t.removeEmptyOut()
+		t.madeOut.RemoveEmpty()
 	}
 	switch {
 	case err == nil:
