@@ -81,9 +81,14 @@ bench:
 
 # Ours and PyTorch's MLP6 in one interleaved run; writes bench/RESULTS.md and
 # the README's benchmark table. DEVICES=cpu,cuda adds the CUDA build.
+# It runs twice: with the machine's OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+# then with both removed for both sides (bench/RESULTS-openblas-unset.md).
 bench-compare:
 	$(GO) run ./bench/compare -count $(COUNT) -devices $(DEVICES) \
 		-python $(PYTHON) -torch $(TORCH_SCRIPT)
+	$(GO) run ./bench/compare -count $(COUNT) -devices $(DEVICES) \
+		-python $(PYTHON) -torch $(TORCH_SCRIPT) \
+		-openblas unset -out bench/RESULTS-openblas-unset.md -readme ''
 
 demo: build
 	rm -rf $(DEMO)

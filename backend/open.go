@@ -100,3 +100,22 @@ func Note(b Backend) string {
 	}
 	return ""
 }
+
+// ForLocalRank returns the device that the rank of local rank local on
+// its machine opens for the device name, under mpirun
+// (comm.LocalRank): "cuda" becomes "cuda:<local>", the GPU of that rank,
+// and "auto" likewise where that GPU opens; any other name, and "auto" on
+// local rank 0, is left as it is.
+func ForLocalRank(name string, local int) string {
+	gpu := fmt.Sprintf("cuda:%d", local)
+	switch {
+	case name == "cuda":
+		return gpu
+	case name == "auto" && local > 0:
+		if b, err := Open(gpu); err == nil {
+			b.Close()
+			return gpu
+		}
+	}
+	return name
+}

@@ -111,7 +111,7 @@ func (op BatchNormOp) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 func (op BatchNormOp) String() string { return fmt.Sprintf("BatchNorm(ε %g, %d-D)", op.Eps, op.Dims) }
 
 // channelGeometry checks x (N×C or N×C×H×W) and returns its layout.
-func channelGeometry(op fmt.Stringer, x tensor.Shape) (cpukernels.Channels, error) {
+func channelGeometry[O fmt.Stringer](op O, x tensor.Shape) (cpukernels.Channels, error) {
 	if d := x.Dims(); d != 2 && d != 4 {
 		return cpukernels.Channels{}, fmt.Errorf("%w: %v needs N×C or N×C×H×W, got %v", ErrShape, op, x.Clone())
 	}
@@ -124,7 +124,7 @@ func channelGeometry(op fmt.Stringer, x tensor.Shape) (cpukernels.Channels, erro
 
 // bnCheck checks x, its statistics (2×C) and the per-channel inputs, and
 // returns x's layout.
-func bnCheck(op fmt.Stringer, x, stats tensor.Shape, channels ...tensor.Shape) (cpukernels.Channels, error) {
+func bnCheck[O fmt.Stringer](op O, x, stats tensor.Shape, channels ...tensor.Shape) (cpukernels.Channels, error) {
 	g, err := channelGeometry(op, x)
 	if err != nil {
 		return g, err

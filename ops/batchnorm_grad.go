@@ -54,7 +54,7 @@ func (op BatchNormGradOp) String() string {
 
 // bnGradCheck checks a gradient op's x, statistics, dy and per-channel
 // inputs.
-func bnGradCheck(op fmt.Stringer, x, stats, dy tensor.Shape, channels ...tensor.Shape) (cpukernels.Channels, error) {
+func bnGradCheck[O fmt.Stringer](op O, x, stats, dy tensor.Shape, channels ...tensor.Shape) (cpukernels.Channels, error) {
 	g, err := bnCheck(op, x, stats, channels...)
 	if err != nil {
 		return g, err

@@ -37,7 +37,7 @@ func (op BatchNormStatsOp) geometry(in shapes) (cpukernels.Channels, error) {
 // rule: the statistics are 2×C.
 func (op BatchNormStatsOp) rule(in shapes) (tensor.Shape, error) {
 	g, err := op.geometry(in)
-	return tensor.Shape{2, g.C}, err
+	return shape2(2, g.C), err
 }
 
 // UsePreallocDo computes the statistics into prealloc.

@@ -60,9 +60,9 @@ func (op Conv2DOp) convGeometry(x, w tensor.Shape) (cpukernels.Conv, error) {
 }
 
 // The shapes of a convolution's tensors.
-func xShape(g cpukernels.Conv) tensor.Shape { return tensor.Shape{g.N, g.C, g.H, g.W} }
-func wShape(g cpukernels.Conv) tensor.Shape { return tensor.Shape{g.F, g.C, g.KH, g.KW} }
-func yShape(g cpukernels.Conv) tensor.Shape { return tensor.Shape{g.N, g.F, g.OH, g.OW} }
+func xShape(g cpukernels.Conv) tensor.Shape { return shape4(g.N, g.C, g.H, g.W) }
+func wShape(g cpukernels.Conv) tensor.Shape { return shape4(g.F, g.C, g.KH, g.KW) }
+func yShape(g cpukernels.Conv) tensor.Shape { return shape4(g.N, g.F, g.OH, g.OW) }
 
 // Arity is 2.
 func (op Conv2DOp) Arity() int { return 2 }

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -431,5 +433,31 @@ func TestFromDryRun(t *testing.T) {
 func TestParseBenchTxtRejectsBadSection(t *testing.T) {
 	if _, err := parseBenchTxt(strings.NewReader("== go run one\n")); err == nil {
 		t.Error("no error for a section \"go run one\"")
+	}
+}
+
+// TestUnsetRemovesVariablesFromChildren checks the -openblas unset
+// machinery on a variable of the test's own: the children run without
+// it, the rest of the environment kept.
+func TestUnsetRemovesVariablesFromChildren(t *testing.T) {
+	if _, err := exec.LookPath("env"); err != nil {
+		t.Skip("no env command")
+	}
+	t.Setenv("NEURONE_COMPARE_GONE", "1")
+	t.Setenv("NEURONE_COMPARE_KEPT", "2")
+	s := &session{root: t.TempDir(), unset: []string{"NEURONE_COMPARE_GONE"}, env: []string{"GOMAXPROCS=3"}}
+	var out bytes.Buffer
+	if err := s.exec([]string{"env"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.Contains(got, "NEURONE_COMPARE_GONE") || !strings.Contains(got, "NEURONE_COMPARE_KEPT=2") || !strings.Contains(got, "GOMAXPROCS=3") {
+		t.Errorf("child environment:\n%s", got)
+	}
+	if want := "env -u NEURONE_COMPARE_GONE GOMAXPROCS=3"; s.envText() != want {
+		t.Errorf("envText = %q, want %q", s.envText(), want)
+	}
+	if !strings.Contains(s.tuning(), "NEURONE_COMPARE_GONE removed") {
+		t.Errorf("tuning = %q", s.tuning())
 	}
 }

@@ -9,6 +9,7 @@
 //	    [-python python3] [-torch bench/torch_mlp6.py]
 //	    [-torch-cnn bench/torch_cnn.py]
 //	    [-threads N] [-out bench/RESULTS.md] [-readme README.md]
+//	    [-openblas machine|unset]
 //
 // It builds the bench package's test binary once, then runs it -count times,
 // each run followed by one run of each PyTorch script (the perceptron's,
@@ -16,7 +17,11 @@
 // shared machine. Every figure in the
 // table is the median over those runs. GOMAXPROCS, OPENBLAS_NUM_THREADS
 // and OMP_NUM_THREADS are set to -threads for both sides; the machine's
-// OPENBLAS_CORETYPE is left as it is. The CPU's BLAS is whichever the
+// OPENBLAS_CORETYPE is left as it is; with -openblas unset, both sides
+// run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from their
+// environment, so that OpenBLAS picks its kernels and block sizes from the
+// CPU it detects (`make bench-compare` runs both, the second into
+// bench/RESULTS-openblas-unset.md). The CPU's BLAS is whichever the
 // benchmarks load (OpenBLAS where it is installed; NEURONE_BLAS=gonum in
 // the environment asks for gonum's), and the report names the one their
 // output's "blas:" line names.
@@ -42,6 +47,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,7 +75,12 @@ type options struct {
 	goCmd     string
 	from      string
 	section   string
+	openblas  string // "machine" or "unset"
 }
+
+// openblasTuning are the variables -openblas unset removes from both
+// sides' environment.
+var openblasTuning = []string{"OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"}
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
@@ -88,7 +99,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.goCmd, "go", "go", "go command")
 	fs.StringVar(&o.from, "from", "", "read the runs recorded in `DIR` (its bench.txt, which make gpu-bundle's run.sh\nwrites on a GPU machine without Go, or the older go-run-N.txt, torch-run-N.txt,\nmachine.txt and commands.txt), or in the bench.txt file DIR, instead of running them here")
 	fs.StringVar(&o.section, "section", "bench", "README section to replace: the text between <!-- NAME:begin --> and <!-- NAME:end -->")
+	fs.StringVar(&o.openblas, "openblas", "machine", "OpenBLAS tuning of both sides: machine (the environment's\nOPENBLAS_CORETYPE and OPENBLAS_L2_SIZE) or unset (both removed)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if o.openblas != "machine" && o.openblas != "unset" {
+		fmt.Fprintf(stderr, "compare: -openblas %q: want machine or unset\n", o.openblas)
 		return 2
 	}
 	o.devices = strings.Split(*devices, ",")
@@ -125,6 +141,7 @@ type session struct {
 	root     string
 	started  time.Time
 	env      []string // the thread settings, as NAME=value
+	unset    []string // variables removed from the children's environment
 	commands []string
 	// goRuns and torchRuns hold each run's standard output.
 	goRuns, torchRuns []string
@@ -141,6 +158,9 @@ func compare(o options, stdout, stderr io.Writer) error {
 	s := &session{opt: o, root: root, started: time.Now().UTC()}
 	n := fmt.Sprint(o.threads)
 	s.env = []string{"GOMAXPROCS=" + n, "OPENBLAS_NUM_THREADS=" + n, "OMP_NUM_THREADS=" + n}
+	if o.openblas == "unset" {
+		s.unset = openblasTuning
+	}
 	info := s.machine() // before the runs, so the dirty mark is the tree's, not the report's
 
 	tmp, err := os.MkdirTemp("", "neurone-compare-")
@@ -159,7 +179,7 @@ func compare(o options, stdout, stderr io.Writer) error {
 		benchArgs = append(benchArgs, "-test.benchtime", o.benchtime)
 	}
 	s.commands = append(s.commands, fmt.Sprintf("%s bench.test %s   # %d times, each followed by:",
-		strings.Join(s.env, " "), shellQuote(benchArgs), o.count))
+		s.envText(), shellQuote(benchArgs), o.count))
 	benchArgs = append([]string{testBin}, benchArgs...)
 	script := s.path(o.script)
 	if _, err := os.Stat(script); err != nil {
@@ -170,8 +190,8 @@ func compare(o options, stdout, stderr io.Writer) error {
 		s.cnnSkipped = fmt.Sprintf("the PyTorch CNN script is missing (%v)", err)
 	}
 	for _, d := range o.devices {
-		s.commands = append(s.commands, fmt.Sprintf("%s %s %s %s", strings.Join(s.env, " "), o.python, o.script, d),
-			fmt.Sprintf("%s %s %s %s", strings.Join(s.env, " "), o.python, o.cnnScript, d))
+		s.commands = append(s.commands, fmt.Sprintf("%s %s %s %s", s.envText(), o.python, o.script, d),
+			fmt.Sprintf("%s %s %s %s", s.envText(), o.python, o.cnnScript, d))
 	}
 	for i := range o.count {
 		fmt.Fprintf(stderr, "compare: run %d of %d: ours\n", i+1, o.count)
@@ -287,13 +307,34 @@ func shellQuote(args []string) string {
 func (s *session) exec(argv []string, stdout io.Writer, stderr io.Writer) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = s.root
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = append(withoutVars(os.Environ(), s.unset), s.env...)
 	if stdout == nil {
 		stdout = io.Discard
 	}
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	return cmd.Run()
+}
+
+// envText is the children's environment changes, as env(1) takes them.
+func (s *session) envText() string {
+	var b strings.Builder
+	for _, name := range s.unset {
+		b.WriteString("env -u " + name + " ")
+	}
+	return b.String() + strings.Join(s.env, " ")
+}
+
+// withoutVars returns env without the variables named in names.
+func withoutVars(env, names []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // output runs a command and returns its trimmed standard output.

@@ -52,6 +52,9 @@ func (s *session) machine() machineInfo {
 	}
 	m.blas = "not named by the benchmarks"
 	m.coretype = os.Getenv("OPENBLAS_CORETYPE")
+	if slices.Contains(s.unset, "OPENBLAS_CORETYPE") {
+		m.coretype = ""
+	}
 	if m.coretype == "" {
 		m.coretype = "unset"
 	}
@@ -103,6 +106,23 @@ func parseCPUInfo(data []byte) string {
 	return fmt.Sprintf("%s, %d logical CPUs", model, n)
 }
 
+// tuning says which OpenBLAS tuning variables both sides ran with.
+func (s *session) tuning() string {
+	if len(s.unset) > 0 {
+		return strings.Join(s.unset, " and ") + " removed from both sides' environment (-openblas unset)"
+	}
+	var set []string
+	for _, name := range openblasTuning {
+		if v, ok := os.LookupEnv(name); ok {
+			set = append(set, name+"="+v)
+		}
+	}
+	if len(set) == 0 {
+		return "the machine's: none set"
+	}
+	return "the machine's: " + strings.Join(set, " ")
+}
+
 // machineLine names the machine in one line, for the README.
 func (m machineInfo) machineLine() string {
 	if m.gpu != "" {
@@ -139,6 +159,7 @@ func (s *session) renderReport(w io.Writer, m machineInfo, res results, table st
 	}
 	fmt.Fprintf(w, "| PyTorch | %s |\n", torch)
 	fmt.Fprintf(w, "| threads | %s |\n", strings.Join(s.env, " "))
+	fmt.Fprintf(w, "| OpenBLAS tuning | %s |\n", s.tuning())
 	fmt.Fprintf(w, "| runs | %d of each side, interleaved; every figure is the median |\n", s.opt.count)
 	fmt.Fprintf(w, "| load average (1, 5, 15 min) | %s before, %s after |\n", m.loadBefore, m.loadAfter)
 	fmt.Fprintln(w)

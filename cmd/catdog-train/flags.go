@@ -32,15 +32,17 @@ const synopsis = `catdog-train trains a cat/dog classifier (--model mlp6 or cnn)
 Usage:
   catdog-train [flags]                   train on the built-in synthetic set
   catdog-train --data DIR [flags]        train on photos in DIR/cat and DIR/dog
-                                         (or cat.N.jpg / dog.N.jpg files)
+                                         (or cat.N.jpg / dog.N.jpg files); the
+                                         flags left out take the photo recipe of
+                                         --model (below), not their defaults
   catdog-train --out DIR --resume        continue an interrupted run
 `
 
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
-	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "cache", "workers"}},
+	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "side", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "filters", "batchnorm", "seed"}},
-	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "clip-norm", "epochs", "batch"}},
+	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "weight-decay", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
 	{Title: "Augmentation", Flags: []string{"augment"}},
 	{Title: "Device and output", Flags: []string{"device", "tf32", "out", "resume", "plots"}},
@@ -61,7 +63,8 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.Test, "test", "", "separate test photo folder `DIR`, laid out like --data;\nabsent: a --test-split hold-out of the data")
 	fs.Float64Var(&o.TestSplit, "test-split", 0.1, "`fraction` of each class held out as the test set, used neither\nin training nor in model selection")
 	fs.Float64Var(&o.Val, "val", 0.2, "`fraction` of each class of the rest held out for validation, whose\nloss picks best.safetensors and drives --patience; 0 disables it")
-	fs.BoolVar(&o.Crop, "crop", false, "centre-crop photos to a square before resizing to 100x100,\ninstead of stretching them")
+	fs.BoolVar(&o.Crop, "crop", false, "centre-crop photos to a square before resizing to --side,\ninstead of stretching them")
+	fs.IntVar(&o.Side, "side", catdog.DefaultConfig().Side, "resize images to `N`xN pixels (grayscale) for the model; the checkpoint\nrecords it, and catdog-predict resizes the same")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "decoded-image cache folder `DIR`, so later runs skip decoding;\n\"\" disables it")
 	fs.IntVar(&o.workers, "workers", 0, "`N` image-decoding goroutines; 0 means one per CPU")
 
@@ -76,6 +79,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&optimizer, "optimizer", optim.Adam.String(), "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.LR, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
 	fs.Float64Var(&o.ClipNorm, "clip-norm", 0, "clip the gradients to this global L2 `norm` before each update\n(as PyTorch's clip_grad_norm_); 0: no clipping")
+	fs.Float64Var(&o.WeightDecay, "weight-decay", 0, "weight `decay` of the optimizer (decoupled from the gradient for adam,\nas AdamW); 0: none")
 	fs.IntVar(&o.Epochs, "epochs", 10, "train until `N` epochs are done, counting those before a --resume;\n--resume without it goes on to the run's own N")
 	fs.IntVar(&o.Batch, "batch", 64, "`N` images per training step")
 	fs.Uint64Var(&o.Seed, "seed", 1, "`seed` of the weights, the data split, the batch order\nand the synthetic set")
@@ -100,7 +104,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			cli.PrintUsage(helpOut, fs, synopsis, usageGroups)
+			cli.PrintUsage(helpOut, fs, synopsis+catdog.PhotoRecipesUsage(), usageGroups)
 			return nil, err
 		}
 		return nil, &cli.UsageError{Msg: err.Error()}
@@ -126,6 +130,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 			return nil, err
 		}
 	}
+	o.ApplyPhotoRecipe() // with --data, for the flags left out
 	return o, usage(o.check())
 }
 

@@ -1,7 +1,8 @@
-// Command catdog-train trains Neurone's cat/dog classifiers on 100x100
-// grayscale images (--model mlp6, a perceptron, or cnn, a small
-// convolutional network), on the photos of --data DIR or on a built-in
-// synthetic set, and writes the checkpoints, history, summary and plots
+// Command catdog-train trains Neurone's cat/dog classifiers on grayscale
+// images, 100x100 unless --side says otherwise (--model mlp6, a
+// perceptron, or cnn, a small convolutional network), on the photos of
+// --data DIR (with the photo recipe of --model for the flags left out) or
+// on a built-in synthetic set, and writes the checkpoints, history, summary and plots
 // into --out; --resume continues an interrupted run there. The run itself
 // is models/catdog's (Settings, Run, Resume); the command reads the
 // flags, prints the progress and the report.
@@ -74,7 +75,7 @@ func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) 
 		return t.followerExit(err, stderr)
 	}
 	if err != nil {
-		t.removeEmptyOut()
+		t.madeOut.RemoveEmpty()
 	}
 	switch {
 	case err == nil:

@@ -7,7 +7,6 @@ import (
 	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
-	"github.com/neurone-dl/neurone/models/catdog"
 )
 
 // Under mpirun (mpirun -np N catdog-train ...), each of the N processes
@@ -30,38 +29,20 @@ func (t *trainer) joinRanks(stderr io.Writer) (code int, ok bool) {
 	if c == nil {
 		return 0, true
 	}
-	if n := c.Size(); !t.o.Resume && t.o.Batch%n != 0 {
-		err = cli.Usagef("--batch", "%d images do not split into %d equal shards, one per process (mpirun -np %d): make it a multiple of %d",
-			t.o.Batch, n, n, n)
+	if err := t.o.CheckRanks(c.Size()); err != nil {
 		if c.Rank() == 0 {
-			fmt.Fprintf(stderr, "catdog-train: %v\n", err)
+			fmt.Fprintf(stderr, "catdog-train: %v\n", usage(err))
 		}
 		c.Close() // every rank fails here: MPI_Finalize, collective, returns
 		return cli.ExitUsage, false
 	}
 	t.comm = c
-	t.o.device = rankDevice(t.o.device, comm.LocalRank())
+	t.o.device = backend.ForLocalRank(t.o.device, comm.LocalRank())
 	if c.Rank() != 0 {
 		t.stdout, t.stderr = io.Discard, io.Discard
 	}
 	fmt.Fprintf(t.stdout, "data-parallel run of %d processes (%s): each trains on its 1/%d of every batch\n", c.Size(), c.Name(), c.Size())
 	return 0, true
-}
-
-// rankDevice returns the device of the rank of local rank local for the
-// --device flag dev.
-func rankDevice(dev string, local int) string {
-	gpu := fmt.Sprintf("cuda:%d", local)
-	switch {
-	case dev == "cuda":
-		return gpu
-	case dev == "auto" && local > 0:
-		if b, err := backend.Open(gpu); err == nil {
-			b.Close()
-			return gpu
-		}
-	}
-	return dev
 }
 
 // follower reports whether t is a rank other than 0 of a run under mpirun.
@@ -85,21 +66,4 @@ func (t *trainer) followerExit(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "catdog-train: rank %d of %d: %v\n", t.comm.Rank(), t.comm.Size(), err)
 	return cli.ExitFailure
-}
-
-// prepareFollower is prepareOut on a rank other than 0, which writes
-// nothing: with --resume, it reads the run in --out.
-func (t *trainer) prepareFollower() error {
-	if !t.o.Resume {
-		return nil
-	}
-	saved, err := catdog.ReadRun(t.o.out)
-	if err != nil {
-		return fmt.Errorf("--resume: every process reads the run in --out: %w", err)
-	}
-	t.saved = saved
-	if err := saved.CheckRanks(t.comm); err != nil {
-		return fmt.Errorf("--resume: %w", err)
-	}
-	return saved.Merge(&t.o.Settings)
 }

@@ -167,6 +167,42 @@ func TestResumeKeepsClipping(t *testing.T) {
 	differsFrom(t, split, tmp, synthSmall, "--clip-norm 0.05")
 }
 
+// A run with --weight-decay (as the photo recipes set it) records it, and
+// a resumed run decays the same: its weights differ from those of a run
+// without decay.
+func TestResumeKeepsWeightDecay(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	split := firstEpochThenResume(t, tmp, flags(synthSmall, []string{"--weight-decay", "0.5"}), "--weight-decay 0.5")
+	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Optimizer.WeightDecay != 0.5 {
+		t.Errorf("the checkpoint records a weight decay of %v, want 0.5", meta.Optimizer.WeightDecay)
+	}
+	wantRefused(t, "resuming with another weight decay", "--weight-decay: 1 differs from the checkpoint's 0.5",
+		"--out", split, "--resume", "--weight-decay", "1")
+	differsFrom(t, split, tmp, synthSmall, "--weight-decay 0.5")
+}
+
+// A run with --side records the images' side, and --resume trains on
+// images of that side without being told (the synthetic set is drawn
+// anew at it), refusing another.
+func TestResumeKeepsSide(t *testing.T) {
+	t.Parallel()
+	split := firstEpochThenResume(t, t.TempDir(), flags(synthSmall, []string{"--side", "48"}), "--side 48")
+	meta, _, err := catdog.ReadMeta(filepath.Join(split, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Side != 48 {
+		t.Errorf("the checkpoint records a side of %d, want 48", meta.Side)
+	}
+	wantRefused(t, "resuming with another side", "--side: 64 differs from the checkpoint's 48",
+		"--out", split, "--resume", "--side", "64")
+}
+
 // A perceptron with batch normalisation resumes as one, and its
 // checkpoint records the normalisation's running statistics.
 func TestResumeMLPBatchNorm(t *testing.T) {

@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
@@ -46,12 +44,11 @@ type trainer struct {
 
 	comm      comm.Communicator // under mpirun (mpi.go); nil alone
 	lock      *catdog.DirLock   // on --out, while the run writes there
-	madeOut   []string          // the folders of --out this run created, the deepest first
+	madeOut   catdog.MadeDirs   // the folders of --out this run created
 	saved     *catdog.SavedRun  // the run resumed, or nil
 	data      *catdog.Data
-	lastEpoch int                      // the epoch last.safetensors holds; 0 before the first
-	bar       *progressbar.ProgressBar // over the epoch under way, on a terminal
-	lossSum   float64                  // of the epoch's batches so far
+	lastEpoch int         // the epoch last.safetensors holds; 0 before the first
+	bar       *report.Bar // when stderr is a terminal; nil otherwise
 }
 
 func (t *trainer) path(name string) string { return filepath.Join(t.o.out, name) }
@@ -83,36 +80,40 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	cli.TuneBLAS(opt.Backend, t.o.Arch == catdog.ArchCNN, t.stdout)
 	opt.Dir, opt.Lock, opt.FS, opt.Train, opt.Val, opt.Test, opt.Comm = t.o.out, t.lock, t.env.fs, d.Train, d.Val, d.Test, t.comm
+	if cli.IsTerminal(t.stderr) {
+		t.bar = &report.Bar{W: t.stderr, Batch: t.o.Batch}
+	}
 	var res *catdog.Result
 	if t.saved != nil {
 		res, err = catdog.Resume(ctx, t.saved, opt, t.progress)
 	} else {
 		res, err = catdog.Run(ctx, opt, t.progress)
 	}
-	if t.bar != nil {
-		t.bar.Exit()
-		fmt.Fprintln(t.stderr)
-	}
+	t.bar.Exit()
 	if err != nil || t.follower() {
 		return err
 	}
-	return t.finish(res, d)
+	out := report.Output{W: t.stdout, FS: t.env.fs, Dir: t.o.out, Plots: t.o.plots, BLAS: cpu.BLAS(), Start: t.start}
+	return out.Finish(res, d)
 }
 
 // prepareOut creates --out, early, so that a folder that cannot be made
-// is found before the data is loaded (removeEmptyOut takes it back if the
+// is found before the data is loaded (main takes it back if the
 // run fails before writing into it), or, with --resume, reads the run to
 // continue there. Without --resume it refuses to overwrite a run there.
 // Either way it locks the folder for the rest of the run: a second
 // catdog-train on it is refused while this one runs.
 func (t *trainer) prepareOut() error {
-	if t.follower() {
-		return t.prepareFollower()
+	if t.follower() { // writes nothing: with --resume, reads the run (mpi.go)
+		if !t.o.Resume {
+			return nil
+		}
+		return t.readRun()
 	}
 	o := t.o
 	var err error
 	if !o.Resume {
-		if t.madeOut, err = makeDirs(o.out); err != nil {
+		if t.madeOut, err = catdog.MakeDirs(o.out); err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
 	}
@@ -131,21 +132,10 @@ func (t *trainer) prepareOut() error {
 		}
 		return nil
 	}
-	if t.saved, err = catdog.ReadRun(o.out); errors.Is(err, fs.ErrNotExist) {
-		return cli.Usagef("--resume", "%s holds no %s to resume from", o.out, lastFile)
-	} else if err != nil {
-		return fmt.Errorf("--resume: %w", err)
+	if err := t.readRun(); err != nil {
+		return err
 	}
 	meta := t.saved.Last
-	if err := t.saved.CheckRanks(t.comm); err != nil { // before loading the data
-		return fmt.Errorf("--resume: %w", err)
-	}
-	if err := t.saved.Merge(&o.Settings); err != nil {
-		if catdog.IsSettingError(err) {
-			return err
-		}
-		return fmt.Errorf("--resume: %w", err)
-	}
 	fmt.Fprintf(t.stdout, "resuming %s after epoch %d, with its settings: %s --epochs %d%s\n",
 		t.path(lastFile), meta.Epoch, &o.Settings, o.Epochs, t.saved.EpochsNote(&o.Settings))
 	if meta.Data == nil {
@@ -156,32 +146,21 @@ func (t *trainer) prepareOut() error {
 	return nil
 }
 
-// makeDirs creates dir and its missing parents, and returns the folders
-// it created, the deepest first.
-func makeDirs(dir string) ([]string, error) {
-	var missing []string
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); !errors.Is(err, fs.ErrNotExist) {
-			break
-		}
-		missing = append(missing, d)
-		if filepath.Dir(d) == d {
-			break
-		}
+// readRun reads the run in --out to resume, checks that this run's
+// processes can continue it, before the data is loaded, and merges the
+// settings with its own (catdog.PrepareResume).
+func (t *trainer) readRun() error {
+	var err error
+	t.saved, err = catdog.PrepareResume(t.o.out, t.comm, &t.o.Settings)
+	switch {
+	case t.saved == nil && t.follower():
+		return fmt.Errorf("--resume: every process reads the run in --out: %w", err)
+	case t.saved == nil && errors.Is(err, fs.ErrNotExist):
+		return cli.Usagef("--resume", "%s holds no %s to resume from", t.o.out, lastFile)
+	case err == nil, catdog.IsSettingError(err):
+		return err
 	}
-	return missing, os.MkdirAll(dir, 0o755)
-}
-
-// removeEmptyOut removes the folders of --out that this run created and
-// left empty, after a failure: a run that wrote nothing leaves nothing.
-func (t *trainer) removeEmptyOut() {
-	for _, d := range t.madeOut {
-		// os.Remove takes only an empty folder; stop at the first that
-		// holds something, or that is no longer a folder.
-		if info, err := os.Lstat(d); err != nil || !info.IsDir() || os.Remove(d) != nil {
-			return
-		}
-	}
+	return fmt.Errorf("--resume: %w", err)
 }
 
 // progress prints what the run reports: the model, a progress bar over
@@ -191,12 +170,9 @@ func (t *trainer) progress(p catdog.Progress) {
 	case catdog.RunStarted:
 		report.PrintStart(t.stdout, p, t.o.Optimizer, t.data.Val.Len() > 0, t.o.out)
 	case catdog.StepDone:
-		t.step(p)
+		t.bar.Step(p)
 	case catdog.EpochDone:
-		if t.bar != nil {
-			t.bar.Finish()
-			t.bar = nil
-		}
+		t.bar.EndEpoch()
 		t.lastEpoch = p.Epoch
 		fmt.Fprintln(t.stdout, report.EpochLine(p))
 		if p.StoppedEarly {
@@ -204,55 +180,6 @@ func (t *trainer) progress(p catdog.Progress) {
 				t.o.MinDelta, t.o.Patience)
 		}
 	}
-}
-
-// step moves the progress bar, when stderr is a terminal.
-func (t *trainer) step(p catdog.Progress) {
-	if !cli.IsTerminal(t.stderr) {
-		return
-	}
-	desc := fmt.Sprintf("epoch %d/%d", p.Epoch, p.Epochs)
-	if t.bar == nil {
-		t.bar = progressbar.NewOptions(p.Steps*t.o.Batch, progressbar.OptionSetWriter(t.stderr), progressbar.OptionSetDescription(desc),
-			progressbar.OptionSetWidth(30), progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		t.lossSum = 0
-	}
-	t.lossSum += p.Loss
-	t.bar.Describe(fmt.Sprintf("%s  batch loss (running mean) %.4f", desc, t.lossSum/float64(p.Step)))
-	t.bar.Set(p.Step * t.o.Batch)
-}
-
-// finish prints the test of the chosen model, draws the plots and writes
-// summary.json.
-func (t *trainer) finish(res *catdog.Result, d *catdog.Data) error {
-	s := report.NewSummary(res)
-	s.BLAS, s.Data, s.DataSettings, s.Skipped = cpu.BLAS(), d.Source, res.Data, d.Skipped
-	s.Train, s.Val, s.TestSize = report.CountOf(d.Train), report.CountOf(d.Val), report.CountOf(d.Test)
-	report.PrintResult(t.stdout, res, t.o.out)
-	var fpr, tpr []float64
-	auc := 0.0
-	if res.Test != nil {
-		fpr, tpr = catdog.ROC(res.TestProbs, d.Test.Labels)
-		auc = res.Test.AUC
-	}
-	var err error
-	if t.o.plots {
-		if s.Plots, err = report.WritePlots(t.env.fs, t.o.out, res.History, fpr, tpr, auc); err != nil {
-			return err
-		}
-	}
-	s.ElapsedSeconds = time.Since(t.start).Seconds()
-	if err := s.Write(t.env.fs, t.path(summaryFile)); err != nil {
-		return err
-	}
-	files := []string{lastFile, historyFile, summaryFile}
-	if res.BestEpoch > 0 {
-		files = slices.Insert(files, 0, bestFile)
-	}
-	files = append(files, s.Plots...)
-	fmt.Fprintf(t.stdout, "wrote %s in %s (%.1fs)\n", strings.Join(files, ", "), t.o.out, s.ElapsedSeconds)
-	return nil
 }
 
 // whereToResume says, after an interruption, what is saved and how to go on.

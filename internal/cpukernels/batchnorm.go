@@ -27,14 +27,29 @@ func (g Channels) each(c int, f func(lo, hi int)) {
 // variance (row 1), added in float64 in a fixed order, the variance from
 // the values' distances to the mean (two passes: no cancellation).
 func BatchNormStats[T Float](g Channels, out, x []T) {
-	ForChunks(g.C, 1, func(c, _, _ int) {
-		var s float64
-		g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
-		mean := s / float64(g.count())
-		var d float64
-		g.each(c, func(lo, hi int) { d += SumSquaredDev(x[lo:hi], mean) })
-		out[c], out[g.C+c] = T(mean), T(d/float64(g.count()))
-	})
+	launch[bnStatsJob[T]](g.C, 1, bnStatsJob[T]{g: g, out: out, x: x})
+}
+
+// bnJob is a call of a batch normalisation kernel, a channel per chunk:
+// the layout, ε, whether training, the output and the kernel's inputs.
+// Each kernel's job is a type of its own, for its chunk method.
+type bnJob[T Float] struct {
+	g                                           Channels
+	eps                                         float64
+	train                                       bool
+	out, x, stats, gamma, beta, rmean, rvar, dy []T
+}
+
+type bnStatsJob[T Float] bnJob[T]
+
+func (j *bnStatsJob[T]) chunk(c, _, _ int) {
+	g, x := j.g, j.x
+	var s float64
+	g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
+	mean := s / float64(g.count())
+	var d float64
+	g.each(c, func(lo, hi int) { d += SumSquaredDev(x[lo:hi], mean) })
+	j.out[c], j.out[g.C+c] = T(mean), T(d/float64(g.count()))
 }
 
 // norm returns the mean and 1/√(σ² + ε) that channel c is normalised
@@ -52,15 +67,20 @@ func norm[T Float](g Channels, eps float64, train bool, c int, stats, rmean, rva
 
 // BatchNorm writes y = γ·(x − μ)/√(σ² + ε) + β per channel.
 func BatchNorm[T Float](g Channels, eps float64, train bool, y, x, stats, gamma, beta, rmean, rvar []T) {
-	ForChunks(g.C, 1, func(c, _, _ int) {
-		mean, inv := norm(g, eps, train, c, stats, rmean, rvar)
-		scale := float64(gamma[c]) * inv
-		shift := float64(beta[c]) - mean*scale
-		g.each(c, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				y[i] = T(float64(x[i])*scale + shift)
-			}
-		})
+	launch[batchNormJob[T]](g.C, 1, batchNormJob[T]{g: g, eps: eps, train: train, out: y, x: x, stats: stats, gamma: gamma, beta: beta, rmean: rmean, rvar: rvar})
+}
+
+type batchNormJob[T Float] bnJob[T]
+
+func (j *batchNormJob[T]) chunk(c, _, _ int) {
+	mean, inv := norm(j.g, j.eps, j.train, c, j.stats, j.rmean, j.rvar)
+	scale := float64(j.gamma[c]) * inv
+	shift := float64(j.beta[c]) - mean*scale
+	y, x := j.out, j.x
+	j.g.each(c, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = T(float64(x[i])*scale + shift)
+		}
 	})
 }
 
@@ -84,17 +104,22 @@ func dySums[T Float](g Channels, eps float64, train bool, c int, x, stats, rmean
 //
 // and otherwise dx = γ·dy/√(var + ε), the running variance's.
 func BatchNormGradX[T Float](g Channels, eps float64, train bool, dx, x, stats, gamma, rmean, rvar, dy []T) {
-	ForChunks(g.C, 1, func(c, _, _ int) {
-		if !train {
-			k := float64(gamma[c]) / math.Sqrt(float64(rvar[c])+eps)
-			g.each(c, func(lo, hi int) {
-				for i := lo; i < hi; i++ {
-					dx[i] = T(k * float64(dy[i]))
-				}
-			})
-			return
+	launch[bnGradXJob[T]](g.C, 1, bnGradXJob[T]{g: g, eps: eps, train: train, out: dx, x: x, stats: stats, gamma: gamma, rmean: rmean, rvar: rvar, dy: dy})
+}
+
+type bnGradXJob[T Float] bnJob[T]
+
+func (j *bnGradXJob[T]) chunk(c, _, _ int) {
+	if j.train {
+		trainChannel(j.g, j.eps, c, j.out, j.x, j.stats, j.gamma, j.dy)
+		return
+	}
+	k := float64(j.gamma[c]) / math.Sqrt(float64(j.rvar[c])+j.eps)
+	dx, dy := j.out, j.dy
+	j.g.each(c, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dx[i] = T(k * float64(dy[i]))
 		}
-		trainChannel(g, eps, c, dx, x, stats, gamma, dy)
 	})
 }
 
@@ -119,10 +144,14 @@ func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, 
 // BatchNormGradGamma writes the gradient with respect to γ: Σ dy·x̂ per
 // channel, x̂ normalised as the forward pass normalises it.
 func BatchNormGradGamma[T Float](g Channels, eps float64, train bool, dg, x, stats, rmean, rvar, dy []T) {
-	ForChunks(g.C, 1, func(c, _, _ int) {
-		_, _, _, sdyx := dySums(g, eps, train, c, x, stats, rmean, rvar, dy)
-		dg[c] = T(sdyx)
-	})
+	launch[bnGradGammaJob[T]](g.C, 1, bnGradGammaJob[T]{g: g, eps: eps, train: train, out: dg, x: x, stats: stats, rmean: rmean, rvar: rvar, dy: dy})
+}
+
+type bnGradGammaJob[T Float] bnJob[T]
+
+func (j *bnGradGammaJob[T]) chunk(c, _, _ int) {
+	_, _, _, sdyx := dySums(j.g, j.eps, j.train, c, j.x, j.stats, j.rmean, j.rvar, j.dy)
+	j.out[c] = T(sdyx)
 }
 
 // BatchNormRunning writes a running statistic after a training batch,

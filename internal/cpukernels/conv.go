@@ -22,14 +22,24 @@ func (g Conv) colCols() int { return g.OH * g.OW }
 // ConvForward computes y[n] = W · col(x[n]) for each image, images in
 // parallel.
 func ConvForward[T Float](g Conv, y, x, w []T) {
-	ForChunks(g.N, 1, func(_, lo, hi int) {
-		col := getScratch[T](g.colRows() * g.colCols())
-		defer putScratch(col)
-		for n := lo; n < hi; n++ {
-			im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
-			gemmColumns(false, g.F, g.colCols(), g.colRows(), w, g.colRows(), *col, g.colCols(), 0, y[n*g.outSize():(n+1)*g.outSize()], g.colCols())
-		}
-	})
+	launch[convJob[T]](g.N, 1, convJob[T]{g: g, out: y, in: x, w: w})
+}
+
+// convJob is a call of ConvForward (convJob) or ConvInputGrad
+// (convInputGradJob): the geometry, the output, the input and the filters.
+type convJob[T Float] struct {
+	g          Conv
+	out, in, w []T
+}
+
+func (j *convJob[T]) chunk(_, lo, hi int) {
+	g := j.g
+	col := getScratch[T](g.colRows() * g.colCols())
+	for n := lo; n < hi; n++ {
+		im2col(g, *col, j.in[n*g.inSize():(n+1)*g.inSize()])
+		gemmColumns(false, g.F, g.colCols(), g.colRows(), j.w, g.colRows(), *col, g.colCols(), 0, j.out[n*g.outSize():(n+1)*g.outSize()], g.colCols())
+	}
+	putScratch(col)
 }
 
 // filterGradChunk is how many images' filter gradients ConvFilterGrad
@@ -50,22 +60,11 @@ func ConvFilterGrad[T Float](g Conv, dw, x, dy []T) {
 		partials = getScratch[T](chunks * len(dw))
 		defer putScratch(partials)
 	}
-	ForChunks(g.N, filterGradChunk, func(c, lo, hi int) {
-		out := dw
-		if partials != nil {
-			out = (*partials)[c*len(dw) : (c+1)*len(dw)]
-		}
-		col := getScratch[T](g.colRows() * g.colCols())
-		defer putScratch(col)
-		for n := lo; n < hi; n++ {
-			im2col(g, *col, x[n*g.inSize():(n+1)*g.inSize()])
-			beta := T(1)
-			if n == lo {
-				beta = 0
-			}
-			gemmInnerNT(g.F, g.colRows(), g.colCols(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, out, g.colRows())
-		}
-	})
+	var parts []T
+	if partials != nil {
+		parts = *partials
+	}
+	launch[filterGradJob[T]](g.N, filterGradChunk, filterGradJob[T]{g: g, dw: dw, x: x, dy: dy, partials: parts})
 	if partials != nil {
 		copy(dw, (*partials)[:len(dw)])
 		for c := 1; c < chunks; c++ {
@@ -76,18 +75,48 @@ func ConvFilterGrad[T Float](g Conv, dw, x, dy []T) {
 	}
 }
 
+// filterGradJob is a call of ConvFilterGrad; partials, when not nil,
+// holds a partial sum per chunk.
+type filterGradJob[T Float] struct {
+	g                   Conv
+	dw, x, dy, partials []T
+}
+
+func (j *filterGradJob[T]) chunk(c, lo, hi int) {
+	g, out := j.g, j.dw
+	if j.partials != nil {
+		out = j.partials[c*len(j.dw) : (c+1)*len(j.dw)]
+	}
+	col := getScratch[T](g.colRows() * g.colCols())
+	for n := lo; n < hi; n++ {
+		im2col(g, *col, j.x[n*g.inSize():(n+1)*g.inSize()])
+		beta := T(1)
+		if n == lo {
+			beta = 0
+		}
+		gemmInnerNT(g.F, g.colRows(), g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, out, g.colRows())
+	}
+	putScratch(col)
+}
+
 // ConvInputGrad computes dx[n] = col2im(Wᵀ · dy[n]), images in parallel.
 func ConvInputGrad[T Float](g Conv, dx, w, dy []T) {
-	ForChunks(g.N, 1, func(_, lo, hi int) {
-		col := getScratch[T](g.colRows() * g.colCols())
-		defer putScratch(col)
-		for n := lo; n < hi; n++ {
-			img := dx[n*g.inSize() : (n+1)*g.inSize()]
-			clear(img)
-			gemmColumns(true, g.colRows(), g.colCols(), g.F, w, g.colRows(), dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
-			col2im(g, img, *col)
-		}
-	})
+	launch[convInputGradJob[T]](g.N, 1, convInputGradJob[T]{g: g, out: dx, in: dy, w: w})
+}
+
+// convInputGradJob is a call of ConvInputGrad: out is dx, in is dy.
+type convInputGradJob[T Float] convJob[T]
+
+func (j *convInputGradJob[T]) chunk(_, lo, hi int) {
+	g := j.g
+	col := getScratch[T](g.colRows() * g.colCols())
+	for n := lo; n < hi; n++ {
+		img := j.out[n*g.inSize() : (n+1)*g.inSize()]
+		clear(img)
+		gemmColumns(true, g.colRows(), g.colCols(), g.F, j.w, g.colRows(), j.in[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
+		col2im(g, img, *col)
+	}
+	putScratch(col)
 }
 
 // colRange returns the output columns j whose input column j·SW+q−PW of

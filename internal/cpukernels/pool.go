@@ -14,21 +14,36 @@ const poolChunk = 8
 
 // MaxPool writes the maximum of each window of x to y.
 func MaxPool[T Float](g Pool, y, x []T) {
-	ForChunks(g.Planes, poolChunk, func(_, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			plane, out := x[c*g.H*g.W:(c+1)*g.H*g.W], y[c*g.OH*g.OW:(c+1)*g.OH*g.OW]
-			for i := range g.OH {
-				row := out[i*g.OW : (i+1)*g.OW]
-				if g.KH == 2 && g.KW == 2 {
-					maxRow2x2(row, plane, i*g.SH*g.W, g.SW, g.W)
-					continue
-				}
-				for j := range row {
-					row[j] = plane[argmax(g, plane, i, j)]
-				}
+	launch[maxPoolJob[T]](g.Planes, poolChunk, maxPoolJob[T]{g: g, out: y, x: x})
+}
+
+// poolJob is a call of a pooling kernel: the geometry, the output, the
+// input x (the forward pass's, for the max pooling's backward pass), dy
+// (the backward passes') and the averages' scale. Each kernel's job is a
+// type of its own, for its chunk method.
+type poolJob[T Float] struct {
+	g          Pool
+	out, x, dy []T
+	scale      T
+}
+
+type maxPoolJob[T Float] poolJob[T]
+
+func (j *maxPoolJob[T]) chunk(_, lo, hi int) {
+	g := j.g
+	for c := lo; c < hi; c++ {
+		plane, out := j.x[c*g.H*g.W:(c+1)*g.H*g.W], j.out[c*g.OH*g.OW:(c+1)*g.OH*g.OW]
+		for i := range g.OH {
+			row := out[i*g.OW : (i+1)*g.OW]
+			if g.KH == 2 && g.KW == 2 {
+				maxRow2x2(row, plane, i*g.SH*g.W, g.SW, g.W)
+				continue
+			}
+			for j := range row {
+				row[j] = plane[argmax(g, plane, i, j)]
 			}
 		}
-	})
+	}
 }
 
 // MaxPoolBackward routes each dy to the element of its window of x that
@@ -36,23 +51,28 @@ func MaxPool[T Float](g Pool, y, x []T) {
 // where windows overlap. It finds each window's maximum again, rather than
 // keeping indices from the forward pass.
 func MaxPoolBackward[T Float](g Pool, dx, x, dy []T) {
-	ForChunks(g.Planes, poolChunk, func(_, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			plane, dplane := x[c*g.H*g.W:(c+1)*g.H*g.W], dx[c*g.H*g.W:(c+1)*g.H*g.W]
-			grad := dy[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
-			clear(dplane)
-			for i := range g.OH {
-				row := grad[i*g.OW : (i+1)*g.OW]
-				if g.KH == 2 && g.KW == 2 {
-					routeRow2x2(dplane, row, plane, i*g.SH*g.W, g.SW, g.W)
-					continue
-				}
-				for j, d := range row {
-					dplane[argmax(g, plane, i, j)] += d
-				}
+	launch[maxPoolBackwardJob[T]](g.Planes, poolChunk, maxPoolBackwardJob[T]{g: g, out: dx, x: x, dy: dy})
+}
+
+type maxPoolBackwardJob[T Float] poolJob[T]
+
+func (j *maxPoolBackwardJob[T]) chunk(_, lo, hi int) {
+	g := j.g
+	for c := lo; c < hi; c++ {
+		plane, dplane := j.x[c*g.H*g.W:(c+1)*g.H*g.W], j.out[c*g.H*g.W:(c+1)*g.H*g.W]
+		grad := j.dy[c*g.OH*g.OW : (c+1)*g.OH*g.OW]
+		clear(dplane)
+		for i := range g.OH {
+			row := grad[i*g.OW : (i+1)*g.OW]
+			if g.KH == 2 && g.KW == 2 {
+				routeRow2x2(dplane, row, plane, i*g.SH*g.W, g.SW, g.W)
+				continue
+			}
+			for j, d := range row {
+				dplane[argmax(g, plane, i, j)] += d
 			}
 		}
-	})
+	}
 }
 
 // argmax returns the index in plane (H×W) of the first largest element of
@@ -110,46 +130,54 @@ func pick[T Float](a, b int, va, vb T) int {
 // AvgPool writes the mean of each window of x to y: the window's elements
 // added in row-major order, then scaled by 1/(KH·KW).
 func AvgPool[T Float](g Pool, y, x []T) {
-	scale := 1 / T(g.KH*g.KW)
-	ForChunks(g.Planes, poolChunk, func(_, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			plane, out := x[c*g.H*g.W:(c+1)*g.H*g.W], y[c*g.OH*g.OW:(c+1)*g.OH*g.OW]
-			for i := range g.OH {
-				for j := range g.OW {
-					top := i*g.SH*g.W + j*g.SW
-					var s T
-					for p := range g.KH {
-						for _, v := range plane[top+p*g.W : top+p*g.W+g.KW] {
-							s += v
-						}
+	launch[avgPoolJob[T]](g.Planes, poolChunk, avgPoolJob[T]{g: g, out: y, x: x, scale: 1 / T(g.KH*g.KW)})
+}
+
+type avgPoolJob[T Float] poolJob[T]
+
+func (j *avgPoolJob[T]) chunk(_, lo, hi int) {
+	g := j.g
+	for c := lo; c < hi; c++ {
+		plane, out := j.x[c*g.H*g.W:(c+1)*g.H*g.W], j.out[c*g.OH*g.OW:(c+1)*g.OH*g.OW]
+		for i := range g.OH {
+			for jj := range g.OW {
+				top := i*g.SH*g.W + jj*g.SW
+				var s T
+				for p := range g.KH {
+					for _, v := range plane[top+p*g.W : top+p*g.W+g.KW] {
+						s += v
 					}
-					out[i*g.OW+j] = s * scale
 				}
+				out[i*g.OW+jj] = s * j.scale
 			}
 		}
-	})
+	}
 }
 
 // AvgPoolBackward spreads each dy evenly over its window, adding where
 // windows overlap.
 func AvgPoolBackward[T Float](g Pool, dx, dy []T) {
-	scale := 1 / T(g.KH*g.KW)
-	ForChunks(g.Planes, poolChunk, func(_, lo, hi int) {
-		for c := lo; c < hi; c++ {
-			dplane, grad := dx[c*g.H*g.W:(c+1)*g.H*g.W], dy[c*g.OH*g.OW:(c+1)*g.OH*g.OW]
-			clear(dplane)
-			for i := range g.OH {
-				for j := range g.OW {
-					d := grad[i*g.OW+j] * scale
-					top := i*g.SH*g.W + j*g.SW
-					for p := range g.KH {
-						row := dplane[top+p*g.W : top+p*g.W+g.KW]
-						for q := range row {
-							row[q] += d
-						}
+	launch[avgPoolBackwardJob[T]](g.Planes, poolChunk, avgPoolBackwardJob[T]{g: g, out: dx, dy: dy, scale: 1 / T(g.KH*g.KW)})
+}
+
+type avgPoolBackwardJob[T Float] poolJob[T]
+
+func (j *avgPoolBackwardJob[T]) chunk(_, lo, hi int) {
+	g := j.g
+	for c := lo; c < hi; c++ {
+		dplane, grad := j.out[c*g.H*g.W:(c+1)*g.H*g.W], j.dy[c*g.OH*g.OW:(c+1)*g.OH*g.OW]
+		clear(dplane)
+		for i := range g.OH {
+			for jj := range g.OW {
+				d := grad[i*g.OW+jj] * j.scale
+				top := i*g.SH*g.W + jj*g.SW
+				for p := range g.KH {
+					row := dplane[top+p*g.W : top+p*g.W+g.KW]
+					for q := range row {
+						row[q] += d
 					}
 				}
 			}
 		}
-	})
+	}
 }

@@ -86,9 +86,15 @@ func SumChannels[T Float](plane int, dst, x []T) {
 		return
 	}
 	g := Channels{N: len(x) / (plane * len(dst)), C: len(dst), Inner: plane}
-	ForChunks(g.C, 1, func(c, _, _ int) {
-		var s float64
-		g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
-		dst[c] = T(s)
-	})
+	launch[sumChannelsJob[T]](g.C, 1, sumChannelsJob[T]{g: g, out: dst, x: x})
+}
+
+// sumChannelsJob is a call of SumChannels.
+type sumChannelsJob[T Float] bnJob[T]
+
+func (j *sumChannelsJob[T]) chunk(c, _, _ int) {
+	var s float64
+	x := j.x
+	j.g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
+	j.out[c] = T(s)
 }

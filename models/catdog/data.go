@@ -29,13 +29,13 @@ func (e *DataError) Error() string { return "catdog: " + e.Name + ": " + e.Err.E
 func (e *DataError) Unwrap() error { return e.Err }
 
 // LoadData loads the Data folder (or generates the synthetic set) and the
-// Test folder, with opt's workers and cache, and splits them: the test
+// Test folder, with opt's workers and cache, at Side, and splits them: the test
 // set is the Test folder or a stratified hold-out of TestSplit, and Val
 // of the rest is held out for validation. Every split is seeded, so a
 // resumed run sees the same sets. It says on w what it loaded, and how
 // it split it.
 func (s *Settings) LoadData(opt dataset.Options, w io.Writer) (*Data, error) {
-	side := DefaultConfig().Side
+	side := s.side()
 	opt.Side, opt.Crop = side, s.Crop
 	d := &Data{}
 	var all *dataset.Set

@@ -23,7 +23,7 @@ func (s *Settings) refuseChanged(settings ...setting) error {
 }
 
 // Merge takes into s the settings that the run's checkpoint fixes (the
-// architecture, the optimizer, the schedule, everything that decides the
+// architecture, the images' side, the optimizer, the schedule, everything that decides the
 // batches, and the data settings when it records them), and the epochs
 // it was started for unless s.Given["epochs"]. A setting Given with
 // another value than the checkpoint's is refused with a *SettingError:
@@ -51,14 +51,13 @@ func (r *SavedRun) Merge(s *Settings) error {
 		setting{"seed", strconv.FormatUint(s.Seed, 10), strconv.FormatUint(meta.Seed, 10)},
 		setting{"optimizer", s.Optimizer.String(), meta.Optimizer.Method.String()},
 		setting{"lr", f(s.LR), f(meta.Optimizer.LearningRate)}, setting{"clip-norm", f(s.ClipNorm), f(meta.Optimizer.ClipNorm)},
-		setting{"augment", b(s.Augment), b(meta.Augment.Enabled())})
+		setting{"weight-decay", f(s.WeightDecay), f(meta.Optimizer.WeightDecay)},
+		setting{"augment", b(s.Augment), b(meta.Augment.Enabled())}, setting{"side", strconv.Itoa(s.side()), strconv.Itoa(meta.Side)})
 	switch {
 	case err != nil:
 		return err
 	case meta.Augment.Enabled() && meta.Augment != DefaultAugmentation():
 		return fmt.Errorf("catdog: the checkpoint was trained with augmentation %+v; this build's is %+v", meta.Augment, DefaultAugmentation())
-	case meta.Side != DefaultConfig().Side:
-		return fmt.Errorf("catdog: the checkpoint takes %dx%d images; this build trains on %dx%d", meta.Side, meta.Side, DefaultConfig().Side, DefaultConfig().Side)
 	}
 	if err := s.mergeSchedule(meta.Schedule); err != nil {
 		return err
@@ -67,8 +66,8 @@ func (r *SavedRun) Merge(s *Settings) error {
 		return err
 	}
 	s.Arch, s.Hidden, s.Filters, s.Crop, s.Batch, s.Seed = meta.Arch, hidden, filters, meta.Crop, meta.Batch, meta.Seed
-	s.BatchNorm, s.Augment = cfg.BatchNorm(), meta.Augment.Enabled()
-	s.Optimizer, s.LR, s.ClipNorm = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm
+	s.BatchNorm, s.Augment, s.Side = cfg.BatchNorm(), meta.Augment.Enabled(), meta.Side
+	s.Optimizer, s.LR, s.ClipNorm, s.WeightDecay = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm, meta.Optimizer.WeightDecay
 	s.mergeEpochs(meta)
 	return nil
 }

@@ -124,3 +124,21 @@ func (r *SavedRun) CheckRanks(c comm.Communicator) error {
 	}
 	return fmt.Errorf("%w: %s was trained by %d process(es), not %d; resume it %s", ErrRanksMismatch, r.Dir, saved, now, how)
 }
+
+// PrepareResume reads the run saved in dir for settings s to continue it
+// on the processes of c (nil: one alone): it checks their number
+// (SavedRun.CheckRanks), so that a command can refuse before loading any
+// data, and merges s with the run's settings (SavedRun.Merge). It returns
+// the run, or nil when it could not read it (the error then wraps
+// fs.ErrNotExist if dir holds no checkpoint.LastFile), and the first
+// error.
+func PrepareResume(dir string, c comm.Communicator, s *Settings) (*SavedRun, error) {
+	saved, err := ReadRun(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := saved.CheckRanks(c); err != nil {
+		return saved, err
+	}
+	return saved, saved.Merge(s)
+}

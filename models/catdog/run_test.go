@@ -104,8 +104,8 @@ func TestRunReportsProgress(t *testing.T) {
 // during epoch 2), resumes them, and expects the weights, history and test
 // of a run that was never stopped, whatever in the run changes from step
 // to step: a rate that changes every step and images augmented anew every
-// epoch, a step schedule, clipped gradients, batch normalisation's running
-// statistics.
+// epoch, a step schedule, clipped gradients, weight decay, batch
+// normalisation's running statistics.
 func TestResumeContinuesTheRun(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -116,10 +116,10 @@ func TestResumeContinuesTheRun(t *testing.T) {
 			o.Schedule, o.Augment = optim.Schedule{Kind: optim.ScheduleCosine, Epochs: 2, Warmup: 1, PerStep: true}, catdog.DefaultAugmentation()
 			o.Config.HiddenBatchNorm = true
 		}},
-		{"step schedule and clipping", func(o *catdog.RunOptions) {
+		{"step schedule, clipping and weight decay", func(o *catdog.RunOptions) {
 			o.Schedule = optim.Schedule{Kind: optim.ScheduleStep, StepEvery: 1, Gamma: 0.5}
 			o.Optimizer = optim.NewAdam(0.001)
-			o.Optimizer.ClipNorm = 0.05
+			o.Optimizer.ClipNorm, o.Optimizer.WeightDecay = 0.05, 0.5
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

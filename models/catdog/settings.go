@@ -23,6 +23,7 @@ type Settings struct {
 	TestSplit float64 // "test-split"
 	Val       float64
 	Crop      bool
+	Side      int // the images' side in pixels; 0: DefaultConfig's
 
 	Arch string // "model"
 	// Hidden are the hidden layers' widths: mlp6's, or the dense layers
@@ -32,11 +33,14 @@ type Settings struct {
 	Filters   []int
 	BatchNorm bool
 	Optimizer optim.Method
-	LR        float64 // used when Given["lr"]; else the method's default
+	LR        float64 // 0: the method's default
 	ClipNorm  float64 // "clip-norm"
-	Epochs    int
-	Batch     int
-	Seed      uint64
+	// WeightDecay ("weight-decay") is the optimizer's weight decay
+	// (decoupled from the gradient for Adam, as AdamW); 0: none.
+	WeightDecay float64
+	Epochs      int
+	Batch       int
+	Seed        uint64
 
 	Schedule  optim.ScheduleKind // "lr-schedule"
 	LRPerStep bool               // "lr-per-step"
@@ -60,6 +64,9 @@ type Settings struct {
 // MaxParams is the largest network Settings.Validate accepts: building
 // one too large to fit in memory would crash instead of saying why.
 const MaxParams = 1 << 30
+
+// MinSide and MaxSide bound Settings.Side.
+const MinSide, MaxSide = 8, 1024
 
 // SettingError is a Settings value a run cannot take.
 type SettingError struct {
@@ -100,6 +107,8 @@ func (s *Settings) Validate() error {
 		return settingf("epochs", "%d is not a positive number of epochs", s.Epochs)
 	case s.Batch < 1:
 		return settingf("batch", "%d is not a positive batch size", s.Batch)
+	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
+		return settingf("weight-decay", "%v is not a weight decay (want 0 for none, or a positive number)", s.WeightDecay)
 	case !(s.ClipNorm >= 0) || math.IsInf(s.ClipNorm, 0):
 		return settingf("clip-norm", "%v is not a norm (want 0 for no clipping, or a positive number)", s.ClipNorm)
 	case s.Given["lr"] && (!(s.LR > 0) || math.IsInf(s.LR, 0)):
@@ -115,6 +124,9 @@ func (s *Settings) Validate() error {
 func (s *Settings) validateModel() error {
 	if CheckArch(s.Arch) != nil {
 		return settingf("model", "%q is not an architecture (want %s)", s.Arch, strings.Join(Archs(), ", "))
+	}
+	if side := s.side(); side < MinSide || side > MaxSide {
+		return settingf("side", "%d is not an image side from %d to %d pixels", side, MinSide, MaxSide)
 	}
 	if s.Resume && !s.Given["model"] {
 		return nil // the checkpoint's architecture decides: Merge checks the layers against it
@@ -146,11 +158,20 @@ func (s *Settings) validateModel() error {
 	return nil
 }
 
-// modelConfig returns the configuration of Arch with Hidden and, for the
-// CNN, Filters; nil lists keep the architecture's defaults. BatchNorm,
-// which changes no shape, is left to the caller.
+// side returns Side, or DefaultConfig's when it is 0.
+func (s *Settings) side() int {
+	if s.Side > 0 {
+		return s.Side
+	}
+	return DefaultConfig().Side
+}
+
+// modelConfig returns the configuration of Arch with Side, Hidden and,
+// for the CNN, Filters; nil lists keep the architecture's defaults.
+// BatchNorm, which changes no shape, is left to the caller.
 func (s *Settings) modelConfig() (Config, error) {
 	cfg, err := ConfigFor(s.Arch)
+	cfg.Side = s.side()
 	switch {
 	case err != nil:
 	case cfg.Arch == ArchCNN:
@@ -220,15 +241,15 @@ func (s *Settings) RunOptions() (RunOptions, error) {
 	if s.Augment {
 		opt.Augment = DefaultAugmentation()
 	}
-	lr := s.LR
-	if !s.Given["lr"] {
+	lr := s.LR // given, or a photo recipe's; 0: the method's default
+	if lr == 0 {
 		lr = 0.01
 		if s.Optimizer == optim.Adam {
 			lr = 0.001
 		}
 	}
 	opt.Optimizer, err = optim.New(s.Optimizer, lr)
-	opt.Optimizer.ClipNorm = s.ClipNorm
+	opt.Optimizer.ClipNorm, opt.Optimizer.WeightDecay = s.ClipNorm, s.WeightDecay
 	if err != nil {
 		return opt, err
 	}
@@ -282,9 +303,15 @@ func (s *Settings) String() string {
 	if s.BatchNorm {
 		b.WriteString(" --batchnorm")
 	}
+	if side := s.side(); side != DefaultConfig().Side {
+		fmt.Fprintf(&b, " --side %d", side)
+	}
 	fmt.Fprintf(&b, " --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s", s.Optimizer, s.LR, s.Batch, s.Seed, s.Crop, s.Schedule)
 	if s.ClipNorm > 0 {
 		fmt.Fprintf(&b, " --clip-norm %g", s.ClipNorm)
+	}
+	if s.WeightDecay > 0 {
+		fmt.Fprintf(&b, " --weight-decay %g", s.WeightDecay)
 	}
 	if s.Warmup > 0 {
 		fmt.Fprintf(&b, " --warmup %d", s.Warmup)
@@ -326,3 +353,15 @@ func formatInts(v []int) string {
 
 // ftoa writes a setting's float as it would be typed.
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// CheckRanks refuses a Batch that the n processes of a data-parallel run
+// (RunOptions.Comm) cannot split into equal shards, one each. On Resume
+// the checkpoint's batch, which its processes split, is checked by
+// SavedRun.CheckRanks instead.
+func (s *Settings) CheckRanks(n int) error {
+	if s.Resume || s.Batch%n == 0 {
+		return nil
+	}
+	return settingf("batch", "%d images do not split into %d equal shards, one per process (mpirun -np %d): make it a multiple of %d",
+		s.Batch, n, n, n)
+}

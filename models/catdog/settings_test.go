@@ -3,6 +3,7 @@ package catdog
 import (
 	"errors"
 	"io"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -31,6 +32,10 @@ func TestValidate(t *testing.T) {
 		{"synthetic with data", func(s *Settings) { s.Data = "photos" }, []string{"synthetic"}, "synthetic", "only without --data"},
 		{"zero epochs", func(s *Settings) { s.Epochs = 0 }, nil, "epochs", "0 is not a positive number of epochs"},
 		{"zero learning rate", func(s *Settings) { s.LR = 0 }, []string{"lr"}, "lr", "0 is not a positive learning rate"},
+		{"negative weight decay", func(s *Settings) { s.WeightDecay = -1 }, nil, "weight-decay", "-1 is not a weight decay"},
+		{"side too small", func(s *Settings) { s.Side = 4 }, nil, "side", "4 is not an image side from 8 to 1024 pixels"},
+		{"cnn too deep for the side", func(s *Settings) { s.Arch, s.Side, s.Filters = ArchCNN, 16, []int{8, 8, 8, 8} }, []string{"filters"},
+			"filters", "8,8,8,8 blocks do not fit 16x16 images"},
 		{"unknown architecture", func(s *Settings) { s.Arch = "vgg16" }, nil, "model", `"vgg16" is not an architecture`},
 		{"filters of a perceptron", func(s *Settings) { s.Filters = []int{8} }, []string{"filters"}, "filters", "--model mlp6 has none"},
 		{"cnn too large", func(s *Settings) { s.Arch, s.Filters, s.Hidden = ArchCNN, []int{64}, []int{100000} }, []string{"filters", "hidden"},
@@ -68,12 +73,13 @@ func TestValidate(t *testing.T) {
 func TestRunOptions(t *testing.T) {
 	s := defaultSettings()
 	s.Arch, s.BatchNorm, s.Schedule, s.Augment, s.Optimizer = ArchCNN, true, optim.ScheduleCosine, true, optim.SGD
+	s.WeightDecay, s.Side = 0.05, 64
 	opt, err := s.RunOptions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opt.Optimizer.LearningRate != 0.01 || opt.Schedule.Epochs != 10 || !opt.Config.CNN.BatchNorm() || opt.Augment != DefaultAugmentation() ||
-		opt.Data == nil || opt.Data.Synthetic != 6000 || opt.Config.Seed != 1 {
+	if opt.Optimizer.LearningRate != 0.01 || opt.Optimizer.WeightDecay != 0.05 || opt.Config.Side != 64 || opt.Schedule.Epochs != 10 ||
+		!opt.Config.CNN.BatchNorm() || opt.Augment != DefaultAugmentation() || opt.Data == nil || opt.Data.Synthetic != 6000 || opt.Config.Seed != 1 {
 		t.Errorf("run options: %+v", opt)
 	}
 	s.Resume = true
@@ -138,5 +144,34 @@ func TestLoadData(t *testing.T) {
 	var de *DataError
 	if !errors.As(err, &de) || de.Name != "data" || !errors.Is(err, de.Err) {
 		t.Errorf("loading an empty folder: %v, want a DataError about data", err)
+	}
+}
+
+// TestCheckRanks checks that a batch that processes cannot split equally
+// is refused, naming batch, except on resume, where the checkpoint's is
+// checked.
+func TestCheckRanks(t *testing.T) {
+	s := defaultSettings()
+	s.Batch = 15
+	var se *SettingError
+	if err := s.CheckRanks(2); !errors.As(err, &se) || se.Names[0] != "batch" || !strings.Contains(se.Msg, "15 images do not split into 2 equal shards") {
+		t.Errorf("batch 15 over 2 processes: %v", err)
+	}
+	if err := s.CheckRanks(3); err != nil {
+		t.Errorf("batch 15 over 3 processes: %v", err)
+	}
+	s.Resume = true
+	if err := s.CheckRanks(2); err != nil {
+		t.Errorf("resumed: %v", err)
+	}
+}
+
+// TestPrepareResumeWithoutRun checks that a folder without a run is
+// reported as such, with no run returned.
+func TestPrepareResumeWithoutRun(t *testing.T) {
+	s := defaultSettings()
+	saved, err := PrepareResume(t.TempDir(), nil, &s)
+	if saved != nil || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("PrepareResume of an empty folder: %v, %v; want nil and fs.ErrNotExist", saved, err)
 	}
 }

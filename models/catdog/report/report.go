@@ -8,7 +8,9 @@
 // JSON; WritePlots draws the history's curves and the test set's ROC
 // curve. ConfusionText and ClassText lay out the test's figures for a
 // console, as PrintStart, EpochLine and PrintResult do a run's start,
-// epochs and end. Every report lists cat, the positive class, whose
+// epochs and end; Bar shows each epoch's progress on a terminal, and
+// Output.Finish ends a run as a command does: the result, the plots,
+// summary.json. Every report lists cat, the positive class, whose
 // probability the network outputs, first (ClassOrder). Each file is
 // written atomically.
 package report

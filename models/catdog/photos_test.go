@@ -1,0 +1,79 @@
+package catdog
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/neurone-dl/neurone/graph/optim"
+)
+
+// TestApplyPhotoRecipe checks that settings with photos take the
+// architecture's photo recipe for those not given, that given ones keep
+// their values, and that the synthetic set and Resume keep the settings
+// as they are.
+func TestApplyPhotoRecipe(t *testing.T) {
+	cnn, err := PhotoRecipeFor(ArchCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(edit func(*Settings), given ...string) Settings {
+		s := defaultSettings()
+		s.Data = "photos"
+		edit(&s)
+		for _, g := range given {
+			s.Given[g] = true
+		}
+		s.ApplyPhotoRecipe()
+		return s
+	}
+
+	s := with(func(s *Settings) { s.Arch = ArchCNN }, "model")
+	if !slices.Equal(s.Filters, cnn.Filters) || s.BatchNorm != cnn.BatchNorm || s.Augment != cnn.Augment || s.Epochs != cnn.Epochs ||
+		s.Schedule != cnn.Schedule || s.Patience != cnn.Patience || s.WeightDecay != cnn.WeightDecay {
+		t.Errorf("photos with cnn: %+v; want the recipe %+v", s, cnn)
+	}
+
+	s = with(func(s *Settings) {
+		s.Arch, s.Filters, s.Epochs, s.Schedule, s.WeightDecay = ArchCNN, []int{8, 16}, 3, optim.ScheduleNone, 0.5
+	}, "model", "filters", "epochs", "augment", "lr-schedule", "weight-decay")
+	if !slices.Equal(s.Filters, []int{8, 16}) || s.Epochs != 3 || s.Augment || s.Schedule != optim.ScheduleNone || s.WeightDecay != 0.5 {
+		t.Errorf("settings given: %+v; want them kept", s)
+	}
+
+	mlp, err := PhotoRecipeFor(ArchMLP6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = with(func(*Settings) {})
+	if s.Augment != mlp.Augment || s.Epochs != mlp.Epochs || s.Patience != mlp.Patience || s.Filters != nil ||
+		s.LR != mlp.LearningRate || s.WeightDecay != mlp.WeightDecay {
+		t.Errorf("photos with mlp6: %+v; want the recipe %+v", s, mlp)
+	}
+	// The recipe's rate is Adam's; another optimizer keeps its default.
+	if s := with(func(s *Settings) { s.Optimizer = optim.SGD }, "optimizer"); s.LR != 0 {
+		t.Errorf("optimizer sgd took the recipe's rate %g", s.LR)
+	}
+
+	for name, edit := range map[string]func(*Settings){
+		"synthetic set": func(s *Settings) { s.Data = "" },
+		"resume":        func(s *Settings) { s.Resume = true },
+	} {
+		s := with(func(s *Settings) { s.Arch = ArchCNN; edit(s) }, "model")
+		if s.Filters != nil || s.BatchNorm || s.Augment || s.Epochs != 10 || s.Schedule != optim.ScheduleNone || s.Patience != 0 || s.WeightDecay != 0 {
+			t.Errorf("%s: the settings changed: %+v", name, s)
+		}
+	}
+}
+
+// TestPhotoRecipesUsage checks that the usage text gives each
+// architecture's recipe as flags.
+func TestPhotoRecipesUsage(t *testing.T) {
+	got := PhotoRecipesUsage()
+	for _, want := range []string{"--model cnn   --filters 16,32,64,128 --batchnorm --augment --epochs 60 --lr-schedule cosine\n",
+		"--model mlp6  --batchnorm --augment --epochs 30 --lr-schedule none --patience 5 --lr 0.0003 --weight-decay 0.05\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("usage lacks %q:\n%s", want, got)
+		}
+	}
+}
