@@ -74,7 +74,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		"first strides 2), dense ReLU layers of --hidden, dropout 0.5 and the\n"+
 		"sigmoid neuron; about 80k parameters by default")
 	fs.StringVar(&hidden, "hidden", "", "comma-separated `widths` of the hidden ReLU layers, which one\nsigmoid neuron, read as P(cat), follows: the perceptron's with\n--model mlp6 (default 512,512,512,512,512), the dense layers after\nthe convolutions with --model cnn (default 64)")
-	fs.StringVar(&filters, "filters", "", "comma-separated filter `counts` of --model cnn's convolution blocks,\none block each (default 8,16,32); 100x100 images allow at most 5.\nRefused with --model mlp6")
+	fs.StringVar(&filters, "filters", "", "comma-separated filter `counts` of --model cnn's convolution blocks,\none block each (default 8,16,32); each block halves the image side, so\n--side 100 allows at most 5.\nRefused with --model mlp6")
 	fs.BoolVar(&o.BatchNorm, "batchnorm", false, "batch normalisation in each hidden layer of --model mlp6, or each\nconvolution block of --model cnn, before its ReLU: steadier training;\nthe running statistics it keeps go into the checkpoints")
 	fs.StringVar(&optimizer, "optimizer", optim.Adam.String(), "`method`: sgd, momentum (mu 0.9) or adam")
 	fs.Float64Var(&o.LR, "lr", 0, "learning `rate`; 0 means the optimizer's default:\n0.001 for adam, 0.01 for sgd and momentum")
