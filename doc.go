@@ -1,6 +1,6 @@
 // Package neurone is the front page of Neurone, a deep-learning framework
 // for Go: models are Gorgonia computation graphs built from Neurone's own
-// ops, differentiated by Gorgonia, and run forward and backward by a
+// ops or Gorgonia's standard ones, differentiated by Gorgonia, and run forward and backward by a
 // backend, on the CPU (OpenBLAS, loaded at run time where it is installed,
 // or gonum's pure-Go BLAS) or on an NVIDIA GPU through CUDA, the same graph
 // on either. This package holds no code; its subpackages are the framework.
@@ -23,23 +23,29 @@
 //   - backend: Open("auto"), "cpu", "cuda:N" or "cuda-emu" returns a
 //     Backend; Compile turns a graph into a Program that trains, evaluates
 //     and predicts.
-//     backend/backendtest is the conformance suite every backend passes.
+//     backend/backendtest is the conformance suite every backend passes;
+//     backend/backendtest/zoo, research graphs written with Gorgonia's
+//     standard ops, checked on every backend against Gorgonia's
+//     TapeMachine.
 //   - backend/comm: data-parallel training's communicators: Open MPI
 //     between processes, NCCL between GPUs, both loaded at run time
 //     (internal/mpidl, internal/nccldl); a Spec with one (Spec.Comm)
 //     trains one model over the ranks mpirun starts.
 //   - backend/internal/plan: the one planner both backends use: the
 //     order of the nodes per mode, who reads each value and last, buffer
-//     sharing by liveness, and the fusions each backend asks for.
+//     sharing by liveness, and the fusions each backend asks for; it
+//     recognises Gorgonia's standard ops (products, broadcast bias adds,
+//     rectifiers) and rewrites them onto Neurone's (StandardOps).
 //   - backend/cpu: executes a plan with the CPU kernels; matrix products
 //     on the BLAS chosen at run time (internal/blas).
 //   - backend/cuda: lowers a plan to cuBLAS calls and NVRTC-compiled CUDA C
 //     kernels over device buffers, replayed as a CUDA graph. Each op family
 //     (activation, matmul, bias, conv, pool, batchnorm, loss, softmax,
-//     dropout, reduce, optimizer) is one file with its CUDA C, its lowering
-//     and its launches, registered by op type or by a matcher for ops
-//     defined elsewhere (family.go); adding an op is one file plus its
-//     conformance cases. The device is reached through one interface,
+//     dropout, reduce, optimizer, and Gorgonia's standard element-wise,
+//     broadcast, axis, shape, linear-algebra and softmax ops) is one file
+//     with its CUDA C, its lowering and its launches, registered by op
+//     type or by a matcher for ops defined elsewhere (family.go); adding
+//     an op is one file plus its conformance cases. The device is reached through one interface,
 //     implemented by internal/cudadl (libraries loaded at run time, the
 //     default) or by gorgonia.org/cu (-tags cu), or, for "cuda-emu", by
 //     an emulator on the host (emu*.go): the same program and kernels,
