@@ -40,18 +40,18 @@
 //     on the BLAS chosen at run time (internal/blas).
 //   - backend/cuda: lowers a plan to cuBLAS calls and NVRTC-compiled CUDA C
 //     kernels over device buffers, replayed as a CUDA graph. Each op family
-//     (activation, matmul, bias, conv, pool, batchnorm, loss, softmax,
-//     dropout, reduce, optimizer, and Gorgonia's standard element-wise,
-//     broadcast, axis, shape, linear-algebra and softmax ops) is one file
-//     with its CUDA C, its lowering and its launches, registered by op
-//     type or by a matcher for ops defined elsewhere (family.go); adding
-//     an op is one file plus its conformance cases. The device is reached through one interface,
+//     (activation, matmul, bias, conv, pool, batchnorm, loss, softmax, dropout,
+//     reduce, optimizer, and Gorgonia's standard element-wise, broadcast, axis,
+//     shape, linear-algebra and softmax ops) is one file with its CUDA C, its
+//     lowering and its launches, registered by op type or by a matcher for ops
+//     defined elsewhere (family.go); adding an op is one file plus its
+//     conformance cases. The device is reached through one interface,
 //     implemented by internal/cudadl (libraries loaded at run time, the
-//     default) or by gorgonia.org/cu (-tags cu), or, for "cuda-emu", by
-//     an emulator on the host (emu*.go): the same program and kernels,
-//     the kernels built by the host's C++ compiler and the products on
-//     the host BLAS, so that a graph is proved to run on CUDA and to
-//     compute the CPU's numbers without a GPU.
+//     default) or by gorgonia.org/cu (-tags cu), or, for "cuda-emu", by an
+//     emulator on the host (emu*.go): the same program and kernels, the kernels
+//     built by the host's C++ compiler and the products on the host BLAS, so
+//     that a graph is proved to run on CUDA and to compute the CPU's numbers
+//     without a GPU.
 //   - models: the cat/dog perceptron and CNN with their training run
 //     (catdog.Run and Resume: the epoch loop, validation, early stopping,
 //     checkpoints, history and resume, reported to a progress callback;
