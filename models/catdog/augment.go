@@ -10,7 +10,9 @@ import (
 // Augmentation says how training images are randomly transformed before
 // each step: a mirror image, a shift, a rotation and a zoom, drawn anew for
 // every image in every epoch. Validation, test and prediction images are
-// never transformed. The zero value turns augmentation off.
+// never transformed, but a network trained with Flip scores each of them
+// as the mean over it and its mirror image (Config.Mirror). The zero
+// value turns augmentation off.
 type Augmentation struct {
 	Flip   bool    `json:"flip"`       // mirror left-right with probability 1/2
 	Shift  float64 `json:"shift"`      // largest shift along each axis, as a fraction of the side

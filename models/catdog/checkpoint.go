@@ -83,10 +83,11 @@ type DataSettings struct {
 	Val       float64 `json:"val"`        // the fraction of each class of the rest held out for validation
 }
 
-// Config returns the model configuration a checkpoint describes.
+// Config returns the model configuration a checkpoint describes, with
+// Mirror set for a model trained on mirrored images.
 func (m Meta) Config() Config {
 	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, HiddenBatchNorm: m.HiddenBatchNorm,
-		CNN: m.CNN, Pixels: orUnit(m.Pixels), Crop: m.Crop, Seed: m.Seed}
+		CNN: m.CNN, Pixels: orUnit(m.Pixels), Crop: m.Crop, Seed: m.Seed, Mirror: m.Augment.Flip}
 }
 
 // arch is Arch, with the default of checkpoints older than the field.

@@ -78,7 +78,14 @@ type Config struct {
 	// dataset.Unit, what checkpoints older than the field were trained
 	// with. ConfigFor chooses dataset.Centred.
 	Pixels dataset.Encoding
-	Crop   bool   // centre-crop photos to a square (else stretch)
+	Crop   bool // centre-crop photos to a square (else stretch)
+	// Mirror averages P(cat) of each image and of its mirror image
+	// whenever the network scores images (Probabilities, Predict), never
+	// in training. A network trained on mirrored images (Augmentation.Flip)
+	// should answer the same for both; the average of the two answers
+	// is steadier than either. Checkpoints do not store it: it follows
+	// their augmentation (Meta.Config).
+	Mirror bool
 	Seed   uint64 // weight initialisation (and dropout) seed
 	// TF32 lets the backend compute matrix products in TensorFloat-32
 	// (backend.Spec.AllowTF32; the CPU ignores it). It is a setting of the
@@ -378,6 +385,9 @@ type Network struct {
 	x, y  []float32 // one batch of inputs and targets
 	spare *batchBuf // TrainEpoch's second batch (prefetch.go), made on first use
 	probs []float32 // one batch of outputs
+	// mirrored is one batch of outputs for the mirror images
+	// (Config.Mirror), made on first use.
+	mirrored []float32
 
 	// rows is the batch Program takes: Batch, or this rank's shard of it
 	// over comm's ranks (parallel.go).
@@ -459,7 +469,7 @@ func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 			idx[i] = start + min(i, real-1)
 		}
 		set.Fill(n.Config.Pixels, n.x, nil, idx)
-		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
+		if err := n.score(); err != nil {
 			return nil, err
 		}
 		copy(probs[start:start+real], n.probs[:real])
@@ -468,6 +478,37 @@ func (n *Network) Probabilities(set *dataset.Set) ([]float32, error) {
 		return nil, err
 	}
 	return probs, nil
+}
+
+// score runs the forward pass on the batch in n.x and leaves P(cat) of
+// each row in n.probs: with Config.Mirror, the mean of the answers for
+// the images and for their mirror images (n.x is left mirrored).
+func (n *Network) score() error {
+	if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
+		return err
+	}
+	if !n.Config.Mirror {
+		return nil
+	}
+	if n.mirrored == nil {
+		n.mirrored = make([]float32, len(n.probs))
+	}
+	mirrorRows(n.x, n.Config.Side)
+	if err := n.Program.Predict([][]float32{n.mirrored}, n.x, nil); err != nil {
+		return err
+	}
+	for i, p := range n.mirrored {
+		n.probs[i] = (n.probs[i] + p) / 2
+	}
+	return nil
+}
+
+// mirrorRows reverses every run of side values of x in place: the mirror
+// image, left to right, of each plane of each image of a batch.
+func mirrorRows(x []float32, side int) {
+	for lo := 0; lo+side <= len(x); lo += side {
+		slices.Reverse(x[lo : lo+side])
+	}
 }
 
 // Predict returns P(cat) for each image (Side×Side luma bytes), on this
@@ -484,7 +525,7 @@ func (n *Network) Predict(images [][]uint8) ([]float32, error) {
 			}
 			n.Config.Pixels.Encode(n.x[r*size:(r+1)*size], img)
 		}
-		if err := n.Program.Predict([][]float32{n.probs}, n.x, nil); err != nil {
+		if err := n.score(); err != nil {
 			return nil, err
 		}
 		out = append(out, n.probs[:real]...)

@@ -36,7 +36,7 @@ var ErrRunExists = errors.New("catdog: the folder already holds a training run")
 // TrainProbeSize caps the training images on which a run measures the
 // training metrics after each epoch: enough for a stable estimate, cheap
 // next to the epoch itself.
-const TrainProbeSize = 2000
+const TrainProbeSize = 512
 
 // RunOptions configure a training run (Run, Resume). The zero value of a
 // field is its default where one is given.
@@ -278,6 +278,7 @@ func (o *RunOptions) prepare() error {
 		cfg.Seed, cfg.Crop, cfg.TF32 = o.Config.Seed, o.Config.Crop, o.Config.TF32
 		o.Config = cfg
 	}
+	o.Config.Mirror = o.Augment.Flip
 	if o.Batch == 0 {
 		o.Batch = 64
 	}

@@ -67,8 +67,12 @@ func PrintResult(w io.Writer, res *catdog.Result, dir string) {
 		fmt.Fprintln(w, "no test set (--test-split 0): no test accuracy")
 		return
 	}
-	fmt.Fprintf(w, "test accuracy %.1f%% (loss %.4f, AUC %s) on %d images never seen in training, model %s\n%s%s",
-		100*m.Accuracy, m.Loss, FormatAUC(m.AUC), m.Count(), filepath.Join(dir, res.TestModel), ConfusionText(m.Confusion), ClassText(m.PerClass()))
+	mirror := ""
+	if res.Config.Mirror {
+		mirror = " (P(cat) averaged with the mirror image's)"
+	}
+	fmt.Fprintf(w, "test accuracy %.1f%% (loss %.4f, AUC %s) on %d images never seen in training%s, model %s\n%s%s",
+		100*m.Accuracy, m.Loss, FormatAUC(m.AUC), m.Count(), mirror, filepath.Join(dir, res.TestModel), ConfusionText(m.Confusion), ClassText(m.PerClass()))
 }
 
 // onOff says whether a setting is on.
