@@ -42,7 +42,10 @@ type MLPSpec struct {
 	Inputs int         // features per sample
 	Layers []LayerSpec // hidden layers, then the output layer
 	Batch  int         // samples per step; graphs have fixed shapes
-	Seed   uint64      // weight initialisation seed
+	Seed   uint64      // weight initialisation and dropout seed
+	// Dropout is the rate of a dropout layer after each hidden layer;
+	// 0 leaves them out.
+	Dropout float64
 }
 
 // Model is a network in a graph, with its input and learnable parameters.
@@ -100,7 +103,8 @@ func (m *Model) ParamCount() int {
 
 // MLP builds the perceptron of spec in a new graph: layer i is named
 // "layerN" (N from 1) and its parameters "layerN.weight" and "layerN.bias";
-// a layer with BatchNorm is followed by the normalisation "bnN".
+// a layer with BatchNorm is followed by the normalisation "bnN", and with
+// Dropout each hidden layer by "dropoutN".
 func MLP(spec MLPSpec) (*Model, error) {
 	if spec.Inputs <= 0 || spec.Batch <= 0 || len(spec.Layers) == 0 {
 		return nil, fmt.Errorf("graph: MLP needs inputs, a batch size and at least one layer (got %d inputs, batch %d, %d layers)",
@@ -110,6 +114,9 @@ func MLP(spec MLPSpec) (*Model, error) {
 	x := G.NewMatrix(g, tensor.Float32, G.WithShape(spec.Batch, spec.Inputs), G.WithName("input"))
 	m := &Model{Graph: g, Input: x, Batch: spec.Batch}
 	rng := rand.New(rand.NewPCG(spec.Seed, 0x6e6575726f6e65))
+	// The dropout masks' seeds come from their own stream, so that the
+	// weights are the same with and without dropout.
+	drops := rand.New(rand.NewPCG(spec.Seed, 0x64726f706f7574))
 	h := x
 	for i, ls := range spec.Layers {
 		layers, err := denseLayers(h, ls, fmt.Sprintf("layer%d", i+1), fmt.Sprintf("bn%d", i+1), rng)
@@ -118,6 +125,13 @@ func MLP(spec MLPSpec) (*Model, error) {
 		}
 		m.Layers = append(m.Layers, layers...)
 		h = layers[len(layers)-1].Output
+		if spec.Dropout > 0 && i < len(spec.Layers)-1 {
+			d, err := Dropout(h, spec.Dropout, drops.Uint64(), fmt.Sprintf("dropout%d", i+1))
+			if err != nil {
+				return nil, err
+			}
+			m.Layers, h = append(m.Layers, d), d.Output
+		}
 	}
 	last := m.Layers[len(m.Layers)-1]
 	m.Logits, m.Output = last.Pre, last.Output
