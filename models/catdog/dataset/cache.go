@@ -94,15 +94,16 @@ func openCache(dir string, opt Options) *imageCache {
 	if err != nil {
 		return nil
 	}
+	channels := max(opt.Channels, Grayscale)
 	name := fmt.Appendf(nil, "%s\x00side=%d\x00crop=%t", abs, opt.Side, opt.Crop)
-	if opt.Channels != Grayscale {
+	if channels != Grayscale {
 		// Grayscale caches keep the names they had before colour.
-		name = fmt.Appendf(name, "\x00channels=%d", opt.Channels)
+		name = fmt.Appendf(name, "\x00channels=%d", channels)
 	}
 	key := sha256.Sum256(name)
 	c := &imageCache{
 		path:   filepath.Join(opt.CacheDir, fmt.Sprintf("images-%x.cache", key[:12])),
-		header: cacheHeader{Dir: abs, Side: opt.Side, Crop: opt.Crop, Channels: opt.Channels, MaxPixels: opt.MaxPixels},
+		header: cacheHeader{Dir: abs, Side: opt.Side, Crop: opt.Crop, Channels: channels, MaxPixels: opt.MaxPixels},
 	}
 	c.entries, _ = readCache(c.path, c.header)
 	return c
