@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	p := &printer{o: o, stdout: stdout, stderr: stderr}
 	q := &queue{net: net, p: p}
-	opt := dataset.Options{Side: net.Config.Side, Crop: net.Config.Crop}
+	opt := dataset.Options{Side: net.Config.Side, Crop: net.Config.Crop, Channels: net.Config.Channels}
 	for _, arg := range o.paths {
 		paths, err := expand(arg)
 		for _, f := range failures(arg, err) {
@@ -215,8 +215,12 @@ func loadModel(o *options, info io.Writer) (*catdog.Network, func(), error) {
 		}
 		layers = "filters " + cli.FormatInts(l.Filters()) + ", " + hidden + ", " + layers
 	}
-	fmt.Fprintf(info, "model: %s (%s, %s, epoch %d, validation accuracy %.1f%%, images %s to %dx%d, pixels %s)\n",
-		path, meta.Arch, layers, meta.Epoch, 100*meta.ValAccuracy, resize, meta.Side, meta.Side, cfg.Pixels)
+	colour := "grayscale"
+	if cfg.Channels == dataset.RGB {
+		colour = "colour"
+	}
+	fmt.Fprintf(info, "model: %s (%s, %s, epoch %d, validation accuracy %.1f%%, %s images %s to %dx%d, pixels %s)\n",
+		path, meta.Arch, layers, meta.Epoch, 100*meta.ValAccuracy, colour, resize, meta.Side, meta.Side, cfg.Pixels)
 	return net, closeAll, nil
 }
 

@@ -40,7 +40,7 @@ Usage:
 
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
-	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "side", "cache", "workers"}},
+	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "side", "colour", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "filters", "batchnorm", "seed"}},
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "weight-decay", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
@@ -64,7 +64,8 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.Float64Var(&o.TestSplit, "test-split", 0.1, "`fraction` of each class held out as the test set, used neither\nin training nor in model selection")
 	fs.Float64Var(&o.Val, "val", 0.2, "`fraction` of each class of the rest held out for validation, whose\nloss picks best.safetensors and drives --patience; 0 disables it")
 	fs.BoolVar(&o.Crop, "crop", false, "centre-crop photos to a square before resizing to --side,\ninstead of stretching them")
-	fs.IntVar(&o.Side, "side", catdog.DefaultConfig().Side, "resize images to `N`xN pixels (grayscale) for the model; the checkpoint\nrecords it, and catdog-predict resizes the same")
+	fs.IntVar(&o.Side, "side", catdog.DefaultConfig().Side, "resize images to `N`xN pixels for the model; the checkpoint\nrecords it, and catdog-predict resizes the same")
+	fs.BoolVar(&o.Colour, "colour", false, "decode photos as RGB, 3 input channels instead of grayscale; the\ncheckpoint records it, and catdog-predict decodes the same. The\nsynthetic set's gray images become 3 equal channels")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "decoded-image cache folder `DIR`, so later runs skip decoding;\n\"\" disables it")
 	fs.IntVar(&o.workers, "workers", 0, "`N` image-decoding goroutines; 0 means one per CPU")
 

@@ -90,11 +90,14 @@ func (a Augmentation) Draw(seed uint64, epoch, index int) Transform {
 	return t
 }
 
-// Apply writes src (side×side luma values) transformed by t into dst,
-// sampling src bilinearly; points that fall outside src take the value of
-// the nearest edge pixel.
+// Apply writes src transformed by t into dst (as long), sampling src
+// bilinearly; points that fall outside src take the value of the nearest
+// edge pixel. src is one or more planes of side×side values (a grayscale
+// image, or a colour image's red, green and blue), each moved the same
+// way.
 func (t Transform) Apply(dst, src []uint8, side int) {
-	dst, src = dst[:side*side], src[:side*side]
+	plane := side * side
+	dst = dst[:len(src)]
 	if t == (Transform{}) {
 		copy(dst, src)
 		return
@@ -115,8 +118,7 @@ func (t Transform) Apply(dst, src []uint8, side int) {
 	for y := range side {
 		u0, v0 := -c-dx, float64(y)-c-dy
 		u0, v0 = (u0*cos-v0*sin)*inv, (u0*sin+v0*cos)*inv
-		row := dst[y*side : (y+1)*side]
-		for x := range row {
+		for x := range side {
 			u, v := u0+float64(x)*du, v0+float64(x)*dv
 			// Sample at (mirror·u + c, v + c), clamped to the image.
 			sx := min(max(mirror*u+c, 0), last)
@@ -124,11 +126,13 @@ func (t Transform) Apply(dst, src []uint8, side int) {
 			x0, y0 := int(sx), int(sy)
 			x1, y1 := min(x0+1, side-1), min(y0+1, side-1)
 			fx, fy := sx-float64(x0), sy-float64(y0)
-			r0, r1 := src[y0*side:], src[y1*side:]
-			top := float64(r0[x0]) + (float64(r0[x1])-float64(r0[x0]))*fx
-			bottom := float64(r1[x0]) + (float64(r1[x1])-float64(r1[x0]))*fx
-			// Round half up: the value is in [0, 255].
-			row[x] = uint8(top + (bottom-top)*fy + 0.5)
+			for p := 0; p < len(src); p += plane {
+				r0, r1 := src[p+y0*side:], src[p+y1*side:]
+				top := float64(r0[x0]) + (float64(r0[x1])-float64(r0[x0]))*fx
+				bottom := float64(r1[x0]) + (float64(r1[x1])-float64(r1[x0]))*fx
+				// Round half up: the value is in [0, 255].
+				dst[p+y*side+x] = uint8(top + (bottom-top)*fy + 0.5)
+			}
 		}
 	}
 }

@@ -33,7 +33,11 @@ type Meta struct {
 	// it holds); this build reads Arch instead.
 	Model string `json:"model"`
 	Side  int    `json:"side"`
-	Crop  bool   `json:"crop"`
+	// Channels is Config.Channels: 3 for colour images. It is left out for
+	// grayscale ones, as in the checkpoints older than the field, so that
+	// builds that predate colour read those as before.
+	Channels int  `json:"channels,omitempty"`
+	Crop     bool `json:"crop"`
 	// Hidden and Activation are the hidden layers of ArchMLP6, CNN the
 	// layers of ArchCNN (absent for ArchMLP6).
 	Hidden     []int            `json:"hidden"`
@@ -86,7 +90,7 @@ type DataSettings struct {
 // Config returns the model configuration a checkpoint describes, with
 // Mirror set for a model trained on mirrored images.
 func (m Meta) Config() Config {
-	return Config{Arch: m.arch(), Side: m.Side, Hidden: m.Hidden, Activation: m.Activation, HiddenBatchNorm: m.HiddenBatchNorm,
+	return Config{Arch: m.arch(), Side: m.Side, Channels: m.Channels, Hidden: m.Hidden, Activation: m.Activation, HiddenBatchNorm: m.HiddenBatchNorm,
 		CNN: m.CNN, Pixels: orUnit(m.Pixels), Crop: m.Crop, Seed: m.Seed, Mirror: m.Augment.Flip}
 }
 
@@ -103,7 +107,8 @@ func (m Meta) arch() string {
 var ErrArchMismatch = errors.New("catdog: architecture mismatch")
 
 // ErrPixelsMismatch is returned by Load for a checkpoint trained on pixels
-// encoded otherwise than the network encodes them.
+// encoded otherwise than the network encodes them, or on images of
+// another number of channels.
 var ErrPixelsMismatch = errors.New("catdog: pixel encoding mismatch")
 
 const optPrefix = "optimizer."
@@ -125,7 +130,11 @@ func (n *Network) SaveFS(fsys checkpoint.FS, path string, meta Meta) error {
 	if n.Config.Arch == ArchMLP6 {
 		meta.Model = "mlp"
 	}
-	meta.Side, meta.Crop, meta.Hidden, meta.Activation = n.Config.Side, n.Config.Crop, n.Config.Hidden, n.Config.Activation
+	meta.Side, meta.Channels, meta.Crop = n.Config.Side, 0, n.Config.Crop
+	if c := n.Config.channels(); c != dataset.Grayscale {
+		meta.Channels = c
+	}
+	meta.Hidden, meta.Activation = n.Config.Hidden, n.Config.Activation
 	meta.HiddenBatchNorm, meta.Pixels = n.Config.HiddenBatchNorm, n.Config.pixels()
 	if n.Config.Arch == ArchCNN {
 		spec := n.Config.CNNSpec(n.Batch)
@@ -202,6 +211,10 @@ func (n *Network) Load(meta Meta, ts []checkpoint.Tensor, withOptimizer bool) er
 	if p := orUnit(meta.Pixels); p != n.Config.pixels() {
 		return fmt.Errorf("%w: the checkpoint was trained on %s pixels, this network encodes them %s (build it from Meta.Config)",
 			ErrPixelsMismatch, p, n.Config.pixels())
+	}
+	if c := meta.Config().channels(); c != n.Config.channels() {
+		return fmt.Errorf("%w: the checkpoint was trained on images of %d channels, this network takes %d (build it from Meta.Config)",
+			ErrPixelsMismatch, c, n.Config.channels())
 	}
 	params := n.Model.Params()
 	var state *optim.State

@@ -29,23 +29,28 @@ func (e *DataError) Error() string { return "catdog: " + e.Name + ": " + e.Err.E
 func (e *DataError) Unwrap() error { return e.Err }
 
 // LoadData loads the Data folder (or generates the synthetic set) and the
-// Test folder, with opt's workers and cache, at Side, and splits them: the test
+// Test folder, with opt's workers and cache, at Side, in colour when
+// Colour says so, and splits them: the test
 // set is the Test folder or a stratified hold-out of TestSplit, and Val
 // of the rest is held out for validation. Every split is seeded, so a
 // resumed run sees the same sets. It says on w what it loaded, and how
 // it split it.
 func (s *Settings) LoadData(opt dataset.Options, w io.Writer) (*Data, error) {
 	side := s.side()
-	opt.Side, opt.Crop = side, s.Crop
+	opt.Side, opt.Crop, opt.Channels = side, s.Crop, s.channels()
 	d := &Data{}
 	var all *dataset.Set
 	if s.Data == "" {
 		all = synthetic.Generate(s.Synthetic, s.Seed, side)
 		cats, dogs := all.Counts()
 		d.Source = "synthetic"
-		fmt.Fprintf(w, "data: SYNTHETIC stand-in for photos: %d generated %dx%d images (%d cats, %d dogs, seed %d);\n"+
+		gray := ""
+		if s.Colour {
+			all, gray = all.AsRGB(), " (gray, as 3 equal colour planes)"
+		}
+		fmt.Fprintf(w, "data: SYNTHETIC stand-in for photos: %d generated %dx%d images%s (%d cats, %d dogs, seed %d);\n"+
 			"  the accuracy says how well the model learns these drawings, not real photos; use --data DIR for photos\n",
-			all.Len(), side, side, cats, dogs, s.Seed)
+			all.Len(), side, side, gray, cats, dogs, s.Seed)
 	} else {
 		var err error
 		if all, err = d.loadFolder("data", s.Data, opt, w); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
 // setting is a setting's value as given and as a saved run holds it, each
@@ -23,7 +24,7 @@ func (s *Settings) refuseChanged(settings ...setting) error {
 }
 
 // Merge takes into s the settings that the run's checkpoint fixes (the
-// architecture, the images' side, the optimizer, the schedule, everything that decides the
+// architecture, the images' side and colour, the optimizer, the schedule, everything that decides the
 // batches, and the data settings when it records them), and the epochs
 // it was started for unless s.Given["epochs"]. A setting Given with
 // another value than the checkpoint's is refused with a *SettingError:
@@ -33,6 +34,7 @@ func (r *SavedRun) Merge(s *Settings) error {
 	meta := r.Last
 	cfg := meta.Config()
 	hidden, filters := meta.Hidden, []int(nil)
+	colour := cfg.channels() == dataset.RGB
 	if meta.Arch == ArchCNN {
 		hidden, filters = cfg.CNNLayers().Hidden(), cfg.CNNLayers().Filters()
 	}
@@ -52,7 +54,8 @@ func (r *SavedRun) Merge(s *Settings) error {
 		setting{"optimizer", s.Optimizer.String(), meta.Optimizer.Method.String()},
 		setting{"lr", f(s.LR), f(meta.Optimizer.LearningRate)}, setting{"clip-norm", f(s.ClipNorm), f(meta.Optimizer.ClipNorm)},
 		setting{"weight-decay", f(s.WeightDecay), f(meta.Optimizer.WeightDecay)},
-		setting{"augment", b(s.Augment), b(meta.Augment.Enabled())}, setting{"side", strconv.Itoa(s.side()), strconv.Itoa(meta.Side)})
+		setting{"augment", b(s.Augment), b(meta.Augment.Enabled())}, setting{"side", strconv.Itoa(s.side()), strconv.Itoa(meta.Side)},
+		setting{"colour", b(s.Colour), b(colour)})
 	switch {
 	case err != nil:
 		return err
@@ -66,7 +69,7 @@ func (r *SavedRun) Merge(s *Settings) error {
 		return err
 	}
 	s.Arch, s.Hidden, s.Filters, s.Crop, s.Batch, s.Seed = meta.Arch, hidden, filters, meta.Crop, meta.Batch, meta.Seed
-	s.BatchNorm, s.Augment, s.Side = cfg.BatchNorm(), meta.Augment.Enabled(), meta.Side
+	s.BatchNorm, s.Augment, s.Side, s.Colour = cfg.BatchNorm(), meta.Augment.Enabled(), meta.Side, colour
 	s.Optimizer, s.LR, s.ClipNorm, s.WeightDecay = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm, meta.Optimizer.WeightDecay
 	s.mergeEpochs(meta)
 	return nil

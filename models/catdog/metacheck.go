@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
@@ -30,7 +31,7 @@ const (
 	// maxValues bounds the values one sample's layers output (a batch of
 	// 64 then holds at most 4 GiB of activations, as float32).
 	maxValues = 1 << 24
-	// maxInputs bounds Batch×Side², the values of one input batch.
+	// maxInputs bounds Batch×Channels×Side², the values of one input batch.
 	maxInputs = 1 << 28
 )
 
@@ -52,7 +53,10 @@ func checkMeta(m Meta, ts []checkpoint.Tensor) error {
 	if err := inRange("side", m.Side, 1, maxSide); err != nil {
 		return err
 	}
-	if err := inRange("batch", m.Batch, 0, maxInputs/(m.Side*m.Side)); err != nil {
+	if m.Channels != 0 && m.Channels != dataset.Grayscale && m.Channels != dataset.RGB {
+		return bad("%d channels, not %d (grayscale) or %d (RGB)", m.Channels, dataset.Grayscale, dataset.RGB)
+	}
+	if err := inRange("batch", m.Batch, 0, maxInputs/m.Config().inputs()); err != nil {
 		return err
 	}
 	if len(m.Hidden) > maxLayers {

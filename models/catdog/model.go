@@ -1,5 +1,6 @@
 // Package catdog is the application Neurone grew out of: deciding whether
-// a 100×100 grayscale photo shows a cat or a dog.
+// a 100×100 grayscale photo shows a cat or a dog (or a colour one:
+// Config.Channels).
 //
 // # Overview
 //
@@ -64,6 +65,11 @@ import (
 type Config struct {
 	Arch string // architecture: ArchMLP6 or ArchCNN (see Archs)
 	Side int    // input images are Side×Side
+	// Channels is how many planes an image has: dataset.Grayscale (0,
+	// what checkpoints older than the field hold, means it) or
+	// dataset.RGB. ArchCNN reads them as its input channels, ArchMLP6
+	// takes Channels×Side×Side inputs.
+	Channels int
 	// Hidden (the widths) and Activation are the hidden layers of
 	// ArchMLP6; ArchCNN keeps its dense layers in CNN.
 	Hidden     []int
@@ -206,11 +212,11 @@ func (c Config) sizes() (params, values int, err error) {
 		}
 	}
 	if c.Arch == ArchMLP6 {
-		dense(mulSat(c.Side, c.Side), c.MLPSpec(1).Layers)
+		dense(c.inputs(), c.MLPSpec(1).Layers)
 		return params, values, nil
 	}
 	l := c.CNNLayers()
-	ch, h, w := 1, c.Side, c.Side
+	ch, h, w := c.channels(), c.Side, c.Side
 	for i, b := range l.Blocks {
 		stride := max(b.Stride, 1)
 		if h+2*b.Padding < b.Kernel || w+2*b.Padding < b.Kernel {
@@ -259,13 +265,20 @@ func DefaultConfig() Config {
 
 // MLPSpec returns the graph.MLPSpec of ArchMLP6 at a batch size.
 func (c Config) MLPSpec(batch int) graph.MLPSpec {
-	s := graph.MLPSpec{Inputs: c.Side * c.Side, Batch: batch, Seed: c.Seed}
+	s := graph.MLPSpec{Inputs: c.inputs(), Batch: batch, Seed: c.Seed}
 	for _, h := range c.Hidden {
 		s.Layers = append(s.Layers, graph.LayerSpec{Units: h, Activation: c.Activation, BatchNorm: c.HiddenBatchNorm})
 	}
 	s.Layers = append(s.Layers, graph.LayerSpec{Units: 1, Activation: graph.Sigmoid})
 	return s
 }
+
+// channels returns c.Channels, dataset.Grayscale for 0.
+func (c Config) channels() int { return max(c.Channels, dataset.Grayscale) }
+
+// inputs returns how many values an image gives the network,
+// Channels×Side×Side, saturating at math.MaxInt.
+func (c Config) inputs() int { return mulSat(c.channels(), mulSat(c.Side, c.Side)) }
 
 // pixels returns c.Pixels, dataset.Unit for "".
 func (c Config) pixels() dataset.Encoding { return orUnit(c.Pixels) }
@@ -287,11 +300,11 @@ func (c Config) CNNLayers() CNNLayers {
 	return *c.CNN
 }
 
-// CNNSpec returns the graph.CNNSpec of ArchCNN at a batch size: one
-// channel of Side×Side, the layers of c.CNN.
+// CNNSpec returns the graph.CNNSpec of ArchCNN at a batch size: Channels
+// channels of Side×Side, the layers of c.CNN.
 func (c Config) CNNSpec(batch int) graph.CNNSpec {
 	layers := c.CNNLayers()
-	return graph.CNNSpec{Channels: 1, Height: c.Side, Width: c.Side, Batch: batch, Seed: c.Seed,
+	return graph.CNNSpec{Channels: c.channels(), Height: c.Side, Width: c.Side, Batch: batch, Seed: c.Seed,
 		Blocks: layers.Blocks, Dense: layers.Dense, Dropout: layers.Dropout}
 }
 
@@ -303,6 +316,9 @@ func (c Config) check(batch int) error {
 	}
 	if c.Side <= 0 || batch <= 0 {
 		return fmt.Errorf("catdog: invalid model: side %d, batch %d", c.Side, batch)
+	}
+	if ch := c.channels(); ch != dataset.Grayscale && ch != dataset.RGB {
+		return fmt.Errorf("catdog: invalid model: %d channels; want %d (grayscale) or %d (RGB)", c.Channels, dataset.Grayscale, dataset.RGB)
 	}
 	if err := c.pixels().Check(); err != nil {
 		return fmt.Errorf("catdog: invalid model: %w", err)
@@ -424,7 +440,7 @@ func newNetwork(cfg Config, batch int, b backend.Backend, opt optim.Optimizer, c
 	if err != nil {
 		return nil, fmt.Errorf("catdog: compiling on %s: %w", b.Name(), err)
 	}
-	n := cfg.Side * cfg.Side
+	n := cfg.inputs()
 	return &Network{
 		Config: cfg, Model: m, Program: prog, Batch: batch, Rate: optim.NewRate(opt, optim.Schedule{}),
 		x: make([]float32, rows*n), y: make([]float32, rows), probs: make([]float32, rows), rows: rows, comm: c,
@@ -511,17 +527,19 @@ func mirrorRows(x []float32, side int) {
 	}
 }
 
-// Predict returns P(cat) for each image (Side×Side luma bytes), on this
-// rank alone in a data-parallel run.
+// Predict returns P(cat) for each image (Channels planes of Side×Side
+// bytes, as dataset.Decode gives them), on this rank alone in a
+// data-parallel run.
 func (n *Network) Predict(images [][]uint8) ([]float32, error) {
-	size := n.Config.Side * n.Config.Side
+	size := n.Config.inputs()
 	out := make([]float32, 0, len(images))
 	for start := 0; start < len(images); start += n.rows {
 		real := min(n.rows, len(images)-start)
 		for r := 0; r < n.rows; r++ {
 			img := images[start+min(r, real-1)]
 			if len(img) != size {
-				return nil, fmt.Errorf("catdog: image %d has %d pixels, want %d", start+r, len(img), size)
+				return nil, fmt.Errorf("catdog: image %d has %d values, want %d (%d channels of %dx%d)",
+					start+r, len(img), size, n.Config.channels(), n.Config.Side, n.Config.Side)
 			}
 			n.Config.Pixels.Encode(n.x[r*size:(r+1)*size], img)
 		}

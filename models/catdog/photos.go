@@ -21,6 +21,9 @@ import (
 type PhotoRecipe struct {
 	// Side is the input images' side in pixels (0: ConfigFor's, 100).
 	Side int
+	// Colour decodes the photos as RGB, 3 input channels, instead of
+	// grayscale.
+	Colour bool
 	// Filters are ArchCNN's convolution blocks (nil for ArchMLP6, and
 	// for ArchCNN: its defaults), BatchNorm puts batch normalisation in
 	// them.
@@ -92,6 +95,7 @@ func (s *Settings) ApplyPhotoRecipe() {
 		name string
 		set  func()
 	}{
+		{"colour", func() { s.Colour = r.Colour }},
 		{"batchnorm", func() { s.BatchNorm = r.BatchNorm }},
 		{"augment", func() { s.Augment = r.Augment }},
 		{"epochs", func() { s.Epochs = r.Epochs }},
@@ -110,6 +114,9 @@ func (r PhotoRecipe) String() string {
 	var b strings.Builder
 	if r.Side > 0 {
 		fmt.Fprintf(&b, " --side %d", r.Side)
+	}
+	if r.Colour {
+		b.WriteString(" --colour")
 	}
 	if r.Filters != nil {
 		b.WriteString(" --filters " + formatInts(r.Filters))

@@ -305,6 +305,9 @@ func (o *RunOptions) prepare() error {
 	if _, err := shardRows(o.Batch, o.Comm); err != nil {
 		return err
 	}
+	if err := o.checkImages(); err != nil {
+		return err
+	}
 	if err := optim.NewRate(o.Optimizer, o.Schedule).Validate(); err != nil {
 		return fmt.Errorf("catdog: learning rate: %w", err)
 	}
@@ -555,6 +558,25 @@ func (r *runner) loadBest() error {
 	}
 	if err := r.net.Load(meta, ts, false); err != nil {
 		return fmt.Errorf("catdog: %s: %w", best, err)
+	}
+	return nil
+}
+
+// checkImages refuses sets of other images than the model takes: another
+// side, or grayscale images for a colour model, or colour for a
+// grayscale one.
+func (o *RunOptions) checkImages() error {
+	for _, set := range []struct {
+		name string
+		set  *dataset.Set
+	}{{"training", o.Train}, {"validation", o.Val}, {"test", o.Test}} {
+		if set.set == nil || set.set.Len() == 0 {
+			continue
+		}
+		if set.set.Side != o.Config.Side || set.set.ChannelCount() != o.Config.channels() {
+			return fmt.Errorf("catdog: the %s images are %dx%d with %d channels; the model takes %dx%d with %d",
+				set.name, set.set.Side, set.set.Side, set.set.ChannelCount(), o.Config.Side, o.Config.Side, o.Config.channels())
+		}
 	}
 	return nil
 }

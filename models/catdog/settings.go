@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
 // Settings are a training run's settings as a command line states them:
@@ -24,6 +25,10 @@ type Settings struct {
 	Val       float64
 	Crop      bool
 	Side      int // the images' side in pixels; 0: DefaultConfig's
+	// Colour decodes photos as RGB, 3 input channels (Config.Channels),
+	// instead of grayscale; the synthetic set's gray images are given as
+	// three equal planes.
+	Colour bool
 
 	Arch string // "model"
 	// Hidden are the hidden layers' widths: mlp6's, or the dense layers
@@ -166,12 +171,24 @@ func (s *Settings) side() int {
 	return DefaultConfig().Side
 }
 
-// modelConfig returns the configuration of Arch with Side, Hidden and,
-// for the CNN, Filters; nil lists keep the architecture's defaults.
-// BatchNorm, which changes no shape, is left to the caller.
+// channels returns the images' channel count that Colour says.
+func (s *Settings) channels() int {
+	if s.Colour {
+		return dataset.RGB
+	}
+	return dataset.Grayscale
+}
+
+// modelConfig returns the configuration of Arch with Side, Channels
+// (Colour), Hidden and, for the CNN, Filters; nil lists keep the
+// architecture's defaults. BatchNorm, which changes no shape, is left to
+// the caller.
 func (s *Settings) modelConfig() (Config, error) {
 	cfg, err := ConfigFor(s.Arch)
 	cfg.Side = s.side()
+	if s.Colour {
+		cfg.Channels = dataset.RGB
+	}
 	switch {
 	case err != nil:
 	case cfg.Arch == ArchCNN:
@@ -305,6 +322,9 @@ func (s *Settings) String() string {
 	}
 	if side := s.side(); side != DefaultConfig().Side {
 		fmt.Fprintf(&b, " --side %d", side)
+	}
+	if s.Colour {
+		b.WriteString(" --colour")
 	}
 	fmt.Fprintf(&b, " --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s", s.Optimizer, s.LR, s.Batch, s.Seed, s.Crop, s.Schedule)
 	if s.ClipNorm > 0 {

@@ -8,7 +8,8 @@ import (
 )
 
 // BenchmarkDecode measures one photo of PetImages' typical size through
-// the whole pipeline: header check, decode, grayscale, resize to 100x100.
+// the whole pipeline: header check, decode, grayscale or RGB, resize to
+// 100x100.
 //
 // "jpeg-turned" is the JPEG stored sideways with EXIF orientation 6, as a
 // phone held upright stores it, which adds the turn.
@@ -16,21 +17,23 @@ func BenchmarkDecode(b *testing.B) {
 	img := noisy(500, 375, 7)
 	for _, format := range []string{"jpeg", "jpeg-turned", "png"} {
 		for _, crop := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/500x375/crop=%t", format, crop), func(b *testing.B) {
-				var data []byte
-				if format == "jpeg-turned" {
-					data = exifJPEG(b, img, binary.BigEndian, 6)
-				} else {
-					data = encode(b, format, img)
-				}
-				opt := Options{Crop: crop}
-				for b.Loop() {
-					if _, err := Decode(bytes.NewReader(data), opt); err != nil {
-						b.Fatal(err)
+			for _, channels := range []int{Grayscale, RGB} {
+				b.Run(fmt.Sprintf("%s/500x375/crop=%t/channels=%d", format, crop, channels), func(b *testing.B) {
+					var data []byte
+					if format == "jpeg-turned" {
+						data = exifJPEG(b, img, binary.BigEndian, 6)
+					} else {
+						data = encode(b, format, img)
 					}
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
-			})
+					opt := Options{Crop: crop, Channels: channels}
+					for b.Loop() {
+						if _, err := Decode(bytes.NewReader(data), opt); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
+				})
+			}
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 // The decoded-image cache.
 //
 // One file per folder and preprocessing setting, named by a hash of the
-// folder's absolute path, Side and Crop, holds every candidate file's
+// folder's absolute path, Side, Crop and Channels, holds every candidate file's
 // identity (path relative to the folder, size, modification time) with its
 // label and either its pixels or the reason it was skipped. A load reuses
 // the entries whose identity still matches and decodes the rest.
@@ -49,6 +49,7 @@ type cacheHeader struct {
 	Dir       string // absolute path of the folder
 	Side      int
 	Crop      bool
+	Channels  int // 0 in files older than the field, which hold Grayscale images
 	MaxPixels int
 	Count     int // number of cacheEntry values that follow
 }
@@ -59,7 +60,7 @@ type cacheEntry struct {
 	Size     int64
 	ModTime  int64
 	Label    uint8
-	Pixels   []byte // Side*Side luma values; empty for a skipped file
+	Pixels   []byte // Channels*Side*Side values; empty for a skipped file
 	SkipKind string // the fileError kind for a skipped file; "" for a loaded one
 	SkipMsg  string // the skipped file's full error message
 }
@@ -93,10 +94,16 @@ func openCache(dir string, opt Options) *imageCache {
 	if err != nil {
 		return nil
 	}
-	key := sha256.Sum256(fmt.Appendf(nil, "%s\x00side=%d\x00crop=%t", abs, opt.Side, opt.Crop))
+	channels := max(opt.Channels, Grayscale)
+	name := fmt.Appendf(nil, "%s\x00side=%d\x00crop=%t", abs, opt.Side, opt.Crop)
+	if channels != Grayscale {
+		// Grayscale caches keep the names they had before colour.
+		name = fmt.Appendf(name, "\x00channels=%d", channels)
+	}
+	key := sha256.Sum256(name)
 	c := &imageCache{
 		path:   filepath.Join(opt.CacheDir, fmt.Sprintf("images-%x.cache", key[:12])),
-		header: cacheHeader{Dir: abs, Side: opt.Side, Crop: opt.Crop, MaxPixels: opt.MaxPixels},
+		header: cacheHeader{Dir: abs, Side: opt.Side, Crop: opt.Crop, Channels: channels, MaxPixels: opt.MaxPixels},
 	}
 	c.entries, _ = readCache(c.path, c.header)
 	return c
@@ -201,7 +208,9 @@ func parseCache(path string, data []byte, want cacheHeader) (map[string]*cacheEn
 	if err := dec.Decode(&h); err != nil {
 		return nil, fmt.Errorf("dataset: %s: %w", path, err)
 	}
-	if h.Dir != want.Dir || h.Side != want.Side || h.Crop != want.Crop || h.MaxPixels != want.MaxPixels || h.Count < 0 {
+	h.Channels = max(h.Channels, Grayscale)
+	if h.Dir != want.Dir || h.Side != want.Side || h.Crop != want.Crop || h.Channels != max(want.Channels, Grayscale) ||
+		h.MaxPixels != want.MaxPixels || h.Count < 0 {
 		return nil, fmt.Errorf("dataset: %s was made for other settings", path)
 	}
 	if h.Count > len(body)/minEntryBytes {
@@ -215,7 +224,7 @@ func parseCache(path string, data []byte, want cacheHeader) (map[string]*cacheEn
 		if err := dec.Decode(e); err != nil {
 			return nil, fmt.Errorf("dataset: %s: %w", path, err)
 		}
-		loaded := e.SkipKind == "" && len(e.Pixels) == h.Side*h.Side
+		loaded := e.SkipKind == "" && len(e.Pixels) == h.Channels*h.Side*h.Side
 		skipped := e.SkipKind != "" && len(e.Pixels) == 0
 		if !loaded && !skipped || e.Label > Cat {
 			return nil, fmt.Errorf("dataset: %s: bad entry for %s", path, e.Rel)

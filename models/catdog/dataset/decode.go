@@ -37,8 +37,13 @@ const (
 // store photos as the sensor saw them and set the tag), as photo viewers
 // show it.
 type Options struct {
-	Side      int    // output side in pixels; 0 means 100
-	Crop      bool   // centre-crop to a square before resizing; false stretches
+	Side int  // output side in pixels; 0 means 100
+	Crop bool // centre-crop to a square before resizing; false stretches
+	// Channels is Grayscale (0 means it) for Side*Side luma values, or
+	// RGB for red, green and blue planes of Side*Side values each, one
+	// after the other (channel-major, as a network's N×C×H×W input takes
+	// them).
+	Channels  int
 	Workers   int    // parallel decoders; 0 means runtime.NumCPU()
 	CacheDir  string // folder for the decoded-image cache; "" disables caching
 	MaxPixels int    // refuse images whose header says width*height exceeds this; 0 means 50_000_000
@@ -53,6 +58,11 @@ func (opt Options) withDefaults() (Options, error) {
 		return opt, fmt.Errorf("dataset: worker count %d is negative", opt.Workers)
 	case opt.MaxPixels < 0:
 		return opt, fmt.Errorf("dataset: pixel limit %d is negative", opt.MaxPixels)
+	case opt.Channels != 0 && opt.Channels != Grayscale && opt.Channels != RGB:
+		return opt, fmt.Errorf("dataset: %d channels; want %d (grayscale) or %d (RGB)", opt.Channels, Grayscale, RGB)
+	}
+	if opt.Channels == 0 {
+		opt.Channels = Grayscale
 	}
 	if opt.Side == 0 {
 		opt.Side = defaultSide
@@ -117,8 +127,8 @@ func errorKind(err error) string {
 	return "other"
 }
 
-// LoadImage reads one image file and returns its Side*Side luma bytes,
-// preprocessed as opt says. The file's content, not its name, picks the
+// LoadImage reads one image file and returns its Side*Side luma bytes, or
+// its Channels planes of them, preprocessed as opt says. The file's content, not its name, picks the
 // decoder. Errors name the file.
 func LoadImage(path string, opt Options) ([]uint8, error) {
 	opt, err := opt.withDefaults()
@@ -132,8 +142,8 @@ func LoadImage(path string, opt Options) ([]uint8, error) {
 	return pix, nil
 }
 
-// Decode reads one image from r and returns its Side*Side luma bytes,
-// preprocessed as opt says. A reader that is not an io.ReadSeeker is read
+// Decode reads one image from r and returns its Side*Side luma bytes, or
+// its Channels planes of them, preprocessed as opt says. A reader that is not an io.ReadSeeker is read
 // into memory first, so that the header can be checked before decoding.
 func Decode(r io.Reader, opt Options) ([]uint8, error) {
 	opt, err := opt.withDefaults()
@@ -232,7 +242,7 @@ func decode(rs io.ReadSeeker, opt Options, dst []uint8) ([]uint8, error) {
 	if b := img.Bounds(); b.Empty() || int64(b.Dx())*int64(b.Dy()) > int64(opt.MaxPixels) {
 		return nil, corrupt(fmt.Errorf("header says %dx%d but the decoded image is %dx%d", cfg.Width, cfg.Height, b.Dx(), b.Dy()))
 	}
-	return preprocess(img, orientation, opt.Side, opt.Crop, dst), nil
+	return preprocess(img, orientation, opt, dst), nil
 }
 
 // sniffFormat names the format whose signature starts head, or returns ""
@@ -254,36 +264,49 @@ func sniffFormat(head []byte) string {
 	return ""
 }
 
-// preprocess turns img into side*side luma bytes: grayscale first (only
-// the part that is kept, when cropping an upright image), then turned
-// upright as the EXIF orientation says, then a centre crop to a square if
-// crop is set, then a Catmull-Rom resize. The draw package widens the
-// kernel when shrinking, so a 4000-pixel photo is averaged down rather than
-// sampled (which would alias). The result goes to dst when it has room for
-// side*side bytes, and to a new slice otherwise.
-func preprocess(img image.Image, orientation, side int, crop bool, dst []uint8) []uint8 {
+// preprocess turns img into opt.Side² luma bytes, or opt.Channels planes
+// of them: grayscale or RGB first (only the part that is kept, when
+// cropping an upright image), then turned upright as the EXIF orientation
+// says, then a centre crop to a square if opt.Crop is set, then a
+// Catmull-Rom resize. The draw package widens the kernel when shrinking,
+// so a 4000-pixel photo is averaged down rather than sampled (which would
+// alias). The result goes to dst when it has room for it, and to a new
+// slice otherwise.
+func preprocess(img image.Image, orientation int, opt Options, dst []uint8) []uint8 {
 	sr := img.Bounds()
-	var gray *image.Gray
-	if orientation == orientUpright {
-		if crop {
-			sr = centreSquare(sr)
-		}
-		gray = toGray(img, sr)
+	if orientation == orientUpright && opt.Crop {
+		sr = centreSquare(sr)
+	}
+	// Either conversion returns an image holding sr, upright.
+	var src image.Image
+	if opt.Channels == RGB {
+		src = orientRGBA(toRGBA(img, sr), sr, orientation)
 	} else {
+		src = orient(toGray(img, sr), sr, orientation)
+	}
+	if orientation != orientUpright {
 		// The crop is taken from the upright image, so that its rounding
 		// is the same as for a photo stored upright.
-		gray = orient(toGray(img, sr), sr, orientation)
-		sr = gray.Rect
-		if crop {
+		sr = src.Bounds()
+		if opt.Crop {
 			sr = centreSquare(sr)
 		}
 	}
-	if len(dst) < side*side {
-		dst = make([]uint8, side*side)
+	side := opt.Side
+	n := opt.Channels * side * side
+	if len(dst) < n {
+		dst = make([]uint8, n)
 	}
-	out := &image.Gray{Pix: dst[:side*side], Stride: side, Rect: image.Rect(0, 0, side, side)}
-	draw.CatmullRom.Scale(out, out.Rect, gray, sr, draw.Src, nil)
-	return out.Pix
+	dst = dst[:n]
+	if opt.Channels == RGB {
+		out := image.NewRGBA(image.Rect(0, 0, side, side))
+		draw.CatmullRom.Scale(out, out.Rect, src, sr, draw.Src, nil)
+		toPlanes(dst, out.Pix)
+		return dst
+	}
+	out := &image.Gray{Pix: dst, Stride: side, Rect: image.Rect(0, 0, side, side)}
+	draw.CatmullRom.Scale(out, out.Rect, src, sr, draw.Src, nil)
+	return dst
 }
 
 // centreSquare returns the largest square centred in r.
@@ -302,8 +325,7 @@ func centreSquare(r image.Rectangle) image.Rectangle {
 //
 // A JPEG's Y plane already is luma with color.GrayModel's weights (ITU-R
 // BT.601), so it is used as it is, without a copy. Other images are
-// converted pixel by pixel with those weights (see gray), reading the
-// common decoded types directly rather than through At, which allocates.
+// converted pixel by pixel with those weights (see gray).
 func toGray(img image.Image, r image.Rectangle) *image.Gray {
 	switch m := img.(type) {
 	case *image.Gray:
@@ -312,38 +334,62 @@ func toGray(img image.Image, r image.Rectangle) *image.Gray {
 		return &image.Gray{Pix: m.Y, Stride: m.YStride, Rect: m.Rect}
 	}
 	out := image.NewGray(r)
+	eachPixel(img, r, out.Pix, 1, func(p []uint8, r, g, b, a uint32) { p[0] = luma(r, g, b, a) })
+	return out
+}
+
+// eachPixel calls put for each pixel of img in r with its part of dst, a
+// buffer of r's pixels, bpp bytes each, row after row, and its
+// premultiplied 16-bit colour (as color.Color's RGBA method gives it). It
+// reads the common decoded types directly rather than through At, which
+// allocates.
+func eachPixel(img image.Image, r image.Rectangle, dst []uint8, bpp int, put func(p []uint8, r, g, b, a uint32)) {
+	i := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		row := out.Pix[out.PixOffset(r.Min.X, y):]
 		switch m := img.(type) {
 		case *image.RGBA:
 			for x := r.Min.X; x < r.Max.X; x++ {
 				p := m.Pix[m.PixOffset(x, y):]
-				row[x-r.Min.X] = gray(color.RGBA{p[0], p[1], p[2], p[3]})
+				r, g, b, a := color.RGBA{p[0], p[1], p[2], p[3]}.RGBA()
+				put(dst[i:i+bpp], r, g, b, a)
+				i += bpp
 			}
 		case *image.NRGBA:
 			for x := r.Min.X; x < r.Max.X; x++ {
 				p := m.Pix[m.PixOffset(x, y):]
-				row[x-r.Min.X] = gray(color.NRGBA{p[0], p[1], p[2], p[3]})
+				r, g, b, a := color.NRGBA{p[0], p[1], p[2], p[3]}.RGBA()
+				put(dst[i:i+bpp], r, g, b, a)
+				i += bpp
 			}
 		default:
 			for x := r.Min.X; x < r.Max.X; x++ {
-				row[x-r.Min.X] = gray(m.At(x, y))
+				r, g, b, a := m.At(x, y).RGBA()
+				put(dst[i:i+bpp], r, g, b, a)
+				i += bpp
 			}
 		}
 	}
-	return out
 }
 
-// gray returns the luma of c, after compositing any transparency over
-// white: a cut-out photo is shown on a white page, and its premultiplied
-// colour alone would turn it black. The weights and rounding are
-// color.GrayModel's (a test checks they agree), written out because
-// calling through the color.Model interface allocates for every pixel.
-// The type parameter keeps the typed callers above from boxing c.
-func gray[C color.Color](c C) uint8 {
-	r, g, b, a := c.RGBA()
+// gray returns the luma of c (see luma).
+func gray(c color.Color) uint8 { return luma(c.RGBA()) }
+
+// luma returns the luma of a premultiplied 16-bit colour, after
+// compositing any transparency over white: a cut-out photo is shown on a
+// white page, and its premultiplied colour alone would turn it black. The
+// weights and rounding are color.GrayModel's (a test checks they agree),
+// written out because calling through the color.Model interface
+// allocates for every pixel.
+func luma(r, g, b, a uint32) uint8 {
+	r, g, b = overWhite(r, g, b, a)
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
+}
+
+// overWhite composites a premultiplied 16-bit colour over white: the
+// white that shows through (0xffff−a) is added to each component.
+func overWhite(r, g, b, a uint32) (r1, g1, b1 uint32) {
 	if a != 0xffff {
 		r, g, b = r+0xffff-a, g+0xffff-a, b+0xffff-a
 	}
-	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
+	return r, g, b
 }

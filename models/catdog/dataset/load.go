@@ -110,7 +110,7 @@ func plural(n int, one, many string) string {
 //
 // Images are decoded by opt.Workers goroutines. With opt.CacheDir set, the
 // outcome for every file (pixels, or why it was skipped) is kept in a cache
-// file there, one per folder and Side/Crop setting, and a later call
+// file there, one per folder and Side/Crop/Channels setting, and a later call
 // decodes only the files whose path, size or modification time changed. A
 // damaged or outdated cache file is ignored and rewritten, and failing to
 // write one is not an error.
@@ -145,7 +145,7 @@ func loadFolder(dir string, opt Options) (*Set, *Report, int, error) {
 			ErrNoImages, cats, dogs, dir, found.describe(), filepath.Join(dir, "cat"), filepath.Join(dir, "dog"))
 	}
 
-	size := opt.Side * opt.Side
+	size := opt.Channels * opt.Side * opt.Side
 	pixels := make([]uint8, len(cands)*size)
 	errs := make([]error, len(cands))
 	cache := openCache(dir, opt)
@@ -171,7 +171,7 @@ func loadFolder(dir string, opt Options) (*Set, *Report, int, error) {
 		_, errs[i] = loadFile(filepath.Join(dir, cands[i].rel), opt, slot)
 	})
 
-	set := &Set{Side: opt.Side}
+	set := &Set{Side: opt.Side, Channels: opt.Channels}
 	for i, c := range cands {
 		path := filepath.Join(dir, c.rel)
 		if errs[i] != nil {

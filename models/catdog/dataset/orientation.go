@@ -169,12 +169,30 @@ func orient(g *image.Gray, r image.Rectangle, o int) *image.Gray {
 	if o <= orientUpright || o > orientMax {
 		return g
 	}
+	pix, w, h := orientPixels(g.Pix, g.Stride, 1, g.PixOffset, r, o)
+	return &image.Gray{Pix: pix, Stride: w, Rect: image.Rect(0, 0, w, h)}
+}
+
+// orientRGBA is orient of a colour image.
+func orientRGBA(m *image.RGBA, r image.Rectangle, o int) *image.RGBA {
+	if o <= orientUpright || o > orientMax {
+		return m
+	}
+	pix, w, h := orientPixels(m.Pix, m.Stride, 4, m.PixOffset, r, o)
+	return &image.RGBA{Pix: pix, Stride: 4 * w, Rect: image.Rect(0, 0, w, h)}
+}
+
+// orientPixels returns the part r of an image of bpp bytes a pixel, rows
+// stride bytes apart, whose pixel (x, y) starts at pix[offset(x, y)],
+// turned upright as EXIF orientation o (2 to 8) says, with its width and
+// height; its rows follow each other without a gap.
+func orientPixels(pix []uint8, stride, bpp int, offset func(x, y int) int, r image.Rectangle, o int) (out []uint8, outW, outH int) {
 	w, h := r.Dx(), r.Dy()
-	outW, outH := w, h
+	outW, outH = w, h
 	if o >= 5 { // the quarter turns swap width and height
 		outW, outH = h, w
 	}
-	out := image.NewGray(image.Rect(0, 0, outW, outH))
+	out = make([]uint8, outW*outH*bpp)
 	s := orientSteps[o]
 	corner := r.Min
 	if s.cornerX < 0 {
@@ -183,19 +201,27 @@ func orient(g *image.Gray, r image.Rectangle, o int) *image.Gray {
 	if s.cornerY < 0 {
 		corner.Y = r.Max.Y - 1
 	}
-	// Offsets into g.Pix: where each row starts, and the steps along it
+	// Offsets into pix: where each row starts, and the steps along it
 	// and from one row to the next.
-	rowStart := g.PixOffset(corner.X, corner.Y)
-	right := s.right.X + s.right.Y*g.Stride
-	down := s.down.X + s.down.Y*g.Stride
+	rowStart := offset(corner.X, corner.Y)
+	right := bpp*s.right.X + s.right.Y*stride
+	down := bpp*s.down.X + s.down.Y*stride
+	rowLen := outW * bpp
 	for y := range outH {
-		row := out.Pix[y*out.Stride : y*out.Stride+outW]
+		row := out[y*rowLen : (y+1)*rowLen]
 		at := rowStart
-		for x := range row {
-			row[x] = g.Pix[at]
-			at += right
+		if bpp == 1 {
+			for x := range row {
+				row[x] = pix[at]
+				at += right
+			}
+		} else {
+			for x := 0; x < len(row); x += bpp {
+				copy(row[x:x+bpp], pix[at:at+bpp])
+				at += right
+			}
 		}
 		rowStart += down
 	}
-	return out
+	return out, outW, outH
 }

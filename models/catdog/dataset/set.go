@@ -1,4 +1,5 @@
-// Package dataset holds labelled grayscale images for the cat/dog models:
+// Package dataset holds labelled grayscale or colour images for the
+// cat/dog models:
 // the in-memory Set, readers for photo folders, and the helpers that turn
 // images into float32 batches.
 package dataset
@@ -6,6 +7,7 @@ package dataset
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Label values. The model's single sigmoid output is read as P(cat), so a cat
@@ -18,20 +20,42 @@ const (
 // ClassNames maps a label to its name.
 var ClassNames = [2]string{"dog", "cat"}
 
-// Set is a list of square grayscale images, stored as uint8 luma values
-// back to back in row-major order, with one label per image.
+// Set is a list of square images, grayscale or colour, stored as uint8
+// values back to back, with one label per image. An image is Channels
+// planes (one of luma, or red, green and blue ones, as Options.Channels
+// says), each Side×Side values in row-major order.
 type Set struct {
-	Side   int      // width and height of every image, in pixels
-	Pixels []uint8  // Len()*Side*Side luma values in [0, 255]
-	Labels []uint8  // Cat or Dog per image
-	Paths  []string // where each image came from (a file, or "synthetic:N")
+	Side     int      // width and height of every image, in pixels
+	Channels int      // Grayscale (0 means it) or RGB
+	Pixels   []uint8  // Len()*Size() values in [0, 255]
+	Labels   []uint8  // Cat or Dog per image
+	Paths    []string // where each image came from (a file, or "synthetic:N")
 }
 
 // Len returns the number of images.
 func (s *Set) Len() int { return len(s.Labels) }
 
-// Size returns the number of pixels in one image.
-func (s *Set) Size() int { return s.Side * s.Side }
+// Size returns the number of values in one image: Channels×Side×Side.
+func (s *Set) Size() int { return s.ChannelCount() * s.Side * s.Side }
+
+// ChannelCount returns Channels, or Grayscale when it is 0.
+func (s *Set) ChannelCount() int { return max(s.Channels, Grayscale) }
+
+// AsRGB returns the set with each grayscale image's plane copied into
+// red, green and blue planes, the colour image of the same grey; a set
+// that is RGB already is returned as it is.
+func (s *Set) AsRGB() *Set {
+	if s.ChannelCount() == RGB {
+		return s
+	}
+	out := &Set{Side: s.Side, Channels: RGB, Labels: slices.Clone(s.Labels), Paths: slices.Clone(s.Paths),
+		Pixels: make([]uint8, 0, RGB*len(s.Pixels))}
+	for i := range s.Len() {
+		img := s.Image(i)
+		out.Pixels = append(append(append(out.Pixels, img...), img...), img...)
+	}
+	return out
+}
 
 // Image returns the pixels of image i (not a copy).
 func (s *Set) Image(i int) []uint8 {
@@ -55,10 +79,11 @@ func (s *Set) Counts() (cats, dogs int) {
 func (s *Set) Subset(idx []int) *Set {
 	n := s.Size()
 	out := &Set{
-		Side:   s.Side,
-		Pixels: make([]uint8, 0, len(idx)*n),
-		Labels: make([]uint8, 0, len(idx)),
-		Paths:  make([]string, 0, len(idx)),
+		Side:     s.Side,
+		Channels: s.Channels,
+		Pixels:   make([]uint8, 0, len(idx)*n),
+		Labels:   make([]uint8, 0, len(idx)),
+		Paths:    make([]string, 0, len(idx)),
 	}
 	for _, i := range idx {
 		out.Pixels = append(out.Pixels, s.Image(i)...)
@@ -68,10 +93,12 @@ func (s *Set) Subset(idx []int) *Set {
 	return out
 }
 
-// Append adds the images of o to s. Both must have the same side.
+// Append adds the images of o to s. Both must have the same side and
+// channels.
 func (s *Set) Append(o *Set) error {
-	if s.Side != o.Side {
-		return fmt.Errorf("dataset: cannot append %dx%d images to a set of %dx%d", o.Side, o.Side, s.Side, s.Side)
+	if s.Side != o.Side || s.ChannelCount() != o.ChannelCount() {
+		return fmt.Errorf("dataset: cannot append %dx%dx%d images to a set of %dx%dx%d",
+			o.ChannelCount(), o.Side, o.Side, s.ChannelCount(), s.Side, s.Side)
 	}
 	s.Pixels = append(s.Pixels, o.Pixels...)
 	s.Labels = append(s.Labels, o.Labels...)
