@@ -110,3 +110,16 @@ func TestRunRefusesImagesOfOtherChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkRefusesOtherChannels checks that a network of neither 1 nor 3
+// channels is refused, naming them.
+func TestNetworkRefusesOtherChannels(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{-1, 2, 4} {
+		cfg := catdog.DefaultConfig()
+		cfg.Channels = n
+		if _, err := catdog.NewNetwork(cfg, 2, cpu.New(), optim.NewSGD(0.1)); err == nil || !strings.Contains(err.Error(), "channels") {
+			t.Errorf("Channels %d: %v, want refused", n, err)
+		}
+	}
+}
