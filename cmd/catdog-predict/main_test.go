@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,10 +13,13 @@ import (
 	"sync"
 	"testing"
 
+	"gonum.org/v1/gonum/floats/scalar"
+
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
@@ -267,4 +271,64 @@ func TestPredictHelp(t *testing.T) {
 		r := runPredict(t, args...)
 		return r.code, r.stdout, r.stderr
 	}, "--model file", "--device device", "--tf32", "--json")
+}
+
+// TestPredictColour trains a colour CNN on colour photos as catdog-train
+// does (catdog.Settings with Colour), then classifies one of its photos
+// with no flag about colour: catdog-predict decodes it in colour, as the
+// checkpoint says, and gives the probability the network gives the photo
+// decoded as in training.
+func TestPredictColour(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	photos := clitest.WriteColourPhotos(t, filepath.Join(tmp, "photos"), clitest.ClassFolders, 40, 6)
+	s := catdog.Settings{Data: photos.Dir, Synthetic: 6000, Colour: true, Arch: catdog.ArchCNN, Side: 32, Filters: []int{8}, TestSplit: 0.1, Val: 0.2,
+		Optimizer: optim.Adam, Epochs: 1, Batch: 8, Seed: 1, LRStep: 1, LRGamma: 0.1, Given: map[string]bool{}}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opt, err := s.RunOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.LoadData(dataset.Options{Workers: 2}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt.Dir, opt.Backend, opt.Train, opt.Val, opt.Test = filepath.Join(tmp, "run"), cpu.New(), d.Train, d.Val, d.Test
+	if _, err := catdog.Run(context.Background(), opt, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	photo := d.Test.Paths[0]
+	r := runPredict(t, "--model", opt.Dir, "--device", "cpu", "--json", photo)
+	if r.code != 0 || !strings.Contains(r.stderr, "colour images stretched to 32x32") {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	var res struct {
+		PCat float64 `json:"p_cat"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
+		t.Fatalf("%q: %v", r.stdout, err)
+	}
+
+	meta, ts, err := catdog.ReadMeta(filepath.Join(opt.Dir, checkpoint.BestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := catdog.NewNetwork(meta.Config(), 1, cpu.New(), optim.NewSGD(0.01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer net.Close()
+	if err := net.Load(meta, ts, false); err != nil {
+		t.Fatal(err)
+	}
+	want, err := net.Probabilities(d.Test.Subset([]int{0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !scalar.EqualWithinAbs(res.PCat, float64(want[0]), 1e-5) {
+		t.Errorf("catdog-predict gives P(cat) %v, the network on the training decoding %v", res.PCat, want[0])
+	}
 }

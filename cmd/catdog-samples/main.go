@@ -120,7 +120,7 @@ func writePNG(set *dataset.Set, i int) ([]byte, string, error) {
 const photoSide, maxPhotoSide = 300, 8192
 
 // writePhoto stretches image i of set to width x height, tints it warm
-// (photos are colour; catdog-train turns them grey again) and encodes it
+// (photos are colour; catdog-train turns them grey without --colour) and encodes it
 // as a JPEG in the folder of its class, PetImages' Cat or Dog.
 func writePhoto(set *dataset.Set, i, width, height int) ([]byte, string, error) {
 	src := &image.Gray{Pix: set.Image(i), Stride: set.Side, Rect: image.Rect(0, 0, set.Side, set.Side)}

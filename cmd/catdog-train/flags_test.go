@@ -65,7 +65,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"negative patience", []string{"--patience", "-1"}, 2, []string{"--patience: -1 is negative"}},
 		{"patience without validation", []string{"--patience", "3", "--val", "0"}, 2, []string{"--patience: early stopping watches the validation loss; it needs --val above 0"}},
 		{"negative min delta", []string{"--min-delta", "-0.1"}, 2, []string{"--min-delta: -0.1 is not a loss difference"}},
-		{"unknown flag", []string{"--colour"}, 2, []string{"flag provided but not defined: -colour"}},
+		{"unknown flag", []string{"--grayscale"}, 2, []string{"flag provided but not defined: -grayscale"}},
 		{"stray argument", []string{"photos/"}, 2, []string{`unexpected argument "photos/"`, "--data DIR"}},
 		{"synthetic with data", []string{"--data", emptyDir, "--synthetic", "10"}, 2, []string{"--synthetic: the synthetic set is used only without --data"}},
 		{"missing data folder", []string{"--data", missing}, 2, []string{"--data: cannot read folder " + missing}},

@@ -3,11 +3,15 @@ package main
 import (
 	"context"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
+	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
 // TestPhotoRecipe checks that the command gives the flags left out the
@@ -38,5 +42,41 @@ func TestPhotoRecipe(t *testing.T) {
 	r := runTrain(t, context.Background(), "-h")
 	if r.code != 0 || !strings.Contains(r.stdout, "Photo recipes") || !strings.Contains(r.stdout, "--model cnn   "+cnn.String()) {
 		t.Errorf("-h: exit %d, the recipes missing:\n%s", r.code, r.stdout)
+	}
+}
+
+// TestTrainColourPhotos trains the CNN on colour photos with --colour for
+// an epoch: the model reads 3 channels, the checkpoint records them, a
+// resumed run keeps them without being told, and refuses grayscale.
+func TestTrainColourPhotos(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	photos := clitest.WriteColourPhotos(t, filepath.Join(tmp, "photos"), clitest.ClassFolders, 48, 4)
+	out := filepath.Join(tmp, "out")
+	args := []string{"--data", photos.Dir, "--colour", "--model", "cnn", "--epochs", "1", "--side", "48", "--filters", "8,16",
+		"--batch", "16", "--device", "cpu", "--workers", "2", "--cache", filepath.Join(tmp, "cache"), "--plots=false", "--out", out}
+	r := runTrain(t, context.Background(), args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "3x48x48 -> 8x24x24") {
+		t.Errorf("the first convolution does not read 3 channels:\n%s", r.stdout)
+	}
+	meta, _, err := catdog.ReadMeta(filepath.Join(out, checkpoint.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Channels != dataset.RGB || meta.Side != 48 {
+		t.Errorf("the checkpoint records %d channels of %dx%d, want 3 of 48x48", meta.Channels, meta.Side, meta.Side)
+	}
+
+	r = runTrain(t, context.Background(), "--out", out, "--resume", "--epochs", "2", "--device", "cpu", "--cache", "", "--plots=false")
+	if r.code != 0 || !strings.Contains(r.stdout, "--side 48 --colour") || !strings.Contains(r.stdout, "epoch 2/2") {
+		t.Fatalf("resumed run: exit %d, without --colour in its settings\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	wantRefused(t, "resuming a colour run in grayscale", "--colour: false differs from the checkpoint's true",
+		"--out", out, "--resume", "--colour=false", "--device", "cpu")
+	if r := runTrain(t, context.Background(), "-h"); !strings.Contains(r.stdout, "--colour") || !strings.Contains(r.stdout, "decode photos as RGB") {
+		t.Errorf("-h does not explain --colour:\n%s", r.stdout)
 	}
 }

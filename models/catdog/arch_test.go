@@ -120,49 +120,10 @@ func cnnRoundTrip(t *testing.T, layers *catdog.CNNLayers) {
 		t.Fatal(err)
 	}
 	cfg.Seed, cfg.CNN = 7, layers
-	set := synthetic.Generate(32, 3, cfg.Side)
-	net, err := catdog.NewNetwork(cfg, 8, cpu.New(), optim.NewAdam(1e-3))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer net.Close()
-	if _, err := net.TrainEpoch(context.Background(), set, 1, 1, nil); err != nil {
-		t.Fatal(err)
-	}
-	want, err := net.Probabilities(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "cnn.safetensors")
-	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: optim.NewAdam(1e-3)}); err != nil {
-		t.Fatal(err)
-	}
-
-	meta, ts, err := catdog.ReadMeta(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta, ts := roundTrip(t, cfg, synthetic.Generate(32, 3, cfg.Side))
 	got := meta.Config()
 	if meta.Arch != catdog.ArchCNN || meta.Model != catdog.ArchCNN || got.CNN == nil || !reflect.DeepEqual(*got.CNN, *layers) || got.Seed != 7 || len(got.Hidden) != 0 {
 		t.Fatalf("metadata arch %q, model %q, config %+v", meta.Arch, meta.Model, got)
-	}
-	// Another batch size: the layers come from the metadata, not the batch.
-	loaded, err := catdog.NewNetwork(got, 5, cpu.New(), meta.Optimizer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer loaded.Close()
-	if err := loaded.Load(meta, ts, true); err != nil {
-		t.Fatal(err)
-	}
-	probs, err := loaded.Probabilities(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range want {
-		if !scalar.EqualWithinAbs(float64(probs[i]), float64(want[i]), 1e-5) {
-			t.Fatalf("image %d: P(cat) %v after loading, %v before", i, probs[i], want[i])
-		}
 	}
 
 	mlp := catdog.DefaultConfig()
@@ -175,6 +136,44 @@ func cnnRoundTrip(t *testing.T, layers *catdog.CNNLayers) {
 	if err := other.Load(meta, ts, false); !errors.Is(err, catdog.ErrArchMismatch) || !strings.Contains(err.Error(), "cnn") {
 		t.Errorf("loading a cnn checkpoint into an mlp6: %v, want ErrArchMismatch", err)
 	}
+}
+
+// roundTrip trains cfg's network for an epoch on set, saves it, rebuilds
+// it from the checkpoint's metadata alone at another batch size (the
+// layers come from the metadata, not the batch) and fails unless it
+// predicts as the saved one did. It returns the checkpoint read back.
+func roundTrip(t *testing.T, cfg catdog.Config, set *dataset.Set) (catdog.Meta, []checkpoint.Tensor) {
+	t.Helper()
+	net := newNet(t, cfg, 8)
+	if _, err := net.TrainEpoch(context.Background(), set, 1, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	want, err := net.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "net.safetensors")
+	if err := net.Save(path, catdog.Meta{Epoch: 1, Optimizer: optim.NewAdam(1e-3)}); err != nil {
+		t.Fatal(err)
+	}
+	meta, ts, err := catdog.ReadMeta(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := newNet(t, meta.Config(), 5)
+	if err := loaded.Load(meta, ts, true); err != nil {
+		t.Fatal(err)
+	}
+	probs, err := loaded.Probabilities(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if !scalar.EqualWithinAbs(float64(probs[i]), float64(want[i]), 1e-5) {
+			t.Fatalf("image %d: P(cat) %v after loading, %v before", i, probs[i], want[i])
+		}
+	}
+	return meta, ts
 }
 
 // TestConfigOfTheOtherArch refuses a layer setting that the architecture
@@ -431,6 +430,10 @@ func TestParamCount(t *testing.T) {
 	mlp := catdog.DefaultConfig()
 	mlpBN := mlp
 	mlpBN.HiddenBatchNorm = true
+	colour := func(cfg catdog.Config) catdog.Config {
+		cfg.Channels = dataset.RGB
+		return cfg
+	}
 	for _, tt := range []struct {
 		name string
 		cfg  catdog.Config
@@ -440,6 +443,8 @@ func TestParamCount(t *testing.T) {
 		{"default cnn", cnn(nil, nil, false)},
 		{"cnn with batch norm", cnn(nil, nil, true)},
 		{"wide deep cnn", cnn([]int{16, 32, 64, 64, 8}, []int{128, 32}, true)},
+		{"colour mlp6", colour(mlp)},
+		{"colour cnn", colour(cnn(nil, nil, true))},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.cfg.ParamCount()

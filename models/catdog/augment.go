@@ -102,6 +102,13 @@ func (t Transform) Apply(dst, src []uint8, side int) {
 		copy(dst, src)
 		return
 	}
+	for p := 0; p+plane <= len(src); p += plane {
+		t.applyPlane(dst[p:p+plane], src[p:p+plane], side)
+	}
+}
+
+// applyPlane is Apply of one side×side plane.
+func (t Transform) applyPlane(dst, src []uint8, side int) {
 	c := float64(side-1) / 2
 	last := float64(side - 1)
 	// The inverse of the forward map: undo the shift, then the rotation,
@@ -118,7 +125,8 @@ func (t Transform) Apply(dst, src []uint8, side int) {
 	for y := range side {
 		u0, v0 := -c-dx, float64(y)-c-dy
 		u0, v0 = (u0*cos-v0*sin)*inv, (u0*sin+v0*cos)*inv
-		for x := range side {
+		row := dst[y*side : (y+1)*side]
+		for x := range row {
 			u, v := u0+float64(x)*du, v0+float64(x)*dv
 			// Sample at (mirror·u + c, v + c), clamped to the image.
 			sx := min(max(mirror*u+c, 0), last)
@@ -126,13 +134,11 @@ func (t Transform) Apply(dst, src []uint8, side int) {
 			x0, y0 := int(sx), int(sy)
 			x1, y1 := min(x0+1, side-1), min(y0+1, side-1)
 			fx, fy := sx-float64(x0), sy-float64(y0)
-			for p := 0; p < len(src); p += plane {
-				r0, r1 := src[p+y0*side:], src[p+y1*side:]
-				top := float64(r0[x0]) + (float64(r0[x1])-float64(r0[x0]))*fx
-				bottom := float64(r1[x0]) + (float64(r1[x1])-float64(r1[x0]))*fx
-				// Round half up: the value is in [0, 255].
-				dst[p+y*side+x] = uint8(top + (bottom-top)*fy + 0.5)
-			}
+			r0, r1 := src[y0*side:], src[y1*side:]
+			top := float64(r0[x0]) + (float64(r0[x1])-float64(r0[x0]))*fx
+			bottom := float64(r1[x0]) + (float64(r1[x1])-float64(r1[x0]))*fx
+			// Round half up: the value is in [0, 255].
+			row[x] = uint8(top + (bottom-top)*fy + 0.5)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package catdog
 import (
 	"bytes"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
@@ -178,4 +179,31 @@ func applyByDefinition(t Transform, src []uint8, side int) []uint8 {
 		}
 	}
 	return dst
+}
+
+// TestApplyMovesColourPlanesAlike transforms colour images: one whose
+// three planes are equal keeps them equal, and each plane of another is
+// moved as that plane alone, as a grayscale image, would be.
+func TestApplyMovesColourPlanesAlike(t *testing.T) {
+	t.Parallel()
+	set := synthetic.Generate(3, 5, 40)
+	side, plane := set.Side, set.Size()
+	gray := set.AsRGB().Image(0)
+	mixed := slices.Concat(set.Image(0), set.Image(1), set.Image(2)) // three different planes
+	wide := Augmentation{Flip: true, Shift: 0.3, Rotate: 180, Zoom: 0.5}
+	dst, want := make([]uint8, 3*plane), make([]uint8, plane)
+	for i := range 20 {
+		tr := wide.Draw(9, 2, i)
+		tr.Apply(dst, gray, side)
+		if !bytes.Equal(dst[:plane], dst[plane:2*plane]) || !bytes.Equal(dst[:plane], dst[2*plane:]) {
+			t.Fatalf("transform %+v made equal planes differ", tr)
+		}
+		tr.Apply(dst, mixed, side)
+		for c := range 3 {
+			tr.Apply(want, mixed[c*plane:(c+1)*plane], side)
+			if !bytes.Equal(dst[c*plane:(c+1)*plane], want) {
+				t.Fatalf("transform %+v: plane %d differs from the plane transformed alone", tr, c)
+			}
+		}
+	}
 }

@@ -31,6 +31,7 @@ func TestReadMetaRefusesWhatItCannotBuild(t *testing.T) {
 		{"another architecture", map[string]any{"arch": "transformer"}, catdog.ErrUnknownArch, []string{`"transformer"`}},
 		{"billion-unit layer", map[string]any{"hidden": []int{1e9}}, catdog.ErrBadMeta, []string{"hidden layer width 1000000000"}},
 		{"more layers than tensors", map[string]any{"hidden": []int{4, 4}}, catdog.ErrBadMeta, []string{"parameters", "hold"}},
+		{"two channels", map[string]any{"channels": 2}, catdog.ErrBadMeta, []string{"2 channels"}},
 		{"side of a million", map[string]any{"side": 1e6}, catdog.ErrBadMeta, []string{"side 1000000"}},
 		{"huge batch", map[string]any{"batch": 1 << 40}, catdog.ErrBadMeta, []string{"batch"}},
 		{"huge CNN maps", map[string]any{"arch": "cnn", "model": "cnn", "hidden": nil, "activation": "", "side": 4096,

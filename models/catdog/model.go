@@ -320,7 +320,7 @@ func (c Config) check(batch int) error {
 	if c.Side <= 0 || batch <= 0 {
 		return fmt.Errorf("catdog: invalid model: side %d, batch %d", c.Side, batch)
 	}
-	if ch := c.channels(); ch != dataset.Grayscale && ch != dataset.RGB {
+	if ch := c.Channels; ch != 0 && ch != dataset.Grayscale && ch != dataset.RGB {
 		return fmt.Errorf("catdog: invalid model: %d channels; want %d (grayscale) or %d (RGB)", c.Channels, dataset.Grayscale, dataset.RGB)
 	}
 	if err := c.pixels().Check(); err != nil {

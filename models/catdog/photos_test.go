@@ -77,3 +77,27 @@ func TestPhotoRecipesUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestPhotoRecipeColour checks that a recipe can turn colour on, for the
+// settings that leave --colour out, and shows it as the flag.
+func TestPhotoRecipeColour(t *testing.T) {
+	saved := photoRecipes[ArchCNN]
+	if saved.Colour {
+		t.Skip("the CNN's recipe is in colour already; TestApplyPhotoRecipe covers it")
+	}
+	r := saved
+	r.Colour = true
+	if !strings.Contains(r.String(), "--colour") || strings.Contains(saved.String(), "--colour") {
+		t.Errorf("recipe strings %q and %q: --colour shown wrongly", r.String(), saved.String())
+	}
+	photoRecipes[ArchCNN] = r
+	defer func() { photoRecipes[ArchCNN] = saved }()
+	for _, given := range []bool{false, true} {
+		s := defaultSettings()
+		s.Data, s.Arch, s.Given["colour"] = "photos", ArchCNN, given
+		s.ApplyPhotoRecipe()
+		if s.Colour == given {
+			t.Errorf("--colour given %t: colour %t", given, s.Colour)
+		}
+	}
+}

@@ -175,3 +175,49 @@ func TestPrepareResumeWithoutRun(t *testing.T) {
 		t.Errorf("PrepareResume of an empty folder: %v, %v; want nil and fs.ErrNotExist", saved, err)
 	}
 }
+
+// TestColourSettings checks that Colour makes a model of 3 input
+// channels and colour data (the synthetic set as 3 equal planes), shows
+// as --colour, and that Merge takes a colour checkpoint's colour for a
+// resumed run that leaves it out, refusing one given otherwise.
+func TestColourSettings(t *testing.T) {
+	s := defaultSettings()
+	s.Arch, s.Colour, s.Synthetic = ArchCNN, true, 40
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opt, err := s.RunOptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Config.Channels != dataset.RGB || opt.Config.CNNSpec(1).Channels != dataset.RGB || !strings.Contains(s.String(), " --colour") {
+		t.Errorf("colour settings: channels %d, %q", opt.Config.Channels, s.String())
+	}
+	d, err := s.LoadData(dataset.Options{}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Train.Channels != dataset.RGB || d.Test.Channels != dataset.RGB || d.Train.Size() != 3*100*100 {
+		t.Errorf("colour data: channels %d and %d, %d values an image", d.Train.Channels, d.Test.Channels, d.Train.Size())
+	}
+
+	saved := &SavedRun{Last: Meta{Arch: ArchMLP6, Side: 100, Channels: dataset.RGB, Hidden: []int{8}, Batch: 64, Seed: 1,
+		Optimizer: optim.NewAdam(0.001)}}
+	resumed := defaultSettings()
+	resumed.Resume = true
+	if err := saved.Merge(&resumed); err != nil || !resumed.Colour {
+		t.Errorf("resuming a colour run: colour %t, %v; want the checkpoint's", resumed.Colour, err)
+	}
+	refused := defaultSettings()
+	refused.Resume, refused.Given["colour"] = true, true
+	var se *SettingError
+	if err := saved.Merge(&refused); !errors.As(err, &se) || se.Names[0] != "colour" || !strings.Contains(se.Msg, "false differs from the checkpoint's true") {
+		t.Errorf("resuming a colour run with --colour=false: %v, want it refused", err)
+	}
+	gray := *saved
+	gray.Last.Channels = 0 // as checkpoints older than colour
+	s.Resume, s.Given["colour"] = true, false
+	if err := gray.Merge(&s); err != nil || s.Colour {
+		t.Errorf("resuming a grayscale run: colour %t, %v; want grayscale", s.Colour, err)
+	}
+}

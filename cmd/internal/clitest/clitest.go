@@ -56,7 +56,37 @@ type Folder struct {
 // truncated JPEG, an empty .jpg and a text file named .png.
 func WritePhotos(t testing.TB, dir string, layout Layout, n int, seed uint64) Folder {
 	t.Helper()
+	return writePhotos(t, dir, layout, synthetic.Generate(n, seed, 100))
+}
+
+// WriteColourPhotos is WritePhotos of colour photos: the drawings tinted
+// warm (cats) or cool (dogs), so that colour tells the classes apart too.
+func WriteColourPhotos(t testing.TB, dir string, layout Layout, n int, seed uint64) Folder {
+	t.Helper()
 	set := synthetic.Generate(n, seed, 100)
+	rgb := set.AsRGB()
+	for i := range rgb.Len() {
+		img := rgb.Image(i)
+		// The scale of each plane, red to blue.
+		tint := [3]int{10, 8, 5}
+		if rgb.Labels[i] == dataset.Dog {
+			tint = [3]int{5, 8, 10}
+		}
+		plane := set.Size()
+		for c, k := range tint {
+			for j := range plane {
+				img[c*plane+j] = uint8(int(img[c*plane+j]) * k / 10)
+			}
+		}
+	}
+	return writePhotos(t, dir, layout, rgb)
+}
+
+// writePhotos writes the images of set, grayscale or colour, as photos
+// into dir in the given layout, with three unusable files.
+func writePhotos(t testing.TB, dir string, layout Layout, set *dataset.Set) Folder {
+	t.Helper()
+	n := set.Len()
 	f := Folder{Dir: dir}
 	name := func(label uint8, i int, ext string) string {
 		class := dataset.ClassNames[label]
@@ -77,7 +107,7 @@ func WritePhotos(t testing.TB, dir string, layout Layout, n int, seed uint64) Fo
 	}
 	var firstJPEG []byte
 	for i := range set.Len() {
-		data, ext := EncodePhoto(t, set.Image(i), set.Side, i%2 == 0)
+		data, ext := encodePhoto(t, set.Image(i), set.Side, set.ChannelCount(), i%2 == 0)
 		if firstJPEG == nil && ext == ".jpg" {
 			firstJPEG = data
 		}
@@ -105,9 +135,27 @@ func WritePhotos(t testing.TB, dir string, layout Layout, n int, seed uint64) Fo
 // as JPEG (asJPEG) or PNG, returning the bytes and the file extension.
 func EncodePhoto(t testing.TB, pix []uint8, side int, asJPEG bool) ([]byte, string) {
 	t.Helper()
-	src := image.NewGray(image.Rect(0, 0, side, side))
-	copy(src.Pix, pix)
-	dst := image.NewGray(image.Rect(0, 0, photoWidth, photoHeight))
+	return encodePhoto(t, pix, side, dataset.Grayscale, asJPEG)
+}
+
+// encodePhoto is EncodePhoto of an image of channels planes (as a
+// dataset.Set holds it).
+func encodePhoto(t testing.TB, pix []uint8, side, channels int, asJPEG bool) ([]byte, string) {
+	t.Helper()
+	square, photo := image.Rect(0, 0, side, side), image.Rect(0, 0, photoWidth, photoHeight)
+	var src, dst draw.Image
+	if channels == dataset.RGB {
+		rgba, plane := image.NewRGBA(square), side*side
+		for i := range plane {
+			p := rgba.Pix[4*i : 4*i+4]
+			p[0], p[1], p[2], p[3] = pix[i], pix[plane+i], pix[2*plane+i], 0xff
+		}
+		src, dst = rgba, image.NewRGBA(photo)
+	} else {
+		gray := image.NewGray(square)
+		copy(gray.Pix, pix)
+		src, dst = gray, image.NewGray(photo)
+	}
 	draw.BiLinear.Scale(dst, dst.Bounds(), src, src.Bounds(), draw.Src, nil)
 	var buf bytes.Buffer
 	if asJPEG {

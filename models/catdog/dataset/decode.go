@@ -128,8 +128,8 @@ func errorKind(err error) string {
 }
 
 // LoadImage reads one image file and returns its Side*Side luma bytes, or
-// its Channels planes of them, preprocessed as opt says. The file's content, not its name, picks the
-// decoder. Errors name the file.
+// its Channels planes of them, preprocessed as opt says. The file's
+// content, not its name, picks the decoder. Errors name the file.
 func LoadImage(path string, opt Options) ([]uint8, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
@@ -143,8 +143,9 @@ func LoadImage(path string, opt Options) ([]uint8, error) {
 }
 
 // Decode reads one image from r and returns its Side*Side luma bytes, or
-// its Channels planes of them, preprocessed as opt says. A reader that is not an io.ReadSeeker is read
-// into memory first, so that the header can be checked before decoding.
+// its Channels planes of them, preprocessed as opt says. A reader that is
+// not an io.ReadSeeker is read into memory first, so that the header can
+// be checked before decoding.
 func Decode(r io.Reader, opt Options) ([]uint8, error) {
 	opt, err := opt.withDefaults()
 	if err != nil {
