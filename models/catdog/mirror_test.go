@@ -5,8 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/neurone-dl/neurone/backend/cpu"
-	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/synthetic"
 )
@@ -30,7 +28,7 @@ func TestMirrorAverages(t *testing.T) {
 		images[i] = set.Image(i)
 		mirrored[i] = mirror(images[i], cfg.Side)
 	}
-	plain := newNet(t, cfg)
+	plain := newNet(t, cfg, 4)
 	straight, err := plain.Predict(images)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +38,7 @@ func TestMirrorAverages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Mirror = true
-	both := newNet(t, cfg)
+	both := newNet(t, cfg, 4)
 	got, err := both.Predict(images)
 	if err != nil {
 		t.Fatal(err)
@@ -62,16 +60,6 @@ func TestMirrorAverages(t *testing.T) {
 	}
 }
 
-// newNet builds cfg's network for batches of 4 on the CPU.
-func newNet(t *testing.T, cfg catdog.Config) *catdog.Network {
-	t.Helper()
-	net, err := catdog.NewNetwork(cfg, 4, cpu.New(), optim.NewSGD(0.1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { net.Close() })
-	return net
-}
 
 // mirror returns the side×side image img mirrored left to right.
 func mirror(img []uint8, side int) []uint8 {
