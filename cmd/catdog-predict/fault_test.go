@@ -31,7 +31,7 @@ func TestPredictRefusesCheckpointsItCannotUse(t *testing.T) {
 		change map[string]any
 		says   string
 	}{
-		{"newer format", map[string]any{"format": catdog.FormatVersion + 1}, "is format 4, written by a newer build; this build reads formats 1 to 3"},
+		{"newer format", map[string]any{"format": catdog.FormatVersion + 1}, "is format 5, written by a newer build; this build reads formats 1 to 4"},
 		{"unknown architecture", map[string]any{"arch": "transformer"}, `unknown architecture "transformer"`},
 		{"claims a huge layer", map[string]any{"hidden": []int{1 << 30, 8}}, "hidden layer width 1073741824, outside 1 to 1048576"},
 		{"cut short", nil, "not a valid checkpoint"},

@@ -503,7 +503,7 @@ func TestResumeOldCheckpointWarns(t *testing.T) {
 	if meta.Epoch != 2 || meta.Data == nil || meta.Data.Synthetic != 64 || meta.Pixels != dataset.Unit {
 		t.Errorf("the checkpoint after resuming: epoch %d, data settings %+v, pixels %q", meta.Epoch, meta.Data, meta.Pixels)
 	}
-	if _, err := checkpoint.Load(last, &raw); err != nil || raw["format"] != float64(catdog.FormatVersion) || raw["pixels"] != "unit" {
-		t.Errorf("the checkpoint after resuming is format %v, pixels %v (%v); want %d, unit", raw["format"], raw["pixels"], err, catdog.FormatVersion)
+	if _, err := checkpoint.Load(last, &raw); err != nil || raw["format"] != 3.0 || raw["pixels"] != "unit" {
+		t.Errorf("the checkpoint after resuming is format %v, pixels %v (%v); want 3 (grayscale), unit", raw["format"], raw["pixels"], err)
 	}
 }

@@ -298,8 +298,8 @@ func TestFormat1Checkpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if meta.Format != catdog.FormatVersion {
-		t.Errorf("format %d after reading, want %d", meta.Format, catdog.FormatVersion)
+	if meta.Format != 3 {
+		t.Errorf("format %d after reading, want 3, a grayscale model's", meta.Format)
 	}
 	loaded := newNet()
 	if err := loaded.Load(meta, got, true); err != nil {

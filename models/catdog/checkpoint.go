@@ -14,12 +14,18 @@ import (
 	"github.com/neurone-dl/neurone/models/checkpoint"
 )
 
-// FormatVersion is the version of the checkpoint written by Save. Format 3
-// records how pixels become inputs (Meta.Pixels), which formats 1 and 2
-// did not: they were all trained on dataset.Unit. Format 2 stores dense
-// weights out×in (graph.Dense), format 1 stored them in×out. ReadMeta
-// reads all three, turning the older ones into format 3.
-const FormatVersion = 3
+// FormatVersion is the newest version of the checkpoint written by Save.
+// Format 4 is a colour model's (Meta.Channels 3), which builds that read
+// format 3 would load with the wrong input; Save writes every other model
+// as format 3, which they read rightly. Format 3 records how pixels become
+// inputs (Meta.Pixels), which formats 1 and 2 did not: they were all
+// trained on dataset.Unit. Format 2 stores dense weights out×in
+// (graph.Dense), format 1 stored them in×out. ReadMeta reads them all,
+// turning formats 1 and 2 into format 3.
+const FormatVersion = 4
+
+// grayFormat is the format of the checkpoints of grayscale models.
+const grayFormat = 3
 
 // Meta is the metadata stored with a checkpoint: enough to rebuild the
 // model, preprocess images as in training, and resume training.
@@ -126,13 +132,13 @@ func (n *Network) SaveFS(fsys checkpoint.FS, path string, meta Meta) error {
 	if err != nil {
 		return err
 	}
-	meta.Format, meta.Arch, meta.Model, meta.Output = FormatVersion, n.Config.Arch, n.Config.Arch, "sigmoid: P(cat)"
+	meta.Format, meta.Arch, meta.Model, meta.Output = grayFormat, n.Config.Arch, n.Config.Arch, "sigmoid: P(cat)"
 	if n.Config.Arch == ArchMLP6 {
 		meta.Model = "mlp"
 	}
 	meta.Side, meta.Channels, meta.Crop = n.Config.Side, 0, n.Config.Crop
 	if c := n.Config.channels(); c != dataset.Grayscale {
-		meta.Channels = c
+		meta.Channels, meta.Format = c, FormatVersion
 	}
 	meta.Hidden, meta.Activation = n.Config.Hidden, n.Config.Activation
 	meta.HiddenBatchNorm, meta.Pixels = n.Config.HiddenBatchNorm, n.Config.pixels()
@@ -175,7 +181,7 @@ func ReadMeta(path string) (Meta, []checkpoint.Tensor, error) {
 // checkedMeta is ReadMeta of the metadata and tensors loaded from path.
 func checkedMeta(path string, meta Meta, ts []checkpoint.Tensor) (Meta, []checkpoint.Tensor, error) {
 	switch meta.Format {
-	case FormatVersion:
+	case grayFormat, FormatVersion:
 		if err := meta.Pixels.Check(); err != nil {
 			return meta, nil, fmt.Errorf("catdog: %s: %w", path, err)
 		}
@@ -183,7 +189,7 @@ func checkedMeta(path string, meta Meta, ts []checkpoint.Tensor) (Meta, []checkp
 		if meta.Format == 1 {
 			transposeDenseWeights(ts)
 		}
-		meta.Format, meta.Pixels = FormatVersion, dataset.Unit
+		meta.Format, meta.Pixels = grayFormat, dataset.Unit
 	default:
 		if meta.Format > FormatVersion {
 			return meta, nil, fmt.Errorf("%w: %s is format %d, written by a newer build; this build reads formats 1 to %d",

@@ -18,7 +18,8 @@ import (
 // images for an epoch, saves it, and rebuilds it from the checkpoint's
 // metadata alone (roundTrip): the metadata records 3 channels, the network
 // built from it takes 3×Side×Side values an image and predicts as the
-// saved one did, and a grayscale network refuses the checkpoint.
+// saved one did, and a grayscale network refuses the checkpoint. It is
+// format 4, so that builds before colour refuse it as newer.
 func TestColourCheckpointRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, arch := range catdog.Archs() {
@@ -33,8 +34,9 @@ func TestColourCheckpointRoundTrip(t *testing.T) {
 				cfg.Hidden = []int{8}
 			}
 			meta, ts := roundTrip(t, cfg, synthetic.Generate(32, 3, cfg.Side).AsRGB())
-			if meta.Channels != dataset.RGB || meta.Config().Channels != dataset.RGB {
-				t.Fatalf("the checkpoint records %d channels (config %d), want 3", meta.Channels, meta.Config().Channels)
+			if meta.Channels != dataset.RGB || meta.Config().Channels != dataset.RGB || meta.Format != catdog.FormatVersion {
+				t.Fatalf("the checkpoint records %d channels (config %d), format %d; want 3, and format %d, which builds before colour refuse as newer",
+					meta.Channels, meta.Config().Channels, meta.Format, catdog.FormatVersion)
 			}
 			if n := inputs(newNet(t, meta.Config(), 1).Model.Input.Shape()); n != 3*32*32 {
 				t.Fatalf("the rebuilt network takes %d values an image, want 3x32x32", n)
@@ -75,8 +77,8 @@ func newNet(t *testing.T, cfg catdog.Config, batch int) *catdog.Network {
 func TestGrayscaleCheckpointHasNoChannels(t *testing.T) {
 	t.Parallel()
 	path, raw, _ := saveSmallMLP(t, t.TempDir())
-	if _, ok := raw["channels"]; ok {
-		t.Fatalf("a grayscale checkpoint records channels %v", raw["channels"])
+	if _, ok := raw["channels"]; ok || raw["format"] != 3.0 {
+		t.Fatalf("a grayscale checkpoint records channels %v, format %v; want none, and format 3, which builds before colour read", raw["channels"], raw["format"])
 	}
 	meta, _, err := catdog.ReadMeta(path)
 	if err != nil {

@@ -26,7 +26,7 @@ func TestReadMetaRefusesWhatItCannotBuild(t *testing.T) {
 		want   error
 		says   []string
 	}{
-		{"newer format", map[string]any{"format": catdog.FormatVersion + 1}, catdog.ErrNewerFormat, []string{"format 4", "newer build", "formats 1 to 3"}},
+		{"newer format", map[string]any{"format": catdog.FormatVersion + 1}, catdog.ErrNewerFormat, []string{"format 5", "newer build", "formats 1 to 4"}},
 		{"format zero", map[string]any{"format": 0}, catdog.ErrBadMeta, []string{"format 0"}},
 		{"another architecture", map[string]any{"arch": "transformer"}, catdog.ErrUnknownArch, []string{`"transformer"`}},
 		{"billion-unit layer", map[string]any{"hidden": []int{1e9}}, catdog.ErrBadMeta, []string{"hidden layer width 1000000000"}},
