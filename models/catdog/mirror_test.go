@@ -60,7 +60,6 @@ func TestMirrorAverages(t *testing.T) {
 	}
 }
 
-
 // mirror returns the side×side image img mirrored left to right.
 func mirror(img []uint8, side int) []uint8 {
 	out := slices.Clone(img)
