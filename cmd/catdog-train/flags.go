@@ -12,6 +12,7 @@ import (
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
 	"github.com/neurone-dl/neurone/graph/optim"
 	"github.com/neurone-dl/neurone/models/catdog"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
 // options are the checked command-line settings: the run's, and the
@@ -40,7 +41,7 @@ Usage:
 
 // usageGroups orders the flags in the help text.
 var usageGroups = []cli.FlagGroup{
-	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "side", "colour", "cache", "workers"}},
+	{Title: "Data", Flags: []string{"data", "synthetic", "test", "test-split", "val", "crop", "side", "colour", "pixels", "cache", "workers"}},
 	{Title: "Model", Flags: []string{"model", "hidden", "filters", "batchnorm", "seed"}},
 	{Title: "Optimisation", Flags: []string{"optimizer", "lr", "weight-decay", "clip-norm", "epochs", "batch"}},
 	{Title: "Learning-rate schedule and early stopping", Flags: []string{"lr-schedule", "warmup", "lr-per-step", "lr-step", "lr-gamma", "patience", "min-delta"}},
@@ -53,7 +54,7 @@ var usageGroups = []cli.FlagGroup{
 // helpOut.
 func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	o := &options{args: args}
-	var hidden, filters, optimizer, schedule string
+	var hidden, filters, optimizer, schedule, pixels string
 	fs := flag.NewFlagSet("catdog-train", flag.ContinueOnError)
 	// Parse errors and -h are reported by run, in the command's own words.
 	fs.SetOutput(io.Discard)
@@ -66,6 +67,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.BoolVar(&o.Crop, "crop", false, "centre-crop photos to a square before resizing to --side,\ninstead of stretching them")
 	fs.IntVar(&o.Side, "side", catdog.DefaultConfig().Side, "resize images to `N`xN pixels for the model; the checkpoint\nrecords it, and catdog-predict resizes the same")
 	fs.BoolVar(&o.Colour, "colour", false, "decode photos as RGB, 3 input channels instead of grayscale; the\ncheckpoint records it, and catdog-predict decodes the same. The\nsynthetic set's gray images become 3 equal channels")
+	fs.StringVar(&pixels, "pixels", string(dataset.Centred), "how pixels become inputs: `encoding` centred (p/127.5-1), unit (p/255)\nor standardised (each image to mean 0 and deviation 1, so that its\nbrightness and contrast are left out); the checkpoint records it,\nand catdog-predict encodes the same")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "decoded-image cache folder `DIR`, so later runs skip decoding;\n\"\" disables it")
 	fs.IntVar(&o.workers, "workers", 0, "`N` image-decoding goroutines; 0 means one per CPU")
 
@@ -117,6 +119,9 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	var err error
 	if o.Optimizer, err = optim.ParseMethod(optimizer); err != nil {
 		return nil, cli.Usagef("--optimizer", "%q is not an optimizer (want sgd, momentum or adam)", optimizer)
+	}
+	if o.Pixels = dataset.Encoding(pixels); o.Pixels.Check() != nil {
+		return nil, cli.Usagef("--pixels", "%q is not a pixel encoding (want centred, unit or standardised)", pixels)
 	}
 	if o.Schedule, err = optim.ParseScheduleKind(schedule); err != nil {
 		return nil, cli.Usagef("--lr-schedule", "%q is not a schedule (want none, cosine or step)", schedule)

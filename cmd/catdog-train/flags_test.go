@@ -56,6 +56,7 @@ func TestBadCommandLines(t *testing.T) {
 		{"perceptron too large", []string{"--hidden", "1000000,10"}, 2, []string{"--hidden: these layers make a mlp6 of 10011000021 parameters"}},
 		{"bad dense layers of a cnn", []string{"--model", "cnn", "--hidden", "64,x"}, 2, []string{`--hidden: "64,x" is not a list of positive integers`}},
 		{"unknown schedule", []string{"--lr-schedule", "linear"}, 2, []string{`--lr-schedule: "linear" is not a schedule (want none, cosine or step)`}},
+		{"unknown pixel encoding", []string{"--pixels", "sepia"}, 2, []string{`--pixels: "sepia" is not a pixel encoding (want centred, unit or standardised)`}},
 		{"step size without step", []string{"--lr-schedule", "cosine", "--lr-step", "3"}, 2, []string{"--lr-step: applies to --lr-schedule step only; --lr-schedule is cosine"}},
 		{"gamma without step", []string{"--lr-gamma", "0.5"}, 2, []string{"--lr-gamma: applies to --lr-schedule step only; --lr-schedule is none"}},
 		{"gamma above one", []string{"--lr-schedule", "step", "--lr-gamma", "2"}, 2, []string{"--lr-gamma: 2 is not a factor in (0, 1]"}},

@@ -55,7 +55,7 @@ func (r *SavedRun) Merge(s *Settings) error {
 		setting{"lr", f(s.LR), f(meta.Optimizer.LearningRate)}, setting{"clip-norm", f(s.ClipNorm), f(meta.Optimizer.ClipNorm)},
 		setting{"weight-decay", f(s.WeightDecay), f(meta.Optimizer.WeightDecay)},
 		setting{"augment", b(s.Augment), b(meta.Augment.Enabled())}, setting{"side", strconv.Itoa(s.side()), strconv.Itoa(meta.Side)},
-		setting{"colour", b(s.Colour), b(colour)})
+		setting{"colour", b(s.Colour), b(colour)}, setting{"pixels", string(s.Pixels), string(cfg.Pixels)})
 	switch {
 	case err != nil:
 		return err
@@ -69,7 +69,7 @@ func (r *SavedRun) Merge(s *Settings) error {
 		return err
 	}
 	s.Arch, s.Hidden, s.Filters, s.Crop, s.Batch, s.Seed = meta.Arch, hidden, filters, meta.Crop, meta.Batch, meta.Seed
-	s.BatchNorm, s.Augment, s.Side, s.Colour = cfg.BatchNorm(), meta.Augment.Enabled(), meta.Side, colour
+	s.BatchNorm, s.Augment, s.Side, s.Colour, s.Pixels = cfg.BatchNorm(), meta.Augment.Enabled(), meta.Side, colour, cfg.Pixels
 	s.Optimizer, s.LR, s.ClipNorm, s.WeightDecay = meta.Optimizer.Method, meta.Optimizer.LearningRate, meta.Optimizer.ClipNorm, meta.Optimizer.WeightDecay
 	s.mergeEpochs(meta)
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/neurone-dl/neurone/graph/optim"
+	"github.com/neurone-dl/neurone/models/catdog/dataset"
 )
 
 // PhotoRecipe is how to train an architecture on real photos: what
@@ -24,6 +25,8 @@ type PhotoRecipe struct {
 	// Colour decodes the photos as RGB, 3 input channels, instead of
 	// grayscale.
 	Colour bool
+	// Pixels is how pixels become inputs ("": the architecture's default).
+	Pixels dataset.Encoding
 	// Filters are ArchCNN's convolution blocks (nil for ArchMLP6, and
 	// for ArchCNN: its defaults), BatchNorm puts batch normalisation in
 	// them.
@@ -52,9 +55,10 @@ var photoRecipes = map[string]PhotoRecipe{
 	},
 	// The perceptron overfits photos within a few epochs: batch
 	// normalisation, a third of Adam's default rate, weight decay and
-	// early stopping.
+	// early stopping. It sees single pixels, so each photo's brightness
+	// and contrast are taken out (dataset.Standardised).
 	ArchMLP6: {
-		BatchNorm: true, Augment: true, Epochs: 30, Patience: 5, LearningRate: 3e-4, WeightDecay: 0.05,
+		Pixels: dataset.Standardised, BatchNorm: true, Augment: true, Epochs: 30, Patience: 5, LearningRate: 3e-4, WeightDecay: 0.05,
 	},
 }
 
@@ -96,6 +100,7 @@ func (s *Settings) ApplyPhotoRecipe() {
 		set  func()
 	}{
 		{"colour", func() { s.Colour = r.Colour }},
+		{"pixels", func() { s.Pixels = r.Pixels }},
 		{"batchnorm", func() { s.BatchNorm = r.BatchNorm }},
 		{"augment", func() { s.Augment = r.Augment }},
 		{"epochs", func() { s.Epochs = r.Epochs }},
@@ -117,6 +122,9 @@ func (r PhotoRecipe) String() string {
 	}
 	if r.Colour {
 		b.WriteString(" --colour")
+	}
+	if r.Pixels != "" {
+		b.WriteString(" --pixels " + string(r.Pixels))
 	}
 	if r.Filters != nil {
 		b.WriteString(" --filters " + formatInts(r.Filters))

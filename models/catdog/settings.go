@@ -29,6 +29,9 @@ type Settings struct {
 	// instead of grayscale; the synthetic set's gray images are given as
 	// three equal planes.
 	Colour bool
+	// Pixels is how pixels become inputs (Config.Pixels); "": the
+	// architecture's default, dataset.Centred.
+	Pixels dataset.Encoding
 
 	Arch string // "model"
 	// Hidden are the hidden layers' widths: mlp6's, or the dense layers
@@ -112,6 +115,8 @@ func (s *Settings) Validate() error {
 		return settingf("epochs", "%d is not a positive number of epochs", s.Epochs)
 	case s.Batch < 1:
 		return settingf("batch", "%d is not a positive batch size", s.Batch)
+	case s.Pixels != "" && s.Pixels.Check() != nil:
+		return settingf("pixels", "%q is not a pixel encoding (want %s, %s or %s)", s.Pixels, dataset.Centred, dataset.Unit, dataset.Standardised)
 	case !(s.WeightDecay >= 0) || math.IsInf(s.WeightDecay, 0):
 		return settingf("weight-decay", "%v is not a weight decay (want 0 for none, or a positive number)", s.WeightDecay)
 	case !(s.ClipNorm >= 0) || math.IsInf(s.ClipNorm, 0):
@@ -188,6 +193,9 @@ func (s *Settings) modelConfig() (Config, error) {
 	cfg.Side = s.side()
 	if s.Colour {
 		cfg.Channels = dataset.RGB
+	}
+	if s.Pixels != "" {
+		cfg.Pixels = s.Pixels
 	}
 	switch {
 	case err != nil:
@@ -325,6 +333,9 @@ func (s *Settings) String() string {
 	}
 	if s.Colour {
 		b.WriteString(" --colour")
+	}
+	if s.Pixels != "" && s.Pixels != dataset.Centred {
+		b.WriteString(" --pixels " + string(s.Pixels))
 	}
 	fmt.Fprintf(&b, " --optimizer %s --lr %g --batch %d --seed %d --crop=%t --lr-schedule %s", s.Optimizer, s.LR, s.Batch, s.Seed, s.Crop, s.Schedule)
 	if s.ClipNorm > 0 {

@@ -34,6 +34,7 @@ func TestValidate(t *testing.T) {
 		{"zero learning rate", func(s *Settings) { s.LR = 0 }, []string{"lr"}, "lr", "0 is not a positive learning rate"},
 		{"negative weight decay", func(s *Settings) { s.WeightDecay = -1 }, nil, "weight-decay", "-1 is not a weight decay"},
 		{"side too small", func(s *Settings) { s.Side = 4 }, nil, "side", "4 is not an image side from 8 to 1024 pixels"},
+		{"unknown pixels", func(s *Settings) { s.Pixels = "sepia" }, nil, "pixels", `"sepia" is not a pixel encoding`},
 		{"cnn too deep for the side", func(s *Settings) { s.Arch, s.Side, s.Filters = ArchCNN, 16, []int{8, 8, 8, 8} }, []string{"filters"},
 			"filters", "8,8,8,8 blocks do not fit 16x16 images"},
 		{"unknown architecture", func(s *Settings) { s.Arch = "vgg16" }, nil, "model", `"vgg16" is not an architecture`},
@@ -219,5 +220,43 @@ func TestColourSettings(t *testing.T) {
 	s.Resume, s.Given["colour"] = true, false
 	if err := gray.Merge(&s); err != nil || s.Colour {
 		t.Errorf("resuming a grayscale run: colour %t, %v; want grayscale", s.Colour, err)
+	}
+}
+
+// TestPixelSettings checks that --pixels reaches the model's
+// configuration and the settings' flags, that the perceptron's photo
+// recipe standardises photos unless --pixels is given, and that a resume
+// takes the checkpoint's encoding and refuses another.
+func TestPixelSettings(t *testing.T) {
+	s := defaultSettings()
+	s.Pixels = dataset.Standardised
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	opt, err := s.RunOptions()
+	if err != nil || opt.Config.Pixels != dataset.Standardised || !strings.Contains(s.String(), " --pixels standardised") {
+		t.Errorf("standardised settings: config pixels %q, %q, %v", opt.Config.Pixels, s.String(), err)
+	}
+	for _, given := range []bool{false, true} {
+		p := defaultSettings()
+		p.Data, p.Pixels, p.Given["pixels"] = "photos", dataset.Unit, given
+		p.ApplyPhotoRecipe()
+		if want := map[bool]dataset.Encoding{false: dataset.Standardised, true: dataset.Unit}[given]; p.Pixels != want {
+			t.Errorf("mlp6 photos, --pixels given %t: %q, want %q", given, p.Pixels, want)
+		}
+	}
+
+	saved := &SavedRun{Last: Meta{Arch: ArchMLP6, Side: 100, Pixels: dataset.Standardised, Hidden: []int{8}, Batch: 64, Seed: 1,
+		Optimizer: optim.NewAdam(0.001)}}
+	resumed := defaultSettings()
+	resumed.Resume = true
+	if err := saved.Merge(&resumed); err != nil || resumed.Pixels != dataset.Standardised {
+		t.Errorf("resuming a standardised run: pixels %q, %v; want the checkpoint's", resumed.Pixels, err)
+	}
+	refused := defaultSettings()
+	refused.Resume, refused.Pixels, refused.Given["pixels"] = true, dataset.Centred, true
+	var se *SettingError
+	if err := saved.Merge(&refused); !errors.As(err, &se) || se.Names[0] != "pixels" || !strings.Contains(se.Msg, "centred differs from the checkpoint's standardised") {
+		t.Errorf("resuming a standardised run with --pixels centred: %v, want it refused", err)
 	}
 }

@@ -110,7 +110,8 @@ func TestEncodings(t *testing.T) {
 	}{
 		{Unit, []float32{0, 0.2, 1}},
 		{Centred, []float32{-1, -0.6, 1}},
-		{"", []float32{0, 0.2, 1}}, // the zero value encodes as Unit
+		{Standardised, []float32{-0.9174923, -0.4587462, 1.3762385}}, // mean 102, standard deviation 110.17
+		{"", []float32{0, 0.2, 1}},                                   // the zero value encodes as Unit
 	} {
 		t.Run(string(tt.enc), func(t *testing.T) {
 			got := make([]float32, len(img))
@@ -121,6 +122,20 @@ func TestEncodings(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Standardised ignores brightness, and keeps a flat image at 0.
+	base, shifted, flat := make([]float32, 3), make([]float32, 3), []float32{1, 1, 1}
+	Standardised.Encode(base, []uint8{0, 51, 235})
+	Standardised.Encode(shifted, []uint8{20, 71, 255})
+	Standardised.Encode(flat, []uint8{90, 90, 90})
+	if !slices.Equal(base, shifted) {
+		t.Errorf("an image 20 levels brighter standardises to %v, want %v", shifted, base)
+	}
+	if want := []float32{0, 0, 0}; !slices.Equal(flat, want) {
+		t.Errorf("a flat image standardises to %v, want %v", flat, want)
+	}
+	if err := Standardised.Check(); err != nil {
+		t.Error(err)
 	}
 	if err := Encoding("sepia").Check(); err == nil {
 		t.Error(`Check accepted "sepia"`)
