@@ -77,9 +77,6 @@ type Config struct {
 	// HiddenBatchNorm puts batch normalisation in ArchMLP6's hidden
 	// layers (ArchCNN keeps it in its CNN layers).
 	HiddenBatchNorm bool
-	// HiddenDropout is the rate of the dropout after each of ArchMLP6's
-	// hidden layers; 0: none.
-	HiddenDropout float64
 	// CNN is the layers of ArchCNN (nil: DefaultCNNLayers); ArchMLP6 has
 	// none.
 	CNN *CNNLayers
@@ -268,7 +265,7 @@ func DefaultConfig() Config {
 
 // MLPSpec returns the graph.MLPSpec of ArchMLP6 at a batch size.
 func (c Config) MLPSpec(batch int) graph.MLPSpec {
-	s := graph.MLPSpec{Inputs: c.inputs(), Batch: batch, Seed: c.Seed, Dropout: c.HiddenDropout}
+	s := graph.MLPSpec{Inputs: c.inputs(), Batch: batch, Seed: c.Seed}
 	for _, h := range c.Hidden {
 		s.Layers = append(s.Layers, graph.LayerSpec{Units: h, Activation: c.Activation, BatchNorm: c.HiddenBatchNorm})
 	}
