@@ -143,6 +143,15 @@ func col2im[T Float](g Conv, dx, col []T) { walkColumns(g, col, dx, false) }
 // image row of img it reads: gather copies the image into col (im2col),
 // otherwise col is added onto the image (col2im).
 func walkColumns[T Float](g Conv, col, img []T, gather bool) {
+	if g.SH == 1 && g.SW == 1 && g.OW == g.W {
+		walkShifted(g, col, img, gather)
+		return
+	}
+	walkRows(g, col, img, gather)
+}
+
+// walkRows is walkColumns one row segment at a time, for any geometry.
+func walkRows[T Float](g Conv, col, img []T, gather bool) {
 	cols := g.colCols()
 	for c := range g.C {
 		plane := img[c*g.H*g.W : (c+1)*g.H*g.W]
@@ -165,6 +174,67 @@ func walkColumns[T Float](g Conv, col, img []T, gather bool) {
 				}
 			}
 		}
+	}
+}
+
+// walkShifted is walkColumns for a stride of 1 and output rows as wide as
+// the image's (KW = 2·PW + 1, the usual "same" padding). Row (c,p,q) of
+// the column matrix is then image plane c shifted by (p−PH)·W + q−PW:
+// the rows of it that lie inside the image are one run, copied (or added)
+// at once, once the entries that the shift wraps around to the next or
+// the previous image row, which are padding, are zeroed.
+func walkShifted[T Float](g Conv, col, img []T, gather bool) {
+	cols, size := g.colCols(), g.H*g.W
+	for c := range g.C {
+		plane := img[c*size : (c+1)*size]
+		for p := range g.KH {
+			// the output rows i whose image row i+p−PH is inside
+			ilo, ihi := max(0, g.PH-p), min(g.OH, g.H+g.PH-p)
+			for q := range g.KW {
+				r := (c*g.KH+p)*g.KW + q
+				row := col[r*cols : (r+1)*cols]
+				shift := (p-g.PH)*g.W + q - g.PW
+				// the run of row that reads inside plane: [lo, hi)
+				lo, hi := max(ilo*g.W, -shift), min(ihi*g.W, size-shift)
+				jlo, jhi := colRange(g, q)
+				switch {
+				case lo >= hi: // the kernel row reads only padding
+					if gather {
+						clear(row)
+					}
+				case gather:
+					clear(row[:lo])
+					copy(row[lo:hi], plane[lo+shift:hi+shift])
+					clear(row[hi:])
+					zeroWrapped(row, ilo, ihi, jlo, jhi, g.W)
+				default:
+					zeroWrapped(row, ilo, ihi, jlo, jhi, g.W)
+					addTo(plane[lo+shift:hi+shift], row[lo:hi])
+				}
+			}
+		}
+	}
+}
+
+// zeroWrapped zeroes the columns outside [jlo, jhi) of the rows ilo ≤ i <
+// ihi of row, rows of w values.
+func zeroWrapped[T Float](row []T, ilo, ihi, jlo, jhi, w int) {
+	for i := ilo; i < ihi; i++ {
+		line := row[i*w : (i+1)*w]
+		for j := 0; j < jlo; j++ {
+			line[j] = 0
+		}
+		for j := jhi; j < w; j++ {
+			line[j] = 0
+		}
+	}
+}
+
+// addTo adds src to dst, element by element.
+func addTo[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
 	}
 }
 
