@@ -156,27 +156,25 @@ func (k *ReLUPoolBackward) Channels(lo, hi int) {
 }
 
 // plane writes one map's gradient dz from its pooled gradient dy and
-// routes.
+// routes: zeros, then each window's gradient at its routed element.
 func (k *ReLUPoolBackward) plane(dz, dy []float32, route []uint8) {
+	clear(dz)
 	oh, ow := k.H/2, k.W/2
+	at := [4]int{0, 1, k.W, k.W + 1} // a window's elements from its first
 	for i := range oh {
-		top, bottom := dz[2*i*k.W:(2*i+1)*k.W], dz[(2*i+1)*k.W:(2*i+2)*k.W]
-		routeRow(top[:2*ow], bottom[:2*ow], dy[i*ow:(i+1)*ow], route[i*ow:(i+1)*ow])
-		clear(top[2*ow:]) // a last column no window covers
-		clear(bottom[2*ow:])
+		routeRow(dz[2*i*k.W:], dy[i*ow:(i+1)*ow], route[i*ow:(i+1)*ow], &at)
 	}
-	clear(dz[2*oh*k.W:]) // a last row no window covers
 }
 
-// routeRow writes each g of dy to its window's routed element in the rows
-// top and bottom, 0 to the others. The routed element gets 0 + g, as
-// MaxPoolBackward adds it onto a cleared map.
-func routeRow(top, bottom, dy []float32, route []uint8) {
-	top, bottom, route = top[:2*len(dy)], bottom[:2*len(dy)], route[:len(dy)]
+// routeRow writes each g of dy to the element of its window (the j-th
+// window at top[2j]) that its route names: 0 + g, as MaxPoolBackward adds
+// it onto a cleared map, or, without a route, 0 to the first (already 0),
+// so that no branch depends on the data.
+func routeRow(top, dy []float32, route []uint8, at *[4]int) {
+	route = route[:len(dy)]
 	for j, g := range dy {
-		bits, r := math.Float32bits(g+0), route[j]
-		top[2*j], top[2*j+1] = math.Float32frombits(bits&onlyIf(r == 0)), math.Float32frombits(bits&onlyIf(r == 1))
-		bottom[2*j], bottom[2*j+1] = math.Float32frombits(bits&onlyIf(r == 2)), math.Float32frombits(bits&onlyIf(r == 3))
+		r := route[j]
+		top[2*j+at[r&3]] = math.Float32frombits(math.Float32bits(g+0) & onlyIf(r < NoRoute))
 	}
 }
 
