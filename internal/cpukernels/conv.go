@@ -241,14 +241,29 @@ func addTo[T Float](dst, src []T) {
 // gatherRow sets row[j] = line[j·stride+offset] for lo ≤ j < hi and 0
 // elsewhere.
 func gatherRow[T Float](row, line []T, lo, hi, offset, stride int) {
-	clear(row[:lo])
-	clear(row[hi:])
-	if stride == 1 {
-		copy(row[lo:hi], line[lo+offset:])
+	for j := range lo { // a padding column or two: a loop, not a call to clear
+		row[j] = 0
+	}
+	for j := hi; j < len(row); j++ {
+		row[j] = 0
+	}
+	if lo >= hi {
 		return
 	}
-	for j := lo; j < hi; j++ {
-		row[j] = line[j*stride+offset]
+	dst := row[lo:hi]
+	src := line[lo*stride+offset : (hi-1)*stride+offset+1]
+	switch stride {
+	case 1:
+		copy(dst, src)
+	case 2:
+		src = src[:2*len(dst)-1]
+		for j := range dst {
+			dst[j] = src[2*j]
+		}
+	default:
+		for j := range dst {
+			dst[j] = src[j*stride]
+		}
 	}
 }
 
