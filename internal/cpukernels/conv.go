@@ -219,13 +219,15 @@ func walkShifted[T Float](g Conv, col, img []T, gather bool) {
 // zeroWrapped zeroes the columns outside [jlo, jhi) of the rows ilo ≤ i <
 // ihi of row, rows of w values.
 func zeroWrapped[T Float](row []T, ilo, ihi, jlo, jhi, w int) {
-	for i := ilo; i < ihi; i++ {
-		line := row[i*w : (i+1)*w]
-		for j := 0; j < jlo; j++ {
-			line[j] = 0
+	row = row[:ihi*w]
+	for j := range jlo {
+		for k := ilo*w + j; k < len(row); k += w {
+			row[k] = 0
 		}
-		for j := jhi; j < w; j++ {
-			line[j] = 0
+	}
+	for j := jhi; j < w; j++ {
+		for k := ilo*w + j; k < len(row); k += w {
+			row[k] = 0
 		}
 	}
 }
