@@ -133,7 +133,11 @@ func colRange(g Conv, q int) (lo, hi int) {
 
 // im2col writes the column matrix of one image x (C×H×W) into col: row
 // (c,p,q), column (i,j) holds x[c, i·SH+p−PH, j·SW+q−PW], 0 in the padding.
-func im2col[T Float](g Conv, col, x []T) { walkColumns(g, col, x, true) }
+func im2col[T Float](g Conv, col, x []T) {
+	if !im2colPhased(g, col, x) {
+		walkColumns(g, col, x, true)
+	}
+}
 
 // col2im is the adjoint of im2col: it adds each entry of col to the pixel
 // of dx (C×H×W) it was read from; padding entries are dropped.
@@ -179,40 +183,115 @@ func walkRows[T Float](g Conv, col, img []T, gather bool) {
 
 // walkShifted is walkColumns for a stride of 1 and output rows as wide as
 // the image's (KW = 2·PW + 1, the usual "same" padding). Row (c,p,q) of
-// the column matrix is then image plane c shifted by (p−PH)·W + q−PW:
-// the rows of it that lie inside the image are one run, copied (or added)
-// at once, once the entries that the shift wraps around to the next or
-// the previous image row, which are padding, are zeroed.
+// the column matrix is then image plane c shifted by p−PH rows and q−PW
+// columns (shifted).
 func walkShifted[T Float](g Conv, col, img []T, gather bool) {
 	cols, size := g.colCols(), g.H*g.W
 	for c := range g.C {
 		plane := img[c*size : (c+1)*size]
 		for p := range g.KH {
-			// the output rows i whose image row i+p−PH is inside
-			ilo, ihi := max(0, g.PH-p), min(g.OH, g.H+g.PH-p)
 			for q := range g.KW {
 				r := (c*g.KH+p)*g.KW + q
-				row := col[r*cols : (r+1)*cols]
-				shift := (p-g.PH)*g.W + q - g.PW
-				// the run of row that reads inside plane: [lo, hi)
-				lo, hi := max(ilo*g.W, -shift), min(ihi*g.W, size-shift)
-				jlo, jhi := colRange(g, q)
-				switch {
-				case lo >= hi: // the kernel row reads only padding
-					if gather {
-						clear(row)
+				shifted(col[r*cols:(r+1)*cols], plane, g.H, g.W, g.OH, p-g.PH, q-g.PW, gather)
+			}
+		}
+	}
+}
+
+// im2colPhased is im2col for a stride s ≥ 2 in both directions, kernels
+// at least s wide and tall, and output rows as wide as ⌈W/s⌉ (3×3 kernels
+// of stride 2 and padding 1): it splits each image plane into its s²
+// phases, phase (a,b) holding x[s·i+a, s·j+b] (0 past the image), and row
+// (c,p,q) of the column matrix is then phase ((p−PH) mod s, (q−PW) mod s)
+// of plane c shifted by ⌊(p−PH)/s⌋ rows and ⌊(q−PW)/s⌋ columns: each
+// pixel is gathered once, not once per kernel offset. It reports false,
+// doing nothing, for other geometries.
+func im2colPhased[T Float](g Conv, col, x []T) bool {
+	s := g.SH
+	qh := (g.H + s - 1) / s
+	if s < 2 || g.SW != s || g.KH < s || g.KW < s || g.OW != (g.W+s-1)/s {
+		return false
+	}
+	size := qh * g.OW // of a phase
+	scratch := getScratch[T](g.C * s * s * size)
+	phases := *scratch
+	for c := range g.C {
+		splitPhases(phases[c*s*s*size:(c+1)*s*s*size], x[c*g.H*g.W:(c+1)*g.H*g.W], g.H, g.W, qh, g.OW, s)
+	}
+	cols := g.colCols()
+	for c := range g.C {
+		for p := range g.KH {
+			a, di := floorDiv(p-g.PH, s)
+			for q := range g.KW {
+				b, dj := floorDiv(q-g.PW, s)
+				r := (c*g.KH+p)*g.KW + q
+				phase := phases[((c*s+a)*s+b)*size : ((c*s+a)*s+b+1)*size]
+				shifted(col[r*cols:(r+1)*cols], phase, qh, g.OW, g.OH, di, dj, true)
+			}
+		}
+	}
+	putScratch(scratch)
+	return true
+}
+
+// splitPhases writes the s² phases of plane (h×w) to phases, each qh×qw:
+// phase (a,b) holds plane[s·i+a, s·j+b], 0 past the plane.
+func splitPhases[T Float](phases, plane []T, h, w, qh, qw, s int) {
+	for a := range s {
+		for i := range qh {
+			y := s*i + a
+			for b := range s {
+				out := phases[((a*s+b)*qh+i)*qw : ((a*s+b)*qh+i+1)*qw]
+				if y >= h {
+					clear(out)
+					continue
+				}
+				line := plane[y*w : (y+1)*w]
+				for j := range out {
+					if x := s*j + b; x < w {
+						out[j] = line[x]
+					} else {
+						out[j] = 0
 					}
-				case gather:
-					clear(row[:lo])
-					copy(row[lo:hi], plane[lo+shift:hi+shift])
-					clear(row[hi:])
-					zeroWrapped(row, ilo, ihi, jlo, jhi, g.W)
-				default:
-					zeroWrapped(row, ilo, ihi, jlo, jhi, g.W)
-					addTo(plane[lo+shift:hi+shift], row[lo:hi])
 				}
 			}
 		}
+	}
+}
+
+// floorDiv returns n mod s and ⌊n/s⌋, the remainder in [0, s).
+func floorDiv(n, s int) (mod, quo int) {
+	quo = n / s
+	if n%s < 0 {
+		quo--
+	}
+	return n - quo*s, quo
+}
+
+// shifted copies (gather) plane, h rows of w, shifted by di rows and dj
+// columns into row, oh rows of w: row[i,j] = plane[i+di, j+dj], 0 where
+// that is outside the plane; or adds row onto plane where it is inside.
+// The rows of row that lie inside the plane are one run, copied (or added)
+// at once, once the entries that the shift wraps around to the next or
+// the previous plane row, which are outside, are zeroed.
+func shifted[T Float](row, plane []T, h, w, oh, di, dj int, gather bool) {
+	ilo, ihi := max(0, -di), min(oh, h-di) // the rows i whose row i+di is inside
+	jlo, jhi := max(0, -dj), min(w, w-dj)
+	shift := di*w + dj
+	lo, hi := max(ilo*w, -shift), min(ihi*w, h*w-shift) // the run of row that reads inside plane
+	switch {
+	case lo >= hi: // only outside
+		if gather {
+			clear(row)
+		}
+	case gather:
+		clear(row[:lo])
+		copy(row[lo:hi], plane[lo+shift:hi+shift])
+		clear(row[hi:])
+		zeroWrapped(row, ilo, ihi, jlo, jhi, w)
+	default:
+		zeroWrapped(row, ilo, ihi, jlo, jhi, w)
+		addTo(plane[lo+shift:hi+shift], row[lo:hi])
 	}
 }
 
