@@ -48,45 +48,48 @@ func (j *convJob[T]) chunk(_, lo, hi int) {
 // depend on the number of CPUs, so neither does the result.
 const filterGradChunk = 8
 
-// ConvFilterGrad computes dW = Σ_n dy[n] · col(x[n])ᵀ.
+// ConvFilterGrad computes dW = Σ_n dy[n] · col(x[n])ᵀ. Each chunk of
+// images adds its transpose, Σ col(x[n]) · dy[n]ᵀ, into a partial sum of
+// its own: with the column matrix's C·KH·KW rows as the product's rows and
+// the F filters as its columns, the BLAS's kernels run a quarter faster
+// on these shapes than the other way round (16×72 by 625: 2.2 → 1.65 ms
+// per 64 images with OpenBLAS's Haswell kernels on one core). The
+// partials are then added in chunk order into dW, transposed back.
 func ConvFilterGrad[T Float](g Conv, dw, x, dy []T) {
 	if g.N == 0 {
 		clear(dw)
 		return
 	}
 	chunks := (g.N + filterGradChunk - 1) / filterGradChunk
-	var partials *[]T
-	if chunks > 1 {
-		partials = getScratch[T](chunks * len(dw))
-		defer putScratch(partials)
-	}
-	var parts []T
-	if partials != nil {
-		parts = *partials
-	}
-	launch[filterGradJob[T]](g.N, filterGradChunk, filterGradJob[T]{g: g, dw: dw, x: x, dy: dy, partials: parts})
-	if partials != nil {
-		copy(dw, (*partials)[:len(dw)])
-		for c := 1; c < chunks; c++ {
-			for i, v := range (*partials)[c*len(dw) : (c+1)*len(dw)] {
-				dw[i] += v
+	partials := getScratch[T](chunks * len(dw))
+	defer putScratch(partials)
+	launch[filterGradJob[T]](g.N, filterGradChunk, filterGradJob[T]{g: g, dw: dw, x: x, dy: dy, partials: *partials})
+	rows := g.colRows()
+	for c := range chunks {
+		part := (*partials)[c*len(dw) : (c+1)*len(dw)] // rows × F
+		for f := range g.F {
+			out := dw[f*rows : (f+1)*rows]
+			for r := range out {
+				if c == 0 {
+					out[r] = part[r*g.F+f]
+				} else {
+					out[r] += part[r*g.F+f]
+				}
 			}
 		}
 	}
 }
 
-// filterGradJob is a call of ConvFilterGrad; partials, when not nil,
-// holds a partial sum per chunk.
+// filterGradJob is a call of ConvFilterGrad; partials holds a partial sum
+// per chunk, each C·KH·KW × F.
 type filterGradJob[T Float] struct {
 	g                   Conv
 	dw, x, dy, partials []T
 }
 
 func (j *filterGradJob[T]) chunk(c, lo, hi int) {
-	g, out := j.g, j.dw
-	if j.partials != nil {
-		out = j.partials[c*len(j.dw) : (c+1)*len(j.dw)]
-	}
+	g := j.g
+	out := j.partials[c*len(j.dw) : (c+1)*len(j.dw)]
 	col := getScratch[T](g.colRows() * g.colCols())
 	for n := lo; n < hi; n++ {
 		im2col(g, *col, j.x[n*g.inSize():(n+1)*g.inSize()])
@@ -94,7 +97,7 @@ func (j *filterGradJob[T]) chunk(c, lo, hi int) {
 		if n == lo {
 			beta = 0
 		}
-		gemmInnerNT(g.F, g.colRows(), g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, out, g.colRows())
+		gemmInnerNT(g.colRows(), g.F, g.colCols(), *col, g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), beta, out, g.F)
 	}
 	putScratch(col)
 }
