@@ -24,7 +24,10 @@
 // The planner joins a bias addition with the activation after it, an
 // activation's gradient with the bias gradient (the sum over rows or
 // channels) after it, and a batch normalisation's three gradients, which
-// then run as single passes over the data (fuse.go), and large
+// then run as single passes over the data (fuse.go); a convolutional
+// block's bias or batch normalisation, ReLU and 2×2 max pooling run as one
+// pass that writes only the pooled maps and where each window's maximum
+// is, and their gradients as one pass from those (relupool.go); and large
 // element-wise passes are split across cores. These passes run the ops'
 // own loops in the same order, so their results are bit-identical to
 // running the ops one by one. With

@@ -147,6 +147,10 @@ func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 		return p.biasRect(pl, s.Nodes, in)
 	case batchNormGrads:
 		return p.bnBackward(s.Nodes, in)
+	case reluPoolForward:
+		return p.reluPoolStep(s.Nodes, in)
+	case reluPoolBackward:
+		return p.reluPoolGradStep(pl, s.Nodes, in)
 	}
 	panic("backend/cpu: a fusion without an executor: " + s.Fusion.Name)
 }

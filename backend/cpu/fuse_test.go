@@ -351,26 +351,78 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 	x, y := cnnBatch(batch, side, 14)
 	plain, plainProg, plainGrads := trainCNN(t, spec, x, y, options{noFusion: true}, false)
 	fused, p, fusedGrads := trainCNN(t, spec, x, y, options{}, false)
-	forward, backward := 0, 0
+	forward, backward, pooled, pooledGrads := 0, 0, 0, 0
 	for _, s := range p.train {
-		switch s.fused.(type) {
+		switch f := s.fused.(type) {
 		case *chanBiasAct:
 			forward++
 		case *chanGradSum:
 			backward++
+		case *reluPool:
+			pooled++
+		case *reluPoolGrad:
+			if f.dbias >= 0 {
+				pooledGrads++
+			}
 		}
 	}
-	// Every block fuses forward; backward, the first block's activation
-	// gradient too (only the images' gradient is left out).
-	if forward != 3 || backward != 3 {
-		t.Errorf("%d fused bias+activation steps, %d activation-gradient+sum steps; want 3 and 3", forward, backward)
+	// The ReLU block fuses with its pooling (relupool.go), forward and
+	// backward with its bias's gradient; the other two blocks fuse bias
+	// and activation, and the activation's gradient and the bias's, the
+	// first block's too (only the images' gradient is left out).
+	if forward != 2 || backward != 2 || pooled != 1 || pooledGrads != 1 {
+		t.Errorf("%d fused bias+activation steps, %d activation-gradient+sum steps, %d bias+ReLU+pooling, %d of their gradients with the bias's; want 2, 2, 1, 1",
+			forward, backward, pooled, pooledGrads)
 	}
 	sameBits(t, plain, fused, plainGrads, fusedGrads)
+	samePredictions(t, plainProg, p, x, batch)
+}
+
+// TestReLUPoolFused trains the default CNN, at a side whose pooled maps
+// have odd sides (a last row and column in no window), plain and with
+// batch normalisation, with and without fusion: every block runs its
+// affine map, ReLU and pooling as one step and their gradients as another
+// (relupool.go), leaving the bits of the ops run one by one, and predicts
+// the same.
+func TestReLUPoolFused(t *testing.T) {
+	const batch, side = 8, 30 // maps of 15, 7 and 3
+	for _, bn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batchnorm=%t", bn), func(t *testing.T) {
+			spec := graph.DefaultCNNSpec(side, side, batch)
+			for i := range spec.Blocks {
+				spec.Blocks[i].BatchNorm = bn
+			}
+			x, y := cnnBatch(batch, side, 21)
+			plain, plainProg, plainGrads := trainCNN(t, spec, x, y, options{noFusion: true}, false)
+			fused, p, fusedGrads := trainCNN(t, spec, x, y, options{}, false)
+			forward, backward := 0, 0
+			for _, s := range p.train {
+				switch f := s.fused.(type) {
+				case *reluPool:
+					forward++
+				case *reluPoolGrad:
+					if bn == (f.dbias < 0) { // β's gradient is batch normalisation's
+						backward++
+					}
+				}
+			}
+			if n := len(spec.Blocks); forward != n || backward != n {
+				t.Errorf("%d fused affine+ReLU+pooling steps, %d of their gradients; want %d and %d", forward, backward, n, n)
+			}
+			sameBits(t, plain, fused, plainGrads, fusedGrads)
+			samePredictions(t, plainProg, p, x, batch)
+		})
+	}
+}
+
+// samePredictions fails t unless two programs predict the same bits for x.
+func samePredictions(t *testing.T, plain, fused *program, x []float32, batch int) {
+	t.Helper()
 	want, got := make([]float32, batch), make([]float32, batch)
-	if err := plainProg.Predict([][]float32{want}, x, nil); err != nil {
+	if err := plain.Predict([][]float32{want}, x, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Predict([][]float32{got}, x, nil); err != nil {
+	if err := fused.Predict([][]float32{got}, x, nil); err != nil {
 		t.Fatal(err)
 	}
 	for i := range want {

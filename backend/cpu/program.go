@@ -53,10 +53,11 @@ type program struct {
 	state                *optim.State
 	mode                 ops.Mode // of the call in progress
 	updater              *updater
-	gradData             [][]float32 // reused each step
-	pool                 *pool       // runs element-wise passes across cores
-	sgdAlpha             float32     // −lr of the step in progress (sgd.go)
-	replica              *replica    // nil unless Spec.Comm (replica.go)
+	gradData             [][]float32         // reused each step
+	pool                 *pool               // runs element-wise passes across cores
+	sgdAlpha             float32             // −lr of the step in progress (sgd.go)
+	replica              *replica            // nil unless Spec.Comm (replica.go)
+	poolRoutes           map[*G.Node][]uint8 // by ReLU node: its fused max pooling's routes (relupool.go)
 	closed               bool
 }
 
@@ -73,7 +74,7 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	}
 	fusions := []*plan.Fusion{plan.StandardOps}
 	if !opt.noFusion {
-		fusions = append(fusions, batchNormGrads, biasRectify, biasActivation, gradientSum)
+		fusions = append(fusions, batchNormGrads, reluPoolForward, reluPoolBackward, biasRectify, biasActivation, gradientSum)
 	}
 	pl, err := plan.New(spec, fusions...)
 	if err != nil {

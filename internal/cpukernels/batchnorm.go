@@ -73,15 +73,21 @@ func BatchNorm[T Float](g Channels, eps float64, train bool, y, x, stats, gamma,
 type batchNormJob[T Float] bnJob[T]
 
 func (j *batchNormJob[T]) chunk(c, _, _ int) {
-	mean, inv := norm(j.g, j.eps, j.train, c, j.stats, j.rmean, j.rvar)
-	scale := float64(j.gamma[c]) * inv
-	shift := float64(j.beta[c]) - mean*scale
+	scale, shift := BatchNormCoefficients(j.g, j.eps, j.train, c, j.stats, j.gamma, j.beta, j.rmean, j.rvar)
 	y, x := j.out, j.x
 	j.g.each(c, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			y[i] = T(float64(x[i])*scale + shift)
 		}
 	})
+}
+
+// BatchNormCoefficients returns the scale and shift that BatchNorm maps
+// channel c with, y = T(x·scale + shift) computed in float64.
+func BatchNormCoefficients[T Float](g Channels, eps float64, train bool, c int, stats, gamma, beta, rmean, rvar []T) (scale, shift float64) {
+	mean, inv := norm(g, eps, train, c, stats, rmean, rvar)
+	scale = float64(gamma[c]) * inv
+	return scale, float64(beta[c]) - mean*scale
 }
 
 // dySums returns the mean and 1/√(σ² + ε) of channel c (norm), Σdy and

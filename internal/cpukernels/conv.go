@@ -48,45 +48,48 @@ func (j *convJob[T]) chunk(_, lo, hi int) {
 // depend on the number of CPUs, so neither does the result.
 const filterGradChunk = 8
 
-// ConvFilterGrad computes dW = Σ_n dy[n] · col(x[n])ᵀ.
+// ConvFilterGrad computes dW = Σ_n dy[n] · col(x[n])ᵀ. Each chunk of
+// images adds its transpose, Σ col(x[n]) · dy[n]ᵀ, into a partial sum of
+// its own: with the column matrix's C·KH·KW rows as the product's rows and
+// the F filters as its columns, the BLAS's kernels run a quarter faster
+// on these shapes than the other way round (16×72 by 625: 2.2 → 1.65 ms
+// per 64 images with OpenBLAS's Haswell kernels on one core). The
+// partials are then added in chunk order into dW, transposed back.
 func ConvFilterGrad[T Float](g Conv, dw, x, dy []T) {
 	if g.N == 0 {
 		clear(dw)
 		return
 	}
 	chunks := (g.N + filterGradChunk - 1) / filterGradChunk
-	var partials *[]T
-	if chunks > 1 {
-		partials = getScratch[T](chunks * len(dw))
-		defer putScratch(partials)
-	}
-	var parts []T
-	if partials != nil {
-		parts = *partials
-	}
-	launch[filterGradJob[T]](g.N, filterGradChunk, filterGradJob[T]{g: g, dw: dw, x: x, dy: dy, partials: parts})
-	if partials != nil {
-		copy(dw, (*partials)[:len(dw)])
-		for c := 1; c < chunks; c++ {
-			for i, v := range (*partials)[c*len(dw) : (c+1)*len(dw)] {
-				dw[i] += v
+	partials := getScratch[T](chunks * len(dw))
+	defer putScratch(partials)
+	launch[filterGradJob[T]](g.N, filterGradChunk, filterGradJob[T]{g: g, dw: dw, x: x, dy: dy, partials: *partials})
+	rows := g.colRows()
+	for c := range chunks {
+		part := (*partials)[c*len(dw) : (c+1)*len(dw)] // rows × F
+		for f := range g.F {
+			out := dw[f*rows : (f+1)*rows]
+			for r := range out {
+				if c == 0 {
+					out[r] = part[r*g.F+f]
+				} else {
+					out[r] += part[r*g.F+f]
+				}
 			}
 		}
 	}
 }
 
-// filterGradJob is a call of ConvFilterGrad; partials, when not nil,
-// holds a partial sum per chunk.
+// filterGradJob is a call of ConvFilterGrad; partials holds a partial sum
+// per chunk, each C·KH·KW × F.
 type filterGradJob[T Float] struct {
 	g                   Conv
 	dw, x, dy, partials []T
 }
 
 func (j *filterGradJob[T]) chunk(c, lo, hi int) {
-	g, out := j.g, j.dw
-	if j.partials != nil {
-		out = j.partials[c*len(j.dw) : (c+1)*len(j.dw)]
-	}
+	g := j.g
+	out := j.partials[c*len(j.dw) : (c+1)*len(j.dw)]
 	col := getScratch[T](g.colRows() * g.colCols())
 	for n := lo; n < hi; n++ {
 		im2col(g, *col, j.x[n*g.inSize():(n+1)*g.inSize()])
@@ -94,7 +97,7 @@ func (j *filterGradJob[T]) chunk(c, lo, hi int) {
 		if n == lo {
 			beta = 0
 		}
-		gemmInnerNT(g.F, g.colRows(), g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), beta, out, g.colRows())
+		gemmInnerNT(g.colRows(), g.F, g.colCols(), *col, g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), beta, out, g.F)
 	}
 	putScratch(col)
 }
@@ -133,7 +136,11 @@ func colRange(g Conv, q int) (lo, hi int) {
 
 // im2col writes the column matrix of one image x (C×H×W) into col: row
 // (c,p,q), column (i,j) holds x[c, i·SH+p−PH, j·SW+q−PW], 0 in the padding.
-func im2col[T Float](g Conv, col, x []T) { walkColumns(g, col, x, true) }
+func im2col[T Float](g Conv, col, x []T) {
+	if !im2colPhased(g, col, x) {
+		walkColumns(g, col, x, true)
+	}
+}
 
 // col2im is the adjoint of im2col: it adds each entry of col to the pixel
 // of dx (C×H×W) it was read from; padding entries are dropped.
@@ -143,6 +150,15 @@ func col2im[T Float](g Conv, dx, col []T) { walkColumns(g, col, dx, false) }
 // image row of img it reads: gather copies the image into col (im2col),
 // otherwise col is added onto the image (col2im).
 func walkColumns[T Float](g Conv, col, img []T, gather bool) {
+	if g.SH == 1 && g.SW == 1 && g.OW == g.W {
+		walkShifted(g, col, img, gather)
+		return
+	}
+	walkRows(g, col, img, gather)
+}
+
+// walkRows is walkColumns one row segment at a time, for any geometry.
+func walkRows[T Float](g Conv, col, img []T, gather bool) {
 	cols := g.colCols()
 	for c := range g.C {
 		plane := img[c*g.H*g.W : (c+1)*g.H*g.W]
@@ -168,17 +184,170 @@ func walkColumns[T Float](g Conv, col, img []T, gather bool) {
 	}
 }
 
+// walkShifted is walkColumns for a stride of 1 and output rows as wide as
+// the image's (KW = 2·PW + 1, the usual "same" padding). Row (c,p,q) of
+// the column matrix is then image plane c shifted by p−PH rows and q−PW
+// columns (shifted).
+func walkShifted[T Float](g Conv, col, img []T, gather bool) {
+	cols, size := g.colCols(), g.H*g.W
+	for c := range g.C {
+		plane := img[c*size : (c+1)*size]
+		for p := range g.KH {
+			for q := range g.KW {
+				r := (c*g.KH+p)*g.KW + q
+				shifted(col[r*cols:(r+1)*cols], plane, g.H, g.W, g.OH, p-g.PH, q-g.PW, gather)
+			}
+		}
+	}
+}
+
+// im2colPhased is im2col for a stride s ≥ 2 in both directions, kernels
+// at least s wide and tall, and output rows as wide as ⌈W/s⌉ (3×3 kernels
+// of stride 2 and padding 1): it splits each image plane into its s²
+// phases, phase (a,b) holding x[s·i+a, s·j+b] (0 past the image), and row
+// (c,p,q) of the column matrix is then phase ((p−PH) mod s, (q−PW) mod s)
+// of plane c shifted by ⌊(p−PH)/s⌋ rows and ⌊(q−PW)/s⌋ columns: each
+// pixel is gathered once, not once per kernel offset. It reports false,
+// doing nothing, for other geometries.
+func im2colPhased[T Float](g Conv, col, x []T) bool {
+	s := g.SH
+	qh := (g.H + s - 1) / s
+	if s < 2 || g.SW != s || g.KH < s || g.KW < s || g.OW != (g.W+s-1)/s {
+		return false
+	}
+	size := qh * g.OW // of a phase
+	scratch := getScratch[T](g.C * s * s * size)
+	phases := *scratch
+	for c := range g.C {
+		splitPhases(phases[c*s*s*size:(c+1)*s*s*size], x[c*g.H*g.W:(c+1)*g.H*g.W], g.H, g.W, qh, g.OW, s)
+	}
+	cols := g.colCols()
+	for c := range g.C {
+		for p := range g.KH {
+			a, di := floorDiv(p-g.PH, s)
+			for q := range g.KW {
+				b, dj := floorDiv(q-g.PW, s)
+				r := (c*g.KH+p)*g.KW + q
+				phase := phases[((c*s+a)*s+b)*size : ((c*s+a)*s+b+1)*size]
+				shifted(col[r*cols:(r+1)*cols], phase, qh, g.OW, g.OH, di, dj, true)
+			}
+		}
+	}
+	putScratch(scratch)
+	return true
+}
+
+// splitPhases writes the s² phases of plane (h×w) to phases, each qh×qw:
+// phase (a,b) holds plane[s·i+a, s·j+b], 0 past the plane.
+func splitPhases[T Float](phases, plane []T, h, w, qh, qw, s int) {
+	for a := range s {
+		for i := range qh {
+			y := s*i + a
+			for b := range s {
+				out := phases[((a*s+b)*qh+i)*qw : ((a*s+b)*qh+i+1)*qw]
+				if y >= h {
+					clear(out)
+					continue
+				}
+				line := plane[y*w : (y+1)*w]
+				for j := range out {
+					if x := s*j + b; x < w {
+						out[j] = line[x]
+					} else {
+						out[j] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// floorDiv returns n mod s and ⌊n/s⌋, the remainder in [0, s).
+func floorDiv(n, s int) (mod, quo int) {
+	quo = n / s
+	if n%s < 0 {
+		quo--
+	}
+	return n - quo*s, quo
+}
+
+// shifted copies (gather) plane, h rows of w, shifted by di rows and dj
+// columns into row, oh rows of w: row[i,j] = plane[i+di, j+dj], 0 where
+// that is outside the plane; or adds row onto plane where it is inside.
+// The rows of row that lie inside the plane are one run, copied (or added)
+// at once, once the entries that the shift wraps around to the next or
+// the previous plane row, which are outside, are zeroed.
+func shifted[T Float](row, plane []T, h, w, oh, di, dj int, gather bool) {
+	ilo, ihi := max(0, -di), min(oh, h-di) // the rows i whose row i+di is inside
+	jlo, jhi := max(0, -dj), min(w, w-dj)
+	shift := di*w + dj
+	lo, hi := max(ilo*w, -shift), min(ihi*w, h*w-shift) // the run of row that reads inside plane
+	switch {
+	case lo >= hi: // only outside
+		if gather {
+			clear(row)
+		}
+	case gather:
+		clear(row[:lo])
+		copy(row[lo:hi], plane[lo+shift:hi+shift])
+		clear(row[hi:])
+		zeroWrapped(row, ilo, ihi, jlo, jhi, w)
+	default:
+		zeroWrapped(row, ilo, ihi, jlo, jhi, w)
+		addTo(plane[lo+shift:hi+shift], row[lo:hi])
+	}
+}
+
+// zeroWrapped zeroes the columns outside [jlo, jhi) of the rows ilo ≤ i <
+// ihi of row, rows of w values.
+func zeroWrapped[T Float](row []T, ilo, ihi, jlo, jhi, w int) {
+	row = row[:ihi*w]
+	for j := range jlo {
+		for k := ilo*w + j; k < len(row); k += w {
+			row[k] = 0
+		}
+	}
+	for j := jhi; j < w; j++ {
+		for k := ilo*w + j; k < len(row); k += w {
+			row[k] = 0
+		}
+	}
+}
+
+// addTo adds src to dst, element by element.
+func addTo[T Float](dst, src []T) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
 // gatherRow sets row[j] = line[j·stride+offset] for lo ≤ j < hi and 0
 // elsewhere.
 func gatherRow[T Float](row, line []T, lo, hi, offset, stride int) {
-	clear(row[:lo])
-	clear(row[hi:])
-	if stride == 1 {
-		copy(row[lo:hi], line[lo+offset:])
+	for j := range lo { // a padding column or two: a loop, not a call to clear
+		row[j] = 0
+	}
+	for j := hi; j < len(row); j++ {
+		row[j] = 0
+	}
+	if lo >= hi {
 		return
 	}
-	for j := lo; j < hi; j++ {
-		row[j] = line[j*stride+offset]
+	dst := row[lo:hi]
+	src := line[lo*stride+offset : (hi-1)*stride+offset+1]
+	switch stride {
+	case 1:
+		copy(dst, src)
+	case 2:
+		src = src[:2*len(dst)-1]
+		for j := range dst {
+			dst[j] = src[2*j]
+		}
+	default:
+		for j := range dst {
+			dst[j] = src[j*stride]
+		}
 	}
 }
 

@@ -364,6 +364,11 @@ func (p *Plan) Needs(m Mode, n *G.Node) bool { return p.needs[m][n] }
 // twice, twice).
 func (p *Plan) Consumers(n *G.Node) []*G.Node { return p.consumers[n] }
 
+// FusionOf returns the fusion that joined n with other nodes into one
+// step, or nil: a later fusion's rule may ask whether an earlier one took
+// a node.
+func (p *Plan) FusionOf(n *G.Node) *Fusion { return p.fusion[n] }
+
 // Kind says where the value of n comes from.
 func (p *Plan) Kind(n *G.Node) Kind { return p.kinds[n] }
 

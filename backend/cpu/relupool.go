@@ -1,0 +1,214 @@
+package cpu
+
+import (
+	"slices"
+
+	G "gorgonia.org/gorgonia"
+
+	"github.com/neurone-dl/neurone/backend/internal/plan"
+	"github.com/neurone-dl/neurone/internal/cpukernels"
+	"github.com/neurone-dl/neurone/ops"
+)
+
+// A convolutional block ends, in the CNNs the project builds, with
+//
+//	z = ChannelBiasAdd(h, b) or BatchNorm(h, ...), a = ReLU(z), y = MaxPool2D(a) (2×2, stride 2)
+//
+// and its gradient with MaxPool2DBackward(a, dy) → da, ReLUBackward(z, da)
+// → dz and, for the bias, SumChannels(dz). z and a are the block's
+// largest maps, and they are read only by these nodes. The two fusions
+// below run the forward nodes as one pass that writes y and, per window,
+// where its gradient goes (cpukernels.ReLUPool), and the backward ones as
+// one pass from those routes (cpukernels.ReLUPoolBackward): z, a and da
+// are never written, so the block streams its maps through memory twice
+// instead of six times. Both give the ops' bits.
+var (
+	// reluPoolForward joins z's, a's and y's nodes where a graph's only
+	// other readers of z and a are the gradients that reluPoolBackward
+	// joins.
+	reluPoolForward = &plan.Fusion{Name: "affine+ReLU+max pooling", Group: func(pl *plan.Plan, z *G.Node) []*G.Node {
+		act, pool := reluPoolNodes(pl, z)
+		if pool == nil {
+			return nil
+		}
+		return []*G.Node{z, act, pool}
+	}}
+
+	// reluPoolBackward joins, after reluPoolForward took a block's
+	// forward nodes, its MaxPool2DBackward and ReLUBackward and the
+	// SumChannels of dz that no earlier fusion took.
+	reluPoolBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+		if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || pl.FusionOf(pl.Inputs(n)[0]) != reluPoolForward {
+			return nil
+		}
+		dz := pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
+		group := []*G.Node{n, dz}
+		for _, c := range pl.Consumers(dz) {
+			if _, ok := pl.Op(c).(ops.SumChannelsOp); ok && pl.FusionOf(c) == nil && isFloat32(c) {
+				return append(group, c)
+			}
+		}
+		return group
+	}}
+)
+
+// reluPoolNodes returns the ReLU act of z and the max pooling of act when
+// z, a float32 map, is a bias addition or batch normalisation per channel
+// that only they and their gradients read (see reluPoolForward).
+func reluPoolNodes(pl *plan.Plan, z *G.Node) (act, pool *G.Node) {
+	switch op := pl.Op(z).(type) {
+	case ops.ChannelBiasAddOp:
+	case ops.BatchNormOp:
+		if op.Dims != 4 {
+			return nil, nil
+		}
+	default:
+		return nil, nil
+	}
+	if !isFloat32(z) || pl.Pinned(z) {
+		return nil, nil
+	}
+	for _, c := range pl.Consumers(z) {
+		if _, ok := pl.Op(c).(ops.ReLUOp); ok && act == nil {
+			act = c
+		}
+	}
+	if act == nil || pl.Pinned(act) {
+		return nil, nil
+	}
+	for _, c := range pl.Consumers(act) {
+		if op, ok := pl.Op(c).(ops.MaxPool2DOp); ok && pool == nil && op.Kernel == [2]int{2, 2} && op.Stride == [2]int{2, 2} {
+			pool = c
+		}
+	}
+	if pool == nil || !onlyGradients(pl, z, act, pool) {
+		return nil, nil
+	}
+	return act, pool
+}
+
+// onlyGradients reports whether z's readers are act and ReLUBackward(z,
+// da) nodes, and act's are pool and the MaxPool2DBackward(act, ·) nodes
+// that compute those da, each read only by its ReLUBackward.
+func onlyGradients(pl *plan.Plan, z, act, pool *G.Node) bool {
+	isReLUGrad := func(n, da *G.Node) bool {
+		_, ok := pl.Op(n).(ops.ReLUBackwardOp)
+		return ok && slices.Equal(pl.Inputs(n), []*G.Node{z, da})
+	}
+	for _, c := range pl.Consumers(act) {
+		if c == pool {
+			continue
+		}
+		op, ok := pl.Op(c).(ops.MaxPool2DBackwardOp)
+		readers := pl.Consumers(c)
+		if !ok || op.Pool != pl.Op(pool) || pl.Inputs(c)[0] != act || pl.Pinned(c) || len(readers) != 1 || !isReLUGrad(readers[0], c) {
+			return false
+		}
+	}
+	for _, c := range pl.Consumers(z) {
+		if c != act && (!isReLUGrad(c, pl.Inputs(c)[1]) || !slices.Contains(pl.Consumers(act), pl.Inputs(c)[1])) {
+			return false
+		}
+	}
+	return true
+}
+
+// reluPoolStep returns the pass of the fused forward step of group (z,
+// act, pool), which reads the slots in, z's inputs.
+func (p *program) reluPoolStep(group []*G.Node, in []int) *reluPool {
+	z, act, pool := group[0], group[1], group[2]
+	shape := z.Shape() // N×C×H×W
+	f := &reluPool{x: in[0], bias: -1, y: p.slots[pool], mode: &p.mode}
+	f.k = cpukernels.ReLUPool{Layout: cpukernels.Channels{N: shape[0], C: shape[1], Inner: shape[2] * shape[3]},
+		H: shape[2], W: shape[3], Route: p.routes(act)}
+	if op, ok := z.Op().(ops.BatchNormOp); ok {
+		f.eps, f.stats, f.gamma, f.beta, f.rmean, f.rvar = op.Eps, in[1], in[2], in[3], in[4], in[5]
+		f.k.Scale, f.k.Shift = make([]float64, shape[1]), make([]float64, shape[1])
+	} else {
+		f.bias = in[1]
+	}
+	return f
+}
+
+// routes returns the routes of the max pooling of act, which its fused
+// forward step writes and its fused gradient reads.
+func (p *program) routes(act *G.Node) []uint8 {
+	if p.poolRoutes == nil {
+		p.poolRoutes = map[*G.Node][]uint8{}
+	}
+	r, ok := p.poolRoutes[act]
+	if !ok {
+		s := act.Shape()
+		r = make([]uint8, s[0]*s[1]*(s[2]/2)*(s[3]/2))
+		p.poolRoutes[act] = r
+	}
+	return r
+}
+
+// reluPool runs cpukernels.ReLUPool, maps split across cores; a batch
+// normalisation's coefficients follow the mode (batch statistics while
+// training, running ones otherwise).
+type reluPool struct {
+	cannotFail
+	x, y                            int // slots
+	bias                            int // slot; < 0: a batch normalisation
+	stats, gamma, beta, rmean, rvar int // slots of a batch normalisation's inputs
+	eps                             float64
+	mode                            *ops.Mode
+	k                               cpukernels.ReLUPool
+}
+
+func (f *reluPool) prepare(vals []G.Value, pool *pool) int {
+	f.k.X, f.k.Y = cpukernels.Float32s(vals[f.x]), cpukernels.Float32s(vals[f.y])
+	if f.bias >= 0 {
+		f.k.Bias = cpukernels.Float32s(vals[f.bias])
+	} else {
+		stats, gamma, beta := cpukernels.Float32s(vals[f.stats]), cpukernels.Float32s(vals[f.gamma]), cpukernels.Float32s(vals[f.beta])
+		rmean, rvar := cpukernels.Float32s(vals[f.rmean]), cpukernels.Float32s(vals[f.rvar])
+		for c := range f.k.Scale {
+			f.k.Scale[c], f.k.Shift[c] = cpukernels.BatchNormCoefficients(f.k.Layout, f.eps, f.mode.Train, c, stats, gamma, beta, rmean, rvar)
+		}
+	}
+	return min(pool.parts(len(f.k.X)), f.k.Layout.N*f.k.Layout.C)
+}
+
+func (f *reluPool) runPart(part, parts int) {
+	lo, hi := span(f.k.Layout.N*f.k.Layout.C, part, parts)
+	f.k.Planes(lo, hi)
+}
+
+// reluPoolGradStep returns the pass of the fused backward step of group
+// (MaxPool2DBackward, ReLUBackward and maybe SumChannels), which reads the
+// slots in: a and dy.
+func (p *program) reluPoolGradStep(pl *plan.Plan, group []*G.Node, in []int) *reluPoolGrad {
+	dz := group[1]
+	shape := dz.Shape() // N×C×H×W
+	f := &reluPoolGrad{dy: in[1], dz: p.slots[dz], dbias: -1}
+	if len(group) > 2 {
+		f.dbias = p.slots[group[2]]
+	}
+	f.k = cpukernels.ReLUPoolBackward{Layout: cpukernels.Channels{N: shape[0], C: shape[1], Inner: shape[2] * shape[3]},
+		H: shape[2], W: shape[3], Route: p.routes(pl.Inputs(group[0])[0])}
+	return f
+}
+
+// reluPoolGrad runs cpukernels.ReLUPoolBackward, channels split across
+// cores.
+type reluPoolGrad struct {
+	cannotFail
+	dy, dz, dbias int // slots; dbias < 0: none
+	k             cpukernels.ReLUPoolBackward
+}
+
+func (f *reluPoolGrad) prepare(vals []G.Value, pool *pool) int {
+	f.k.Dy, f.k.DZ = cpukernels.Float32s(vals[f.dy]), cpukernels.Float32s(vals[f.dz])
+	if f.dbias >= 0 {
+		f.k.DBias = cpukernels.Float32s(vals[f.dbias])
+	}
+	return max(1, min(pool.workers, f.k.Layout.C, len(f.k.DZ)/parallelMin))
+}
+
+func (f *reluPoolGrad) runPart(part, parts int) {
+	lo, hi := span(f.k.Layout.C, part, parts)
+	f.k.Channels(lo, hi)
+}

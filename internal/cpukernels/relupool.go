@@ -1,0 +1,182 @@
+package cpukernels
+
+import (
+	"math"
+	"math/bits"
+)
+
+// A convolutional block's tail, z = affine(x) per channel (a bias, or a
+// batch normalisation), a = ReLU(z), y = 2×2 max pooling of a with stride
+// 2, reads and writes its largest maps three times when each op runs on
+// its own, and its gradient (max pooling's, then ReLU's) three more. The
+// rectifier is monotone, so it commutes with the maximum, and the pooling
+// that picks each window's largest a also decides where its gradient
+// goes: ReLUPool below reads x once and writes only y and, per window,
+// where the gradient goes (Route), and ReLUPoolBackward turns Route and
+// dy into dz in one pass. Both compute the very bits of the ops run one
+// by one (ChannelBiasAdd or BatchNorm, ReLU, MaxPool2D, and
+// MaxPool2DBackward, ReLUBackward, SumChannels).
+
+// NoRoute is the Route of a window whose maximum is not positive: its
+// gradient is zero throughout (ReLU passes none).
+const NoRoute = 4
+
+// ReLUPool is the fused forward pass z = affine(x), y = maxpool2x2(ReLU(z))
+// over N×C maps of H×W. The affine map of channel c is z = x + Bias[c]
+// when Bias is not nil, else z = T(x·Scale[c] + Shift[c]) computed in
+// float64, as BatchNorm computes it (BatchNormCoefficients).
+type ReLUPool struct {
+	Layout       Channels // N, C, Inner = H·W
+	H, W         int
+	X            []float32 // N×C×H×W
+	Bias         []float32 // C values, or nil
+	Scale, Shift []float64 // C values each, when Bias is nil
+	Y            []float32 // N×C×(H/2)×(W/2)
+	// Route gets, per output, which of its window's four elements (row
+	// major) holds the maximum, or NoRoute.
+	Route []uint8
+}
+
+// Planes computes the maps lo ≤ p < hi (map p is image p/C's channel
+// p%C).
+func (k *ReLUPool) Planes(lo, hi int) {
+	oh, ow := k.H/2, k.W/2
+	for p := lo; p < hi; p++ {
+		c := p % k.Layout.C
+		plane := k.X[p*k.Layout.Inner : (p+1)*k.Layout.Inner]
+		out, route := k.Y[p*oh*ow:(p+1)*oh*ow], k.Route[p*oh*ow:(p+1)*oh*ow]
+		for i := range oh {
+			top, bottom := plane[2*i*k.W:(2*i+1)*k.W], plane[(2*i+1)*k.W:(2*i+2)*k.W]
+			row, r := out[i*ow:(i+1)*ow], route[i*ow:(i+1)*ow]
+			if k.Bias != nil {
+				reluPoolBiasRow(row, r, top, bottom, k.Bias[c])
+			} else {
+				reluPoolAffineRow(row, r, top, bottom, k.Scale[c], k.Shift[c])
+			}
+		}
+	}
+}
+
+func reluPoolBiasRow(out []float32, route []uint8, top, bottom []float32, b float32) {
+	route = route[:len(out)]
+	top, bottom = top[:2*len(out)], bottom[:2*len(out)]
+	for j := range out {
+		z0, z1, z2, z3 := top[2*j]+b, top[2*j+1]+b, bottom[2*j]+b, bottom[2*j+1]+b
+		m, at := max4(reluBits(z0), reluBits(z1), reluBits(z2), reluBits(z3))
+		out[j], route[j] = math.Float32frombits(m), at
+		if z0 != z0 {
+			out[j] = allNaN(out[j], z0, z1, z2, z3)
+		}
+	}
+}
+
+func reluPoolAffineRow(out []float32, route []uint8, top, bottom []float32, scale, shift float64) {
+	route = route[:len(out)]
+	top, bottom = top[:2*len(out)], bottom[:2*len(out)]
+	for j := range out {
+		z0, z1 := float32(float64(top[2*j])*scale+shift), float32(float64(top[2*j+1])*scale+shift)
+		z2, z3 := float32(float64(bottom[2*j])*scale+shift), float32(float64(bottom[2*j+1])*scale+shift)
+		m, at := max4(reluBits(z0), reluBits(z1), reluBits(z2), reluBits(z3))
+		out[j], route[j] = math.Float32frombits(m), at
+		if z0 != z0 {
+			out[j] = allNaN(out[j], z0, z1, z2, z3)
+		}
+	}
+}
+
+// The row loops find the largest of ReLU(z) over each window (z0..z3,
+// its elements in row-major order) and where it is (max4), or NoRoute
+// when it is not positive, choosing as maxRow2x2 chooses: the first
+// largest. They compare the rectified values' bits as integers, which
+// order as the values do for the non-negative ones, without a branch
+// (conditional moves). A NaN counts as 0 there, as in MaxPool, which
+// passes NaNs over; but a window all NaN pools to NaN in MaxPool, and
+// allNaN makes it so here.
+
+// allNaN returns ReLU(z0) (a NaN) if all four are NaN, else y.
+func allNaN(y, z0, z1, z2, z3 float32) float32 {
+	if z0 != z0 && z1 != z1 && z2 != z2 && z3 != z3 {
+		return max(z0, 0)
+	}
+	return y
+}
+
+// max4 returns the largest of four and the index of the first that holds
+// it, or NoRoute if it is 0.
+func max4(u0, u1, u2, u3 uint32) (uint32, uint8) {
+	m := max(u0, u1, u2, u3)
+	// Bit k is set where element k holds the maximum, bits 3 and 4
+	// always: the lowest set bit is the first largest, or NoRoute once the
+	// four lowest are cleared for a maximum of 0.
+	first := b2i(u0 == m) | b2i(u1 == m)<<1 | b2i(u2 == m)<<2 | 8 | 16
+	first &^= 15 * b2i(m == 0)
+	return m, uint8(bits.TrailingZeros8(uint8(first)))
+}
+
+// reluBits returns the bits of max(x, 0) for x not NaN, 0 for a NaN.
+func reluBits(x float32) uint32 {
+	u := math.Float32bits(x)
+	if u > 0x7f800000 { // negative, or NaN
+		u = 0
+	}
+	return u
+}
+
+// ReLUPoolBackward is the gradient of ReLUPool: from the pooled gradient
+// Dy and Route it writes DZ, the gradient of z (dy at each routed element,
+// zero elsewhere), and, when DBias is not nil, each channel's sum of DZ
+// (SumChannels: Sum of each plane, the planes in image order).
+type ReLUPoolBackward struct {
+	Layout Channels // N, C, Inner = H·W
+	H, W   int
+	Route  []uint8
+	Dy     []float32
+	DZ     []float32
+	DBias  []float32 // C values, or nil
+}
+
+// Channels computes the channels lo ≤ c < hi of every image.
+func (k *ReLUPoolBackward) Channels(lo, hi int) {
+	g := k.Layout
+	oh, ow := k.H/2, k.W/2
+	for c := lo; c < hi; c++ {
+		var s float64
+		for n := range g.N {
+			p := n*g.C + c
+			plane := k.DZ[p*g.Inner : (p+1)*g.Inner]
+			k.plane(plane, k.Dy[p*oh*ow:(p+1)*oh*ow], k.Route[p*oh*ow:(p+1)*oh*ow])
+			if k.DBias != nil {
+				s += Sum(plane)
+			}
+		}
+		if k.DBias != nil {
+			k.DBias[c] = float32(s)
+		}
+	}
+}
+
+// plane writes one map's gradient dz from its pooled gradient dy and
+// routes: zeros, then each window's gradient at its routed element.
+func (k *ReLUPoolBackward) plane(dz, dy []float32, route []uint8) {
+	clear(dz)
+	oh, ow := k.H/2, k.W/2
+	at := [4]int{0, 1, k.W, k.W + 1} // a window's elements from its first
+	for i := range oh {
+		routeRow(dz[2*i*k.W:], dy[i*ow:(i+1)*ow], route[i*ow:(i+1)*ow], &at)
+	}
+}
+
+// routeRow writes each g of dy to the element of its window (the j-th
+// window at top[2j]) that its route names: 0 + g, as MaxPoolBackward adds
+// it onto a cleared map, or, without a route, 0 to the first (already 0),
+// so that no branch depends on the data.
+func routeRow(top, dy []float32, route []uint8, at *[4]int) {
+	route = route[:len(dy)]
+	for j, g := range dy {
+		r := route[j]
+		top[2*j+at[r&3]] = math.Float32frombits(math.Float32bits(g+0) & onlyIf(r < NoRoute))
+	}
+}
+
+// onlyIf is all ones if c holds, else 0.
+func onlyIf(c bool) uint32 { return -uint32(b2i(c)) }

@@ -1,0 +1,103 @@
+package cpukernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// ReLUPool and ReLUPoolBackward give the bits of the kernels they fuse,
+// run one after the other (a bias or a batch normalisation, ReLU,
+// MaxPool, then MaxPoolBackward, ReLUBackward, SumChannels), on maps of
+// odd and even sides (an odd side's last row and column are in no window)
+// drawn from values that tie, sit at and around zero, and are NaN.
+func TestReLUPoolMatchesUnfused(t *testing.T) {
+	t.Parallel()
+	nan := nan()
+	for _, tc := range []struct {
+		n, c, h, w int
+		batchNorm  bool
+		vals       []float32 // drawn from; nil: uniform in [−1, 1)
+	}{
+		{n: 3, c: 2, h: 6, w: 8},
+		{n: 2, c: 3, h: 7, w: 5},
+		{n: 2, c: 3, h: 7, w: 9, batchNorm: true},
+		{n: 4, c: 2, h: 4, w: 6, vals: []float32{nan, -1, 0, float32(math.Copysign(0, -1)), 0.5, 1}},
+		{n: 4, c: 2, h: 5, w: 4, vals: []float32{nan, -1, 0, 1}, batchNorm: true},
+	} {
+		t.Run(fmt.Sprintf("%dx%dx%dx%d/batchnorm=%t/edges=%t", tc.n, tc.c, tc.h, tc.w, tc.batchNorm, tc.vals != nil), func(t *testing.T) {
+			t.Parallel()
+			checkReLUPool(t, tc.n, tc.c, tc.h, tc.w, tc.batchNorm, tc.vals)
+		})
+	}
+}
+
+func checkReLUPool(t *testing.T, n, c, h, w int, batchNorm bool, vals []float32) {
+	rng := rand.New(rand.NewPCG(uint64(n*c), uint64(h*w)))
+	draw := func(size int) []float32 {
+		x := make([]float32, size)
+		for i := range x {
+			if vals != nil {
+				x[i] = vals[rng.IntN(len(vals))]
+			} else {
+				x[i] = rng.Float32()*2 - 1
+			}
+		}
+		return x
+	}
+	g := Channels{N: n, C: c, Inner: h * w}
+	pool := Pool{Planes: n * c, H: h, W: w, OH: h / 2, OW: w / 2, KH: 2, KW: 2, SH: 2, SW: 2}
+	x, dy := draw(n*c*h*w), draw(n*c*(h/2)*(w/2))
+	if vals != nil {
+		x[0], x[1], x[w], x[w+1] = nan(), nan(), nan(), nan() // a window all NaN pools to NaN
+		dy[0] = float32(math.Copysign(0, -1))                 // gets 0 + dy, as MaxPoolBackward adds it
+	}
+	fused := ReLUPool{Layout: g, H: h, W: w, X: x, Y: make([]float32, len(dy)), Route: make([]uint8, len(dy))}
+
+	// The unfused forward pass: z, a = ReLU(z), y = MaxPool(a).
+	z := make([]float32, len(x))
+	if batchNorm {
+		stats, gamma, beta := make([]float32, 2*c), draw(c), draw(c)
+		BatchNormStats(g, stats, x)
+		BatchNorm(g, 1e-5, true, z, x, stats, gamma, beta, nil, nil)
+		fused.Scale, fused.Shift = make([]float64, c), make([]float64, c)
+		for ch := range c {
+			fused.Scale[ch], fused.Shift[ch] = BatchNormCoefficients(g, 1e-5, true, ch, stats, gamma, beta, nil, nil)
+		}
+	} else {
+		fused.Bias = draw(c)
+		for p := range n * c {
+			for i := range g.Inner {
+				z[p*g.Inner+i] = x[p*g.Inner+i] + fused.Bias[p%c]
+			}
+		}
+	}
+	a, y := make([]float32, len(x)), make([]float32, len(dy))
+	ReLU(a, z, nil, 0)
+	MaxPool(pool, y, a)
+	fused.Planes(0, n*c)
+	sameFloats(t, "pooled", fused.Y, y)
+
+	// The unfused backward pass: da, dz = ReLUBackward(z, da), db.
+	da, dz, db := make([]float32, len(x)), make([]float32, len(x)), make([]float32, c)
+	MaxPoolBackward(pool, da, a, dy)
+	ReLUBackward(dz, z, da, 0)
+	SumChannels(g.Inner, db, dz)
+	back := ReLUPoolBackward{Layout: g, H: h, W: w, Route: fused.Route, Dy: dy, DZ: draw(len(x)), DBias: make([]float32, c)}
+	back.Channels(0, c)
+	sameFloats(t, "dz", back.DZ, dz)
+	sameFloats(t, "bias gradient", back.DBias, db)
+}
+
+// sameFloats fails t unless got and want hold the same bits.
+func sameFloats(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s[%d]: fused %v, unfused %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func nan() float32 { return float32(math.NaN()) }
