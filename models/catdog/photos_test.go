@@ -70,7 +70,7 @@ func TestApplyPhotoRecipe(t *testing.T) {
 // architecture's recipe as flags.
 func TestPhotoRecipesUsage(t *testing.T) {
 	got := PhotoRecipesUsage()
-	for _, want := range []string{"--model cnn   --filters 16,32,64,128 --batchnorm --augment --epochs 60 --lr-schedule cosine\n",
+	for _, want := range []string{"--model cnn   --filters 24,48,96,192 --batchnorm --augment --epochs 60 --lr-schedule cosine\n",
 		"--model mlp6  --pixels standardised --batchnorm --augment --epochs 30 --lr-schedule none --patience 5 --lr 0.0003 --weight-decay 0.05\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("usage lacks %q:\n%s", want, got)
