@@ -30,14 +30,14 @@ func TestApplyPhotoRecipe(t *testing.T) {
 
 	s := with(func(s *Settings) { s.Arch = ArchCNN }, "model")
 	if !slices.Equal(s.Filters, cnn.Filters) || s.BatchNorm != cnn.BatchNorm || s.Augment != cnn.Augment || s.Epochs != cnn.Epochs ||
-		s.Schedule != cnn.Schedule || s.Patience != cnn.Patience || s.WeightDecay != cnn.WeightDecay {
+		s.Schedule != cnn.Schedule || s.Patience != cnn.Patience || s.WeightDecay != cnn.WeightDecay || s.Val != cnn.Val || cnn.Val == 0 {
 		t.Errorf("photos with cnn: %+v; want the recipe %+v", s, cnn)
 	}
 
 	s = with(func(s *Settings) {
-		s.Arch, s.Filters, s.Epochs, s.Schedule, s.WeightDecay = ArchCNN, []int{8, 16}, 3, optim.ScheduleNone, 0.5
-	}, "model", "filters", "epochs", "augment", "lr-schedule", "weight-decay")
-	if !slices.Equal(s.Filters, []int{8, 16}) || s.Epochs != 3 || s.Augment || s.Schedule != optim.ScheduleNone || s.WeightDecay != 0.5 {
+		s.Arch, s.Filters, s.Epochs, s.Schedule, s.WeightDecay, s.Val = ArchCNN, []int{8, 16}, 3, optim.ScheduleNone, 0.5, 0.3
+	}, "model", "filters", "epochs", "augment", "lr-schedule", "weight-decay", "val")
+	if !slices.Equal(s.Filters, []int{8, 16}) || s.Epochs != 3 || s.Augment || s.Schedule != optim.ScheduleNone || s.WeightDecay != 0.5 || s.Val != 0.3 {
 		t.Errorf("settings given: %+v; want them kept", s)
 	}
 
@@ -70,7 +70,7 @@ func TestApplyPhotoRecipe(t *testing.T) {
 // architecture's recipe as flags.
 func TestPhotoRecipesUsage(t *testing.T) {
 	got := PhotoRecipesUsage()
-	for _, want := range []string{"--model cnn   --filters 24,48,96,192 --batchnorm --augment --epochs 60 --lr-schedule cosine\n",
+	for _, want := range []string{"--model cnn   --val 0.1 --filters 16,32,64,128 --batchnorm --augment --epochs 80 --lr-schedule cosine\n",
 		"--model mlp6  --pixels standardised --batchnorm --augment --epochs 30 --lr-schedule none --patience 5 --lr 0.0003 --weight-decay 0.05\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("usage lacks %q:\n%s", want, got)
