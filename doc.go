@@ -37,7 +37,9 @@
 //     recognises Gorgonia's standard ops (products, broadcast bias adds,
 //     rectifiers) and rewrites them onto Neurone's (StandardOps).
 //   - backend/cpu: executes a plan with the CPU kernels; matrix products
-//     on the BLAS chosen at run time (internal/blas).
+//     on the BLAS chosen at run time (internal/blas). Its own fusions
+//     include a conv block's bias or batch norm, ReLU and 2x2 max pooling
+//     in one pass each way (relupool.go).
 //   - backend/cuda: lowers a plan to cuBLAS calls and NVRTC-compiled CUDA C
 //     kernels over device buffers, replayed as a CUDA graph. Each op family
 //     (activation, matmul, bias, conv, pool, batchnorm, loss, softmax, dropout,
