@@ -121,6 +121,28 @@ func TestParseTorchCNN(t *testing.T) {
 	}
 }
 
+// Several runs of PyTorch's CNN show their range beside the median, so
+// that a median between two modes of its step time shows as one.
+func TestTorchCNNSpread(t *testing.T) {
+	in := `{"model": "cnn", "bench": "CNN/train/cpu/batch=64", "variant": "eager", "step_ms": 65.0, "samples_per_s": 985}
+{"model": "cnn", "bench": "CNN/train/cpu/batch=64", "variant": "eager", "step_ms": 29.0, "samples_per_s": 2207}
+{"model": "cnn", "bench": "CNN/train/cpu/batch=64", "variant": "eager", "step_ms": 72.5, "samples_per_s": 883}
+`
+	torch, err := parseTorch(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := parseGoBench(strings.NewReader("BenchmarkCNN/train/cpu/batch=64-2 \t 90 \t 12200000 ns/op \t 0.27 peak-fraction \t 5250 samples/s \t 1 allocs/op\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	renderOther(&b, results{ours: ours, torch: torch})
+	if want := "| CNN/train/cpu/batch=64 | eager | 12.2 | 5250 | 65.0 (29.0-72.5) | 985 |"; !strings.Contains(b.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, b.String())
+	}
+}
+
 func TestParseTorchCUDAModes(t *testing.T) {
 	in := `{"torch": "2.11.0", "threads": 16, "gpu": "NVIDIA H100 80GB HBM3"}
 {"gemm8192_fp32_tf32": false, "tflops": 51.5}

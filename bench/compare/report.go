@@ -252,9 +252,18 @@ func renderOther(w io.Writer, res results) {
 			if r, ok := res.otherRatio(name, v); ok {
 				ratio = fmt.Sprintf("%.2fx", r)
 			}
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %.0f | %s | %s |\n", name, v, ours, formatMS(t.StepMS), t.SamplesPerS, ratio, tail)
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %.0f | %s | %s |\n", name, v, ours, spread(t), t.SamplesPerS, ratio, tail)
 		}
 	}
+}
+
+// spread writes a step time with, over several runs, their range:
+// "65.0 (29.0-72.5)", so that a median between two modes shows as one.
+func spread(m measure) string {
+	if m.Runs < 2 {
+		return formatMS(m.StepMS)
+	}
+	return fmt.Sprintf("%s (%s-%s)", formatMS(m.StepMS), formatMS(m.MinMS), formatMS(m.MaxMS))
 }
 
 // benchLines keeps the header and result lines of benchmark output, one

@@ -31,6 +31,9 @@ type measure struct {
 	PeakFraction float64 // 0 when not reported
 	AllocsPerOp  float64
 	Runs         int
+	// MinMS and MaxMS are the fastest and slowest of the runs' steps
+	// (PyTorch's CNN, whose step time can differ a lot between runs).
+	MinMS, MaxMS float64
 }
 
 // goBench is what the project's benchmark output says: MLP6 configurations
@@ -225,7 +228,7 @@ func parseTorch(r io.Reader) (torchRun, error) {
 		if out.CNN[k.bench] == nil {
 			out.CNN[k.bench] = map[string]measure{}
 		}
-		out.CNN[k.bench][k.variant] = measure{StepMS: median(s), SamplesPerS: median(cnnRates[k]), Runs: len(s)}
+		out.CNN[k.bench][k.variant] = measure{StepMS: median(s), SamplesPerS: median(cnnRates[k]), Runs: len(s), MinMS: slices.Min(s), MaxMS: slices.Max(s)}
 	}
 	return out, nil
 }
