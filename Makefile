@@ -105,8 +105,9 @@ demo: build
 # (bench/gpu-run.sh says what it runs). The binaries load OpenBLAS at run
 # time where they find it, gonum's BLAS otherwise; where OpenBLAS is
 # installed here, the bundle carries it and the libraries it needs (lib/),
-# which run.sh puts on LD_LIBRARY_PATH, so that the CPU side of "CUDA
-# against the CPU" is measured there with OpenBLAS.
+# which run.sh puts on LD_LIBRARY_PATH where the GPU machine has no
+# OpenBLAS of its own, so that the CPU side of "CUDA against the CPU" is
+# measured there with OpenBLAS.
 GPU_BUNDLE  ?= build/gpu
 OPENBLAS_LIB ?= $(shell ldconfig -p 2>/dev/null | awk '/libopenblas\.so\.0 / {print $$NF; exit}')
 

@@ -126,8 +126,16 @@ if ! tar xJf "$bundle/bundle.tar.xz" -C "$bin" 2>"$logs/unpack.log"; then
 	echo "run.sh: cannot unpack $bundle/bundle.tar.xz: $(tail -1 "$logs/unpack.log")" >&2
 	exit 1
 fi
-# The bundle's OpenBLAS, for every binary (they load it at run time).
-[ -d "$bin/lib" ] && export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The binaries load OpenBLAS at run time: the machine's where it has one
+# (it knows the machine's CPU: the bundle's 0.3.21 fell back to Prescott
+# kernels on the H200 host's Cooper Lake, where the machine's 0.3.26 does
+# not), else the bundle's.
+machine_blas=
+if { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
+	machine_blas=1
+elif [ -d "$bin/lib" ]; then
+	export LD_LIBRARY_PATH="$bin/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
 benchenv=(GOMAXPROCS="$threads" OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads")
 # -test.v, so that a benchmark that skips says why (bench/compare reads
 # the result lines alone).
@@ -197,13 +205,12 @@ probe() {
 	else
 		sanitizer= sanitizer_version="not found"
 	fi
-	# The binaries load OpenBLAS at run time: the bundle's (lib/, on
-	# LD_LIBRARY_PATH) where it carries one, else the machine's, else gonum.
+	# Which OpenBLAS the binaries load (see machine_blas), else gonum.
 	blas="gonum (pure Go): neither the bundle nor the machine has OpenBLAS"
-	if [ -d "$bin/lib" ]; then
-		blas="OpenBLAS ($(cd "$bin/lib" && ls libopenblas* | head -1), from the bundle)"
-	elif { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q 'libopenblas'; then
+	if [ -n "$machine_blas" ]; then
 		blas="OpenBLAS (the machine's)"
+	elif [ -d "$bin/lib" ]; then
+		blas="OpenBLAS ($(cd "$bin/lib" && ls libopenblas* | head -1), from the bundle)"
 	fi
 	{
 		echo "started=$started_at"

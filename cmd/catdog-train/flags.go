@@ -136,7 +136,9 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 			return nil, err
 		}
 	}
-	o.ApplyPhotoRecipe() // with --data, for the flags left out
+	// With --data, the photo recipe for the flags left out: the CPU's
+	// here, to check them; trainer.run applies the GPU's if it opens one.
+	o.ApplyPhotoRecipe(false)
 	return o, usage(o.check())
 }
 

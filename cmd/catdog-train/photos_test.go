@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/neurone-dl/neurone/backend"
+	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/clitest"
 	"github.com/neurone-dl/neurone/models/catdog"
 	"github.com/neurone-dl/neurone/models/catdog/dataset"
@@ -21,7 +23,7 @@ import (
 func TestPhotoRecipe(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	cnn, err := catdog.PhotoRecipeFor(catdog.ArchCNN)
+	cnn, err := catdog.PhotoRecipeFor(catdog.ArchCNN, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +44,56 @@ func TestPhotoRecipe(t *testing.T) {
 	r := runTrain(t, context.Background(), "-h")
 	if r.code != 0 || !strings.Contains(r.stdout, "Photo recipes") || !strings.Contains(r.stdout, "--model cnn   "+cnn.String()) {
 		t.Errorf("-h: exit %d, the recipes missing:\n%s", r.code, r.stdout)
+	}
+}
+
+// namedGPU is the CPU backend under a CUDA device's name, for what the
+// command decides from the name alone.
+type namedGPU struct{ backend.Backend }
+
+func (namedGPU) Name() string { return "cuda:0 (a GPU named for the test)" }
+
+// TestGPURecipe checks that on a GPU the command gives the flags left out
+// the photo recipe for a GPU and says so, keeps the flags given, and that
+// the CPU, the synthetic set and the perceptron (whose recipes are the
+// same) keep the CPU's recipe silently.
+func TestGPURecipe(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	gpuR, err := catdog.PhotoRecipeFor(catdog.ArchCNN, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpuR, _ := catdog.PhotoRecipeFor(catdog.ArchCNN, false)
+	tests := []struct {
+		name    string
+		args    []string
+		dev     backend.Backend
+		filters []int
+		epochs  int
+		says    bool
+	}{
+		{"cnn on a GPU", []string{"--data", dir, "--model", "cnn"}, namedGPU{cpu.New()}, gpuR.Filters, gpuR.Epochs, true},
+		{"cnn on a GPU, --filters and --epochs given", []string{"--data", dir, "--model", "cnn", "--filters", "4,8", "--epochs", "3"},
+			namedGPU{cpu.New()}, []int{4, 8}, 3, true},
+		{"cnn on the CPU", []string{"--data", dir, "--model", "cnn"}, cpu.New(), cpuR.Filters, cpuR.Epochs, false},
+		{"cnn, synthetic set, on a GPU", []string{"--model", "cnn"}, namedGPU{cpu.New()}, nil, 10, false},
+		{"mlp6 on a GPU", []string{"--data", dir, "--model", "mlp6"}, namedGPU{cpu.New()}, nil, 30, false},
+	}
+	for _, tt := range tests {
+		o, err := parseFlags(append(tt.args, "--out", filepath.Join(dir, "out")), io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		var out strings.Builder
+		tr := &trainer{o: o, stdout: &out}
+		if err := tr.gpuRecipe(tt.dev); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		said := strings.Contains(out.String(), "photo recipe for a GPU")
+		if !slices.Equal(o.Filters, tt.filters) || o.Epochs != tt.epochs || said != tt.says {
+			t.Errorf("%s: filters %v, epochs %d, said %q; want %v, %d, saying it %t", tt.name, o.Filters, o.Epochs, out.String(), tt.filters, tt.epochs, tt.says)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/neurone-dl/neurone/backend"
 	"github.com/neurone-dl/neurone/backend/comm"
 	"github.com/neurone-dl/neurone/backend/cpu"
 	"github.com/neurone-dl/neurone/cmd/internal/cli"
@@ -59,14 +60,19 @@ func (t *trainer) run(ctx context.Context) error {
 	if err := t.prepareOut(); err != nil {
 		return err
 	}
+	dev, err := cli.OpenDevice(t.o.device, t.stdout)
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	if err := t.gpuRecipe(dev); err != nil {
+		return err
+	}
 	opt, err := t.o.RunOptions()
 	if err != nil {
 		return err
 	}
-	if opt.Backend, err = cli.OpenDevice(t.o.device, t.stdout); err != nil {
-		return err
-	}
-	defer opt.Backend.Close()
+	opt.Backend = dev
 	d, err := t.o.LoadData(dataset.Options{Workers: t.o.workers, CacheDir: t.o.cache}, t.stdout)
 	if err != nil {
 		return err
@@ -95,6 +101,25 @@ func (t *trainer) run(ctx context.Context) error {
 	}
 	out := report.Output{W: t.stdout, FS: t.env.fs, Dir: t.o.out, Plots: t.o.plots, BLAS: cpu.BLAS(), Start: t.start}
 	return out.Finish(res, d)
+}
+
+// gpuRecipe gives the flags left out the photo recipe for a GPU when dev
+// is one and that recipe differs from the CPU's, which parseFlags gave
+// them, and says so.
+func (t *trainer) gpuRecipe(dev backend.Backend) error {
+	if !cli.OnGPU(dev) || t.o.Data == "" || t.o.Resume {
+		return nil
+	}
+	cpuR, err := catdog.PhotoRecipeFor(t.o.Arch, false)
+	if err != nil {
+		return err
+	}
+	if gpuR, _ := catdog.PhotoRecipeFor(t.o.Arch, true); gpuR.String() == cpuR.String() {
+		return nil
+	}
+	t.o.ApplyPhotoRecipe(true)
+	fmt.Fprintf(t.stdout, "on a GPU: the %s photo recipe for a GPU for the flags left out (catdog-train -h lists it)\n", t.o.Arch)
+	return t.o.Validate()
 }
 
 // prepareOut creates --out, early, so that a folder that cannot be made

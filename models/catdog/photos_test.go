@@ -1,6 +1,7 @@
 package catdog
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // their values, and that the synthetic set and Resume keep the settings
 // as they are.
 func TestApplyPhotoRecipe(t *testing.T) {
-	cnn, err := PhotoRecipeFor(ArchCNN)
+	cnn, err := PhotoRecipeFor(ArchCNN, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +25,7 @@ func TestApplyPhotoRecipe(t *testing.T) {
 		for _, g := range given {
 			s.Given[g] = true
 		}
-		s.ApplyPhotoRecipe()
+		s.ApplyPhotoRecipe(false)
 		return s
 	}
 
@@ -41,7 +42,7 @@ func TestApplyPhotoRecipe(t *testing.T) {
 		t.Errorf("settings given: %+v; want them kept", s)
 	}
 
-	mlp, err := PhotoRecipeFor(ArchMLP6)
+	mlp, err := PhotoRecipeFor(ArchMLP6, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,11 +67,69 @@ func TestApplyPhotoRecipe(t *testing.T) {
 	}
 }
 
+// TestGPUPhotoRecipe checks that the CNN's recipe on a GPU differs from
+// the CPU's, that the perceptron's is the same, and that applying the
+// CPU's recipe and then the GPU's (as catdog-train does once it has opened
+// a GPU) leaves the settings that applying the GPU's alone does, given
+// settings kept.
+func TestGPUPhotoRecipe(t *testing.T) {
+	for _, arch := range Archs() {
+		cpuR, _ := PhotoRecipeFor(arch, false)
+		gpuR, err := PhotoRecipeFor(arch, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if differs := cpuR.String() != gpuR.String(); differs != (arch == ArchCNN) {
+			t.Errorf("%s: the CPU recipe %q and the GPU's %q: differ %t", arch, cpuR, gpuR, differs)
+		}
+		for _, given := range [][]string{nil, {"filters", "epochs"}, {"warmup", "lr-per-step"}} {
+			fresh := func() Settings {
+				s := defaultSettings()
+				s.Data, s.Arch, s.Filters, s.Epochs, s.Warmup = "photos", arch, []int{4, 8}, 7, 1
+				for _, g := range given {
+					s.Given[g] = true
+				}
+				return s
+			}
+			both, alone := fresh(), fresh()
+			both.ApplyPhotoRecipe(false)
+			both.ApplyPhotoRecipe(true)
+			alone.ApplyPhotoRecipe(true)
+			if !reflect.DeepEqual(both, alone) {
+				t.Errorf("%s, %v given: the CPU then the GPU recipe give\n%+v\nthe GPU's alone\n%+v", arch, given, both, alone)
+			}
+			if arch == ArchCNN && len(given) == 0 && (!slices.Equal(alone.Filters, gpuR.Filters) || alone.Warmup != gpuR.Warmup ||
+				alone.LRPerStep != gpuR.PerStep || alone.Epochs != gpuR.Epochs || gpuR.Warmup == 0) {
+				t.Errorf("cnn on a GPU: %+v; want the recipe %+v", alone, gpuR)
+			}
+			if slices.Contains(given, "filters") && !slices.Equal(alone.Filters, []int{4, 8}) {
+				t.Errorf("%s: --filters given, changed to %v", arch, alone.Filters)
+			}
+		}
+	}
+	for _, arch := range Archs() {
+		for _, onGPU := range []bool{false, true} {
+			if err := validRecipe(arch, onGPU); err != nil {
+				t.Errorf("%s recipe, on a GPU %t: %v", arch, onGPU, err)
+			}
+		}
+	}
+}
+
+// validRecipe checks that settings taking all of arch's recipe validate.
+func validRecipe(arch string, onGPU bool) error {
+	s := defaultSettings()
+	s.Data, s.Arch = "photos", arch
+	s.ApplyPhotoRecipe(onGPU)
+	return s.Validate()
+}
+
 // TestPhotoRecipesUsage checks that the usage text gives each
 // architecture's recipe as flags.
 func TestPhotoRecipesUsage(t *testing.T) {
 	got := PhotoRecipesUsage()
 	for _, want := range []string{"--model cnn   --val 0.1 --filters 16,32,64,128 --batchnorm --augment --epochs 80 --lr-schedule cosine\n",
+		"    on a GPU:    --val 0.1 --filters 48,96,192,384 --batchnorm --augment --epochs 120 --lr-schedule cosine --warmup 2 --lr-per-step\n",
 		"--model mlp6  --pixels standardised --batchnorm --augment --epochs 30 --lr-schedule none --patience 5 --lr 0.0003 --weight-decay 0.05\n"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("usage lacks %q:\n%s", want, got)
@@ -95,7 +154,7 @@ func TestPhotoRecipeColour(t *testing.T) {
 	for _, given := range []bool{false, true} {
 		s := defaultSettings()
 		s.Data, s.Arch, s.Given["colour"] = "photos", ArchCNN, given
-		s.ApplyPhotoRecipe()
+		s.ApplyPhotoRecipe(false)
 		if s.Colour == given {
 			t.Errorf("--colour given %t: colour %t", given, s.Colour)
 		}

@@ -240,7 +240,7 @@ func TestPixelSettings(t *testing.T) {
 	for _, given := range []bool{false, true} {
 		p := defaultSettings()
 		p.Data, p.Pixels, p.Given["pixels"] = "photos", dataset.Unit, given
-		p.ApplyPhotoRecipe()
+		p.ApplyPhotoRecipe(false)
 		if want := map[bool]dataset.Encoding{false: dataset.Standardised, true: dataset.Unit}[given]; p.Pixels != want {
 			t.Errorf("mlp6 photos, --pixels given %t: %q, want %q", given, p.Pixels, want)
 		}

@@ -111,6 +111,10 @@ func OpenDevice(name string, w io.Writer) (backend.Backend, error) {
 	return b, nil
 }
 
+// OnGPU reports whether dev runs on a GPU: a CUDA device ("cuda:N ..."),
+// not the CPU or cuda-emu.
+func OnGPU(dev backend.Backend) bool { return strings.HasPrefix(dev.Name(), "cuda:") }
+
 // TuneBLAS chooses the CPU BLAS's threads for a network about to be
 // trained or run on dev: one for a convolutional network, whose
 // convolutions spread the images over the cores themselves
