@@ -114,3 +114,27 @@ func TestSecondRunOnTheSameOutIsRefused(t *testing.T) {
 		t.Errorf("history of %d epochs, want 2", len(h))
 	}
 }
+
+// TestCollapsedRunStops trains at Adam's rate of 1, which kills the small
+// perceptron's ReLUs at once: the run stops with exit 1 after
+// catdog.CollapsedEpochs epochs of one answer for every image, saying
+// what happened, what to try and where its checkpoints are, rather than
+// training the epochs left. (models/catdog's TestRunCollapsed checks the
+// detection itself.)
+func TestCollapsedRunStops(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "out")
+	r := runTrain(t, context.Background(), flags(synthSmall, []string{"--lr", "1", "--epochs", "20", "--out", out})...)
+	for _, s := range []string{"training collapsed: in epochs ", "try a smaller --lr, or --warmup 2 --lr-per-step",
+		"its checkpoints stay in " + out + ": last.safetensors (epoch "} {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("stderr does not say %q", s)
+		}
+	}
+	if r.code != 1 || t.Failed() {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout, "epoch 20/20") || strings.Contains(r.stdout, "test accuracy") {
+		t.Errorf("the collapsed run went on:\n%s", r.stdout)
+	}
+}

@@ -92,6 +92,9 @@ func runIn(ctx context.Context, e env, args []string, stdout, stderr io.Writer) 
 			fmt.Fprintf(stderr, "the disk holding %s is full: free some space, then continue with --resume\n", o.out)
 		}
 		switch {
+		case errors.Is(err, catdog.ErrCollapsed):
+			fmt.Fprintf(stderr, "its checkpoints stay in %s: %s (epoch %d) and %s (the epoch of the lowest validation loss)\n",
+				o.out, lastFile, t.lastEpoch, bestFile)
 		case t.lastEpoch > 0:
 			fmt.Fprintf(stderr, "the last good model (epoch %d) is in %s\n", t.lastEpoch, t.path(lastFile))
 		case errors.Is(err, catdog.ErrDiverged):

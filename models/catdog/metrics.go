@@ -25,6 +25,9 @@ type Metrics struct {
 	Recall    float64
 	F1        float64
 	AUC       float64 // area under the ROC curve of P(cat); NaN with one class
+	// Spread is the largest P(cat) less the smallest: near 0, the
+	// network gives every image the same answer (a collapsed network).
+	Spread float64
 	// Confusion[actual][predicted], with labels dataset.Dog and dataset.Cat.
 	Confusion [2][2]int
 }
@@ -91,6 +94,7 @@ func Score(probs []float32, labels []uint8) Metrics {
 	if len(probs) == 0 {
 		return m
 	}
+	m.Spread = float64(slices.Max(probs) - slices.Min(probs))
 	m.Loss = lossSum / float64(len(probs))
 	m.Accuracy = float64(m.Confusion[0][0]+m.Confusion[1][1]) / float64(len(probs))
 	cat := m.PerClass()[dataset.Cat]

@@ -134,6 +134,7 @@ func TestScoreByHand(t *testing.T) {
 	near("F1", m.F1, 2.0/3)
 	// Cat 0.9 and 0.8 beat all 4 dogs; 0.3 beats 0.2 and 0.1: 10 of 12.
 	near("AUC", m.AUC, 10.0/12)
+	near("spread", m.Spread, 0.9-0.1)
 	per := m.PerClass()
 	near("dog precision", per[0].Precision, 3.0/4)
 	near("dog recall", per[0].Recall, 3.0/4)
@@ -166,7 +167,7 @@ func TestScoreDegenerate(t *testing.T) {
 				t.Errorf("precision %v recall %v F1 %v AUC %v; want %v %v %v, AUC NaN %t",
 					m.Precision, m.Recall, m.F1, m.AUC, tt.precision, tt.recall, tt.f, tt.aucNaN)
 			}
-			if math.IsNaN(m.Loss) || math.IsNaN(m.Accuracy) {
+			if math.IsNaN(m.Loss) || math.IsNaN(m.Accuracy) || math.IsNaN(m.Spread) {
 				t.Errorf("loss %v, accuracy %v", m.Loss, m.Accuracy)
 			}
 		})

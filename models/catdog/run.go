@@ -181,7 +181,9 @@ type Result struct {
 // is called as the run goes (Event), on the run's goroutine.
 //
 // A cancelled ctx stops the run between steps with ctx.Err(); a loss
-// that turns NaN or infinite stops it with ErrDiverged; a failed write
+// that turns NaN or infinite stops it with ErrDiverged; a network that
+// gives every image the same answer for CollapsedEpochs epochs stops it
+// with ErrCollapsed; a failed write
 // stops it with that error. In each case the checkpoints of the last
 // completed epoch stay in opt.Dir, whole, and Resume continues from them.
 // Run refuses a folder that holds a run already (ErrRunExists).
@@ -352,6 +354,7 @@ type runner struct {
 	best    int // the epoch of BestFile; 0 when none
 	bestVal MetricsRecord
 	stopped bool // early stopping ended the run
+	flat    int  // epochs in a row, up to the last, that gave every image one answer
 }
 
 // run builds the network, loads saved into it (for Resume), trains the
@@ -455,7 +458,28 @@ func (r *runner) epoch(ctx context.Context, epoch int, probe *dataset.Set) error
 				ErrDiverged, m.name, m.loss, epoch)
 		}
 	}
-	return r.record(st, trainM, valM)
+	if err := r.record(st, trainM, valM); err != nil {
+		return err
+	}
+	return r.checkCollapse(epoch, trainM)
+}
+
+// checkCollapse counts the epochs in a row whose model gave every image
+// of the training probe the same answer, and stops the run with
+// ErrCollapsed at CollapsedEpochs. The epoch is recorded first: its
+// checkpoints stay, and best.safetensors keeps the epoch with the lowest
+// validation loss.
+func (r *runner) checkCollapse(epoch int, trainM Metrics) error {
+	if trainM.Spread >= CollapsedSpread {
+		r.flat = 0
+		return nil
+	}
+	if r.flat++; r.flat < CollapsedEpochs {
+		return nil
+	}
+	return fmt.Errorf("%w: in epochs %d-%d the model gave every training image the same answer (P(cat) spanning %.2g), and cannot learn from there; "+
+		"its ReLUs likely died early on: try a smaller --lr, or --warmup 2 --lr-per-step",
+		ErrCollapsed, epoch-r.flat+1, epoch, trainM.Spread)
 }
 
 // record writes what an epoch measured: the history, then best (when the

@@ -303,6 +303,34 @@ func TestRunFaults(t *testing.T) {
 	}
 }
 
+// TestRunCollapsed trains the small perceptron at Adam's rate of 1,
+// which kills its ReLUs within two epochs: every image then gets the
+// same P(cat), and the run stops CollapsedEpochs epochs later with
+// ErrCollapsed, naming the epochs and what to try, its last epoch saved.
+// At the rate of 0.3 the network wanders near chance but does not
+// collapse, and the run goes on to the end.
+func TestRunCollapsed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	opt := smallRun(dir, 8)
+	opt.Optimizer = optim.NewAdam(1)
+	_, err := catdog.Run(context.Background(), opt, nil)
+	if !errors.Is(err, catdog.ErrCollapsed) || !strings.Contains(err.Error(), "in epochs 2-4 ") || !strings.Contains(err.Error(), "--warmup 2 --lr-per-step") {
+		t.Fatalf("error %v, want ErrCollapsed in epochs 2-4 with what to try", err)
+	}
+	catdogtest.CheckLastGood(t, dir, 4)
+
+	opt = smallRun(t.TempDir(), 6)
+	opt.Optimizer = optim.NewAdam(0.3)
+	res, err := catdog.Run(context.Background(), opt, nil)
+	if err != nil {
+		t.Fatalf("Adam at 0.3: %v; want a whole run", err)
+	}
+	if res.LastEpoch != 6 {
+		t.Errorf("Adam at 0.3: last epoch %d, want 6", res.LastEpoch)
+	}
+}
+
 // TestLockDir locks a folder and expects a second lock on it refused,
 // naming this process, until the first is released.
 func TestLockDir(t *testing.T) {

@@ -13,6 +13,21 @@ import (
 // ErrDiverged is returned when a training loss becomes NaN or infinite.
 var ErrDiverged = fmt.Errorf("catdog: training diverged")
 
+// ErrCollapsed is returned when the network has given every training
+// image the same P(cat) for CollapsedEpochs epochs in a row: its ReLUs
+// have died, or its output saturated, and the gradient that could bring
+// them back is gone.
+var ErrCollapsed = fmt.Errorf("catdog: training collapsed")
+
+// CollapsedEpochs is how many epochs in a row of one answer for every
+// image (Metrics.Spread below CollapsedSpread on the training probe) stop
+// a run with ErrCollapsed. A network that learns answers differently
+// within its first epoch; three epochs leave room for one that recovers.
+const (
+	CollapsedEpochs = 3
+	CollapsedSpread = 1e-3
+)
+
 // EpochOrder returns the order in which epoch (1-based) visits a training
 // set of n images. It depends only on the seed and the epoch, so a resumed
 // run visits the images exactly as an uninterrupted one would.
