@@ -125,7 +125,7 @@ ifneq ($(OPENBLAS_LIB),)
 	for l in $(OPENBLAS_LIB) $$(ldd $(OPENBLAS_LIB) | awk '/gfortran|quadmath/ {print $$3}'); do cp -L $$l $(GPU_BUNDLE)/bin/lib/; done
 endif
 	$(GO) build -ldflags='-s -w' -o $(GPU_BUNDLE)/bin/ ./cmd/...
-	cp bench/torch_mlp6.py bench/torch_cnn.py $(GPU_BUNDLE)/bin/
+	cp bench/torch_mlp6.py bench/torch_cnn.py bench/torch_alloc.py $(GPU_BUNDLE)/bin/
 	printf 'commit=%s%s\ngo=%s\n' "$$(git rev-parse --short=12 HEAD)" "$$(test -z "$$(git status --porcelain)" || echo ' (dirty tree)')" "$$($(GO) env GOVERSION)" >$(GPU_BUNDLE)/bin/BUILD
 	tar cJf $(GPU_BUNDLE)/bundle.tar.xz -C $(GPU_BUNDLE)/bin .
 	rm -rf $(GPU_BUNDLE)/bin

@@ -20,6 +20,8 @@ import time
 import torch
 import torch.nn as nn
 
+import torch_alloc
+
 FILTERS = (8, 16, 32)
 
 
@@ -83,7 +85,8 @@ def bench(device, batch, batchnorm, graph, iters):
 
 if __name__ == "__main__":
     dev = sys.argv[1] if len(sys.argv) > 1 else "cuda"
-    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(),
+    allocator = torch_alloc.keep_freed_memory()  # torch_alloc.py says why
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), allocator=allocator,
                           gpu=torch.cuda.get_device_name(0) if dev == "cuda" else None)), flush=True)
     if dev == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False

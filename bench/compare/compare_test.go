@@ -84,8 +84,13 @@ func TestParseTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != "1.13.0a0" || got.Threads != 2 || got.GPU != "" {
-		t.Errorf("header: %q, %d threads, GPU %q", got.Version, got.Threads, got.GPU)
+	if got.Version != "1.13.0a0" || got.Threads != 2 || got.GPU != "" || got.Allocator != "" {
+		t.Errorf("header: %q, %d threads, GPU %q, allocator %q", got.Version, got.Threads, got.GPU, got.Allocator)
+	}
+	// The scripts that set the allocator say what they did.
+	kept := bytes.Replace(sample, []byte(`"threads": 2,`), []byte(`"threads": 2, "allocator": "glibc, freed memory kept",`), 1)
+	if got, err := parseTorch(bytes.NewReader(kept)); err != nil || got.Allocator != "glibc, freed memory kept" {
+		t.Errorf("header with the allocator: %q, %v", got.Allocator, err)
 	}
 	m := got.MLP6[config{"train", "cpu", 256, "fp32"}]["eager"]
 	if m.StepMS != 167.4101 || m.SamplesPerS != 1529 || m.Runs != 1 {

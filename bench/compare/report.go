@@ -156,6 +156,9 @@ func (s *session) renderReport(w io.Writer, m machineInfo, res results, table st
 	torch := "not run: " + s.torchSkipped
 	if s.torchSkipped == "" {
 		torch = fmt.Sprintf("%s, %d threads (libopenblas0-pthread %s)", m.torch.Version, m.torch.Threads, m.blasPkg)
+		if m.torch.Allocator != "" {
+			torch += "; allocator: " + m.torch.Allocator
+		}
 	}
 	fmt.Fprintf(w, "| PyTorch | %s |\n", torch)
 	fmt.Fprintf(w, "| threads | %s |\n", strings.Join(s.env, " "))

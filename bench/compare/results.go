@@ -136,6 +136,9 @@ type torchRun struct {
 	Version string
 	Threads int
 	GPU     string
+	// Allocator is what the scripts did to malloc (torch_alloc.py); ""
+	// from scripts that predate it.
+	Allocator string
 	// MLP6 maps each configuration to its variants: "eager" and, on CUDA,
 	// "graph" (a captured CUDA graph).
 	MLP6 map[config]map[string]measure
@@ -149,15 +152,16 @@ type torchRun struct {
 // torchLine is any of the script's JSON lines: the header (torch, threads,
 // gpu), a GEMM rate, or one configuration.
 type torchLine struct {
-	Torch   *string  `json:"torch"`
-	Threads int      `json:"threads"`
-	GPU     *string  `json:"gpu"`
-	Device  string   `json:"device"`
-	Batch   int      `json:"batch"`
-	Mode    string   `json:"mode"`
-	TF32    bool     `json:"tf32"`
-	StepMS  *float64 `json:"step_ms"`
-	Samples float64  `json:"samples_per_s"`
+	Torch     *string  `json:"torch"`
+	Threads   int      `json:"threads"`
+	Allocator string   `json:"allocator"`
+	GPU       *string  `json:"gpu"`
+	Device    string   `json:"device"`
+	Batch     int      `json:"batch"`
+	Mode      string   `json:"mode"`
+	TF32      bool     `json:"tf32"`
+	StepMS    *float64 `json:"step_ms"`
+	Samples   float64  `json:"samples_per_s"`
 	// torch_cnn.py's lines: model "cnn", the Go benchmark's name, the
 	// variant, or an error for a configuration it could not time.
 	Model   string `json:"model"`
@@ -189,7 +193,7 @@ func parseTorch(r io.Reader) (torchRun, error) {
 		}
 		switch {
 		case l.Torch != nil:
-			out.Version, out.Threads = *l.Torch, l.Threads
+			out.Version, out.Threads, out.Allocator = *l.Torch, l.Threads, l.Allocator
 			if l.GPU != nil {
 				out.GPU = *l.GPU
 			}
