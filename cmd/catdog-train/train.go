@@ -118,7 +118,7 @@ func (t *trainer) gpuRecipe(dev backend.Backend) error {
 		return nil
 	}
 	t.o.ApplyPhotoRecipe(true)
-	fmt.Fprintf(t.stdout, "on a GPU: the %s photo recipe for a GPU for the flags left out (catdog-train -h lists it)\n", t.o.Arch)
+	fmt.Fprintf(t.stdout, "on a GPU: the flags left out take the %s photo recipe for a GPU (catdog-train -h lists it)\n", t.o.Arch)
 	return t.o.Validate()
 }
 
