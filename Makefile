@@ -40,10 +40,14 @@ test-cu:
 # The whole suite with the BLAS the machine has, then the packages whose
 # results depend on the BLAS again with gonum's, so both stay correct
 # (backend/cuda's host stand-in is left out: its products stand for
-# cuBLAS's, and the first pass covers them).
+# cuBLAS's, and the first pass covers them); then the CPU kernels with the
+# Go loops alone (purego: no AVX kernels), as other architectures run
+# them, which arm64's vet checks build.
 test: vet test-cu
 	$(GO) test -timeout 15m ./...
 	NEURONE_BLAS=gonum $(GO) test -timeout 10m ./internal/blas ./internal/cpukernels ./ops ./backend ./backend/cpu ./backend/backendtest
+	$(GO) test -tags purego -timeout 5m ./internal/cpukernels ./ops
+	GOARCH=arm64 $(GO) vet ./internal/cpukernels
 
 # The packages whose goroutines share memory: the image loader's workers,
 # the CPU backend's parallel kernels, the training batches prepared

@@ -140,8 +140,12 @@ func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, 
 	g.each(c, func(lo, hi int) {
 		out := dx[lo:hi]
 		xs, dys := x[lo:hi][:len(out)], dy[lo:hi][:len(out)]
-		for i := range out {
-			out[i] = T(k * (float64(dys[i]) - a - (float64(xs[i])-mean)*b))
+		done := 0
+		if is32[T]() {
+			done = bnGradX(as[float32](out), as[float32](xs), as[float32](dys), k, a, b, mean)
+		}
+		for i := done; i < len(out); i++ {
+			out[i] = T(k * (float64(dys[i]) - a - float64((float64(xs[i])-mean)*b)))
 		}
 	})
 	return sdyx, sdy

@@ -14,6 +14,15 @@
 // loop an op runs (Elementwise, Sum, BatchNormBackward) gets the op's
 // result bit for bit.
 //
+// The kernels are Go, except where a CPU instruction set pays and keeps
+// those bits: on amd64 the float64 reductions of float32 data (Sum,
+// SumSquaredDev, SumGradDev) and batch normalisation's gradient map run
+// in AVX (lanes_amd64.s), one 256-bit register holding the four lanes
+// that the Go loops keep, each lane's operations the same and in the same
+// order, so the results are the Go loops' exactly (TestLanesMatchGo). The
+// build tag purego, another architecture or a CPU without AVX leaves the
+// Go loops alone.
+//
 // The package is internal: its users are ops and backend/cpu.
 //
 // # Concurrency

@@ -1,0 +1,67 @@
+//go:build !purego
+
+package cpukernels
+
+import "golang.org/x/sys/cpu"
+
+// haveAVX says whether the AVX kernels of lanes_amd64.s run here: the CPU
+// has AVX and the system saves its registers (cpu.X86.HasAVX checks both).
+var haveAVX = cpu.X86.HasAVX
+
+//go:noescape
+func sumLanesAVX(x *float32, n int, acc *[4]float64)
+
+//go:noescape
+func sumSquaredDevLanesAVX(x *float32, n int, mean float64, acc *[4]float64)
+
+//go:noescape
+func sumGradDevLanesAVX(dy, x *float32, n int, mean float64, acc *[8]float64)
+
+//go:noescape
+func bnGradXAVX(out, x, dy *float32, n int, c *[4]float64)
+
+// sumLanes adds the elements of x up to a multiple of 4 into the lanes of
+// acc, as Sum's loop does, and returns the rest.
+func sumLanes(x []float32, acc *[4]float64) []float32 {
+	n := len(x) &^ 3
+	if !haveAVX || n == 0 {
+		return x
+	}
+	sumLanesAVX(&x[0], n, acc)
+	return x[n:]
+}
+
+// sumSquaredDevLanes is sumLanes for SumSquaredDev.
+func sumSquaredDevLanes(x []float32, mean float64, acc *[4]float64) []float32 {
+	n := len(x) &^ 3
+	if !haveAVX || n == 0 {
+		return x
+	}
+	sumSquaredDevLanesAVX(&x[0], n, mean, acc)
+	return x[n:]
+}
+
+// sumGradDevLanes is sumLanes for SumGradDev: acc[0:4] the lanes of Σdy,
+// acc[4:8] those of Σdy·(x − mean); x is at least as long as dy.
+func sumGradDevLanes(dy, x []float32, mean float64, acc *[8]float64) ([]float32, []float32) {
+	n := len(dy) &^ 3
+	if !haveAVX || n == 0 {
+		return dy, x
+	}
+	x = x[:len(dy)]
+	sumGradDevLanesAVX(&dy[0], &x[0], n, mean, acc)
+	return dy[n:], x[n:]
+}
+
+// bnGradX writes out[i] = float32(k·((dy[i] − a) − (x[i] − mean)·b)) up to
+// a multiple of 4 and returns how many it wrote; x and dy are at least as
+// long as out.
+func bnGradX(out, x, dy []float32, k, a, b, mean float64) int {
+	n := len(out) &^ 3
+	if !haveAVX || n == 0 {
+		return 0
+	}
+	x, dy = x[:len(out)], dy[:len(out)]
+	bnGradXAVX(&out[0], &x[0], &dy[0], n, &[4]float64{k, a, b, mean})
+	return n
+}

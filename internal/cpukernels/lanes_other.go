@@ -1,0 +1,15 @@
+//go:build !amd64 || purego
+
+package cpukernels
+
+// Without the AVX kernels (lanes_amd64.s), the Go loops do all the work.
+
+var haveAVX = false
+
+func sumLanes(x []float32, _ *[4]float64) []float32 { return x }
+
+func sumSquaredDevLanes(x []float32, _ float64, _ *[4]float64) []float32 { return x }
+
+func sumGradDevLanes(dy, x []float32, _ float64, _ *[8]float64) ([]float32, []float32) { return dy, x }
+
+func bnGradX(_, _, _ []float32, _, _, _, _ float64) int { return 0 }
