@@ -317,7 +317,11 @@ func zeroWrapped[T Float](row []T, ilo, ihi, jlo, jhi, w int) {
 // addTo adds src to dst, element by element.
 func addTo[T Float](dst, src []T) {
 	src = src[:len(dst)]
-	for i := range dst {
+	done := 0
+	if is32[T]() {
+		done = addLanes(as[float32](dst), as[float32](src))
+	}
+	for i := done; i < len(dst); i++ {
 		dst[i] += src[i]
 	}
 }

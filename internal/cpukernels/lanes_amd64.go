@@ -20,6 +20,9 @@ func sumGradDevLanesAVX(dy, x *float32, n int, mean float64, acc *[8]float64)
 //go:noescape
 func bnGradXAVX(out, x, dy *float32, n int, c *[4]float64)
 
+//go:noescape
+func addAVX(dst, src *float32, n int)
+
 // sumLanes adds the elements of x up to a multiple of 4 into the lanes of
 // acc, as Sum's loop does, and returns the rest.
 func sumLanes(x []float32, acc *[4]float64) []float32 {
@@ -63,5 +66,17 @@ func bnGradX(out, x, dy []float32, k, a, b, mean float64) int {
 	}
 	x, dy = x[:len(out)], dy[:len(out)]
 	bnGradXAVX(&out[0], &x[0], &dy[0], n, &[4]float64{k, a, b, mean})
+	return n
+}
+
+// addLanes adds src to dst up to a multiple of 8 elements and returns how
+// many it added; src is at least as long as dst.
+func addLanes(dst, src []float32) int {
+	n := len(dst) &^ 7
+	if !haveAVX || n == 0 {
+		return 0
+	}
+	src = src[:len(dst)]
+	addAVX(&dst[0], &src[0], n)
 	return n
 }

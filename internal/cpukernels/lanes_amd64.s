@@ -119,3 +119,27 @@ gxLoop:
 gxDone:
 	VZEROUPPER
 	RET
+
+// func addAVX(dst, src *float32, n int)
+//
+// dst[i] += src[i] for i < n, n a multiple of 8: float32 additions, each
+// the one the Go loop makes.
+TEXT ·addAVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   addDone
+
+addLoop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     addLoop
+
+addDone:
+	VZEROUPPER
+	RET

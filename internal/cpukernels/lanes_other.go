@@ -13,3 +13,5 @@ func sumSquaredDevLanes(x []float32, _ float64, _ *[4]float64) []float32 { retur
 func sumGradDevLanes(dy, x []float32, _ float64, _ *[8]float64) ([]float32, []float32) { return dy, x }
 
 func bnGradX(_, _, _ []float32, _, _, _, _ float64) int { return 0 }
+
+func addLanes(_, _ []float32) int { return 0 }

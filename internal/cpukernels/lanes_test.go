@@ -7,8 +7,8 @@ import (
 )
 
 // TestLanesMatchGo checks that the AVX kernels (lanes_amd64.s) give the Go
-// loops' results bit for bit: Sum, SumSquaredDev, SumGradDev and the batch
-// normalisation gradient's map, over lengths 0 to 70 (every tail), at
+// loops' results bit for bit: Sum, SumSquaredDev, SumGradDev, the batch
+// normalisation gradient's map and addTo, over lengths 0 to 70 (every tail), at
 // every alignment, on values of many magnitudes with NaN and ±Inf among
 // them. Where the AVX kernels do not run, both sides are the Go loops and
 // the test says so.
@@ -28,7 +28,7 @@ func TestLanesMatchGo(t *testing.T) {
 
 	type result struct {
 		sum, sq, gdA, gdB float64
-		dx                []float32
+		dx, added         []float32
 	}
 	compute := func(x, y []float32) result {
 		var r result
@@ -39,6 +39,8 @@ func TestLanesMatchGo(t *testing.T) {
 		g := Channels{N: 1, C: 1, Inner: len(x)}
 		stats := []float32{0.37, 1.9}
 		trainChannel(g, 1e-5, 0, r.dx, x, stats, []float32{1.3}, y)
+		r.added = append([]float32(nil), y...)
+		addTo(r.added, x)
 		return r
 	}
 	same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) || (a != a && b != b) }
@@ -54,11 +56,15 @@ func TestLanesMatchGo(t *testing.T) {
 					t.Fatalf("offset %d, length %d: AVX %+v, Go %+v", off, n, fast, slow)
 				}
 				for i := range fast.dx {
-					if math.Float32bits(fast.dx[i]) != math.Float32bits(slow.dx[i]) && !(fast.dx[i] != fast.dx[i] && slow.dx[i] != slow.dx[i]) {
-						t.Fatalf("offset %d, length %d: dx[%d] %v by AVX, %v by Go", off, n, i, fast.dx[i], slow.dx[i])
+					if !same32(fast.dx[i], slow.dx[i]) || !same32(fast.added[i], slow.added[i]) {
+						t.Fatalf("offset %d, length %d, element %d: dx %v and sum %v by AVX, %v and %v by Go",
+							off, n, i, fast.dx[i], fast.added[i], slow.dx[i], slow.added[i])
 					}
 				}
 			}
 		}
 	}
 }
+
+// same32 reports whether a and b have the same bits, or are both NaN.
+func same32(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
