@@ -67,4 +67,6 @@ func TestLanesMatchGo(t *testing.T) {
 }
 
 // same32 reports whether a and b have the same bits, or are both NaN.
-func same32(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b) }
+func same32(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
+}
