@@ -77,7 +77,7 @@ func (j *batchNormJob[T]) chunk(c, _, _ int) {
 	y, x := j.out, j.x
 	j.g.each(c, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			y[i] = T(float64(x[i])*scale + shift)
+			y[i] = T(float64(float64(x[i])*scale) + shift) // no fused multiply-add: ReLUPool's bits
 		}
 	})
 }

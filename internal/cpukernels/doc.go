@@ -16,12 +16,15 @@
 //
 // The kernels are Go, except where a CPU instruction set pays and keeps
 // those bits: on amd64 the float64 reductions of float32 data (Sum,
-// SumSquaredDev, SumGradDev) and batch normalisation's gradient map run
-// in AVX (lanes_amd64.s), one 256-bit register holding the four lanes
-// that the Go loops keep, each lane's operations the same and in the same
-// order, so the results are the Go loops' exactly (TestLanesMatchGo). The
-// build tag purego, another architecture or a CPU without AVX leaves the
-// Go loops alone.
+// SumSquaredDev, SumGradDev), batch normalisation's gradient map and a
+// convolution's column sums (addTo) run in AVX (lanes_amd64.s), one
+// 256-bit register holding the four lanes that the Go loops keep, each
+// lane's operations the same and in the same order (TestLanesMatchGo);
+// ReLUPool's rows run in AVX2, eight windows at a time
+// (relupool_amd64.s, TestReLUPoolLanesMatchGo). The results are the Go
+// loops' exactly; no multiply-add is fused on either side. The build tag
+// purego, another architecture or a CPU without AVX leaves the Go loops
+// alone, and make test runs them so too.
 //
 // The package is internal: its users are ops and backend/cpu.
 //

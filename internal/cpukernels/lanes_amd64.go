@@ -8,6 +8,9 @@ import "golang.org/x/sys/cpu"
 // has AVX and the system saves its registers (cpu.X86.HasAVX checks both).
 var haveAVX = cpu.X86.HasAVX
 
+// haveAVX2 says whether the AVX2 kernels of relupool_amd64.s run here.
+var haveAVX2 = cpu.X86.HasAVX2
+
 //go:noescape
 func sumLanesAVX(x *float32, n int, acc *[4]float64)
 
@@ -78,5 +81,33 @@ func addLanes(dst, src []float32) int {
 	}
 	src = src[:len(dst)]
 	addAVX(&dst[0], &src[0], n)
+	return n
+}
+
+//go:noescape
+func reluPoolBiasAVX2(out *float32, route *uint8, top, bottom *float32, n int, b float32) (nan bool)
+
+//go:noescape
+func reluPoolAffineAVX2(out *float32, route *uint8, top, bottom *float32, n int, scale, shift float64) (nan bool)
+
+// reluPoolLanes pools the windows of a row up to a multiple of 8 as
+// reluPoolBiasRow (scale NaN: bias b) or reluPoolAffineRow does and
+// returns how many it pooled: 0 when a window's first element is NaN,
+// whose row the Go loop then pools whole.
+func reluPoolLanes(out []float32, route []uint8, top, bottom []float32, b float32, scale, shift float64, bias bool) int {
+	n := len(out) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	route, top, bottom = route[:n], top[:2*n], bottom[:2*n]
+	var nan bool
+	if bias {
+		nan = reluPoolBiasAVX2(&out[0], &route[0], &top[0], &bottom[0], n, b)
+	} else {
+		nan = reluPoolAffineAVX2(&out[0], &route[0], &top[0], &bottom[0], n, scale, shift)
+	}
+	if nan {
+		return 0
+	}
 	return n
 }

@@ -4,7 +4,7 @@ package cpukernels
 
 // Without the AVX kernels (lanes_amd64.s), the Go loops do all the work.
 
-var haveAVX = false
+var haveAVX, haveAVX2 = false, false
 
 func sumLanes(x []float32, _ *[4]float64) []float32 { return x }
 
@@ -15,3 +15,7 @@ func sumGradDevLanes(dy, x []float32, _ float64, _ *[8]float64) ([]float32, []fl
 func bnGradX(_, _, _ []float32, _, _, _, _ float64) int { return 0 }
 
 func addLanes(_, _ []float32) int { return 0 }
+
+func reluPoolLanes(_ []float32, _ []uint8, _, _ []float32, _ float32, _, _ float64, _ bool) int {
+	return 0
+}

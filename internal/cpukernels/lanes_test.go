@@ -70,3 +70,61 @@ func TestLanesMatchGo(t *testing.T) {
 func same32(a, b float32) bool {
 	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
 }
+
+// TestReLUPoolLanesMatchGo checks that the AVX2 rows of ReLUPool
+// (relupool_amd64.s) pool as the Go loops do, bit for bit and route for
+// route: with a bias and with batch normalisation's affine map, rows of 1
+// to 40 windows, values drawn from few levels so that windows tie (the
+// first largest wins), with zeros, -0, negatives, ±Inf and, in some rows,
+// NaNs (which leave the row to the Go loop).
+func TestReLUPoolLanesMatchGo(t *testing.T) {
+	if !haveAVX2 {
+		t.Skip("no AVX2 kernels here (not amd64, purego, or a CPU without AVX2): the Go loops run alone")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	levels := []float32{0, float32(math.Copysign(0, -1)), -1, 1, 2, 0.5, 3, float32(math.Inf(1)), float32(math.Inf(-1)), 1e-30, -2}
+	for w := 1; w <= 40; w++ {
+		for trial := range 6 {
+			top, bottom := make([]float32, 2*w), make([]float32, 2*w)
+			for i := range top {
+				top[i], bottom[i] = levels[rng.IntN(len(levels))], levels[rng.IntN(len(levels))]
+				if trial%2 == 1 { // continuous values too
+					top[i], bottom[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+				}
+			}
+			if trial >= 4 {
+				nan := float32(math.NaN())
+				// NaNs off the windows' first elements, which the
+				// AVX2 rows pool themselves, then (trial 5) one on it
+				// and a window all NaN, which leave the row to Go.
+				top[2*rng.IntN(w)+1], bottom[2*rng.IntN(w)], bottom[2*rng.IntN(w)+1] = nan, nan, nan
+				if trial == 5 {
+					top[2*rng.IntN(w)] = nan
+					j := rng.IntN(w)
+					top[2*j], top[2*j+1], bottom[2*j], bottom[2*j+1] = nan, nan, nan, nan
+				}
+			}
+			for _, bias := range []bool{true, false} {
+				pool := func() ([]float32, []uint8) {
+					out, route := make([]float32, w), make([]uint8, w)
+					if bias {
+						reluPoolBiasRow(out, route, top, bottom, -0.5)
+					} else {
+						reluPoolAffineRow(out, route, top, bottom, 1.7, -0.3)
+					}
+					return out, route
+				}
+				fast, fastRoute := pool()
+				haveAVX2 = false
+				slow, slowRoute := pool()
+				haveAVX2 = true
+				for j := range fast {
+					if !same32(fast[j], slow[j]) || fastRoute[j] != slowRoute[j] {
+						t.Fatalf("bias %t, %d windows, trial %d, window %d: %v route %d by AVX2, %v route %d by Go",
+							bias, w, trial, j, fast[j], fastRoute[j], slow[j], slowRoute[j])
+					}
+				}
+			}
+		}
+	}
+}

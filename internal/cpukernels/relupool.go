@@ -60,7 +60,7 @@ func (k *ReLUPool) Planes(lo, hi int) {
 func reluPoolBiasRow(out []float32, route []uint8, top, bottom []float32, b float32) {
 	route = route[:len(out)]
 	top, bottom = top[:2*len(out)], bottom[:2*len(out)]
-	for j := range out {
+	for j := reluPoolLanes(out, route, top, bottom, b, 0, 0, true); j < len(out); j++ {
 		z0, z1, z2, z3 := top[2*j]+b, top[2*j+1]+b, bottom[2*j]+b, bottom[2*j+1]+b
 		m, at := max4(reluBits(z0), reluBits(z1), reluBits(z2), reluBits(z3))
 		out[j], route[j] = math.Float32frombits(m), at
@@ -73,15 +73,23 @@ func reluPoolBiasRow(out []float32, route []uint8, top, bottom []float32, b floa
 func reluPoolAffineRow(out []float32, route []uint8, top, bottom []float32, scale, shift float64) {
 	route = route[:len(out)]
 	top, bottom = top[:2*len(out)], bottom[:2*len(out)]
-	for j := range out {
-		z0, z1 := float32(float64(top[2*j])*scale+shift), float32(float64(top[2*j+1])*scale+shift)
-		z2, z3 := float32(float64(bottom[2*j])*scale+shift), float32(float64(bottom[2*j+1])*scale+shift)
+	for j := reluPoolLanes(out, route, top, bottom, 0, scale, shift, false); j < len(out); j++ {
+		z0, z1 := affine(top[2*j], scale, shift), affine(top[2*j+1], scale, shift)
+		z2, z3 := affine(bottom[2*j], scale, shift), affine(bottom[2*j+1], scale, shift)
 		m, at := max4(reluBits(z0), reluBits(z1), reluBits(z2), reluBits(z3))
 		out[j], route[j] = math.Float32frombits(m), at
 		if z0 != z0 {
 			out[j] = allNaN(out[j], z0, z1, z2, z3)
 		}
 	}
+}
+
+// affine returns float32(x·scale + shift) computed in float64, as
+// BatchNorm computes it: the product rounded before the sum (the
+// conversion forbids the compiler to fuse them), as the AVX2 kernels
+// round it.
+func affine(x float32, scale, shift float64) float32 {
+	return float32(float64(float64(x)*scale) + shift)
 }
 
 // The row loops find the largest of ReLU(z) over each window (z0..z3,

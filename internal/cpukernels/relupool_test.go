@@ -10,8 +10,9 @@ import (
 // ReLUPool and ReLUPoolBackward give the bits of the kernels they fuse,
 // run one after the other (a bias or a batch normalisation, ReLU,
 // MaxPool, then MaxPoolBackward, ReLUBackward, SumChannels), on maps of
-// odd and even sides (an odd side's last row and column are in no window)
-// drawn from values that tie, sit at and around zero, and are NaN.
+// odd and even sides (an odd side's last row and column are in no window),
+// narrow and wide (rows of 8 windows and more, which amd64 pools with
+// AVX2), drawn from values that tie, sit at and around zero, and are NaN.
 func TestReLUPoolMatchesUnfused(t *testing.T) {
 	t.Parallel()
 	nan := nan()
@@ -25,6 +26,11 @@ func TestReLUPoolMatchesUnfused(t *testing.T) {
 		{n: 2, c: 3, h: 7, w: 9, batchNorm: true},
 		{n: 4, c: 2, h: 4, w: 6, vals: []float32{nan, -1, 0, float32(math.Copysign(0, -1)), 0.5, 1}},
 		{n: 4, c: 2, h: 5, w: 4, vals: []float32{nan, -1, 0, 1}, batchNorm: true},
+		// Rows of 8 windows and more: amd64's AVX2 rows, and their tails.
+		{n: 2, c: 2, h: 6, w: 50},
+		{n: 2, c: 2, h: 5, w: 35, batchNorm: true},
+		{n: 2, c: 2, h: 4, w: 34, vals: []float32{nan, -1, 0, float32(math.Copysign(0, -1)), 0.5, 1}, batchNorm: true},
+		{n: 2, c: 2, h: 4, w: 33, vals: []float32{-1, 0, float32(math.Copysign(0, -1)), 0.5, 1}},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d/batchnorm=%t/edges=%t", tc.n, tc.c, tc.h, tc.w, tc.batchNorm, tc.vals != nil), func(t *testing.T) {
 			t.Parallel()

@@ -1,0 +1,122 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// ReLUPool's rows (relupool.go) with AVX2, eight windows at a time: the
+// same float32 sums (bias) or float64 affine maps without fused
+// multiply-adds (batch normalisation), the rectified values compared as
+// integers, the first largest chosen. A row with a NaN among the windows'
+// first elements is left to the Go loop, which alone knows NaN windows'
+// rule, by the result nan.
+
+// The routes, 1 to 4 (NoRoute), and +Inf's bits.
+DATA routes<>+0(SB)/4, $1
+DATA routes<>+4(SB)/4, $2
+DATA routes<>+8(SB)/4, $3
+DATA routes<>+12(SB)/4, $4
+DATA routes<>+16(SB)/4, $0x7f800000 // +Inf's bits
+GLOBL routes<>(SB), RODATA|NOPTR, $20
+
+// POOL8 pools the windows whose top rows are Y0 (elements 0-7) and Y1
+// (8-15) and bottom rows Y2 and Y3, into out (DX) and route (R8); it
+// ORs into Y11 the NaN lanes of the windows' first elements. It needs
+// Y13 = 0 and Y14 = +Inf's bits in every lane, and uses Y0-Y10.
+#define POOL8 \
+	VSHUFPS $0x88, Y1, Y0, Y4; VPERMQ $0xD8, Y4, Y4; \
+	VSHUFPS $0xDD, Y1, Y0, Y5; VPERMQ $0xD8, Y5, Y5; \
+	VSHUFPS $0x88, Y3, Y2, Y6; VPERMQ $0xD8, Y6, Y6; \
+	VSHUFPS $0xDD, Y3, Y2, Y7; VPERMQ $0xD8, Y7, Y7; \
+	VCMPPS $3, Y4, Y4, Y8; VORPS Y8, Y11, Y11; \
+	VPCMPGTD Y14, Y4, Y8; VPANDN Y4, Y8, Y4; VPMAXSD Y13, Y4, Y4; \
+	VPCMPGTD Y14, Y5, Y8; VPANDN Y5, Y8, Y5; VPMAXSD Y13, Y5, Y5; \
+	VPCMPGTD Y14, Y6, Y8; VPANDN Y6, Y8, Y6; VPMAXSD Y13, Y6, Y6; \
+	VPCMPGTD Y14, Y7, Y8; VPANDN Y7, Y8, Y7; VPMAXSD Y13, Y7, Y7; \
+	VPMAXSD Y5, Y4, Y8; VPMAXSD Y7, Y6, Y9; VPMAXSD Y9, Y8, Y8; \
+	VMOVUPS Y8, (DX); \
+	VPBROADCASTD routes<>+8(SB), Y9; \
+	VPBROADCASTD routes<>+4(SB), Y0; VPCMPEQD Y8, Y6, Y10; VPBLENDVB Y10, Y0, Y9, Y9; \
+	VPBROADCASTD routes<>+0(SB), Y0; VPCMPEQD Y8, Y5, Y10; VPBLENDVB Y10, Y0, Y9, Y9; \
+	VPCMPEQD Y8, Y4, Y10; VPBLENDVB Y10, Y13, Y9, Y9; \
+	VPBROADCASTD routes<>+12(SB), Y0; VPCMPEQD Y13, Y8, Y10; VPBLENDVB Y10, Y0, Y9, Y9; \
+	VEXTRACTI128 $1, Y9, X10; VPACKUSDW X10, X9, X9; VPACKUSWB X9, X9, X9; \
+	MOVQ X9, (R8)
+
+// NEXT8 moves the pointers past eight windows and counts them off CX,
+// setting the flags for the loop's JNZ.
+#define NEXT8 \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	ADDQ $32, DX; \
+	ADDQ $8, R8; \
+	DECQ CX
+
+// SETUP loads the pointers and the constants of POOL8, and CX = n/8.
+#define SETUP \
+	MOVQ out+0(FP), DX; \
+	MOVQ route+8(FP), R8; \
+	MOVQ top+16(FP), SI; \
+	MOVQ bottom+24(FP), DI; \
+	MOVQ n+32(FP), CX; \
+	VPXOR Y13, Y13, Y13; \
+	VPXOR Y11, Y11, Y11; \
+	VPBROADCASTD routes<>+16(SB), Y14; \
+	SHRQ $3, CX
+
+// func reluPoolBiasAVX2(out *float32, route *uint8, top, bottom *float32, n int, b float32) (nan bool)
+TEXT ·reluPoolBiasAVX2(SB), NOSPLIT, $0-49
+	SETUP
+	VBROADCASTSS b+40(FP), Y15
+	JZ           biasDone
+
+biasLoop:
+	VADDPS (SI), Y15, Y0
+	VADDPS 32(SI), Y15, Y1
+	VADDPS (DI), Y15, Y2
+	VADDPS 32(DI), Y15, Y3
+	POOL8
+	NEXT8
+	JNZ    biasLoop
+
+biasDone:
+	VMOVMSKPS Y11, AX
+	TESTL     AX, AX
+	SETNE     nan+48(FP)
+	VZEROUPPER
+	RET
+
+// AFFINE8 sets dst to the eight float32 T(x·scale + shift) of the eight
+// x at off(base), computed in float64 (Y15 = scale, Y12 = shift), using
+// Y4.
+#define AFFINE8(off, base, dst, half) \
+	VCVTPS2PD  off(base), dst; \
+	VCVTPS2PD  off+16(base), Y4; \
+	VMULPD     Y15, dst, dst; \
+	VADDPD     Y12, dst, dst; \
+	VMULPD     Y15, Y4, Y4; \
+	VADDPD     Y12, Y4, Y4; \
+	VCVTPD2PSY dst, half; \
+	VCVTPD2PSY Y4, X4; \
+	VINSERTF128 $1, X4, dst, dst
+
+// func reluPoolAffineAVX2(out *float32, route *uint8, top, bottom *float32, n int, scale, shift float64) (nan bool)
+TEXT ·reluPoolAffineAVX2(SB), NOSPLIT, $0-57
+	SETUP
+	VBROADCASTSD scale+40(FP), Y15
+	VBROADCASTSD shift+48(FP), Y12
+	JZ           affineDone
+
+affineLoop:
+	AFFINE8(0, SI, Y0, X0)
+	AFFINE8(32, SI, Y1, X1)
+	AFFINE8(0, DI, Y2, X2)
+	AFFINE8(32, DI, Y3, X3)
+	POOL8
+	NEXT8
+	JNZ  affineLoop
+
+affineDone:
+	VMOVMSKPS Y11, AX
+	TESTL     AX, AX
+	SETNE     nan+56(FP)
+	VZEROUPPER
+	RET
