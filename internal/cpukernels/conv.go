@@ -243,6 +243,12 @@ func splitPhases[T Float](phases, plane []T, h, w, qh, qw, s int) {
 	for a := range s {
 		for i := range qh {
 			y := s*i + a
+			done := 0 // the columns of both phases of the line set at once
+			if s == 2 && y < h && is32[T]() {
+				k := min(qw, w/2)
+				even, odd := phases[((2*a)*qh+i)*qw:][:k], phases[((2*a+1)*qh+i)*qw:][:k]
+				done = deinterleave(as[float32](even), as[float32](odd), as[float32](plane[y*w:][:2*k]))
+			}
 			for b := range s {
 				out := phases[((a*s+b)*qh+i)*qw : ((a*s+b)*qh+i+1)*qw]
 				if y >= h {
@@ -250,7 +256,7 @@ func splitPhases[T Float](phases, plane []T, h, w, qh, qw, s int) {
 					continue
 				}
 				line := plane[y*w : (y+1)*w]
-				for j := range out {
+				for j := done; j < len(out); j++ {
 					if x := s*j + b; x < w {
 						out[j] = line[x]
 					} else {

@@ -53,7 +53,7 @@ func TestWalkShiftedMatchesRows(t *testing.T) {
 
 func slicesClone(x []float64) []float64 { return append([]float64(nil), x...) }
 
-func same(t *testing.T, what string, got, want []float64) {
+func same[T Float](t *testing.T, what string, got, want []T) {
 	t.Helper()
 	for i := range want {
 		if got[i] != want[i] {
@@ -76,6 +76,11 @@ func TestIm2colPhasedMatchesRows(t *testing.T) {
 		{Conv{C: 2, H: 8, W: 8, KH: 4, KW: 4, SH: 2, SW: 2, PH: 1, PW: 1}, true},
 		{Conv{C: 1, H: 9, W: 9, KH: 3, KW: 3, SH: 3, SW: 3, PH: 0, PW: 0}, true},
 		{Conv{C: 1, H: 11, W: 7, KH: 5, KW: 3, SH: 2, SW: 2, PH: 2, PW: 1}, true},
+		// Lines of 16 columns and more, which amd64 splits with AVX2,
+		// even and odd widths, as the CNN's first layer's 100x100.
+		{Conv{C: 1, H: 20, W: 34, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1}, true},
+		{Conv{C: 2, H: 9, W: 37, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1}, true},
+		{Conv{C: 1, H: 100, W: 100, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1}, true},
 		{Conv{C: 1, H: 9, W: 9, KH: 3, KW: 3, SH: 2, SW: 2, PH: 0, PW: 0}, false}, // rows narrower than ⌈W/2⌉
 		{Conv{C: 1, H: 8, W: 8, KH: 1, KW: 1, SH: 2, SW: 2}, false},
 		{Conv{C: 1, H: 8, W: 8, KH: 3, KW: 3, SH: 2, SW: 1, PH: 1, PW: 1}, false},
@@ -85,22 +90,28 @@ func TestIm2colPhasedMatchesRows(t *testing.T) {
 		g.OH, g.OW = (g.H+2*g.PH-g.KH)/g.SH+1, (g.W+2*g.PW-g.KW)/g.SW+1
 		t.Run(fmt.Sprintf("%dx%dx%d/kernel %dx%d/stride %dx%d/pad %dx%d", g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW), func(t *testing.T) {
 			t.Parallel()
-			rng := rand.New(rand.NewPCG(uint64(g.H), uint64(g.W)))
-			img := make([]float64, g.inSize())
-			for i := range img {
-				img[i] = rng.Float64()*2 - 1
-			}
-			want, got := make([]float64, g.colRows()*g.colCols()), make([]float64, g.colRows()*g.colCols())
-			walkRows(g, want, img, true)
-			for i := range got {
-				got[i] = 7 // every entry written
-			}
-			if took := im2colPhased(g, got, img); took != tc.takes {
-				t.Fatalf("im2colPhased took the geometry: %t, want %t", took, tc.takes)
-			}
-			if tc.takes {
-				same(t, "im2col", got, want)
-			}
+			checkIm2colPhased[float64](t, g, tc.takes)
+			checkIm2colPhased[float32](t, g, tc.takes) // amd64's AVX2 split is float32's
 		})
+	}
+}
+
+func checkIm2colPhased[T Float](t *testing.T, g Conv, takes bool) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(uint64(g.H), uint64(g.W)))
+	img := make([]T, g.inSize())
+	for i := range img {
+		img[i] = T(rng.Float64()*2 - 1)
+	}
+	want, got := make([]T, g.colRows()*g.colCols()), make([]T, g.colRows()*g.colCols())
+	walkRows(g, want, img, true)
+	for i := range got {
+		got[i] = 7 // every entry written
+	}
+	if took := im2colPhased(g, got, img); took != takes {
+		t.Fatalf("im2colPhased took the geometry: %t, want %t", took, takes)
+	}
+	if takes {
+		same(t, "im2col", got, want)
 	}
 }

@@ -111,3 +111,36 @@ func reluPoolLanes(out []float32, route []uint8, top, bottom []float32, b float3
 	}
 	return n
 }
+
+//go:noescape
+func routeAVX2(top, dy *float32, route *uint8, n, w int)
+
+//go:noescape
+func deinterleaveAVX2(even, odd, line *float32, n int)
+
+// routeLanes writes the gradients of a row's windows up to a multiple of 8
+// as routeRow does (all four elements of each: the routed one and zeros),
+// the second line of the windows w elements after top's start, and
+// returns how many windows it wrote.
+func routeLanes(top, dy []float32, route []uint8, w int) int {
+	n := len(dy) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = top[w+2*n-1], route[n-1] // in bounds: the windows' both lines
+	routeAVX2(&top[0], &dy[0], &route[0], n, w)
+	return n
+}
+
+// deinterleave sets even[j] = line[2j] and odd[j] = line[2j+1] up to a
+// multiple of 8 of j < len(even) = len(odd), line holding 2·len(even),
+// and returns how many it set.
+func deinterleave(even, odd, line []float32) int {
+	n := len(even) &^ 7
+	if !haveAVX2 || n == 0 {
+		return 0
+	}
+	_, _ = odd[n-1], line[2*n-1]
+	deinterleaveAVX2(&even[0], &odd[0], &line[0], n)
+	return n
+}

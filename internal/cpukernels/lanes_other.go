@@ -19,3 +19,7 @@ func addLanes(_, _ []float32) int { return 0 }
 func reluPoolLanes(_ []float32, _ []uint8, _, _ []float32, _ float32, _, _ float64, _ bool) int {
 	return 0
 }
+
+func routeLanes(_, _ []float32, _ []uint8, _ int) int { return 0 }
+
+func deinterleave(_, _, _ []float32) int { return 0 }

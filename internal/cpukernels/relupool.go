@@ -177,11 +177,12 @@ func (k *ReLUPoolBackward) plane(dz, dy []float32, route []uint8) {
 // routeRow writes each g of dy to the element of its window (the j-th
 // window at top[2j]) that its route names: 0 + g, as MaxPoolBackward adds
 // it onto a cleared map, or, without a route, 0 to the first (already 0),
-// so that no branch depends on the data.
+// so that no branch depends on the data. (The AVX2 rows, routeLanes,
+// write each window's other three elements 0 as well.)
 func routeRow(top, dy []float32, route []uint8, at *[4]int) {
 	route = route[:len(dy)]
-	for j, g := range dy {
-		r := route[j]
+	for j := routeLanes(top, dy, route, at[2]); j < len(dy); j++ {
+		g, r := dy[j], route[j]
 		top[2*j+at[r&3]] = math.Float32frombits(math.Float32bits(g+0) & onlyIf(r < NoRoute))
 	}
 }

@@ -120,3 +120,86 @@ affineDone:
 	SETNE     nan+56(FP)
 	VZEROUPPER
 	RET
+
+// func routeAVX2(top, dy *float32, route *uint8, n, w int)
+//
+// ReLUPoolBackward's routeRow for n windows (a multiple of 8), each
+// window's four elements written: dy+0 where its route points, 0 at the
+// other three (and at all four without a route). top is the window row's
+// first line; its second is w elements on.
+TEXT ·routeAVX2(SB), NOSPLIT, $0-40
+	MOVQ  top+0(FP), DX
+	MOVQ  dy+8(FP), SI
+	MOVQ  route+16(FP), R8
+	MOVQ  n+24(FP), CX
+	MOVQ  w+32(FP), DI
+	SHLQ  $2, DI // the second line, in bytes
+	VPXOR Y13, Y13, Y13
+	VPBROADCASTD routes<>+0(SB), Y12 // 1
+	VPBROADCASTD routes<>+4(SB), Y14 // 2
+	VPBROADCASTD routes<>+8(SB), Y15 // 3
+	SHRQ  $3, CX
+	JZ    routeDone
+
+routeLoop:
+	VADDPS    (SI), Y13, Y0 // g + 0
+	VPMOVZXBD (R8), Y1      // the routes
+	VPCMPEQD  Y13, Y1, Y2
+	VPAND     Y0, Y2, Y2    // the first elements
+	VPCMPEQD  Y12, Y1, Y3
+	VPAND     Y0, Y3, Y3    // the second
+	VPCMPEQD  Y14, Y1, Y4
+	VPAND     Y0, Y4, Y4    // the third (second line, first)
+	VPCMPEQD  Y15, Y1, Y5
+	VPAND     Y0, Y5, Y5    // the fourth
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+	VPERM2F128 $0x20, Y7, Y6, Y8
+	VPERM2F128 $0x31, Y7, Y6, Y9
+	VMOVUPS   Y8, (DX)
+	VMOVUPS   Y9, 32(DX)
+	VUNPCKLPS Y5, Y4, Y6
+	VUNPCKHPS Y5, Y4, Y7
+	VPERM2F128 $0x20, Y7, Y6, Y8
+	VPERM2F128 $0x31, Y7, Y6, Y9
+	VMOVUPS   Y8, (DX)(DI*1)
+	VMOVUPS   Y9, 32(DX)(DI*1)
+	ADDQ      $32, SI
+	ADDQ      $8, R8
+	ADDQ      $64, DX
+	DECQ      CX
+	JNZ       routeLoop
+
+routeDone:
+	VZEROUPPER
+	RET
+
+// func deinterleaveAVX2(even, odd, line *float32, n int)
+//
+// even[j] = line[2j], odd[j] = line[2j+1] for j < n, n a multiple of 8.
+TEXT ·deinterleaveAVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DX
+	MOVQ odd+8(FP), DI
+	MOVQ line+16(FP), SI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   deDone
+
+deLoop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VPERMQ  $0xD8, Y2, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMQ  $0xD8, Y3, Y3
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, (DI)
+	ADDQ    $64, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     deLoop
+
+deDone:
+	VZEROUPPER
+	RET
