@@ -19,7 +19,8 @@
 //   - ops: the ops graphs are made of, one family per file, each with its
 //     shape rule, CPU forward and gradient (built from other ops, in
 //     *_grad.go), every one checked by finite differences. Their CPU loops
-//     are internal/cpukernels. ops -> internal/cpukernels.
+//     are internal/cpukernels (Go, with AVX and AVX2 paths on amd64 that
+//     give the Go loops' bits). ops -> internal/cpukernels.
 //   - backend: Open("auto"), "cpu", "cuda:N" or "cuda-emu" returns a
 //     Backend; Compile turns a graph into a Program that trains, evaluates
 //     and predicts.
