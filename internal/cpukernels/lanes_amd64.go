@@ -91,9 +91,9 @@ func reluPoolBiasAVX2(out *float32, route *uint8, top, bottom *float32, n int, b
 func reluPoolAffineAVX2(out *float32, route *uint8, top, bottom *float32, n int, scale, shift float64) (nan bool)
 
 // reluPoolLanes pools the windows of a row up to a multiple of 8 as
-// reluPoolBiasRow (scale NaN: bias b) or reluPoolAffineRow does and
-// returns how many it pooled: 0 when a window's first element is NaN,
-// whose row the Go loop then pools whole.
+// reluPoolBiasRow (bias: z = x + b) or reluPoolAffineRow (z = x·scale +
+// shift) does and returns how many it pooled: 0 when a window's first
+// element is NaN, whose row the Go loop then pools whole.
 func reluPoolLanes(out []float32, route []uint8, top, bottom []float32, b float32, scale, shift float64, bias bool) int {
 	n := len(out) &^ 7
 	if !haveAVX2 || n == 0 {
