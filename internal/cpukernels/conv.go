@@ -22,14 +22,20 @@ func (g Conv) colCols() int { return g.OH * g.OW }
 // ConvForward computes y[n] = W · col(x[n]) for each image, images in
 // parallel.
 func ConvForward[T Float](g Conv, y, x, w []T) {
-	launch[convJob[T]](g.N, 1, convJob[T]{g: g, out: y, in: x, w: w})
+	job := convJob[T]{g: g, out: y, in: x, w: w}
+	if p := packNN(false, g.F, g.colRows(), w, g.colRows()); p != nil {
+		defer putScratch(p)
+		job.packed = *p
+	}
+	launch[convJob[T]](g.N, 1, job)
 }
 
 // convJob is a call of ConvForward (convJob) or ConvInputGrad
-// (convInputGradJob): the geometry, the output, the input and the filters.
+// (convInputGradJob): the geometry, the output, the input and the
+// filters, and the filters packed for the product (packNN) or nil.
 type convJob[T Float] struct {
-	g          Conv
-	out, in, w []T
+	g                  Conv
+	out, in, w, packed []T
 }
 
 func (j *convJob[T]) chunk(_, lo, hi int) {
@@ -37,7 +43,7 @@ func (j *convJob[T]) chunk(_, lo, hi int) {
 	col := getScratch[T](g.colRows() * g.colCols())
 	for n := lo; n < hi; n++ {
 		im2col(g, *col, j.in[n*g.inSize():(n+1)*g.inSize()])
-		gemmColumns(false, g.F, g.colCols(), g.colRows(), j.w, g.colRows(), *col, g.colCols(), 0, j.out[n*g.outSize():(n+1)*g.outSize()], g.colCols())
+		convGemmNN(false, g.F, g.colCols(), g.colRows(), j.w, g.colRows(), *col, g.colCols(), j.out[n*g.outSize():(n+1)*g.outSize()], g.colCols(), j.packed)
 	}
 	putScratch(col)
 }
@@ -97,14 +103,19 @@ func (j *filterGradJob[T]) chunk(c, lo, hi int) {
 		if n == lo {
 			beta = 0
 		}
-		gemmInnerNT(g.colRows(), g.F, g.colCols(), *col, g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), beta, out, g.F)
+		convGemmNT(g.colRows(), g.F, g.colCols(), *col, g.colCols(), j.dy[n*g.outSize():(n+1)*g.outSize()], g.colCols(), beta, out, g.F)
 	}
 	putScratch(col)
 }
 
 // ConvInputGrad computes dx[n] = col2im(Wᵀ · dy[n]), images in parallel.
 func ConvInputGrad[T Float](g Conv, dx, w, dy []T) {
-	launch[convInputGradJob[T]](g.N, 1, convInputGradJob[T]{g: g, out: dx, in: dy, w: w})
+	job := convInputGradJob[T]{g: g, out: dx, in: dy, w: w}
+	if p := packNN(true, g.colRows(), g.F, w, g.colRows()); p != nil {
+		defer putScratch(p)
+		job.packed = *p
+	}
+	launch[convInputGradJob[T]](g.N, 1, job)
 }
 
 // convInputGradJob is a call of ConvInputGrad: out is dx, in is dy.
@@ -116,7 +127,7 @@ func (j *convInputGradJob[T]) chunk(_, lo, hi int) {
 	for n := lo; n < hi; n++ {
 		img := j.out[n*g.inSize() : (n+1)*g.inSize()]
 		clear(img)
-		gemmColumns(true, g.colRows(), g.colCols(), g.F, j.w, g.colRows(), j.in[n*g.outSize():(n+1)*g.outSize()], g.colCols(), 0, *col, g.colCols())
+		convGemmNN(true, g.colRows(), g.colCols(), g.F, j.w, g.colRows(), j.in[n*g.outSize():(n+1)*g.outSize()], g.colCols(), *col, g.colCols(), j.packed)
 		col2im(g, img, *col)
 	}
 	putScratch(col)

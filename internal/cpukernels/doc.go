@@ -17,14 +17,22 @@
 // The kernels are Go, except where a CPU instruction set pays and keeps
 // those bits: on amd64 the float64 reductions of float32 data (Sum,
 // SumSquaredDev, SumGradDev), batch normalisation's gradient map and a
-// convolution's column sums (addTo) run in AVX (lanes_amd64.s), one
-// 256-bit register holding the four lanes that the Go loops keep, each
+// convolution's column sums (addTo) run in AVX (lanes_amd64.s), four
+// 256-bit registers holding the 16 lanes that the Go loops keep, each
 // lane's operations the same and in the same order (TestLanesMatchGo);
 // ReLUPool's rows run in AVX2, eight windows at a time
 // (relupool_amd64.s, TestReLUPoolLanesMatchGo). The results are the Go
 // loops' exactly; no multiply-add is fused on either side. The build tag
 // purego, another architecture or a CPU without AVX leaves the Go loops
 // alone, and make test runs them so too.
+//
+// Matrix products are the BLAS's (Gemm), but for a convolution's three
+// products in float32 on a CPU with AVX-512 (convgemm.go, gemm_amd64.s:
+// TestConvGemmNN, TestConvGemmNT), which would otherwise run on whatever
+// kernels the BLAS was held to (OPENBLAS_CORETYPE=Haswell gives AVX2's).
+// Their order of summation is fixed too, but it is not the BLAS's: as
+// between two BLAS kernels, the bits differ, within float32's rounding,
+// between a CPU with AVX-512 and one without.
 //
 // The package is internal: its users are ops and backend/cpu.
 //

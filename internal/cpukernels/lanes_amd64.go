@@ -12,13 +12,13 @@ var haveAVX = cpu.X86.HasAVX
 var haveAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
-func sumLanesAVX(x *float32, n int, acc *[4]float64)
+func sumLanesAVX(x *float32, n int, acc *[lanes]float64)
 
 //go:noescape
-func sumSquaredDevLanesAVX(x *float32, n int, mean float64, acc *[4]float64)
+func sumSquaredDevLanesAVX(x *float32, n int, mean float64, acc *[lanes]float64)
 
 //go:noescape
-func sumGradDevLanesAVX(dy, x *float32, n int, mean float64, acc *[8]float64)
+func sumGradDevLanesAVX(dy, x *float32, n int, mean float64, acc *[2 * lanes]float64)
 
 //go:noescape
 func bnGradXAVX(out, x, dy *float32, n int, c *[4]float64)
@@ -26,10 +26,10 @@ func bnGradXAVX(out, x, dy *float32, n int, c *[4]float64)
 //go:noescape
 func addAVX(dst, src *float32, n int)
 
-// sumLanes adds the elements of x up to a multiple of 4 into the lanes of
-// acc, as Sum's loop does, and returns the rest.
-func sumLanes(x []float32, acc *[4]float64) []float32 {
-	n := len(x) &^ 3
+// sumLanes adds the elements of x up to a multiple of lanes into acc, as
+// Sum's loop does, and returns the rest.
+func sumLanes(x []float32, acc *[lanes]float64) []float32 {
+	n := len(x) &^ (lanes - 1)
 	if !haveAVX || n == 0 {
 		return x
 	}
@@ -38,8 +38,8 @@ func sumLanes(x []float32, acc *[4]float64) []float32 {
 }
 
 // sumSquaredDevLanes is sumLanes for SumSquaredDev.
-func sumSquaredDevLanes(x []float32, mean float64, acc *[4]float64) []float32 {
-	n := len(x) &^ 3
+func sumSquaredDevLanes(x []float32, mean float64, acc *[lanes]float64) []float32 {
+	n := len(x) &^ (lanes - 1)
 	if !haveAVX || n == 0 {
 		return x
 	}
@@ -47,10 +47,10 @@ func sumSquaredDevLanes(x []float32, mean float64, acc *[4]float64) []float32 {
 	return x[n:]
 }
 
-// sumGradDevLanes is sumLanes for SumGradDev: acc[0:4] the lanes of Σdy,
-// acc[4:8] those of Σdy·(x − mean); x is at least as long as dy.
-func sumGradDevLanes(dy, x []float32, mean float64, acc *[8]float64) ([]float32, []float32) {
-	n := len(dy) &^ 3
+// sumGradDevLanes is sumLanes for SumGradDev: acc[:lanes] the lanes of
+// Σdy, acc[lanes:] those of Σdy·(x − mean); x is at least as long as dy.
+func sumGradDevLanes(dy, x []float32, mean float64, acc *[2 * lanes]float64) ([]float32, []float32) {
+	n := len(dy) &^ (lanes - 1)
 	if !haveAVX || n == 0 {
 		return dy, x
 	}
@@ -144,3 +144,14 @@ func deinterleave(even, odd, line []float32) int {
 	deinterleaveAVX2(&even[0], &odd[0], &line[0], n)
 	return n
 }
+
+// haveAVX512 says whether the AVX-512 matrix products of gemm_amd64.s run
+// here: the CPU has AVX-512 F and VL and the system saves the ZMM and
+// mask registers (x/sys/cpu checks that too).
+var haveAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+
+//go:noescape
+func sgemm8NNAVX512(a, b *float32, ldb int, c *float32, ldc, k, n int)
+
+//go:noescape
+func sgemm3x8NTAVX512(a *float32, lda int, b *float32, ldb int, c *float32, ldc, k int)

@@ -2,85 +2,132 @@
 
 #include "textflag.h"
 
-// The four-lane float64 reductions of reduce.go and batch normalisation's
-// backward map, on float32 data, with AVX: one YMM register holds the four
-// lanes, lane k taking the elements i ≡ k (mod 4), each operation the
-// one the Go loop performs on that lane, in the same order (no fused
-// multiply-add), so that the results are the Go loop's, bit for bit. n is
-// a multiple of 4; acc holds the lanes in and out.
+// The float64 reductions of reduce.go on float32 data, with AVX: 16
+// lanes in four YMM registers, lane k taking the elements i ≡ k (mod 16),
+// four chains of additions in flight, each operation the one the Go loop
+// performs on that lane, in the same order (no fused multiply-add), so
+// that the results are the Go loop's, bit for bit. n is a multiple of 16;
+// acc holds the lanes in and out.
 
-// func sumLanesAVX(x *float32, n int, acc *[4]float64)
+// func sumLanesAVX(x *float32, n int, acc *[16]float64)
 TEXT ·sumLanesAVX(SB), NOSPLIT, $0-24
 	MOVQ    x+0(FP), SI
 	MOVQ    n+8(FP), CX
 	MOVQ    acc+16(FP), AX
 	VMOVUPD (AX), Y0
-	SHRQ    $2, CX
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 64(AX), Y2
+	VMOVUPD 96(AX), Y3
+	SHRQ    $4, CX
 	JZ      sumDone
 
 sumLoop:
-	VCVTPS2PD (SI), Y1
-	VADDPD    Y1, Y0, Y0
-	ADDQ      $16, SI
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y6
+	VCVTPS2PD 48(SI), Y7
+	VADDPD    Y4, Y0, Y0
+	VADDPD    Y5, Y1, Y1
+	VADDPD    Y6, Y2, Y2
+	VADDPD    Y7, Y3, Y3
+	ADDQ      $64, SI
 	DECQ      CX
 	JNZ       sumLoop
 
 sumDone:
 	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
 	VZEROUPPER
 	RET
 
-// func sumSquaredDevLanesAVX(x *float32, n int, mean float64, acc *[4]float64)
+// SQDEV adds (x − mean)², x the four floats at off(SI) and mean in Y8, to
+// the lanes in acc, using tmp.
+#define SQDEV(off, tmp, acc) \
+	VCVTPS2PD off(SI), tmp; \
+	VSUBPD    Y8, tmp, tmp; \
+	VMULPD    tmp, tmp, tmp; \
+	VADDPD    tmp, acc, acc
+
+// func sumSquaredDevLanesAVX(x *float32, n int, mean float64, acc *[16]float64)
 TEXT ·sumSquaredDevLanesAVX(SB), NOSPLIT, $0-32
 	MOVQ         x+0(FP), SI
 	MOVQ         n+8(FP), CX
-	VBROADCASTSD mean+16(FP), Y2
+	VBROADCASTSD mean+16(FP), Y8
 	MOVQ         acc+24(FP), AX
 	VMOVUPD      (AX), Y0
-	SHRQ         $2, CX
+	VMOVUPD      32(AX), Y1
+	VMOVUPD      64(AX), Y2
+	VMOVUPD      96(AX), Y3
+	SHRQ         $4, CX
 	JZ           sqDone
 
 sqLoop:
-	VCVTPS2PD (SI), Y1
-	VSUBPD    Y2, Y1, Y1 // d = x − mean
-	VMULPD    Y1, Y1, Y1 // d·d
-	VADDPD    Y1, Y0, Y0
-	ADDQ      $16, SI
-	DECQ      CX
-	JNZ       sqLoop
+	SQDEV(0, Y4, Y0)
+	SQDEV(16, Y5, Y1)
+	SQDEV(32, Y6, Y2)
+	SQDEV(48, Y7, Y3)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  sqLoop
 
 sqDone:
 	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
 	VZEROUPPER
 	RET
 
-// func sumGradDevLanesAVX(dy, x *float32, n int, mean float64, acc *[8]float64)
+// GRADDEV adds g, the four floats of dy at off(SI), to the lanes in a and
+// g·(x − mean), x at off(DI) and mean in Y15, to those in b, using g and
+// t.
+#define GRADDEV(off, g, t, a, b) \
+	VCVTPS2PD off(SI), g; \
+	VCVTPS2PD off(DI), t; \
+	VADDPD    g, a, a; \
+	VSUBPD    Y15, t, t; \
+	VMULPD    t, g, t; \
+	VADDPD    t, b, b
+
+// func sumGradDevLanesAVX(dy, x *float32, n int, mean float64, acc *[32]float64)
 TEXT ·sumGradDevLanesAVX(SB), NOSPLIT, $0-40
 	MOVQ         dy+0(FP), SI
 	MOVQ         x+8(FP), DI
 	MOVQ         n+16(FP), CX
-	VBROADCASTSD mean+24(FP), Y2
+	VBROADCASTSD mean+24(FP), Y15
 	MOVQ         acc+32(FP), AX
-	VMOVUPD      (AX), Y0   // Σdy lanes
-	VMOVUPD      32(AX), Y1 // Σdy·(x − mean) lanes
-	SHRQ         $2, CX
+	VMOVUPD      (AX), Y0 // Σdy lanes
+	VMOVUPD      32(AX), Y1
+	VMOVUPD      64(AX), Y2
+	VMOVUPD      96(AX), Y3
+	VMOVUPD      128(AX), Y4 // Σdy·(x − mean) lanes
+	VMOVUPD      160(AX), Y5
+	VMOVUPD      192(AX), Y6
+	VMOVUPD      224(AX), Y7
+	SHRQ         $4, CX
 	JZ           gdDone
 
 gdLoop:
-	VCVTPS2PD (SI), Y3 // g
-	VCVTPS2PD (DI), Y4 // x
-	VADDPD    Y3, Y0, Y0
-	VSUBPD    Y2, Y4, Y4 // x − mean
-	VMULPD    Y4, Y3, Y4 // g·(x − mean)
-	VADDPD    Y4, Y1, Y1
-	ADDQ      $16, SI
-	ADDQ      $16, DI
-	DECQ      CX
-	JNZ       gdLoop
+	GRADDEV(0, Y8, Y9, Y0, Y4)
+	GRADDEV(16, Y10, Y11, Y1, Y5)
+	GRADDEV(32, Y12, Y13, Y2, Y6)
+	GRADDEV(48, Y8, Y9, Y3, Y7)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  gdLoop
 
 gdDone:
 	VMOVUPD Y0, (AX)
 	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD Y3, 96(AX)
+	VMOVUPD Y4, 128(AX)
+	VMOVUPD Y5, 160(AX)
+	VMOVUPD Y6, 192(AX)
+	VMOVUPD Y7, 224(AX)
 	VZEROUPPER
 	RET
 
