@@ -6,6 +6,33 @@
 // AVX-512: sgemm8NN for the forward product and the input gradient, C =
 // A·B with A packed, sgemm3x8NT for the filter gradient, C += A·Bᵀ.
 
+// ZERO24 zeroes the accumulators Z0-Z23.
+#define ZERO24 \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1 \
+	VPXORD Z2, Z2, Z2 \
+	VPXORD Z3, Z3, Z3 \
+	VPXORD Z4, Z4, Z4 \
+	VPXORD Z5, Z5, Z5 \
+	VPXORD Z6, Z6, Z6 \
+	VPXORD Z7, Z7, Z7 \
+	VPXORD Z8, Z8, Z8 \
+	VPXORD Z9, Z9, Z9 \
+	VPXORD Z10, Z10, Z10 \
+	VPXORD Z11, Z11, Z11 \
+	VPXORD Z12, Z12, Z12 \
+	VPXORD Z13, Z13, Z13 \
+	VPXORD Z14, Z14, Z14 \
+	VPXORD Z15, Z15, Z15 \
+	VPXORD Z16, Z16, Z16 \
+	VPXORD Z17, Z17, Z17 \
+	VPXORD Z18, Z18, Z18 \
+	VPXORD Z19, Z19, Z19 \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23
+
 // ROW48 adds row r of the packed A (at AX), broadcast into Z27, times the
 // three vectors of B in Z24-Z26, to that row's accumulators.
 #define ROW48(off, acc0, acc1, acc2) \
@@ -47,30 +74,7 @@ TEXT ·sgemm8NNAVX512(SB), NOSPLIT, $0-56
 	JLT  narrow
 
 wide:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	ZERO24
 	MOVQ   R9, AX
 	MOVQ   R10, BX
 	MOVQ   R14, CX
@@ -174,7 +178,7 @@ done:
 
 // NT8 multiplies the three rows of A in Z24-Z26 by the eight rows of B
 // (DX and R11 the bases of rows 0-3 and 4-7, R9 = ldb·4, R10 = 3·ldb·4)
-// at offset off, loaded with mask mask, into the accumulators Z0-Z23
+// (16 floats of each, loaded under mask) into the accumulators Z0-Z23
 // (Z(8i+j) for row i of A and row j of B).
 #define NT8(mask) \
 	VMOVUPS.Z (DX), mask, Z27; \
@@ -247,30 +251,7 @@ TEXT ·sgemm3x8NTAVX512(SB), NOSPLIT, $0-56
 	SHLQ $2, R13
 	MOVQ k+48(FP), CX
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	ZERO24
 	MOVL   $0xffff, AX
 	KMOVW  AX, K1
 
