@@ -152,3 +152,61 @@ func setAVX512(on bool) func() {
 	haveAVX512 = on
 	return func() { haveAVX512 = was }
 }
+
+// TestConvFloat32 checks the float32 convolution kernels, on the AVX-512
+// products where the CPU has them and on the BLAS, against the float64
+// kernels (gradient-checked in package ops): stride 1 with and without
+// padding, filters of one to five rows and columns, channel counts on and
+// off the kernels' blocks of 3 and 8, and stride 2.
+func TestConvFloat32(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	geoms := []Conv{
+		{N: 3, C: 8, H: 9, W: 7, F: 16, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 2, C: 3, H: 6, W: 5, F: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 0, PW: 0},
+		{N: 2, C: 2, H: 7, W: 8, F: 5, KH: 3, KW: 2, SH: 1, SW: 1, PH: 2, PW: 1},
+		{N: 2, C: 4, H: 5, W: 6, F: 8, KH: 1, KW: 1, SH: 1, SW: 1, PH: 0, PW: 0},
+		{N: 2, C: 3, H: 11, W: 10, F: 24, KH: 5, KW: 5, SH: 1, SW: 1, PH: 2, PW: 2},
+		{N: 9, C: 1, H: 20, W: 20, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1},
+		{N: 2, C: 2, H: 7, W: 9, F: 3, KH: 3, KW: 3, SH: 2, SW: 1, PH: 1, PW: 0},
+	}
+	for _, g := range geoms {
+		g.OH = (g.H+2*g.PH-g.KH)/g.SH + 1
+		g.OW = (g.W+2*g.PW-g.KW)/g.SW + 1
+		x, w, dy := randFloats(r, g.N*g.inSize()), randFloats(r, g.F*g.colRows()), randFloats(r, g.N*g.outSize())
+		x64, w64, dy64 := widen(x), widen(w), widen(dy)
+		y64, dw64, dx64 := make([]float64, len(dy)), make([]float64, len(w)), make([]float64, len(x))
+		ConvForward(g, y64, x64, w64)
+		ConvFilterGrad(g, dw64, x64, dy64)
+		ConvInputGrad(g, dx64, w64, dy64)
+		// Each result sums at most this many products of values about 1.
+		terms := float64(max(g.colRows(), g.N*g.OH*g.OW, g.F*g.KH*g.KW))
+		for _, avx512 := range kernelChoices(haveAVX512) {
+			t.Run(fmt.Sprintf("%+v/avx512=%v", g, avx512), func(t *testing.T) {
+				defer setAVX512(avx512)()
+				y, dw, dx := make([]float32, len(dy)), make([]float32, len(w)), make([]float32, len(x))
+				ConvForward(g, y, x, w)
+				ConvFilterGrad(g, dw, x, dy)
+				ConvInputGrad(g, dx, w, dy)
+				for _, c := range []struct {
+					name string
+					got  []float32
+					want []float64
+				}{{"y", y, y64}, {"dw", dw, dw64}, {"dx", dx, dx64}} {
+					for i, v := range c.got {
+						if d := math.Abs(float64(v) - c.want[i]); !(d <= 1e-6*terms*4) {
+							t.Fatalf("%s[%d] = %v, want %v", c.name, i, v, c.want[i])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func widen(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
