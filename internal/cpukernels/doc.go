@@ -20,8 +20,9 @@
 // convolution's column sums (addTo) run in AVX (lanes_amd64.s), four
 // 256-bit registers holding the 16 lanes that the Go loops keep, each
 // lane's operations the same and in the same order (TestLanesMatchGo);
-// ReLUPool's rows run in AVX2, eight windows at a time
-// (relupool_amd64.s, TestReLUPoolLanesMatchGo). The results are the Go
+// ReLUPool's rows run in AVX2, eight windows at a time, a map of narrow
+// rows gathered into one row first (relupool_amd64.s,
+// TestReLUPoolLanesMatchGo). The results are the Go
 // loops' exactly; no multiply-add is fused on either side. The build tag
 // purego, another architecture or a CPU without AVX leaves the Go loops
 // alone, and make test runs them so too.

@@ -41,6 +41,10 @@ type ReLUPool struct {
 // p%C).
 func (k *ReLUPool) Planes(lo, hi int) {
 	oh, ow := k.H/2, k.W/2
+	if gatherWindows(ow) {
+		k.gathered(lo, hi)
+		return
+	}
 	for p := lo; p < hi; p++ {
 		c := p % k.Layout.C
 		plane := k.X[p*k.Layout.Inner : (p+1)*k.Layout.Inner]
@@ -55,6 +59,39 @@ func (k *ReLUPool) Planes(lo, hi int) {
 			}
 		}
 	}
+}
+
+// gatherWindows says whether ReLUPool and its gradient gather a map's
+// windows into one row before pooling it: where the AVX2 rows run, for
+// maps whose rows hold fewer than 32 windows and not a multiple of 8. Row
+// by row, the AVX2 kernels would leave each row's last windows (all of a
+// row under 8) to the Go loop, which takes several times as long a window;
+// gathered, a map's windows go eight at a time but for its last few. A
+// window's result is the same either way.
+func gatherWindows(ow int) bool { return haveAVX2 && ow%8 != 0 && ow < 32 }
+
+// gathered is Planes with each map's windows gathered: the top lines of
+// its windows copied one after another into a row, their bottom lines
+// into another, which pool as one row.
+func (k *ReLUPool) gathered(lo, hi int) {
+	oh, ow := k.H/2, k.W/2
+	n := oh * ow
+	scratch := getScratch[float32](4 * n)
+	top, bottom := (*scratch)[:2*n], (*scratch)[2*n:]
+	for p := lo; p < hi; p++ {
+		plane := k.X[p*k.Layout.Inner : (p+1)*k.Layout.Inner]
+		for i := range oh {
+			copy(top[2*i*ow:2*(i+1)*ow], plane[2*i*k.W:])
+			copy(bottom[2*i*ow:2*(i+1)*ow], plane[(2*i+1)*k.W:])
+		}
+		out, route := k.Y[p*n:(p+1)*n], k.Route[p*n:(p+1)*n]
+		if c := p % k.Layout.C; k.Bias != nil {
+			reluPoolBiasRow(out, route, top, bottom, k.Bias[c])
+		} else {
+			reluPoolAffineRow(out, route, top, bottom, k.Scale[c], k.Shift[c])
+		}
+	}
+	putScratch(scratch)
 }
 
 func reluPoolBiasRow(out []float32, route []uint8, top, bottom []float32, b float32) {
@@ -168,6 +205,10 @@ func (k *ReLUPoolBackward) Channels(lo, hi int) {
 func (k *ReLUPoolBackward) plane(dz, dy []float32, route []uint8) {
 	clear(dz)
 	oh, ow := k.H/2, k.W/2
+	if gatherWindows(ow) {
+		k.gathered(dz, dy, route)
+		return
+	}
 	at := [4]int{0, 1, k.W, k.W + 1} // a window's elements from its first
 	for i := range oh {
 		routeRow(dz[2*i*k.W:], dy[i*ow:(i+1)*ow], route[i*ow:(i+1)*ow], &at)
@@ -189,3 +230,22 @@ func routeRow(top, dy []float32, route []uint8, at *[4]int) {
 
 // onlyIf is all ones if c holds, else 0.
 func onlyIf(c bool) uint32 { return -uint32(b2i(c)) }
+
+// gathered is plane with the map's windows gathered, as ReLUPool.gathered
+// gathers them: their gradients are written into the row of their top
+// lines and the row of their bottom lines, which are then copied into
+// place in dz.
+func (k *ReLUPoolBackward) gathered(dz, dy []float32, route []uint8) {
+	oh, ow := k.H/2, k.W/2
+	n := oh * ow
+	scratch := getScratch[float32](4 * n)
+	rows := *scratch
+	clear(rows)
+	at := [4]int{0, 1, 2 * n, 2*n + 1}
+	routeRow(rows, dy[:n], route[:n], &at)
+	for i := range oh {
+		copy(dz[2*i*k.W:2*i*k.W+2*ow], rows[2*i*ow:])
+		copy(dz[(2*i+1)*k.W:(2*i+1)*k.W+2*ow], rows[2*n+2*i*ow:])
+	}
+	putScratch(scratch)
+}

@@ -31,6 +31,11 @@ func TestReLUPoolMatchesUnfused(t *testing.T) {
 		{n: 2, c: 2, h: 5, w: 35, batchNorm: true},
 		{n: 2, c: 2, h: 4, w: 34, vals: []float32{nan, -1, 0, float32(math.Copysign(0, -1)), 0.5, 1}, batchNorm: true},
 		{n: 2, c: 2, h: 4, w: 33, vals: []float32{-1, 0, float32(math.Copysign(0, -1)), 0.5, 1}},
+		// Maps of narrow rows, whose windows amd64 gathers into one row.
+		{n: 2, c: 3, h: 12, w: 12},
+		{n: 2, c: 2, h: 25, w: 25, batchNorm: true},
+		{n: 2, c: 2, h: 9, w: 13, vals: []float32{nan, -1, 0, float32(math.Copysign(0, -1)), 0.5, 1}},
+		{n: 2, c: 2, h: 8, w: 12, vals: []float32{-1, 0, float32(math.Copysign(0, -1)), 0.5, 1}, batchNorm: true},
 	} {
 		t.Run(fmt.Sprintf("%dx%dx%dx%d/batchnorm=%t/edges=%t", tc.n, tc.c, tc.h, tc.w, tc.batchNorm, tc.vals != nil), func(t *testing.T) {
 			t.Parallel()
