@@ -48,6 +48,12 @@
 	VMOVUPS acc2, 128(DI); \
 	ADDQ    R13, DI
 
+// STORE16 stores a row's accumulator at DI under the mask K1 and moves DI
+// a row on.
+#define STORE16(acc) \
+	VMOVUPS acc, K1, (DI); \
+	ADDQ    R13, DI
+
 // ROW16 is ROW48 for one vector of B, Z24.
 #define ROW16(off, acc) \
 	VBROADCASTSS off(AX), Z27; \
@@ -151,22 +157,15 @@ narrowK:
 	DECQ      CX
 	JNZ       narrowK
 
-	MOVQ    R12, DI
-	VMOVUPS Z0, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z1, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z2, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z3, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z4, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z5, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z6, K1, (DI)
-	ADDQ    R13, DI
-	VMOVUPS Z7, K1, (DI)
+	MOVQ R12, DI
+	STORE16(Z0)
+	STORE16(Z1)
+	STORE16(Z2)
+	STORE16(Z3)
+	STORE16(Z4)
+	STORE16(Z5)
+	STORE16(Z6)
+	STORE16(Z7)
 	ADDQ    $64, R10
 	ADDQ    $64, R12
 	SUBQ    $16, R15

@@ -9,15 +9,26 @@
 // that the results are the Go loop's, bit for bit. n is a multiple of 16;
 // acc holds the lanes in and out.
 
+// LOAD16 loads 16 lanes from off(AX) into four registers; STORE16 stores
+// them back.
+#define LOAD16(off, a, b, c, d) \
+	VMOVUPD off+0(AX), a; \
+	VMOVUPD off+32(AX), b; \
+	VMOVUPD off+64(AX), c; \
+	VMOVUPD off+96(AX), d
+
+#define STORE16(off, a, b, c, d) \
+	VMOVUPD a, off+0(AX); \
+	VMOVUPD b, off+32(AX); \
+	VMOVUPD c, off+64(AX); \
+	VMOVUPD d, off+96(AX)
+
 // func sumLanesAVX(x *float32, n int, acc *[16]float64)
 TEXT ·sumLanesAVX(SB), NOSPLIT, $0-24
 	MOVQ    x+0(FP), SI
 	MOVQ    n+8(FP), CX
 	MOVQ    acc+16(FP), AX
-	VMOVUPD (AX), Y0
-	VMOVUPD 32(AX), Y1
-	VMOVUPD 64(AX), Y2
-	VMOVUPD 96(AX), Y3
+	LOAD16(0, Y0, Y1, Y2, Y3)
 	SHRQ    $4, CX
 	JZ      sumDone
 
@@ -35,10 +46,7 @@ sumLoop:
 	JNZ       sumLoop
 
 sumDone:
-	VMOVUPD Y0, (AX)
-	VMOVUPD Y1, 32(AX)
-	VMOVUPD Y2, 64(AX)
-	VMOVUPD Y3, 96(AX)
+	STORE16(0, Y0, Y1, Y2, Y3)
 	VZEROUPPER
 	RET
 
@@ -56,10 +64,7 @@ TEXT ·sumSquaredDevLanesAVX(SB), NOSPLIT, $0-32
 	MOVQ         n+8(FP), CX
 	VBROADCASTSD mean+16(FP), Y8
 	MOVQ         acc+24(FP), AX
-	VMOVUPD      (AX), Y0
-	VMOVUPD      32(AX), Y1
-	VMOVUPD      64(AX), Y2
-	VMOVUPD      96(AX), Y3
+	LOAD16(0, Y0, Y1, Y2, Y3)
 	SHRQ         $4, CX
 	JZ           sqDone
 
@@ -73,10 +78,7 @@ sqLoop:
 	JNZ  sqLoop
 
 sqDone:
-	VMOVUPD Y0, (AX)
-	VMOVUPD Y1, 32(AX)
-	VMOVUPD Y2, 64(AX)
-	VMOVUPD Y3, 96(AX)
+	STORE16(0, Y0, Y1, Y2, Y3)
 	VZEROUPPER
 	RET
 
@@ -98,14 +100,8 @@ TEXT ·sumGradDevLanesAVX(SB), NOSPLIT, $0-40
 	MOVQ         n+16(FP), CX
 	VBROADCASTSD mean+24(FP), Y15
 	MOVQ         acc+32(FP), AX
-	VMOVUPD      (AX), Y0 // Σdy lanes
-	VMOVUPD      32(AX), Y1
-	VMOVUPD      64(AX), Y2
-	VMOVUPD      96(AX), Y3
-	VMOVUPD      128(AX), Y4 // Σdy·(x − mean) lanes
-	VMOVUPD      160(AX), Y5
-	VMOVUPD      192(AX), Y6
-	VMOVUPD      224(AX), Y7
+	LOAD16(0, Y0, Y1, Y2, Y3)   // Σdy lanes
+	LOAD16(128, Y4, Y5, Y6, Y7) // Σdy·(x − mean) lanes
 	SHRQ         $4, CX
 	JZ           gdDone
 
@@ -120,14 +116,8 @@ gdLoop:
 	JNZ  gdLoop
 
 gdDone:
-	VMOVUPD Y0, (AX)
-	VMOVUPD Y1, 32(AX)
-	VMOVUPD Y2, 64(AX)
-	VMOVUPD Y3, 96(AX)
-	VMOVUPD Y4, 128(AX)
-	VMOVUPD Y5, 160(AX)
-	VMOVUPD Y6, 192(AX)
-	VMOVUPD Y7, 224(AX)
+	STORE16(0, Y0, Y1, Y2, Y3)
+	STORE16(128, Y4, Y5, Y6, Y7)
 	VZEROUPPER
 	RET
 
