@@ -175,27 +175,26 @@ done:
 	VZEROUPPER
 	RET
 
-// NT8 multiplies the three rows of A in Z24-Z26 by the eight rows of B
-// (DX and R11 the bases of rows 0-3 and 4-7, R9 = ldb·4, R10 = 3·ldb·4)
-// (16 floats of each, loaded under mask) into the accumulators Z0-Z23
-// (Z(8i+j) for row i of A and row j of B).
+// NTB multiplies the three rows of A in Z24-Z26 by the row of B at addr
+// (16 floats, loaded under mask into tmp) into the accumulators c0-c2.
+#define NTB(addr, mask, tmp, c0, c1, c2) \
+	VMOVUPS.Z   addr, mask, tmp; \
+	VFMADD231PS Z24, tmp, c0; \
+	VFMADD231PS Z25, tmp, c1; \
+	VFMADD231PS Z26, tmp, c2
+
+// NT8 is NTB for the eight rows of B (DX and R11 the bases of rows 0-3
+// and 4-7, R9 = ldb·4, R10 = 3·ldb·4) into the accumulators Z0-Z23
+// (Z(8i+j) for row i of A and row j of B), alternating Z27 and Z28.
 #define NT8(mask) \
-	VMOVUPS.Z (DX), mask, Z27; \
-	VFMADD231PS Z24, Z27, Z0; VFMADD231PS Z25, Z27, Z8; VFMADD231PS Z26, Z27, Z16; \
-	VMOVUPS.Z (DX)(R9*1), mask, Z28; \
-	VFMADD231PS Z24, Z28, Z1; VFMADD231PS Z25, Z28, Z9; VFMADD231PS Z26, Z28, Z17; \
-	VMOVUPS.Z (DX)(R9*2), mask, Z27; \
-	VFMADD231PS Z24, Z27, Z2; VFMADD231PS Z25, Z27, Z10; VFMADD231PS Z26, Z27, Z18; \
-	VMOVUPS.Z (DX)(R10*1), mask, Z28; \
-	VFMADD231PS Z24, Z28, Z3; VFMADD231PS Z25, Z28, Z11; VFMADD231PS Z26, Z28, Z19; \
-	VMOVUPS.Z (R11), mask, Z27; \
-	VFMADD231PS Z24, Z27, Z4; VFMADD231PS Z25, Z27, Z12; VFMADD231PS Z26, Z27, Z20; \
-	VMOVUPS.Z (R11)(R9*1), mask, Z28; \
-	VFMADD231PS Z24, Z28, Z5; VFMADD231PS Z25, Z28, Z13; VFMADD231PS Z26, Z28, Z21; \
-	VMOVUPS.Z (R11)(R9*2), mask, Z27; \
-	VFMADD231PS Z24, Z27, Z6; VFMADD231PS Z25, Z27, Z14; VFMADD231PS Z26, Z27, Z22; \
-	VMOVUPS.Z (R11)(R10*1), mask, Z28; \
-	VFMADD231PS Z24, Z28, Z7; VFMADD231PS Z25, Z28, Z15; VFMADD231PS Z26, Z28, Z23
+	NTB((DX), mask, Z27, Z0, Z8, Z16); \
+	NTB((DX)(R9*1), mask, Z28, Z1, Z9, Z17); \
+	NTB((DX)(R9*2), mask, Z27, Z2, Z10, Z18); \
+	NTB((DX)(R10*1), mask, Z28, Z3, Z11, Z19); \
+	NTB((R11), mask, Z27, Z4, Z12, Z20); \
+	NTB((R11)(R9*1), mask, Z28, Z5, Z13, Z21); \
+	NTB((R11)(R9*2), mask, Z27, Z6, Z14, Z22); \
+	NTB((R11)(R10*1), mask, Z28, Z7, Z15, Z23)
 
 // The lanes of REDUCE8's sums before its last permutation: accumulator j
 // at lane 4·(j mod 4) + j/4.
