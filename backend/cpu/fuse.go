@@ -151,6 +151,8 @@ func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 		return p.reluPoolStep(s.Nodes, in)
 	case reluPoolBackward:
 		return p.reluPoolGradStep(pl, s.Nodes, in)
+	case reluPoolNormBackward:
+		return p.reluPoolNormGradStep(pl, s.Nodes)
 	}
 	panic("backend/cpu: a fusion without an executor: " + s.Fusion.Name)
 }

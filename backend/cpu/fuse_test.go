@@ -216,16 +216,17 @@ func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withG
 }
 
 // TestBatchNormGradsFused trains networks with batch normalisation, over
-// maps (its β gradient a SumChannels) and over dense layers (a SumRows,
-// which does not fuse), with and without fusion, and checks that the
-// fused steps leave the very bits of the ops run one by one in every
-// parameter and running statistic.
+// pooled maps (its gradients joined with the pooling's and ReLU's), maps
+// (its β gradient a SumChannels) and dense layers (a SumRows, which does
+// not fuse), with and without fusion, and checks that the fused steps
+// leave the very bits of the ops run one by one in every parameter and
+// running statistic.
 func TestBatchNormGradsFused(t *testing.T) {
 	const batch, side = 16, 64
 	cnn := graph.CNNSpec{Channels: 1, Height: side, Width: side, Batch: batch, Seed: 3,
 		Blocks: []graph.ConvBlock{
 			{ConvSpec: graph.ConvSpec{Filters: 4, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true},
-			{ConvSpec: graph.ConvSpec{Filters: 6, Kernel: 3, Padding: 1, Activation: graph.ReLU}, Pool: 2, BatchNorm: true}},
+			{ConvSpec: graph.ConvSpec{Filters: 6, Kernel: 3, Padding: 1, Activation: graph.ReLU}, BatchNorm: true}},
 		Dense: []graph.LayerSpec{{Units: 8, Activation: graph.ReLU, BatchNorm: true}, {Units: 1, Activation: graph.Sigmoid}}}
 	x, y := cnnBatch(batch, side, 12)
 	// In reverse order, γ's or β's gradient step comes before dx's and
@@ -234,8 +235,11 @@ func TestBatchNormGradsFused(t *testing.T) {
 		t.Run(fmt.Sprintf("reversed=%t", reversed), func(t *testing.T) {
 			plain, _, plainGrads := trainCNN(t, cnn, x, y, options{noFusion: true}, reversed)
 			fused, p, fusedGrads := trainCNN(t, cnn, x, y, options{}, reversed)
-			withBeta, withoutBeta, otherHosts, maxParts := 0, 0, 0, 0
+			withBeta, withoutBeta, otherHosts, maxParts, pooled := 0, 0, 0, 0, 0
 			for _, s := range p.train {
+				if _, ok := s.fused.(*reluPoolNormGrad); ok {
+					pooled++
+				}
 				f, ok := s.fused.(*bnBackward)
 				if !ok {
 					continue
@@ -250,8 +254,9 @@ func TestBatchNormGradsFused(t *testing.T) {
 				}
 				maxParts = max(maxParts, f.prepare(p.vals, p.pool))
 			}
-			if withBeta != 2 || withoutBeta != 1 {
-				t.Errorf("%d fused batch-norm backward steps with β's gradient, %d without; want 2 (the maps) and 1 (the dense layer)", withBeta, withoutBeta)
+			if withBeta != 1 || withoutBeta != 1 || pooled != 1 {
+				t.Errorf("%d fused batch-norm backward steps with β's gradient, %d without, %d joined with the pooling's; want 1 (the unpooled maps), 1 (the dense layer) and 1 (the pooled maps)",
+					withBeta, withoutBeta, pooled)
 			}
 			if reversed != (otherHosts > 0) {
 				t.Errorf("%d fused steps hosted by a step other than dx's", otherHosts)
@@ -401,7 +406,11 @@ func TestReLUPoolFused(t *testing.T) {
 				case *reluPool:
 					forward++
 				case *reluPoolGrad:
-					if bn == (f.dbias < 0) { // β's gradient is batch normalisation's
+					if !bn && f.dbias >= 0 {
+						backward++
+					}
+				case *reluPoolNormGrad: // with batch normalisation's gradients
+					if bn && f.dbeta >= 0 {
 						backward++
 					}
 				}

@@ -74,7 +74,7 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	}
 	fusions := []*plan.Fusion{plan.StandardOps}
 	if !opt.noFusion {
-		fusions = append(fusions, batchNormGrads, reluPoolForward, reluPoolBackward, biasRectify, biasActivation, gradientSum)
+		fusions = append(fusions, reluPoolForward, reluPoolNormBackward, batchNormGrads, reluPoolBackward, biasRectify, biasActivation, gradientSum)
 	}
 	pl, err := plan.New(spec, fusions...)
 	if err != nil {
@@ -177,6 +177,7 @@ func (p *program) slotsOf(nodes []*G.Node) []int {
 // (fuse.go) where m needs all its nodes, but batch normalisation's
 // gradients outside training, where they are not the training formulas
 // that pass computes; otherwise the nodes m needs run one by one.
+// (Gradients outside training are outputs that a caller asked for.)
 func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
 	var steps []step
 	for _, i := range pl.InMode(m) {
@@ -185,6 +186,16 @@ func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
 		switch {
 		case s.Fusion == nil:
 			steps = append(steps, p.step(pl, s.Node()))
+		case s.Fusion == reluPoolNormBackward && m != plan.Train:
+			// The pooling's and ReLU's gradients fused, writing dz, then
+			// the normalisation's gradients one by one.
+			st := p.step(pl, s.Host)
+			st.in = p.slotsOf(pl.Inputs(s.Host))
+			st.fused = p.reluPoolGradStep(pl, s.Nodes[:2], st.in)
+			steps = append(steps, st)
+			for _, n := range s.Nodes[2:] {
+				steps = append(steps, p.step(pl, n))
+			}
 		case !all || s.Fusion == batchNormGrads && m != plan.Train:
 			for _, n := range s.Nodes {
 				if pl.Needs(m, n) {

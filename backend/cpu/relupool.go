@@ -52,6 +52,37 @@ var (
 	}}
 )
 
+// reluPoolNormBackward joins, after reluPoolForward took a block whose
+// affine map is a batch normalisation, its MaxPool2DBackward and
+// ReLUBackward with the normalisation's gradients that batchNormGrads
+// would join, where those alone read dz: dz is then made a channel at a
+// time in a buffer that stays in cache, and never written to memory
+// (cpukernels.ReLUPoolNormBackward). It runs where the pooling's gradient
+// stood, which everything the group reads precedes: the normalisation's
+// input and statistics are the forward pass's.
+var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+batch normalisation's gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+	if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || pl.FusionOf(pl.Inputs(n)[0]) != reluPoolForward {
+		return nil
+	}
+	dz := pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
+	if _, ok := pl.Op(pl.Inputs(dz)[0]).(ops.BatchNormOp); !ok || pl.Pinned(dz) {
+		return nil
+	}
+	readers := pl.Consumers(dz)
+	at := slices.IndexFunc(readers, func(c *G.Node) bool {
+		_, ok := pl.Op(c).(ops.BatchNormGradOp)
+		return ok && pl.Inputs(c)[5] == dz
+	})
+	if at < 0 {
+		return nil
+	}
+	grads := batchNormGrads.Group(pl, readers[at]) // dx's, γ's and maybe β's
+	if len(grads) == 0 || slices.ContainsFunc(readers, func(c *G.Node) bool { return !slices.Contains(grads, c) }) {
+		return nil
+	}
+	return append([]*G.Node{n, dz}, grads...)
+}}
+
 // reluPoolNodes returns the ReLU act of z and the max pooling of act when
 // z, a float32 map, is a bias addition or batch normalisation per channel
 // that only they and their gradients read (see reluPoolForward).
@@ -210,5 +241,47 @@ func (f *reluPoolGrad) prepare(vals []G.Value, pool *pool) int {
 
 func (f *reluPoolGrad) runPart(part, parts int) {
 	lo, hi := span(f.k.Layout.C, part, parts)
+	f.k.Channels(lo, hi)
+}
+
+// reluPoolNormGradStep returns the pass of the fused backward step of
+// group (MaxPool2DBackward, ReLUBackward, BatchNormGrad,
+// BatchNormGammaGrad and maybe SumChannels).
+func (p *program) reluPoolNormGradStep(pl *plan.Plan, group []*G.Node) *reluPoolNormGrad {
+	pool, dz, dx := group[0], group[1], group[2]
+	in := p.slotsOf(pl.Inputs(dx)) // x, stats, γ, running mean, running variance, dz
+	shape := dz.Shape()             // N×C×H×W
+	layout := cpukernels.Channels{N: shape[0], C: shape[1], Inner: shape[2] * shape[3]}
+	f := &reluPoolNormGrad{dy: p.slots[pl.Inputs(pool)[1]], x: in[0], stats: in[1], gamma: in[2],
+		dx: p.slots[dx], dgamma: p.slots[group[3]], dbeta: -1}
+	if len(group) > 4 {
+		f.dbeta = p.slots[group[4]]
+	}
+	f.k.Pool = cpukernels.ReLUPoolBackward{Layout: layout, H: shape[2], W: shape[3], Route: p.routes(pl.Inputs(pool)[0])}
+	f.k.Norm = cpukernels.BatchNormBackward{Layout: layout, Eps: pl.Op(dx).(ops.BatchNormGradOp).Eps}
+	return f
+}
+
+// reluPoolNormGrad runs cpukernels.ReLUPoolNormBackward, channels split
+// across cores.
+type reluPoolNormGrad struct {
+	cannotFail
+	dy, x, stats, gamma, dx, dgamma, dbeta int // slots; dbeta < 0: none
+	k                                      cpukernels.ReLUPoolNormBackward
+}
+
+func (f *reluPoolNormGrad) prepare(vals []G.Value, pool *pool) int {
+	f.k.Pool.Dy = cpukernels.Float32s(vals[f.dy])
+	b := &f.k.Norm
+	b.X, b.Stats, b.Gamma = cpukernels.Float32s(vals[f.x]), cpukernels.Float32s(vals[f.stats]), cpukernels.Float32s(vals[f.gamma])
+	b.DX, b.DGamma = cpukernels.Float32s(vals[f.dx]), cpukernels.Float32s(vals[f.dgamma])
+	if f.dbeta >= 0 {
+		b.DBeta = cpukernels.Float32s(vals[f.dbeta])
+	}
+	return max(1, min(pool.workers, b.Layout.C, len(b.X)/parallelMin))
+}
+
+func (f *reluPoolNormGrad) runPart(part, parts int) {
+	lo, hi := span(f.k.Norm.Layout.C, part, parts)
 	f.k.Channels(lo, hi)
 }

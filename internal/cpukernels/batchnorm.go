@@ -13,9 +13,21 @@ func (g Channels) count() int { return g.N * g.Inner }
 // each calls f(lo, hi) for each run of channel c's values.
 func (g Channels) each(c int, f func(lo, hi int)) {
 	for n := range g.N {
-		lo := (n*g.C + c) * g.Inner
-		f(lo, lo+g.Inner)
+		f(g.run(c, n))
 	}
+}
+
+// run returns where image n's values of channel c lie: [lo, hi).
+func (g Channels) run(c, n int) (lo, hi int) {
+	lo = (n*g.C + c) * g.Inner
+	return lo, lo + g.Inner
+}
+
+// runs names channel c of layout g: where a kernel finds each image's
+// run of a channel's dy, which need not lie as x does (dySums).
+type runs struct {
+	g Channels
+	c int
 }
 
 // The batch normalisation kernels below take, besides x and dy, the 2×C
@@ -91,14 +103,16 @@ func BatchNormCoefficients[T Float](g Channels, eps float64, train bool, c int, 
 }
 
 // dySums returns the mean and 1/√(σ² + ε) of channel c (norm), Σdy and
-// Σ(dy·x̂) over it.
-func dySums[T Float](g Channels, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T) (mean, inv, sdy, sdyx float64) {
+// Σ(dy·x̂) over it; dy holds the channel's runs where at says.
+func dySums[T Float](g Channels, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T, at runs) (mean, inv, sdy, sdyx float64) {
 	mean, inv = norm(g, eps, train, c, stats, rmean, rvar)
-	g.each(c, func(lo, hi int) {
-		a, b := SumGradDev(dy[lo:hi], x[lo:hi], mean)
+	for n := range g.N {
+		lo, hi := g.run(c, n)
+		dlo, dhi := at.g.run(at.c, n)
+		a, b := SumGradDev(dy[dlo:dhi], x[lo:hi], mean)
 		sdy += a
 		sdyx += b
-	})
+	}
 	sdyx *= inv
 	return mean, inv, sdy, sdyx
 }
@@ -117,7 +131,7 @@ type bnGradXJob[T Float] bnJob[T]
 
 func (j *bnGradXJob[T]) chunk(c, _, _ int) {
 	if j.train {
-		trainChannel(j.g, j.eps, c, j.out, j.x, j.stats, j.gamma, j.dy)
+		trainChannel(j.g, j.eps, c, j.out, j.x, j.stats, j.gamma, j.dy, runs{j.g, c})
 		return
 	}
 	k := float64(j.gamma[c]) / math.Sqrt(float64(j.rvar[c])+j.eps)
@@ -131,15 +145,18 @@ func (j *bnGradXJob[T]) chunk(c, _, _ int) {
 
 // trainChannel writes channel c's dx while training and returns its dγ
 // (Σ dy·x̂, as BatchNormGradGamma) and Σdy (dβ, as SumChannels adds it:
-// the same four-lane sum of each run, the runs added in order).
-func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, dy []T) (dgamma, sdy float64) {
-	mean, inv, sdy, sdyx := dySums(g, eps, true, c, x, stats, nil, nil, dy)
+// the same lanes of each run, the runs added in order). dy holds the
+// channel's runs where at says; x and dx as g says.
+func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, dy []T, at runs) (dgamma, sdy float64) {
+	mean, inv, sdy, sdyx := dySums(g, eps, true, c, x, stats, nil, nil, dy, at)
 	m := float64(g.count())
 	k := float64(gamma[c]) * inv
 	a, b := sdy/m, sdyx/m*inv // dx = k·(dy − a − (x − μ)·b)
-	g.each(c, func(lo, hi int) {
+	for n := range g.N {
+		lo, hi := g.run(c, n)
+		dlo, dhi := at.g.run(at.c, n)
 		out := dx[lo:hi]
-		xs, dys := x[lo:hi][:len(out)], dy[lo:hi][:len(out)]
+		xs, dys := x[lo:hi][:len(out)], dy[dlo:dhi][:len(out)]
 		done := 0
 		if is32[T]() {
 			done = bnGradX(as[float32](out), as[float32](xs), as[float32](dys), k, a, b, mean)
@@ -147,7 +164,7 @@ func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, 
 		for i := done; i < len(out); i++ {
 			out[i] = T(k * (float64(dys[i]) - a - float64((float64(xs[i])-mean)*b)))
 		}
-	})
+	}
 	return sdyx, sdy
 }
 
@@ -160,7 +177,7 @@ func BatchNormGradGamma[T Float](g Channels, eps float64, train bool, dg, x, sta
 type bnGradGammaJob[T Float] bnJob[T]
 
 func (j *bnGradGammaJob[T]) chunk(c, _, _ int) {
-	_, _, _, sdyx := dySums(j.g, j.eps, j.train, c, j.x, j.stats, j.rmean, j.rvar, j.dy)
+	_, _, _, sdyx := dySums(j.g, j.eps, j.train, c, j.x, j.stats, j.rmean, j.rvar, j.dy, runs{j.g, c})
 	j.out[c] = T(sdyx)
 }
 
@@ -197,7 +214,7 @@ type BatchNormBackward struct {
 // Channels computes the channels lo ≤ c < hi.
 func (b *BatchNormBackward) Channels(lo, hi int) {
 	for c := lo; c < hi; c++ {
-		dg, db := trainChannel(b.Layout, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, b.Dy)
+		dg, db := trainChannel(b.Layout, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, b.Dy, runs{b.Layout, c})
 		b.DGamma[c] = float32(dg)
 		if b.DBeta != nil {
 			b.DBeta[c] = float32(db)

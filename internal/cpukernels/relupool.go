@@ -249,3 +249,39 @@ func (k *ReLUPoolBackward) gathered(dz, dy []float32, route []uint8) {
 	}
 	putScratch(scratch)
 }
+
+// ReLUPoolNormBackward is the gradient of a block whose ReLUPool maps
+// a batch normalisation, while training: ReLUPoolBackward's then
+// BatchNormBackward's. From Pool's Route and Dy it writes Norm's DX,
+// DGamma and DBeta, the bits of the two run one after the other, without
+// writing dz to memory: each channel's dz is made, map after map, in a
+// buffer of the channel's size that stays in the core's caches for the
+// normalisation's two passes over it. (Written out, dz was cleared,
+// written and then read back twice from memory.) Pool's DZ and DBias, and
+// Norm's Dy, are not used.
+type ReLUPoolNormBackward struct {
+	Pool ReLUPoolBackward
+	Norm BatchNormBackward
+}
+
+// Channels computes the channels lo ≤ c < hi of every image.
+func (k *ReLUPoolNormBackward) Channels(lo, hi int) {
+	g := k.Pool.Layout
+	n := (k.Pool.H / 2) * (k.Pool.W / 2) // windows per map
+	scratch := getScratch[float32](g.count())
+	dz := *scratch
+	at := runs{Channels{N: g.N, C: 1, Inner: g.Inner}, 0} // dz, a map per image
+	for c := lo; c < hi; c++ {
+		for i := range g.N {
+			p := i*g.C + c
+			k.Pool.plane(dz[i*g.Inner:(i+1)*g.Inner], k.Pool.Dy[p*n:(p+1)*n], k.Pool.Route[p*n:(p+1)*n])
+		}
+		b := &k.Norm
+		dg, db := trainChannel(g, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, dz, at)
+		b.DGamma[c] = float32(dg)
+		if b.DBeta != nil {
+			b.DBeta[c] = float32(db)
+		}
+	}
+	putScratch(scratch)
+}

@@ -7,9 +7,10 @@ import (
 	"testing"
 )
 
-// ReLUPool and ReLUPoolBackward give the bits of the kernels they fuse,
-// run one after the other (a bias or a batch normalisation, ReLU,
-// MaxPool, then MaxPoolBackward, ReLUBackward, SumChannels), on maps of
+// ReLUPool, ReLUPoolBackward and ReLUPoolNormBackward give the bits of
+// the kernels they fuse, run one after the other (a bias or a batch
+// normalisation, ReLU, MaxPool, then MaxPoolBackward, ReLUBackward,
+// SumChannels or BatchNormBackward), on maps of
 // odd and even sides (an odd side's last row and column are in no window),
 // narrow and wide (rows of 8 windows and more, which amd64 pools with
 // AVX2), drawn from values that tie, sit at and around zero, and are NaN.
@@ -68,8 +69,10 @@ func checkReLUPool(t *testing.T, n, c, h, w int, batchNorm bool, vals []float32)
 
 	// The unfused forward pass: z, a = ReLU(z), y = MaxPool(a).
 	z := make([]float32, len(x))
+	var stats, gamma []float32
 	if batchNorm {
-		stats, gamma, beta := make([]float32, 2*c), draw(c), draw(c)
+		var beta []float32
+		stats, gamma, beta = make([]float32, 2*c), draw(c), draw(c)
 		BatchNormStats(g, stats, x)
 		BatchNorm(g, 1e-5, true, z, x, stats, gamma, beta, nil, nil)
 		fused.Scale, fused.Shift = make([]float64, c), make([]float64, c)
@@ -99,6 +102,22 @@ func checkReLUPool(t *testing.T, n, c, h, w int, batchNorm bool, vals []float32)
 	back.Channels(0, c)
 	sameFloats(t, "dz", back.DZ, dz)
 	sameFloats(t, "bias gradient", back.DBias, db)
+	if !batchNorm {
+		return
+	}
+
+	// The batch normalisation's gradients from dz, and from the routes.
+	norm := BatchNormBackward{Layout: g, Eps: 1e-5, X: x, Stats: stats, Gamma: gamma, Dy: dz,
+		DX: make([]float32, len(x)), DGamma: make([]float32, c), DBeta: make([]float32, c)}
+	norm.Channels(0, c)
+	joined := ReLUPoolNormBackward{Pool: back, Norm: norm}
+	joined.Pool.DZ, joined.Pool.DBias, joined.Norm.Dy = nil, nil, nil
+	joined.Norm.DX, joined.Norm.DGamma, joined.Norm.DBeta = draw(len(x)), draw(c), draw(c)
+	joined.Channels(0, 1)
+	joined.Channels(1, c)
+	sameFloats(t, "batch normalisation's dx", joined.Norm.DX, norm.DX)
+	sameFloats(t, "γ's gradient", joined.Norm.DGamma, norm.DGamma)
+	sameFloats(t, "β's gradient", joined.Norm.DBeta, norm.DBeta)
 }
 
 // sameFloats fails t unless got and want hold the same bits.
