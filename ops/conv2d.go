@@ -72,6 +72,11 @@ func (op Conv2DOp) Type() hm.Type { return fnType(4, 4, 4) }
 
 func (op Conv2DOp) geometry(in shapes) (cpukernels.Conv, error) { return op.convGeometry(in[0], in[1]) }
 
+// Geometry returns the kernels' description of the convolution of input
+// x with filters w, for a backend that runs cpukernels.ConvForward's
+// kind of kernel itself.
+func (op Conv2DOp) Geometry(x, w tensor.Shape) (cpukernels.Conv, error) { return op.convGeometry(x, w) }
+
 // rule: N×F×OH×OW.
 func (op Conv2DOp) rule(in shapes) (tensor.Shape, error) { return convRule(op, in, yShape) }
 

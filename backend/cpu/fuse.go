@@ -149,6 +149,8 @@ func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 		return p.bnBackward(s.Nodes, in)
 	case reluPoolForward:
 		return p.reluPoolStep(s.Nodes, in)
+	case convReLUPoolForward:
+		return p.convReLUPoolStep(pl, s.Nodes, in)
 	case reluPoolBackward:
 		return p.reluPoolGradStep(pl, s.Nodes, in)
 	case reluPoolNormBackward:

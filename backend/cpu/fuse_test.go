@@ -363,7 +363,7 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 			forward++
 		case *chanGradSum:
 			backward++
-		case *reluPool:
+		case *convReLUPool:
 			pooled++
 		case *reluPoolGrad:
 			if f.dbias >= 0 {
@@ -371,8 +371,8 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 			}
 		}
 	}
-	// The ReLU block fuses with its pooling (relupool.go), forward and
-	// backward with its bias's gradient; the other two blocks fuse bias
+	// The ReLU block fuses with its pooling (relupool.go), forward with
+	// its convolution too and backward with its bias's gradient; the other two blocks fuse bias
 	// and activation, and the activation's gradient and the bias's, the
 	// first block's too (only the images' gradient is left out).
 	if forward != 2 || backward != 2 || pooled != 1 || pooledGrads != 1 {
@@ -387,8 +387,8 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 // have odd sides (a last row and column in no window), plain and with
 // batch normalisation, with and without fusion: every block runs its
 // affine map, ReLU and pooling as one step and their gradients as another
-// (relupool.go), leaving the bits of the ops run one by one, and predicts
-// the same.
+// (relupool.go), with the convolution before it where a bias is added,
+// leaving the bits of the ops run one by one, and predicts the same.
 func TestReLUPoolFused(t *testing.T) {
 	const batch, side = 8, 30 // maps of 15, 7 and 3
 	for _, bn := range []bool{false, true} {
@@ -403,8 +403,14 @@ func TestReLUPoolFused(t *testing.T) {
 			forward, backward := 0, 0
 			for _, s := range p.train {
 				switch f := s.fused.(type) {
+				case *convReLUPool: // with its convolution, but for batch normalisation
+					if !bn {
+						forward++
+					}
 				case *reluPool:
-					forward++
+					if bn {
+						forward++
+					}
 				case *reluPoolGrad:
 					if !bn && f.dbias >= 0 {
 						backward++

@@ -34,11 +34,33 @@ var (
 		return []*G.Node{z, act, pool}
 	}}
 
+	// convReLUPoolForward joins, before reluPoolForward, a float32
+	// convolution whose output only a bias addition reads with that
+	// bias's reluPoolForward group: each image's convolution is pooled
+	// while in cache (cpukernels.ConvReLUPool), and the convolution's
+	// output, four times the pooled maps, is never written. (A batch
+	// normalisation reads its input whole, for its statistics, first.)
+	convReLUPoolForward = &plan.Fusion{Name: "convolution+bias+ReLU+max pooling", Group: func(pl *plan.Plan, conv *G.Node) []*G.Node {
+		readers := pl.Consumers(conv)
+		if _, ok := pl.Op(conv).(ops.Conv2DOp); !ok || !isFloat32(conv) || pl.Pinned(conv) || len(readers) != 1 {
+			return nil
+		}
+		z := readers[0]
+		if _, ok := pl.Op(z).(ops.ChannelBiasAddOp); !ok || pl.Inputs(z)[0] != conv {
+			return nil
+		}
+		act, pool := reluPoolNodes(pl, z)
+		if pool == nil {
+			return nil
+		}
+		return []*G.Node{conv, z, act, pool}
+	}}
+
 	// reluPoolBackward joins, after reluPoolForward took a block's
 	// forward nodes, its MaxPool2DBackward and ReLUBackward and the
 	// SumChannels of dz that no earlier fusion took.
 	reluPoolBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
-		if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || pl.FusionOf(pl.Inputs(n)[0]) != reluPoolForward {
+		if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || !pooled(pl, pl.Inputs(n)[0]) {
 			return nil
 		}
 		dz := pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
@@ -61,7 +83,7 @@ var (
 // stood, which everything the group reads precedes: the normalisation's
 // input and statistics are the forward pass's.
 var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+batch normalisation's gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
-	if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || pl.FusionOf(pl.Inputs(n)[0]) != reluPoolForward {
+	if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || !pooled(pl, pl.Inputs(n)[0]) {
 		return nil
 	}
 	dz := pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
@@ -82,6 +104,13 @@ var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradien
 	}
 	return append([]*G.Node{n, dz}, grads...)
 }}
+
+// pooled reports whether a fused forward step pools ReLU node act and
+// writes the routes of its windows.
+func pooled(pl *plan.Plan, act *G.Node) bool {
+	f := pl.FusionOf(act)
+	return f == reluPoolForward || f == convReLUPoolForward
+}
 
 // reluPoolNodes returns the ReLU act of z and the max pooling of act when
 // z, a float32 map, is a bias addition or batch normalisation per channel
@@ -160,6 +189,41 @@ func (p *program) reluPoolStep(group []*G.Node, in []int) *reluPool {
 	}
 	return f
 }
+
+// convReLUPoolStep returns the pass of the fused forward step of group
+// (conv, z, act, pool), which reads the slots in: the convolution's
+// input and filters, then the bias.
+func (p *program) convReLUPoolStep(pl *plan.Plan, group []*G.Node, in []int) *convReLUPool {
+	conv, z, act, pool := group[0], group[1], group[2], group[3]
+	x, w := pl.Inputs(conv)[0], pl.Inputs(conv)[1]
+	g, err := pl.Op(conv).(ops.Conv2DOp).Geometry(x.Shape(), w.Shape())
+	if err != nil {
+		panic("backend/cpu: a planned convolution's shapes: " + err.Error()) // the graph checked them
+	}
+	shape := z.Shape() // N×F×OH×OW
+	f := &convReLUPool{x: in[0], w: in[1], bias: in[2], y: p.slots[pool], g: g}
+	f.k = cpukernels.ReLUPool{Layout: cpukernels.Channels{N: shape[0], C: shape[1], Inner: shape[2] * shape[3]},
+		H: shape[2], W: shape[3], Route: p.routes(act)}
+	return f
+}
+
+// convReLUPool runs cpukernels.ConvReLUPool, which splits the images
+// across cores itself.
+type convReLUPool struct {
+	cannotFail
+	x, w, bias, y int // slots
+	g             cpukernels.Conv
+	k             cpukernels.ReLUPool
+	xv, wv        []float32
+}
+
+func (f *convReLUPool) prepare(vals []G.Value, _ *pool) int {
+	f.xv, f.wv = cpukernels.Float32s(vals[f.x]), cpukernels.Float32s(vals[f.w])
+	f.k.Bias, f.k.Y = cpukernels.Float32s(vals[f.bias]), cpukernels.Float32s(vals[f.y])
+	return 1
+}
+
+func (f *convReLUPool) runPart(int, int) { cpukernels.ConvReLUPool(f.g, &f.k, f.xv, f.wv) }
 
 // routes returns the routes of the max pooling of act, which its fused
 // forward step writes and its fused gradient reads.
@@ -250,7 +314,7 @@ func (f *reluPoolGrad) runPart(part, parts int) {
 func (p *program) reluPoolNormGradStep(pl *plan.Plan, group []*G.Node) *reluPoolNormGrad {
 	pool, dz, dx := group[0], group[1], group[2]
 	in := p.slotsOf(pl.Inputs(dx)) // x, stats, γ, running mean, running variance, dz
-	shape := dz.Shape()             // N×C×H×W
+	shape := dz.Shape()            // N×C×H×W
 	layout := cpukernels.Channels{N: shape[0], C: shape[1], Inner: shape[2] * shape[3]}
 	f := &reluPoolNormGrad{dy: p.slots[pl.Inputs(pool)[1]], x: in[0], stats: in[1], gamma: in[2],
 		dx: p.slots[dx], dgamma: p.slots[group[3]], dbeta: -1}

@@ -30,22 +30,63 @@ func ConvForward[T Float](g Conv, y, x, w []T) {
 	launch[convJob[T]](g.N, 1, job)
 }
 
-// convJob is a call of ConvForward (convJob) or ConvInputGrad
-// (convInputGradJob): the geometry, the output, the input and the
-// filters, and the filters packed for the product (packNN) or nil.
+// ConvReLUPool computes ConvForward's y for pool (a ReLUPool over y's
+// N×F maps, pool.X unused) and pools it, one image at a time: an image's
+// y goes into a buffer that stays in the core's cache and is pooled from
+// there, so that y, four times the pooled output, never goes to memory.
+// The bits are those of ConvForward then pool.Planes.
+func ConvReLUPool(g Conv, pool *ReLUPool, x, w []float32) {
+	job := convJob[float32]{g: g, in: x, w: w, pool: pool}
+	if p := packNN(false, g.F, g.colRows(), w, g.colRows()); p != nil {
+		defer putScratch(p)
+		job.packed = *p
+	}
+	launch[convJob[float32]](g.N, 1, job)
+}
+
+// convJob is a call of ConvForward or ConvReLUPool (convJob) or
+// ConvInputGrad (convInputGradJob): the geometry, the output, the input
+// and the filters, the filters packed for the product (packNN) or nil,
+// and the pooling that reads the output, or nil.
 type convJob[T Float] struct {
 	g                  Conv
 	out, in, w, packed []T
+	pool               *ReLUPool
 }
 
 func (j *convJob[T]) chunk(_, lo, hi int) {
 	g := j.g
 	col := getScratch[T](g.colRows() * g.colCols())
+	var y *[]T
+	if j.pool != nil {
+		y = getScratch[T](g.outSize())
+	}
 	for n := lo; n < hi; n++ {
 		im2col(g, *col, j.in[n*g.inSize():(n+1)*g.inSize()])
-		convGemmNN(false, g.F, g.colCols(), g.colRows(), j.w, g.colRows(), *col, g.colCols(), j.out[n*g.outSize():(n+1)*g.outSize()], g.colCols(), j.packed)
+		var out []T
+		if y != nil {
+			out = *y
+		} else {
+			out = j.out[n*g.outSize() : (n+1)*g.outSize()]
+		}
+		convGemmNN(false, g.F, g.colCols(), g.colRows(), j.w, g.colRows(), *col, g.colCols(), out, g.colCols(), j.packed)
+		if y != nil {
+			j.poolImage(n, as[float32](out))
+		}
 	}
 	putScratch(col)
+	if y != nil {
+		putScratch(y)
+	}
+}
+
+// poolImage runs j.pool on image n's maps, y.
+func (j *convJob[T]) poolImage(n int, y []float32) {
+	k := *j.pool
+	outs := j.g.F * (k.H / 2) * (k.W / 2)
+	k.Layout.N, k.X = 1, y
+	k.Y, k.Route = k.Y[n*outs:(n+1)*outs], k.Route[n*outs:(n+1)*outs]
+	k.Planes(0, j.g.F)
 }
 
 // filterGradChunk is how many images' filter gradients ConvFilterGrad

@@ -131,3 +131,43 @@ func sameFloats(t *testing.T, what string, got, want []float32) {
 }
 
 func nan() float32 { return float32(math.NaN()) }
+
+// TestConvReLUPoolMatchesUnfused checks that ConvReLUPool gives the bits
+// of ConvForward then ReLUPool, on both products' paths, for outputs of
+// even and odd sides, narrow and wide rows (gathered and not), and
+// stride 2.
+func TestConvReLUPoolMatchesUnfused(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, g := range []Conv{
+		{N: 3, C: 2, H: 12, W: 12, F: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 2, C: 3, H: 25, W: 25, F: 5, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 2, C: 1, H: 20, W: 70, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 5, C: 1, H: 30, W: 30, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1},
+	} {
+		g.OH = (g.H+2*g.PH-g.KH)/g.SH + 1
+		g.OW = (g.W+2*g.PW-g.KW)/g.SW + 1
+		x, w, bias := randFloats(r, g.N*g.inSize()), randFloats(r, g.F*g.colRows()), randFloats(r, g.F)
+		outs := g.N * g.F * (g.OH / 2) * (g.OW / 2)
+		for _, avx512 := range kernelChoices(haveAVX512) {
+			t.Run(fmt.Sprintf("%+v/avx512=%v", g, avx512), func(t *testing.T) {
+				defer setAVX512(avx512)()
+				layout := Channels{N: g.N, C: g.F, Inner: g.OH * g.OW}
+				y := make([]float32, g.N*g.outSize())
+				ConvForward(g, y, x, w)
+				want := ReLUPool{Layout: layout, H: g.OH, W: g.OW, X: y, Bias: bias, Y: make([]float32, outs), Route: make([]uint8, outs)}
+				want.Planes(0, g.N*g.F)
+				got := ReLUPool{Layout: layout, H: g.OH, W: g.OW, Bias: bias, Y: randFloats(r, outs), Route: make([]uint8, outs)}
+				for i := range got.Route {
+					got.Route[i] = 9
+				}
+				ConvReLUPool(g, &got, x, w)
+				sameFloats(t, "pooled", got.Y, want.Y)
+				for i := range want.Route {
+					if got.Route[i] != want.Route[i] {
+						t.Fatalf("route[%d] = %d, want %d", i, got.Route[i], want.Route[i])
+					}
+				}
+			})
+		}
+	}
+}
