@@ -50,9 +50,10 @@ type cannotFail struct{}
 
 func (cannotFail) err() error { return nil }
 
-// The fusions the CPU's executor runs, in the order they pick nodes: a
-// batch normalisation's gradients first, so that β's gradient, a
-// SumChannels, is theirs rather than the activation gradient's before it.
+// The fusions the CPU's executor runs (compileWith lists them in the order
+// they pick nodes): a convolutional block's (relupool.go) first, then a
+// batch normalisation's gradients, so that β's gradient, a SumChannels,
+// is theirs rather than the activation gradient's before it.
 var (
 	// batchNormGrads finds, for a float32 BatchNormGrad, the
 	// BatchNormGammaGrad of the same inputs and, for N×C×H×W maps, the
@@ -153,6 +154,8 @@ func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 		return p.convReLUPoolStep(pl, s.Nodes, in)
 	case reluPoolBackward:
 		return p.reluPoolGradStep(pl, s.Nodes, in)
+	case convReLUPoolBackward:
+		return p.convReLUPoolGradStep(pl, s.Nodes)
 	case reluPoolNormBackward:
 		return p.reluPoolNormGradStep(pl, s.Nodes)
 	}

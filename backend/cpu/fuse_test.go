@@ -365,16 +365,16 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 			backward++
 		case *convReLUPool:
 			pooled++
-		case *reluPoolGrad:
-			if f.dbias >= 0 {
+		case *convReLUPoolGrad:
+			if f.dbias >= 0 && f.dx < 0 { // the first block: no gradient of the images
 				pooledGrads++
 			}
 		}
 	}
-	// The ReLU block fuses with its pooling (relupool.go), forward with
-	// its convolution too and backward with its bias's gradient; the other two blocks fuse bias
-	// and activation, and the activation's gradient and the bias's, the
-	// first block's too (only the images' gradient is left out).
+	// The ReLU block, the first, fuses with its convolution and pooling
+	// (relupool.go), and backward with its bias's and filters' gradients
+	// (the images need none); the other two blocks fuse bias and
+	// activation, and the activation's gradient and the bias's.
 	if forward != 2 || backward != 2 || pooled != 1 || pooledGrads != 1 {
 		t.Errorf("%d fused bias+activation steps, %d activation-gradient+sum steps, %d bias+ReLU+pooling, %d of their gradients with the bias's; want 2, 2, 1, 1",
 			forward, backward, pooled, pooledGrads)
@@ -387,8 +387,8 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 // have odd sides (a last row and column in no window), plain and with
 // batch normalisation, with and without fusion: every block runs its
 // affine map, ReLU and pooling as one step and their gradients as another
-// (relupool.go), with the convolution before it where a bias is added,
-// leaving the bits of the ops run one by one, and predicts the same.
+// (relupool.go), with the convolution and its gradients where a bias is
+// added, leaving the bits of the ops run one by one, and predicts the same.
 func TestReLUPoolFused(t *testing.T) {
 	const batch, side = 8, 30 // maps of 15, 7 and 3
 	for _, bn := range []bool{false, true} {
@@ -411,8 +411,8 @@ func TestReLUPoolFused(t *testing.T) {
 					if bn {
 						forward++
 					}
-				case *reluPoolGrad:
-					if !bn && f.dbias >= 0 {
+				case *convReLUPoolGrad:
+					if !bn && f.dbias >= 0 && (f.dx >= 0) == (f.x != p.inputs[0]) { // conv1 has no input gradient
 						backward++
 					}
 				case *reluPoolNormGrad: // with batch normalisation's gradients

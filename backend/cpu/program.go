@@ -74,7 +74,7 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	}
 	fusions := []*plan.Fusion{plan.StandardOps}
 	if !opt.noFusion {
-		fusions = append(fusions, convReLUPoolForward, reluPoolForward, reluPoolNormBackward, batchNormGrads, reluPoolBackward, biasRectify, biasActivation, gradientSum)
+		fusions = append(fusions, convReLUPoolForward, reluPoolForward, reluPoolNormBackward, batchNormGrads, convReLUPoolBackward, reluPoolBackward, biasRectify, biasActivation, gradientSum)
 	}
 	pl, err := plan.New(spec, fusions...)
 	if err != nil {

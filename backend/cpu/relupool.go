@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 
 	"github.com/neurone-dl/neurone/backend/internal/plan"
 	"github.com/neurone-dl/neurone/internal/cpukernels"
@@ -21,7 +22,12 @@ import (
 // where its gradient goes (cpukernels.ReLUPool), and the backward ones as
 // one pass from those routes (cpukernels.ReLUPoolBackward): z, a and da
 // are never written, so the block streams its maps through memory twice
-// instead of six times. Both give the ops' bits.
+// instead of six times. Where z adds a bias to a convolution's output h,
+// the convolution joins the forward pass and its two gradients (of the
+// filters and of the input) the backward one, image by image, so that h
+// and dz are not written either (cpukernels.ConvReLUPool). With batch
+// normalisation, whose statistics need the whole batch of h, its
+// gradients join the backward pass instead. All give the ops' bits.
 var (
 	// reluPoolForward joins z's, a's and y's nodes where a graph's only
 	// other readers of z and a are the gradients that reluPoolBackward
@@ -56,14 +62,14 @@ var (
 		return []*G.Node{conv, z, act, pool}
 	}}
 
-	// reluPoolBackward joins, after reluPoolForward took a block's
+	// reluPoolBackward joins, after a fused forward step took a block's
 	// forward nodes, its MaxPool2DBackward and ReLUBackward and the
 	// SumChannels of dz that no earlier fusion took.
 	reluPoolBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
-		if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || !pooled(pl, pl.Inputs(n)[0]) {
+		dz, _ := pooledGradient(pl, n)
+		if dz == nil {
 			return nil
 		}
-		dz := pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
 		group := []*G.Node{n, dz}
 		for _, c := range pl.Consumers(dz) {
 			if _, ok := pl.Op(c).(ops.SumChannelsOp); ok && pl.FusionOf(c) == nil && isFloat32(c) {
@@ -83,11 +89,8 @@ var (
 // stood, which everything the group reads precedes: the normalisation's
 // input and statistics are the forward pass's.
 var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+batch normalisation's gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
-	if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || !pooled(pl, pl.Inputs(n)[0]) {
-		return nil
-	}
-	dz := pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
-	if _, ok := pl.Op(pl.Inputs(dz)[0]).(ops.BatchNormOp); !ok || pl.Pinned(dz) {
+	dz, affine := pooledGradient(pl, n)
+	if _, ok := affine.(ops.BatchNormOp); !ok || pl.Pinned(dz) {
 		return nil
 	}
 	readers := pl.Consumers(dz)
@@ -104,6 +107,78 @@ var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradien
 	}
 	return append([]*G.Node{n, dz}, grads...)
 }}
+
+// convReLUPoolBackward joins, after a fused forward step took a block
+// whose affine map is a bias, its MaxPool2DBackward and ReLUBackward with
+// what reads dz, where that is the bias's SumChannels, its convolution's
+// Conv2DFilterGrad and maybe Conv2DInputGrad: each image's dz is made in
+// cache and the three gradients computed from it there
+// (cpukernels.ConvReLUPoolBackward); dz is never written.
+var convReLUPoolBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+bias and convolution gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+	dz, affine := pooledGradient(pl, n)
+	if _, ok := affine.(ops.ChannelBiasAddOp); !ok || pl.Pinned(dz) {
+		return nil
+	}
+	var sum, filter, input *G.Node
+	for _, c := range pl.Consumers(dz) {
+		var kind **G.Node
+		switch pl.Op(c).(type) {
+		case ops.SumChannelsOp:
+			kind = &sum
+		case ops.Conv2DFilterGradOp:
+			kind = &filter
+		case ops.Conv2DInputGradOp:
+			kind = &input
+		}
+		if kind == nil || *kind != nil || !isFloat32(c) || pl.Inputs(c)[len(pl.Inputs(c))-1] != dz {
+			return nil // another reader, a second of a kind, or not dz's gradient
+		}
+		*kind = c
+	}
+	if _, ok := convGradGeometry(pl, filter, input); !ok {
+		return nil
+	}
+	group := []*G.Node{n, dz, filter}
+	for _, c := range []*G.Node{sum, input} {
+		if c != nil {
+			group = append(group, c)
+		}
+	}
+	return group
+}}
+
+// convGradGeometry returns the convolution whose filters' gradient filter
+// computes, checking that input, when not nil, is the same convolution's
+// input gradient.
+func convGradGeometry(pl *plan.Plan, filter, input *G.Node) (cpukernels.Conv, bool) {
+	if filter == nil {
+		return cpukernels.Conv{}, false
+	}
+	fop := pl.Op(filter).(ops.Conv2DFilterGradOp)
+	x, dy := pl.Inputs(filter)[0].Shape(), pl.Inputs(filter)[1].Shape()
+	g, err := fop.Conv.Geometry(x, tensor.Shape{dy[1], x[1], fop.KH, fop.KW})
+	if err != nil {
+		return g, false
+	}
+	if input == nil {
+		return g, true
+	}
+	iop := pl.Op(input).(ops.Conv2DInputGradOp)
+	w := pl.Inputs(input)[0].Shape()
+	gi, err := iop.Conv.Geometry(tensor.Shape{dy[0], w[1], iop.H, iop.W}, w)
+	return g, err == nil && gi == g
+}
+
+// pooledGradient returns, when n is the MaxPool2DBackward of a pooling
+// that a fused forward step runs, the ReLUBackward dz that reads it and
+// the op of the affine map z before the ReLU; otherwise nil, nil.
+func pooledGradient(pl *plan.Plan, n *G.Node) (dz *G.Node, affine G.Op) {
+	if _, ok := pl.Op(n).(ops.MaxPool2DBackwardOp); !ok || !pooled(pl, pl.Inputs(n)[0]) {
+		return nil, nil
+	}
+	dz = pl.Consumers(n)[0] // the ReLUBackward, as reluPoolNodes checked
+	return dz, pl.Op(pl.Inputs(dz)[0])
+}
 
 // pooled reports whether a fused forward step pools ReLU node act and
 // writes the routes of its windows.
@@ -349,3 +424,48 @@ func (f *reluPoolNormGrad) runPart(part, parts int) {
 	lo, hi := span(f.k.Norm.Layout.C, part, parts)
 	f.k.Channels(lo, hi)
 }
+
+// convReLUPoolGradStep returns the pass of the fused backward step of
+// group (MaxPool2DBackward, ReLUBackward, then dz's readers: a
+// Conv2DFilterGrad, maybe a SumChannels and a Conv2DInputGrad).
+func (p *program) convReLUPoolGradStep(pl *plan.Plan, group []*G.Node) *convReLUPoolGrad {
+	pool, dz := group[0], group[1]
+	shape := dz.Shape() // N×F×OH×OW
+	f := &convReLUPoolGrad{dy: p.slots[pl.Inputs(pool)[1]], dbias: -1, w: -1, dx: -1}
+	var filter, input *G.Node
+	for _, n := range group[2:] {
+		switch pl.Op(n).(type) {
+		case ops.Conv2DFilterGradOp:
+			filter, f.x, f.dw = n, p.slots[pl.Inputs(n)[0]], p.slots[n]
+		case ops.Conv2DInputGradOp:
+			input, f.w, f.dx = n, p.slots[pl.Inputs(n)[0]], p.slots[n]
+		case ops.SumChannelsOp:
+			f.dbias = p.slots[n]
+		}
+	}
+	f.k.Conv, _ = convGradGeometry(pl, filter, input) // checked when planned
+	f.k.Pool = cpukernels.ReLUPoolBackward{Layout: cpukernels.Channels{N: shape[0], C: shape[1], Inner: shape[2] * shape[3]},
+		H: shape[2], W: shape[3], Route: p.routes(pl.Inputs(pool)[0])}
+	return f
+}
+
+// convReLUPoolGrad runs cpukernels.ConvReLUPoolBackward, which splits the
+// images across cores itself.
+type convReLUPoolGrad struct {
+	cannotFail
+	dy, x, dw, dbias, w, dx int // slots; dbias, w and dx < 0: none
+	k                       cpukernels.ConvReLUPoolBackward
+}
+
+func (f *convReLUPoolGrad) prepare(vals []G.Value, _ *pool) int {
+	f.k.Pool.Dy, f.k.X, f.k.DW = cpukernels.Float32s(vals[f.dy]), cpukernels.Float32s(vals[f.x]), cpukernels.Float32s(vals[f.dw])
+	if f.dbias >= 0 {
+		f.k.Pool.DBias = cpukernels.Float32s(vals[f.dbias])
+	}
+	if f.dx >= 0 {
+		f.k.W, f.k.DX = cpukernels.Float32s(vals[f.w]), cpukernels.Float32s(vals[f.dx])
+	}
+	return 1
+}
+
+func (f *convReLUPoolGrad) runPart(int, int) { f.k.Run() }

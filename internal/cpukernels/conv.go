@@ -30,20 +30,6 @@ func ConvForward[T Float](g Conv, y, x, w []T) {
 	launch[convJob[T]](g.N, 1, job)
 }
 
-// ConvReLUPool computes ConvForward's y for pool (a ReLUPool over y's
-// N×F maps, pool.X unused) and pools it, one image at a time: an image's
-// y goes into a buffer that stays in the core's cache and is pooled from
-// there, so that y, four times the pooled output, never goes to memory.
-// The bits are those of ConvForward then pool.Planes.
-func ConvReLUPool(g Conv, pool *ReLUPool, x, w []float32) {
-	job := convJob[float32]{g: g, in: x, w: w, pool: pool}
-	if p := packNN(false, g.F, g.colRows(), w, g.colRows()); p != nil {
-		defer putScratch(p)
-		job.packed = *p
-	}
-	launch[convJob[float32]](g.N, 1, job)
-}
-
 // convJob is a call of ConvForward or ConvReLUPool (convJob) or
 // ConvInputGrad (convInputGradJob): the geometry, the output, the input
 // and the filters, the filters packed for the product (packNN) or nil,
@@ -80,15 +66,6 @@ func (j *convJob[T]) chunk(_, lo, hi int) {
 	}
 }
 
-// poolImage runs j.pool on image n's maps, y.
-func (j *convJob[T]) poolImage(n int, y []float32) {
-	k := *j.pool
-	outs := j.g.F * (k.H / 2) * (k.W / 2)
-	k.Layout.N, k.X = 1, y
-	k.Y, k.Route = k.Y[n*outs:(n+1)*outs], k.Route[n*outs:(n+1)*outs]
-	k.Planes(0, j.g.F)
-}
-
 // filterGradChunk is how many images' filter gradients ConvFilterGrad
 // adds in sequence into one partial sum; the partial sums of the chunks,
 // computed in parallel, are then added in chunk order. The chunks do not
@@ -111,9 +88,15 @@ func ConvFilterGrad[T Float](g Conv, dw, x, dy []T) {
 	partials := getScratch[T](chunks * len(dw))
 	defer putScratch(partials)
 	launch[filterGradJob[T]](g.N, filterGradChunk, filterGradJob[T]{g: g, dw: dw, x: x, dy: dy, partials: *partials})
+	addPartials(g, dw, *partials)
+}
+
+// addPartials writes into dw the sum of ConvFilterGrad's partial sums, in
+// chunk order, each transposed back.
+func addPartials[T Float](g Conv, dw, partials []T) {
 	rows := g.colRows()
-	for c := range chunks {
-		part := (*partials)[c*len(dw) : (c+1)*len(dw)] // rows × F
+	for c := range len(partials) / len(dw) {
+		part := partials[c*len(dw) : (c+1)*len(dw)] // rows × F
 		for f := range g.F {
 			out := dw[f*rows : (f+1)*rows]
 			for r := range out {

@@ -133,9 +133,11 @@ func sameFloats(t *testing.T, what string, got, want []float32) {
 func nan() float32 { return float32(math.NaN()) }
 
 // TestConvReLUPoolMatchesUnfused checks that ConvReLUPool gives the bits
-// of ConvForward then ReLUPool, on both products' paths, for outputs of
-// even and odd sides, narrow and wide rows (gathered and not), and
-// stride 2.
+// of ConvForward then ReLUPool, and ConvReLUPoolBackward those of
+// ReLUPoolBackward then ConvFilterGrad and ConvInputGrad, on both
+// products' paths, for outputs of even and odd sides, narrow and wide rows
+// (gathered and not), stride 2, and batches of one to three chunks of the
+// filter gradient.
 func TestConvReLUPoolMatchesUnfused(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for _, g := range []Conv{
@@ -143,6 +145,7 @@ func TestConvReLUPoolMatchesUnfused(t *testing.T) {
 		{N: 2, C: 3, H: 25, W: 25, F: 5, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
 		{N: 2, C: 1, H: 20, W: 70, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
 		{N: 5, C: 1, H: 30, W: 30, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1},
+		{N: 17, C: 2, H: 10, W: 10, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
 	} {
 		g.OH = (g.H+2*g.PH-g.KH)/g.SH + 1
 		g.OW = (g.W+2*g.PW-g.KW)/g.SW + 1
@@ -165,6 +168,28 @@ func TestConvReLUPoolMatchesUnfused(t *testing.T) {
 				for i := range want.Route {
 					if got.Route[i] != want.Route[i] {
 						t.Fatalf("route[%d] = %d, want %d", i, got.Route[i], want.Route[i])
+					}
+				}
+
+				// The gradients, unfused: dz and the bias's, then the
+				// convolution's.
+				dy := randFloats(r, outs)
+				pool := ReLUPoolBackward{Layout: layout, H: g.OH, W: g.OW, Route: want.Route, Dy: dy, DZ: make([]float32, len(y)), DBias: make([]float32, g.F)}
+				pool.Channels(0, g.F)
+				dw, dx := make([]float32, len(w)), make([]float32, len(x))
+				ConvFilterGrad(g, dw, x, pool.DZ)
+				ConvInputGrad(g, dx, w, pool.DZ)
+				for _, withDX := range []bool{true, false} {
+					back := ConvReLUPoolBackward{Conv: g, Pool: pool, X: x, W: w, DW: randFloats(r, len(w))}
+					back.Pool.DZ, back.Pool.DBias = nil, randFloats(r, g.F)
+					if withDX {
+						back.DX = randFloats(r, len(x))
+					}
+					back.Run()
+					sameFloats(t, "bias gradient", back.Pool.DBias, pool.DBias)
+					sameFloats(t, "filter gradient", back.DW, dw)
+					if withDX {
+						sameFloats(t, "input gradient", back.DX, dx)
 					}
 				}
 			})
