@@ -154,7 +154,7 @@ func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 		return p.convReLUPoolStep(pl, s.Nodes, in)
 	case reluPoolBackward:
 		return p.reluPoolGradStep(pl, s.Nodes, in)
-	case convReLUPoolBackward:
+	case convReLUPoolBackward, convReLUPoolNormBackward:
 		return p.convReLUPoolGradStep(pl, s.Nodes)
 	case reluPoolNormBackward:
 		return p.reluPoolNormGradStep(pl, s.Nodes)

@@ -216,7 +216,8 @@ func compileMLP(t *testing.T, spec graph.MLPSpec, lr float64, opt options, withG
 }
 
 // TestBatchNormGradsFused trains networks with batch normalisation, over
-// pooled maps (its gradients joined with the pooling's and ReLU's), maps
+// pooled maps (its gradients joined with the pooling's, ReLU's and the
+// convolution's), maps
 // (its β gradient a SumChannels) and dense layers (a SumRows, which does
 // not fuse), with and without fusion, and checks that the fused steps
 // leave the very bits of the ops run one by one in every parameter and
@@ -237,7 +238,7 @@ func TestBatchNormGradsFused(t *testing.T) {
 			fused, p, fusedGrads := trainCNN(t, cnn, x, y, options{}, reversed)
 			withBeta, withoutBeta, otherHosts, maxParts, pooled := 0, 0, 0, 0, 0
 			for _, s := range p.train {
-				if _, ok := s.fused.(*reluPoolNormGrad); ok {
+				if f, ok := s.fused.(*convReLUPoolGrad); ok && f.norm >= 0 && f.dbias >= 0 {
 					pooled++
 				}
 				f, ok := s.fused.(*bnBackward)
@@ -386,47 +387,53 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 // TestReLUPoolFused trains the default CNN, at a side whose pooled maps
 // have odd sides (a last row and column in no window), plain and with
 // batch normalisation, with and without fusion: every block runs its
-// affine map, ReLU and pooling as one step and their gradients as another
-// (relupool.go), with the convolution and its gradients where a bias is
-// added, leaving the bits of the ops run one by one, and predicts the same.
+// convolution, affine map, ReLU and pooling as one step (but for batch
+// normalisation, whose statistics come between) and their gradients as
+// another (relupool.go), leaving the bits of the ops run one by one, and
+// predicts the same. Without the convolutions, the blocks' fusions leave
+// the same bits too.
 func TestReLUPoolFused(t *testing.T) {
 	const batch, side = 8, 30 // maps of 15, 7 and 3
 	for _, bn := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batchnorm=%t", bn), func(t *testing.T) {
-			spec := graph.DefaultCNNSpec(side, side, batch)
-			for i := range spec.Blocks {
-				spec.Blocks[i].BatchNorm = bn
-			}
-			x, y := cnnBatch(batch, side, 21)
-			plain, plainProg, plainGrads := trainCNN(t, spec, x, y, options{noFusion: true}, false)
-			fused, p, fusedGrads := trainCNN(t, spec, x, y, options{}, false)
-			forward, backward := 0, 0
-			for _, s := range p.train {
-				switch f := s.fused.(type) {
-				case *convReLUPool: // with its convolution, but for batch normalisation
-					if !bn {
+		for _, conv := range []bool{true, false} {
+			t.Run(fmt.Sprintf("batchnorm=%t/convolutions=%t", bn, conv), func(t *testing.T) {
+				spec := graph.DefaultCNNSpec(side, side, batch)
+				for i := range spec.Blocks {
+					spec.Blocks[i].BatchNorm = bn
+				}
+				x, y := cnnBatch(batch, side, 21)
+				plain, plainProg, plainGrads := trainCNN(t, spec, x, y, options{noFusion: true}, false)
+				fused, p, fusedGrads := trainCNN(t, spec, x, y, options{noConvFusion: !conv}, false)
+				forward, backward := 0, 0
+				for _, s := range p.train {
+					switch f := s.fused.(type) {
+					case *convReLUPool:
 						forward++
-					}
-				case *reluPool:
-					if bn {
-						forward++
-					}
-				case *convReLUPoolGrad:
-					if !bn && f.dbias >= 0 && (f.dx >= 0) == (f.x != p.inputs[0]) { // conv1 has no input gradient
-						backward++
-					}
-				case *reluPoolNormGrad: // with batch normalisation's gradients
-					if bn && f.dbeta >= 0 {
-						backward++
+					case *reluPool:
+						if bn || !conv {
+							forward++
+						}
+					case *convReLUPoolGrad: // conv1 has no input gradient
+						if (f.norm >= 0) == bn && f.dbias >= 0 && (f.dx >= 0) == (f.x != p.inputs[0]) {
+							backward++
+						}
+					case *reluPoolNormGrad:
+						if bn && !conv && f.dbeta >= 0 {
+							backward++
+						}
+					case *reluPoolGrad:
+						if !bn && !conv && f.dbias >= 0 {
+							backward++
+						}
 					}
 				}
-			}
-			if n := len(spec.Blocks); forward != n || backward != n {
-				t.Errorf("%d fused affine+ReLU+pooling steps, %d of their gradients; want %d and %d", forward, backward, n, n)
-			}
-			sameBits(t, plain, fused, plainGrads, fusedGrads)
-			samePredictions(t, plainProg, p, x, batch)
-		})
+				if n := len(spec.Blocks); forward != n || backward != n {
+					t.Errorf("%d fused forward steps of the blocks, %d of their gradients; want %d and %d", forward, backward, n, n)
+				}
+				sameBits(t, plain, fused, plainGrads, fusedGrads)
+				samePredictions(t, plainProg, p, x, batch)
+			})
+		}
 	}
 }
 

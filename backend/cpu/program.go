@@ -64,6 +64,9 @@ type program struct {
 // options are the planner's switches; tests turn fusion off to compare.
 type options struct {
 	noFusion bool
+	// noConvFusion keeps convolutions out of the convolutional blocks'
+	// fusions (relupool.go), for tests of those without them.
+	noConvFusion bool
 }
 
 func compile(spec backend.Spec) (*program, error) { return compileWith(spec, options{}) }
@@ -74,7 +77,12 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	}
 	fusions := []*plan.Fusion{plan.StandardOps}
 	if !opt.noFusion {
-		fusions = append(fusions, convReLUPoolForward, reluPoolForward, reluPoolNormBackward, batchNormGrads, convReLUPoolBackward, reluPoolBackward, biasRectify, biasActivation, gradientSum)
+		fusions = append(fusions, convReLUPoolForward, reluPoolForward, convReLUPoolNormBackward, reluPoolNormBackward, batchNormGrads, convReLUPoolBackward, reluPoolBackward, biasRectify, biasActivation, gradientSum)
+		if opt.noConvFusion {
+			fusions = slices.DeleteFunc(fusions, func(f *plan.Fusion) bool {
+				return f == convReLUPoolForward || f == convReLUPoolNormBackward || f == convReLUPoolBackward
+			})
+		}
 	}
 	pl, err := plan.New(spec, fusions...)
 	if err != nil {
@@ -186,7 +194,7 @@ func (p *program) steps(pl *plan.Plan, m plan.Mode) []step {
 		switch {
 		case s.Fusion == nil:
 			steps = append(steps, p.step(pl, s.Node()))
-		case s.Fusion == reluPoolNormBackward && m != plan.Train:
+		case (s.Fusion == reluPoolNormBackward || s.Fusion == convReLUPoolNormBackward) && m != plan.Train:
 			// The pooling's and ReLU's gradients fused, writing dz, then
 			// the normalisation's gradients one by one.
 			st := p.step(pl, s.Host)

@@ -88,7 +88,14 @@ var (
 // (cpukernels.ReLUPoolNormBackward). It runs where the pooling's gradient
 // stood, which everything the group reads precedes: the normalisation's
 // input and statistics are the forward pass's.
-var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+batch normalisation's gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+batch normalisation's gradients", Group: pooledNormGrads}
+
+// pooledNormGrads returns, for the MaxPool2DBackward n of a pooling that
+// a fused forward step runs after a batch normalisation, n, the
+// ReLUBackward dz and the normalisation's gradients that batchNormGrads
+// would join (dx's, γ's and maybe β's), where those alone read dz; or
+// nil.
+func pooledNormGrads(pl *plan.Plan, n *G.Node) []*G.Node {
 	dz, affine := pooledGradient(pl, n)
 	if _, ok := affine.(ops.BatchNormOp); !ok || pl.Pinned(dz) {
 		return nil
@@ -101,11 +108,29 @@ var reluPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradien
 	if at < 0 {
 		return nil
 	}
-	grads := batchNormGrads.Group(pl, readers[at]) // dx's, γ's and maybe β's
+	grads := batchNormGrads.Group(pl, readers[at])
 	if len(grads) == 0 || slices.ContainsFunc(readers, func(c *G.Node) bool { return !slices.Contains(grads, c) }) {
 		return nil
 	}
 	return append([]*G.Node{n, dz}, grads...)
+}
+
+// convReLUPoolNormBackward joins, before reluPoolNormBackward, the
+// nodes that one would join with the gradients of the convolution whose
+// output the batch normalisation reads, where those alone read its dx:
+// cpukernels.ConvReLUPoolBackward then makes each image's dz and dx in
+// cache, and neither is written.
+var convReLUPoolNormBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradient+batch normalisation's and convolution gradients", Group: func(pl *plan.Plan, n *G.Node) []*G.Node {
+	group := pooledNormGrads(pl, n)
+	if group == nil {
+		return nil
+	}
+	dx := group[2] // the BatchNormGrad
+	filter, input := convGrads(pl, dx, nil)
+	if filter == nil || pl.Pinned(dx) {
+		return nil
+	}
+	return appendNodes(group, filter, input)
 }}
 
 // convReLUPoolBackward joins, after a fused forward step took a block
@@ -119,33 +144,55 @@ var convReLUPoolBackward = &plan.Fusion{Name: "max pooling gradient+ReLU gradien
 	if _, ok := affine.(ops.ChannelBiasAddOp); !ok || pl.Pinned(dz) {
 		return nil
 	}
-	var sum, filter, input *G.Node
-	for _, c := range pl.Consumers(dz) {
+	var sum *G.Node // the bias's gradient
+	if at := slices.IndexFunc(pl.Consumers(dz), func(c *G.Node) bool {
+		_, ok := pl.Op(c).(ops.SumChannelsOp)
+		return ok && isFloat32(c)
+	}); at >= 0 {
+		sum = pl.Consumers(dz)[at]
+	}
+	filter, input := convGrads(pl, dz, sum)
+	if filter == nil {
+		return nil
+	}
+	return appendNodes([]*G.Node{n, dz}, filter, sum, input)
+}}
+
+// convGrads returns the Conv2DFilterGrad and the Conv2DInputGrad, or nil,
+// of one convolution that read dy as their gradient, where those alone
+// read dy (but for except, when not nil); nil, nil if they do not.
+func convGrads(pl *plan.Plan, dy, except *G.Node) (filter, input *G.Node) {
+	for _, c := range pl.Consumers(dy) {
 		var kind **G.Node
 		switch pl.Op(c).(type) {
-		case ops.SumChannelsOp:
-			kind = &sum
 		case ops.Conv2DFilterGradOp:
 			kind = &filter
 		case ops.Conv2DInputGradOp:
 			kind = &input
 		}
-		if kind == nil || *kind != nil || !isFloat32(c) || pl.Inputs(c)[len(pl.Inputs(c))-1] != dz {
-			return nil // another reader, a second of a kind, or not dz's gradient
+		switch {
+		case c == except:
+		case kind == nil || *kind != nil || !isFloat32(c) || pl.Inputs(c)[1] != dy:
+			return nil, nil // another reader, a second of a kind, or not dy's gradient
+		default:
+			*kind = c
 		}
-		*kind = c
 	}
 	if _, ok := convGradGeometry(pl, filter, input); !ok {
-		return nil
+		return nil, nil
 	}
-	group := []*G.Node{n, dz, filter}
-	for _, c := range []*G.Node{sum, input} {
-		if c != nil {
-			group = append(group, c)
+	return filter, input
+}
+
+// appendNodes appends to group those of nodes that are not nil.
+func appendNodes(group []*G.Node, nodes ...*G.Node) []*G.Node {
+	for _, n := range nodes {
+		if n != nil {
+			group = append(group, n)
 		}
 	}
 	return group
-}}
+}
 
 // convGradGeometry returns the convolution whose filters' gradient filter
 // computes, checking that input, when not nil, is the same convolution's
@@ -431,16 +478,21 @@ func (f *reluPoolNormGrad) runPart(part, parts int) {
 func (p *program) convReLUPoolGradStep(pl *plan.Plan, group []*G.Node) *convReLUPoolGrad {
 	pool, dz := group[0], group[1]
 	shape := dz.Shape() // N×F×OH×OW
-	f := &convReLUPoolGrad{dy: p.slots[pl.Inputs(pool)[1]], dbias: -1, w: -1, dx: -1}
+	f := &convReLUPoolGrad{dy: p.slots[pl.Inputs(pool)[1]], dbias: -1, w: -1, dx: -1, norm: -1}
 	var filter, input *G.Node
 	for _, n := range group[2:] {
-		switch pl.Op(n).(type) {
+		switch op := pl.Op(n).(type) {
 		case ops.Conv2DFilterGradOp:
 			filter, f.x, f.dw = n, p.slots[pl.Inputs(n)[0]], p.slots[n]
 		case ops.Conv2DInputGradOp:
 			input, f.w, f.dx = n, p.slots[pl.Inputs(n)[0]], p.slots[n]
-		case ops.SumChannelsOp:
+		case ops.SumChannelsOp: // the bias's gradient, or β's
 			f.dbias = p.slots[n]
+		case ops.BatchNormGradOp: // reads x, stats, γ, running mean and variance, dz
+			in := pl.Inputs(n)
+			f.norm, f.stats, f.gamma, f.eps = p.slots[in[0]], p.slots[in[1]], p.slots[in[2]], op.Eps
+		case ops.BatchNormGammaGradOp:
+			f.dgamma = p.slots[n]
 		}
 	}
 	f.k.Conv, _ = convGradGeometry(pl, filter, input) // checked when planned
@@ -454,13 +506,25 @@ func (p *program) convReLUPoolGradStep(pl *plan.Plan, group []*G.Node) *convReLU
 type convReLUPoolGrad struct {
 	cannotFail
 	dy, x, dw, dbias, w, dx int // slots; dbias, w and dx < 0: none
-	k                       cpukernels.ConvReLUPoolBackward
+	// A batch normalisation's input (norm < 0: a bias), statistics, γ
+	// and γ's gradient; dbias is then β's.
+	norm, stats, gamma, dgamma int
+	eps                        float64
+	k                          cpukernels.ConvReLUPoolBackward
 }
 
 func (f *convReLUPoolGrad) prepare(vals []G.Value, _ *pool) int {
 	f.k.Pool.Dy, f.k.X, f.k.DW = cpukernels.Float32s(vals[f.dy]), cpukernels.Float32s(vals[f.x]), cpukernels.Float32s(vals[f.dw])
+	var dbias []float32
 	if f.dbias >= 0 {
-		f.k.Pool.DBias = cpukernels.Float32s(vals[f.dbias])
+		dbias = cpukernels.Float32s(vals[f.dbias])
+	}
+	if f.norm >= 0 {
+		f.k.Norm = &cpukernels.BatchNormBackward{Layout: f.k.Pool.Layout, Eps: f.eps, X: cpukernels.Float32s(vals[f.norm]),
+			Stats: cpukernels.Float32s(vals[f.stats]), Gamma: cpukernels.Float32s(vals[f.gamma]),
+			DGamma: cpukernels.Float32s(vals[f.dgamma]), DBeta: dbias}
+	} else {
+		f.k.Pool.DBias = dbias
 	}
 	if f.dx >= 0 {
 		f.k.W, f.k.DX = cpukernels.Float32s(vals[f.w]), cpukernels.Float32s(vals[f.dx])

@@ -23,13 +23,6 @@ func (g Channels) run(c, n int) (lo, hi int) {
 	return lo, lo + g.Inner
 }
 
-// runs names channel c of layout g: where a kernel finds each image's
-// run of a channel's dy, which need not lie as x does (dySums).
-type runs struct {
-	g Channels
-	c int
-}
-
 // The batch normalisation kernels below take, besides x and dy, the 2×C
 // batch statistics stats (each channel's mean, then each channel's biased
 // variance), γ and β, and the running mean and variance, each of C values.
@@ -103,16 +96,14 @@ func BatchNormCoefficients[T Float](g Channels, eps float64, train bool, c int, 
 }
 
 // dySums returns the mean and 1/√(σ² + ε) of channel c (norm), Σdy and
-// Σ(dy·x̂) over it; dy holds the channel's runs where at says.
-func dySums[T Float](g Channels, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T, at runs) (mean, inv, sdy, sdyx float64) {
+// Σ(dy·x̂) over it.
+func dySums[T Float](g Channels, eps float64, train bool, c int, x, stats, rmean, rvar, dy []T) (mean, inv, sdy, sdyx float64) {
 	mean, inv = norm(g, eps, train, c, stats, rmean, rvar)
-	for n := range g.N {
-		lo, hi := g.run(c, n)
-		dlo, dhi := at.g.run(at.c, n)
-		a, b := SumGradDev(dy[dlo:dhi], x[lo:hi], mean)
+	g.each(c, func(lo, hi int) {
+		a, b := SumGradDev(dy[lo:hi], x[lo:hi], mean)
 		sdy += a
 		sdyx += b
-	}
+	})
 	sdyx *= inv
 	return mean, inv, sdy, sdyx
 }
@@ -131,7 +122,7 @@ type bnGradXJob[T Float] bnJob[T]
 
 func (j *bnGradXJob[T]) chunk(c, _, _ int) {
 	if j.train {
-		trainChannel(j.g, j.eps, c, j.out, j.x, j.stats, j.gamma, j.dy, runs{j.g, c})
+		trainChannel(j.g, j.eps, c, j.out, j.x, j.stats, j.gamma, j.dy)
 		return
 	}
 	k := float64(j.gamma[c]) / math.Sqrt(float64(j.rvar[c])+j.eps)
@@ -145,27 +136,35 @@ func (j *bnGradXJob[T]) chunk(c, _, _ int) {
 
 // trainChannel writes channel c's dx while training and returns its dγ
 // (Σ dy·x̂, as BatchNormGradGamma) and Σdy (dβ, as SumChannels adds it:
-// the same lanes of each run, the runs added in order). dy holds the
-// channel's runs where at says; x and dx as g says.
-func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, dy []T, at runs) (dgamma, sdy float64) {
-	mean, inv, sdy, sdyx := dySums(g, eps, true, c, x, stats, nil, nil, dy, at)
-	m := float64(g.count())
-	k := float64(gamma[c]) * inv
-	a, b := sdy/m, sdyx/m*inv // dx = k·(dy − a − (x − μ)·b)
-	for n := range g.N {
-		lo, hi := g.run(c, n)
-		dlo, dhi := at.g.run(at.c, n)
-		out := dx[lo:hi]
-		xs, dys := x[lo:hi][:len(out)], dy[dlo:dhi][:len(out)]
-		done := 0
-		if is32[T]() {
-			done = bnGradX(as[float32](out), as[float32](xs), as[float32](dys), k, a, b, mean)
-		}
-		for i := done; i < len(out); i++ {
-			out[i] = T(k * (float64(dys[i]) - a - float64((float64(xs[i])-mean)*b)))
-		}
-	}
+// the same lanes of each run, the runs added in order).
+func trainChannel[T Float](g Channels, eps float64, c int, dx, x, stats, gamma, dy []T) (dgamma, sdy float64) {
+	mean, inv, sdy, sdyx := dySums(g, eps, true, c, x, stats, nil, nil, dy)
+	f := trainGradX(g, c, gamma, mean, inv, sdy, sdyx)
+	g.each(c, func(lo, hi int) { gradXRun(f, dx[lo:hi], x[lo:hi], dy[lo:hi]) })
 	return sdyx, sdy
+}
+
+// gradX is the map from dy and x to dx of one channel while training,
+// dx = k·((dy − a) − (x − mean)·b), computed in float64.
+type gradX struct{ k, a, b, mean float64 }
+
+// trainGradX returns channel c's gradX from its mean, 1/√(σ² + ε), Σdy
+// and Σ(dy·x̂) (dySums).
+func trainGradX[T Float](g Channels, c int, gamma []T, mean, inv, sdy, sdyx float64) gradX {
+	m := float64(g.count())
+	return gradX{k: float64(gamma[c]) * inv, a: sdy / m, b: sdyx / m * inv, mean: mean}
+}
+
+// gradXRun writes out = f(dy, x); x and dy are at least as long.
+func gradXRun[T Float](f gradX, out, x, dy []T) {
+	x, dy = x[:len(out)], dy[:len(out)]
+	done := 0
+	if is32[T]() {
+		done = bnGradX(as[float32](out), as[float32](x), as[float32](dy), f.k, f.a, f.b, f.mean)
+	}
+	for i := done; i < len(out); i++ {
+		out[i] = T(f.k * (float64(dy[i]) - f.a - float64((float64(x[i])-f.mean)*f.b)))
+	}
 }
 
 // BatchNormGradGamma writes the gradient with respect to γ: Σ dy·x̂ per
@@ -177,7 +176,7 @@ func BatchNormGradGamma[T Float](g Channels, eps float64, train bool, dg, x, sta
 type bnGradGammaJob[T Float] bnJob[T]
 
 func (j *bnGradGammaJob[T]) chunk(c, _, _ int) {
-	_, _, _, sdyx := dySums(j.g, j.eps, j.train, c, j.x, j.stats, j.rmean, j.rvar, j.dy, runs{j.g, c})
+	_, _, _, sdyx := dySums(j.g, j.eps, j.train, c, j.x, j.stats, j.rmean, j.rvar, j.dy)
 	j.out[c] = T(sdyx)
 }
 
@@ -214,7 +213,7 @@ type BatchNormBackward struct {
 // Channels computes the channels lo ≤ c < hi.
 func (b *BatchNormBackward) Channels(lo, hi int) {
 	for c := lo; c < hi; c++ {
-		dg, db := trainChannel(b.Layout, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, b.Dy, runs{b.Layout, c})
+		dg, db := trainChannel(b.Layout, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, b.Dy)
 		b.DGamma[c] = float32(dg)
 		if b.DBeta != nil {
 			b.DBeta[c] = float32(db)

@@ -5,7 +5,11 @@ package cpukernels
 // they are in the core's cache, and their gradient dz, which the
 // convolution's gradients read, made there from the pooling's routes.
 // ConvReLUPool and ConvReLUPoolBackward run the block so, image by image,
-// with the bits of the kernels run one after the other.
+// with the bits of the kernels run one after the other. A batch
+// normalisation in place of the bias needs the whole batch's output for
+// its statistics, and its gradient the whole batch's sums, before any
+// image's dx: its output is written, but its gradients are still made in
+// cache (ConvReLUPoolBackward with Norm).
 
 // ConvReLUPool computes ConvForward's y for pool (a ReLUPool over y's
 // N×F maps, pool.X unused) and pools it, one image at a time: an image's
@@ -30,15 +34,26 @@ func (j *convJob[T]) poolImage(n int, y []float32) {
 	k.Planes(0, j.g.F)
 }
 
-// ConvReLUPoolBackward is the gradient of ConvReLUPool with a bias: from
-// Pool's Route and Dy it computes, an image at a time, the dz that
-// ReLUPoolBackward writes, into a buffer that stays in cache, and from it
-// Pool.DBias (ReLUPoolBackward's), DW (ConvFilterGrad's) and, when DX is
-// not nil, ConvInputGrad's dx, with their bits. dz, the size of the
-// convolution's output, is never written to memory. Pool.DZ is not used.
+// ConvReLUPoolBackward is the gradient of a convolution followed by a
+// bias or, while training, a batch normalisation, then ReLUPool: from
+// Pool's Route and Dy it computes, an image at a time, the gradient of
+// the convolution's output into a buffer that stays in cache, and from it
+// DW (ConvFilterGrad's) and, when DX is not nil, ConvInputGrad's dx, with
+// the bits of the kernels run one after the other. That gradient, the
+// size of the convolution's output, is never written to memory; Pool.DZ
+// is not used.
+//
+// With a bias (Norm nil) it is the dz that ReLUPoolBackward writes, and
+// Pool.DBias, when not nil, gets ReLUPoolBackward's bias gradient. With
+// Norm, the block's batch normalisation of the convolution's output
+// Norm.X, a first pass over the channels computes Norm's DGamma and DBeta
+// and the map from each channel's dz to its dx (ReLUPoolNormBackward's);
+// the images' pass then makes each map's dz again, in cache, and its dx
+// from it. Norm's Dy and DX are not used.
 type ConvReLUPoolBackward struct {
 	Conv   Conv
 	Pool   ReLUPoolBackward
+	Norm   *BatchNormBackward
 	X, W   []float32 // the convolution's input and filters
 	DW, DX []float32 // DX nil: no input gradient
 }
@@ -53,6 +68,10 @@ func (k *ConvReLUPoolBackward) Run() {
 	sums := getScratch[float64](g.N * g.F) // Sum of each map of dz
 	defer putScratch(sums)
 	job := convPoolGradJob{k: k, partials: *partials, sums: *sums}
+	if k.Norm != nil {
+		job.norm = make([]gradX, g.F)
+		launch[normSumsJob](g.F, 1, normSumsJob{k: ReLUPoolNormBackward{Pool: k.Pool, Norm: *k.Norm}, out: job.norm})
+	}
 	if k.DX != nil {
 		if p := packNN(true, g.colRows(), g.F, k.W, g.colRows()); p != nil {
 			defer putScratch(p)
@@ -65,7 +84,7 @@ func (k *ConvReLUPoolBackward) Run() {
 	} else {
 		addPartials(g, k.DW, *partials)
 	}
-	if k.Pool.DBias != nil {
+	if k.Pool.DBias != nil && k.Norm == nil {
 		for c := range g.F {
 			var s float64
 			for n := range g.N {
@@ -76,13 +95,28 @@ func (k *ConvReLUPoolBackward) Run() {
 	}
 }
 
+// normSumsJob is ConvReLUPoolBackward's pass over the channels with
+// batch normalisation: out gets each channel's map from dz to dx.
+type normSumsJob struct {
+	k   ReLUPoolNormBackward
+	out []gradX
+}
+
+func (j *normSumsJob) chunk(c, _, _ int) {
+	scratch := getScratch[float32](j.k.Pool.Layout.Inner)
+	j.out[c] = j.k.sums(c, func(int) []float32 { return *scratch })
+	putScratch(scratch)
+}
+
 // convPoolGradJob is a call of ConvReLUPoolBackward.Run: partials as
-// ConvFilterGrad's, each map's sum of dz, and the filters packed for the
-// input gradient's product or nil.
+// ConvFilterGrad's, each map's sum of dz, the filters packed for the input
+// gradient's product or nil, and with batch normalisation each channel's
+// map from dz to dx.
 type convPoolGradJob struct {
 	k                *ConvReLUPoolBackward
 	partials, packed []float32
 	sums             []float64
+	norm             []gradX
 }
 
 func (j *convPoolGradJob) chunk(c, lo, hi int) {
@@ -90,28 +124,46 @@ func (j *convPoolGradJob) chunk(c, lo, hi int) {
 	out := j.partials[c*len(k.DW) : (c+1)*len(k.DW)]
 	col := getScratch[float32](g.colRows() * g.colCols())
 	scratch := getScratch[float32](g.outSize())
-	dz := *scratch
-	maps, windows := g.OH*g.OW, (g.OH/2)*(g.OW/2)
+	dy := *scratch // the convolution's output's gradient, image by image
 	for n := lo; n < hi; n++ {
-		for f := range g.F {
-			p := n*g.F + f
-			plane := dz[f*maps : (f+1)*maps]
-			k.Pool.plane(plane, k.Pool.Dy[p*windows:(p+1)*windows], k.Pool.Route[p*windows:(p+1)*windows])
-			j.sums[p] = Sum(plane)
-		}
+		j.outputGrad(dy, n)
 		im2col(g, *col, k.X[n*g.inSize():(n+1)*g.inSize()])
 		beta := float32(1)
 		if n == lo {
 			beta = 0
 		}
-		convGemmNT(g.colRows(), g.F, g.colCols(), *col, g.colCols(), dz, g.colCols(), beta, out, g.F)
+		convGemmNT(g.colRows(), g.F, g.colCols(), *col, g.colCols(), dy, g.colCols(), beta, out, g.F)
 		if k.DX != nil {
 			img := k.DX[n*g.inSize() : (n+1)*g.inSize()]
 			clear(img)
-			convGemmNN(true, g.colRows(), g.colCols(), g.F, k.W, g.colRows(), dz, g.colCols(), *col, g.colCols(), j.packed)
+			convGemmNN(true, g.colRows(), g.colCols(), g.F, k.W, g.colRows(), dy, g.colCols(), *col, g.colCols(), j.packed)
 			col2im(g, img, *col)
 		}
 	}
 	putScratch(col)
 	putScratch(scratch)
+}
+
+// outputGrad writes into dy the gradient of image n's convolution output:
+// dz, and each map's Sum; or with batch normalisation its dx, each map's
+// dz made first in a buffer of its own.
+func (j *convPoolGradJob) outputGrad(dy []float32, n int) {
+	k, g := j.k, j.k.Conv
+	maps, windows := g.OH*g.OW, (g.OH/2)*(g.OW/2)
+	var dz *[]float32
+	if j.norm != nil {
+		dz = getScratch[float32](maps)
+		defer putScratch(dz)
+	}
+	for f := range g.F {
+		p := n*g.F + f
+		plane := dy[f*maps : (f+1)*maps]
+		if j.norm == nil {
+			k.Pool.plane(plane, k.Pool.Dy[p*windows:(p+1)*windows], k.Pool.Route[p*windows:(p+1)*windows])
+			j.sums[p] = Sum(plane)
+			continue
+		}
+		k.Pool.plane(*dz, k.Pool.Dy[p*windows:(p+1)*windows], k.Pool.Route[p*windows:(p+1)*windows])
+		gradXRun(j.norm[f], plane, k.Norm.X[p*maps:(p+1)*maps], *dz)
+	}
 }

@@ -38,7 +38,7 @@ func TestLanesMatchGo(t *testing.T) {
 		r.dx = make([]float32, len(x))
 		g := Channels{N: 1, C: 1, Inner: len(x)}
 		stats := []float32{0.37, 1.9}
-		trainChannel(g, 1e-5, 0, r.dx, x, stats, []float32{1.3}, y, runs{g, 0})
+		trainChannel(g, 1e-5, 0, r.dx, x, stats, []float32{1.3}, y)
 		r.added = append([]float32(nil), y...)
 		addTo(r.added, x)
 		return r

@@ -267,21 +267,42 @@ type ReLUPoolNormBackward struct {
 // Channels computes the channels lo ≤ c < hi of every image.
 func (k *ReLUPoolNormBackward) Channels(lo, hi int) {
 	g := k.Pool.Layout
-	n := (k.Pool.H / 2) * (k.Pool.W / 2) // windows per map
 	scratch := getScratch[float32](g.count())
-	dz := *scratch
-	at := runs{Channels{N: g.N, C: 1, Inner: g.Inner}, 0} // dz, a map per image
+	dz := func(n int) []float32 { return (*scratch)[n*g.Inner : (n+1)*g.Inner] }
 	for c := lo; c < hi; c++ {
-		for i := range g.N {
-			p := i*g.C + c
-			k.Pool.plane(dz[i*g.Inner:(i+1)*g.Inner], k.Pool.Dy[p*n:(p+1)*n], k.Pool.Route[p*n:(p+1)*n])
-		}
-		b := &k.Norm
-		dg, db := trainChannel(g, b.Eps, c, b.DX, b.X, b.Stats, b.Gamma, dz, at)
-		b.DGamma[c] = float32(dg)
-		if b.DBeta != nil {
-			b.DBeta[c] = float32(db)
+		f := k.sums(c, dz)
+		for n := range g.N {
+			lo, hi := g.run(c, n)
+			gradXRun(f, k.Norm.DX[lo:hi], k.Norm.X[lo:hi], dz(n))
 		}
 	}
 	putScratch(scratch)
+}
+
+// sums writes channel c's DGamma and DBeta and returns the map from its
+// dz to its dx, making image n's map of dz in dz(n) on the way.
+func (k *ReLUPoolNormBackward) sums(c int, dz func(n int) []float32) gradX {
+	g, b := k.Pool.Layout, &k.Norm
+	mean, inv := norm(g, b.Eps, true, c, b.Stats, nil, nil)
+	var sdy, sdyx float64 // as dySums adds them
+	for n := range g.N {
+		plane := dz(n)
+		k.dz(plane, c, n)
+		lo, hi := g.run(c, n)
+		a, b := SumGradDev(plane, b.X[lo:hi], mean)
+		sdy += a
+		sdyx += b
+	}
+	sdyx *= inv
+	b.DGamma[c] = float32(sdyx)
+	if b.DBeta != nil {
+		b.DBeta[c] = float32(sdy)
+	}
+	return trainGradX(g, c, b.Gamma, mean, inv, sdy, sdyx)
+}
+
+// dz writes into dz the gradient of image n's map of channel c.
+func (k *ReLUPoolNormBackward) dz(dz []float32, c, n int) {
+	p, windows := n*k.Pool.Layout.C+c, (k.Pool.H/2)*(k.Pool.W/2)
+	k.Pool.plane(dz, k.Pool.Dy[p*windows:(p+1)*windows], k.Pool.Route[p*windows:(p+1)*windows])
 }

@@ -135,20 +135,10 @@ func nan() float32 { return float32(math.NaN()) }
 // TestConvReLUPoolMatchesUnfused checks that ConvReLUPool gives the bits
 // of ConvForward then ReLUPool, and ConvReLUPoolBackward those of
 // ReLUPoolBackward then ConvFilterGrad and ConvInputGrad, on both
-// products' paths, for outputs of even and odd sides, narrow and wide rows
-// (gathered and not), stride 2, and batches of one to three chunks of the
-// filter gradient.
+// products' paths, for the convolutions of convPoolGeometries.
 func TestConvReLUPoolMatchesUnfused(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
-	for _, g := range []Conv{
-		{N: 3, C: 2, H: 12, W: 12, F: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
-		{N: 2, C: 3, H: 25, W: 25, F: 5, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
-		{N: 2, C: 1, H: 20, W: 70, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
-		{N: 5, C: 1, H: 30, W: 30, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1},
-		{N: 17, C: 2, H: 10, W: 10, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
-	} {
-		g.OH = (g.H+2*g.PH-g.KH)/g.SH + 1
-		g.OW = (g.W+2*g.PW-g.KW)/g.SW + 1
+	for _, g := range convPoolGeometries() {
 		x, w, bias := randFloats(r, g.N*g.inSize()), randFloats(r, g.F*g.colRows()), randFloats(r, g.F)
 		outs := g.N * g.F * (g.OH / 2) * (g.OW / 2)
 		for _, avx512 := range kernelChoices(haveAVX512) {
@@ -187,6 +177,77 @@ func TestConvReLUPoolMatchesUnfused(t *testing.T) {
 					}
 					back.Run()
 					sameFloats(t, "bias gradient", back.Pool.DBias, pool.DBias)
+					sameFloats(t, "filter gradient", back.DW, dw)
+					if withDX {
+						sameFloats(t, "input gradient", back.DX, dx)
+					}
+				}
+			})
+		}
+	}
+}
+
+// convPoolGeometries are the convolutions the tests of ConvReLUPool and
+// its gradient run: outputs of even and odd sides, narrow and wide rows
+// (gathered and not), stride 2, and batches of one to three chunks of the
+// filter gradient.
+func convPoolGeometries() []Conv {
+	gs := []Conv{
+		{N: 3, C: 2, H: 12, W: 12, F: 8, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 2, C: 3, H: 25, W: 25, F: 5, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 2, C: 1, H: 20, W: 70, F: 4, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+		{N: 5, C: 1, H: 30, W: 30, F: 8, KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1},
+		{N: 17, C: 2, H: 10, W: 10, F: 3, KH: 3, KW: 3, SH: 1, SW: 1, PH: 1, PW: 1},
+	}
+	for i := range gs {
+		g := &gs[i]
+		g.OH = (g.H+2*g.PH-g.KH)/g.SH + 1
+		g.OW = (g.W+2*g.PW-g.KW)/g.SW + 1
+	}
+	return gs
+}
+
+// TestConvReLUPoolNormBackwardMatchesUnfused checks that
+// ConvReLUPoolBackward with batch normalisation gives the bits of
+// ReLUPoolBackward, BatchNormBackward, then ConvFilterGrad and
+// ConvInputGrad, on both products' paths.
+func TestConvReLUPoolNormBackwardMatchesUnfused(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, g := range convPoolGeometries() {
+		x, w, gamma, beta := randFloats(r, g.N*g.inSize()), randFloats(r, g.F*g.colRows()), randFloats(r, g.F), randFloats(r, g.F)
+		layout := Channels{N: g.N, C: g.F, Inner: g.OH * g.OW}
+		outs := g.N * g.F * (g.OH / 2) * (g.OW / 2)
+		y, stats := make([]float32, g.N*g.outSize()), make([]float32, 2*g.F)
+		ConvForward(g, y, x, w)
+		BatchNormStats(layout, stats, y)
+		fwd := ReLUPool{Layout: layout, H: g.OH, W: g.OW, X: y, Scale: make([]float64, g.F), Shift: make([]float64, g.F), Y: make([]float32, outs), Route: make([]uint8, outs)}
+		for c := range g.F {
+			fwd.Scale[c], fwd.Shift[c] = BatchNormCoefficients(layout, 1e-5, true, c, stats, gamma, beta, nil, nil)
+		}
+		fwd.Planes(0, g.N*g.F)
+		for _, avx512 := range kernelChoices(haveAVX512) {
+			t.Run(fmt.Sprintf("%+v/avx512=%v", g, avx512), func(t *testing.T) {
+				defer setAVX512(avx512)()
+				// Unfused: dz, the normalisation's gradients, then the
+				// convolution's.
+				pool := ReLUPoolBackward{Layout: layout, H: g.OH, W: g.OW, Route: fwd.Route, Dy: randFloats(r, outs), DZ: make([]float32, len(y))}
+				pool.Channels(0, g.F)
+				norm := BatchNormBackward{Layout: layout, Eps: 1e-5, X: y, Stats: stats, Gamma: gamma, Dy: pool.DZ,
+					DX: make([]float32, len(y)), DGamma: make([]float32, g.F), DBeta: make([]float32, g.F)}
+				norm.Channels(0, g.F)
+				dw, dx := make([]float32, len(w)), make([]float32, len(x))
+				ConvFilterGrad(g, dw, x, norm.DX)
+				ConvInputGrad(g, dx, w, norm.DX)
+				for _, withDX := range []bool{true, false} {
+					got := BatchNormBackward{Layout: layout, Eps: 1e-5, X: y, Stats: stats, Gamma: gamma, DGamma: randFloats(r, g.F), DBeta: randFloats(r, g.F)}
+					back := ConvReLUPoolBackward{Conv: g, Pool: pool, Norm: &got, X: x, W: w, DW: randFloats(r, len(w))}
+					back.Pool.DZ = nil
+					if withDX {
+						back.DX = randFloats(r, len(x))
+					}
+					back.Run()
+					sameFloats(t, "γ's gradient", got.DGamma, norm.DGamma)
+					sameFloats(t, "β's gradient", got.DBeta, norm.DBeta)
 					sameFloats(t, "filter gradient", back.DW, dw)
 					if withDX {
 						sameFloats(t, "input gradient", back.DX, dx)
