@@ -29,10 +29,71 @@ func (g Channels) run(c, n int) (lo, hi int) {
 // train selects the batch's statistics; otherwise the running ones.
 
 // BatchNormStats writes each channel's mean (row 0 of out) and biased
-// variance (row 1), added in float64 in a fixed order, the variance from
-// the values' distances to the mean (two passes: no cancellation).
+// variance (row 1), added in float64 in a fixed order. Each run of a
+// channel's values (an image's map, or one value of N×C features) is
+// read once, for its sum and its squared distances to its own mean
+// (RunStats); the runs' moments are then combined (BatchNormStatsOfRuns):
+// no cancellation, as with two passes over the channel, but the values
+// stream through memory once.
 func BatchNormStats[T Float](g Channels, out, x []T) {
-	launch[bnStatsJob[T]](g.C, 1, bnStatsJob[T]{g: g, out: out, x: x})
+	runs := getScratch[float64](2 * g.N * g.C)
+	launch[bnRunsJob[T]](g.N*g.C, runsChunk(g), bnRunsJob[T]{g: g, x: x, runs: *runs})
+	BatchNormStatsOfRuns(g, out, *runs)
+	putScratch(runs)
+}
+
+// runsChunk is how many runs bnRunsJob takes at a time: about 4096
+// values.
+func runsChunk(g Channels) int { return max(1, 4096/max(g.Inner, 1)) }
+
+// bnRunsJob is BatchNormStats's pass over the runs of x: runs gets
+// RunStats of each, in x's order.
+type bnRunsJob[T Float] struct {
+	g    Channels
+	x    []T
+	runs []float64
+}
+
+func (j *bnRunsJob[T]) chunk(_, lo, hi int) {
+	inner := j.g.Inner
+	for r := lo; r < hi; r++ {
+		j.runs[2*r], j.runs[2*r+1] = RunStats(j.x[r*inner : (r+1)*inner])
+	}
+}
+
+// RunStats returns the moments of one run of a channel's values that
+// BatchNormStatsOfRuns combines: their sum s (Sum) and their squared
+// distances to their own mean, SumSquaredDev(x, s/len(x)).
+func RunStats[T Float](x []T) (s, q float64) {
+	if len(x) == 1 { // the same bits, without the calls
+		s = float64(x[0]) + 0
+		d := float64(x[0]) - s
+		return s, 0 + d*d
+	}
+	s = Sum(x)
+	return s, SumSquaredDev(x, s/float64(len(x)))
+}
+
+// BatchNormStatsOfRuns writes BatchNormStats's out from RunStats of each
+// run of x (N×C pairs of s and q, in x's order): the mean μ = Σs/M, the
+// runs added in image order, and the variance (Σ q + k·(s/k − μ)²)/M for
+// runs of k values (Chan, Golub and LeVeque's combination of moments).
+func BatchNormStatsOfRuns[T Float](g Channels, out []T, runs []float64) {
+	m, k := float64(g.count()), float64(g.Inner)
+	for c := range g.C {
+		var s float64
+		for n := range g.N {
+			s += runs[2*(n*g.C+c)]
+		}
+		mean := s / m
+		var q float64
+		for n := range g.N {
+			r := runs[2*(n*g.C+c):]
+			d := r[0]/k - mean
+			q += r[1] + k*d*d
+		}
+		out[c], out[g.C+c] = T(mean), T(q/m)
+	}
 }
 
 // bnJob is a call of a batch normalisation kernel, a channel per chunk:
@@ -43,18 +104,6 @@ type bnJob[T Float] struct {
 	eps                                         float64
 	train                                       bool
 	out, x, stats, gamma, beta, rmean, rvar, dy []T
-}
-
-type bnStatsJob[T Float] bnJob[T]
-
-func (j *bnStatsJob[T]) chunk(c, _, _ int) {
-	g, x := j.g, j.x
-	var s float64
-	g.each(c, func(lo, hi int) { s += Sum(x[lo:hi]) })
-	mean := s / float64(g.count())
-	var d float64
-	g.each(c, func(lo, hi int) { d += SumSquaredDev(x[lo:hi], mean) })
-	j.out[c], j.out[g.C+c] = T(mean), T(d/float64(g.count()))
 }
 
 // norm returns the mean and 1/√(σ² + ε) that channel c is normalised
