@@ -88,6 +88,17 @@ var (
 		return group
 	}}
 
+	// convBatchStats joins a float32 convolution with the batch
+	// statistics of its output, which then come from each image's maps
+	// while they are in cache (cpukernels.ConvBatchNormStats): the
+	// output is not read back for them. Outside training only the
+	// convolution runs.
+	convBatchStats = &plan.Fusion{Name: "convolution+batch statistics", PerMode: true, Pair: func(pl *plan.Plan, conv, stats *G.Node) bool {
+		_, isConv := pl.Op(conv).(ops.Conv2DOp)
+		op, isStats := pl.Op(stats).(ops.BatchNormStatsOp)
+		return isConv && isStats && op.Dims == 4 && isFloat32(conv) && isFloat32(stats)
+	}}
+
 	// biasActivation joins a bias addition with the unary element-wise
 	// op after it (biasAct, chanBiasAct). A mode that needs only the sum
 	// (training, where the loss reads the logits that the sigmoid of the
@@ -148,6 +159,8 @@ func (p *program) fuse(pl *plan.Plan, s *plan.Step) fused {
 		return p.biasRect(pl, s.Nodes, in)
 	case batchNormGrads:
 		return p.bnBackward(s.Nodes, in)
+	case convBatchStats:
+		return p.convStats(pl, s.Nodes, in)
 	case reluPoolForward:
 		return p.reluPoolStep(s.Nodes, in)
 	case convReLUPoolForward:
@@ -362,6 +375,37 @@ func (f *bnBackward) prepare(vals []G.Value, pool *pool) int {
 func (f *bnBackward) runPart(part, parts int) {
 	lo, hi := span(f.c, part, parts)
 	f.k.Channels(lo, hi)
+}
+
+// convStats returns the pass of the fused step of (conv, stats), which
+// reads the slots in: the convolution's input and filters.
+func (p *program) convStats(pl *plan.Plan, group []*G.Node, in []int) *convStats {
+	conv, stats := group[0], group[1]
+	x, w := pl.Inputs(conv)[0], pl.Inputs(conv)[1]
+	g, err := pl.Op(conv).(ops.Conv2DOp).Geometry(x.Shape(), w.Shape())
+	if err != nil {
+		panic("backend/cpu: a planned convolution's shapes: " + err.Error()) // the graph checked them
+	}
+	return &convStats{x: in[0], w: in[1], y: p.slots[conv], stats: p.slots[stats], g: g}
+}
+
+// convStats runs cpukernels.ConvBatchNormStats, which splits the images
+// across cores itself.
+type convStats struct {
+	cannotFail
+	x, w, y, stats int // slots
+	g              cpukernels.Conv
+	vals           []G.Value
+}
+
+func (f *convStats) prepare(vals []G.Value, _ *pool) int {
+	f.vals = vals
+	return 1
+}
+
+func (f *convStats) runPart(int, int) {
+	v := func(slot int) []float32 { return cpukernels.Float32s(f.vals[slot]) }
+	cpukernels.ConvBatchNormStats(f.g, v(f.y), v(f.stats), v(f.x), v(f.w))
 }
 
 // parallelMap runs an element-wise op on contiguous ranges across cores.

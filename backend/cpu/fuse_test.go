@@ -388,9 +388,9 @@ func TestChannelFusionsMatchUnfused(t *testing.T) {
 // have odd sides (a last row and column in no window), plain and with
 // batch normalisation, with and without fusion: every block runs its
 // convolution, affine map, ReLU and pooling as one step (but for batch
-// normalisation, whose statistics come between) and their gradients as
-// another (relupool.go), leaving the bits of the ops run one by one, and
-// predicts the same. Without the convolutions, the blocks' fusions leave
+// normalisation, whose statistics come between, with the convolution) and
+// their gradients as another (relupool.go), leaving the bits of the ops
+// run one by one, and predicts the same. Without the convolutions, the blocks' fusions leave
 // the same bits too.
 func TestReLUPoolFused(t *testing.T) {
 	const batch, side = 8, 30 // maps of 15, 7 and 3
@@ -404,9 +404,11 @@ func TestReLUPoolFused(t *testing.T) {
 				x, y := cnnBatch(batch, side, 21)
 				plain, plainProg, plainGrads := trainCNN(t, spec, x, y, options{noFusion: true}, false)
 				fused, p, fusedGrads := trainCNN(t, spec, x, y, options{noConvFusion: !conv}, false)
-				forward, backward := 0, 0
+				forward, backward, stats := 0, 0, 0
 				for _, s := range p.train {
 					switch f := s.fused.(type) {
+					case *convStats:
+						stats++
 					case *convReLUPool:
 						forward++
 					case *reluPool:
@@ -427,8 +429,13 @@ func TestReLUPoolFused(t *testing.T) {
 						}
 					}
 				}
-				if n := len(spec.Blocks); forward != n || backward != n {
-					t.Errorf("%d fused forward steps of the blocks, %d of their gradients; want %d and %d", forward, backward, n, n)
+				n, wantStats := len(spec.Blocks), 0
+				if bn && conv {
+					wantStats = n
+				}
+				if forward != n || backward != n || stats != wantStats {
+					t.Errorf("%d fused forward steps of the blocks, %d of their gradients, %d convolutions with their batch statistics; want %d, %d and %d",
+						forward, backward, stats, n, n, wantStats)
 				}
 				sameBits(t, plain, fused, plainGrads, fusedGrads)
 				samePredictions(t, plainProg, p, x, batch)

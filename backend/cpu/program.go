@@ -77,10 +77,10 @@ func compileWith(spec backend.Spec, opt options) (*program, error) {
 	}
 	fusions := []*plan.Fusion{plan.StandardOps}
 	if !opt.noFusion {
-		fusions = append(fusions, convReLUPoolForward, reluPoolForward, convReLUPoolNormBackward, reluPoolNormBackward, batchNormGrads, convReLUPoolBackward, reluPoolBackward, biasRectify, biasActivation, gradientSum)
+		fusions = append(fusions, convReLUPoolForward, reluPoolForward, convReLUPoolNormBackward, reluPoolNormBackward, batchNormGrads, convReLUPoolBackward, reluPoolBackward, convBatchStats, biasRectify, biasActivation, gradientSum)
 		if opt.noConvFusion {
 			fusions = slices.DeleteFunc(fusions, func(f *plan.Fusion) bool {
-				return f == convReLUPoolForward || f == convReLUPoolNormBackward || f == convReLUPoolBackward
+				return f == convReLUPoolForward || f == convReLUPoolNormBackward || f == convReLUPoolBackward || f == convBatchStats
 			})
 		}
 	}

@@ -30,14 +30,16 @@ func ConvForward[T Float](g Conv, y, x, w []T) {
 	launch[convJob[T]](g.N, 1, job)
 }
 
-// convJob is a call of ConvForward or ConvReLUPool (convJob) or
-// ConvInputGrad (convInputGradJob): the geometry, the output, the input
-// and the filters, the filters packed for the product (packNN) or nil,
-// and the pooling that reads the output, or nil.
+// convJob is a call of ConvForward, ConvReLUPool or ConvBatchNormStats
+// (convJob) or ConvInputGrad (convInputGradJob): the geometry, the
+// output, the input and the filters, the filters packed for the product
+// (packNN) or nil, and the pooling that reads the output, or the moments
+// of each of its maps (RunStats), or neither.
 type convJob[T Float] struct {
 	g                  Conv
 	out, in, w, packed []T
 	pool               *ReLUPool
+	runs               []float64
 }
 
 func (j *convJob[T]) chunk(_, lo, hi int) {
@@ -58,6 +60,13 @@ func (j *convJob[T]) chunk(_, lo, hi int) {
 		convGemmNN(false, g.F, g.colCols(), g.colRows(), j.w, g.colRows(), *col, g.colCols(), out, g.colCols(), j.packed)
 		if y != nil {
 			j.poolImage(n, as[float32](out))
+		}
+		if j.runs != nil {
+			maps := g.OH * g.OW
+			for f := range g.F {
+				r := 2 * (n*g.F + f)
+				j.runs[r], j.runs[r+1] = RunStats(out[f*maps : (f+1)*maps])
+			}
 		}
 	}
 	putScratch(col)

@@ -25,6 +25,22 @@ func ConvReLUPool(g Conv, pool *ReLUPool, x, w []float32) {
 	launch[convJob[float32]](g.N, 1, job)
 }
 
+// ConvBatchNormStats computes ConvForward's y and BatchNormStats of y
+// (stats, 2×F), each image's runs' moments (RunStats) taken while its
+// maps are in cache: y is written but not read back. The bits are those
+// of ConvForward then BatchNormStats.
+func ConvBatchNormStats[T Float](g Conv, y, stats, x, w []T) {
+	runs := getScratch[float64](2 * g.N * g.F)
+	defer putScratch(runs)
+	job := convJob[T]{g: g, out: y, in: x, w: w, runs: *runs}
+	if p := packNN(false, g.F, g.colRows(), w, g.colRows()); p != nil {
+		defer putScratch(p)
+		job.packed = *p
+	}
+	launch[convJob[T]](g.N, 1, job)
+	BatchNormStatsOfRuns(Channels{N: g.N, C: g.F, Inner: g.OH * g.OW}, stats, *runs)
+}
+
 // poolImage runs j.pool on image n's maps, y.
 func (j *convJob[T]) poolImage(n int, y []float32) {
 	k := *j.pool

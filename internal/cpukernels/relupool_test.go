@@ -257,3 +257,39 @@ func TestConvReLUPoolNormBackwardMatchesUnfused(t *testing.T) {
 		}
 	}
 }
+
+// TestConvBatchNormStatsMatchesUnfused checks that ConvBatchNormStats
+// gives the bits of ConvForward then BatchNormStats, in float32 on both
+// products' paths and in float64.
+func TestConvBatchNormStatsMatchesUnfused(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, g := range convPoolGeometries() {
+		x, w := randFloats(r, g.N*g.inSize()), randFloats(r, g.F*g.colRows())
+		layout := Channels{N: g.N, C: g.F, Inner: g.OH * g.OW}
+		for _, avx512 := range kernelChoices(haveAVX512) {
+			t.Run(fmt.Sprintf("%+v/avx512=%v", g, avx512), func(t *testing.T) {
+				defer setAVX512(avx512)()
+				y, stats := make([]float32, g.N*g.outSize()), make([]float32, 2*g.F)
+				ConvForward(g, y, x, w)
+				BatchNormStats(layout, stats, y)
+				gotY, gotStats := randFloats(r, len(y)), randFloats(r, len(stats))
+				ConvBatchNormStats(g, gotY, gotStats, x, w)
+				sameFloats(t, "y", gotY, y)
+				sameFloats(t, "statistics", gotStats, stats)
+			})
+		}
+		t.Run(fmt.Sprintf("%+v/float64", g), func(t *testing.T) {
+			x64, w64 := widen(x), widen(w)
+			y, stats := make([]float64, g.N*g.outSize()), make([]float64, 2*g.F)
+			ConvForward(g, y, x64, w64)
+			BatchNormStats(layout, stats, y)
+			gotY, gotStats := make([]float64, len(y)), make([]float64, len(stats))
+			ConvBatchNormStats(g, gotY, gotStats, x64, w64)
+			for i := range stats {
+				if math.Float64bits(gotStats[i]) != math.Float64bits(stats[i]) {
+					t.Fatalf("statistics[%d] = %v, want %v", i, gotStats[i], stats[i])
+				}
+			}
+		})
+	}
+}
