@@ -94,13 +94,38 @@ func TestTrainStepAllocations(t *testing.T) {
 	if _, err := p.Train(x, y); err != nil {
 		t.Fatal(err)
 	}
+	checkStepAllocations(t, "MLP", p, x, y)
+	for _, bn := range []bool{false, true} { // the CNN's fused steps
+		const side = 30
+		spec := graph.DefaultCNNSpec(side, side, 8)
+		for i := range spec.Blocks {
+			spec.Blocks[i].BatchNorm = bn
+		}
+		m, obj := backendtest.BinaryCNN(t, spec)
+		p, err := compileWith(backend.TrainSpec(m, obj, optim.NewSGD(0.01)), options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		x, y := cnnBatch(8, side, 3)
+		if _, err := p.Train(x, y); err != nil {
+			t.Fatal(err)
+		}
+		checkStepAllocations(t, fmt.Sprintf("CNN, batch norm %t", bn), p, x, y)
+	}
+}
+
+// checkStepAllocations fails t if a training step of p on x, y makes more
+// than one allocation.
+func checkStepAllocations(t *testing.T, what string, p *program, x, y []float32) {
+	t.Helper()
 	allocs := testing.AllocsPerRun(20, func() {
 		if _, err := p.Train(x, y); err != nil {
 			t.Fatal(err)
 		}
 	})
 	if allocs > 1 {
-		t.Errorf("%v allocations per training step, want at most 1", allocs)
+		t.Errorf("%s: %v allocations per training step, want at most 1", what, allocs)
 	}
 }
 

@@ -520,7 +520,10 @@ func (f *convReLUPoolGrad) prepare(vals []G.Value, _ *pool) int {
 		dbias = cpukernels.Float32s(vals[f.dbias])
 	}
 	if f.norm >= 0 {
-		f.k.Norm = &cpukernels.BatchNormBackward{Layout: f.k.Pool.Layout, Eps: f.eps, X: cpukernels.Float32s(vals[f.norm]),
+		if f.k.Norm == nil {
+			f.k.Norm = &cpukernels.BatchNormBackward{}
+		}
+		*f.k.Norm = cpukernels.BatchNormBackward{Layout: f.k.Pool.Layout, Eps: f.eps, X: cpukernels.Float32s(vals[f.norm]),
 			Stats: cpukernels.Float32s(vals[f.stats]), Gamma: cpukernels.Float32s(vals[f.gamma]),
 			DGamma: cpukernels.Float32s(vals[f.dgamma]), DBeta: dbias}
 	} else {

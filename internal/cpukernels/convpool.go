@@ -85,7 +85,9 @@ func (k *ConvReLUPoolBackward) Run() {
 	defer putScratch(sums)
 	job := convPoolGradJob{k: k, partials: *partials, sums: *sums}
 	if k.Norm != nil {
-		job.norm = make([]gradX, g.F)
+		norm := getScratch[float64](4 * g.F)
+		defer putScratch(norm)
+		job.norm = *norm
 		launch[normSumsJob](g.F, 1, normSumsJob{k: ReLUPoolNormBackward{Pool: k.Pool, Norm: *k.Norm}, out: job.norm})
 	}
 	if k.DX != nil {
@@ -112,16 +114,18 @@ func (k *ConvReLUPoolBackward) Run() {
 }
 
 // normSumsJob is ConvReLUPoolBackward's pass over the channels with
-// batch normalisation: out gets each channel's map from dz to dx.
+// batch normalisation: out gets each channel's map from dz to dx, as the
+// four values of a gradX.
 type normSumsJob struct {
 	k   ReLUPoolNormBackward
-	out []gradX
+	out []float64
 }
 
 func (j *normSumsJob) chunk(c, _, _ int) {
 	scratch := getScratch[float32](j.k.Pool.Layout.Inner)
-	j.out[c] = j.k.sums(c, func(int) []float32 { return *scratch })
+	f := j.k.sums(c, func(int) []float32 { return *scratch })
 	putScratch(scratch)
+	copy(j.out[4*c:4*c+4], []float64{f.k, f.a, f.b, f.mean})
 }
 
 // convPoolGradJob is a call of ConvReLUPoolBackward.Run: partials as
@@ -132,7 +136,7 @@ type convPoolGradJob struct {
 	k                *ConvReLUPoolBackward
 	partials, packed []float32
 	sums             []float64
-	norm             []gradX
+	norm             []float64 // 4 per channel: k, a, b and mean of its gradX
 }
 
 func (j *convPoolGradJob) chunk(c, lo, hi int) {
@@ -180,6 +184,7 @@ func (j *convPoolGradJob) outputGrad(dy []float32, n int) {
 			continue
 		}
 		k.Pool.plane(*dz, k.Pool.Dy[p*windows:(p+1)*windows], k.Pool.Route[p*windows:(p+1)*windows])
-		gradXRun(j.norm[f], plane, k.Norm.X[p*maps:(p+1)*maps], *dz)
+		c := j.norm[4*f : 4*f+4]
+		gradXRun(gradX{k: c[0], a: c[1], b: c[2], mean: c[3]}, plane, k.Norm.X[p*maps:(p+1)*maps], *dz)
 	}
 }
