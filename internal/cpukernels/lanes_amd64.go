@@ -26,24 +26,44 @@ func bnGradXAVX(out, x, dy *float32, n int, c *[4]float64)
 //go:noescape
 func addAVX(dst, src *float32, n int)
 
+//go:noescape
+func sumLanesAVX512(x *float32, n int, acc *[lanes]float64)
+
+//go:noescape
+func sumSquaredDevLanesAVX512(x *float32, n int, mean float64, acc *[lanes]float64)
+
+//go:noescape
+func sumGradDevLanesAVX512(dy, x *float32, n int, mean float64, acc *[2 * lanes]float64)
+
+//go:noescape
+func bnGradXAVX512(out, x, dy *float32, n int, c *[4]float64)
+
 // sumLanes adds the elements of x up to a multiple of lanes into acc, as
 // Sum's loop does, and returns the rest.
 func sumLanes(x []float32, acc *[lanes]float64) []float32 {
 	n := len(x) &^ (lanes - 1)
-	if !haveAVX || n == 0 {
+	switch {
+	case n == 0 || !haveAVX:
 		return x
+	case haveAVX512:
+		sumLanesAVX512(&x[0], n, acc)
+	default:
+		sumLanesAVX(&x[0], n, acc)
 	}
-	sumLanesAVX(&x[0], n, acc)
 	return x[n:]
 }
 
 // sumSquaredDevLanes is sumLanes for SumSquaredDev.
 func sumSquaredDevLanes(x []float32, mean float64, acc *[lanes]float64) []float32 {
 	n := len(x) &^ (lanes - 1)
-	if !haveAVX || n == 0 {
+	switch {
+	case n == 0 || !haveAVX:
 		return x
+	case haveAVX512:
+		sumSquaredDevLanesAVX512(&x[0], n, mean, acc)
+	default:
+		sumSquaredDevLanesAVX(&x[0], n, mean, acc)
 	}
-	sumSquaredDevLanesAVX(&x[0], n, mean, acc)
 	return x[n:]
 }
 
@@ -55,7 +75,11 @@ func sumGradDevLanes(dy, x []float32, mean float64, acc *[2 * lanes]float64) ([]
 		return dy, x
 	}
 	x = x[:len(dy)]
-	sumGradDevLanesAVX(&dy[0], &x[0], n, mean, acc)
+	if haveAVX512 {
+		sumGradDevLanesAVX512(&dy[0], &x[0], n, mean, acc)
+	} else {
+		sumGradDevLanesAVX(&dy[0], &x[0], n, mean, acc)
+	}
 	return dy[n:], x[n:]
 }
 
@@ -68,7 +92,17 @@ func bnGradX(out, x, dy []float32, k, a, b, mean float64) int {
 		return 0
 	}
 	x, dy = x[:len(out)], dy[:len(out)]
-	bnGradXAVX(&out[0], &x[0], &dy[0], n, &[4]float64{k, a, b, mean})
+	c := &[4]float64{k, a, b, mean}
+	done := 0
+	if haveAVX512 {
+		done = len(out) &^ 15
+		if done > 0 {
+			bnGradXAVX512(&out[0], &x[0], &dy[0], done, c)
+		}
+	}
+	if done < n {
+		bnGradXAVX(&out[done], &x[done], &dy[done], n-done, c)
+	}
 	return n
 }
 
@@ -145,9 +179,10 @@ func deinterleave(even, odd, line []float32) int {
 	return n
 }
 
-// haveAVX512 says whether the AVX-512 matrix products of gemm_amd64.s run
-// here: the CPU has AVX-512 F and VL and the system saves the ZMM and
-// mask registers (x/sys/cpu checks that too).
+// haveAVX512 says whether the AVX-512 kernels run here (the matrix
+// products of gemm_amd64.s and the float64 reductions of lanes_amd64.s):
+// the CPU has AVX-512 F and VL and the system saves the ZMM and mask
+// registers (x/sys/cpu checks that too).
 var haveAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
 //go:noescape

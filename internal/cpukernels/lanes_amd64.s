@@ -180,3 +180,147 @@ addLoop:
 addDone:
 	VZEROUPPER
 	RET
+
+// The same kernels on AVX-512: the 16 lanes in two ZMM registers, lanes
+// 0-7 and 8-15, each operation still the Go loop's on each lane, in the
+// same order; half the instructions of the AVX kernels.
+
+// LOADZ loads 16 lanes from off(AX) into two registers; STOREZ stores
+// them back.
+#define LOADZ(off, a, b) \
+	VMOVUPD off+0(AX), a; \
+	VMOVUPD off+64(AX), b
+
+#define STOREZ(off, a, b) \
+	VMOVUPD a, off+0(AX); \
+	VMOVUPD b, off+64(AX)
+
+// func sumLanesAVX512(x *float32, n int, acc *[16]float64)
+TEXT ·sumLanesAVX512(SB), NOSPLIT, $0-24
+	MOVQ      x+0(FP), SI
+	MOVQ      n+8(FP), CX
+	MOVQ      acc+16(FP), AX
+	LOADZ(0, Z0, Z1)
+	SHRQ      $4, CX
+	JZ        sumzDone
+
+sumzLoop:
+	VCVTPS2PD (SI), Z4
+	VCVTPS2PD 32(SI), Z5
+	VADDPD    Z4, Z0, Z0
+	VADDPD    Z5, Z1, Z1
+	ADDQ      $64, SI
+	DECQ      CX
+	JNZ       sumzLoop
+
+sumzDone:
+	STOREZ(0, Z0, Z1)
+	VZEROUPPER
+	RET
+
+// SQDEVZ is SQDEV on eight lanes, mean in Z8.
+#define SQDEVZ(off, tmp, acc) \
+	VCVTPS2PD off(SI), tmp; \
+	VSUBPD    Z8, tmp, tmp; \
+	VMULPD    tmp, tmp, tmp; \
+	VADDPD    tmp, acc, acc
+
+// func sumSquaredDevLanesAVX512(x *float32, n int, mean float64, acc *[16]float64)
+TEXT ·sumSquaredDevLanesAVX512(SB), NOSPLIT, $0-32
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSD mean+16(FP), Z8
+	MOVQ         acc+24(FP), AX
+	LOADZ(0, Z0, Z1)
+	SHRQ         $4, CX
+	JZ           sqzDone
+
+sqzLoop:
+	SQDEVZ(0, Z4, Z0)
+	SQDEVZ(32, Z5, Z1)
+	ADDQ $64, SI
+	DECQ CX
+	JNZ  sqzLoop
+
+sqzDone:
+	STOREZ(0, Z0, Z1)
+	VZEROUPPER
+	RET
+
+// GRADDEVZ is GRADDEV on eight lanes, mean in Z15.
+#define GRADDEVZ(off, g, t, a, b) \
+	VCVTPS2PD off(SI), g; \
+	VCVTPS2PD off(DI), t; \
+	VADDPD    g, a, a; \
+	VSUBPD    Z15, t, t; \
+	VMULPD    t, g, t; \
+	VADDPD    t, b, b
+
+// func sumGradDevLanesAVX512(dy, x *float32, n int, mean float64, acc *[32]float64)
+TEXT ·sumGradDevLanesAVX512(SB), NOSPLIT, $0-40
+	MOVQ         dy+0(FP), SI
+	MOVQ         x+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD mean+24(FP), Z15
+	MOVQ         acc+32(FP), AX
+	LOADZ(0, Z0, Z1)   // Σdy lanes
+	LOADZ(128, Z2, Z3) // Σdy·(x − mean) lanes
+	SHRQ         $4, CX
+	JZ           gdzDone
+
+gdzLoop:
+	GRADDEVZ(0, Z4, Z5, Z0, Z2)
+	GRADDEVZ(32, Z6, Z7, Z1, Z3)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  gdzLoop
+
+gdzDone:
+	STOREZ(0, Z0, Z1)
+	STOREZ(128, Z2, Z3)
+	VZEROUPPER
+	RET
+
+// GRADXZ writes eight floats of bnGradXAVX's out at off(DX), from dy at
+// off(SI) and x at off(DI), using d (whose lower half is y) and t; k, a,
+// b and mean in Z5-Z8.
+#define GRADXZ(off, d, y, t) \
+	VCVTPS2PD off(SI), d; \
+	VCVTPS2PD off(DI), t; \
+	VSUBPD    Z6, d, d; \
+	VSUBPD    Z8, t, t; \
+	VMULPD    Z7, t, t; \
+	VSUBPD    t, d, d; \
+	VMULPD    d, Z5, d; \
+	VCVTPD2PS d, y; \
+	VMOVUPS   y, off(DX)
+
+// func bnGradXAVX512(out, x, dy *float32, n int, c *[4]float64)
+//
+// bnGradXAVX on 16 floats at a time.
+TEXT ·bnGradXAVX512(SB), NOSPLIT, $0-40
+	MOVQ         out+0(FP), DX
+	MOVQ         x+8(FP), DI
+	MOVQ         dy+16(FP), SI
+	MOVQ         n+24(FP), CX
+	MOVQ         c+32(FP), AX
+	VBROADCASTSD (AX), Z5   // k
+	VBROADCASTSD 8(AX), Z6  // a
+	VBROADCASTSD 16(AX), Z7 // b
+	VBROADCASTSD 24(AX), Z8 // mean
+	SHRQ         $4, CX
+	JZ           gxzDone
+
+gxzLoop:
+	GRADXZ(0, Z0, Y0, Z1)
+	GRADXZ(32, Z2, Y2, Z3)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  gxzLoop
+
+gxzDone:
+	VZEROUPPER
+	RET

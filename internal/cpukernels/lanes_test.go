@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestLanesMatchGo checks that the AVX kernels (lanes_amd64.s) give the Go
-// loops' results bit for bit: Sum, SumSquaredDev, SumGradDev, the batch
-// normalisation gradient's map and addTo, over lengths 0 to 70 (every tail), at
+// TestLanesMatchGo checks that the AVX kernels (lanes_amd64.s), and the
+// AVX-512 ones where the CPU has them, give the Go loops' results bit for
+// bit: Sum, SumSquaredDev, SumGradDev, the batch normalisation gradient's
+// map and addTo, over lengths 0 to 70 (every tail), at
 // every alignment, on values of many magnitudes with NaN and ±Inf among
 // them. Where the AVX kernels do not run, both sides are the Go loops and
 // the test says so.
@@ -19,9 +20,12 @@ func TestLanesMatchGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := make([]float32, 80)
 	other := make([]float32, 80)
+	// Magnitudes 10⁻⁸ to 10⁸: float32 values further apart than 2²⁹ do
+	// not add exactly in float64, so that any change in the order of the
+	// additions shows.
 	for i := range base {
-		base[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
-		other[i] = float32(rng.NormFloat64())
+		base[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(17)-8)))
+		other[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(17)-8)))
 	}
 	special := append([]float32(nil), base...)
 	special[5], special[17], special[40] = float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))
@@ -44,25 +48,29 @@ func TestLanesMatchGo(t *testing.T) {
 		return r
 	}
 	same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) || (a != a && b != b) }
-	for _, data := range [][]float32{base, special} {
-		for off := 0; off < 4; off++ {
-			for n := 0; off+n <= 70; n++ {
-				x, y := data[off:off+n], other[off:off+n]
-				fast := compute(x, y)
-				haveAVX = false
-				slow := compute(x, y)
-				haveAVX = true
-				if !same(fast.sum, slow.sum) || !same(fast.sq, slow.sq) || !same(fast.gdA, slow.gdA) || !same(fast.gdB, slow.gdB) {
-					t.Fatalf("offset %d, length %d: AVX %+v, Go %+v", off, n, fast, slow)
-				}
-				for i := range fast.dx {
-					if !same32(fast.dx[i], slow.dx[i]) || !same32(fast.added[i], slow.added[i]) {
-						t.Fatalf("offset %d, length %d, element %d: dx %v and sum %v by AVX, %v and %v by Go",
-							off, n, i, fast.dx[i], fast.added[i], slow.dx[i], slow.added[i])
+	for _, avx512 := range kernelChoices(haveAVX512) {
+		restore := setAVX512(avx512)
+		for _, data := range [][]float32{base, special} {
+			for off := 0; off < 4; off++ {
+				for n := 0; off+n <= 70; n++ {
+					x, y := data[off:off+n], other[off:off+n]
+					fast := compute(x, y)
+					haveAVX = false
+					slow := compute(x, y)
+					haveAVX = true
+					if !same(fast.sum, slow.sum) || !same(fast.sq, slow.sq) || !same(fast.gdA, slow.gdA) || !same(fast.gdB, slow.gdB) {
+						t.Fatalf("AVX-512 %t, offset %d, length %d: AVX %+v, Go %+v", avx512, off, n, fast, slow)
+					}
+					for i := range fast.dx {
+						if !same32(fast.dx[i], slow.dx[i]) || !same32(fast.added[i], slow.added[i]) {
+							t.Fatalf("AVX-512 %t, offset %d, length %d, element %d: dx %v and sum %v by AVX, %v and %v by Go",
+								avx512, off, n, i, fast.dx[i], fast.added[i], slow.dx[i], slow.added[i])
+						}
 					}
 				}
 			}
 		}
+		restore()
 	}
 }
 
