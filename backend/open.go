@@ -92,6 +92,15 @@ type noted struct {
 // says what runs (Note says why).
 func (n noted) String() string { return n.Name() }
 
+// Unwrap returns the backend that runs b's programs: the one that
+// Open("auto") fell back to, or b itself.
+func Unwrap(b Backend) Backend {
+	if n, ok := b.(noted); ok {
+		return n.Backend
+	}
+	return b
+}
+
 // Note returns why Open("auto") chose b over a GPU, or "" when it did not
 // fall back.
 func Note(b Backend) string {

@@ -125,7 +125,7 @@ func OnGPU(dev backend.Backend) bool { return strings.HasPrefix(dev.Name(), "cud
 // is the process's, and OpenBLAS does not promise that changing it while a
 // product runs is safe.
 func TuneBLAS(dev backend.Backend, convolutional bool, w io.Writer) {
-	if _, onCPU := dev.(*cpu.Backend); !onCPU || !convolutional {
+	if _, onCPU := backend.Unwrap(dev).(*cpu.Backend); !onCPU || !convolutional {
 		return
 	}
 	for _, v := range blasThreadVars {

@@ -78,6 +78,7 @@ func TestTuneBLAS(t *testing.T) {
 		one           bool
 	}{
 		{"cnn on the cpu", cpuDev, true, "", true},
+		{"cnn on the cpu that auto fell back to", nil, true, "", true}, // dev: autoCPU
 		{"perceptron on the cpu", cpuDev, false, "", false},
 		{"cnn, OPENBLAS_NUM_THREADS set", cpuDev, true, "OPENBLAS_NUM_THREADS", false},
 		{"cnn, GOTO_NUM_THREADS set", cpuDev, true, "GOTO_NUM_THREADS", false},
@@ -94,8 +95,12 @@ func TestTuneBLAS(t *testing.T) {
 			if before > 0 {
 				cpu.SetBLASThreads(2)
 			}
+			dev := tt.dev
+			if dev == nil {
+				dev = autoCPU(t)
+			}
 			var w strings.Builder
-			TuneBLAS(tt.dev, tt.convolutional, &w)
+			TuneBLAS(dev, tt.convolutional, &w)
 			changed := before > 0 && tt.one
 			if got := cpu.BLASThreads(); changed && got != 1 || !changed && before > 0 && got != 2 {
 				t.Errorf("BLAS threads %d after TuneBLAS", got)
@@ -114,3 +119,16 @@ type namedBackend struct {
 }
 
 func (b namedBackend) Name() string { return b.name }
+
+// autoCPU returns the backend that "auto" opens where no GPU answers, or
+// skips t where one does.
+func autoCPU(t *testing.T) backend.Backend {
+	b, err := backend.Open("auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if backend.Note(b) == "" {
+		t.Skipf("auto opened %s, not the CPU as a fallback", b.Name())
+	}
+	return b
+}
