@@ -135,9 +135,12 @@ func reluPoolLanes(out []float32, route []uint8, top, bottom []float32, b float3
 	}
 	route, top, bottom = route[:n], top[:2*n], bottom[:2*n]
 	var nan bool
-	if bias {
+	switch {
+	case bias:
 		nan = reluPoolBiasAVX2(&out[0], &route[0], &top[0], &bottom[0], n, b)
-	} else {
+	case haveAVX512:
+		nan = reluPoolAffineAVX512(&out[0], &route[0], &top[0], &bottom[0], n, scale, shift)
+	default:
 		nan = reluPoolAffineAVX2(&out[0], &route[0], &top[0], &bottom[0], n, scale, shift)
 	}
 	if nan {
@@ -145,6 +148,9 @@ func reluPoolLanes(out []float32, route []uint8, top, bottom []float32, b float3
 	}
 	return n
 }
+
+//go:noescape
+func reluPoolAffineAVX512(out *float32, route *uint8, top, bottom *float32, n int, scale, shift float64) (nan bool)
 
 //go:noescape
 func routeAVX2(top, dy *float32, route *uint8, n, w int)

@@ -81,7 +81,8 @@ func same32(a, b float32) bool {
 
 // TestReLUPoolLanesMatchGo checks that the AVX2 rows of ReLUPool
 // (relupool_amd64.s) pool as the Go loops do, bit for bit and route for
-// route: with a bias and with batch normalisation's affine map, rows of 1
+// route: with a bias and with batch normalisation's affine map (on AVX-512
+// too where the CPU has it), rows of 1
 // to 40 windows, values drawn from few levels so that windows tie (the
 // first largest wins), with zeros, -0, negatives, ±Inf and, in some rows,
 // NaNs (which leave the row to the Go loop).
@@ -112,7 +113,12 @@ func TestReLUPoolLanesMatchGo(t *testing.T) {
 					top[2*j], top[2*j+1], bottom[2*j], bottom[2*j+1] = nan, nan, nan, nan
 				}
 			}
-			for _, bias := range []bool{true, false} {
+			for _, c := range []struct{ bias, avx512 bool }{{true, false}, {false, false}, {false, true}} {
+				if c.avx512 && !haveAVX512 {
+					continue
+				}
+				bias := c.bias
+				restore := setAVX512(c.avx512)
 				pool := func() ([]float32, []uint8) {
 					out, route := make([]float32, w), make([]uint8, w)
 					if bias {
@@ -126,10 +132,11 @@ func TestReLUPoolLanesMatchGo(t *testing.T) {
 				haveAVX2 = false
 				slow, slowRoute := pool()
 				haveAVX2 = true
+				restore()
 				for j := range fast {
 					if !same32(fast[j], slow[j]) || fastRoute[j] != slowRoute[j] {
-						t.Fatalf("bias %t, %d windows, trial %d, window %d: %v route %d by AVX2, %v route %d by Go",
-							bias, w, trial, j, fast[j], fastRoute[j], slow[j], slowRoute[j])
+						t.Fatalf("bias %t, AVX-512 %t, %d windows, trial %d, window %d: %v route %d by AVX2, %v route %d by Go",
+							bias, c.avx512, w, trial, j, fast[j], fastRoute[j], slow[j], slowRoute[j])
 					}
 				}
 			}

@@ -121,6 +121,39 @@ affineDone:
 	VZEROUPPER
 	RET
 
+// AFFINE8Z is AFFINE8 on AVX-512: the eight conversions, products and
+// sums in one ZMM register each (Z15 = scale, Z12 = shift), using Z4.
+#define AFFINE8Z(off, base, dst) \
+	VCVTPS2PD off(base), Z4; \
+	VMULPD    Z15, Z4, Z4; \
+	VADDPD    Z12, Z4, Z4; \
+	VCVTPD2PS Z4, dst
+
+// func reluPoolAffineAVX512(out *float32, route *uint8, top, bottom *float32, n int, scale, shift float64) (nan bool)
+//
+// reluPoolAffineAVX2 with its affine maps on AVX-512.
+TEXT ·reluPoolAffineAVX512(SB), NOSPLIT, $0-57
+	SETUP
+	VBROADCASTSD scale+40(FP), Z15
+	VBROADCASTSD shift+48(FP), Z12
+	JZ           affineZDone
+
+affineZLoop:
+	AFFINE8Z(0, SI, Y0)
+	AFFINE8Z(32, SI, Y1)
+	AFFINE8Z(0, DI, Y2)
+	AFFINE8Z(32, DI, Y3)
+	POOL8
+	NEXT8
+	JNZ  affineZLoop
+
+affineZDone:
+	VMOVMSKPS Y11, AX
+	TESTL     AX, AX
+	SETNE     nan+56(FP)
+	VZEROUPPER
+	RET
+
 // func routeAVX2(top, dy *float32, route *uint8, n, w int)
 //
 // ReLUPoolBackward's routeRow for n windows (a multiple of 8), each
