@@ -5,7 +5,10 @@ package cpukernels
 // they are in the core's cache, and their gradient dz, which the
 // convolution's gradients read, made there from the pooling's routes.
 // ConvReLUPool and ConvReLUPoolBackward run the block so, image by image,
-// with the bits of the kernels run one after the other. A batch
+// with the bits of the kernels run one after the other wherever the
+// products run on the project's AVX-512 kernels or on OpenBLAS (gonum's
+// products round by their operands' alignment, which a buffer in cache
+// need not share with a slice of the whole batch). A batch
 // normalisation in place of the bias needs the whole batch's output for
 // its statistics, and its gradient the whole batch's sums, before any
 // image's dx: its output is written, but its gradients are still made in
