@@ -95,6 +95,9 @@ func TestTrainStepAllocations(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkStepAllocations(t, "MLP", p, x, y)
+	if raceEnabled {
+		return // the CNN's kernels take scratch buffers from a sync.Pool
+	}
 	for _, bn := range []bool{false, true} { // the CNN's fused steps
 		const side = 30
 		spec := graph.DefaultCNNSpec(side, side, 8)
