@@ -18,11 +18,12 @@
 // those bits: on amd64 the float64 reductions of float32 data (Sum,
 // SumSquaredDev, SumGradDev), batch normalisation's gradient map and a
 // convolution's column sums (addTo) run in AVX (lanes_amd64.s), four
-// 256-bit registers holding the 16 lanes that the Go loops keep, each
-// lane's operations the same and in the same order (TestLanesMatchGo);
-// ReLUPool's rows run in AVX2, eight windows at a time, a map of narrow
-// rows gathered into one row first (relupool_amd64.s,
-// TestReLUPoolLanesMatchGo). The results are the Go
+// 256-bit registers holding the 16 lanes that the Go loops keep (two
+// 512-bit ones with AVX-512), each lane's operations the same and in the
+// same order (TestLanesMatchGo); ReLUPool's rows run in AVX2, eight
+// windows at a time, a map of rows under 16 windows gathered into one row
+// first, batch normalisation's affine map on AVX-512 where there is one
+// (relupool_amd64.s, TestReLUPoolLanesMatchGo). The results are the Go
 // loops' exactly; no multiply-add is fused on either side. The build tag
 // purego, another architecture or a CPU without AVX leaves the Go loops
 // alone, and make test runs them so too.
@@ -34,6 +35,13 @@
 // Their order of summation is fixed too, but it is not the BLAS's: as
 // between two BLAS kernels, the bits differ, within float32's rounding,
 // between a CPU with AVX-512 and one without.
+//
+// A convolutional block (a convolution, a bias or a batch
+// normalisation, ReLU, 2×2 max pooling) also runs image by image in
+// cache, forward and backward (convpool.go), so that the convolution's
+// output and its gradient need not go to memory; with the same bits as
+// the kernels run one by one, where the products are these kernels or
+// OpenBLAS's (gonum's products round by their operands' alignment).
 //
 // The package is internal: its users are ops and backend/cpu.
 //
