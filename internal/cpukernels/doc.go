@@ -31,8 +31,9 @@
 // Matrix products are the BLAS's (Gemm), but for a convolution's three
 // products in float32 on a CPU with AVX-512 (convgemm.go, gemm_amd64.s:
 // TestConvGemmNN, TestConvGemmNT), which would otherwise run on whatever
-// kernels the BLAS was held to (OPENBLAS_CORETYPE=Haswell gives AVX2's).
-// Their order of summation is fixed too, but it is not the BLAS's: as
+// kernels the BLAS was held to (the machine's OPENBLAS_CORETYPE, Haswell
+// here, gives AVX2's). Their order of summation is fixed too, but it is
+// not the BLAS's: as
 // between two BLAS kernels, the bits differ, within float32's rounding,
 // between a CPU with AVX-512 and one without.
 //

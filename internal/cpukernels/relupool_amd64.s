@@ -41,6 +41,15 @@ GLOBL routes<>(SB), RODATA|NOPTR, $20
 	VEXTRACTI128 $1, Y9, X10; VPACKUSDW X10, X9, X9; VPACKUSWB X9, X9, X9; \
 	MOVQ X9, (R8)
 
+// NANRET returns, as the result at off(FP), whether POOL8 saw a NaN
+// (Y11).
+#define NANRET(off) \
+	VMOVMSKPS Y11, AX; \
+	TESTL     AX, AX; \
+	SETNE     off(FP); \
+	VZEROUPPER; \
+	RET
+
 // NEXT8 moves the pointers past eight windows and counts them off CX,
 // setting the flags for the loop's JNZ.
 #define NEXT8 \
@@ -78,11 +87,7 @@ biasLoop:
 	JNZ    biasLoop
 
 biasDone:
-	VMOVMSKPS Y11, AX
-	TESTL     AX, AX
-	SETNE     nan+48(FP)
-	VZEROUPPER
-	RET
+	NANRET(nan+48)
 
 // AFFINE8 sets dst to the eight float32 T(x·scale + shift) of the eight
 // x at off(base), computed in float64 (Y15 = scale, Y12 = shift), using
@@ -115,11 +120,7 @@ affineLoop:
 	JNZ  affineLoop
 
 affineDone:
-	VMOVMSKPS Y11, AX
-	TESTL     AX, AX
-	SETNE     nan+56(FP)
-	VZEROUPPER
-	RET
+	NANRET(nan+56)
 
 // AFFINE8Z is AFFINE8 on AVX-512: the eight conversions, products and
 // sums in one ZMM register each (Z15 = scale, Z12 = shift), using Z4.
@@ -148,11 +149,7 @@ affineZLoop:
 	JNZ  affineZLoop
 
 affineZDone:
-	VMOVMSKPS Y11, AX
-	TESTL     AX, AX
-	SETNE     nan+56(FP)
-	VZEROUPPER
-	RET
+	NANRET(nan+56)
 
 // func routeAVX2(top, dy *float32, route *uint8, n, w int)
 //
